@@ -1,0 +1,47 @@
+/** Maps between a user's original ids (strings as read) and dense indices 1..N; index 0 is padding. */
+export interface IdMap {
+  /** original id → dense index (1..N) */
+  readonly toIndex: Map<string, number>;
+  /** dense index → original id; toRaw[0] is '' (padding) */
+  readonly toRaw: string[];
+}
+
+/** Every user's interactions in chronological order, with dense ids. */
+export interface Interactions {
+  readonly userNum: number;
+  readonly itemNum: number;
+  /** seqs[u] for u in 1..userNum (seqs[0] is empty): item indices in time order */
+  readonly seqs: Int32Array[];
+  /** times[u][k] is the raw timestamp of seqs[u][k]; present only when the source had timestamps */
+  readonly times?: Float64Array[];
+  readonly users: IdMap;
+  readonly items: IdMap;
+}
+
+/**
+ * Leave-one-out split (DESIGN.md): per user, last item → test, second-last → valid, rest → train.
+ * Users with fewer than 3 interactions keep everything in train, with valid = test = 0 (not evaluated).
+ */
+export interface Split {
+  readonly data: Interactions;
+  /** train[u]: the user's training items (chronological) */
+  readonly train: Int32Array[];
+  /** valid[u], test[u]: the held-out item, or 0 when the user is not evaluated */
+  readonly valid: Int32Array;
+  readonly test: Int32Array;
+  /** timestamps matching train/valid/test, when the data has them */
+  readonly trainTimes?: Float64Array[];
+  readonly validTimes?: Float64Array;
+  readonly testTimes?: Float64Array;
+}
+
+/** One training batch: B rows of maxlen, left-padded (0 = padding), as the reference sampler builds it. */
+export interface TrainBatch {
+  readonly batchSize: number;
+  readonly maxlen: number;
+  readonly users: Int32Array; // [B]
+  readonly seqs: Int32Array; // [B*maxlen] inputs
+  readonly pos: Int32Array; // [B*maxlen] next items (0 where the input is padding)
+  readonly neg: Int32Array; // [B*maxlen] sampled negatives (0 where pos is 0)
+  readonly times?: Float64Array; // [B*maxlen] timestamps of the inputs (TiSASRec), 0 for padding
+}

@@ -1,0 +1,22 @@
+/**
+ * What the evaluation protocols need from a model: scores for given candidates, or for every item,
+ * after each of B histories. Histories are left-padded to the model's maxlen (0 = padding), exactly as
+ * the reference's evaluate() builds them.
+ */
+export interface HistoryBatch {
+  readonly batchSize: number;
+  readonly maxlen: number;
+  readonly users: Int32Array; // [B] dense user ids (0 for an ad-hoc history)
+  readonly seqs: Int32Array; // [B*maxlen]
+  readonly times?: Float64Array; // [B*maxlen] when the model uses time
+}
+
+export interface Scorer {
+  /** number of history positions the model reads (histories are cut/padded to this) */
+  readonly maxlen: number;
+  readonly itemNum: number;
+  /** scores[b*C + c] = score of candidates[b*C + c] after history b */
+  scoreCandidates(batch: HistoryBatch, candidates: Int32Array, numCandidates: number): Float32Array;
+  /** scores[b*(itemNum+1) + i] for every item i in 0..itemNum (index 0 is padding and is ignored) */
+  scoreAll(batch: HistoryBatch): Float32Array;
+}
