@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { UserError } from './errors.js';
+import { commandModules } from './commands.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('seqrec')
+    .description('Sequential recommendation: train, evaluate and serve SASRec-family models.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const register of commandModules) register(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. Errors become one line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version exit with code 0; commander already printed its message
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`seqrec: ${err.message}\n`);
+      return 2;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`seqrec: ${msg}\n`);
+    if (process.env.SEQREC_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
