@@ -33,6 +33,8 @@ export interface Split {
   readonly trainTimes?: Float64Array[];
   readonly validTimes?: Float64Array;
   readonly testTimes?: Float64Array;
+  /** the leave-one-out threshold used: users with fewer events were not split (default 3) */
+  readonly minInteractions?: number;
 }
 
 /** One training batch: B rows of maxlen, left-padded (0 = padding), as the reference sampler builds it. */

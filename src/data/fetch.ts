@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { unzipSync } from 'fflate';
+import { UserError } from '../cli/errors.js';
+import { kcore, type KcoreMode } from './kcore.js';
+import { readInteractions } from './readers.js';
+import { datasetStats, type DatasetStats } from './stats.js';
+import type { Interactions } from './types.js';
+import { writeIdMaps, writeSasrecFile } from './writer.js';
+
+export const DEFAULT_BASE_URL = 'https://files.grouplens.org/datasets/movielens';
+
+/**
+ * The official GroupLens zips. sha256 and sizes are those pinned by TensorFlow Datasets
+ * (tensorflow/datasets: tensorflow_datasets/url_checksums/movielens.txt); the md5 sums agree with the
+ * ones pinned by torchtext and others (ml-100k 0e33842e24a9c977be4e0107933c0723,
+ * ml-1m c4d9eecfca2ab87c1945afe126590906).
+ */
+export const MOVIELENS = {
+  'ml-1m': {
+    sha256: 'a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20',
+    size: 5917549,
+    ratings: 'ml-1m/ratings.dat',
+    format: 'ml-ratings',
+  },
+  'ml-100k': {
+    sha256: '50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229',
+    size: 4924029,
+    ratings: 'ml-100k/u.data',
+    format: 'ml-udata',
+  },
+} as const;
+export type MovieLensName = keyof typeof MOVIELENS;
+
+export interface FetchOptions {
+  /** default $XDG_CACHE_HOME/seqrec or ~/.cache/seqrec */
+  cacheDir?: string;
+  /** default $SEQREC_DATA_BASE_URL or the GroupLens server; the zip is fetched from `<base>/<name>.zip` */
+  baseUrl?: string;
+  /** expected sha256 of the zip (default: the official one) */
+  sha256?: string;
+  /** k-core of the converted file (default 5/5 one-pass, the SASRec/TiSASRec preprocessing; 0 disables) */
+  minUserCount?: number;
+  minItemCount?: number;
+  kcoreMode?: KcoreMode;
+  /** progress messages (default: none) */
+  log?: (message: string) => void;
+}
+
+export interface FetchResult {
+  zipPath: string;
+  /** the extracted ratings file */
+  rawPath: string;
+  /** the SASRec-format file `user item timestamp` (dense ids), with `.users.tsv` / `.items.tsv` maps */
+  outputPath: string;
+  stats: DatasetStats;
+  downloaded: boolean;
+}
+
+export function defaultCacheDir(): string {
+  const xdg = process.env.XDG_CACHE_HOME;
+  return join(xdg && xdg !== '' ? xdg : join(homedir(), '.cache'), 'seqrec');
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  await pipeline(createReadStream(path), h);
+  return h.digest('hex');
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function download(url: string, dest: string): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+    throw new UserError(`download of ${url} failed: ${cause}`);
+  }
+  if (!res.ok || !res.body) throw new UserError(`download of ${url} failed: HTTP ${res.status}`);
+  const tmp = `${dest}.tmp-${process.pid}`;
+  try {
+    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(tmp));
+    await rename(tmp, dest);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new UserError(`download of ${url} failed: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Downloads a MovieLens zip into the cache (reused when its checksum matches), verifies its sha256,
+ * extracts it and converts the ratings to `<cache>/<name>.txt` (`user item timestamp`, dense ids).
+ * A checksum mismatch removes the zip and converts nothing.
+ */
+export async function fetchMovieLens(name: MovieLensName, options: FetchOptions = {}): Promise<FetchResult> {
+  const spec = MOVIELENS[name];
+  if (!spec) throw new UserError(`unknown dataset "${name}" (expected one of ${Object.keys(MOVIELENS).join(', ')})`);
+  const log = options.log ?? (() => {});
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const base = (options.baseUrl ?? process.env.SEQREC_DATA_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const expected = (options.sha256 ?? spec.sha256).toLowerCase();
+  await mkdir(cacheDir, { recursive: true });
+
+  const zipPath = join(cacheDir, `${name}.zip`);
+  let downloaded = false;
+  if (!((await exists(zipPath)) && (await sha256File(zipPath)) === expected)) {
+    const url = `${base}/${name}.zip`;
+    log(`downloading ${url}`);
+    await download(url, zipPath);
+    downloaded = true;
+    const got = await sha256File(zipPath);
+    if (got !== expected) {
+      await rm(zipPath, { force: true });
+      throw new UserError(`${url}: sha256 mismatch (got ${got}, expected ${expected}); the download was removed`);
+    }
+    log(`sha256 ok (${expected})`);
+  } else {
+    log(`using cached ${zipPath} (sha256 ok)`);
+  }
+
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(await readFile(zipPath), { filter: (f) => !f.name.endsWith('/') && f.name.startsWith(`${name}/`) });
+  } catch (err) {
+    throw new UserError(`${zipPath}: not a readable zip (${(err as Error).message})`);
+  }
+  if (!files[spec.ratings]) throw new UserError(`${zipPath}: ${spec.ratings} is missing from the zip`);
+  const dir = join(cacheDir, name);
+  await mkdir(dir, { recursive: true });
+  for (const [entry, bytes] of Object.entries(files)) {
+    const dest = join(cacheDir, entry);
+    if (!dest.startsWith(dir)) continue; // refuses `..` entries
+    await mkdir(join(dest, '..'), { recursive: true });
+    await writeFile(`${dest}.tmp-${process.pid}`, bytes);
+    await rename(`${dest}.tmp-${process.pid}`, dest);
+  }
+  const rawPath = join(cacheDir, spec.ratings);
+
+  let data: Interactions = await readInteractions(rawPath, { format: spec.format });
+  const minUserCount = options.minUserCount ?? 5;
+  const minItemCount = options.minItemCount ?? 5;
+  if (minUserCount > 0 || minItemCount > 0) data = kcore(data, { minUserCount, minItemCount, mode: options.kcoreMode });
+  const outputPath = join(cacheDir, `${name}.txt`);
+  await writeSasrecFile(data, outputPath, { withTimes: true });
+  await writeIdMaps(data, outputPath);
+  return { zipPath, rawPath, outputPath, stats: datasetStats(data), downloaded };
+}

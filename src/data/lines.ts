@@ -1,0 +1,62 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { UserError } from '../cli/errors.js';
+
+/** True when the file starts with the gzip magic bytes (so `.gz` is detected by content, not by name). */
+export async function isGzipFile(path: string): Promise<boolean> {
+  const fh = await openOrThrow(path);
+  try {
+    const buf = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(buf, 0, 2, 0);
+    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function openOrThrow(path: string) {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
+    if (code === 'EISDIR') throw new UserError(`${path}: is a directory, expected a data file`);
+    if (code === 'EACCES') throw new UserError(`${path}: permission denied`);
+    throw err;
+  }
+}
+
+/**
+ * Streams a plain or gzipped text file line by line (never the whole file as one string).
+ * Yields [1-based line number, line without its end-of-line characters].
+ */
+export async function* readLines(path: string): AsyncGenerator<[number, string]> {
+  const gz = await isGzipFile(path);
+  const file = createReadStream(path);
+  let input: Readable = file;
+  if (gz) {
+    const gunzip = createGunzip();
+    // a corrupt gzip stream errors on gunzip; surface it as one line naming the file
+    file.on('error', (e) => gunzip.destroy(e));
+    input = file.pipe(gunzip);
+  }
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  let lineNo = 0;
+  try {
+    for await (const line of rl) {
+      lineNo++;
+      yield [lineNo, line];
+    }
+  } catch (err) {
+    if (gz && (err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+      throw new UserError(`${path}: corrupt gzip data after line ${lineNo}`);
+    }
+    throw err;
+  } finally {
+    rl.close();
+    file.destroy();
+  }
+}

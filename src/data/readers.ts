@@ -1,0 +1,212 @@
+import { UserError } from '../cli/errors.js';
+import { EventLog } from './eventlog.js';
+import {
+  type ConcreteFormat,
+  type DataFormat,
+  DATA_FORMATS,
+  detectFormat,
+  findColumn,
+  isNumeric,
+  ITEM_COLUMNS,
+  parseTime,
+  splitDelimited,
+  TIME_COLUMNS,
+  USER_COLUMNS,
+} from './formats.js';
+import { readLines } from './lines.js';
+import type { Interactions } from './types.js';
+
+export { DATA_FORMATS, type DataFormat } from './formats.js';
+
+export interface ReadOptions {
+  /** default 'auto': by file name, else by the first line's content */
+  format?: DataFormat;
+  /** CSV/TSV/JSONL column (key) names; when absent, common names (user_id, userId, movieId, timestamp, …) are tried */
+  userCol?: string;
+  itemCol?: string;
+  /** 'none' ignores any time column */
+  timeCol?: string;
+}
+
+interface LineParser {
+  readonly hasTime: boolean;
+  /** the first non-blank line is a header, not data */
+  readonly header: boolean;
+  parse(line: string, lineNo: number, log: EventLog): void;
+}
+
+/**
+ * Reads a log of interactions, streaming line by line (plain or gzipped, detected by content).
+ * Dense ids follow ascending raw-id order; with timestamps each user's events are sorted by time
+ * (stable), else file order is taken as chronological.
+ */
+export async function readInteractions(path: string, options: ReadOptions = {}): Promise<Interactions> {
+  const format = options.format ?? 'auto';
+  if (!(DATA_FORMATS as readonly string[]).includes(format)) {
+    throw new UserError(`unknown format "${format}" (expected one of ${DATA_FORMATS.join(', ')})`);
+  }
+  let parser: LineParser | null = null;
+  let log: EventLog | null = null;
+  for await (const [lineNo, line] of readLines(path)) {
+    if (line.trim() === '') continue;
+    if (!parser) {
+      const concrete = format === 'auto' ? detectFormat(path, line) : format;
+      parser = makeParser(concrete, path, line, lineNo, options);
+      log = new EventLog(parser.hasTime);
+      if (parser.header) continue;
+    }
+    parser.parse(line, lineNo, log!);
+  }
+  if (!log || log.length === 0) throw new UserError(`${path}: no interactions (the file is empty)`);
+  return log.finish();
+}
+
+function shown(line: string): string {
+  return JSON.stringify(line.length > 60 ? `${line.slice(0, 57)}...` : line);
+}
+
+function makeParser(
+  format: ConcreteFormat,
+  path: string,
+  firstLine: string,
+  firstLineNo: number,
+  opts: ReadOptions,
+): LineParser {
+  switch (format) {
+    case 'sasrec':
+      return sasrecParser(path, firstLine);
+    case 'ml-ratings':
+      return fixedParser(path, (l) => l.trim().split('::'), 'user::item::rating::timestamp');
+    case 'ml-udata':
+      return fixedParser(path, (l) => l.trim().split(/\s+/), 'user<TAB>item<TAB>rating<TAB>timestamp');
+    case 'csv':
+    case 'tsv':
+      return delimitedParser(path, firstLine, firstLineNo, format === 'csv' ? ',' : '\t', opts);
+    case 'jsonl':
+      return jsonlParser(path, firstLine, firstLineNo, opts);
+  }
+}
+
+function sasrecParser(path: string, firstLine: string): LineParser {
+  const hasTime = firstLine.trim().split(/\s+/).length === 3;
+  const expected = hasTime ? '"user item timestamp"' : '"user item"';
+  return {
+    hasTime,
+    header: false,
+    parse(line, lineNo, log) {
+      const f = line.trim().split(/\s+/);
+      if (f.length !== (hasTime ? 3 : 2) || (hasTime && !isNumeric(f[2]))) {
+        const why = f.length === 2 || f.length === 3 ? ` (as on the first line)` : '';
+        throw new UserError(`${path}:${lineNo}: expected ${expected}${why}, got ${shown(line)}`);
+      }
+      log.push(f[0], f[1], hasTime ? Number(f[2]) : 0);
+    },
+  };
+}
+
+/** MovieLens `u::i::rating::ts` and `u i rating ts`: the rating is ignored (implicit feedback). */
+function fixedParser(path: string, split: (line: string) => string[], expected: string): LineParser {
+  return {
+    hasTime: true,
+    header: false,
+    parse(line, lineNo, log) {
+      const f = split(line);
+      if (f.length !== 4 || f[0] === '' || f[1] === '' || !isNumeric(f[3])) {
+        throw new UserError(`${path}:${lineNo}: expected "${expected}", got ${shown(line)}`);
+      }
+      log.push(f[0], f[1], Number(f[3]));
+    },
+  };
+}
+
+function resolveColumn(
+  path: string,
+  lineNo: number,
+  header: string[],
+  given: string | undefined,
+  candidates: string[],
+  flag: string,
+  required: boolean,
+): number {
+  if (given !== undefined) {
+    const k = header.indexOf(given);
+    if (k >= 0) return k;
+    const ci = findColumn(header, [given.toLowerCase()]);
+    if (ci >= 0) return ci;
+    throw new UserError(`${path}:${lineNo}: no column "${given}" (${flag}) in header [${header.join(', ')}]`);
+  }
+  const k = findColumn(header, candidates);
+  if (k < 0 && required) {
+    throw new UserError(`${path}:${lineNo}: cannot tell which column is the ${flag.slice(2, -4)} id in header [${header.join(', ')}]; set ${flag}`);
+  }
+  return k;
+}
+
+function delimitedParser(path: string, headerLine: string, headerNo: number, sep: string, opts: ReadOptions): LineParser {
+  const header = splitDelimited(headerLine, sep);
+  if (!header) throw new UserError(`${path}:${headerNo}: unbalanced quote in header`);
+  const u = resolveColumn(path, headerNo, header, opts.userCol, USER_COLUMNS, '--user_col', true);
+  const i = resolveColumn(path, headerNo, header, opts.itemCol, ITEM_COLUMNS, '--item_col', true);
+  const t = opts.timeCol === 'none' ? -1 : resolveColumn(path, headerNo, header, opts.timeCol, TIME_COLUMNS, '--time_col', false);
+  const need = Math.max(u, i, t) + 1;
+  return {
+    hasTime: t >= 0,
+    header: true,
+    parse(line, lineNo, log) {
+      const f = splitDelimited(line, sep);
+      if (!f || f.length < need) {
+        throw new UserError(`${path}:${lineNo}: expected ${header.length} ${sep === ',' ? 'comma' : 'tab'}-separated fields, got ${shown(line)}`);
+      }
+      const user = f[u].trim();
+      const item = f[i].trim();
+      if (user === '' || item === '') throw new UserError(`${path}:${lineNo}: empty ${user === '' ? 'user' : 'item'} id in ${shown(line)}`);
+      let time = 0;
+      if (t >= 0) {
+        time = parseTime(f[t]);
+        if (Number.isNaN(time)) throw new UserError(`${path}:${lineNo}: bad timestamp ${JSON.stringify(f[t])} in column "${header[t]}"`);
+      }
+      log.push(user, item, time);
+    },
+  };
+}
+
+function jsonlParser(path: string, firstLine: string, firstNo: number, opts: ReadOptions): LineParser {
+  const first = parseJson(path, firstLine, firstNo);
+  const keys = Object.keys(first);
+  const u = keys[resolveColumn(path, firstNo, keys, opts.userCol, USER_COLUMNS, '--user_col', true)];
+  const i = keys[resolveColumn(path, firstNo, keys, opts.itemCol, ITEM_COLUMNS, '--item_col', true)];
+  const tk = opts.timeCol === 'none' ? -1 : resolveColumn(path, firstNo, keys, opts.timeCol, TIME_COLUMNS, '--time_col', false);
+  const t = tk >= 0 ? keys[tk] : null;
+  return {
+    hasTime: t !== null,
+    header: false,
+    parse(line, lineNo, log) {
+      const rec = parseJson(path, line, lineNo);
+      const user = rec[u];
+      const item = rec[i];
+      if ((typeof user !== 'string' && typeof user !== 'number') || (typeof item !== 'string' && typeof item !== 'number')) {
+        throw new UserError(`${path}:${lineNo}: expected string or number fields "${u}" and "${i}", got ${shown(line)}`);
+      }
+      let time = 0;
+      if (t !== null) {
+        const v = rec[t];
+        time = typeof v === 'number' ? v : typeof v === 'string' ? parseTime(v) : NaN;
+        if (Number.isNaN(time)) throw new UserError(`${path}:${lineNo}: bad timestamp in field "${t}"`);
+      }
+      log.push(String(user), String(item), time);
+    },
+  };
+}
+
+function parseJson(path: string, line: string, lineNo: number): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new UserError(`${path}:${lineNo}: expected a JSON object, got ${shown(line)}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new UserError(`${path}:${lineNo}: expected a JSON object, got ${shown(line)}`);
+  }
+  return v as Record<string, unknown>;
+}

@@ -1,0 +1,214 @@
+import { UserError } from '../cli/errors.js';
+import { Rng } from '../engine/rng.js';
+import type { Split, TrainBatch } from './types.js';
+
+export interface SamplerOptions {
+  batchSize: number;
+  maxlen: number;
+  /** seed for a private Rng (default 0); ignored when `rng` is given */
+  seed?: number;
+  /** draw from this generator instead (it is advanced by the sampler) */
+  rng?: Rng;
+}
+
+/** Everything needed to resume the sample stream exactly: RNG words and the position in the current pass. */
+export interface SamplerState {
+  rng: number[];
+  /** RNG state just before the current pass's shuffle, to rebuild the user order */
+  passRng: number[];
+  /** users already taken in the current pass (userNum = pass finished) */
+  position: number;
+}
+
+/**
+ * Training batches with the reference's `sample_function` semantics: users are visited in a random
+ * order reshuffled every pass; a user with ≤ 1 train items is replaced by a uniformly random user
+ * (redrawn until one has ≥ 2); inputs = train[:-1] right-aligned in maxlen, pos = the next item,
+ * neg = a uniform item in 1..itemNum outside the user's TRAIN items. As in the reference, only train
+ * items are excluded, so the user's valid/test items can be drawn as negatives.
+ */
+export class TrainSampler {
+  readonly batchSize: number;
+  readonly maxlen: number;
+  readonly userNum: number;
+  readonly itemNum: number;
+  private readonly rng: Rng;
+  private readonly train: Int32Array[];
+  private readonly trainTimes: Float64Array[] | undefined;
+  /** CSR of each user's sorted distinct train items, for negative rejection by binary search */
+  private readonly seenOffsets: Int32Array;
+  private readonly seenItems: Int32Array;
+  private readonly order: Int32Array;
+  private position: number;
+  private passRng: number[];
+
+  constructor(split: Split, options: SamplerOptions) {
+    const { batchSize, maxlen } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`TrainSampler: batchSize must be ≥ 1, got ${batchSize}`);
+    if (!Number.isInteger(maxlen) || maxlen < 1) throw new RangeError(`TrainSampler: maxlen must be ≥ 1, got ${maxlen}`);
+    this.batchSize = batchSize;
+    this.maxlen = maxlen;
+    this.userNum = split.data.userNum;
+    this.itemNum = split.data.itemNum;
+    this.train = split.train;
+    this.trainTimes = split.trainTimes;
+    this.rng = options.rng ?? new Rng(options.seed ?? 0);
+
+    let total = 0;
+    let trainable = 0;
+    for (let u = 1; u <= this.userNum; u++) {
+      total += split.train[u].length;
+      if (split.train[u].length > 1) trainable++;
+    }
+    if (trainable === 0) throw new UserError('no user has 2 or more training items, so there is nothing to train on');
+    this.seenOffsets = new Int32Array(this.userNum + 2);
+    this.seenItems = new Int32Array(total);
+    let p = 0;
+    for (let u = 1; u <= this.userNum; u++) {
+      this.seenOffsets[u] = p;
+      const sorted = Int32Array.from(split.train[u]).sort();
+      for (let k = 0; k < sorted.length; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) this.seenItems[p++] = sorted[k];
+      if (p - this.seenOffsets[u] >= this.itemNum && split.train[u].length > 1) {
+        throw new UserError(`user ${split.data.users.toRaw[u]} interacted with every item, so no negative can be sampled`);
+      }
+    }
+    this.seenOffsets[this.userNum + 1] = p;
+    this.order = new Int32Array(this.userNum);
+    this.position = this.userNum;
+    this.passRng = this.rng.getState();
+  }
+
+  /** Batches per epoch as the reference counts them: ceil(users / batchSize). */
+  get batchesPerEpoch(): number {
+    return Math.ceil(this.userNum / this.batchSize);
+  }
+
+  /** The next batch; pass a previous batch of the same shape as `out` to refill it instead of allocating. */
+  nextBatch(out?: TrainBatch): TrainBatch {
+    const B = this.batchSize;
+    const L = this.maxlen;
+    const withTimes = this.trainTimes !== undefined;
+    let batch: TrainBatch;
+    if (out) {
+      if (out.batchSize !== B || out.maxlen !== L || (withTimes && !out.times)) throw new RangeError('nextBatch: `out` has another shape');
+      batch = out;
+      batch.seqs.fill(0);
+      batch.pos.fill(0);
+      batch.neg.fill(0);
+      batch.times?.fill(0);
+    } else {
+      const base = {
+        batchSize: B,
+        maxlen: L,
+        users: new Int32Array(B),
+        seqs: new Int32Array(B * L),
+        pos: new Int32Array(B * L),
+        neg: new Int32Array(B * L),
+      };
+      batch = withTimes ? { ...base, times: new Float64Array(B * L) } : base;
+    }
+    for (let b = 0; b < B; b++) {
+      let uid = this.nextUser();
+      while (this.train[uid].length <= 1) uid = 1 + this.rng.nextInt(this.userNum);
+      batch.users[b] = uid;
+      this.fillRow(uid, b * L, batch);
+    }
+    return batch;
+  }
+
+  private nextUser(): number {
+    if (this.position === this.userNum) {
+      this.passRng = this.rng.getState();
+      this.shuffleOrder();
+      this.position = 0;
+    }
+    return this.order[this.position++];
+  }
+
+  // A fresh identity each pass (not a reshuffle of the last order) so the order can be rebuilt from passRng.
+  private shuffleOrder(): void {
+    for (let k = 0; k < this.userNum; k++) this.order[k] = k + 1;
+    this.rng.shuffle(this.order);
+  }
+
+  private fillRow(uid: number, off: number, batch: TrainBatch): void {
+    const s = this.train[uid];
+    const t = this.trainTimes?.[uid];
+    const lo = this.seenOffsets[uid];
+    const hi = this.seenOffsets[uid + 1];
+    const L = this.maxlen;
+    let nxt = s[s.length - 1];
+    let idx = L - 1;
+    for (let k = s.length - 2; k >= 0 && idx >= 0; k--, idx--) {
+      batch.seqs[off + idx] = s[k];
+      batch.pos[off + idx] = nxt;
+      batch.neg[off + idx] = this.negative(lo, hi);
+      if (t) batch.times![off + idx] = t[k];
+      nxt = s[k];
+    }
+  }
+
+  private negative(lo: number, hi: number): number {
+    const seen = this.seenItems;
+    for (;;) {
+      const c = 1 + this.rng.nextInt(this.itemNum);
+      let a = lo;
+      let b = hi;
+      while (a < b) {
+        const m = (a + b) >>> 1;
+        if (seen[m] < c) a = m + 1;
+        else b = m;
+      }
+      if (a === hi || seen[a] !== c) return c;
+    }
+  }
+
+  getState(): SamplerState {
+    return { rng: this.rng.getState(), passRng: this.passRng.slice(), position: this.position };
+  }
+
+  setState(state: SamplerState): void {
+    if (!Number.isInteger(state.position) || state.position < 0 || state.position > this.userNum) {
+      throw new RangeError(`TrainSampler.setState: position ${state.position} out of range 0..${this.userNum}`);
+    }
+    this.passRng = state.passRng.slice();
+    if (state.position < this.userNum) {
+      this.rng.setState(state.passRng);
+      this.shuffleOrder();
+    }
+    this.position = state.position;
+    this.rng.setState(state.rng);
+  }
+}
+
+/** Right-aligns the last `maxlen` of `items` into a zero (left-)padded row. */
+export function leftPad(items: ArrayLike<number>, maxlen: number, out: Int32Array = new Int32Array(maxlen)): Int32Array {
+  out.fill(0);
+  const n = Math.min(items.length, maxlen);
+  for (let k = 0; k < n; k++) out[maxlen - n + k] = items[items.length - n + k];
+  return out;
+}
+
+/**
+ * The evaluation input of the reference's evaluate()/evaluate_valid(): the user's train items,
+ * plus the valid item at the end when `forTest`, left-padded to maxlen.
+ */
+export function buildHistory(split: Split, user: number, maxlen: number, forTest: boolean, out: Int32Array = new Int32Array(maxlen)): Int32Array {
+  out.fill(0);
+  let idx = maxlen - 1;
+  if (forTest && split.valid[user] !== 0 && idx >= 0) out[idx--] = split.valid[user];
+  const s = split.train[user];
+  for (let k = s.length - 1; k >= 0 && idx >= 0; k--) out[idx--] = s[k];
+  return out;
+}
+
+/** Timestamps aligned with buildHistory (0 for padding); undefined when the split has no times. */
+export function buildHistoryTimes(split: Split, user: number, maxlen: number, forTest: boolean, out: Float64Array = new Float64Array(maxlen)): Float64Array | undefined {
+  if (!split.trainTimes) return undefined;
+  out.fill(0);
+  let idx = maxlen - 1;
+  if (forTest && split.valid[user] !== 0 && idx >= 0) out[idx--] = split.validTimes![user];
+  const t = split.trainTimes[user];
+  for (let k = t.length - 1; k >= 0 && idx >= 0; k--) out[idx--] = t[k];
+  return out;
+}

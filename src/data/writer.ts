@@ -1,0 +1,54 @@
+import { writeFileAtomic } from './atomic.js';
+import type { IdMap, Interactions } from './types.js';
+
+export interface WriteOptions {
+  /** write `user item timestamp` (default: whenever the data has timestamps) */
+  withTimes?: boolean;
+  /** field separator (default ' ', as the SASRec data files; TiSASRec.pytorch reads '\t') */
+  separator?: ' ' | '\t';
+}
+
+/** Writes SASRec format with dense ids: one `user item [timestamp]` line per event, users ascending, chronological. */
+export async function writeSasrecFile(data: Interactions, path: string, options: WriteOptions = {}): Promise<void> {
+  const withTimes = options.withTimes ?? data.times !== undefined;
+  if (withTimes && !data.times) throw new Error('writeSasrecFile: withTimes requested but the data has no timestamps');
+  const sep = options.separator ?? ' ';
+  await writeFileAtomic(path, async (put) => {
+    for (let u = 1; u <= data.userNum; u++) {
+      const s = data.seqs[u];
+      const t = data.times?.[u];
+      let lines = '';
+      for (let k = 0; k < s.length; k++) {
+        lines += withTimes ? `${u}${sep}${s[k]}${sep}${t![k]}\n` : `${u}${sep}${s[k]}\n`;
+      }
+      await put(lines);
+    }
+  });
+}
+
+/** The id-map file names written next to a converted file `path`. */
+export function idMapPaths(path: string): { users: string; items: string } {
+  return { users: `${path}.users.tsv`, items: `${path}.items.tsv` };
+}
+
+/** Writes `<path>.users.tsv` and `<path>.items.tsv`: `dense<TAB>raw` lines, so original ids can be recovered. */
+export async function writeIdMaps(data: Interactions, path: string): Promise<{ users: string; items: string }> {
+  const paths = idMapPaths(path);
+  await writeMap(data.users, paths.users);
+  await writeMap(data.items, paths.items);
+  return paths;
+}
+
+async function writeMap(map: IdMap, path: string): Promise<void> {
+  await writeFileAtomic(path, async (put) => {
+    let chunk = '';
+    for (let i = 1; i < map.toRaw.length; i++) {
+      chunk += `${i}\t${map.toRaw[i]}\n`;
+      if (chunk.length > 1 << 16) {
+        await put(chunk);
+        chunk = '';
+      }
+    }
+    await put(chunk);
+  });
+}
