@@ -1,0 +1,256 @@
+import type { Split } from '../data/types.js';
+import type { Rng } from '../engine/rng.js';
+import type { Scorer } from './types.js';
+import { buildEvalBatch, type HeldOut } from './history.js';
+import { DEFAULT_KS, RankMetrics, checkKs, rankFirst } from './metrics.js';
+
+/**
+ * The two evaluation protocols.
+ *
+ * - Sampled (the SASRec paper's, reference `evaluate`/`evaluate_valid`): per user, the held-out item
+ *   plus `numNegatives` random items; rank of the held-out item among those scores.
+ * - Full ranking: every item is scored; the user's history is excluded; rank among the rest.
+ *
+ * Both are async only to let a progress bar redraw between batches; scoring itself is synchronous.
+ */
+
+export interface EvalResult {
+  /** number of users evaluated */
+  readonly users: number;
+  /** e.g. { 'HR@10': …, 'NDCG@10': …, MRR: … } */
+  readonly metrics: Record<string, number>;
+  /** per evaluated user (in evaluation order): user ids and 0-based ranks, when `keepRanks` was set */
+  readonly evaluated?: Int32Array;
+  readonly ranks?: Int32Array;
+}
+
+interface CommonOptions {
+  /** which held-out item to rank: the valid item (history = train) or the test item (history = train + valid) */
+  readonly which: HeldOut;
+  /** cut-offs for HR@K / NDCG@K (default [10]) */
+  readonly ks?: readonly number[];
+  /** users per scorer call (default 256) */
+  readonly batchSize?: number;
+  /**
+   * Evaluate a random subset, like the reference: when userNum > evalUsers, draw evalUsers distinct ids
+   * from 1..userNum (Python's random.sample) and skip the non-evaluable ones among them, so slightly
+   * fewer users may be evaluated. Undefined (default) = every evaluable user. The reference uses 10000.
+   */
+  readonly evalUsers?: number;
+  /** needed by the sampled protocol, and by either protocol when evalUsers subsamples */
+  readonly rng?: Rng;
+  /** keep each evaluated user's rank in the result */
+  readonly keepRanks?: boolean;
+  /** called after every batch with (users done, users to do) */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface SampledOptions extends CommonOptions {
+  /** negatives per user (default 100, the paper's) */
+  readonly numNegatives?: number;
+  readonly rng: Rng;
+}
+
+export type FullRankingOptions = CommonOptions;
+
+/** Users the reference would evaluate on `which`: a train item and a held-out item. */
+export function isEvaluable(split: Split, user: number, which: HeldOut): boolean {
+  const held = which === 'valid' ? split.valid[user] : split.test[user];
+  return held !== 0 && split.train[user].length >= 1;
+}
+
+/**
+ * The users to evaluate, in evaluation order: all of 1..userNum, or — when `evalUsers` is set and
+ * smaller than userNum — a uniform sample of `evalUsers` distinct ids (partial Fisher–Yates); then
+ * the non-evaluable ones are dropped, as the reference does inside its loop.
+ */
+export function selectEvalUsers(split: Split, which: HeldOut, evalUsers?: number, rng?: Rng): Int32Array {
+  const userNum = split.data.userNum;
+  let candidates: Int32Array;
+  if (evalUsers !== undefined && userNum > evalUsers) {
+    if (!Number.isInteger(evalUsers) || evalUsers < 1) throw new RangeError(`evalUsers must be a positive integer, got ${evalUsers}`);
+    if (!rng) throw new Error('selectEvalUsers: subsampling users needs an rng');
+    const pool = new Int32Array(userNum);
+    for (let i = 0; i < userNum; i++) pool[i] = i + 1;
+    for (let i = 0; i < evalUsers; i++) {
+      const j = i + rng.nextInt(userNum - i);
+      const t = pool[i];
+      pool[i] = pool[j];
+      pool[j] = t;
+    }
+    candidates = pool.subarray(0, evalUsers);
+  } else {
+    candidates = new Int32Array(userNum);
+    for (let i = 0; i < userNum; i++) candidates[i] = i + 1;
+  }
+  const out: number[] = [];
+  for (const u of candidates) if (isEvaluable(split, u, which)) out.push(u);
+  return Int32Array.from(out);
+}
+
+function heldOutOf(split: Split, which: HeldOut): Int32Array {
+  return which === 'valid' ? split.valid : split.test;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Sampled evaluation, as the reference: candidates = [held-out item, then numNegatives items drawn
+ * uniformly from 1..itemNum with replacement, redrawn while in the user's train set ∪ {0}].
+ *
+ * Matching the reference on purpose: only the TRAIN items are excluded from the negatives. For the
+ * test split the valid item is not excluded (the reference builds `rated = set(train[u])` in both
+ * functions), and the held-out item itself may be drawn as a negative (it then ties and does not rank
+ * above itself).
+ */
+export async function evaluateSampled(scorer: Scorer, split: Split, options: SampledOptions): Promise<EvalResult> {
+  const { which, rng } = options;
+  const ks = options.ks ?? DEFAULT_KS;
+  checkKs(ks);
+  const numNeg = options.numNegatives ?? 100;
+  if (!Number.isInteger(numNeg) || numNeg < 0) throw new RangeError(`numNegatives must be a non-negative integer, got ${numNeg}`);
+  const batchSize = options.batchSize ?? 256;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  const itemNum = split.data.itemNum;
+  if (scorer.itemNum !== itemNum) throw new Error(`scorer has ${scorer.itemNum} items, the data ${itemNum}`);
+
+  const users = selectEvalUsers(split, which, options.evalUsers, rng);
+  const heldOut = heldOutOf(split, which);
+  const metrics = new RankMetrics(ks);
+  const ranks = options.keepRanks ? new Int32Array(users.length) : undefined;
+  const C = numNeg + 1;
+  // rated[i] === stamp marks item i as in the current user's train set (stamp changes per user)
+  const rated = new Int32Array(itemNum + 1);
+  let stamp = 0;
+
+  for (let start = 0; start < users.length; start += batchSize) {
+    const batchUsers = users.subarray(start, Math.min(start + batchSize, users.length));
+    const B = batchUsers.length;
+    const candidates = new Int32Array(B * C);
+    for (let b = 0; b < B; b++) {
+      const u = batchUsers[b];
+      stamp++;
+      rated[0] = stamp;
+      let distinct = 0;
+      const train = split.train[u];
+      for (let j = 0; j < train.length; j++) {
+        const it = train[j];
+        if (rated[it] !== stamp) {
+          rated[it] = stamp;
+          if (it !== 0) distinct++;
+        }
+      }
+      if (numNeg > 0 && distinct >= itemNum) {
+        throw new Error(`user ${u} has every item in train; no negatives to sample`);
+      }
+      const base = b * C;
+      candidates[base] = heldOut[u];
+      for (let c = 1; c < C; c++) {
+        let t = rng.intBetween(1, itemNum + 1);
+        while (rated[t] === stamp) t = rng.intBetween(1, itemNum + 1);
+        candidates[base + c] = t;
+      }
+    }
+    const batch = buildEvalBatch(split, batchUsers, scorer.maxlen, which);
+    const scores = scorer.scoreCandidates(batch, candidates, C);
+    if (scores.length < B * C) throw new Error(`scoreCandidates returned ${scores.length} scores, expected ${B * C}`);
+    for (let b = 0; b < B; b++) {
+      const r = rankFirst(scores, b * C, C);
+      metrics.add(r);
+      if (ranks) ranks[start + b] = r;
+    }
+    options.onProgress?.(start + B, users.length);
+    if (start + B < users.length) await yieldToEventLoop();
+  }
+  return ranks
+    ? { users: metrics.count, metrics: metrics.summary(), evaluated: users, ranks }
+    : { users: metrics.count, metrics: metrics.summary() };
+}
+
+/**
+ * Full-ranking evaluation: every item 1..itemNum is scored (`scoreAll`); the user's history — train
+ * items, and for the test split also the valid item — and padding 0 are excluded, except the held-out
+ * item itself (a repeat of an earlier item is still ranked). rank = number of remaining items scoring
+ * strictly higher than the held-out item (ties do not rank above it, as in the sampled protocol).
+ */
+export async function evaluateFullRanking(scorer: Scorer, split: Split, options: FullRankingOptions): Promise<EvalResult> {
+  const { which } = options;
+  const ks = options.ks ?? DEFAULT_KS;
+  checkKs(ks);
+  const batchSize = options.batchSize ?? 128;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  const itemNum = split.data.itemNum;
+  if (scorer.itemNum !== itemNum) throw new Error(`scorer has ${scorer.itemNum} items, the data ${itemNum}`);
+  const N1 = itemNum + 1;
+
+  const users = selectEvalUsers(split, which, options.evalUsers, options.rng);
+  const heldOut = heldOutOf(split, which);
+  const metrics = new RankMetrics(ks);
+  const ranks = options.keepRanks ? new Int32Array(users.length) : undefined;
+  const excluded = new Int32Array(N1);
+  let stamp = 0;
+
+  for (let start = 0; start < users.length; start += batchSize) {
+    const batchUsers = users.subarray(start, Math.min(start + batchSize, users.length));
+    const B = batchUsers.length;
+    const batch = buildEvalBatch(split, batchUsers, scorer.maxlen, which);
+    const scores = scorer.scoreAll(batch);
+    if (scores.length < B * N1) throw new Error(`scoreAll returned ${scores.length} scores, expected ${B * N1}`);
+    for (let b = 0; b < B; b++) {
+      const u = batchUsers[b];
+      const target = heldOut[u];
+      stamp++;
+      const train = split.train[u];
+      for (let j = 0; j < train.length; j++) excluded[train[j]] = stamp;
+      if (which === 'test' && split.valid[u] !== 0) excluded[split.valid[u]] = stamp;
+      excluded[target] = 0; // the held-out item is always ranked
+      const off = b * N1;
+      const t = scores[off + target];
+      let r = 0;
+      if (t !== t) {
+        for (let i = 1; i < N1; i++) {
+          const s = scores[off + i];
+          if (i !== target && excluded[i] !== stamp && s === s) r++;
+        }
+      } else {
+        for (let i = 1; i < N1; i++) {
+          if (scores[off + i] > t && excluded[i] !== stamp) r++;
+        }
+      }
+      metrics.add(r);
+      if (ranks) ranks[start + b] = r;
+    }
+    options.onProgress?.(start + B, users.length);
+    if (start + B < users.length) await yieldToEventLoop();
+  }
+  return ranks
+    ? { users: metrics.count, metrics: metrics.summary(), evaluated: users, ranks }
+    : { users: metrics.count, metrics: metrics.summary() };
+}
+
+/** Top-K items by score for one score row (items 1..itemNum), skipping `exclude`d ones; ties → lower id first. */
+export function topK(
+  scores: ArrayLike<number>,
+  offset: number,
+  itemNum: number,
+  k: number,
+  exclude?: ArrayLike<number>,
+): Array<{ item: number; score: number }> {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+  const skip = new Uint8Array(itemNum + 1);
+  skip[0] = 1;
+  if (exclude) for (let j = 0; j < exclude.length; j++) if (exclude[j] >= 0 && exclude[j] <= itemNum) skip[exclude[j]] = 1;
+  // simple bounded insertion: k is small
+  const best: Array<{ item: number; score: number }> = [];
+  for (let i = 1; i <= itemNum; i++) {
+    if (skip[i]) continue;
+    const s = scores[offset + i];
+    if (s !== s) continue;
+    if (best.length === k && !(s > best[k - 1].score)) continue;
+    let pos = best.length;
+    while (pos > 0 && s > best[pos - 1].score) pos--;
+    best.splice(pos, 0, { item: i, score: s });
+    if (best.length > k) best.pop();
+  }
+  return best;
+}
