@@ -18,4 +18,18 @@ export interface Kernels {
     B: Float32Array, bOff: number, ldb: number,
     beta: number, C: Float32Array, cOff: number, ldc: number,
   ): void;
+  /**
+   * `batch` independent GEMMs of one shape (e.g. every sequence × head of attention) in one call:
+   * matrix t reads A at aOff + t·strideA, B at bOff + t·strideB and updates C at cOff + t·strideC
+   * (strides in elements, ≥ 0; a stride of 0 shares that operand, e.g. one weight for every item).
+   * Same semantics as `gemm` per matrix. Optional until every backend has it (the wasm backend
+   * always does); without it, loop over `gemm`.
+   */
+  gemmBatched?(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, aOff: number, lda: number,
+    B: Float32Array, bOff: number, ldb: number,
+    beta: number, C: Float32Array, cOff: number, ldc: number,
+    batch: number, strideA: number, strideB: number, strideC: number,
+  ): void;
 }

@@ -1,0 +1,470 @@
+// GEMM for the WebAssembly SIMD backend (AssemblyScript).
+//
+// C = alpha · op(A) · op(B) + beta · C, row-major, BLAS semantics (beta = 0 ignores C's contents).
+// All pointers are byte addresses into the (imported, shared) linear memory; leading dimensions
+// and strides are in elements. `pack` points at a per-thread scratch area of `packBytes()` bytes
+// (the JS side allocates it; each worker thread needs its own).
+//
+// Blocking (GotoBLAS-style, sized for one core's L1/L2):
+//   for jc in N by NC:  for pc in K by KC:  pack op(B)[pc:pc+kc, jc:jc+nc] into 8-column panels
+//     for ic in M by 4:  pack op(A)[ic:ic+4, pc:pc+kc] (4 rows interleaved per k)
+//       for each 8-column panel: micro-kernel 4×8 (8 v128 accumulators), or 4×4 for a last
+//       panel of at most 4 columns.
+// Packing makes the micro-kernel identical for all four transpose combinations and turns every
+// edge (M, N, K not multiples of the block) into zero padding, except the final store which
+// writes only the valid rows/columns.
+//
+// Built twice by scripts/build-wasm.mjs: plain SIMD (mul + add) and relaxed SIMD
+// (f32x4.relaxed_madd, a fused multiply-add on x64 with FMA).
+
+const MR: i32 = 4;
+const NR: i32 = 8;
+const KC: i32 = 256;
+const NC: i32 = 512;
+
+// Pack-area layout (bytes from `pack`): packed B (KC·NC floats), packed A (KC·MR floats),
+// a 4×8 float tile for edge stores.
+const PACK_B_BYTES: i32 = KC * NC * 4;
+const PACK_A_BYTES: i32 = KC * MR * 4;
+const TILE_BYTES: i32 = MR * NR * 4;
+
+/** Bytes of scratch a caller must pass as `pack` (per thread). */
+export function packBytes(): i32 {
+  return PACK_B_BYTES + PACK_A_BYTES + TILE_BYTES;
+}
+
+/** First byte the JS allocator may use (everything below belongs to AssemblyScript's statics). */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** 1 when this build uses relaxed-SIMD fused multiply-add. */
+export function isRelaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+@inline function imin(a: i32, b: i32): i32 {
+  return a < b ? a : b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packing
+
+/**
+ * Packs op(B)[pc:pc+kc, jc:jc+nc] into ceil(nc/8) panels; panel p holds kc rows of 8 floats
+ * (columns jc+8p … jc+8p+7, zero beyond nc). A last panel of at most 4 columns is packed 4 wide
+ * (kc rows of 4 floats) for the 4×4 micro-kernel.
+ */
+function packB(transB: bool, b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
+  const ldbB = <usize>ldb << 2;
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const w = imin(NR, nc - j0);
+    const pw = w <= 4 ? 4 : NR; // packed width
+    let d = dst + (<usize>(j0 * kc) << 2);
+    if (!transB) {
+      // op(B)[k][j] = B[k*ldb + j]: rows are contiguous along j.
+      let s = b + ((<usize>pc * <usize>ldb + <usize>(jc + j0)) << 2);
+      if (w == 8) {
+        for (let k = 0; k < kc; k++) {
+          v128.store(d, v128.load(s));
+          v128.store(d, v128.load(s, 16), 16);
+          s += ldbB;
+          d += 32;
+        }
+      } else if (w == 4) {
+        for (let k = 0; k < kc; k++) {
+          v128.store(d, v128.load(s));
+          s += ldbB;
+          d += 16;
+        }
+      } else {
+        const pwB = <usize>pw << 2;
+        for (let k = 0; k < kc; k++) {
+          v128.store(d, f32x4.splat(0));
+          if (pw == 8) v128.store(d, f32x4.splat(0), 16);
+          for (let j = 0; j < w; j++) store<f32>(d + (<usize>j << 2), load<f32>(s + (<usize>j << 2)));
+          s += ldbB;
+          d += pwB;
+        }
+      }
+    } else {
+      // op(B)[k][j] = B[j*ldb + k]: column j of op(B) is row j of B, contiguous along k.
+      const pwB = <usize>pw << 2;
+      if (w < pw) {
+        // zero the padding columns
+        let z = d;
+        for (let k = 0; k < kc; k++) {
+          v128.store(z, f32x4.splat(0));
+          if (pw == 8) v128.store(z, f32x4.splat(0), 16);
+          z += pwB;
+        }
+      }
+      let j = 0;
+      // 4 columns at a time: load 4 k-values from each of 4 rows of B, transpose 4×4.
+      for (; j + 4 <= w; j += 4) {
+        const s0 = b + ((<usize>(jc + j0 + j) * <usize>ldb + <usize>pc) << 2);
+        const s1 = s0 + ldbB;
+        const s2 = s1 + ldbB;
+        const s3 = s2 + ldbB;
+        let dd = d + (<usize>j << 2);
+        let k = 0;
+        for (; k + 4 <= kc; k += 4) {
+          const o = <usize>k << 2;
+          const r0 = v128.load(s0 + o);
+          const r1 = v128.load(s1 + o);
+          const r2 = v128.load(s2 + o);
+          const r3 = v128.load(s3 + o);
+          const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
+          const t1 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+          const t2 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+          const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          v128.store(dd, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
+          dd += pwB;
+          v128.store(dd, f32x4.shuffle(t0, t2, 2, 3, 6, 7));
+          dd += pwB;
+          v128.store(dd, f32x4.shuffle(t1, t3, 0, 1, 4, 5));
+          dd += pwB;
+          v128.store(dd, f32x4.shuffle(t1, t3, 2, 3, 6, 7));
+          dd += pwB;
+        }
+        for (; k < kc; k++) {
+          const o = <usize>k << 2;
+          store<f32>(dd, load<f32>(s0 + o));
+          store<f32>(dd, load<f32>(s1 + o), 4);
+          store<f32>(dd, load<f32>(s2 + o), 8);
+          store<f32>(dd, load<f32>(s3 + o), 12);
+          dd += pwB;
+        }
+      }
+      for (; j < w; j++) {
+        let s = b + ((<usize>(jc + j0 + j) * <usize>ldb + <usize>pc) << 2);
+        let dd = d + (<usize>j << 2);
+        for (let k = 0; k < kc; k++) {
+          store<f32>(dd, load<f32>(s));
+          s += 4;
+          dd += pwB;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs op(A)[ic:ic+mr, pc:pc+kc] as kc groups of 4 floats (rows ic…ic+3 at one k; zero for
+ * rows ≥ mr).
+ */
+function packA(transA: bool, a: usize, lda: i32, ic: i32, pc: i32, mr: i32, kc: i32, dst: usize): void {
+  const ldaB = <usize>lda << 2;
+  if (transA) {
+    // op(A)[i][k] = A[k*lda + i]: the 4 rows at one k are contiguous.
+    let s = a + ((<usize>pc * <usize>lda + <usize>ic) << 2);
+    let d = dst;
+    if (mr == 4) {
+      let k = 0;
+      for (; k + 2 <= kc; k += 2) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s + ldaB), 16);
+        s += ldaB << 1;
+        d += 32;
+      }
+      for (; k < kc; k++) {
+        v128.store(d, v128.load(s));
+        s += ldaB;
+        d += 16;
+      }
+    } else {
+      for (let k = 0; k < kc; k++) {
+        v128.store(d, f32x4.splat(0));
+        for (let r = 0; r < mr; r++) store<f32>(d + (<usize>r << 2), load<f32>(s + (<usize>r << 2)));
+        s += ldaB;
+        d += 16;
+      }
+    }
+  } else {
+    // op(A)[i][k] = A[i*lda + k]: each row contiguous along k; transpose 4×4 blocks.
+    const s0 = a + ((<usize>ic * <usize>lda + <usize>pc) << 2);
+    if (mr == 4) {
+      const s1 = s0 + ldaB;
+      const s2 = s1 + ldaB;
+      const s3 = s2 + ldaB;
+      let d = dst;
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const o = <usize>k << 2;
+        const r0 = v128.load(s0 + o);
+        const r1 = v128.load(s1 + o);
+        const r2 = v128.load(s2 + o);
+        const r3 = v128.load(s3 + o);
+        const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
+        const t1 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
+        const t2 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
+        const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+        v128.store(d, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
+        v128.store(d, f32x4.shuffle(t0, t2, 2, 3, 6, 7), 16);
+        v128.store(d, f32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
+        v128.store(d, f32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
+        d += 64;
+      }
+      for (; k < kc; k++) {
+        const o = <usize>k << 2;
+        store<f32>(d, load<f32>(s0 + o));
+        store<f32>(d, load<f32>(s1 + o), 4);
+        store<f32>(d, load<f32>(s2 + o), 8);
+        store<f32>(d, load<f32>(s3 + o), 12);
+        d += 16;
+      }
+    } else {
+      let d = dst;
+      for (let k = 0; k < kc; k++) {
+        v128.store(d, f32x4.splat(0));
+        d += 16;
+      }
+      for (let r = 0; r < mr; r++) {
+        let s = s0 + <usize>r * ldaB;
+        let dd = dst + (<usize>r << 2);
+        for (let k = 0; k < kc; k++) {
+          store<f32>(dd, load<f32>(s));
+          s += 4;
+          dd += 16;
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Micro-kernels
+
+/** Stores alpha·acc (+ beta·C) for one 4-wide row segment. */
+@inline function storeVec(c: usize, acc: v128, alphaV: v128, beta: f32, betaV: v128): void {
+  if (beta == 0) {
+    v128.store(c, f32x4.mul(acc, alphaV));
+  } else if (beta == 1) {
+    v128.store(c, madd(acc, alphaV, v128.load(c)));
+  } else {
+    v128.store(c, madd(acc, alphaV, f32x4.mul(v128.load(c), betaV)));
+  }
+}
+
+/** Edge store from the tile (alpha already applied): rows < mr, columns < nr. */
+function storeTile(tile: usize, tileW: i32, c: usize, ldc: i32, mr: i32, nr: i32, beta: f32): void {
+  const ldcB = <usize>ldc << 2;
+  for (let r = 0; r < mr; r++) {
+    const cr = c + <usize>r * ldcB;
+    const tr = tile + (<usize>(r * tileW) << 2);
+    if (beta == 0) {
+      for (let j = 0; j < nr; j++) store<f32>(cr + (<usize>j << 2), load<f32>(tr + (<usize>j << 2)));
+    } else {
+      for (let j = 0; j < nr; j++) {
+        const p = cr + (<usize>j << 2);
+        store<f32>(p, load<f32>(tr + (<usize>j << 2)) + beta * load<f32>(p));
+      }
+    }
+  }
+}
+
+/** 4×8 block: ap = packed A (kc × 4), bp = packed B panel (kc × 8). */
+function kernel4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, alpha: f32, beta: f32,
+                   mr: i32, nr: i32, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let k = 0;
+  for (; k + 2 <= kc; k += 2) {
+    let b0 = v128.load(bp);
+    let b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    b0 = v128.load(bp, 32);
+    b1 = v128.load(bp, 48);
+    a = v128.load32_splat(ap, 16);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(ap, 20);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(ap, 24);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(ap, 28);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    ap += 32;
+    bp += 64;
+  }
+  if (k < kc) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+  }
+  const alphaV = f32x4.splat(alpha);
+  if (mr == 4 && nr == 8) {
+    const betaV = f32x4.splat(beta);
+    const ldcB = <usize>ldc << 2;
+    storeVec(c, c00, alphaV, beta, betaV);
+    storeVec(c + 16, c01, alphaV, beta, betaV);
+    c += ldcB;
+    storeVec(c, c10, alphaV, beta, betaV);
+    storeVec(c + 16, c11, alphaV, beta, betaV);
+    c += ldcB;
+    storeVec(c, c20, alphaV, beta, betaV);
+    storeVec(c + 16, c21, alphaV, beta, betaV);
+    c += ldcB;
+    storeVec(c, c30, alphaV, beta, betaV);
+    storeVec(c + 16, c31, alphaV, beta, betaV);
+  } else {
+    v128.store(tile, f32x4.mul(c00, alphaV));
+    v128.store(tile, f32x4.mul(c01, alphaV), 16);
+    v128.store(tile, f32x4.mul(c10, alphaV), 32);
+    v128.store(tile, f32x4.mul(c11, alphaV), 48);
+    v128.store(tile, f32x4.mul(c20, alphaV), 64);
+    v128.store(tile, f32x4.mul(c21, alphaV), 80);
+    v128.store(tile, f32x4.mul(c30, alphaV), 96);
+    v128.store(tile, f32x4.mul(c31, alphaV), 112);
+    storeTile(tile, 8, c, ldc, mr, nr, beta);
+  }
+}
+
+/** 4×4 block for a last panel of at most 4 columns: bp = packed B panel (kc × 4). */
+function kernel4x4(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, alpha: f32, beta: f32,
+                   mr: i32, nr: i32, tile: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
+  let k = 0;
+  // two independent accumulator sets (even/odd k) hide the FMA latency
+  for (; k + 2 <= kc; k += 2) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    c0 = madd(v128.load32_splat(ap), b0, c0);
+    c1 = madd(v128.load32_splat(ap, 4), b0, c1);
+    c2 = madd(v128.load32_splat(ap, 8), b0, c2);
+    c3 = madd(v128.load32_splat(ap, 12), b0, c3);
+    d0 = madd(v128.load32_splat(ap, 16), b1, d0);
+    d1 = madd(v128.load32_splat(ap, 20), b1, d1);
+    d2 = madd(v128.load32_splat(ap, 24), b1, d2);
+    d3 = madd(v128.load32_splat(ap, 28), b1, d3);
+    ap += 32;
+    bp += 32;
+  }
+  if (k < kc) {
+    const b0 = v128.load(bp);
+    c0 = madd(v128.load32_splat(ap), b0, c0);
+    c1 = madd(v128.load32_splat(ap, 4), b0, c1);
+    c2 = madd(v128.load32_splat(ap, 8), b0, c2);
+    c3 = madd(v128.load32_splat(ap, 12), b0, c3);
+  }
+  const alphaV = f32x4.splat(alpha);
+  c0 = f32x4.add(c0, d0);
+  c1 = f32x4.add(c1, d1);
+  c2 = f32x4.add(c2, d2);
+  c3 = f32x4.add(c3, d3);
+  if (mr == 4 && nr == 4) {
+    const betaV = f32x4.splat(beta);
+    const ldcB = <usize>ldc << 2;
+    storeVec(c, c0, alphaV, beta, betaV);
+    storeVec(c + ldcB, c1, alphaV, beta, betaV);
+    storeVec(c + ldcB * 2, c2, alphaV, beta, betaV);
+    storeVec(c + ldcB * 3, c3, alphaV, beta, betaV);
+  } else {
+    v128.store(tile, f32x4.mul(c0, alphaV));
+    v128.store(tile, f32x4.mul(c1, alphaV), 16);
+    v128.store(tile, f32x4.mul(c2, alphaV), 32);
+    v128.store(tile, f32x4.mul(c3, alphaV), 48);
+    storeTile(tile, 4, c, ldc, mr, nr, beta);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drivers
+
+/** C = beta·C over M×N (used when alpha = 0 or K = 0); beta = 0 writes zeros. */
+function scaleC(M: i32, N: i32, beta: f32, c: usize, ldc: i32): void {
+  for (let i = 0; i < M; i++) {
+    const cr = c + (<usize>i * <usize>ldc << 2);
+    for (let j = 0; j < N; j++) {
+      const p = cr + (<usize>j << 2);
+      store<f32>(p, beta == 0 ? 0 : beta * load<f32>(p));
+    }
+  }
+}
+
+/** C = alpha · op(A) · op(B) + beta · C. transA/transB: 0 or 1. */
+export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32,
+                     a: usize, lda: i32, b: usize, ldb: i32,
+                     beta: f32, c: usize, ldc: i32, pack: usize): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0) {
+    if (beta != 1) scaleC(M, N, beta, c, ldc);
+    return;
+  }
+  const tA = transA != 0;
+  const tB = transB != 0;
+  const packedB = pack;
+  const packedA = pack + <usize>PACK_B_BYTES;
+  const tile = packedA + <usize>PACK_A_BYTES;
+  // split K into equal blocks of at most KC (so no short last block)
+  const kBlocks = (K + KC - 1) / KC;
+  const kcMax = (K + kBlocks - 1) / kBlocks;
+  const ldcB = <usize>ldc << 2;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = imin(NC, N - jc);
+    for (let pc = 0; pc < K; pc += kcMax) {
+      const kc = imin(kcMax, K - pc);
+      const betaK: f32 = pc == 0 ? beta : 1;
+      packB(tB, b, ldb, pc, jc, kc, nc, packedB);
+      for (let ic = 0; ic < M; ic += MR) {
+        const mr = imin(MR, M - ic);
+        packA(tA, a, lda, ic, pc, mr, kc, packedA);
+        const cRow = c + <usize>ic * ldcB + (<usize>jc << 2);
+        let j0 = 0;
+        for (; j0 + NR <= nc; j0 += NR) {
+          kernel4x8(kc, packedA, packedB + (<usize>(j0 * kc) << 2), cRow + (<usize>j0 << 2), ldc,
+                    alpha, betaK, mr, NR, tile);
+        }
+        if (j0 < nc) {
+          const nr = nc - j0;
+          const bp = packedB + (<usize>(j0 * kc) << 2);
+          if (nr <= 4) {
+            kernel4x4(kc, packedA, bp, cRow + (<usize>j0 << 2), ldc, alpha, betaK, mr, nr, tile);
+          } else {
+            kernel4x8(kc, packedA, bp, cRow + (<usize>j0 << 2), ldc, alpha, betaK, mr, nr, tile);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * `batch` independent GEMMs of the same shape; matrix t uses A + t·strideA, B + t·strideB,
+ * C + t·strideC (strides in elements; a stride of 0 shares that operand across the batch).
+ */
+export function gemmBatched(transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32,
+                            a: usize, lda: i32, b: usize, ldb: i32,
+                            beta: f32, c: usize, ldc: i32,
+                            batch: i32, strideA: i32, strideB: i32, strideC: i32, pack: usize): void {
+  const sA = <usize>strideA << 2;
+  const sB = <usize>strideB << 2;
+  const sC = <usize>strideC << 2;
+  for (let t = 0; t < batch; t++) {
+    gemm(transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, pack);
+    a += sA;
+    b += sB;
+    c += sC;
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The WebAssembly SIMD kernel backend.
+ *
+ * `createWasmKernels()` returns a `Kernels` object that starts from the reference kernels (so any
+ * kernel the wasm module does not implement falls back to plain TypeScript) and overrides `alloc`,
+ * `gemm` and `gemmBatched` with the wasm versions.
+ *
+ * Variants: the module is built twice (scripts/build-wasm.mjs): relaxed SIMD (`f32x4.relaxed_madd`,
+ * a fused multiply-add) and plain SIMD. The relaxed one is chosen when the runtime validates it
+ * (Node 20 needs `--experimental-wasm-relaxed-simd`; Node ≥ 22 and current browsers have it on).
+ * `kernels.name` says which is active: 'wasm-relaxed-simd' or 'wasm-simd'.
+ *
+ * Memory: one shared `WebAssembly.Memory` imported by the module (so worker threads can compute
+ * on the same bytes later). `alloc` hands out zeroed, 64-byte-aligned Float32Array views into it
+ * (see arena.ts for free / mark / release). Arrays from `alloc` go to the kernels zero-copy; any
+ * other Float32Array is copied into scratch, computed on and (for outputs) copied back: correct,
+ * just slower.
+ *
+ * No Node built-ins here: this runs in the browser too (shared memory there needs a
+ * cross-origin-isolated page).
+ */
+import type { Kernels } from '../types.js';
+import { referenceKernels } from '../reference.js';
+import { WasmArena } from './arena.js';
+import { gemmWasm, gemmRelaxedWasm } from './generated/gemm.js';
+
+export { WasmArena } from './arena.js';
+
+export type WasmVariant = 'relaxed-simd' | 'simd';
+
+export interface WasmKernelOptions {
+  /** 'auto' (default): relaxed SIMD when the runtime validates it, else plain SIMD. */
+  variant?: 'auto' | WasmVariant;
+  /** Kernels used for everything wasm does not implement (default: the reference kernels). */
+  base?: Kernels;
+  /** Initial memory in MiB (default 16); it grows on demand. */
+  initialMiB?: number;
+  /** Upper bound of the memory in MiB (default 2048; at most 4096). Address space is reserved, not committed. */
+  maximumMiB?: number;
+}
+
+/** The exports of gemm.entry.ts (pointers are byte addresses, leading dims in elements). */
+export interface GemmExports {
+  gemm(transA: number, transB: number, M: number, N: number, K: number, alpha: number,
+       a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, pack: number): void;
+  gemmBatched(transA: number, transB: number, M: number, N: number, K: number, alpha: number,
+              a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
+              batch: number, strideA: number, strideB: number, strideC: number, pack: number): void;
+  packBytes(): number;
+  heapBase(): number;
+  isRelaxed(): number;
+}
+
+export interface WasmKernels extends Kernels {
+  readonly variant: WasmVariant;
+  readonly memory: WebAssembly.Memory;
+  /** The compiled module, for instantiating on the same memory in a worker. */
+  readonly module: WebAssembly.Module;
+  readonly arena: WasmArena;
+  /** The raw wasm exports (byte addresses). */
+  readonly exports: GemmExports;
+  gemmBatched(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, aOff: number, lda: number,
+    B: Float32Array, bOff: number, ldb: number,
+    beta: number, C: Float32Array, cOff: number, ldc: number,
+    batch: number, strideA: number, strideB: number, strideC: number,
+  ): void;
+  /** Returns an array from `alloc` to the allocator (reused by the next alloc of the same rounded size). */
+  free(array: Float32Array): void;
+  /** Scratch scope: `const m = k.mark(); …alloc…; k.release(m)` frees everything allocated in between. */
+  mark(): number;
+  release(mark: number): void;
+  /** Whether `array` is a view of this backend's memory (zero-copy for the kernels). */
+  owns(array: Float32Array): boolean;
+}
+
+const PAGE = 65536;
+
+export function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+let bytesCache: { simd: Uint8Array<ArrayBuffer>; relaxed: Uint8Array<ArrayBuffer> } | undefined;
+function moduleBytes(): { simd: Uint8Array<ArrayBuffer>; relaxed: Uint8Array<ArrayBuffer> } {
+  return (bytesCache ??= { simd: decodeBase64(gemmWasm), relaxed: decodeBase64(gemmRelaxedWasm) });
+}
+
+/** Whether this runtime accepts the relaxed-SIMD build. */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return WebAssembly.validate(moduleBytes().relaxed);
+  } catch {
+    return false;
+  }
+}
+
+function pickVariant(opt: WasmKernelOptions['variant']): WasmVariant {
+  const want = opt ?? 'auto';
+  if (want === 'simd') return 'simd';
+  const ok = relaxedSimdSupported();
+  if (want === 'relaxed-simd' && !ok) {
+    throw new Error('relaxed SIMD is not supported by this runtime (Node 20: run with --experimental-wasm-relaxed-simd)');
+  }
+  return ok ? 'relaxed-simd' : 'simd';
+}
+
+function makeMemory(options: WasmKernelOptions): { memory: WebAssembly.Memory; maxPages: number } {
+  const maxPages = Math.min(65536, Math.max(1, Math.floor(((options.maximumMiB ?? 2048) * 2 ** 20) / PAGE)));
+  const initial = Math.min(maxPages, Math.max(1, Math.ceil(((options.initialMiB ?? 16) * 2 ** 20) / PAGE)));
+  return { memory: new WebAssembly.Memory({ initial, maximum: maxPages, shared: true }), maxPages };
+}
+
+/** Creates the wasm backend (async compile: works on a browser's main thread). */
+export async function createWasmKernels(options: WasmKernelOptions = {}): Promise<WasmKernels> {
+  const variant = pickVariant(options.variant);
+  const bytes = variant === 'relaxed-simd' ? moduleBytes().relaxed : moduleBytes().simd;
+  const module = await WebAssembly.compile(bytes);
+  return build(module, variant, options);
+}
+
+/** Synchronous variant (Node, workers; browsers refuse synchronous compiles on the main thread). */
+export function createWasmKernelsSync(options: WasmKernelOptions = {}): WasmKernels {
+  const variant = pickVariant(options.variant);
+  const bytes = variant === 'relaxed-simd' ? moduleBytes().relaxed : moduleBytes().simd;
+  return build(new WebAssembly.Module(bytes), variant, options);
+}
+
+function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKernelOptions): WasmKernels {
+  const { memory, maxPages } = makeMemory(options);
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const ex = instance.exports as unknown as GemmExports;
+  if ((ex.isRelaxed() === 1) !== (variant === 'relaxed-simd')) throw new Error('wasm kernels: variant mismatch');
+  const arena = new WasmArena(memory, Math.max(ex.heapBase(), 1024), maxPages);
+  const pack = arena.allocBytes(ex.packBytes());
+  const base = options.base ?? referenceKernels;
+
+  /** Byte address of element `off` of an array living in our memory. */
+  const addr = (x: Float32Array, off: number): number => x.byteOffset + 4 * off;
+
+  /**
+   * Makes an operand addressable by wasm: zero-copy when it lives in our memory, else copies
+   * x[off, off+extent) into scratch (the caller holds a mark). Returns the byte address of x[off].
+   */
+  const stage = (x: Float32Array, off: number, extent: number, copyIn: boolean): number => {
+    if (arena.owns(x)) return addr(x, off);
+    const p = arena.allocBytes(extent * 4);
+    if (copyIn) arena.view(p, extent).set(x.subarray(off, off + extent));
+    return p;
+  };
+
+  const gemmBatched = (
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, aOff: number, lda: number,
+    B: Float32Array, bOff: number, ldb: number,
+    beta: number, C: Float32Array, cOff: number, ldc: number,
+    batch: number, strideA: number, strideB: number, strideC: number,
+  ): void => {
+    checkDims(M, N, K, batch, strideA, strideB, strideC);
+    if (M === 0 || N === 0 || batch === 0) return;
+    const useAB = K > 0 && alpha !== 0;
+    // extents of the touched ranges (in elements), checked against the arrays
+    const extA = useAB ? operandExtent('A', transA ? K : M, transA ? M : K, lda, batch, strideA) : 0;
+    const extB = useAB ? operandExtent('B', transB ? N : K, transB ? K : N, ldb, batch, strideB) : 0;
+    const extC = operandExtent('C', M, N, ldc, batch, strideC);
+    checkRange('A', A, aOff, extA);
+    checkRange('B', B, bOff, extB);
+    checkRange('C', C, cOff, extC);
+    const ownC = arena.owns(C);
+    if (arena.owns(A) && arena.owns(B) && ownC) {
+      callWasm(addr(A, aOff), addr(B, bOff), addr(C, cOff));
+      return;
+    }
+    const m = arena.mark();
+    try {
+      const a = useAB ? stage(A, aOff, extA, true) : 0;
+      const b = useAB ? stage(B, bOff, extB, true) : 0;
+      // C: copy in unless beta = 0 and the region has no gaps (else the gaps must survive the copy back)
+      const contiguous = ldc === N && (batch === 1 || strideC === M * N);
+      const c = stage(C, cOff, extC, beta !== 0 || !contiguous);
+      callWasm(a, b, c);
+      if (!ownC) C.set(arena.view(c, extC), cOff);
+    } finally {
+      arena.release(m);
+    }
+
+    function callWasm(a: number, b: number, c: number): void {
+      const tA = transA ? 1 : 0;
+      const tB = transB ? 1 : 0;
+      if (batch === 1) ex.gemm(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, pack);
+      else ex.gemmBatched(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, strideA, strideB, strideC, pack);
+    }
+  };
+
+  const gemm = (
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: Float32Array, aOff: number, lda: number,
+    B: Float32Array, bOff: number, ldb: number,
+    beta: number, C: Float32Array, cOff: number, ldc: number,
+  ): void => gemmBatched(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, 1, 0, 0, 0);
+
+  const alloc = (length: number): Float32Array => {
+    const p = arena.allocBytes(length * 4);
+    const v = arena.view(p, length);
+    v.fill(0);
+    return v;
+  };
+
+  const kernels: WasmKernels = {
+    ...base,
+    name: `wasm-${variant}`,
+    variant,
+    memory,
+    module,
+    arena,
+    exports: ex,
+    alloc,
+    gemm,
+    gemmBatched,
+    free: (array: Float32Array): void => {
+      if (!arena.owns(array)) throw new RangeError('wasm free: array is not from this backend');
+      arena.freeBytes(array.byteOffset, array.length * 4);
+    },
+    mark: () => arena.mark(),
+    release: (m: number) => arena.release(m),
+    owns: (array: Float32Array) => arena.owns(array),
+  };
+  return kernels;
+}
+
+function checkDims(M: number, N: number, K: number, batch: number, sA: number, sB: number, sC: number): void {
+  for (const [name, v] of [['M', M], ['N', N], ['K', K], ['batch', batch], ['strideA', sA], ['strideB', sB], ['strideC', sC]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`gemm: ${name} must be a non-negative integer, got ${v}`);
+  }
+}
+
+/** Elements spanned by `batch` rows × cols blocks with leading dim ld, `stride` apart. */
+function operandExtent(name: string, rows: number, cols: number, ld: number, batch: number, stride: number): number {
+  if (!Number.isInteger(ld) || ld < Math.max(1, cols)) {
+    throw new RangeError(`gemm: leading dimension of ${name} (${ld}) is smaller than its row length ${cols}`);
+  }
+  if (rows === 0 || cols === 0) return 0;
+  return (batch - 1) * stride + (rows - 1) * ld + cols;
+}
+
+function checkRange(name: string, x: Float32Array, off: number, extent: number): void {
+  if (!Number.isInteger(off) || off < 0 || off + extent > x.length) {
+    throw new RangeError(`gemm: ${name}[${off}, ${off + extent}) is out of bounds (length ${x.length})`);
+  }
+}
