@@ -95,14 +95,16 @@ export class Rng {
     return new Rng(this.nextU32());
   }
 
+  /** Four state words, then the cached second normal deviate (NaN when none), so a resume is exact. */
   getState(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3];
+    return [this.s0, this.s1, this.s2, this.s3, this.spareNormal ?? Number.NaN];
   }
 
   setState(state: readonly number[]): void {
-    if (state.length !== 4) throw new Error('Rng.setState: expected 4 words');
-    [this.s0, this.s1, this.s2, this.s3] = state.map((x) => x >>> 0);
-    this.spareNormal = null;
+    if (state.length !== 4 && state.length !== 5) throw new Error('Rng.setState: expected 4 or 5 numbers');
+    [this.s0, this.s1, this.s2, this.s3] = state.slice(0, 4).map((x) => x >>> 0);
+    const spare = state.length === 5 ? state[4] : Number.NaN;
+    this.spareNormal = Number.isNaN(spare) ? null : spare;
   }
 }
 
