@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { readInteractions, bundledDatasetPath, datasetStats, loadDataset } from '../src/data/index.js';
+import { UserError } from '../src/cli/errors.js';
+import type { Interactions } from '../src/data/types.js';
+
+const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
+const fx = (name: string) => path.join(repoRoot, 'test/fixtures/data', name);
+const shared = (name: string) => path.resolve(repoRoot, '../shared/data', name);
+
+const seqs = (d: Interactions) => d.seqs.slice(1).map((s) => Array.from(s));
+const times = (d: Interactions) => d.times!.slice(1).map((t) => Array.from(t));
+
+async function rejectsUser(p: Promise<unknown>, pattern: RegExp) {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof UserError, `expected UserError, got ${String(err)}`);
+    assert.match(err.message, pattern);
+    assert.ok(!err.message.includes('\n'), 'message must be one line');
+    return true;
+  });
+}
+
+test('sasrec "user item": file order, dense ids in ascending numeric raw order, blank trailing lines', async () => {
+  const d = await readInteractions(fx('tiny.txt'));
+  assert.equal(d.userNum, 3);
+  assert.equal(d.itemNum, 4);
+  assert.deepEqual(d.items.toRaw, ['', '10', '11', '12', '13']);
+  assert.deepEqual(d.users.toRaw, ['', '1', '2', '3']);
+  assert.equal(d.items.toIndex.get('12'), 3);
+  assert.deepEqual(seqs(d), [[1, 2, 3], [2, 4, 1, 3], [4, 1]]);
+  assert.equal(d.seqs[0].length, 0);
+  assert.equal(d.times, undefined);
+});
+
+test('sasrec with timestamps (tabs): string ids sorted as strings, events sorted by time, stable for ties', async () => {
+  const d = await readInteractions(fx('tiny-ts.txt'));
+  assert.deepEqual(d.users.toRaw, ['', 'u10', 'u7']);
+  assert.deepEqual(d.items.toRaw, ['', 'a', 'b', 'c']);
+  // u10: c@100, a@50, b@100 → a, c, b (c before b: tie keeps file order)
+  // u7: b@300, a@100, c@100 → a, c, b
+  assert.deepEqual(seqs(d), [[1, 3, 2], [1, 3, 2]]);
+  assert.deepEqual(times(d), [[50, 100, 100], [100, 100, 300]]);
+});
+
+test('MovieLens ratings.dat: "::" separated, numeric id order (10 after 2), time sorted', async () => {
+  const d = await readInteractions(fx('ratings.dat'));
+  assert.deepEqual(d.users.toRaw, ['', '2', '5']);
+  assert.deepEqual(d.items.toRaw, ['', '1', '2', '3', '10']);
+  assert.deepEqual(seqs(d), [[1, 4, 3], [1, 3, 2]]);
+  assert.deepEqual(times(d), [[978301000, 978301500, 978302000], [978300700, 978300760, 978300760]]);
+});
+
+test('MovieLens u.data (tab, rating ignored)', async () => {
+  const d = await readInteractions(fx('u.data'));
+  assert.deepEqual(d.users.toRaw, ['', '22', '186', '196']);
+  assert.deepEqual(d.items.toRaw, ['', '51', '242', '302', '377']);
+  assert.deepEqual(seqs(d), [[4], [1, 3], [1, 2]]);
+});
+
+test('CSV with header: default column names, quoted fields with commas and escaped quotes', async () => {
+  const d = await readInteractions(fx('tiny.csv'));
+  assert.deepEqual(d.users.toRaw, ['', 'alice', 'bob']);
+  assert.deepEqual(d.items.toRaw, ['', 'Alien', 'Say "hi"', 'The Matrix, 1999']);
+  assert.deepEqual(seqs(d), [[1, 3], [1, 2]]);
+  assert.deepEqual(times(d), [[900, 1000], [1000, 1100]]);
+});
+
+test('TSV needs --user_col/--item_col for unknown headers; ISO dates become unix seconds', async () => {
+  await rejectsUser(readInteractions(fx('tiny.tsv')), /tiny\.tsv:1: cannot tell which column is the user id .*--user_col/);
+  await rejectsUser(readInteractions(fx('tiny.tsv'), { userCol: 'nope' }), /tiny\.tsv:1: no column "nope" \(--user_col\)/);
+  const d = await readInteractions(fx('tiny.tsv'), { userCol: 'visitor', itemCol: 'thing', timeCol: 'when' });
+  assert.deepEqual(d.users.toRaw, ['', 'v1', 'v2']);
+  assert.deepEqual(seqs(d), [[2], [2, 1]]);
+  assert.deepEqual(times(d), [[1577836800], [1577836800, 1577923200]]);
+  const noTime = await readInteractions(fx('tiny.tsv'), { userCol: 'visitor', itemCol: 'thing', timeCol: 'none' });
+  assert.equal(noTime.times, undefined);
+  assert.deepEqual(seqs(noTime), [[2], [1, 2]]);
+});
+
+test('JSONL with numeric and string ids', async () => {
+  const d = await readInteractions(fx('tiny.jsonl'));
+  assert.deepEqual(d.users.toRaw, ['', '1', '3']);
+  assert.deepEqual(seqs(d), [[2], [2, 1]]);
+});
+
+test('explicit --format overrides detection', async () => {
+  // u.data content read as sasrec has 4 fields per line → error on line 1
+  await rejectsUser(readInteractions(fx('u.data'), { format: 'sasrec' }), /u\.data:1: expected "user item"/);
+  await rejectsUser(readInteractions(fx('u.data'), { format: 'bogus' as never }), /unknown format "bogus"/);
+});
+
+test('malformed line → UserError naming file and 1-based line', async () => {
+  await rejectsUser(readInteractions(fx('malformed.txt')), /malformed\.txt:4: expected "user item", got "three 13 x y"/);
+  await rejectsUser(readInteractions(fx('ratings.dat'), { format: 'ml-udata' }), /ratings\.dat:1: expected "user<TAB>item/);
+});
+
+test('empty, blank-only and missing files → UserError', async () => {
+  await rejectsUser(readInteractions(fx('empty.txt')), /empty\.txt: no interactions \(the file is empty\)/);
+  await rejectsUser(readInteractions(fx('blank.txt')), /blank\.txt: no interactions/);
+  await rejectsUser(readInteractions(fx('does-not-exist.txt')), /does-not-exist\.txt: no such file/);
+});
+
+test('.gz files are gunzipped by content (any name); corrupt gzip → UserError', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-data-'));
+  try {
+    const gz = path.join(dir, 'ratings.dat.gz');
+    writeFileSync(gz, gzipSync(Buffer.from('5::3::4::978300760\n5::1::3::978300700\n')));
+    const d = await readInteractions(gz);
+    assert.deepEqual(seqs(d), [[1, 2]]);
+    assert.deepEqual(times(d), [[978300700, 978300760]]);
+    const bad = path.join(dir, 'bad.txt.gz');
+    writeFileSync(bad, gzipSync(Buffer.from('1 2\n'.repeat(5000))).subarray(0, 60));
+    await assert.rejects(readInteractions(bad), (err: unknown) => err instanceof UserError && /bad\.txt\.gz/.test(err.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Games Video.txt (shared copy): 31,013 users, 23,715 items, ids map to themselves', async () => {
+  const d = await readInteractions(shared('games/Video.txt'));
+  const s = datasetStats(d);
+  assert.equal(s.users, 31013);
+  assert.equal(s.items, 23715);
+  assert.equal(s.actions, 287107);
+  for (const u of [1, 2, 5000, 31013]) assert.equal(d.users.toRaw[u], String(u));
+  for (const i of [1, 77, 23715]) assert.equal(d.items.toRaw[i], String(i));
+});
+
+test('bundled data/games/Video.txt.gz reads to the same dataset', async () => {
+  const p = bundledDatasetPath();
+  assert.equal(p, path.join(repoRoot, 'data/games/Video.txt.gz'));
+  const d = await loadDataset(p);
+  const s = datasetStats(d);
+  assert.deepEqual([s.users, s.items, s.actions], [31013, 23715, 287107]);
+  assert.equal(s.maxLength, 860);
+  const plain = await readInteractions(shared('games/Video.txt'));
+  for (const u of [1, 123, 31013]) assert.deepEqual(Array.from(d.seqs[u]), Array.from(plain.seqs[u]));
+});

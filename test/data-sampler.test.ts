@@ -1,0 +1,148 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TrainSampler, buildHistory, buildHistoryTimes, leaveOneOut, leftPad, readInteractions } from '../src/data/index.js';
+import { UserError } from '../src/cli/errors.js';
+import { idMapFromSorted } from '../src/data/ids.js';
+import type { Interactions, Split, TrainBatch } from '../src/data/types.js';
+
+const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
+
+function makeData(lists: number[][], itemNum: number, withTimes = false): Interactions {
+  const base = {
+    userNum: lists.length,
+    itemNum,
+    seqs: [new Int32Array(0), ...lists.map((l) => Int32Array.from(l))],
+    users: idMapFromSorted(lists.map((_, u) => String(u + 1))),
+    items: idMapFromSorted(Array.from({ length: itemNum }, (_, i) => String(i + 1))),
+  };
+  return withTimes ? { ...base, times: [new Float64Array(0), ...lists.map((l) => Float64Array.from(l, (_, k) => 1000 + k))] } : base;
+}
+
+function row(b: TrainBatch, r: number, a: Int32Array | Float64Array): number[] {
+  return Array.from(a.subarray(r * b.maxlen, (r + 1) * b.maxlen));
+}
+
+test('row semantics: inputs = train[:-1] right-aligned, pos = next item, neg outside train, 0 on padding', () => {
+  // user 1 train [5, 3, 1] (+ valid 2, test 4); user 2 train [1] (+ 2, 6) is never sampled
+  const split = leaveOneOut(makeData([[5, 3, 1, 2, 4], [1, 2, 6]], 40, true));
+  const s = new TrainSampler(split, { batchSize: 6, maxlen: 4, seed: 1 });
+  const b = s.nextBatch();
+  assert.deepEqual(Array.from(b.users), [1, 1, 1, 1, 1, 1]);
+  for (let r = 0; r < 6; r++) {
+    assert.deepEqual(row(b, r, b.seqs), [0, 0, 5, 3]);
+    assert.deepEqual(row(b, r, b.pos), [0, 0, 3, 1]);
+    const neg = row(b, r, b.neg);
+    assert.deepEqual(neg.slice(0, 2), [0, 0]);
+    for (const n of neg.slice(2)) assert.ok(n >= 1 && n <= 40 && ![5, 3, 1].includes(n), `neg ${n}`);
+    assert.deepEqual(row(b, r, b.times!), [0, 0, 1000, 1001]);
+  }
+  // different rows draw different negatives
+  assert.notDeepEqual(row(b, 0, b.neg), row(b, 1, b.neg));
+});
+
+test('long histories are cut to the last maxlen inputs', () => {
+  const split = leaveOneOut(makeData([[1, 2, 3, 4, 5, 6, 7, 8, 9]], 20));
+  const b = new TrainSampler(split, { batchSize: 1, maxlen: 3, seed: 2 }).nextBatch();
+  // train = 1..7: inputs 4 5 6, positives 5 6 7
+  assert.deepEqual(row(b, 0, b.seqs), [4, 5, 6]);
+  assert.deepEqual(row(b, 0, b.pos), [5, 6, 7]);
+  assert.equal(b.times, undefined);
+});
+
+function tenUsers(): Split {
+  return leaveOneOut(makeData(Array.from({ length: 10 }, (_, u) => [u + 1, u + 2, u + 3, u + 4]), 30));
+}
+
+test('every pass visits each user once, in a fresh random order; seeded and reproducible', () => {
+  const s = new TrainSampler(tenUsers(), { batchSize: 5, seed: 7, maxlen: 3 });
+  assert.equal(s.batchesPerEpoch, 2);
+  const passes: number[][] = [];
+  for (let p = 0; p < 3; p++) passes.push([...s.nextBatch().users, ...s.nextBatch().users]);
+  for (const pass of passes) assert.deepEqual([...pass].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.notDeepEqual(passes[0], passes[1]);
+  const again = new TrainSampler(tenUsers(), { batchSize: 5, seed: 7, maxlen: 3 });
+  assert.deepEqual([...again.nextBatch().users, ...again.nextBatch().users], passes[0]);
+  const other = new TrainSampler(tenUsers(), { batchSize: 5, seed: 8, maxlen: 3 });
+  assert.notDeepEqual([...other.nextBatch().users, ...other.nextBatch().users], passes[0]);
+});
+
+test('users with ≤ 1 train items are replaced by random trainable users', () => {
+  // users 2 and 4 have 1 train item after the split
+  const split = leaveOneOut(makeData([[1, 2, 3, 4], [5, 6, 7], [1, 3, 5, 7], [2, 4, 6]], 10));
+  const s = new TrainSampler(split, { batchSize: 8, maxlen: 2, seed: 3 });
+  for (let k = 0; k < 20; k++) for (const u of s.nextBatch().users) assert.ok(u === 1 || u === 3, `user ${u}`);
+  assert.throws(() => new TrainSampler(leaveOneOut(makeData([[1, 2, 3], [2, 3, 1]], 3)), { batchSize: 2, maxlen: 2 }), /no user has 2 or more training items/);
+  // a trainable user who has seen every item could never get a negative
+  assert.throws(() => new TrainSampler(leaveOneOut(makeData([[1, 2], [2, 1, 2]], 2)), { batchSize: 2, maxlen: 2 }), UserError);
+});
+
+test('getState/setState resumes the exact stream, mid-pass and at a pass boundary (JSON round trip)', () => {
+  for (const skip of [3, 4]) {
+    const a = new TrainSampler(tenUsers(), { batchSize: 5, seed: 11, maxlen: 3 });
+    for (let k = 0; k < skip; k++) a.nextBatch();
+    const state = JSON.parse(JSON.stringify(a.getState()));
+    const expected = Array.from({ length: 5 }, () => a.nextBatch());
+    const b = new TrainSampler(tenUsers(), { batchSize: 5, seed: 999, maxlen: 3 });
+    b.nextBatch();
+    b.setState(state);
+    for (const e of expected) assert.deepEqual(b.nextBatch(), e);
+  }
+});
+
+test('refilling a batch via `out` gives the same stream as fresh batches', () => {
+  const split = leaveOneOut(makeData([[1, 2, 3, 4, 5], [2, 3, 4, 5, 6, 7]], 9, true));
+  const a = new TrainSampler(split, { batchSize: 3, maxlen: 5, seed: 5 });
+  const b = new TrainSampler(split, { batchSize: 3, maxlen: 5, seed: 5 });
+  const out = b.nextBatch();
+  assert.deepEqual(out, a.nextBatch());
+  for (let k = 0; k < 4; k++) assert.deepEqual(b.nextBatch(out), a.nextBatch());
+});
+
+test('Games: one epoch of 128 × 50 batches is fast and never draws a train item as negative', async () => {
+  const data = await readInteractions(path.resolve(repoRoot, '../shared/data/games/Video.txt'));
+  const split = leaveOneOut(data);
+  const t0 = performance.now();
+  const s = new TrainSampler(split, { batchSize: 128, maxlen: 50, seed: 42 });
+  const batches: TrainBatch[] = [];
+  for (let k = 0; k < s.batchesPerEpoch; k++) batches.push(s.nextBatch());
+  const ms = performance.now() - t0;
+  assert.equal(batches.length, 243);
+  assert.ok(ms < 3000, `an epoch of sampling took ${ms.toFixed(0)} ms`);
+  const trainSets = new Map<number, Set<number>>();
+  let real = 0;
+  for (const b of batches) {
+    for (let r = 0; r < b.batchSize; r++) {
+      const u = b.users[r];
+      let set = trainSets.get(u);
+      if (!set) trainSets.set(u, (set = new Set(split.train[u])));
+      for (let p = 0; p < b.maxlen; p++) {
+        const k = r * b.maxlen + p;
+        assert.equal(b.neg[k] === 0, b.pos[k] === 0);
+        assert.equal(b.seqs[k] === 0, b.pos[k] === 0);
+        if (b.neg[k] !== 0) {
+          real++;
+          assert.ok(!set.has(b.neg[k]) && b.neg[k] <= data.itemNum);
+        }
+      }
+    }
+  }
+  // ~12% of a maxlen-50 Games batch is real (DESIGN.md: ~88% padding)
+  const frac = real / (243 * 128 * 50);
+  assert.ok(frac > 0.08 && frac < 0.16, `real fraction ${frac}`);
+});
+
+test('buildHistory: train (+ valid for test) left-padded like the reference evaluate()', () => {
+  const split = leaveOneOut(makeData([[5, 3, 1, 2, 4], [1, 2]], 6, true));
+  assert.deepEqual(Array.from(buildHistory(split, 1, 5, false)), [0, 0, 5, 3, 1]);
+  assert.deepEqual(Array.from(buildHistory(split, 1, 5, true)), [0, 5, 3, 1, 2]);
+  assert.deepEqual(Array.from(buildHistory(split, 1, 2, true)), [1, 2]);
+  assert.deepEqual(Array.from(buildHistory(split, 2, 3, true)), [0, 1, 2]);
+  assert.deepEqual(Array.from(buildHistoryTimes(split, 1, 5, true)!), [0, 1000, 1001, 1002, 1003]);
+  const out = new Int32Array(3).fill(9);
+  assert.equal(buildHistory(split, 1, 3, false, out), out);
+  assert.deepEqual(Array.from(out), [5, 3, 1]);
+  assert.deepEqual(Array.from(leftPad([7, 8, 9], 2)), [8, 9]);
+  assert.deepEqual(Array.from(leftPad([7], 3)), [0, 0, 7]);
+});
