@@ -3,6 +3,19 @@
  * `reference.ts` is plain TypeScript (the ground truth in tests), the WebAssembly SIMD backend
  * implements the same interface and falls back to the reference for anything it lacks.
  * All matrices are row-major Float32Arrays addressed by (array, offset, leading dimension).
+ *
+ * Conventions for the functions below:
+ * - `n` counts elements, `rows × cols` (or `rows × dim`) a row-major block starting at the offset.
+ * - "writes" overwrites the output; "accumulates" adds into it (backward passes accumulate, so a
+ *   tensor used twice gets the sum of both gradients).
+ * - Inputs and outputs of element-wise kernels may be the same array at the same offset (in place).
+ * - Integer index arrays are Int32Array; an index equal to `skipIndex` (or to 0 where a kernel masks
+ *   by "id ≠ 0") is skipped. Pass -1 as skipIndex to skip nothing.
+ * - Reductions returning a number accumulate in float64 in the reference; a fast backend may use
+ *   float32 pairwise/blocked sums.
+ * - Random numbers (dropout) come from a xoshiro128** state of four uint32 words (`Rng.getState()`
+ *   layout), which the kernel advances in place: u = nextU32() / 2^32, exactly as `Rng.nextFloat()`.
+ *   Backends should draw in the documented order so that a seeded run is identical on every backend.
  */
 export interface Kernels {
   readonly name: string;
@@ -31,5 +44,136 @@ export interface Kernels {
     B: Float32Array, bOff: number, ldb: number,
     beta: number, C: Float32Array, cOff: number, ldc: number,
     batch: number, strideA: number, strideB: number, strideC: number,
+  ): void;
+
+  // ---- element-wise -------------------------------------------------------------------------
+  /** x[i] = value (writes). */
+  fill(n: number, value: number, x: Float32Array, xOff: number): void;
+  /** out[i] = a[i] + b[i] (writes). */
+  add(n: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, out: Float32Array, outOff: number): void;
+  /** y[i] += alpha · x[i] (accumulates). */
+  axpy(n: number, alpha: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number): void;
+  /** out[i] = alpha · x[i] (writes). */
+  scale(n: number, alpha: number, x: Float32Array, xOff: number, out: Float32Array, outOff: number): void;
+  /** out[i] = a[i] · b[i] (writes). */
+  mul(n: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, out: Float32Array, outOff: number): void;
+  /** out[i] += a[i] · b[i] (accumulates). */
+  mulAcc(n: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, out: Float32Array, outOff: number): void;
+  /** out[i] = max(x[i], 0) (writes). */
+  relu(n: number, x: Float32Array, xOff: number, out: Float32Array, outOff: number): void;
+  /** dx[i] += y[i] > 0 ? dy[i] : 0, where y is relu's output (accumulates). */
+  reluBackward(n: number, y: Float32Array, yOff: number, dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number): void;
+  /**
+   * Inverted dropout. For i = 0..n-1 in order: u = next uniform from `rngState`;
+   * mask[i] = u < p ? 0 : 1/(1-p); out[i] = x[i] · mask[i] (writes mask and out). Advances rngState by n draws.
+   */
+  dropout(
+    n: number, p: number, rngState: Uint32Array,
+    x: Float32Array, xOff: number, mask: Float32Array, maskOff: number, out: Float32Array, outOff: number,
+  ): void;
+
+  // ---- rows ---------------------------------------------------------------------------------
+  /** out[r, c] += bias[c] for a rows × cols block (accumulates; adds the bias of a linear layer). */
+  addBias(rows: number, cols: number, bias: Float32Array, biasOff: number, out: Float32Array, outOff: number): void;
+  /** out[c] += Σ_r x[r, c] (accumulates; a bias gradient). */
+  colSumAcc(rows: number, cols: number, x: Float32Array, xOff: number, out: Float32Array, outOff: number): void;
+  /** out[i] = Σ_k a[i, k] · b[i, k] for n rows of length dim (writes). */
+  rowDot(n: number, dim: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, out: Float32Array, outOff: number): void;
+  /** y[i, k] += s[i] · x[i, k] for n rows of length dim (accumulates; rowDot's backward). */
+  rowScaleAcc(n: number, dim: number, s: Float32Array, sOff: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number): void;
+  /** out[i, :] = alpha · table[idx[i], :] for i < n, rows of length dim (writes; embedding lookup). */
+  gatherRows(
+    n: number, dim: number, table: Float32Array, tableOff: number, idx: Int32Array, idxOff: number,
+    alpha: number, out: Float32Array, outOff: number,
+  ): void;
+  /** dTable[idx[i], :] += alpha · dOut[i, :] for i < n with idx[i] ≠ skipIndex (accumulates; embedding backward). */
+  scatterAddRows(
+    n: number, dim: number, dOut: Float32Array, dOutOff: number, idx: Int32Array, idxOff: number,
+    alpha: number, skipIndex: number, dTable: Float32Array, dTableOff: number,
+  ): void;
+
+  // ---- normalisation ------------------------------------------------------------------------
+  /**
+   * LayerNorm over the last dim of a rows × dim block (biased variance, as PyTorch):
+   * out = (x − mean) · rstd · gamma + beta, rstd = 1/sqrt(var + eps). Writes out, and mean[r], rstd[r]
+   * (saved for the backward).
+   */
+  layerNormForward(
+    rows: number, dim: number, x: Float32Array, xOff: number,
+    gamma: Float32Array, gammaOff: number, beta: Float32Array, betaOff: number, eps: number,
+    out: Float32Array, outOff: number, mean: Float32Array, rstd: Float32Array, statOff: number,
+  ): void;
+  /**
+   * LayerNorm backward (accumulates). With xhat = (x − mean)·rstd and g = dy·gamma:
+   * dx += rstd · (g − mean(g) − xhat · mean(g·xhat)); dGamma += Σ_r dy·xhat; dBeta += Σ_r dy.
+   * Any of dx, dGamma, dBeta may be null (not needed).
+   */
+  layerNormBackward(
+    rows: number, dim: number, x: Float32Array, xOff: number, gamma: Float32Array, gammaOff: number,
+    mean: Float32Array, rstd: Float32Array, statOff: number, dy: Float32Array, dyOff: number,
+    dx: Float32Array | null, dxOff: number, dGamma: Float32Array | null, dGammaOff: number,
+    dBeta: Float32Array | null, dBetaOff: number,
+  ): void;
+
+  // ---- attention ----------------------------------------------------------------------------
+  /**
+   * Causal multi-head scaled-dot-product attention, as torch.nn.MultiheadAttention's core.
+   * Rows are (b, t) pairs, row index b·len + t; q, k, v rows have stride `ldIn` (they may be the three
+   * column blocks of one packed [rows, 3d] in_proj output), head h reads columns h·headDim…(h+1)·headDim−1.
+   * For each b, h, query i: s_j = (q_i · k_j)/sqrt(headDim) for j ≤ i (keys j > i are masked out),
+   * P_ij = softmax_j(s), A_ij = P_ij · dropout mask, out_i = Σ_{j≤i} A_ij v_j.
+   * Writes out [rows, ldOut] (columns h·headDim…), probs P and dropped A, both laid out
+   * [batch, heads, len, len] (entries j > i are written as 0). With dropP = 0 (or rngState null) A is not
+   * written and the caller passes the same buffer for both.
+   * Dropout draws: for b, for h, for i, for j = 0..i, one uniform u; A_ij = u < dropP ? 0 : P_ij/(1−dropP).
+   */
+  causalAttentionForward(
+    batch: number, len: number, heads: number, headDim: number,
+    q: Float32Array, qOff: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, ldIn: number,
+    dropP: number, rngState: Uint32Array | null,
+    probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+    out: Float32Array, outOff: number, ldOut: number,
+  ): void;
+  /**
+   * Backward of causalAttentionForward (accumulates into dq, dk, dv, which have row stride ldGrad).
+   * With dA = dOut·vᵀ: dv += Aᵀ·dOut; dS = A∘dA − P∘rowsum(A∘dA) (this equals the softmax backward of
+   * the dropped-out probabilities, since A = P∘mask); dq += dS·k/sqrt(headDim); dk += dSᵀ·q/sqrt(headDim).
+   */
+  causalAttentionBackward(
+    batch: number, len: number, heads: number, headDim: number,
+    q: Float32Array, qOff: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, ldIn: number,
+    probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+    dOut: Float32Array, dOutOff: number, ldOut: number,
+    dq: Float32Array, dqOff: number, dk: Float32Array, dkOff: number, dv: Float32Array, dvOff: number, ldGrad: number,
+  ): void;
+
+  // ---- losses and reductions ----------------------------------------------------------------
+  /** Σ x[i]² (returns; float64 accumulation in the reference). */
+  sumSquares(n: number, x: Float32Array, xOff: number): number;
+  /**
+   * Σ over i with target[i] ≠ 0 of softplus(−pos[i]) + softplus(neg[i]), i.e. the unnormalised BCE-with-logits
+   * of positives (label 1) and negatives (label 0), computed stably (returns).
+   */
+  bceLogitsMaskedSum(
+    n: number, pos: Float32Array, posOff: number, neg: Float32Array, negOff: number,
+    target: Int32Array, targetOff: number,
+  ): number;
+  /** For target[i] ≠ 0: dPos[i] += scale·(sigmoid(pos[i]) − 1); dNeg[i] += scale·sigmoid(neg[i]) (accumulates). */
+  bceLogitsMaskedBackward(
+    n: number, pos: Float32Array, posOff: number, neg: Float32Array, negOff: number,
+    target: Int32Array, targetOff: number, scale: number,
+    dPos: Float32Array, dPosOff: number, dNeg: Float32Array, dNegOff: number,
+  ): void;
+
+  // ---- optimiser ----------------------------------------------------------------------------
+  /**
+   * One Adam update in PyTorch's order (torch.optim.Adam, weight_decay 0, amsgrad off):
+   * m = beta1·m + (1−beta1)·g; v = beta2·v + (1−beta2)·g²;
+   * p −= (lr / bc1) · m / (sqrt(v) / sqrt(bc2) + eps), with bc1 = 1 − beta1^t, bc2 = 1 − beta2^t.
+   */
+  adamStep(
+    n: number, p: Float32Array, pOff: number, g: Float32Array, gOff: number,
+    m: Float32Array, mOff: number, v: Float32Array, vOff: number,
+    lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number,
   ): void;
 }

@@ -1,0 +1,133 @@
+/**
+ * Reverse-mode autodiff: ops push a backward closure onto the active tape; `backward(loss)` runs them
+ * newest first. Intermediate buffers (op outputs, their grads, saved statistics) come from the tape's
+ * pool and go back to it on `reset()`, so a training loop of same-shaped steps allocates nothing after
+ * the first step. Tensors produced by ops are therefore valid only until the next reset().
+ */
+import { getKernels } from '../kernels/index.js';
+import type { Kernels } from '../kernels/types.js';
+import { Parameter, Tensor, shapeSize } from './tensor.js';
+
+export class Tape {
+  private nodes: Array<() => void> = [];
+  private used: Float32Array[] = [];
+  private free = new Map<number, Float32Array[]>();
+  private poolBackend: Kernels | null = null;
+  /** false inside noGrad(): ops record nothing and outputs do not require grad */
+  enabled = true;
+
+  /** A scratch buffer of exactly n floats (contents undefined), valid until reset(). */
+  alloc(n: number): Float32Array {
+    const k = getKernels();
+    if (this.poolBackend !== k) {
+      // buffers of another backend cannot be reused by this one
+      this.free.clear();
+      this.poolBackend = k;
+    }
+    const list = this.free.get(n);
+    const buf = list && list.length > 0 ? list.pop()! : k.alloc(n);
+    this.used.push(buf);
+    return buf;
+  }
+
+  /** A zero-filled scratch buffer. */
+  zeros(n: number): Float32Array {
+    const buf = this.alloc(n);
+    getKernels().fill(n, 0, buf, 0);
+    return buf;
+  }
+
+  /** A new op output; it requires grad when recording and any input does. */
+  output(shape: readonly number[], ...inputs: Array<Tensor | null | undefined>): Tensor {
+    const needsGrad = this.enabled && inputs.some((t) => t != null && t.requiresGrad);
+    return new Tensor(this.alloc(shapeSize(shape)), shape, needsGrad);
+  }
+
+  record(backward: () => void): void {
+    this.nodes.push(backward);
+  }
+
+  /** The gradient buffer of t, created zero-filled on first use (kept for Parameters). */
+  gradOf(t: Tensor): Float32Array {
+    if (t.grad) return t.grad;
+    if (t instanceof Parameter) {
+      const k = getKernels();
+      t.grad = k.alloc(t.size);
+      k.fill(t.size, 0, t.grad, 0);
+    } else {
+      t.grad = this.zeros(t.size);
+    }
+    return t.grad;
+  }
+
+  /**
+   * Back-propagates from `root`: its gradient is seeded with `seed` (default: 1 for a one-element
+   * tensor), then every recorded op runs its backward, newest first. The recorded ops are consumed.
+   */
+  backward(root: Tensor, seed?: Float32Array): void {
+    if (!root.requiresGrad) throw new Error('backward(): the tensor does not depend on anything that requires grad');
+    const g = this.gradOf(root);
+    if (seed) {
+      if (seed.length !== root.size) throw new Error(`backward(): seed has ${seed.length} elements, tensor ${root.size}`);
+      for (let i = 0; i < root.size; i++) g[i] += seed[i];
+    } else {
+      if (root.size !== 1) throw new Error('backward(): a seed gradient is needed for a non-scalar tensor');
+      g[0] += 1;
+    }
+    const nodes = this.nodes;
+    this.nodes = [];
+    for (let i = nodes.length - 1; i >= 0; i--) nodes[i]();
+  }
+
+  /** Forgets recorded ops and returns every scratch buffer to the pool. */
+  reset(): void {
+    this.nodes = [];
+    for (const buf of this.used) {
+      let list = this.free.get(buf.length);
+      if (!list) this.free.set(buf.length, (list = []));
+      list.push(buf);
+    }
+    this.used = [];
+  }
+
+  /** Drops pooled buffers too (e.g. after a shape change, to release memory). */
+  clearPool(): void {
+    this.reset();
+    this.free.clear();
+  }
+}
+
+let current = new Tape();
+
+export function getTape(): Tape {
+  return current;
+}
+
+/** Installs a tape (returns the previous one), e.g. a separate tape per model or per worker. */
+export function setTape(tape: Tape): Tape {
+  const prev = current;
+  current = tape;
+  return prev;
+}
+
+/** Runs fn without recording: outputs do not require grad (evaluation, inference). */
+export function noGrad<T>(fn: () => T): T {
+  const t = current;
+  const prev = t.enabled;
+  t.enabled = false;
+  try {
+    return fn();
+  } finally {
+    t.enabled = prev;
+  }
+}
+
+/** backward() on the active tape. */
+export function backward(root: Tensor, seed?: Float32Array): void {
+  current.backward(root, seed);
+}
+
+/** reset() of the active tape: call once per training step, after the optimiser step. */
+export function resetTape(): void {
+  current.reset();
+}

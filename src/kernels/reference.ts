@@ -1,0 +1,448 @@
+/**
+ * Plain-TypeScript kernels: the ground truth the fast backend is tested against. Inner sums run in
+ * float64 (JS numbers) and are rounded once when stored, so these are at least as accurate as PyTorch's
+ * float32 CPU kernels.
+ */
+import type { Kernels } from './types.js';
+
+function gemm(
+  transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+  A: Float32Array, aOff: number, lda: number,
+  B: Float32Array, bOff: number, ldb: number,
+  beta: number, C: Float32Array, cOff: number, ldc: number,
+): void {
+  const acc = new Float64Array(N);
+  // op(A)[i, k] lives at aOff + i*aRow + k*aCol
+  const aRow = transA ? 1 : lda;
+  const aCol = transA ? lda : 1;
+  for (let i = 0; i < M; i++) {
+    acc.fill(0);
+    const ai = aOff + i * aRow;
+    if (transB) {
+      for (let j = 0; j < N; j++) {
+        const bj = bOff + j * ldb;
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A[ai + k * aCol] * B[bj + k];
+        acc[j] = s;
+      }
+    } else {
+      for (let k = 0; k < K; k++) {
+        const a = A[ai + k * aCol];
+        if (a === 0) continue;
+        const bk = bOff + k * ldb;
+        for (let j = 0; j < N; j++) acc[j] += a * B[bk + j];
+      }
+    }
+    const ci = cOff + i * ldc;
+    if (beta === 0) for (let j = 0; j < N; j++) C[ci + j] = alpha * acc[j];
+    else for (let j = 0; j < N; j++) C[ci + j] = alpha * acc[j] + beta * C[ci + j];
+  }
+}
+
+function fill(n: number, value: number, x: Float32Array, xOff: number): void {
+  x.fill(value, xOff, xOff + n);
+}
+
+function add(n: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, out: Float32Array, outOff: number): void {
+  for (let i = 0; i < n; i++) out[outOff + i] = a[aOff + i] + b[bOff + i];
+}
+
+function axpy(n: number, alpha: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number): void {
+  for (let i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+}
+
+function scale(n: number, alpha: number, x: Float32Array, xOff: number, out: Float32Array, outOff: number): void {
+  for (let i = 0; i < n; i++) out[outOff + i] = alpha * x[xOff + i];
+}
+
+function mul(n: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, out: Float32Array, outOff: number): void {
+  for (let i = 0; i < n; i++) out[outOff + i] = a[aOff + i] * b[bOff + i];
+}
+
+function mulAcc(n: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, out: Float32Array, outOff: number): void {
+  for (let i = 0; i < n; i++) out[outOff + i] += a[aOff + i] * b[bOff + i];
+}
+
+function relu(n: number, x: Float32Array, xOff: number, out: Float32Array, outOff: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[xOff + i];
+    out[outOff + i] = v > 0 ? v : 0;
+  }
+}
+
+function reluBackward(n: number, y: Float32Array, yOff: number, dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number): void {
+  for (let i = 0; i < n; i++) if (y[yOff + i] > 0) dx[dxOff + i] += dy[dyOff + i];
+}
+
+/** xoshiro128** over a Uint32Array state, bit-identical to Rng.nextU32(). */
+class StateRng {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+  constructor(private readonly state: Uint32Array) {
+    this.s0 = state[0] | 0;
+    this.s1 = state[1] | 0;
+    this.s2 = state[2] | 0;
+    this.s3 = state[3] | 0;
+  }
+  nextFloat(): number {
+    const x = Math.imul(this.s1, 5);
+    const r = (x << 7) | (x >>> 25);
+    const result = Math.imul(r, 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = (this.s3 << 11) | (this.s3 >>> 21);
+    return result / 4294967296;
+  }
+  save(): void {
+    this.state[0] = this.s0;
+    this.state[1] = this.s1;
+    this.state[2] = this.s2;
+    this.state[3] = this.s3;
+  }
+}
+
+function dropout(
+  n: number, p: number, rngState: Uint32Array,
+  x: Float32Array, xOff: number, mask: Float32Array, maskOff: number, out: Float32Array, outOff: number,
+): void {
+  const rng = new StateRng(rngState);
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < n; i++) {
+    const m = rng.nextFloat() < p ? 0 : keep;
+    mask[maskOff + i] = m;
+    out[outOff + i] = x[xOff + i] * m;
+  }
+  rng.save();
+}
+
+function addBias(rows: number, cols: number, bias: Float32Array, biasOff: number, out: Float32Array, outOff: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = outOff + r * cols;
+    for (let c = 0; c < cols; c++) out[o + c] += bias[biasOff + c];
+  }
+}
+
+function colSumAcc(rows: number, cols: number, x: Float32Array, xOff: number, out: Float32Array, outOff: number): void {
+  const acc = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const o = xOff + r * cols;
+    for (let c = 0; c < cols; c++) acc[c] += x[o + c];
+  }
+  for (let c = 0; c < cols; c++) out[outOff + c] += acc[c];
+}
+
+function rowDot(n: number, dim: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, out: Float32Array, outOff: number): void {
+  for (let i = 0; i < n; i++) {
+    const ao = aOff + i * dim;
+    const bo = bOff + i * dim;
+    let s = 0;
+    for (let k = 0; k < dim; k++) s += a[ao + k] * b[bo + k];
+    out[outOff + i] = s;
+  }
+}
+
+function rowScaleAcc(n: number, dim: number, s: Float32Array, sOff: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number): void {
+  for (let i = 0; i < n; i++) {
+    const si = s[sOff + i];
+    if (si === 0) continue;
+    const xo = xOff + i * dim;
+    const yo = yOff + i * dim;
+    for (let k = 0; k < dim; k++) y[yo + k] += si * x[xo + k];
+  }
+}
+
+function gatherRows(
+  n: number, dim: number, table: Float32Array, tableOff: number, idx: Int32Array, idxOff: number,
+  alpha: number, out: Float32Array, outOff: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const t = tableOff + idx[idxOff + i] * dim;
+    const o = outOff + i * dim;
+    if (alpha === 1) for (let k = 0; k < dim; k++) out[o + k] = table[t + k];
+    else for (let k = 0; k < dim; k++) out[o + k] = alpha * table[t + k];
+  }
+}
+
+function scatterAddRows(
+  n: number, dim: number, dOut: Float32Array, dOutOff: number, idx: Int32Array, idxOff: number,
+  alpha: number, skipIndex: number, dTable: Float32Array, dTableOff: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const id = idx[idxOff + i];
+    if (id === skipIndex) continue;
+    const t = dTableOff + id * dim;
+    const o = dOutOff + i * dim;
+    for (let k = 0; k < dim; k++) dTable[t + k] += alpha * dOut[o + k];
+  }
+}
+
+function layerNormForward(
+  rows: number, dim: number, x: Float32Array, xOff: number,
+  gamma: Float32Array, gammaOff: number, beta: Float32Array, betaOff: number, eps: number,
+  out: Float32Array, outOff: number, mean: Float32Array, rstd: Float32Array, statOff: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = xOff + r * dim;
+    let s = 0;
+    for (let k = 0; k < dim; k++) s += x[o + k];
+    const mu = s / dim;
+    let ss = 0;
+    for (let k = 0; k < dim; k++) {
+      const c = x[o + k] - mu;
+      ss += c * c;
+    }
+    const rs = 1 / Math.sqrt(ss / dim + eps);
+    mean[statOff + r] = mu;
+    rstd[statOff + r] = rs;
+    const y = outOff + r * dim;
+    for (let k = 0; k < dim; k++) out[y + k] = (x[o + k] - mu) * rs * gamma[gammaOff + k] + beta[betaOff + k];
+  }
+}
+
+function layerNormBackward(
+  rows: number, dim: number, x: Float32Array, xOff: number, gamma: Float32Array, gammaOff: number,
+  mean: Float32Array, rstd: Float32Array, statOff: number, dy: Float32Array, dyOff: number,
+  dx: Float32Array | null, dxOff: number, dGamma: Float32Array | null, dGammaOff: number,
+  dBeta: Float32Array | null, dBetaOff: number,
+): void {
+  const dg = new Float64Array(dim);
+  const db = new Float64Array(dim);
+  const xhat = new Float64Array(dim);
+  const g = new Float64Array(dim);
+  for (let r = 0; r < rows; r++) {
+    const xo = xOff + r * dim;
+    const yo = dyOff + r * dim;
+    const mu = mean[statOff + r];
+    const rs = rstd[statOff + r];
+    let sg = 0;
+    let sgx = 0;
+    for (let k = 0; k < dim; k++) {
+      const xh = (x[xo + k] - mu) * rs;
+      const d = dy[yo + k];
+      xhat[k] = xh;
+      dg[k] += d * xh;
+      db[k] += d;
+      const gk = d * gamma[gammaOff + k];
+      g[k] = gk;
+      sg += gk;
+      sgx += gk * xh;
+    }
+    if (dx) {
+      const mg = sg / dim;
+      const mgx = sgx / dim;
+      const o = dxOff + r * dim;
+      for (let k = 0; k < dim; k++) dx[o + k] += rs * (g[k] - mg - xhat[k] * mgx);
+    }
+  }
+  if (dGamma) for (let k = 0; k < dim; k++) dGamma[dGammaOff + k] += dg[k];
+  if (dBeta) for (let k = 0; k < dim; k++) dBeta[dBetaOff + k] += db[k];
+}
+
+function causalAttentionForward(
+  batch: number, len: number, heads: number, headDim: number,
+  q: Float32Array, qOff: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, ldIn: number,
+  dropP: number, rngState: Uint32Array | null,
+  probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+  out: Float32Array, outOff: number, ldOut: number,
+): void {
+  const scale = 1 / Math.sqrt(headDim);
+  const useDrop = dropP > 0 && rngState !== null;
+  const rng = useDrop ? new StateRng(rngState) : null;
+  const keep = 1 / (1 - dropP);
+  const s = new Float64Array(len);
+  const acc = new Float64Array(headDim);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      const col = h * headDim;
+      const pBase = probsOff + (b * heads + h) * len * len;
+      const aBase = droppedOff + (b * heads + h) * len * len;
+      for (let i = 0; i < len; i++) {
+        const qi = qOff + (b * len + i) * ldIn + col;
+        let max = -Infinity;
+        for (let j = 0; j <= i; j++) {
+          const kj = kOff + (b * len + j) * ldIn + col;
+          let d = 0;
+          for (let c = 0; c < headDim; c++) d += q[qi + c] * k[kj + c];
+          d *= scale;
+          s[j] = d;
+          if (d > max) max = d;
+        }
+        let sum = 0;
+        for (let j = 0; j <= i; j++) {
+          const e = Math.exp(s[j] - max);
+          s[j] = e;
+          sum += e;
+        }
+        const pRow = pBase + i * len;
+        const aRow = aBase + i * len;
+        for (let j = 0; j <= i; j++) probs[pRow + j] = s[j] / sum;
+        for (let j = i + 1; j < len; j++) probs[pRow + j] = 0;
+        let weights = probs;
+        let wRow = pRow;
+        if (rng) {
+          for (let j = 0; j <= i; j++) dropped[aRow + j] = rng.nextFloat() < dropP ? 0 : probs[pRow + j] * keep;
+          for (let j = i + 1; j < len; j++) dropped[aRow + j] = 0;
+          weights = dropped;
+          wRow = aRow;
+        }
+        acc.fill(0);
+        for (let j = 0; j <= i; j++) {
+          const w = weights[wRow + j];
+          if (w === 0) continue;
+          const vj = vOff + (b * len + j) * ldIn + col;
+          for (let c = 0; c < headDim; c++) acc[c] += w * v[vj + c];
+        }
+        const oi = outOff + (b * len + i) * ldOut + col;
+        for (let c = 0; c < headDim; c++) out[oi + c] = acc[c];
+      }
+    }
+  }
+  if (rng) rng.save();
+}
+
+function causalAttentionBackward(
+  batch: number, len: number, heads: number, headDim: number,
+  q: Float32Array, qOff: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, ldIn: number,
+  probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+  dOut: Float32Array, dOutOff: number, ldOut: number,
+  dq: Float32Array, dqOff: number, dk: Float32Array, dkOff: number, dv: Float32Array, dvOff: number, ldGrad: number,
+): void {
+  const scale = 1 / Math.sqrt(headDim);
+  const dS = new Float64Array(len);
+  const acc = new Float64Array(headDim);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      const col = h * headDim;
+      const pBase = probsOff + (b * heads + h) * len * len;
+      const aBase = droppedOff + (b * heads + h) * len * len;
+      for (let i = 0; i < len; i++) {
+        const doi = dOutOff + (b * len + i) * ldOut + col;
+        const pRow = pBase + i * len;
+        const aRow = aBase + i * len;
+        let rowsum = 0;
+        for (let j = 0; j <= i; j++) {
+          const vj = vOff + (b * len + j) * ldIn + col;
+          const a = dropped[aRow + j];
+          let dA = 0;
+          for (let c = 0; c < headDim; c++) dA += dOut[doi + c] * v[vj + c];
+          if (a !== 0) {
+            const dvj = dvOff + (b * len + j) * ldGrad + col;
+            for (let c = 0; c < headDim; c++) dv[dvj + c] += a * dOut[doi + c];
+          }
+          const ad = a * dA;
+          dS[j] = ad;
+          rowsum += ad;
+        }
+        for (let j = 0; j <= i; j++) dS[j] = (dS[j] - probs[pRow + j] * rowsum) * scale;
+        const qi = qOff + (b * len + i) * ldIn + col;
+        acc.fill(0);
+        for (let j = 0; j <= i; j++) {
+          const d = dS[j];
+          if (d === 0) continue;
+          const kj = kOff + (b * len + j) * ldIn + col;
+          const dkj = dkOff + (b * len + j) * ldGrad + col;
+          for (let c = 0; c < headDim; c++) {
+            acc[c] += d * k[kj + c];
+            dk[dkj + c] += d * q[qi + c];
+          }
+        }
+        const dqi = dqOff + (b * len + i) * ldGrad + col;
+        for (let c = 0; c < headDim; c++) dq[dqi + c] += acc[c];
+      }
+    }
+  }
+}
+
+function sumSquares(n: number, x: Float32Array, xOff: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[xOff + i];
+    s += v * v;
+  }
+  return s;
+}
+
+/** log(1 + exp(x)) without overflow. */
+function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+function bceLogitsMaskedSum(
+  n: number, pos: Float32Array, posOff: number, neg: Float32Array, negOff: number,
+  target: Int32Array, targetOff: number,
+): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    if (target[targetOff + i] === 0) continue;
+    s += softplus(-pos[posOff + i]) + softplus(neg[negOff + i]);
+  }
+  return s;
+}
+
+function bceLogitsMaskedBackward(
+  n: number, pos: Float32Array, posOff: number, neg: Float32Array, negOff: number,
+  target: Int32Array, targetOff: number, scale: number,
+  dPos: Float32Array, dPosOff: number, dNeg: Float32Array, dNegOff: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    if (target[targetOff + i] === 0) continue;
+    dPos[dPosOff + i] += scale * (sigmoid(pos[posOff + i]) - 1);
+    dNeg[dNegOff + i] += scale * sigmoid(neg[negOff + i]);
+  }
+}
+
+function adamStep(
+  n: number, p: Float32Array, pOff: number, g: Float32Array, gOff: number,
+  m: Float32Array, mOff: number, v: Float32Array, vOff: number,
+  lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number,
+): void {
+  const stepSize = lr / bc1;
+  const bc2Sqrt = Math.sqrt(bc2);
+  for (let i = 0; i < n; i++) {
+    const gi = g[gOff + i];
+    const mi = (m[mOff + i] = beta1 * m[mOff + i] + (1 - beta1) * gi);
+    const vi = (v[vOff + i] = beta2 * v[vOff + i] + (1 - beta2) * gi * gi);
+    p[pOff + i] -= (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
+  }
+}
+
+export const referenceKernels: Kernels = {
+  name: 'reference',
+  alloc: (length: number) => new Float32Array(length),
+  gemm,
+  fill,
+  add,
+  axpy,
+  scale,
+  mul,
+  mulAcc,
+  relu,
+  reluBackward,
+  dropout,
+  addBias,
+  colSumAcc,
+  rowDot,
+  rowScaleAcc,
+  gatherRows,
+  scatterAddRows,
+  layerNormForward,
+  layerNormBackward,
+  causalAttentionForward,
+  causalAttentionBackward,
+  sumSquares,
+  bceLogitsMaskedSum,
+  bceLogitsMaskedBackward,
+  adamStep,
+};
