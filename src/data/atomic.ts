@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
+import { UserError } from '../cli/errors.js';
 
 /**
  * Writes a text file through `<path>.tmp-<pid>` and renames it into place, so a crash or an error
@@ -17,7 +18,14 @@ export async function writeFileAtomic(path: string, write: (put: (chunk: string)
     if (!out.write(chunk)) await once(out, 'drain');
   };
   try {
-    await once(out, 'open');
+    try {
+      await once(out, 'open');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(`${path}: cannot write (no such directory)`);
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new UserError(`${path}: cannot write (permission denied)`);
+      throw err;
+    }
     await write(async (chunk) => {
       buffered += chunk;
       if (buffered.length >= 1 << 16) await flush();
