@@ -1,0 +1,207 @@
+import { Option, type Command } from 'commander';
+import { basename } from 'node:path';
+import { UserError } from './errors.js';
+import { addFormatOptions, addKcoreOptions, addSnakeOption, intFlag, loadOptionsFrom, snakeValue } from './data.js';
+import { bundledDatasetPath, leaveOneOut, loadDataset, requireEvaluableUsers } from '../data/index.js';
+import type { Interactions, Split } from '../data/types.js';
+import { checkKs } from '../eval/metrics.js';
+import { modelNames } from '../models/registry.js';
+import type { TrainOptions } from '../models/registry.js';
+
+/**
+ * Flag definitions shared by train / eval / recommend. Names are the reference's snake_case ones
+ * (`--train_dir`), each with a hidden kebab-case alias (`--train-dir`); read them with snakeValue().
+ */
+
+export type Opts = Record<string, unknown>;
+
+// ---- dataset ---------------------------------------------------------------------------------------
+
+export function addDatasetOptions(cmd: Command): Command {
+  addSnakeOption(cmd, 'dataset', 'file', 'interaction file (default: the bundled Amazon Games dataset)');
+  addFormatOptions(cmd);
+  addKcoreOptions(cmd);
+  addSnakeOption(
+    cmd,
+    'min_interactions',
+    'n',
+    'leave-one-out: users with fewer interactions stay in train and are not evaluated (default 3; the SASRec.pytorch reference uses 4)',
+  );
+  return cmd;
+}
+
+export interface LoadedSplit {
+  readonly path: string;
+  readonly data: Interactions;
+  readonly split: Split;
+  readonly minInteractions: number;
+}
+
+/** The --dataset path, or the bundled dataset. */
+export function datasetPathFrom(opts: Opts): string {
+  const path = snakeValue(opts, 'dataset');
+  if (path !== undefined) return path;
+  try {
+    return bundledDatasetPath();
+  } catch (err) {
+    throw new UserError(`--dataset is required (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** Loads --dataset (with format / k-core flags) and splits it leave-one-out. */
+export async function loadSplitFrom(opts: Opts): Promise<LoadedSplit> {
+  const path = datasetPathFrom(opts);
+  const minInteractions = intFlag(opts, 'min_interactions', 3) ?? 3;
+  const data = await loadDataset(path, loadOptionsFrom(opts));
+  const split = leaveOneOut(data, minInteractions);
+  requireEvaluableUsers(split, path);
+  return { path, data, split, minInteractions };
+}
+
+/** Dataset name for the default run folder: the file name without extensions (Video.txt.gz → Video). */
+export function datasetName(path: string): string {
+  const b = basename(path);
+  const stem = b.replace(/\.gz$/i, '').replace(/\.[^.]*$/, '');
+  return stem || b;
+}
+
+// ---- model -----------------------------------------------------------------------------------------
+
+export function addModelOption(cmd: Command, required: boolean): Command {
+  cmd.addOption(new Option('--model <name>', `model: ${modelNames().join(' | ')}${required ? '' : ' (default: detected from the file)'}`));
+  return cmd;
+}
+
+// ---- evaluation ------------------------------------------------------------------------------------
+
+export type ProtocolChoice = 'sampled' | 'full' | 'both';
+
+export interface EvalFlags {
+  readonly protocols: Array<'sampled' | 'full'>;
+  readonly ks: number[];
+  readonly evalUsers?: number;
+  readonly numNegatives: number;
+  readonly evalBatchSize?: number;
+  readonly seed: number;
+}
+
+export function addEvalOptions(cmd: Command): Command {
+  addSnakeOption(cmd, 'eval_protocol', 'name', 'sampled (the paper: 100 random negatives) | full (rank all items) | both (default sampled)');
+  addSnakeOption(cmd, 'eval_users', 'n', 'evaluate a random sample of N user ids, as the reference does with 10000 (default: all users)');
+  addSnakeOption(cmd, 'ks', 'list', 'cut-offs for HR@K and NDCG@K, comma-separated (default 10)');
+  addSnakeOption(cmd, 'num_negatives', 'n', 'negatives per user in the sampled protocol (default 100)');
+  addSnakeOption(cmd, 'eval_batch_size', 'n', 'users per scoring call (default 256 sampled, 128 full)');
+  addSnakeOption(cmd, 'seed', 'n', 'random seed of the run (default 42)');
+  return cmd;
+}
+
+export function parseKs(text: string): number[] {
+  const ks = text
+    .split(/[,\s]+/)
+    .filter((s) => s !== '')
+    .map((s) => {
+      if (!/^\d+$/.test(s)) throw new UserError(`--ks: expected comma-separated positive integers, got "${text}"`);
+      return Number(s);
+    });
+  try {
+    checkKs(ks);
+  } catch (err) {
+    throw new UserError(`--ks: ${err instanceof Error ? err.message : String(err)} ("${text}")`);
+  }
+  return ks;
+}
+
+export function evalFlagsFrom(opts: Opts): EvalFlags {
+  const p = snakeValue(opts, 'eval_protocol') ?? 'sampled';
+  if (p !== 'sampled' && p !== 'full' && p !== 'both') {
+    throw new UserError(`--eval_protocol: expected sampled, full or both, got "${p}"`);
+  }
+  const protocols: Array<'sampled' | 'full'> = p === 'both' ? ['sampled', 'full'] : [p];
+  const ksText = snakeValue(opts, 'ks');
+  return {
+    protocols,
+    ks: ksText === undefined ? [10] : parseKs(ksText),
+    evalUsers: intFlag(opts, 'eval_users', 1),
+    numNegatives: intFlag(opts, 'num_negatives', 1) ?? 100,
+    evalBatchSize: intFlag(opts, 'eval_batch_size', 1),
+    seed: intFlag(opts, 'seed', 0) ?? 42,
+  };
+}
+
+// ---- training hyper-parameters (the reference's main.py flags) ---------------------------------------
+
+type Kind = 'int' | 'float' | 'bool' | 'string';
+
+/** snake_case flag → kind and help. Defaults belong to each model (see its spec), so none are set here. */
+export const HYPER_FLAGS: ReadonlyArray<readonly [snake: string, kind: Kind, help: string]> = [
+  ['batch_size', 'int', 'training batch size (sasrec default 128)'],
+  ['lr', 'float', 'learning rate (default 0.001)'],
+  ['maxlen', 'int', 'maximum sequence length (sasrec default 200)'],
+  ['hidden_units', 'int', 'embedding size (default 50)'],
+  ['num_blocks', 'int', 'self-attention blocks (default 2)'],
+  ['num_heads', 'int', 'attention heads (default 1)'],
+  ['dropout_rate', 'float', 'dropout (default 0.2; the paper uses 0.5 on Amazon data)'],
+  ['l2_emb', 'float', 'L2 penalty on embeddings (default 0)'],
+  ['num_epochs', 'int', 'training epochs'],
+  ['norm_first', 'bool', 'pre-LN blocks, as the reference --norm_first'],
+  ['use_time', 'bool', 'use timestamps (TiSASRec)'],
+  ['time_span', 'int', 'TiSASRec: clip relative intervals at this many units'],
+  ['time_unit', 'string', 'TiSASRec: time unit of the intervals'],
+  ['mhc_expansion_rate', 'int', 'mHC: number of residual streams'],
+  ['mhc_sinkhorn_iter', 'int', 'mHC: Sinkhorn-Knopp iterations'],
+  ['mhc_init_gate', 'float', 'mHC: initial gate value'],
+  ['lr_decay_step', 'int', 'decay the learning rate every N steps'],
+  ['lr_decay_rate', 'float', 'learning-rate decay factor'],
+  ['warmup_steps', 'int', 'linear warm-up steps'],
+  ['num_workers', 'int', 'worker threads'],
+  ['pop_count_on', 'string', 'pop: count popularity on train (default; no leakage) or all (train+valid+test, leaks the held-out items; for comparison only)'],
+];
+
+export function addHyperOptions(cmd: Command): Command {
+  for (const [snake, kind, help] of HYPER_FLAGS) {
+    if (kind === 'bool') {
+      cmd.addOption(new Option(`--${snake} [bool]`, `${help} (true|false; bare flag = true)`));
+      if (snake.includes('_')) cmd.addOption(new Option(`--${snake.replace(/_/g, '-')} [bool]`).hideHelp());
+    } else {
+      addSnakeOption(cmd, snake, kind === 'string' ? 'value' : 'n', help);
+    }
+  }
+  return cmd;
+}
+
+function boolValue(snake: string, v: unknown): boolean {
+  if (v === true) return true;
+  const s = String(v).toLowerCase();
+  if (s === 'true' || s === '1') return true;
+  if (s === 'false' || s === '0') return false;
+  throw new UserError(`--${snake}: expected true or false, got "${String(v)}"`);
+}
+
+/** A `--flag [bool]` option: undefined when absent, true for the bare flag, else parsed true/false. */
+export function boolFlag(opts: Opts, snake: string): boolean | undefined {
+  const v = opts[snake] ?? opts[camel(snake)];
+  return v === undefined ? undefined : boolValue(snake, v);
+}
+
+function camel(snake: string): string {
+  return snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The hyper-parameters the user gave, typed, under camelCase keys (absent flags are left out). */
+export function trainOptionsFrom(opts: Opts): TrainOptions {
+  const out: Record<string, unknown> = {};
+  for (const [snake, kind] of HYPER_FLAGS) {
+    const raw = opts[snake] ?? opts[camel(snake)];
+    if (raw === undefined) continue;
+    const key = camel(snake);
+    if (kind === 'bool') out[key] = boolValue(snake, raw);
+    else if (kind === 'string') out[key] = String(raw);
+    else {
+      const s = String(raw).trim();
+      const ok = kind === 'int' ? /^-?\d+$/.test(s) : s !== '' && Number.isFinite(Number(s));
+      if (!ok) throw new UserError(`--${snake}: expected ${kind === 'int' ? 'an integer' : 'a number'}, got "${String(raw)}"`);
+      out[key] = Number(s);
+    }
+  }
+  return out;
+}
