@@ -8,6 +8,14 @@ import type { Rng } from './rng.js';
 import { getTape } from './tape.js';
 import { Tensor, sameShape, shapeStr } from './tensor.js';
 
+/** Lends a kernel the rng's four xoshiro words and takes the advanced state back. */
+function withRngState(rng: Rng, fn: (state: Uint32Array) => void): void {
+  const full = rng.getState();
+  const state = Uint32Array.from(full.slice(0, 4));
+  fn(state);
+  rng.setState([...state, ...full.slice(4)]);
+}
+
 function assertSameShape(op: string, a: Tensor, b: Tensor): void {
   if (!sameShape(a.shape, b.shape)) throw new Error(`${op}: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} differ`);
 }
@@ -101,9 +109,7 @@ export function dropout(x: Tensor, p: number, rng: Rng, training = true): Tensor
   const tape = getTape();
   const out = tape.output(x.shape, x);
   const mask = tape.alloc(x.size);
-  const state = Uint32Array.from(rng.getState());
-  K.dropout(x.size, p, state, x.data, 0, mask, 0, out.data, 0);
-  rng.setState(Array.from(state));
+  withRngState(rng, (state) => K.dropout(x.size, p, state, x.data, 0, mask, 0, out.data, 0));
   if (out.requiresGrad) {
     tape.record(() => {
       if (out.grad) K.mulAcc(x.size, out.grad, 0, mask, 0, tape.gradOf(x), 0);
@@ -241,13 +247,13 @@ function attentionImpl(
   const pSize = batch * heads * len * len;
   const probs = tape.alloc(pSize);
   const dropped = p > 0 ? tape.alloc(pSize) : probs;
-  let state: Uint32Array | null = null;
-  if (p > 0) state = Uint32Array.from(opts.rng!.getState());
-  K.causalAttentionForward(
-    batch, len, heads, headDim, q.data, qOff, k.data, kOff, v.data, vOff, ldIn,
-    p, state, probs, 0, dropped, 0, out.data, 0, d,
-  );
-  if (state) opts.rng!.setState(Array.from(state));
+  const forward = (state: Uint32Array | null) =>
+    K.causalAttentionForward(
+      batch, len, heads, headDim, q.data, qOff, k.data, kOff, v.data, vOff, ldIn,
+      p, state, probs, 0, dropped, 0, out.data, 0, d,
+    );
+  if (p > 0) withRngState(opts.rng!, forward);
+  else forward(null);
   if (out.requiresGrad) {
     tape.record(() => {
       const dy = out.grad;
