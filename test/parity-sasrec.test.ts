@@ -13,7 +13,8 @@ import { assertClose, fixtureFolders, flatInts, loadFixture, FIXTURES_DIR } from
 const folders = fixtureFolders('sasrec');
 
 test('sasrec fixtures are present', () => {
-  assert.ok(folders.length >= 2, `expected the sasrec fixtures under ${FIXTURES_DIR}, found ${folders.join(', ') || 'none'}`);
+  // the shipped set has sasrec-postln and sasrec-preln; a custom $SEQREC_FIXTURES needs at least one
+  assert.ok(folders.length >= (process.env.SEQREC_FIXTURES ? 1 : 2), `expected the sasrec fixtures under ${FIXTURES_DIR}, found ${folders.join(', ') || 'none'}`);
 });
 
 for (const name of folders) {
