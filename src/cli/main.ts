@@ -1,13 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from './errors.js';
 import { commandModules } from './commands.js';
+import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('seqrec')
     .description('Sequential recommendation: train, evaluate and serve SASRec-family models.')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

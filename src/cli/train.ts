@@ -26,7 +26,8 @@ import { detectModel, getModel, modelNames, type ModelSpec, type TrainedModel } 
 import { writeFileAtomic } from '../train/atomic.js';
 import { formatResultsTable, toRow, writeJsonAtomic, type EvalRow, type RunResults } from '../train/results.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from '../version.js';
+export { VERSION };
 
 /**
  * Random streams of a run, derived from --seed in a fixed order so that an evaluation gives the same

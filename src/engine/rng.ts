@@ -95,16 +95,16 @@ export class Rng {
     return new Rng(this.nextU32());
   }
 
-  /** Four state words, then the cached second normal deviate (NaN when none), so a resume is exact. */
+  /** Four state words, plus the cached second normal deviate when there is one (JSON-safe), so a resume is exact. */
   getState(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3, this.spareNormal ?? Number.NaN];
+    const words = [this.s0, this.s1, this.s2, this.s3];
+    return this.spareNormal === null ? words : [...words, this.spareNormal];
   }
 
   setState(state: readonly number[]): void {
     if (state.length !== 4 && state.length !== 5) throw new Error('Rng.setState: expected 4 or 5 numbers');
     [this.s0, this.s1, this.s2, this.s3] = state.slice(0, 4).map((x) => x >>> 0);
-    const spare = state.length === 5 ? state[4] : Number.NaN;
-    this.spareNormal = Number.isNaN(spare) ? null : spare;
+    this.spareNormal = state.length === 5 ? state[4] : null;
   }
 }
 
