@@ -1,7 +1,9 @@
 /**
  * PyTorch parity: for every fixture folder with model "sasrec", the same weights and inputs must give
  * the reference's logits, loss, predictions, every gradient, and the parameters after 1 and 3 Adam
- * steps, within 1e-4 relative (1e-6 absolute floor).
+ * steps, within 1e-4 relative (1e-6 absolute floor). Every fixture runs on both computation paths:
+ * dense (every position, as PyTorch) and packed (padding skipped; logits only at the loss positions,
+ * which are compared with the reference's logits at those positions).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -17,8 +19,8 @@ test('sasrec fixtures are present', () => {
   assert.ok(folders.length >= (process.env.SEQREC_FIXTURES ? 1 : 2), `expected the sasrec fixtures under ${FIXTURES_DIR}, found ${folders.join(', ') || 'none'}`);
 });
 
-for (const name of folders) {
-  test(name, () => {
+for (const name of folders) for (const packed of [false, true]) {
+  test(`${name} (${packed ? 'packed' : 'dense'} path)`, () => {
     const fx = loadFixture(name);
     const cfg = fx.config as {
       item_num: number; maxlen: number; hidden_units: number; num_blocks: number; num_heads: number;
@@ -27,7 +29,8 @@ for (const name of folders) {
     const model = new SASRec({
       itemNum: cfg.item_num, maxlen: cfg.maxlen, hiddenUnits: cfg.hidden_units, numBlocks: cfg.num_blocks,
       numHeads: cfg.num_heads, dropoutRate: cfg.dropout_rate, normFirst: cfg.norm_first, l2Emb: cfg.l2_emb,
-    });
+    }, { packed });
+    assert.equal(model.packed, packed);
     model.loadStateDict(fx.weights);
 
     const seqs = flatInts(fx.inputs.log_seqs);
@@ -51,9 +54,25 @@ for (const name of folders) {
     const tape = getTape();
     tape.reset();
     model.zeroGrad();
-    const { posLogits, negLogits } = model.forward(batch);
-    assertClose('pos_logits', posLogits.data.subarray(0, posLogits.size), exp('pos_logits'));
-    assertClose('neg_logits', negLogits.data.subarray(0, negLogits.size), exp('neg_logits'));
+    if (packed) {
+      // the fixtures must exercise padding, or the packed path proves nothing
+      const L = batch.maxlen;
+      let padded = 0;
+      for (let b = 0; b < batchSize; b++) if (seqs[b * L] === 0) padded++;
+      assert.ok(padded > 0, `${name}: no padded row`);
+      const { posLogits, negLogits, index } = model.forwardPacked(batch);
+      // logits exactly at the loss positions (pos ≠ 0), in order
+      const want = [...batch.pos.keys()].filter((i) => batch.pos[i] !== 0);
+      assert.deepEqual([...index], want);
+      assert.ok(want.length < batch.pos.length, 'the packed path skipped nothing');
+      const at = (a: Float32Array) => want.map((i) => a[i]);
+      assertClose('pos_logits (packed)', posLogits.data.subarray(0, posLogits.size), at(exp('pos_logits')));
+      assertClose('neg_logits (packed)', negLogits.data.subarray(0, negLogits.size), at(exp('neg_logits')));
+    } else {
+      const { posLogits, negLogits } = model.forward(batch);
+      assertClose('pos_logits', posLogits.data.subarray(0, posLogits.size), exp('pos_logits'));
+      assertClose('neg_logits', negLogits.data.subarray(0, negLogits.size), exp('neg_logits'));
+    }
     tape.reset();
     const loss = model.loss(batch);
     assertClose('loss', [loss.item()], exp('loss'));

@@ -272,6 +272,87 @@ function attentionImpl(
   return out;
 }
 
+/**
+ * The segment layout of packed rows for `packedCausalAttention` (built once per batch, e.g. by
+ * `PackedBatch`): segment s is segLen[s] consecutive rows from row segStart[s], preceded by segPad[s]
+ * virtual padding positions that all carry row padRow (−1 when no segment has padding).
+ */
+export interface PackedSegments {
+  readonly segCount: number;
+  readonly segStart: Int32Array;
+  readonly segLen: Int32Array;
+  readonly segPad: Int32Array;
+  readonly padRow: number;
+}
+
+export interface PackedAttentionOptions {
+  heads: number;
+  /** attention-probability dropout (applied only when training and rng is given) */
+  dropout?: number;
+  rng?: Rng;
+  training?: boolean;
+}
+
+/**
+ * Causal multi-head attention on packed rows (q | k | v column blocks of one [rows, 3d] projection)
+ * → [rows, d], skipping padding: each segment's query i attends to its keys 0..i plus, when the
+ * segment has p > 0 padding positions, ONE padding key (row padRow) with score q·k_P/√hd + ln p, which
+ * is exactly p identical padding keys (forward and gradient). Rows that belong to no segment get a
+ * zero output. See Kernels.packedCausalAttentionForward for the exact semantics; with dropout the
+ * padding weight is dropped as one (same expectation as dropping each copy, different noise).
+ */
+export function packedCausalAttention(qkv: Tensor, seg: PackedSegments, opts: PackedAttentionOptions): Tensor {
+  const op = 'packedCausalAttention';
+  const d3 = qkv.lastDim;
+  if (d3 % 3 !== 0) throw new Error(`${op}: last dim ${d3} is not 3·d`);
+  const d = d3 / 3;
+  const { heads } = opts;
+  if (!Number.isInteger(heads) || heads < 1 || d % heads !== 0) throw new Error(`${op}: ${heads} heads do not divide d = ${d}`);
+  const headDim = d / heads;
+  const rows = qkv.rows;
+  const { segCount, segStart, segLen, segPad, padRow } = seg;
+  if (segStart.length < segCount || segLen.length < segCount || segPad.length < segCount) throw new Error(`${op}: segment arrays shorter than ${segCount}`);
+  if (padRow !== -1 && !(Number.isInteger(padRow) && padRow >= 0 && padRow < rows)) throw new Error(`${op}: padRow ${padRow} out of range [0, ${rows})`);
+  let tri = 0;
+  for (let s = 0; s < segCount; s++) {
+    const n = segLen[s];
+    const r0 = segStart[s];
+    if (n < 0 || r0 < 0 || r0 + n > rows) throw new Error(`${op}: segment ${s} (rows ${r0}..${r0 + n}) is out of range [0, ${rows})`);
+    if (segPad[s] < 0 || (segPad[s] > 0 && padRow < 0)) throw new Error(`${op}: segment ${s} has ${segPad[s]} padding positions but padRow is ${padRow}`);
+    tri += (n * (n + 3)) / 2;
+  }
+  const p = opts.training === false || !opts.rng ? 0 : (opts.dropout ?? 0);
+  if (!(p >= 0 && p < 1)) throw new Error(`${op}: dropout must be in [0, 1), got ${p}`);
+  const K = getKernels();
+  const tape = getTape();
+  const out = tape.output([rows, d], qkv);
+  // rows outside every segment (none in SASRec's layout) must not keep stale pool contents
+  K.fill(rows * d, 0, out.data, 0);
+  const pSize = heads * tri;
+  const probs = tape.alloc(Math.max(1, pSize));
+  const dropped = p > 0 ? tape.alloc(Math.max(1, pSize)) : probs;
+  const forward = (state: Uint32Array | null) =>
+    K.packedCausalAttentionForward(
+      segCount, heads, headDim, segStart, segLen, segPad, padRow,
+      qkv.data, 0, qkv.data, d, qkv.data, 2 * d, d3, p, state, probs, 0, dropped, 0, out.data, 0, d,
+    );
+  if (p > 0) withRngState(opts.rng!, forward);
+  else forward(null);
+  if (out.requiresGrad) {
+    tape.record(() => {
+      const dy = out.grad;
+      if (!dy) return;
+      const g = tape.gradOf(qkv);
+      K.packedCausalAttentionBackward(
+        segCount, heads, headDim, segStart, segLen, segPad, padRow,
+        qkv.data, 0, qkv.data, d, qkv.data, 2 * d, d3, probs, 0, dropped, 0, dy, 0, d,
+        g, 0, g, d, g, 2 * d, d3,
+      );
+    });
+  }
+  return out;
+}
+
 /** Σ_k a[..., k] · b[..., k] → shape a.shape[:-1] (e.g. logits = features · item embeddings). */
 export function rowDot(a: Tensor, b: Tensor): Tensor {
   assertSameShape('rowDot', a, b);

@@ -359,6 +359,174 @@ function causalAttentionBackward(
   }
 }
 
+function packedCausalAttentionForward(
+  numSeg: number, heads: number, headDim: number,
+  segStart: Int32Array, segLen: Int32Array, segPad: Int32Array, padRow: number,
+  q: Float32Array, qOff: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, ldIn: number,
+  dropP: number, rngState: Uint32Array | null,
+  probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+  out: Float32Array, outOff: number, ldOut: number,
+): void {
+  const scale = 1 / Math.sqrt(headDim);
+  const useDrop = dropP > 0 && rngState !== null;
+  const rng = useDrop ? new StateRng(rngState) : null;
+  const keep = 1 / (1 - dropP);
+  let maxLen = 0;
+  for (let s = 0; s < numSeg; s++) if (segLen[s] > maxLen) maxLen = segLen[s];
+  const sc = new Float64Array(maxLen + 1); // [pad, keys 0..i]
+  const acc = new Float64Array(headDim);
+  let base = 0;
+  for (let s = 0; s < numSeg; s++) {
+    const n = segLen[s];
+    const r0 = segStart[s];
+    const p = segPad[s];
+    const logP = p > 0 ? Math.log(p) : 0;
+    const tri = (n * (n + 3)) / 2;
+    for (let h = 0; h < heads; h++) {
+      const col = h * headDim;
+      const kp = kOff + padRow * ldIn + col;
+      const vp = vOff + padRow * ldIn + col;
+      for (let i = 0; i < n; i++) {
+        const qi = qOff + (r0 + i) * ldIn + col;
+        let max = -Infinity;
+        if (p > 0) {
+          let d = 0;
+          for (let c = 0; c < headDim; c++) d += q[qi + c] * k[kp + c];
+          d = d * scale + logP;
+          sc[0] = d;
+          max = d;
+        }
+        for (let j = 0; j <= i; j++) {
+          const kj = kOff + (r0 + j) * ldIn + col;
+          let d = 0;
+          for (let c = 0; c < headDim; c++) d += q[qi + c] * k[kj + c];
+          d *= scale;
+          sc[j + 1] = d;
+          if (d > max) max = d;
+        }
+        let sum = 0;
+        const first = p > 0 ? 0 : 1;
+        for (let j = first; j <= i + 1; j++) {
+          const e = Math.exp(sc[j] - max);
+          sc[j] = e;
+          sum += e;
+        }
+        const row = base + h * tri + (i * (i + 3)) / 2;
+        const pRow = probsOff + row;
+        if (p === 0) probs[pRow] = 0;
+        for (let j = first; j <= i + 1; j++) probs[pRow + j] = sc[j] / sum;
+        let weights = probs;
+        let wRow = pRow;
+        if (rng) {
+          const aRow = droppedOff + row;
+          if (p > 0) dropped[aRow] = rng.nextFloat() < dropP ? 0 : probs[pRow] * keep;
+          else dropped[aRow] = 0;
+          for (let j = 1; j <= i + 1; j++) dropped[aRow + j] = rng.nextFloat() < dropP ? 0 : probs[pRow + j] * keep;
+          weights = dropped;
+          wRow = aRow;
+        }
+        acc.fill(0);
+        if (p > 0) {
+          const w = weights[wRow];
+          if (w !== 0) for (let c = 0; c < headDim; c++) acc[c] += w * v[vp + c];
+        }
+        for (let j = 0; j <= i; j++) {
+          const w = weights[wRow + 1 + j];
+          if (w === 0) continue;
+          const vj = vOff + (r0 + j) * ldIn + col;
+          for (let c = 0; c < headDim; c++) acc[c] += w * v[vj + c];
+        }
+        const oi = outOff + (r0 + i) * ldOut + col;
+        for (let c = 0; c < headDim; c++) out[oi + c] = acc[c];
+      }
+    }
+    base += heads * tri;
+  }
+  if (rng) rng.save();
+}
+
+function packedCausalAttentionBackward(
+  numSeg: number, heads: number, headDim: number,
+  segStart: Int32Array, segLen: Int32Array, segPad: Int32Array, padRow: number,
+  q: Float32Array, qOff: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, ldIn: number,
+  probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+  dOut: Float32Array, dOutOff: number, ldOut: number,
+  dq: Float32Array, dqOff: number, dk: Float32Array, dkOff: number, dv: Float32Array, dvOff: number, ldGrad: number,
+): void {
+  const scale = 1 / Math.sqrt(headDim);
+  let maxLen = 0;
+  for (let s = 0; s < numSeg; s++) if (segLen[s] > maxLen) maxLen = segLen[s];
+  const dS = new Float64Array(maxLen + 1);
+  const acc = new Float64Array(headDim);
+  let base = 0;
+  for (let s = 0; s < numSeg; s++) {
+    const n = segLen[s];
+    const r0 = segStart[s];
+    const p = segPad[s];
+    const tri = (n * (n + 3)) / 2;
+    for (let h = 0; h < heads; h++) {
+      const col = h * headDim;
+      const kp = kOff + padRow * ldIn + col;
+      const vp = vOff + padRow * ldIn + col;
+      const dkp = dkOff + padRow * ldGrad + col;
+      const dvp = dvOff + padRow * ldGrad + col;
+      for (let i = 0; i < n; i++) {
+        const doi = dOutOff + (r0 + i) * ldOut + col;
+        const row = base + h * tri + (i * (i + 3)) / 2;
+        const pRow = probsOff + row;
+        const aRow = droppedOff + row;
+        let rowsum = 0;
+        if (p > 0) {
+          const a = dropped[aRow];
+          let dA = 0;
+          for (let c = 0; c < headDim; c++) dA += dOut[doi + c] * v[vp + c];
+          if (a !== 0) for (let c = 0; c < headDim; c++) dv[dvp + c] += a * dOut[doi + c];
+          const ad = a * dA;
+          dS[0] = ad;
+          rowsum += ad;
+        }
+        for (let j = 0; j <= i; j++) {
+          const vj = vOff + (r0 + j) * ldIn + col;
+          const a = dropped[aRow + 1 + j];
+          let dA = 0;
+          for (let c = 0; c < headDim; c++) dA += dOut[doi + c] * v[vj + c];
+          if (a !== 0) {
+            const dvj = dvOff + (r0 + j) * ldGrad + col;
+            for (let c = 0; c < headDim; c++) dv[dvj + c] += a * dOut[doi + c];
+          }
+          const ad = a * dA;
+          dS[j + 1] = ad;
+          rowsum += ad;
+        }
+        const qi = qOff + (r0 + i) * ldIn + col;
+        acc.fill(0);
+        if (p > 0) {
+          const d = (dS[0] - probs[pRow] * rowsum) * scale;
+          if (d !== 0) {
+            for (let c = 0; c < headDim; c++) {
+              acc[c] += d * k[kp + c];
+              dk[dkp + c] += d * q[qi + c];
+            }
+          }
+        }
+        for (let j = 0; j <= i; j++) {
+          const d = (dS[j + 1] - probs[pRow + 1 + j] * rowsum) * scale;
+          if (d === 0) continue;
+          const kj = kOff + (r0 + j) * ldIn + col;
+          const dkj = dkOff + (r0 + j) * ldGrad + col;
+          for (let c = 0; c < headDim; c++) {
+            acc[c] += d * k[kj + c];
+            dk[dkj + c] += d * q[qi + c];
+          }
+        }
+        const dqi = dqOff + (r0 + i) * ldGrad + col;
+        for (let c = 0; c < headDim; c++) dq[dqi + c] += acc[c];
+      }
+    }
+    base += heads * tri;
+  }
+}
+
 function sumSquares(n: number, x: Float32Array, xOff: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) {
@@ -441,6 +609,8 @@ export const referenceKernels: Kernels = {
   layerNormBackward,
   causalAttentionForward,
   causalAttentionBackward,
+  packedCausalAttentionForward,
+  packedCausalAttentionBackward,
   sumSquares,
   bceLogitsMaskedSum,
   bceLogitsMaskedBackward,

@@ -147,6 +147,54 @@ export interface Kernels {
     dq: Float32Array, dqOff: number, dk: Float32Array, dkOff: number, dv: Float32Array, dvOff: number, ldGrad: number,
   ): void;
 
+  /**
+   * Causal multi-head attention over PACKED rows: the real (non-padding) tokens of left-padded
+   * sequences, stored contiguously, plus one shared padding row (see the model's padding-skip path).
+   * q, k, v rows have stride ldIn (e.g. the q | k | v column blocks of one [rows, 3d] projection);
+   * head h reads columns h·headDim…(h+1)·headDim−1; out has row stride ldOut (columns h·headDim…).
+   *
+   * Segment s (0 ≤ s < numSeg) is n = segLen[s] consecutive query rows starting at row segStart[s],
+   * preceded by segPad[s] = p virtual padding positions that all carry the row padRow. Query i of
+   * segment s (row r0 + i, r0 = segStart[s]) attends to:
+   *  - when p > 0, one padding key: score s_P = (q_i · k_padRow)/sqrt(headDim) + ln(p), value v_padRow
+   *    (exactly p identical keys merged into one: softmax weight p·e^{q·k}/Z);
+   *  - the segment's keys j = 0..i (rows r0 + j): score s_j = (q_i · k_{r0+j})/sqrt(headDim).
+   * P = softmax over those scores, A = P · dropout mask, out_i = A_P·v_P + Σ_j A_j·v_{r0+j}.
+   * When p = 0 the padding key is absent (P_P = A_P = 0) and padRow is not read (it may be −1).
+   * The shared padding row itself is given as its own segment (n = 1, p = 0): it attends only to itself.
+   *
+   * probs / dropped layout ("triangles"): segment s owns heads · n(n+3)/2 floats starting at
+   * heads · Σ_{s'<s} n_{s'}(n_{s'}+3)/2; inside it head h starts at h · n(n+3)/2 and query i's row at
+   * i(i+3)/2 with i + 2 entries: [P_P, P_0, …, P_i]. Writes probs P (and dropped A when dropP > 0 and
+   * rngState is non-null; otherwise the caller passes the same buffer for both and A is not written).
+   * Dropout draws: for s, for h, for i: first the padding slot (only when p > 0), then j = 0..i, one
+   * uniform u each; A = u < dropP ? 0 : P/(1−dropP). (The dense reference drops each of the p padding
+   * copies independently: same expectation, different noise.)
+   */
+  packedCausalAttentionForward(
+    numSeg: number, heads: number, headDim: number,
+    segStart: Int32Array, segLen: Int32Array, segPad: Int32Array, padRow: number,
+    q: Float32Array, qOff: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, ldIn: number,
+    dropP: number, rngState: Uint32Array | null,
+    probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+    out: Float32Array, outOff: number, ldOut: number,
+  ): void;
+  /**
+   * Backward of packedCausalAttentionForward (accumulates into dq, dk, dv, row stride ldGrad; the
+   * padding key's gradients go to row padRow of dk and dv, summed over every query that sees it).
+   * Per query, over its keys κ ∈ {P (when p > 0), 0..i}: dA_κ = dOut_i · v_κ; dv_κ += A_κ · dOut_i;
+   * dS_κ = (A_κ·dA_κ − P_κ · Σ_κ' A_κ'·dA_κ') / sqrt(headDim); dq_i += Σ_κ dS_κ · k_κ; dk_κ += dS_κ · q_i.
+   * (ln(p) is a constant of the score, so it has no gradient.)
+   */
+  packedCausalAttentionBackward(
+    numSeg: number, heads: number, headDim: number,
+    segStart: Int32Array, segLen: Int32Array, segPad: Int32Array, padRow: number,
+    q: Float32Array, qOff: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, ldIn: number,
+    probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+    dOut: Float32Array, dOutOff: number, ldOut: number,
+    dq: Float32Array, dqOff: number, dk: Float32Array, dkOff: number, dv: Float32Array, dvOff: number, ldGrad: number,
+  ): void;
+
   // ---- losses and reductions ----------------------------------------------------------------
   /** Σ x[i]² (returns; float64 accumulation in the reference). */
   sumSquares(n: number, x: Float32Array, xOff: number): number;

@@ -9,10 +9,26 @@
  * MHA is causal multi-head self-attention with attention-probability dropout; FFN is two kernel-1
  * convolutions with ReLU and dropout. Padding positions are not masked out of the keys (the reference
  * does not), so they take part in attention exactly as in PyTorch.
+ *
+ * Two computation paths give the reference's results:
+ * - dense (`packed = false`, the ground truth): every [B, L] position, as PyTorch computes it;
+ * - packed (`packed = true`, the default): padding skipped (DESIGN.md). Left padding has zero input
+ *   and, under the causal mask, sees only padding, so at every layer all padded positions of the batch
+ *   hold one identical vector P_l that depends on the weights alone. The packed path computes the
+ *   N real tokens plus ONE shared padding row (engine/packing.ts); a real query of a row with p
+ *   padding positions sees one padding key with score q·k_P/√hd + ln p and value v_P (exactly the p
+ *   identical keys), and the padding row attends only to itself. Logits are computed only where the
+ *   loss needs them (pos ≠ 0) and, for prediction, only at each history's last position. This is exact
+ *   (forward and every gradient) without dropout. With dropout the noise differs from the dense path,
+ *   with the same expectation: embedding/FFN dropout draws one mask for the shared padding row (the
+ *   dense path draws one per padded position), and attention dropout drops the merged padding weight
+ *   as one (the dense path drops each copy). Batches that are not left-padded (a 0 after an item)
+ *   fall back to the dense path.
  */
 import * as init from '../engine/init.js';
 import * as ops from '../engine/ops.js';
 import { Rng } from '../engine/rng.js';
+import { PackedBatch } from '../engine/packing.js';
 import { Tape, getTape, noGrad, setTape } from '../engine/tape.js';
 import type { Parameter, Tensor } from '../engine/tensor.js';
 import { shapeStr } from '../engine/tensor.js';
@@ -45,6 +61,8 @@ export interface SASRecOptions {
   rng?: Rng;
   /** dropout randomness (default: forked from rng) */
   dropoutRng?: Rng;
+  /** skip padding (the packed path, default true); false computes every position densely */
+  packed?: boolean;
 }
 
 /** The rows the training forward needs (a TrainBatch satisfies it). */
@@ -73,7 +91,15 @@ export class SASRec extends Module implements Scorer {
   readonly forwardLayers: ModuleList<PointWiseFeedForward>;
   readonly lastLayernorm: LayerNorm;
 
+  /**
+   * Whether loss/trainStep/predict/scoreCandidates/scoreAll skip padding (see the file comment).
+   * Both paths give the same results without dropout; forward() is always dense.
+   */
+  packed: boolean;
+
   private readonly evalTape = new Tape();
+  private readonly trainLayout = new PackedBatch();
+  private readonly evalLayout = new PackedBatch();
 
   constructor(config: SASRecConfig, opts: SASRecOptions = {}) {
     super();
@@ -83,6 +109,7 @@ export class SASRec extends Module implements Scorer {
     this.maxlen = c.maxlen;
     const rng = opts.rng ?? new Rng(opts.seed ?? 42);
     const drop = (this.dropoutRng = opts.dropoutRng ?? rng.fork());
+    this.packed = opts.packed ?? true;
     const d = c.hiddenUnits;
 
     this.itemEmb = this.addModule('item_emb', new Embedding(c.itemNum + 1, d, rng, 0));
@@ -124,7 +151,22 @@ export class SASRec extends Module implements Scorer {
     for (let b = 0; b < batchSize; b++) {
       for (let t = 0; t < len; t++) positions[b * len + t] = seqs[b * len + t] !== 0 ? t + 1 : 0;
     }
-    let x = this.itemEmb.forward(seqs, [seqs.length], Math.sqrt(d));
+    return this.encode(seqs, positions, (attn, h) => attn.forward(h, batchSize, len));
+  }
+
+  /**
+   * Packed features [rows, d] of the batch packed in `layout` (real tokens, then the shared padding
+   * row; see engine/packing.ts). Row r is the reference's feature at the position that row stands for.
+   */
+  log2featsPacked(layout: PackedBatch): Tensor {
+    if (layout.len > this.maxlen) throw new Error(`SASRec: length ${layout.len} exceeds maxlen ${this.maxlen}`);
+    return this.encode(layout.items, layout.positions, (attn, h) => attn.forwardPacked(h, layout));
+  }
+
+  /** Embedding, blocks and final LayerNorm over rows of (item id, position index); attention given. */
+  private encode(items: Int32Array, positions: Int32Array, attention: (attn: MultiheadAttention, h: Tensor) => Tensor): Tensor {
+    const d = this.config.hiddenUnits;
+    let x = this.itemEmb.forward(items, [items.length], Math.sqrt(d));
     x = ops.add(x, this.posEmb.forward(positions));
     x = this.embDropout.forward(x);
 
@@ -134,17 +176,47 @@ export class SASRec extends Module implements Scorer {
       const ffnNorm = this.forwardLayernorms.at(i);
       const ffn = this.forwardLayers.at(i);
       if (this.config.normFirst) {
-        x = ops.add(x, attn.forward(attnNorm.forward(x), batchSize, len));
+        x = ops.add(x, attention(attn, attnNorm.forward(x)));
         x = ops.add(x, ffn.forward(ffnNorm.forward(x)));
       } else {
-        x = attnNorm.forward(ops.add(x, attn.forward(x, batchSize, len)));
+        x = attnNorm.forward(ops.add(x, attention(attn, x)));
         x = ffnNorm.forward(ops.add(x, ffn.forward(x)));
       }
     }
     return this.lastLayernorm.forward(x);
   }
 
-  /** Training forward: logits of the positive and negative item at every position, each [B, L]. */
+  /** Packs a batch into `layout`; false when it is not left-padded (use the dense path). */
+  private pack(layout: PackedBatch, seqs: Int32Array, batchSize: number): boolean {
+    const len = seqs.length / batchSize;
+    if (!Number.isInteger(len) || len > this.maxlen) {
+      throw new Error(`SASRec: ${seqs.length} ids for batch ${batchSize} is not a length ≤ maxlen ${this.maxlen}`);
+    }
+    return layout.build(seqs, batchSize);
+  }
+
+  /**
+   * Training forward on the packed path: logits of the positive and negative item only at the M
+   * positions whose positive id ≠ 0 (the loss positions), each [M]; `index[m]` is the flat position
+   * b·L + t of logit m in the [B, L] batch (ascending). The arrays are valid until the next packed
+   * forward or loss. Throws when the batch is not left-padded.
+   */
+  forwardPacked(batch: SASRecBatch): { posLogits: Tensor; negLogits: Tensor; index: Int32Array } {
+    const layout = this.trainLayout;
+    if (!this.pack(layout, batch.seqs, batch.batchSize)) throw new Error('SASRec.forwardPacked: the batch is not left-padded');
+    return this.packedLogits(layout, batch);
+  }
+
+  private packedLogits(layout: PackedBatch, batch: SASRecBatch): { posLogits: Tensor; negLogits: Tensor; index: Int32Array } {
+    layout.buildTargets(batch.pos, batch.neg);
+    const feats = this.log2featsPacked(layout);
+    const rows = ops.embedding(feats, layout.targetRows);
+    const posLogits = ops.rowDot(rows, this.itemEmb.forward(layout.targetPos));
+    const negLogits = ops.rowDot(rows, this.itemEmb.forward(layout.targetNeg));
+    return { posLogits, negLogits, index: layout.targetIndex };
+  }
+
+  /** Training forward (dense path): logits of the positive and negative item at every position, each [B, L]. */
   forward(batch: SASRecBatch): { posLogits: Tensor; negLogits: Tensor } {
     const { batchSize, seqs, pos, neg } = batch;
     const len = seqs.length / batchSize;
@@ -158,8 +230,16 @@ export class SASRec extends Module implements Scorer {
 
   /** bench.py's loss: BCE over positions with pos ≠ 0 (positives + negatives) + l2_emb · Σ item_emb². */
   loss(batch: SASRecBatch): Tensor {
-    const { posLogits, negLogits } = this.forward(batch);
-    let loss = ops.bceWithLogitsMasked(posLogits, negLogits, batch.pos);
+    let loss: Tensor;
+    const layout = this.trainLayout;
+    if (this.packed && this.pack(layout, batch.seqs, batch.batchSize)) {
+      const { posLogits, negLogits } = this.packedLogits(layout, batch);
+      // every target has pos ≠ 0: the mean over M is the reference's masked mean
+      loss = ops.bceWithLogitsMasked(posLogits, negLogits, layout.targetPos);
+    } else {
+      const { posLogits, negLogits } = this.forward(batch);
+      loss = ops.bceWithLogitsMasked(posLogits, negLogits, batch.pos);
+    }
     if (this.config.l2Emb !== 0) loss = ops.add(loss, ops.scale(ops.sumSquares(this.itemEmb.weight), this.config.l2Emb));
     return loss;
   }
@@ -187,16 +267,15 @@ export class SASRec extends Module implements Scorer {
    */
   predict(logSeqs: Int32Array, batchSize: number, candidates: Int32Array, numCandidates: number): Float32Array {
     return this.withEvalTape(() => {
-      const len = logSeqs.length / batchSize;
       const d = this.config.hiddenUnits;
       const C = numCandidates;
       if (candidates.length !== batchSize * C) throw new Error(`predict: ${candidates.length} candidates for ${batchSize}×${C}`);
-      const feats = this.log2feats(logSeqs, batchSize);
+      const feats = this.lastFeatures(logSeqs, batchSize);
       const cand = this.itemEmb.forward(candidates);
       const k = getKernels();
       const out = getTape().alloc(batchSize * C);
       for (let b = 0; b < batchSize; b++) {
-        k.gemm(false, true, 1, C, d, 1, feats.data, (b * len + len - 1) * d, d, cand.data, b * C * d, d, 0, out, b * C, C);
+        k.gemm(false, true, 1, C, d, 1, feats.data, b * d, d, cand.data, b * C * d, d, 0, out, b * C, C);
       }
       return out.slice();
     });
@@ -210,16 +289,27 @@ export class SASRec extends Module implements Scorer {
     return this.inEvalMode(() =>
       this.withEvalTape(() => {
         const B = batch.batchSize;
-        const len = batch.seqs.length / B;
         const d = this.config.hiddenUnits;
         const n = this.itemNum + 1;
-        const feats = this.log2feats(batch.seqs, B);
+        const feats = this.lastFeatures(batch.seqs, B);
         const out = getTape().alloc(B * n);
-        // rows (b, len-1) of feats are the last positions: stride len·d
-        getKernels().gemm(false, true, B, n, d, 1, feats.data, (len - 1) * d, len * d, this.itemEmb.weight.data, 0, d, 0, out, 0, n);
+        getKernels().gemm(false, true, B, n, d, 1, feats.data, 0, d, this.itemEmb.weight.data, 0, d, 0, out, 0, n);
         return out.slice();
       }),
     );
+  }
+
+  /**
+   * Features [B, d] at the last position of each history (the reference's log_feats[:, -1, :]), on
+   * the packed path when enabled (a history without items gets the padding row's features).
+   */
+  private lastFeatures(logSeqs: Int32Array, batchSize: number): Tensor {
+    const layout = this.evalLayout;
+    if (this.packed && this.pack(layout, logSeqs, batchSize)) return ops.embedding(this.log2featsPacked(layout), layout.lastRow);
+    const len = logSeqs.length / batchSize;
+    const last = new Int32Array(batchSize);
+    for (let b = 0; b < batchSize; b++) last[b] = b * len + len - 1;
+    return ops.embedding(this.log2feats(logSeqs, batchSize), last);
   }
 
   /** Parameters by PyTorch state_dict key (live buffers, not copies). */

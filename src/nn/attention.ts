@@ -1,6 +1,7 @@
 /** torch.nn.MultiheadAttention (packed in-projection, batch-first rows), restricted to causal self-attention. */
 import * as init from '../engine/init.js';
 import * as ops from '../engine/ops.js';
+import type { PackedSegments } from '../engine/ops.js';
 import type { Rng } from '../engine/rng.js';
 import type { Parameter, Tensor } from '../engine/tensor.js';
 import { Linear } from './layers.js';
@@ -30,6 +31,18 @@ export class MultiheadAttention extends Module {
     const qkv = ops.linear(x, this.inProjWeight, this.inProjBias);
     const heads = ops.causalAttentionPacked(qkv, {
       batch, len, heads: this.numHeads, dropout: this.dropout, rng: this.dropoutRng, training: this.training,
+    });
+    return this.outProj.forward(heads);
+  }
+
+  /**
+   * The same layer on packed rows x [rows, d] (real tokens + one shared padding row, see
+   * engine/packing.ts): causal attention within each segment plus the merged padding key.
+   */
+  forwardPacked(x: Tensor, segments: PackedSegments): Tensor {
+    const qkv = ops.linear(x, this.inProjWeight, this.inProjBias);
+    const heads = ops.packedCausalAttention(qkv, segments, {
+      heads: this.numHeads, dropout: this.dropout, rng: this.dropoutRng, training: this.training,
     });
     return this.outProj.forward(heads);
   }
