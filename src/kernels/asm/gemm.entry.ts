@@ -7,25 +7,33 @@
 //
 // Blocking (GotoBLAS-style, sized for one core's L1/L2):
 //   for jc in N by NC:  for pc in K by KC:  pack op(B)[pc:pc+kc, jc:jc+nc] into 8-column panels
-//     for ic in M by 4:  pack op(A)[ic:ic+4, pc:pc+kc] (4 rows interleaved per k)
-//       for each 8-column panel: micro-kernel 4×8 (8 v128 accumulators), or 4×4 for a last
+//     for ic in M by 5:  pack op(A)[ic:ic+5, pc:pc+kc] (5 rows interleaved per k)
+//       for each 8-column panel: micro-kernel 5×8 (10 v128 accumulators), or 5×4 for a last
 //       panel of at most 4 columns.
 // Packing makes the micro-kernel identical for all four transpose combinations and turns every
 // edge (M, N, K not multiples of the block) into zero padding, except the final store which
 // writes only the valid rows/columns.
 //
+// Why 5×8 (measured with Node 20 / V8 11.3 on Zen 4, kernel alone, data in L1): V8 has 15
+// allocatable xmm registers; 5×8 uses 10 accumulators + 2 B vectors + 1 broadcast (+1 temp for
+// mul+add) and runs 44 GFLOPS plain / 55 relaxed vs 42 / 53 for 4×8; 6×8 spills without FMA
+// (29 GFLOPS). And 5 divides SASRec's row counts (50, 200, batch·maxlen), so no row tail.
+// The k loop does one k per iteration: unrolling makes V8 hoist all the broadcasts and spill
+// accumulators (25 vs 33 GFLOPS end to end). Reading A in place instead of packing it costs more
+// per k (4 pointer bumps + zero-extensions) than the packing does.
+//
 // Built twice by scripts/build-wasm.mjs: plain SIMD (mul + add) and relaxed SIMD
 // (f32x4.relaxed_madd, a fused multiply-add on x64 with FMA).
 
-const MR: i32 = 4;
+const MR: i32 = 5;
 const NR: i32 = 8;
 const KC: i32 = 256;
 const NC: i32 = 512;
 
 // Pack-area layout (bytes from `pack`): packed B (KC·NC floats), packed A (KC·MR floats),
-// a 4×8 float tile for edge stores.
+// an MR×NR float tile for edge stores.
 const PACK_B_BYTES: i32 = KC * NC * 4;
-const PACK_A_BYTES: i32 = KC * MR * 4;
+const PACK_A_BYTES: i32 = KC * MR * 4 + 16;
 const TILE_BYTES: i32 = MR * NR * 4;
 
 /** Bytes of scratch a caller must pass as `pack` (per thread). */
@@ -58,7 +66,7 @@ export function isRelaxed(): i32 {
 /**
  * Packs op(B)[pc:pc+kc, jc:jc+nc] into ceil(nc/8) panels; panel p holds kc rows of 8 floats
  * (columns jc+8p … jc+8p+7, zero beyond nc). A last panel of at most 4 columns is packed 4 wide
- * (kc rows of 4 floats) for the 4×4 micro-kernel.
+ * (kc rows of 4 floats) for the 5×4 micro-kernel.
  */
 function packB(transB: bool, b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize): void {
   const ldbB = <usize>ldb << 2;
@@ -155,43 +163,52 @@ function packB(transB: bool, b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc: 
 }
 
 /**
- * Packs op(A)[ic:ic+mr, pc:pc+kc] as kc groups of 4 floats (rows ic…ic+3 at one k; zero for
- * rows ≥ mr).
+ * Packs op(A)[ic:ic+mr, pc:pc+kc] as kc groups of 5 floats (rows ic…ic+4 at one k; zero for
+ * rows ≥ mr), times alpha. Writes up to 12 bytes past the last group (PACK_A_BYTES has room).
  */
-function packA(transA: bool, a: usize, lda: i32, ic: i32, pc: i32, mr: i32, kc: i32, dst: usize): void {
+function packA(transA: bool, a: usize, lda: i32, ic: i32, pc: i32, mr: i32, kc: i32, dst: usize, alpha: f32): void {
+  packAraw(transA, a, lda, ic, pc, mr, kc, dst);
+  if (alpha != 1) {
+    // alpha is folded into packed A so the micro-kernels never see it: keeping alpha live
+    // across their loop (or scaling the accumulators after it) makes V8 spill accumulators.
+    const av = f32x4.splat(alpha);
+    const end = dst + (<usize>(kc * MR) << 2);
+    for (let d = dst; d < end; d += 16) v128.store(d, f32x4.mul(v128.load(d), av));
+  }
+}
+
+function packAraw(transA: bool, a: usize, lda: i32, ic: i32, pc: i32, mr: i32, kc: i32, dst: usize): void {
   const ldaB = <usize>lda << 2;
+  const G: usize = <usize>MR << 2; // bytes per k group
   if (transA) {
-    // op(A)[i][k] = A[k*lda + i]: the 4 rows at one k are contiguous.
+    // op(A)[i][k] = A[k*lda + i]: the rows at one k are contiguous.
     let s = a + ((<usize>pc * <usize>lda + <usize>ic) << 2);
     let d = dst;
-    if (mr == 4) {
-      let k = 0;
-      for (; k + 2 <= kc; k += 2) {
+    if (mr == 5) {
+      for (let k = 0; k < kc; k++) {
         v128.store(d, v128.load(s));
-        v128.store(d, v128.load(s + ldaB), 16);
-        s += ldaB << 1;
-        d += 32;
-      }
-      for (; k < kc; k++) {
-        v128.store(d, v128.load(s));
+        store<f32>(d, load<f32>(s, 16), 16);
         s += ldaB;
-        d += 16;
+        d += G;
       }
     } else {
       for (let k = 0; k < kc; k++) {
         v128.store(d, f32x4.splat(0));
+        store<f32>(d, 0, 16);
         for (let r = 0; r < mr; r++) store<f32>(d + (<usize>r << 2), load<f32>(s + (<usize>r << 2)));
         s += ldaB;
-        d += 16;
+        d += G;
       }
     }
   } else {
-    // op(A)[i][k] = A[i*lda + k]: each row contiguous along k; transpose 4×4 blocks.
+    // op(A)[i][k] = A[i*lda + k]: each row contiguous along k; transpose 4×4 blocks of rows 0-3,
+    // copy row 4 lane by lane.
     const s0 = a + ((<usize>ic * <usize>lda + <usize>pc) << 2);
-    if (mr == 4) {
+    if (mr == 5) {
       const s1 = s0 + ldaB;
       const s2 = s1 + ldaB;
       const s3 = s2 + ldaB;
+      const s4 = s3 + ldaB;
       let d = dst;
       let k = 0;
       for (; k + 4 <= kc; k += 4) {
@@ -200,15 +217,21 @@ function packA(transA: bool, a: usize, lda: i32, ic: i32, pc: i32, mr: i32, kc: 
         const r1 = v128.load(s1 + o);
         const r2 = v128.load(s2 + o);
         const r3 = v128.load(s3 + o);
+        const r4 = v128.load(s4 + o);
         const t0 = f32x4.shuffle(r0, r1, 0, 4, 1, 5);
         const t1 = f32x4.shuffle(r0, r1, 2, 6, 3, 7);
         const t2 = f32x4.shuffle(r2, r3, 0, 4, 1, 5);
         const t3 = f32x4.shuffle(r2, r3, 2, 6, 3, 7);
+        // stores in increasing address order; each v128 store's 4th..: overwritten by the next lane
         v128.store(d, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
-        v128.store(d, f32x4.shuffle(t0, t2, 2, 3, 6, 7), 16);
-        v128.store(d, f32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
-        v128.store(d, f32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
-        d += 64;
+        v128.store32_lane(d, r4, 0, 16);
+        v128.store(d, f32x4.shuffle(t0, t2, 2, 3, 6, 7), 20);
+        v128.store32_lane(d, r4, 1, 36);
+        v128.store(d, f32x4.shuffle(t1, t3, 0, 1, 4, 5), 40);
+        v128.store32_lane(d, r4, 2, 56);
+        v128.store(d, f32x4.shuffle(t1, t3, 2, 3, 6, 7), 60);
+        v128.store32_lane(d, r4, 3, 76);
+        d += 80;
       }
       for (; k < kc; k++) {
         const o = <usize>k << 2;
@@ -216,13 +239,15 @@ function packA(transA: bool, a: usize, lda: i32, ic: i32, pc: i32, mr: i32, kc: 
         store<f32>(d, load<f32>(s1 + o), 4);
         store<f32>(d, load<f32>(s2 + o), 8);
         store<f32>(d, load<f32>(s3 + o), 12);
-        d += 16;
+        store<f32>(d, load<f32>(s4 + o), 16);
+        d += G;
       }
     } else {
       let d = dst;
       for (let k = 0; k < kc; k++) {
         v128.store(d, f32x4.splat(0));
-        d += 16;
+        store<f32>(d, 0, 16);
+        d += G;
       }
       for (let r = 0; r < mr; r++) {
         let s = s0 + <usize>r * ldaB;
@@ -230,7 +255,7 @@ function packA(transA: bool, a: usize, lda: i32, ic: i32, pc: i32, mr: i32, kc: 
         for (let k = 0; k < kc; k++) {
           store<f32>(dd, load<f32>(s));
           s += 4;
-          dd += 16;
+          dd += G;
         }
       }
     }
@@ -240,18 +265,7 @@ function packA(transA: bool, a: usize, lda: i32, ic: i32, pc: i32, mr: i32, kc: 
 // ---------------------------------------------------------------------------------------------
 // Micro-kernels
 
-/** Stores alpha·acc (+ beta·C) for one 4-wide row segment. */
-@inline function storeVec(c: usize, acc: v128, alphaV: v128, beta: f32, betaV: v128): void {
-  if (beta == 0) {
-    v128.store(c, f32x4.mul(acc, alphaV));
-  } else if (beta == 1) {
-    v128.store(c, madd(acc, alphaV, v128.load(c)));
-  } else {
-    v128.store(c, madd(acc, alphaV, f32x4.mul(v128.load(c), betaV)));
-  }
-}
-
-/** Edge store from the tile (alpha already applied): rows < mr, columns < nr. */
+/** Edge store from the tile: rows < mr, columns < nr. */
 function storeTile(tile: usize, tileW: i32, c: usize, ldc: i32, mr: i32, nr: i32, beta: f32): void {
   const ldcB = <usize>ldc << 2;
   for (let r = 0; r < mr; r++) {
@@ -268,123 +282,96 @@ function storeTile(tile: usize, tileW: i32, c: usize, ldc: i32, mr: i32, nr: i32
   }
 }
 
-/** 4×8 block: ap = packed A (kc × 4), bp = packed B panel (kc × 8). */
-function kernel4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, alpha: f32, beta: f32,
+/** C row segment update: c = acc (beta 0), c += acc (beta 1), c = beta·c + acc. */
+@inline function upd(c: usize, acc: v128, beta: f32, bv: v128): void {
+  if (beta == 0) v128.store(c, acc);
+  else if (beta == 1) v128.store(c, f32x4.add(v128.load(c), acc));
+  else v128.store(c, madd(v128.load(c), bv, acc));
+}
+
+/** 5×8 block of C: ap = packed A (kc × 5), bp = packed B panel (kc × 8). */
+function kernel5x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, beta: f32,
                    mr: i32, nr: i32, tile: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let k = 0;
-  for (; k + 2 <= kc; k += 2) {
-    let b0 = v128.load(bp);
-    let b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
-    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
-    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
-    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
-    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    b0 = v128.load(bp, 32);
-    b1 = v128.load(bp, 48);
-    a = v128.load32_splat(ap, 16);
-    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
-    a = v128.load32_splat(ap, 20);
-    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-    a = v128.load32_splat(ap, 24);
-    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-    a = v128.load32_splat(ap, 28);
-    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    ap += 32;
-    bp += 64;
-  }
-  if (k < kc) {
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  const end = bp + (<usize>kc << 5);
+  while (bp < end) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(ap);
-    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
-    a = v128.load32_splat(ap, 4);
-    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-    a = v128.load32_splat(ap, 8);
-    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-    a = v128.load32_splat(ap, 12);
-    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    let x = v128.load32_splat(ap);
+    c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load32_splat(ap, 4);
+    c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = v128.load32_splat(ap, 8);
+    c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = v128.load32_splat(ap, 12);
+    c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+    x = v128.load32_splat(ap, 16);
+    c40 = madd(x, b0, c40); c41 = madd(x, b1, c41);
+    ap += 20;
+    bp += 32;
   }
-  const alphaV = f32x4.splat(alpha);
-  if (mr == 4 && nr == 8) {
-    const betaV = f32x4.splat(beta);
+  if (mr == 5 && nr == 8) {
     const ldcB = <usize>ldc << 2;
-    storeVec(c, c00, alphaV, beta, betaV);
-    storeVec(c + 16, c01, alphaV, beta, betaV);
+    const bv = f32x4.splat(beta);
+    upd(c, c00, beta, bv); upd(c + 16, c01, beta, bv);
     c += ldcB;
-    storeVec(c, c10, alphaV, beta, betaV);
-    storeVec(c + 16, c11, alphaV, beta, betaV);
+    upd(c, c10, beta, bv); upd(c + 16, c11, beta, bv);
     c += ldcB;
-    storeVec(c, c20, alphaV, beta, betaV);
-    storeVec(c + 16, c21, alphaV, beta, betaV);
+    upd(c, c20, beta, bv); upd(c + 16, c21, beta, bv);
     c += ldcB;
-    storeVec(c, c30, alphaV, beta, betaV);
-    storeVec(c + 16, c31, alphaV, beta, betaV);
+    upd(c, c30, beta, bv); upd(c + 16, c31, beta, bv);
+    c += ldcB;
+    upd(c, c40, beta, bv); upd(c + 16, c41, beta, bv);
   } else {
-    v128.store(tile, f32x4.mul(c00, alphaV));
-    v128.store(tile, f32x4.mul(c01, alphaV), 16);
-    v128.store(tile, f32x4.mul(c10, alphaV), 32);
-    v128.store(tile, f32x4.mul(c11, alphaV), 48);
-    v128.store(tile, f32x4.mul(c20, alphaV), 64);
-    v128.store(tile, f32x4.mul(c21, alphaV), 80);
-    v128.store(tile, f32x4.mul(c30, alphaV), 96);
-    v128.store(tile, f32x4.mul(c31, alphaV), 112);
+    v128.store(tile, c00); v128.store(tile, c01, 16);
+    v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+    v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+    v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+    v128.store(tile, c40, 128); v128.store(tile, c41, 144);
     storeTile(tile, 8, c, ldc, mr, nr, beta);
   }
 }
 
-/** 4×4 block for a last panel of at most 4 columns: bp = packed B panel (kc × 4). */
-function kernel4x4(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, alpha: f32, beta: f32,
+/**
+ * 5×4 block for a last panel of at most 4 columns (bp = packed B panel, kc × 4): about 0.7× the
+ * time of a 5×8 block, vs 1× for a zero-padded 8-wide panel.
+ */
+function kernel5x4(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, beta: f32,
                    mr: i32, nr: i32, tile: usize): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-  let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
-  let k = 0;
-  // two independent accumulator sets (even/odd k) hide the FMA latency
-  for (; k + 2 <= kc; k += 2) {
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    c0 = madd(v128.load32_splat(ap), b0, c0);
-    c1 = madd(v128.load32_splat(ap, 4), b0, c1);
-    c2 = madd(v128.load32_splat(ap, 8), b0, c2);
-    c3 = madd(v128.load32_splat(ap, 12), b0, c3);
-    d0 = madd(v128.load32_splat(ap, 16), b1, d0);
-    d1 = madd(v128.load32_splat(ap, 20), b1, d1);
-    d2 = madd(v128.load32_splat(ap, 24), b1, d2);
-    d3 = madd(v128.load32_splat(ap, 28), b1, d3);
-    ap += 32;
-    bp += 32;
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0), c4 = f32x4.splat(0);
+  const end = bp + (<usize>kc << 4);
+  while (bp < end) {
+    const b = v128.load(bp);
+    c0 = madd(v128.load32_splat(ap), b, c0);
+    c1 = madd(v128.load32_splat(ap, 4), b, c1);
+    c2 = madd(v128.load32_splat(ap, 8), b, c2);
+    c3 = madd(v128.load32_splat(ap, 12), b, c3);
+    c4 = madd(v128.load32_splat(ap, 16), b, c4);
+    ap += 20;
+    bp += 16;
   }
-  if (k < kc) {
-    const b0 = v128.load(bp);
-    c0 = madd(v128.load32_splat(ap), b0, c0);
-    c1 = madd(v128.load32_splat(ap, 4), b0, c1);
-    c2 = madd(v128.load32_splat(ap, 8), b0, c2);
-    c3 = madd(v128.load32_splat(ap, 12), b0, c3);
-  }
-  const alphaV = f32x4.splat(alpha);
-  c0 = f32x4.add(c0, d0);
-  c1 = f32x4.add(c1, d1);
-  c2 = f32x4.add(c2, d2);
-  c3 = f32x4.add(c3, d3);
-  if (mr == 4 && nr == 4) {
-    const betaV = f32x4.splat(beta);
+  if (mr == 5 && nr == 4) {
     const ldcB = <usize>ldc << 2;
-    storeVec(c, c0, alphaV, beta, betaV);
-    storeVec(c + ldcB, c1, alphaV, beta, betaV);
-    storeVec(c + ldcB * 2, c2, alphaV, beta, betaV);
-    storeVec(c + ldcB * 3, c3, alphaV, beta, betaV);
+    const bv = f32x4.splat(beta);
+    upd(c, c0, beta, bv);
+    c += ldcB;
+    upd(c, c1, beta, bv);
+    c += ldcB;
+    upd(c, c2, beta, bv);
+    c += ldcB;
+    upd(c, c3, beta, bv);
+    c += ldcB;
+    upd(c, c4, beta, bv);
   } else {
-    v128.store(tile, f32x4.mul(c0, alphaV));
-    v128.store(tile, f32x4.mul(c1, alphaV), 16);
-    v128.store(tile, f32x4.mul(c2, alphaV), 32);
-    v128.store(tile, f32x4.mul(c3, alphaV), 48);
+    v128.store(tile, c0);
+    v128.store(tile, c1, 16);
+    v128.store(tile, c2, 32);
+    v128.store(tile, c3, 48);
+    v128.store(tile, c4, 64);
     storeTile(tile, 4, c, ldc, mr, nr, beta);
   }
 }
@@ -429,20 +416,20 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f3
       packB(tB, b, ldb, pc, jc, kc, nc, packedB);
       for (let ic = 0; ic < M; ic += MR) {
         const mr = imin(MR, M - ic);
-        packA(tA, a, lda, ic, pc, mr, kc, packedA);
+        packA(tA, a, lda, ic, pc, mr, kc, packedA, alpha);
         const cRow = c + <usize>ic * ldcB + (<usize>jc << 2);
         let j0 = 0;
         for (; j0 + NR <= nc; j0 += NR) {
-          kernel4x8(kc, packedA, packedB + (<usize>(j0 * kc) << 2), cRow + (<usize>j0 << 2), ldc,
-                    alpha, betaK, mr, NR, tile);
+          kernel5x8(kc, packedA, packedB + (<usize>(j0 * kc) << 2), cRow + (<usize>j0 << 2), ldc,
+                    betaK, mr, NR, tile);
         }
         if (j0 < nc) {
           const nr = nc - j0;
           const bp = packedB + (<usize>(j0 * kc) << 2);
           if (nr <= 4) {
-            kernel4x4(kc, packedA, bp, cRow + (<usize>j0 << 2), ldc, alpha, betaK, mr, nr, tile);
+            kernel5x4(kc, packedA, bp, cRow + (<usize>j0 << 2), ldc, betaK, mr, nr, tile);
           } else {
-            kernel4x8(kc, packedA, bp, cRow + (<usize>j0 << 2), ldc, alpha, betaK, mr, nr, tile);
+            kernel5x8(kc, packedA, bp, cRow + (<usize>j0 << 2), ldc, betaK, mr, nr, tile);
           }
         }
       }
