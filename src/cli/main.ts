@@ -2,6 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from './errors.js';
 import { commandModules } from './commands.js';
 import { VERSION } from '../version.js';
+import '../train/models.js';
+import { setKernels } from '../kernels/index.js';
+import { createWasmKernelsSync } from '../kernels/wasm/index.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,9 +21,18 @@ export function buildProgram(): Command {
 }
 
 /** Runs the CLI; resolves to the process exit code. Errors become one line on stderr. */
+/** The fast WebAssembly kernels unless SEQREC_KERNELS=reference asks for the plain-TypeScript ones. */
+function selectKernels(): void {
+  const choice = process.env.SEQREC_KERNELS ?? 'wasm';
+  if (choice === 'reference') return;
+  if (choice !== 'wasm') throw new UserError(`SEQREC_KERNELS: expected wasm or reference, got "${choice}"`);
+  setKernels(createWasmKernelsSync());
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
+    selectKernels();
     await program.parseAsync(argv);
     return 0;
   } catch (err) {

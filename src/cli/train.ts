@@ -167,6 +167,120 @@ const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
+interface TrainingBar {
+  update(done: number, total: number, label: string, info?: Readonly<Record<string, number>>): void;
+  log(line: string): void;
+  stop(): void;
+}
+
+/** One progress bar per epoch on a terminal (loss, lr, steps/s); plain log lines otherwise. */
+function trainingBar(): TrainingBar {
+  if (!process.stderr.isTTY) return { update() {}, log, stop() {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: '{label} [{bar}] {value}/{total} steps | loss {loss} | lr {lr} | {sps} steps/s',
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let running = false;
+  let currentLabel = '';
+  return {
+    update(done, total, label, info) {
+      const payload = {
+        label,
+        loss: info?.loss?.toFixed(4) ?? '-',
+        lr: info?.lr?.toPrecision(3) ?? '-',
+        sps: info?.stepsPerSecond?.toFixed(1) ?? '-',
+      };
+      if (!running || label !== currentLabel) {
+        if (running) bar.stop();
+        bar.start(total, done, payload);
+        running = true;
+        currentLabel = label;
+      } else {
+        bar.update(done, payload);
+      }
+    },
+    log(line) {
+      if (running) {
+        bar.stop();
+        running = false;
+      }
+      log(line);
+    },
+    stop() {
+      if (running) bar.stop();
+      running = false;
+    },
+  };
+}
+
+/**
+ * Model selection as the reference does it: every --eval_every epochs (and after the last one) the model
+ * is evaluated on valid (sampled protocol, the same negatives each time); the best valid NDCG@10 is kept
+ * on disk, and the final test numbers are those of that best checkpoint.
+ */
+class BestCheckpoint {
+  private bestNdcg = -Infinity;
+  private bestEpoch = 0;
+  private saved = false;
+  private readonly evalEvery: number;
+  private readonly numEpochs: number | undefined;
+
+  constructor(
+    private readonly spec: ModelSpec,
+    private readonly path: string,
+    private readonly split: Split,
+    private readonly flags: EvalFlags,
+    options: Readonly<Record<string, unknown>>,
+    private readonly logLine: (line: string) => void,
+  ) {
+    this.evalEvery = options.evalEvery === undefined ? 20 : Number(options.evalEvery);
+    if (!(Number.isInteger(this.evalEvery) && this.evalEvery >= 1)) throw new UserError(`--eval_every: expected a positive integer, got ${this.evalEvery}`);
+    this.numEpochs = options.numEpochs === undefined ? undefined : Number(options.numEpochs);
+  }
+
+  async onEpoch(info: { epoch: number; loss: number; model: TrainedModel; last?: boolean }, bar: TrainingBar): Promise<boolean> {
+    const last = info.last ?? info.epoch === this.numEpochs;
+    if (info.epoch % this.evalEvery !== 0 && !last) return false;
+    const k = this.flags.ks.includes(10) ? 10 : this.flags.ks[0];
+    const res = await evaluateSampled(info.model.scorer, this.split, {
+      which: 'valid',
+      ks: this.flags.ks,
+      evalUsers: this.flags.evalUsers,
+      numNegatives: this.flags.numNegatives,
+      batchSize: this.flags.evalBatchSize,
+      rng: runRngs(this.flags.seed).sampledValid,
+    });
+    const ndcg = res.metrics[`NDCG@${k}`];
+    const improved = ndcg > this.bestNdcg;
+    bar.log(
+      `epoch ${info.epoch}: valid NDCG@${k} ${ndcg.toFixed(4)}, HR@${k} ${res.metrics[`HR@${k}`].toFixed(4)}` +
+        (improved ? ' (best so far, saved)' : ` (best ${this.bestNdcg.toFixed(4)} at epoch ${this.bestEpoch})`),
+    );
+    if (improved) {
+      this.bestNdcg = ndcg;
+      this.bestEpoch = info.epoch;
+      await writeFileAtomic(this.path, info.model.serialize());
+      this.saved = true;
+    }
+    return false;
+  }
+
+  /** The model to report: the best saved checkpoint, or the final model when none was evaluated. */
+  async finish(finalModel: TrainedModel): Promise<TrainedModel> {
+    if (!this.saved) {
+      await writeFileAtomic(this.path, finalModel.serialize());
+      return finalModel;
+    }
+    this.logLine(`best valid epoch: ${this.bestEpoch}`);
+    return this.spec.load(await readFile(this.path));
+  }
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('train')
@@ -205,12 +319,24 @@ export function register(program: Command): void {
     } else {
       if (statePath) throw new UserError(`--state_dict_path without --inference_only: resuming is not supported by ${spec.name}`);
       const rngs = runRngs(flags.seed);
-      const t0 = performance.now();
-      model = await spec.train(loaded.split, trainOptions, { rng: rngs.train, log });
-      trainSeconds = Math.round(performance.now() - t0) / 1000;
       await mkdir(trainDir, { recursive: true });
       modelPath = join(trainDir, spec.fileName);
-      await writeFileAtomic(modelPath, model.serialize());
+      const t0 = performance.now();
+      const selection = new BestCheckpoint(spec, modelPath, loaded.split, flags, trainOptions, log);
+      const bar = trainingBar();
+      try {
+        model = await spec.train(loaded.split, trainOptions, {
+          rng: rngs.train,
+          log: (line) => bar.log(line),
+          progress: bar.update,
+          onEpoch: (info) => selection.onEpoch(info, bar),
+        });
+      } finally {
+        bar.stop();
+      }
+      trainSeconds = Math.round(performance.now() - t0) / 1000;
+      const best = await selection.finish(model);
+      model = best;
       log(`saved ${modelPath}`);
     }
 

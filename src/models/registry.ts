@@ -22,13 +22,13 @@ export interface TrainHooks {
   readonly rng: Rng;
   /** a line of human-readable log */
   log?(line: string): void;
-  /** progress inside an epoch / phase */
-  progress?(done: number, total: number, label: string): void;
+  /** progress inside an epoch / phase; info carries live figures such as loss, lr and steps/s */
+  progress?(done: number, total: number, label: string, info?: Readonly<Record<string, number>>): void;
   /**
    * Called after each epoch of an iterative model with the model as it stands; the caller may evaluate
    * it (early stopping) and save a checkpoint. Resolving to true stops training.
    */
-  onEpoch?(info: { epoch: number; loss: number; model: TrainedModel }): void | boolean | Promise<void | boolean>;
+  onEpoch?(info: { epoch: number; loss: number; model: TrainedModel; last?: boolean }): void | boolean | Promise<void | boolean>;
 }
 
 /** A trained or loaded model: a Scorer plus what is needed to save it and to recommend with original ids. */
@@ -57,8 +57,11 @@ export interface ModelSpec {
   train(split: Split, options: TrainOptions, hooks: TrainHooks): Promise<TrainedModel>;
   /** true when `bytes` look like this model's file (used when --model is not given) */
   sniff(bytes: Uint8Array): boolean;
-  /** parses a model file; throws Error with a one-line message when it is not valid */
-  load(bytes: Uint8Array): TrainedModel;
+  /**
+   * parses a model file; throws Error with a one-line message when it is not valid. `options` fill in
+   * hyper-parameters a foreign file (e.g. a converted PyTorch state_dict) cannot carry.
+   */
+  load(bytes: Uint8Array, options?: TrainOptions): TrainedModel;
 }
 
 /** Built-in models. Add sasrecSpec / tisasrecSpec here when they exist. */

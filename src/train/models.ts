@@ -1,0 +1,5 @@
+/** Registers the neural models (their training loops live in src/train) with the model registry. */
+import { registerModel } from '../models/registry.js';
+import { sasrecSpec } from './sasrec-spec.js';
+
+registerModel(sasrecSpec);
