@@ -111,7 +111,11 @@ for (const variant of ['simd', 'relaxed-simd'] as const) {
   test(`wasm gemm (${variant}): alpha/beta, offsets, leading dims, arrays in and out of wasm memory`, { skip: !supported && 'relaxed SIMD not enabled in this runtime' }, () => {
     const k = createWasmKernelsSync({ variant });
     let seed = 1000;
-    const shapes: [number, number, number][] = [[7, 9, 3], [50, 50, 50], [51, 127, 9], [4, 8, 1], [13, 5, 300], [1, 51, 7]];
+    // (253: two row blocks of the A pack, the second with an odd number of slivers; 600 columns: two
+    // column blocks of the B pack; K = 300: two K blocks, so beta applies only to the first)
+    const shapes: [number, number, number][] = [
+      [7, 9, 3], [50, 50, 50], [51, 127, 9], [4, 8, 1], [13, 5, 300], [1, 51, 7], [253, 21, 300], [6, 600, 20],
+    ];
     for (const tA of [false, true]) for (const tB of [false, true]) {
       for (const [M, N, K] of shapes) {
         for (const [alpha, beta] of [[1, 1], [0.5, -2], [-1.5, 0], [2, 0.25]]) {
