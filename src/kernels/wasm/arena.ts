@@ -29,6 +29,7 @@ export class WasmArena {
   private top: number;
   private readonly freeLists = new Map<number, number[]>();
   private readonly buffers = new Set<ArrayBufferLike>();
+  private lastBuffer: ArrayBufferLike | null = null;
   private maxPages: number;
 
   constructor(memory: WebAssembly.Memory, base: number, maxPages: number) {
@@ -36,7 +37,7 @@ export class WasmArena {
     this.base = roundUp(base, ALIGN);
     this.top = this.base;
     this.maxPages = maxPages;
-    this.buffers.add(memory.buffer);
+    this.currentBuffer();
   }
 
   /** Bytes from `base` to the bump pointer (including freed blocks waiting for reuse). */
@@ -104,7 +105,7 @@ export class WasmArena {
   /** Whether `array` lives in this arena's memory (any generation of its buffer). */
   owns(array: ArrayBufferView): boolean {
     const buf = array.buffer;
-    if (this.buffers.has(buf)) return true;
+    if (buf === this.lastBuffer || this.buffers.has(buf)) return true;
     // memory may have been grown by someone else since we last looked
     return this.currentBuffer() === buf;
   }
@@ -112,7 +113,10 @@ export class WasmArena {
   /** memory.buffer, remembered so that views over it are recognised later. */
   currentBuffer(): ArrayBufferLike {
     const buf = this.memory.buffer;
-    if (!this.buffers.has(buf)) this.buffers.add(buf);
+    if (buf !== this.lastBuffer) {
+      this.buffers.add(buf);
+      this.lastBuffer = buf;
+    }
     return buf;
   }
 

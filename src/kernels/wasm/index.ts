@@ -170,8 +170,9 @@ function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKe
     checkRange('B', B, bOff, extB);
     checkRange('C', C, cOff, extC);
     const ownC = arena.owns(C);
-    if (arena.owns(A) && arena.owns(B) && ownC) {
-      callWasm(addr(A, aOff), addr(B, bOff), addr(C, cOff));
+    if (ownC && arena.owns(A) && arena.owns(B)) {
+      callWasm(transA, transB, M, N, K, alpha, addr(A, aOff), lda, addr(B, bOff), ldb, beta, addr(C, cOff), ldc,
+               batch, strideA, strideB, strideC);
       return;
     }
     const m = arena.mark();
@@ -181,18 +182,22 @@ function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKe
       // C: copy in unless beta = 0 and the region has no gaps (else the gaps must survive the copy back)
       const contiguous = ldc === N && (batch === 1 || strideC === M * N);
       const c = stage(C, cOff, extC, beta !== 0 || !contiguous);
-      callWasm(a, b, c);
+      callWasm(transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, strideA, strideB, strideC);
       if (!ownC) C.set(arena.view(c, extC), cOff);
     } finally {
       arena.release(m);
     }
+  };
 
-    function callWasm(a: number, b: number, c: number): void {
-      const tA = transA ? 1 : 0;
-      const tB = transB ? 1 : 0;
-      if (batch === 1) ex.gemm(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, pack);
-      else ex.gemmBatched(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, strideA, strideB, strideC, pack);
-    }
+  const callWasm = (
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
+    batch: number, strideA: number, strideB: number, strideC: number,
+  ): void => {
+    const tA = transA ? 1 : 0;
+    const tB = transB ? 1 : 0;
+    if (batch === 1) ex.gemm(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, pack);
+    else ex.gemmBatched(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, strideA, strideB, strideC, pack);
   };
 
   const gemm = (
@@ -231,15 +236,21 @@ function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKe
   return kernels;
 }
 
+function isCount(v: number): boolean {
+  return (v | 0) === v && v >= 0;
+}
+
 function checkDims(M: number, N: number, K: number, batch: number, sA: number, sB: number, sC: number): void {
-  for (const [name, v] of [['M', M], ['N', N], ['K', K], ['batch', batch], ['strideA', sA], ['strideB', sB], ['strideC', sC]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`gemm: ${name} must be a non-negative integer, got ${v}`);
+  if (isCount(M) && isCount(N) && isCount(K) && isCount(batch) && isCount(sA) && isCount(sB) && isCount(sC)) return;
+  const all: [string, number][] = [['M', M], ['N', N], ['K', K], ['batch', batch], ['strideA', sA], ['strideB', sB], ['strideC', sC]];
+  for (const [name, v] of all) {
+    if (!isCount(v)) throw new RangeError(`gemm: ${name} must be a non-negative integer, got ${v}`);
   }
 }
 
 /** Elements spanned by `batch` rows × cols blocks with leading dim ld, `stride` apart. */
 function operandExtent(name: string, rows: number, cols: number, ld: number, batch: number, stride: number): number {
-  if (!Number.isInteger(ld) || ld < Math.max(1, cols)) {
+  if ((ld | 0) !== ld || ld < cols || ld < 1) {
     throw new RangeError(`gemm: leading dimension of ${name} (${ld}) is smaller than its row length ${cols}`);
   }
   if (rows === 0 || cols === 0) return 0;
@@ -247,7 +258,7 @@ function operandExtent(name: string, rows: number, cols: number, ld: number, bat
 }
 
 function checkRange(name: string, x: Float32Array, off: number, extent: number): void {
-  if (!Number.isInteger(off) || off < 0 || off + extent > x.length) {
+  if ((off | 0) !== off || off < 0 || off + extent > x.length) {
     throw new RangeError(`gemm: ${name}[${off}, ${off + extent}) is out of bounds (length ${x.length})`);
   }
 }
