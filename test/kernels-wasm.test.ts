@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   createWasmKernels, createWasmKernelsSync, relaxedSimdSupported, type WasmKernels,
 } from '../src/kernels/wasm/index.js';
@@ -282,4 +284,17 @@ test('SASRec shapes: projection, weight gradient and attention (batched) agree w
   const wantS = new Float32Array(nb * L * L);
   for (let t = 0; t < nb; t++) naiveGemm(false, true, L, L, d, 0.125, Q, t * L * d, d, Kt, t * L * d, d, 0, wantS, t * L * L, L);
   assertClose(S, wantS, d, 'scores');
+});
+
+test('relaxed-SIMD build: same checks in a child process started with --experimental-wasm-relaxed-simd', {
+  skip: relaxedSimdSupported() && 'relaxed SIMD is on in this process: covered above',
+}, () => {
+  const out = execFileSync(process.execPath, [
+    '--experimental-wasm-relaxed-simd', '--import', 'tsx', '--test', '--test-reporter=tap',
+    '--test-name-pattern=relaxed-simd', fileURLToPath(import.meta.url),
+  ], { encoding: 'utf8', env: { ...process.env, NODE_TEST_CONTEXT: undefined } });
+  // both relaxed-simd tests ran (not skipped) and passed
+  assert.match(out, /^ok \d+ - wasm gemm \(relaxed-simd\) matches[^#\n]*$/m);
+  assert.match(out, /^ok \d+ - wasm gemm \(relaxed-simd\): alpha\/beta[^#\n]*$/m);
+  assert.match(out, /# fail 0\b/);
 });
