@@ -192,7 +192,7 @@ test('bad arguments throw instead of reading out of bounds', () => {
 
 test('alloc: zeroed, 64-byte aligned views into one shared memory; growth keeps old views valid', () => {
   const k = createWasmKernelsSync({ initialMiB: 1, maximumMiB: 256 });
-  assert.ok(k.memory.buffer instanceof SharedArrayBuffer);
+  assert.ok((k.memory.buffer as ArrayBufferLike) instanceof SharedArrayBuffer);
   const first = k.alloc(1000);
   assert.equal(first.buffer, k.memory.buffer);
   assert.equal(first.byteOffset % 64, 0);

@@ -208,6 +208,7 @@ function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKe
   ): void => gemmBatched(transA, transB, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc, 1, 0, 0, 0);
 
   const alloc = (length: number): Float32Array => {
+    if (!isCount(length)) throw new RangeError(`wasm alloc: length must be a non-negative integer, got ${length}`);
     const p = arena.allocBytes(length * 4);
     const v = arena.view(p, length);
     v.fill(0);
