@@ -3,3 +3,4 @@ export { Tape, getTape, setTape, noGrad, backward, resetTape } from './tape.js';
 export * as ops from './ops.js';
 export * as init from './init.js';
 export { Rng } from './rng.js';
+export { PackedBatch } from './packing.js';
