@@ -235,10 +235,14 @@ test('free / mark / release reuse memory', () => {
   assert.ok(c.every((v) => v === 0), 'alloc zeroes reused memory');
   const m = k.mark();
   const s1 = k.alloc(1000);
-  k.alloc(5000);
+  k.alloc(5000).fill(2);
+  s1.fill(5);
   k.release(m);
   const s2 = k.alloc(1000);
   assert.equal(s2.byteOffset, s1.byteOffset, 'release rewinds the bump pointer');
+  assert.ok(s2.every((v) => v === 0), 'alloc zeroes released memory');
+  const s3 = k.alloc(6000); // partly over released (dirty) memory, partly fresh
+  assert.ok(s3.every((v) => v === 0), 'alloc zeroes memory that straddles the high-water mark');
   assert.notEqual(b.byteOffset, keep.byteOffset);
   assert.throws(() => k.free(new Float32Array(3)), RangeError);
 });

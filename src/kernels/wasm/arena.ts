@@ -27,6 +27,8 @@ export class WasmArena {
   /** First address the arena hands out. */
   readonly base: number;
   private top: number;
+  /** Highest `top` ever reached: memory at and above it is untouched (zero). */
+  private highWater: number;
   private readonly freeLists = new Map<number, number[]>();
   private readonly buffers = new Set<ArrayBufferLike>();
   private lastBuffer: ArrayBufferLike | null = null;
@@ -36,6 +38,7 @@ export class WasmArena {
     this.memory = memory;
     this.base = roundUp(base, ALIGN);
     this.top = this.base;
+    this.highWater = this.base;
     this.maxPages = maxPages;
     this.currentBuffer();
   }
@@ -60,6 +63,20 @@ export class WasmArena {
     const addr = this.top;
     this.ensure(addr + size);
     this.top = addr + size;
+    if (this.top > this.highWater) this.highWater = this.top;
+    return addr;
+  }
+
+  /**
+   * Like allocBytes, but the block reads as zeros. Memory above the high-water mark of the bump
+   * pointer has never been handed out and is still zero (wasm memory starts zeroed), so only the
+   * part below it is cleared.
+   */
+  allocZeroed(bytes: number): number {
+    const clean = this.highWater;
+    const addr = this.allocBytes(bytes);
+    const dirtyEnd = Math.min(addr + bytes, clean);
+    if (dirtyEnd > addr) new Uint8Array(this.currentBuffer(), addr, dirtyEnd - addr).fill(0);
     return addr;
   }
 

@@ -209,10 +209,7 @@ function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKe
 
   const alloc = (length: number): Float32Array => {
     if (!isCount(length)) throw new RangeError(`wasm alloc: length must be a non-negative integer, got ${length}`);
-    const p = arena.allocBytes(length * 4);
-    const v = arena.view(p, length);
-    v.fill(0);
-    return v;
+    return arena.view(arena.allocZeroed(length * 4), length);
   };
 
   const kernels: WasmKernels = {
