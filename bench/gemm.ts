@@ -35,6 +35,9 @@ const SHAPES: Shape[] = [
   { name: '(ii) dV = Pᵀ·dO    128×[200×200]ᵀ·[200×50]', tA: true, tB: false, M: L, N: D, K: L, batch: B },
   { name: '(ii) dP = dO·Vᵀ    128×[200×50]·[50×200]', tA: false, tB: true, M: L, N: L, K: D, batch: B },
   { name: '(ii) dK = dSᵀ·Q    128×[200×200]ᵀ·[200×50]', tA: true, tB: false, M: L, N: D, K: L, batch: B },
+  // the same product on one sequence, operands in cache: the 128-sequence rows above also stream
+  // ~30 MB of operands from memory per call
+  { name: '(ii) O = P·V       1×[200×200]·[200×50] (cached)', tA: false, tB: false, M: L, N: D, K: L, batch: 1 },
 ];
 
 const args = process.argv.slice(2);

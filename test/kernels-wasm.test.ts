@@ -6,6 +6,7 @@ import {
   createWasmKernels, createWasmKernelsSync, relaxedSimdSupported, type WasmKernels,
 } from '../src/kernels/wasm/index.js';
 import { referenceKernels } from '../src/kernels/reference.js';
+import { gemmBatched as gemmBatchedAny } from '../src/kernels/wasm/batched.js';
 
 /** Deterministic uniform(-1, 1) floats. */
 function rand(n: number, seed: number): Float32Array {
@@ -301,4 +302,19 @@ test('relaxed-SIMD build: same checks in a child process started with --experime
   assert.match(out, /^ok \d+ - wasm gemm \(relaxed-simd\) matches[^#\n]*$/m);
   assert.match(out, /^ok \d+ - wasm gemm \(relaxed-simd\): alpha\/beta[^#\n]*$/m);
   assert.match(out, /# fail 0\b/);
+});
+
+test('gemmBatched helper: same result through the wasm backend and through the reference loop', () => {
+  const k = createWasmKernelsSync();
+  const batch = 4, M = 11, N = 50, K = 9;
+  const A = rand(batch * M * K, 31), B = rand(K * N, 32);
+  const viaWasm = new Float32Array(batch * M * N);
+  const viaLoop = new Float32Array(batch * M * N);
+  const want = new Float32Array(batch * M * N);
+  for (let t = 0; t < batch; t++) naiveGemm(false, false, M, N, K, 2, A, t * M * K, K, B, 0, N, 0, want, t * M * N, N);
+  gemmBatchedAny(k, false, false, M, N, K, 2, A, 0, K, B, 0, N, 0, viaWasm, 0, N, batch, M * K, 0, M * N);
+  const loopOnly = { ...referenceKernels, gemmBatched: undefined }; // a backend without gemmBatched
+  gemmBatchedAny(loopOnly, false, false, M, N, K, 2, A, 0, K, B, 0, N, 0, viaLoop, 0, N, batch, M * K, 0, M * N);
+  assertClose(viaWasm, want, K, 'helper via wasm');
+  assertClose(viaLoop, want, K, 'helper via loop');
 });
