@@ -1,16 +1,36 @@
-// Compiles the AssemblyScript kernels (src/kernels/asm/*.ts) to WebAssembly and embeds each
-// binary as base64 in a generated TypeScript module, so the same code loads in Node and the browser.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+// Compiles the AssemblyScript kernels (src/kernels/asm/*.entry.ts) to WebAssembly and embeds each
+// binary as base64 in a generated TypeScript module (src/kernels/wasm/generated/<name>.ts, git-ignored),
+// so the same code loads in Node and the browser.
+//
+// Each entry is built twice: plain SIMD and relaxed SIMD (`ASC_FEATURE_RELAXED_SIMD` is true in the
+// second; the loader picks it when the runtime validates it). Both import one shared memory
+// (env.memory, so worker threads can compute on the same bytes) and use the stub runtime: the kernels
+// never allocate, the JS side hands them byte addresses.
+//
+// A module is rebuilt only when its generated file is older than any asm source or this script
+// (`--force` rebuilds everything).
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync, statSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const asmDir = 'src/kernels/asm';
 const outDir = 'src/kernels/wasm/generated';
+const force = process.argv.includes('--force');
 mkdirSync(outDir, { recursive: true });
 mkdirSync('build', { recursive: true });
-const entries = existsSync(asmDir) ? readdirSync(asmDir).filter((f) => f.endsWith('.entry.ts')) : [];
+const sources = existsSync(asmDir) ? readdirSync(asmDir, { recursive: true }).map(String).filter((f) => f.endsWith('.ts')) : [];
+const entries = sources.filter((f) => f.endsWith('.entry.ts') && !f.includes('/'));
+// newest input: any asm source (entries may share helpers) or this script (flags)
+const newestInput = Math.max(
+  statSync(fileURLToPath(import.meta.url)).mtimeMs,
+  ...sources.map((f) => statSync(join(asmDir, f)).mtimeMs),
+);
+let built = 0;
 for (const entry of entries) {
   const name = basename(entry, '.entry.ts');
+  const target = join(outDir, `${name}.ts`);
+  if (!force && existsSync(target) && statSync(target).mtimeMs > newestInput) continue;
   const variants = [
     { suffix: '', flags: ['--enable', 'simd', '--enable', 'threads'] },
     { suffix: '-relaxed', flags: ['--enable', 'simd', '--enable', 'threads', '--enable', 'relaxed-simd'] },
@@ -28,8 +48,8 @@ for (const entry of entries) {
     const ident = (name + v.suffix).replace(/-([a-z])/g, (_, c) => c.toUpperCase()) + 'Wasm';
     lines.push(`export const ${ident} = '${b64}';`);
   }
-  const target = join(outDir, `${name}.ts`);
   writeFileSync(target + '.tmp', lines.join('\n') + '\n');
   renameSync(target + '.tmp', target);
+  built++;
 }
-console.log(`build-wasm: ${entries.length} kernel module(s)`);
+console.log(`build-wasm: ${entries.length} kernel module(s), ${built} rebuilt`);
