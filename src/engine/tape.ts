@@ -3,6 +3,11 @@
  * newest first. Intermediate buffers (op outputs, their grads, saved statistics) come from the tape's
  * pool and go back to it on `reset()`, so a training loop of same-shaped steps allocates nothing after
  * the first step. Tensors produced by ops are therefore valid only until the next reset().
+ *
+ * Pooled buffers are bucketed by capacity (sizes rounded up on a geometric grid, 8 steps per power of
+ * two, ≤ 12.5% slack), and alloc(n) hands out an exact-length view of one. Shapes that change from step
+ * to step (the packed padding-skip path: the number of real tokens varies per batch) therefore reuse
+ * a bounded set of buffers instead of growing the pool by one buffer per size ever seen.
  */
 import { getKernels } from '../kernels/index.js';
 import type { Kernels } from '../kernels/types.js';
@@ -24,10 +29,11 @@ export class Tape {
       this.free.clear();
       this.poolBackend = k;
     }
-    const list = this.free.get(n);
-    const buf = list && list.length > 0 ? list.pop()! : k.alloc(n);
+    const cap = poolCapacity(n);
+    const list = this.free.get(cap);
+    const buf = list && list.length > 0 ? list.pop()! : k.alloc(cap);
     this.used.push(buf);
-    return buf;
+    return cap === n ? buf : buf.subarray(0, n);
   }
 
   /** A zero-filled scratch buffer. */
@@ -95,6 +101,16 @@ export class Tape {
     this.reset();
     this.free.clear();
   }
+}
+
+/**
+ * The pooled capacity for a request of n floats: n itself up to 64, then n rounded up to a multiple of
+ * 2^(⌊log2 n⌋ − 3), i.e. 8 capacities per power of two.
+ */
+export function poolCapacity(n: number): number {
+  if (n <= 64) return n;
+  const step = 2 ** (Math.floor(Math.log2(n)) - 3);
+  return Math.ceil(n / step) * step;
 }
 
 let current = new Tape();
