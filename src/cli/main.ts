@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { UserError } from './errors.js';
 import { commandModules } from './commands.js';
@@ -26,6 +27,9 @@ function selectKernels(): void {
   const choice = process.env.SEQREC_KERNELS ?? 'wasm';
   if (choice === 'reference') return;
   if (choice !== 'wasm') throw new UserError(`SEQREC_KERNELS: expected wasm or reference, got "${choice}"`);
+  // Node 20 validates relaxed-SIMD (fused multiply-add) modules only behind this V8 flag; the kernels
+  // fall back to plain SIMD where the runtime still refuses them.
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   setKernels(createWasmKernelsSync());
 }
 
