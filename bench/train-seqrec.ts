@@ -1,0 +1,80 @@
+/**
+ * seqrec's side of the training benchmark: full epochs of SASRec on a dataset, exactly the loop
+ * `seqrec train` runs (sampler included), no evaluation. Prints per-epoch times and a RESULT_JSON line
+ * shaped like the PyTorch reference's bench.py, so bench/run.ts can compare the two.
+ *
+ *   node --import tsx bench/train-seqrec.ts --dataset F --maxlen 50 --dropout 0.5 --epochs 3 [--max_steps N]
+ *        [--kernels wasm|reference] [--packed true|false] [--seed 42]
+ */
+import v8 from 'node:v8';
+import { loadDataset, leaveOneOut, TrainSampler, type TrainBatch } from '../src/data/index.js';
+import { Rng } from '../src/engine/rng.js';
+import { setKernels } from '../src/kernels/index.js';
+import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
+import { SASRec } from '../src/models/sasrec.js';
+import { Adam } from '../src/optim/adam.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+
+const dataset = arg('dataset', '');
+if (!dataset) {
+  console.error('usage: bench/train-seqrec.ts --dataset F [--maxlen 50] [--dropout 0.5] [--epochs 3]');
+  process.exit(2);
+}
+const maxlen = Number(arg('maxlen', '200'));
+const dropout = Number(arg('dropout', '0.2'));
+const epochs = Number(arg('epochs', '3'));
+const maxSteps = Number(arg('max_steps', '0'));
+const kernels = arg('kernels', 'wasm');
+const packed = arg('packed', 'true') !== 'false';
+const seed = Number(arg('seed', '42'));
+
+if (kernels === 'wasm') {
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  setKernels(createWasmKernelsSync());
+}
+
+const data = await loadDataset(dataset);
+const split = leaveOneOut(data);
+const rng = new Rng(seed);
+const model = new SASRec(
+  { itemNum: data.itemNum, maxlen, hiddenUnits: 50, numBlocks: 2, numHeads: 1, dropoutRate: dropout },
+  { rng: rng.fork(), packed },
+);
+const adam = new Adam(model.namedParameters(), { lr: 0.001, betas: [0.9, 0.98], eps: 1e-8 });
+const sampler = new TrainSampler(split, { batchSize: 128, maxlen, rng: rng.fork() });
+const steps = maxSteps > 0 ? Math.min(maxSteps, sampler.batchesPerEpoch) : sampler.batchesPerEpoch;
+
+const epochSeconds: number[] = [];
+const losses: number[] = [];
+let batch: TrainBatch | undefined;
+for (let epoch = 1; epoch <= epochs; epoch++) {
+  const t0 = performance.now();
+  let lossSum = 0;
+  for (let s = 0; s < steps; s++) {
+    batch = sampler.nextBatch(batch);
+    lossSum += model.trainStep(batch, adam);
+  }
+  const dt = (performance.now() - t0) / 1000;
+  epochSeconds.push(dt);
+  losses.push(lossSum / steps);
+  console.log(`epoch ${epoch}: train ${dt.toFixed(3)} s (${(steps / dt).toFixed(2)} steps/s, ${((1000 * dt) / steps).toFixed(1)} ms/step), mean loss ${(lossSum / steps).toFixed(4)}`);
+}
+const steady = epochSeconds.length > 1 ? epochSeconds.slice(1) : epochSeconds;
+const mean = steady.reduce((a, b) => a + b, 0) / steady.length;
+console.log(
+  'RESULT_JSON ' +
+    JSON.stringify({
+      kernels: kernels === 'wasm' ? createWasmKernelsSync().name : 'reference',
+      packed,
+      steps_per_epoch: steps,
+      epoch_train_s: epochSeconds.map((x) => Number(x.toFixed(3))),
+      mean_loss: losses.map((x) => Number(x.toFixed(4))),
+      mean_epoch_s_excl_first: Number(mean.toFixed(3)),
+      ms_per_step: Number(((1000 * mean) / steps).toFixed(2)),
+      peak_rss_mb_self: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
+    }),
+);
