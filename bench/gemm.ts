@@ -133,8 +133,13 @@ for (;;) {
   Atomics.wait(i32, 0, seen);
   seen = Atomics.load(i32, 0);
   if (i32[1] === -1) break;
-  ex.gemmBatched(i32[2], i32[3], i32[4], i32[5], i32[6], f32[7], i32[8], i32[9], i32[10], i32[11],
-                 f32[12], i32[13], i32[14], i32[15], i32[16], i32[17], i32[18], i32[19]);
+  try {
+    ex.gemmBatched(i32[2], i32[3], i32[4], i32[5], i32[6], f32[7], i32[8], i32[9], i32[10], i32[11],
+                   f32[12], i32[13], i32[14], i32[15], i32[16], i32[17], i32[18], i32[19]);
+  } catch (e) {
+    i32[21] = 1;
+    console.error('worker:', e);
+  }
   Atomics.store(i32, 20, seen);
   Atomics.notify(i32, 20);
 }
@@ -172,12 +177,13 @@ class TwoThreads {
   private readonly pack1: number;
   private seq = 0;
   constructor(private readonly k: WasmKernels) {
-    const ctl = k.arena.allocBytes(128);
+    const ctl = k.arena.allocZeroed(128); // (zeroed: the arena may hand out dirty memory)
     this.i32 = new Int32Array(k.memory.buffer, ctl, 32);
     this.f32 = new Float32Array(k.memory.buffer, ctl, 32);
     this.pack0 = k.arena.allocBytes(k.exports.packBytes());
     this.pack1 = k.arena.allocBytes(k.exports.packBytes());
     this.worker = new Worker(WORKER_SRC, { eval: true, workerData: { module: k.module, memory: k.memory, ctl } });
+    this.worker.on('error', (e) => console.error('two-thread prototype worker:', e));
   }
   run(x: Call): void {
     const [p0, p1] = split(x);
@@ -191,7 +197,12 @@ class TwoThreads {
     Atomics.notify(i32, 0);
     const [tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC] = p0;
     this.k.exports.gemmBatched(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC, this.pack0);
-    while (Atomics.load(i32, 20) !== seq) Atomics.wait(i32, 20, Atomics.load(i32, 20));
+    const t0 = performance.now();
+    while (Atomics.load(i32, 20) !== seq) {
+      Atomics.wait(i32, 20, Atomics.load(i32, 20), 1000);
+      if (performance.now() - t0 > 30_000) throw new Error('two-thread prototype: the worker did not answer');
+    }
+    if (i32[21] !== 0) throw new Error('two-thread prototype: the worker failed');
   }
   async close(): Promise<void> {
     this.i32[1] = -1;
@@ -226,7 +237,7 @@ async function measure(variant: WasmVariant): Promise<VariantResult> {
   let two: number[] | null = null;
   if (threads) {
     const tt = new TwoThreads(k);
-    two = SHAPES.map((s) => benchTwoThreads(k, tt, s));
+    two = SHAPES.map((s) => { if (process.env.BENCH_DEBUG) console.error('2T', s.name); return benchTwoThreads(k, tt, s); });
     await tt.close();
   }
   return { one, two };
