@@ -527,6 +527,162 @@ function packedCausalAttentionBackward(
   }
 }
 
+function timeRelations(
+  numSeq: number, len: number, qStart: Int32Array, qCount: Int32Array,
+  times: Float64Array, timesOff: number, timeSpan: number, rel: Int32Array, relOff: number,
+): void {
+  for (let b = 0; b < numSeq; b++) {
+    const n = qCount[b];
+    const base = timesOff + b * len;
+    for (let i = 0; i < n; i++) {
+      const ti = times[base + len - n + i];
+      const row = relOff + (qStart[b] + i) * len;
+      for (let j = 0; j < len; j++) {
+        const span = Math.abs(ti - times[base + j]);
+        rel[row + j] = span > timeSpan ? timeSpan : span;
+      }
+    }
+  }
+}
+
+function timeAttentionSoftmaxForward(
+  numSeq: number, len: number, numBuckets: number,
+  qStart: Int32Array, qCount: Int32Array, qPadded: Int32Array,
+  scores: Float32Array, scoresOff: number, tq: Float32Array, tqOff: number,
+  rel: Int32Array, relOff: number, dropP: number, rngState: Uint32Array | null,
+  probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+  bucket: Float32Array, bucketOff: number,
+): void {
+  const useDrop = dropP > 0 && rngState !== null;
+  const rng = useDrop ? new StateRng(rngState) : null;
+  const keep = 1 / (1 - dropP);
+  const s = new Float64Array(len);
+  for (let b = 0; b < numSeq; b++) {
+    const n = qCount[b];
+    for (let i = 0; i < n; i++) {
+      const r = qStart[b] + i;
+      const t = len - n + i;
+      const sRow = scoresOff + r * len;
+      const pRow = probsOff + r * len;
+      const rRow = relOff + r * len;
+      const tRow = tqOff + r * numBuckets;
+      const bRow = bucketOff + r * numBuckets;
+      let count: number;
+      if (qPadded[r] !== 0) {
+        count = len;
+        for (let j = 0; j < len; j++) probs[pRow + j] = 1 / len;
+      } else {
+        count = t + 1;
+        let max = -Infinity;
+        for (let j = 0; j <= t; j++) {
+          const v = scores[sRow + j] + tq[tRow + rel[rRow + j]];
+          s[j] = v;
+          if (v > max) max = v;
+        }
+        let sum = 0;
+        for (let j = 0; j <= t; j++) {
+          const e = Math.exp(s[j] - max);
+          s[j] = e;
+          sum += e;
+        }
+        for (let j = 0; j <= t; j++) probs[pRow + j] = s[j] / sum;
+        for (let j = t + 1; j < len; j++) probs[pRow + j] = 0;
+      }
+      let w = probs;
+      let wRow = pRow;
+      if (rng) {
+        const aRow = droppedOff + r * len;
+        for (let j = 0; j < count; j++) dropped[aRow + j] = rng.nextFloat() < dropP ? 0 : probs[pRow + j] * keep;
+        for (let j = count; j < len; j++) dropped[aRow + j] = 0;
+        w = dropped;
+        wRow = aRow;
+      }
+      bucket.fill(0, bRow, bRow + numBuckets);
+      for (let j = 0; j < count; j++) bucket[bRow + rel[rRow + j]] += w[wRow + j];
+    }
+  }
+  if (rng) rng.save();
+}
+
+function timeAttentionSoftmaxBackward(
+  numSeq: number, len: number, numBuckets: number,
+  qStart: Int32Array, qCount: Int32Array, qPadded: Int32Array,
+  probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+  g: Float32Array, gOff: number, rel: Int32Array, relOff: number,
+  dA: Float32Array, dAOff: number, dBucket: Float32Array, dBucketOff: number,
+): void {
+  const ad = new Float64Array(len);
+  for (let b = 0; b < numSeq; b++) {
+    const n = qCount[b];
+    for (let i = 0; i < n; i++) {
+      const r = qStart[b] + i;
+      const t = len - n + i;
+      const dRow = dAOff + r * len;
+      const bRow = dBucketOff + r * numBuckets;
+      dBucket.fill(0, bRow, bRow + numBuckets);
+      if (qPadded[r] !== 0) {
+        dA.fill(0, dRow, dRow + len);
+        continue;
+      }
+      const pRow = probsOff + r * len;
+      const aRow = droppedOff + r * len;
+      const rRow = relOff + r * len;
+      const gRow = gOff + r * numBuckets;
+      let sum = 0;
+      for (let j = 0; j <= t; j++) {
+        const x = dropped[aRow + j] * (dA[dRow + j] + g[gRow + rel[rRow + j]]);
+        ad[j] = x;
+        sum += x;
+      }
+      for (let j = 0; j <= t; j++) {
+        const ds = ad[j] - probs[pRow + j] * sum;
+        dA[dRow + j] = ds;
+        dBucket[bRow + rel[rRow + j]] += ds;
+      }
+      for (let j = t + 1; j < len; j++) dA[dRow + j] = 0;
+    }
+  }
+}
+
+function unpackRows(
+  numSeq: number, len: number, dim: number, qStart: Int32Array, qCount: Int32Array,
+  x: Float32Array, xOff: number, fill: Float32Array | null, fillOff: number, out: Float32Array, outOff: number,
+): void {
+  for (let b = 0; b < numSeq; b++) {
+    const t0 = len - qCount[b];
+    for (let t = 0; t < len; t++) {
+      const o = outOff + (b * len + t) * dim;
+      if (t < t0) {
+        if (fill) for (let c = 0; c < dim; c++) out[o + c] = fill[fillOff + c];
+        else out.fill(0, o, o + dim);
+      } else {
+        const xi = xOff + (qStart[b] + t - t0) * dim;
+        for (let c = 0; c < dim; c++) out[o + c] = x[xi + c];
+      }
+    }
+  }
+}
+
+function unpackRowsBackward(
+  numSeq: number, len: number, dim: number, qStart: Int32Array, qCount: Int32Array,
+  dOut: Float32Array, dOutOff: number, dx: Float32Array | null, dxOff: number, dFill: Float32Array | null, dFillOff: number,
+): void {
+  const acc = new Float64Array(dim);
+  for (let b = 0; b < numSeq; b++) {
+    const t0 = len - qCount[b];
+    for (let t = 0; t < len; t++) {
+      const o = dOutOff + (b * len + t) * dim;
+      if (t < t0) {
+        if (dFill) for (let c = 0; c < dim; c++) acc[c] += dOut[o + c];
+      } else if (dx) {
+        const xi = dxOff + (qStart[b] + t - t0) * dim;
+        for (let c = 0; c < dim; c++) dx[xi + c] += dOut[o + c];
+      }
+    }
+  }
+  if (dFill) for (let c = 0; c < dim; c++) dFill[dFillOff + c] += acc[c];
+}
+
 function sumSquares(n: number, x: Float32Array, xOff: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) {
@@ -611,6 +767,11 @@ export const referenceKernels: Kernels = {
   causalAttentionBackward,
   packedCausalAttentionForward,
   packedCausalAttentionBackward,
+  timeRelations,
+  timeAttentionSoftmaxForward,
+  timeAttentionSoftmaxBackward,
+  unpackRows,
+  unpackRowsBackward,
   sumSquares,
   bceLogitsMaskedSum,
   bceLogitsMaskedBackward,

@@ -195,6 +195,83 @@ export interface Kernels {
     dq: Float32Array, dqOff: number, dk: Float32Array, dkOff: number, dv: Float32Array, dvOff: number, ldGrad: number,
   ): void;
 
+  // ---- time-aware attention (TiSASRec) -------------------------------------------------------
+  // Layout shared by these kernels ("query rows"): numSeq sequences of `len` columns. Sequence b owns
+  // qCount[b] query rows starting at row qStart[b] (0 ≤ qCount[b] ≤ len); its query i (row
+  // r = qStart[b] + i) stands for column t = len − qCount[b] + i, i.e. the queries are the LAST
+  // qCount[b] columns (qCount = len: every column, the dense path; qCount = real tokens of a left-padded
+  // row: the padding-skip path). Keys/values of sequence b are the `len` rows b·len … b·len + len − 1 of
+  // a dense [numSeq·len, ·] matrix (every column, padding included). Per-row [R × len] arrays (scores,
+  // probabilities, relation indices) hold row r at offset + r·len; per-row [R × numBuckets] arrays (the
+  // query × time-table products and the bucketed weights) hold row r at offset + r·numBuckets.
+  // qPadded[r] ≠ 0 marks a padding query (the reference's timeline mask): TiSASRec.pytorch fills its
+  // whole score row, causal part included, with the same constant −2³²+1, so its softmax is exactly
+  // uniform over ALL len keys (1/len each, future keys included) and no gradient reaches its scores.
+  // A non-padding query at column t attends causally to keys 0..t (the −2³²+1 fill of j > t underflows
+  // to an exact 0 after the softmax).
+
+  /**
+   * TiSASRec's relation indices (utils.computeRePos) for the query rows: for sequence b, query i at
+   * column t: rel[r·len + j] = min(|times[b·len + t] − times[b·len + j]|, timeSpan) for j < len
+   * (writes; r = qStart[b] + i; times at timesOff + b·len + column). Times are TiSASRec's scaled integer
+   * times with 0 for padding (the reference pads time sequences with 0, and the padding takes part
+   * like any other value). A non-integer difference is truncated toward zero when stored.
+   */
+  timeRelations(
+    numSeq: number, len: number, qStart: Int32Array, qCount: Int32Array,
+    times: Float64Array, timesOff: number, timeSpan: number, rel: Int32Array, relOff: number,
+  ): void;
+  /**
+   * Softmax of TiSASRec's time-aware attention for one head, after the GEMMs that produced the two
+   * score terms (already scaled by 1/sqrt(headDim)): for each query row r (layout above) and key j,
+   *   s_j = scores[r, j] + tq[r, rel[r, j]]        (q·(k_j + absK_j) and q·TK[r_ij]),
+   * P = softmax over j ≤ t (padding query: P_j = 1/len for every j < len, scores not read),
+   * A = P · dropout mask; entries of keys outside the row's range are written 0 in P (and A).
+   * Then bucket[r, k] = Σ_{j in range, rel[r,j] = k} A_j (writes the whole row, numBuckets entries),
+   * so that Σ_j A_j·TV[rel_j] = bucket[r, :]·TV (one GEMM). Writes probs, dropped (when dropP > 0 and
+   * rngState is non-null; otherwise A = P, dropped is not written and the caller passes the same buffer)
+   * and bucket. rel entries must lie in [0, numBuckets).
+   * Dropout draws: for b, for i, for j over the row's range (0..t, or 0..len−1 for a padding query),
+   * one uniform u each; A_j = u < dropP ? 0 : P_j/(1−dropP).
+   */
+  timeAttentionSoftmaxForward(
+    numSeq: number, len: number, numBuckets: number,
+    qStart: Int32Array, qCount: Int32Array, qPadded: Int32Array,
+    scores: Float32Array, scoresOff: number, tq: Float32Array, tqOff: number,
+    rel: Int32Array, relOff: number, dropP: number, rngState: Uint32Array | null,
+    probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+    bucket: Float32Array, bucketOff: number,
+  ): void;
+  /**
+   * Backward of timeAttentionSoftmaxForward for one head. On entry dA[r, j] holds dOut_r · (v_j + absV_j)
+   * (a GEMM) for every key j < len, and g[r, k] = dOut_r · TV[k]; the full gradient of A_j is
+   * dA_j + g[r, rel[r, j]]. Overwrites dA in place with the score gradient (not yet scaled by
+   * 1/sqrt(headDim)): dS_j = A_j·dA'_j − P_j · Σ_j' A_j'·dA'_j' for j ≤ t, 0 elsewhere (and the whole
+   * row 0 for a padding query, whose scores are constants), and writes dBucket[r, k] = Σ_{j: rel = k} dS_j
+   * (whole rows). A = dropped, P = probs (the same buffer without dropout).
+   */
+  timeAttentionSoftmaxBackward(
+    numSeq: number, len: number, numBuckets: number,
+    qStart: Int32Array, qCount: Int32Array, qPadded: Int32Array,
+    probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+    g: Float32Array, gOff: number, rel: Int32Array, relOff: number,
+    dA: Float32Array, dAOff: number, dBucket: Float32Array, dBucketOff: number,
+  ): void;
+  /**
+   * Query rows → dense rows (layout above): out[(b·len + t)·dim + c] = x[(qStart[b] + t − (len − qCount[b]))·dim + c]
+   * for the last qCount[b] columns t, and = fill[c] (0 when fill is null) for the first len − qCount[b]
+   * columns (writes out [numSeq·len, dim]).
+   */
+  unpackRows(
+    numSeq: number, len: number, dim: number, qStart: Int32Array, qCount: Int32Array,
+    x: Float32Array, xOff: number, fill: Float32Array | null, fillOff: number, out: Float32Array, outOff: number,
+  ): void;
+  /** Backward of unpackRows (accumulates): dx[query row] += dOut[its dense row]; dFill += Σ dOut[fill rows]. Either may be null. */
+  unpackRowsBackward(
+    numSeq: number, len: number, dim: number, qStart: Int32Array, qCount: Int32Array,
+    dOut: Float32Array, dOutOff: number, dx: Float32Array | null, dxOff: number, dFill: Float32Array | null, dFillOff: number,
+  ): void;
+
   // ---- losses and reductions ----------------------------------------------------------------
   /** Σ x[i]² (returns; float64 accumulation in the reference). */
   sumSquares(n: number, x: Float32Array, xOff: number): number;

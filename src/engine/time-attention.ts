@@ -1,0 +1,408 @@
+/**
+ * TiSASRec's time-aware attention as differentiable ops, plus the per-batch layout they run on.
+ *
+ * The reference (TiSASRec.pytorch TimeAwareMultiHeadAttention) materialises [B, L, L, d] tensors of
+ * interval embeddings. Here the interval terms go through the small tables instead (S = time_span + 1
+ * rows):
+ *   Q_i · TK[r_ij]            = (Q · TKᵀ)[i, r_ij]            — one GEMM against the table, then a gather;
+ *   Σ_j a_ij · TV[r_ij]       = Σ_k (Σ_{j: r_ij = k} a_ij) TV[k] — scatter the weights into S buckets, one GEMM;
+ * and the item / absolute-position terms are GEMMs against per-sequence key blocks
+ * (k_j + absK_j, v_j + absV_j). Only the softmax, the gather and the bucket scatter are element loops
+ * (kernels `timeAttentionSoftmaxForward/Backward`), O(queries × L) work with no headDim factor.
+ *
+ * Queries: the layout lists, per sequence, the query rows to compute — every column (dense, as PyTorch)
+ * or only the real tokens of a left-padded row (padding skipped; padded keys still take part, since
+ * their position and interval embeddings differ from key to key). See Kernels (types.ts) for the
+ * exact layout and masking semantics.
+ */
+import { getKernels } from '../kernels/index.js';
+import { gemmBatched } from '../kernels/wasm/batched.js';
+import type { Rng } from './rng.js';
+import { getTape } from './tape.js';
+import { Tensor, shapeStr } from './tensor.js';
+
+/** Which rows are queries, and their relation indices (see the kernel docs in src/kernels/types.ts). */
+export interface TimeAttentionLayout {
+  readonly numSeq: number;
+  readonly len: number;
+  /** S = time_span + 1: rows of the interval tables; relation indices lie in [0, S) */
+  readonly numBuckets: number;
+  /** R: query rows */
+  readonly rows: number;
+  readonly qStart: Int32Array;
+  readonly qCount: Int32Array;
+  /** [R] ≠ 0: a padding query (uniform attention over all len keys, as the reference's masked row) */
+  readonly qPadded: Int32Array;
+  /** [R·len] relation index of every (query row, key column) pair */
+  readonly rel: Int32Array;
+}
+
+export interface TimeAttentionOptions {
+  heads: number;
+  /** attention-probability dropout (applied only when training and rng is given) */
+  dropout?: number;
+  rng?: Rng;
+  training?: boolean;
+}
+
+/** Lends a kernel the rng's four xoshiro words and takes the advanced state back. */
+function withRngState(rng: Rng, fn: (state: Uint32Array) => void): void {
+  const full = rng.getState();
+  const state = Uint32Array.from(full.slice(0, 4));
+  fn(state);
+  rng.setState([...state, ...full.slice(4)]);
+}
+
+function checkLayout(op: string, layout: TimeAttentionLayout): void {
+  const { numSeq, len, qStart, qCount, rows } = layout;
+  if (qStart.length < numSeq || qCount.length < numSeq) throw new Error(`${op}: layout arrays shorter than ${numSeq}`);
+  for (let b = 0; b < numSeq; b++) {
+    if (qCount[b] < 0 || qCount[b] > len || qStart[b] < 0 || qStart[b] + qCount[b] > rows) {
+      throw new Error(`${op}: sequence ${b} has query rows ${qStart[b]}..${qStart[b] + qCount[b]} (of ${rows}, len ${len})`);
+    }
+  }
+}
+
+/**
+ * Query rows → dense rows: out [numSeq·len, d], where sequence b's last qCount[b] columns are its query
+ * rows of x [R, d] and the other columns hold `fill` (a [d] tensor, e.g. a bias: a padded position's
+ * block input is 0, so its key projection is the bias alone), or 0 when fill is null.
+ */
+export function unpackRows(x: Tensor, layout: TimeAttentionLayout, fill: Tensor | null): Tensor {
+  const op = 'unpackRows';
+  checkLayout(op, layout);
+  const d = x.lastDim;
+  if (x.rows !== layout.rows) throw new Error(`${op}: ${x.rows} rows, the layout has ${layout.rows}`);
+  if (fill && fill.size !== d) throw new Error(`${op}: fill ${shapeStr(fill.shape)} does not match d = ${d}`);
+  const { numSeq, len, qStart, qCount } = layout;
+  const K = getKernels();
+  const tape = getTape();
+  const out = tape.output([numSeq * len, d], x, fill);
+  K.unpackRows(numSeq, len, d, qStart, qCount, x.data, 0, fill ? fill.data : null, 0, out.data, 0);
+  if (out.requiresGrad) {
+    tape.record(() => {
+      if (!out.grad) return;
+      K.unpackRowsBackward(
+        numSeq, len, d, qStart, qCount, out.grad, 0,
+        x.requiresGrad ? tape.gradOf(x) : null, 0,
+        fill && fill.requiresGrad ? tape.gradOf(fill) : null, 0,
+      );
+    });
+  }
+  return out;
+}
+
+/**
+ * TiSASRec's attention core (TimeAwareMultiHeadAttention after its three projections), per head of
+ * headDim = d / heads columns, for each query row r of sequence b at column t:
+ *
+ *   s_j  = q_r · (kc_{b,j} + TK_b[rel_rj]) / sqrt(headDim)          for keys j ≤ t (causal)
+ *   A    = dropout(softmax(s))                                      (padding query: uniform over all L keys)
+ *   out_r = Σ_j A_j · (vc_{b,j} + TV_b[rel_rj])
+ *
+ * q [R, d] (query rows of the layout); kc, vc [numSeq·len, d]: keys and values of every column, with the
+ * absolute-position embeddings already added (k + absK, v + absV); tk, tv: the interval tables, either
+ * shared [S, d] or one per sequence [numSeq·S, d] (e.g. with a dropout mask per sequence). → [R, d].
+ */
+export function timeAwareAttention(
+  q: Tensor, kc: Tensor, vc: Tensor, tk: Tensor, tv: Tensor, layout: TimeAttentionLayout, opts: TimeAttentionOptions,
+): Tensor {
+  const op = 'timeAwareAttention';
+  checkLayout(op, layout);
+  const { numSeq, len, numBuckets: S, rows: R, qStart, qCount, qPadded, rel } = layout;
+  const d = q.lastDim;
+  const { heads } = opts;
+  if (!Number.isInteger(heads) || heads < 1 || d % heads !== 0) throw new Error(`${op}: ${heads} heads do not divide d = ${d}`);
+  const hd = d / heads;
+  if (q.rows !== R) throw new Error(`${op}: q has ${q.rows} rows, the layout ${R}`);
+  for (const [name, t] of [['kc', kc], ['vc', vc]] as const) {
+    if (t.lastDim !== d || t.rows !== numSeq * len) throw new Error(`${op}: ${name} ${shapeStr(t.shape)}, expected [${numSeq * len}, ${d}]`);
+  }
+  let tableStride = -1;
+  for (const [name, t] of [['tk', tk], ['tv', tv]] as const) {
+    if (t.lastDim !== d) throw new Error(`${op}: ${name} ${shapeStr(t.shape)} does not have ${d} columns`);
+    const stride = t.rows === S ? 0 : t.rows === numSeq * S ? S * d : -1;
+    if (stride < 0) throw new Error(`${op}: ${name} has ${t.rows} rows, expected ${S} (shared) or ${numSeq * S} (per sequence)`);
+    if (tableStride >= 0 && stride !== tableStride) throw new Error(`${op}: tk and tv must both be shared or both per sequence`);
+    tableStride = stride;
+  }
+  const perSeq = tableStride > 0 && numSeq > 1;
+  if (rel.length < R * len || qPadded.length < R) throw new Error(`${op}: rel/qPadded shorter than the layout's ${R} rows`);
+  const p = opts.training === false || !opts.rng ? 0 : (opts.dropout ?? 0);
+  if (!(p >= 0 && p < 1)) throw new Error(`${op}: dropout must be in [0, 1), got ${p}`);
+
+  const K = getKernels();
+  const tape = getTape();
+  const scale = 1 / Math.sqrt(hd);
+  const out = tape.output([R, d], q, kc, vc, tk, tv);
+  const RL = R * len;
+  const RS = R * S;
+  // per head: probabilities (and dropped-out weights) [R, len], bucketed weights [R, S]
+  const probs = tape.alloc(Math.max(1, heads * RL));
+  const dropped = p > 0 ? tape.alloc(Math.max(1, heads * RL)) : probs;
+  const buckets = tape.alloc(Math.max(1, heads * RS));
+  const scores = tape.alloc(Math.max(1, RL));
+  const tq = tape.alloc(Math.max(1, RS));
+  // all sequences have every column as a query (dense path): one batched GEMM instead of a loop
+  let uniform = true;
+  for (let b = 0; b < numSeq; b++) if (qCount[b] !== len || qStart[b] !== b * len) uniform = false;
+
+  /** for each sequence with queries: fn(b, first query row, query count) */
+  const eachSeq = (fn: (b: number, r0: number, n: number) => void) => {
+    for (let b = 0; b < numSeq; b++) if (qCount[b] > 0) fn(b, qStart[b], qCount[b]);
+  };
+
+  for (let h = 0; h < heads; h++) {
+    const c0 = h * hd;
+    // tq = Q_h · TK_hᵀ / sqrt(hd)   [R, S]
+    if (!perSeq) K.gemm(false, true, R, S, hd, scale, q.data, c0, d, tk.data, c0, d, 0, tq, 0, S);
+    else eachSeq((b, r0, n) => K.gemm(false, true, n, S, hd, scale, q.data, r0 * d + c0, d, tk.data, b * tableStride + c0, d, 0, tq, r0 * S, S));
+    // scores = Q_h · KC_hᵀ / sqrt(hd)   [R, len], per sequence
+    if (uniform) gemmBatched(K, false, true, len, len, hd, scale, q.data, c0, d, kc.data, c0, d, 0, scores, 0, len, numSeq, len * d, len * d, len * len);
+    else eachSeq((b, r0, n) => K.gemm(false, true, n, len, hd, scale, q.data, r0 * d + c0, d, kc.data, b * len * d + c0, d, 0, scores, r0 * len, len));
+    const hP = h * RL;
+    const hB = h * RS;
+    const forward = (state: Uint32Array | null) =>
+      K.timeAttentionSoftmaxForward(
+        numSeq, len, S, qStart, qCount, qPadded, scores, 0, tq, 0, rel, 0, p, state, probs, hP, dropped, hP, buckets, hB,
+      );
+    if (p > 0) withRngState(opts.rng!, forward);
+    else forward(null);
+    // out_h = A · VC_h (per sequence) + W · TV_h
+    if (uniform) gemmBatched(K, false, false, len, hd, len, 1, dropped, hP, len, vc.data, c0, d, 0, out.data, c0, d, numSeq, len * len, len * d, len * d);
+    else eachSeq((b, r0, n) => K.gemm(false, false, n, hd, len, 1, dropped, hP + r0 * len, len, vc.data, b * len * d + c0, d, 0, out.data, r0 * d + c0, d));
+    if (!perSeq) K.gemm(false, false, R, hd, S, 1, buckets, hB, S, tv.data, c0, d, 1, out.data, c0, d);
+    else eachSeq((b, r0, n) => K.gemm(false, false, n, hd, S, 1, buckets, hB + r0 * S, S, tv.data, b * tableStride + c0, d, 1, out.data, r0 * d + c0, d));
+  }
+  // rows of sequences with no queries do not exist; every query row was written by the GEMMs above
+
+  if (out.requiresGrad) {
+    tape.record(() => {
+      const dy = out.grad;
+      if (!dy) return;
+      // inputs that need no grad get a throw-away buffer
+      const gq = q.requiresGrad ? tape.gradOf(q) : tape.zeros(q.size);
+      const gkc = kc.requiresGrad ? tape.gradOf(kc) : tape.zeros(kc.size);
+      const gvc = vc.requiresGrad ? tape.gradOf(vc) : tape.zeros(vc.size);
+      const gtk = tk.requiresGrad ? tape.gradOf(tk) : tape.zeros(tk.size);
+      const gtv = tv.requiresGrad ? tape.gradOf(tv) : tape.zeros(tv.size);
+      const dS = tape.alloc(Math.max(1, RL));
+      const g = tape.alloc(Math.max(1, RS));
+      const dW = tape.alloc(Math.max(1, RS));
+      for (let h = 0; h < heads; h++) {
+        const c0 = h * hd;
+        const hP = h * RL;
+        const hB = h * RS;
+        // dA = dOut_h · VC_hᵀ [R, len]; g = dOut_h · TV_hᵀ [R, S]
+        if (uniform) gemmBatched(K, false, true, len, len, hd, 1, dy, c0, d, vc.data, c0, d, 0, dS, 0, len, numSeq, len * d, len * d, len * len);
+        else eachSeq((b, r0, n) => K.gemm(false, true, n, len, hd, 1, dy, r0 * d + c0, d, vc.data, b * len * d + c0, d, 0, dS, r0 * len, len));
+        if (!perSeq) K.gemm(false, true, R, S, hd, 1, dy, c0, d, tv.data, c0, d, 0, g, 0, S);
+        else eachSeq((b, r0, n) => K.gemm(false, true, n, S, hd, 1, dy, r0 * d + c0, d, tv.data, b * tableStride + c0, d, 0, g, r0 * S, S));
+        // dVC_h += Aᵀ · dOut_h; dTV_h += Wᵀ · dOut_h
+        if (uniform) gemmBatched(K, true, false, len, hd, len, 1, dropped, hP, len, dy, c0, d, 1, gvc, c0, d, numSeq, len * len, len * d, len * d);
+        else eachSeq((b, r0, n) => K.gemm(true, false, len, hd, n, 1, dropped, hP + r0 * len, len, dy, r0 * d + c0, d, 1, gvc, b * len * d + c0, d));
+        if (!perSeq) K.gemm(true, false, S, hd, R, 1, buckets, hB, S, dy, c0, d, 1, gtv, c0, d);
+        else eachSeq((b, r0, n) => K.gemm(true, false, S, hd, n, 1, buckets, hB + r0 * S, S, dy, r0 * d + c0, d, 1, gtv, b * tableStride + c0, d));
+        // dS (in place of dA), dW = buckets of dS
+        K.timeAttentionSoftmaxBackward(numSeq, len, S, qStart, qCount, qPadded, probs, hP, dropped, hP, g, 0, rel, 0, dS, 0, dW, 0);
+        // dQ_h += (dS · KC_h + dW · TK_h) / sqrt(hd); dKC_h += dSᵀ · Q_h / sqrt(hd); dTK_h += dWᵀ · Q_h / sqrt(hd)
+        if (uniform) {
+          gemmBatched(K, false, false, len, hd, len, scale, dS, 0, len, kc.data, c0, d, 1, gq, c0, d, numSeq, len * len, len * d, len * d);
+          gemmBatched(K, true, false, len, hd, len, scale, dS, 0, len, q.data, c0, d, 1, gkc, c0, d, numSeq, len * len, len * d, len * d);
+        } else {
+          eachSeq((b, r0, n) => {
+            K.gemm(false, false, n, hd, len, scale, dS, r0 * len, len, kc.data, b * len * d + c0, d, 1, gq, r0 * d + c0, d);
+            K.gemm(true, false, len, hd, n, scale, dS, r0 * len, len, q.data, r0 * d + c0, d, 1, gkc, b * len * d + c0, d);
+          });
+        }
+        if (!perSeq) {
+          K.gemm(false, false, R, hd, S, scale, dW, 0, S, tk.data, c0, d, 1, gq, c0, d);
+          K.gemm(true, false, S, hd, R, scale, dW, 0, S, q.data, c0, d, 1, gtk, c0, d);
+        } else {
+          eachSeq((b, r0, n) => {
+            K.gemm(false, false, n, hd, S, scale, dW, r0 * S, S, tk.data, b * tableStride + c0, d, 1, gq, r0 * d + c0, d);
+            K.gemm(true, false, S, hd, n, scale, dW, r0 * S, S, q.data, r0 * d + c0, d, 1, gtk, b * tableStride + c0, d);
+          });
+        }
+      }
+    });
+  }
+  return out;
+}
+
+/**
+ * The per-batch layout of a TiSASRec forward: query rows, relation indices, and (for training) the
+ * loss targets. Buffers grow and are reused across batches; arrays are valid until the next build()
+ * (ops recorded on a tape read them during backward, so rebuild only after that backward has run).
+ *
+ * - dense (`packed = false`): every column of every row is a query (R = B·L), padding queries marked
+ *   (any 0 id, wherever it is, as the reference's timeline mask);
+ * - packed: only the real ids of left-padded rows are queries (R = number of non-zero ids); build()
+ *   returns false when some row is not left-padded.
+ */
+export class TimeBatchLayout implements TimeAttentionLayout {
+  numSeq = 0;
+  len = 0;
+  numBuckets = 0;
+  rows = 0;
+  packed = false;
+  qStart = new Int32Array(0);
+  qCount = new Int32Array(0);
+  qPadded = new Int32Array(0);
+  rel = new Int32Array(0);
+  /** [R] item id of each query row */
+  items = new Int32Array(0);
+  /** [numSeq·len] column index t of every (b, t): the reference's absolute positions */
+  positions = new Int32Array(0);
+  /** [numSeq] query row of each sequence's last column (−1 when the sequence has no query row) */
+  lastRow = new Int32Array(0);
+
+  /** M: training targets (columns whose positive id ≠ 0) */
+  targetCount = 0;
+  /** [M] query row scoring each target (−1 when the target's input is padding and the row was skipped) */
+  targetRows = new Int32Array(0);
+  targetPos = new Int32Array(0);
+  targetNeg = new Int32Array(0);
+  /** [M] flat index b·L + t of each target */
+  targetIndex = new Int32Array(0);
+
+  private bufSeq = new Int32Array(0);
+  private bufRows = new Int32Array(0);
+  private bufRel = new Int32Array(0);
+  private bufPos = new Int32Array(0);
+  private bufTargets = new Int32Array(0);
+  private bufTimes = new Float64Array(0);
+
+  /**
+   * Lays out seqs [batchSize·len] (0 = padding). Relations come from `relations` ([batchSize·len·len],
+   * the reference's time matrices, already clipped) when given, else from `times` ([batchSize·len],
+   * TiSASRec's scaled times, 0 at padding) clipped at timeSpan. Returns false (packed only) when a row
+   * is not left-padded.
+   */
+  build(
+    seqs: Int32Array, batchSize: number,
+    opts: { packed: boolean; timeSpan: number; times?: ArrayLike<number>; relations?: ArrayLike<number> },
+  ): boolean {
+    const len = seqs.length / batchSize;
+    if (!Number.isInteger(len) || len < 1) throw new Error(`TimeBatchLayout: ${seqs.length} ids do not split into ${batchSize} rows`);
+    const { packed, timeSpan } = opts;
+    if (!Number.isInteger(timeSpan) || timeSpan < 0) throw new Error(`TimeBatchLayout: timeSpan must be an integer ≥ 0, got ${timeSpan}`);
+    const B = batchSize;
+    if (this.bufSeq.length < 3 * B) this.bufSeq = new Int32Array(3 * B);
+    const qStart = this.bufSeq.subarray(0, B);
+    const qCount = this.bufSeq.subarray(B, 2 * B);
+    const lastRow = this.bufSeq.subarray(2 * B, 3 * B);
+    let R = 0;
+    for (let b = 0; b < B; b++) {
+      const o = b * len;
+      let n = len;
+      if (packed) {
+        let t0 = 0;
+        while (t0 < len && seqs[o + t0] === 0) t0++;
+        for (let t = t0 + 1; t < len; t++) if (seqs[o + t] === 0) return false;
+        n = len - t0;
+      }
+      qStart[b] = R;
+      qCount[b] = n;
+      lastRow[b] = n > 0 ? R + n - 1 : -1;
+      R += n;
+    }
+    if (this.bufRows.length < 2 * R) this.bufRows = new Int32Array(2 * Math.max(R, 16));
+    const items = this.bufRows.subarray(0, R);
+    const qPadded = this.bufRows.subarray(R, 2 * R);
+    for (let b = 0; b < B; b++) {
+      const n = qCount[b];
+      const src = b * len + len - n;
+      for (let i = 0; i < n; i++) {
+        const id = seqs[src + i];
+        items[qStart[b] + i] = id;
+        qPadded[qStart[b] + i] = id === 0 ? 1 : 0;
+      }
+    }
+    if (this.bufPos.length < B * len) this.bufPos = new Int32Array(B * len);
+    const positions = this.bufPos.subarray(0, B * len);
+    for (let i = 0; i < B * len; i++) positions[i] = i % len;
+
+    if (this.bufRel.length < R * len) this.bufRel = new Int32Array(Math.max(R * len, 16));
+    const rel = this.bufRel.subarray(0, R * len);
+    if (opts.relations) {
+      const m = opts.relations;
+      if (m.length !== B * len * len) throw new Error(`TimeBatchLayout: ${m.length} relation entries, expected ${B}·${len}·${len}`);
+      for (let b = 0; b < B; b++) {
+        const n = qCount[b];
+        for (let i = 0; i < n; i++) {
+          const t = len - n + i;
+          const dst = (qStart[b] + i) * len;
+          const src = (b * len + t) * len;
+          for (let j = 0; j < len; j++) {
+            const v = m[src + j];
+            if (!(Number.isInteger(v) && v >= 0 && v <= timeSpan)) throw new Error(`TimeBatchLayout: relation ${v} at [${b}, ${t}, ${j}] is not an integer in 0..${timeSpan}`);
+            rel[dst + j] = v;
+          }
+        }
+      }
+    } else {
+      const t = opts.times;
+      if (!t) throw new Error('TimeBatchLayout: times or relations are required');
+      if (t.length !== B * len) throw new Error(`TimeBatchLayout: ${t.length} times for ${B}×${len} ids`);
+      let times: Float64Array;
+      if (t instanceof Float64Array) times = t;
+      else {
+        if (this.bufTimes.length < B * len) this.bufTimes = new Float64Array(B * len);
+        times = this.bufTimes.subarray(0, B * len);
+        for (let i = 0; i < B * len; i++) times[i] = t[i];
+      }
+      getKernels().timeRelations(B, len, qStart, qCount, times, 0, timeSpan, rel, 0);
+    }
+    this.numSeq = B;
+    this.len = len;
+    this.numBuckets = timeSpan + 1;
+    this.rows = R;
+    this.packed = packed;
+    this.qStart = qStart;
+    this.qCount = qCount;
+    this.qPadded = qPadded;
+    this.rel = rel;
+    this.items = items;
+    this.positions = positions;
+    this.lastRow = lastRow;
+    this.targetCount = 0;
+    return true;
+  }
+
+  /**
+   * The loss targets of the last built batch: every column whose positive id ≠ 0 (the reference's loss
+   * mask), in flat order, with the query row that scores it (−1 when its input column is not a query row,
+   * which only a packed layout can have: a target at a padding input).
+   */
+  buildTargets(pos: Int32Array, neg: Int32Array): void {
+    const B = this.numSeq;
+    const L = this.len;
+    if (pos.length !== B * L || neg.length !== B * L) throw new Error(`TimeBatchLayout: pos/neg need ${B * L} ids`);
+    let M = 0;
+    for (let i = 0; i < B * L; i++) if (pos[i] !== 0) M++;
+    if (this.bufTargets.length < 4 * M) this.bufTargets = new Int32Array(4 * Math.max(M, 16));
+    const rows = this.bufTargets.subarray(0, M);
+    const tp = this.bufTargets.subarray(M, 2 * M);
+    const tn = this.bufTargets.subarray(2 * M, 3 * M);
+    const ti = this.bufTargets.subarray(3 * M, 4 * M);
+    let m = 0;
+    for (let b = 0; b < B; b++) {
+      const t0 = L - this.qCount[b];
+      for (let t = 0; t < L; t++) {
+        const i = b * L + t;
+        if (pos[i] === 0) continue;
+        rows[m] = t >= t0 ? this.qStart[b] + t - t0 : -1;
+        tp[m] = pos[i];
+        tn[m] = neg[i];
+        ti[m] = i;
+        m++;
+      }
+    }
+    this.targetCount = M;
+    this.targetRows = rows;
+    this.targetPos = tp;
+    this.targetNeg = tn;
+    this.targetIndex = ti;
+  }
+}
