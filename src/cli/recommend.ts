@@ -30,17 +30,43 @@ export function parseHistory(text: string): string[] {
   return text.split(/[\s,]+/).filter((t) => t !== '');
 }
 
+/**
+ * History tokens "item" or "item@time" (raw timestamps, in the dataset's unit, non-decreasing): all
+ * with a time or none. Time-aware models (TiSASRec) use the times; without them such a model takes
+ * the items as equally spaced. Other models ignore times.
+ */
+export function splitHistoryTimes(tokens: readonly string[]): { items: string[]; times?: number[] } {
+  const timed = tokens.filter((t) => t.includes('@')).length;
+  if (timed === 0) return { items: [...tokens] };
+  if (timed !== tokens.length) throw new UserError('--history: give a time for every item ("item@time …") or for none');
+  const items: string[] = [];
+  const times: number[] = [];
+  for (const tok of tokens) {
+    const at = tok.lastIndexOf('@');
+    const item = tok.slice(0, at);
+    const time = tok.slice(at + 1);
+    const t = Number(time);
+    if (item === '' || time.trim() === '' || !Number.isFinite(t)) throw new UserError(`--history: "${tok}" is not item@time with a numeric time`);
+    if (times.length > 0 && t < times[times.length - 1]) throw new UserError(`--history: times must not decrease ("${tok}" comes after time ${times[times.length - 1]})`);
+    items.push(item);
+    times.push(t);
+  }
+  return { items, times };
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('recommend')
     .description(
       'top-K next items for a known user (--user) or for a history of item ids (--history "i1 i2 …", or ' +
-        '--history - to read it from stdin); ids are the original ones; items already in the history are excluded',
+        '--history - to read it from stdin); ids are the original ones; items already in the history are excluded. ' +
+        'Time-aware models (tisasrec) read "i1@t1 i2@t2 …" with raw timestamps in the dataset\'s unit; without times ' +
+        'they take the history as equally spaced',
     );
   addSnakeOption(cmd, 'state_dict_path', 'file', 'the model file (required)');
   addModelOption(cmd, false);
   cmd.option('--user <id>', "a user of the model's data: recommends after the user's whole known history");
-  cmd.option('--history <items>', 'item ids in time order, separated by spaces or commas; "-" reads them from stdin');
+  cmd.option('--history <items>', 'item ids in time order, separated by spaces or commas, each optionally item@time; "-" reads them from stdin');
   cmd.option('--k <n>', 'number of recommendations (default 10)');
   addSnakeOption(cmd, 'dataset', 'file', "with --user: take the user's history from this file instead of the model file");
   addFormatOptions(cmd);
@@ -58,6 +84,7 @@ export function register(program: Command): void {
 
     let user = 0;
     let history: Int32Array;
+    let historyTimes: ArrayLike<number> | undefined;
     if (userRaw !== undefined) {
       const datasetPath = snakeValue(opts, 'dataset');
       if (datasetPath !== undefined) {
@@ -65,6 +92,7 @@ export function register(program: Command): void {
         const du = data.users.toIndex.get(userRaw);
         if (du === undefined) throw new UserError(`--user: unknown user id "${userRaw}" (not in ${datasetPath})`);
         history = mapItems(model, Array.from(data.seqs[du], (i) => data.items.toRaw[i]), `--dataset ${datasetPath}`);
+        historyTimes = data.times?.[du];
         user = model.users?.toIndex.get(userRaw) ?? 0;
       } else {
         if (!model.users || !model.histories) {
@@ -74,16 +102,19 @@ export function register(program: Command): void {
         if (u === undefined) throw new UserError(`--user: unknown user id "${userRaw}" (not in the model's users)`);
         user = u;
         history = model.histories[u];
+        historyTimes = model.historyTimes?.[u];
       }
     } else {
       const text = historyArg === '-' ? await readStdin() : historyArg!;
       const raw = parseHistory(text);
       if (raw.length === 0) throw new UserError(`--history: no item ids given${historyArg === '-' ? ' on stdin' : ''}`);
-      history = mapItems(model, raw, '--history');
+      const { items: rawItems, times } = splitHistoryTimes(raw);
+      history = mapItems(model, rawItems, '--history');
+      historyTimes = times;
     }
 
     const scorer = model.scorer;
-    const batch = buildSingleBatch(history, scorer.maxlen, user);
+    const batch = buildSingleBatch(history, scorer.maxlen, user, historyTimes);
     const scores = scorer.scoreAll(batch);
     const best = topK(scores, 0, scorer.itemNum, k, history);
     const items = best.map((b) => ({ item: model.items.toRaw[b.item], score: b.score }));

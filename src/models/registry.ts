@@ -42,6 +42,8 @@ export interface TrainedModel {
   readonly users?: IdMap;
   /** histories[u]: user u's known items in time order (dense ids), when the model file carries them */
   readonly histories?: readonly Int32Array[];
+  /** historyTimes[u]: the raw timestamps of histories[u], when the model uses time and its file carries them */
+  readonly historyTimes?: readonly Float64Array[];
   /** hyper-parameters / settings, for results.json */
   describe(): Record<string, unknown>;
   /** the model file's bytes */

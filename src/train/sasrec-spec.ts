@@ -2,6 +2,7 @@
  * `--model sasrec`: hyper-parameters (the reference main.py's flags and defaults), training with Adam
  * on the reference sampler, and checkpoints in the reference's state_dict layout.
  */
+import { UserError } from '../cli/errors.js';
 import { TrainSampler } from '../data/sampler.js';
 import type { IdMap, Split } from '../data/types.js';
 import { parseSafetensors } from '../engine/safetensors.js';
@@ -38,6 +39,8 @@ function num(options: TrainOptions, key: keyof typeof SASREC_DEFAULTS): number {
 
 /** Validated hyper-parameters; errors name the flag. */
 export function sasrecConfig(options: TrainOptions, itemNum: number): SASRecRunConfig {
+  // the reference's --use_time selects TiSASRec; here that is a model of its own
+  if (options.useTime === true) throw new UserError('--use_time: SASRec ignores time; use --model tisasrec for time-aware training');
   const cfg: SASRecRunConfig = {
     itemNum,
     maxlen: num(options, 'maxlen'),
