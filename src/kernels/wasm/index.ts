@@ -23,6 +23,7 @@ import type { Kernels } from '../types.js';
 import { referenceKernels } from '../reference.js';
 import { WasmArena } from './arena.js';
 import { gemmWasm, gemmRelaxedWasm } from './generated/gemm.js';
+import { extraKernels } from './extra.js';
 
 export { WasmArena } from './arena.js';
 
@@ -214,6 +215,7 @@ function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKe
 
   const kernels: WasmKernels = {
     ...base,
+    ...extraKernels(instance.exports, arena, base), // attention, element-wise, … (extra.ts)
     name: `wasm-${variant}`,
     variant,
     memory,

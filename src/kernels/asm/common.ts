@@ -1,0 +1,176 @@
+// Helpers shared by the non-GEMM AssemblyScript kernels (attention.ts, elementwise.ts): fused
+// multiply-add, a vectorised exp, a xoshiro128** generator kept in locals by the callers, and
+// small register-blocked micro-kernels with arbitrary strides.
+//
+// Everything here is compiled into the one module built from gemm.entry.ts (all kernels share one
+// module so that their static data never collide on the shared memory).
+
+@inline export function fmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+@inline export function imin32(a: i32, b: i32): i32 {
+  return a < b ? a : b;
+}
+
+@inline export function imax32(a: i32, b: i32): i32 {
+  return a > b ? a : b;
+}
+
+/** Horizontal sum of the four lanes. */
+@inline export function hsum(v: v128): f32 {
+  const t = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return f32x4.extract_lane(f32x4.add(t, i32x4.shuffle(t, t, 1, 0, 3, 2)), 0);
+}
+
+/** Horizontal max of the four lanes. */
+@inline export function hmax(v: v128): f32 {
+  const t = f32x4.max(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return f32x4.extract_lane(f32x4.max(t, i32x4.shuffle(t, t, 1, 0, 3, 2)), 0);
+}
+
+/**
+ * e^x per lane for x ≤ 0 (softmax arguments), Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, a degree-5
+ * polynomial for e^r, 2^n by the exponent bits; about 1 ulp. x is clamped at −87.3 (results
+ * ≈ 1e−38 instead of underflowing to 0; the callers mask lanes that must be exactly 0).
+ */
+@inline export function expv(x0: v128): v128 {
+  const x1 = f32x4.max(x0, f32x4.splat(-87.3));
+  const fx = f32x4.nearest(f32x4.mul(x1, f32x4.splat(1.44269504088896341)));
+  let x = f32x4.sub(x1, f32x4.mul(fx, f32x4.splat(0.693359375)));
+  x = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
+  const z = f32x4.mul(x, x);
+  let y = f32x4.splat(1.9875691500e-4);
+  y = fmadd(y, x, f32x4.splat(1.3981999507e-3));
+  y = fmadd(y, x, f32x4.splat(8.3334519073e-3));
+  y = fmadd(y, x, f32x4.splat(4.1665795894e-2));
+  y = fmadd(y, x, f32x4.splat(1.6666665459e-1));
+  y = fmadd(y, x, f32x4.splat(5.0000001201e-1));
+  y = fmadd(y, z, f32x4.add(x, f32x4.splat(1)));
+  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// xoshiro128** (bit-identical to Rng.nextU32 / the reference's StateRng). The state lives in four
+// globals between calls of `rngNext`; hot loops copy it to locals themselves.
+
+export let rs0: u32 = 0;
+export let rs1: u32 = 0;
+export let rs2: u32 = 0;
+export let rs3: u32 = 0;
+
+export function rngLoad(state: usize): void {
+  rs0 = load<u32>(state);
+  rs1 = load<u32>(state, 4);
+  rs2 = load<u32>(state, 8);
+  rs3 = load<u32>(state, 12);
+}
+
+export function rngSave(state: usize): void {
+  store<u32>(state, rs0);
+  store<u32>(state, rs1, 4);
+  store<u32>(state, rs2, 8);
+  store<u32>(state, rs3, 12);
+}
+
+/** Next 32-bit output (advances the global state). */
+@inline export function rngNext(): u32 {
+  const s0 = rs0, s1 = rs1, s2 = rs2 ^ s0, s3 = rs3 ^ s1;
+  const result = rotl<u32>(s1 * 5, 7) * 9;
+  rs1 = s1 ^ s2;
+  rs0 = s0 ^ s3;
+  rs2 = s2 ^ (s1 << 9);
+  rs3 = rotl<u32>(s3, 11);
+  return result;
+}
+
+/**
+ * The drop threshold: u = x/2^32 < p  ⟺  x < p·2^32 (both sides exact in float64), so a draw x
+ * drops iff <f64>x < dropThreshold(p).
+ */
+@inline export function dropThreshold(p: f64): f64 {
+  return p * 4294967296.0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Micro-kernels: C[r][0..w) = Σ_k W[k][r] · Z[k][0..w) for r < 5, with W read as 5 consecutive
+// floats at w + k·ws and Z as w consecutive floats at z + k·zs (byte strides). Writes (or adds to)
+// 5 rows of C at c + r·cs. 10 (resp. 5) accumulators: V8 has 15 allocatable xmm registers.
+
+export function mk5x8(kc: i32, w: usize, ws: usize, z: usize, zs: usize, c: usize, cs: usize, acc: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(z);
+    const b1 = v128.load(z, 16);
+    let x = v128.load32_splat(w);
+    c00 = fmadd(x, b0, c00); c01 = fmadd(x, b1, c01);
+    x = v128.load32_splat(w, 4);
+    c10 = fmadd(x, b0, c10); c11 = fmadd(x, b1, c11);
+    x = v128.load32_splat(w, 8);
+    c20 = fmadd(x, b0, c20); c21 = fmadd(x, b1, c21);
+    x = v128.load32_splat(w, 12);
+    c30 = fmadd(x, b0, c30); c31 = fmadd(x, b1, c31);
+    x = v128.load32_splat(w, 16);
+    c40 = fmadd(x, b0, c40); c41 = fmadd(x, b1, c41);
+    w += ws;
+    z += zs;
+  }
+  if (acc) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+    c10 = f32x4.add(c10, v128.load(c + cs)); c11 = f32x4.add(c11, v128.load(c + cs, 16));
+    c20 = f32x4.add(c20, v128.load(c + 2 * cs)); c21 = f32x4.add(c21, v128.load(c + 2 * cs, 16));
+    c30 = f32x4.add(c30, v128.load(c + 3 * cs)); c31 = f32x4.add(c31, v128.load(c + 3 * cs, 16));
+    c40 = f32x4.add(c40, v128.load(c + 4 * cs)); c41 = f32x4.add(c41, v128.load(c + 4 * cs, 16));
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  c += cs;
+  v128.store(c, c10); v128.store(c, c11, 16);
+  c += cs;
+  v128.store(c, c20); v128.store(c, c21, 16);
+  c += cs;
+  v128.store(c, c30); v128.store(c, c31, 16);
+  c += cs;
+  v128.store(c, c40); v128.store(c, c41, 16);
+}
+
+export function mk5x4(kc: i32, w: usize, ws: usize, z: usize, zs: usize, c: usize, cs: usize, acc: bool): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0), c4 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b = v128.load(z);
+    c0 = fmadd(v128.load32_splat(w), b, c0);
+    c1 = fmadd(v128.load32_splat(w, 4), b, c1);
+    c2 = fmadd(v128.load32_splat(w, 8), b, c2);
+    c3 = fmadd(v128.load32_splat(w, 12), b, c3);
+    c4 = fmadd(v128.load32_splat(w, 16), b, c4);
+    w += ws;
+    z += zs;
+  }
+  if (acc) {
+    c0 = f32x4.add(c0, v128.load(c));
+    c1 = f32x4.add(c1, v128.load(c + cs));
+    c2 = f32x4.add(c2, v128.load(c + 2 * cs));
+    c3 = f32x4.add(c3, v128.load(c + 3 * cs));
+    c4 = f32x4.add(c4, v128.load(c + 4 * cs));
+  }
+  v128.store(c, c0);
+  v128.store(c + cs, c1);
+  v128.store(c + 2 * cs, c2);
+  v128.store(c + 3 * cs, c3);
+  v128.store(c + 4 * cs, c4);
+}
+
+/**
+ * C (5 rows × hp columns, row stride cs) = Σ_k W[k][r] · Z[k][0..hp): mk5x8 over 8-column chunks
+ * and mk5x4 for a last 4-column chunk (hp is a multiple of 4).
+ */
+export function mk5xN(kc: i32, hp: i32, w: usize, ws: usize, z: usize, zs: usize, c: usize, cs: usize, acc: bool): void {
+  let c0 = 0;
+  for (; c0 + 8 <= hp; c0 += 8) mk5x8(kc, w, ws, z + (<usize>c0 << 2), zs, c + (<usize>c0 << 2), cs, acc);
+  if (c0 < hp) mk5x4(kc, w, ws, z + (<usize>c0 << 2), zs, c + (<usize>c0 << 2), cs, acc);
+}

@@ -1,0 +1,18 @@
+/**
+ * The wasm backend's non-GEMM kernels (attention, element-wise, …), merged over the base kernels
+ * by index.ts. Each group lives in its own file; this only wires them to one module instance.
+ */
+import type { Kernels } from '../types.js';
+import type { WasmArena } from './arena.js';
+import { attentionKernels, type AttentionExports } from './attention.js';
+import { Scratch } from './scratch.js';
+
+export type ExtraExports = AttentionExports;
+
+export function extraKernels(exports: unknown, arena: WasmArena, base: Kernels): Partial<Kernels> {
+  const ex = exports as ExtraExports;
+  const scratch = new Scratch(arena);
+  return {
+    ...attentionKernels(ex, arena, scratch, base),
+  };
+}
