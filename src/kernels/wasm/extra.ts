@@ -5,14 +5,16 @@
 import type { Kernels } from '../types.js';
 import type { WasmArena } from './arena.js';
 import { attentionKernels, type AttentionExports } from './attention.js';
+import { elementwiseKernels, type ElementwiseExports } from './elementwise.js';
 import { Scratch } from './scratch.js';
 
-export type ExtraExports = AttentionExports;
+export type ExtraExports = AttentionExports & ElementwiseExports;
 
 export function extraKernels(exports: unknown, arena: WasmArena, base: Kernels): Partial<Kernels> {
   const ex = exports as ExtraExports;
   const scratch = new Scratch(arena);
   return {
     ...attentionKernels(ex, arena, scratch, base),
+    ...elementwiseKernels(ex, arena, scratch, base),
   };
 }

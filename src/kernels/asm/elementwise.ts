@@ -1,0 +1,423 @@
+// Element-wise, row-wise, normalisation, loss and optimiser kernels for the WebAssembly SIMD
+// backend. Semantics: src/kernels/types.ts (same names, byte addresses instead of array + offset).
+// Vector loops of 4 floats with scalar tails; inputs and outputs may alias exactly (in place).
+// Long reductions over rows (bias / LayerNorm parameter gradients) accumulate in float64, as the
+// reference does; short ones (a row of `dim` floats) in float32.
+
+import { fmadd, hsum, rs0, rs1, rs2, rs3, rngLoad, dropThreshold } from './common';
+
+// ---------------------------------------------------------------------------------------------
+// element-wise
+
+export function ewAdd(n: i32, a: usize, b: usize, out: usize): void {
+  const end = <usize>n << 2;
+  let o: usize = 0;
+  for (; o + 16 <= end; o += 16) v128.store(out + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+  for (; o < end; o += 4) store<f32>(out + o, load<f32>(a + o) + load<f32>(b + o));
+}
+
+export function ewAxpy(n: i32, alpha: f32, x: usize, y: usize): void {
+  const end = <usize>n << 2;
+  const av = f32x4.splat(alpha);
+  let o: usize = 0;
+  for (; o + 16 <= end; o += 16) v128.store(y + o, fmadd(av, v128.load(x + o), v128.load(y + o)));
+  for (; o < end; o += 4) store<f32>(y + o, load<f32>(y + o) + alpha * load<f32>(x + o));
+}
+
+export function ewScale(n: i32, alpha: f32, x: usize, out: usize): void {
+  const end = <usize>n << 2;
+  const av = f32x4.splat(alpha);
+  let o: usize = 0;
+  for (; o + 16 <= end; o += 16) v128.store(out + o, f32x4.mul(av, v128.load(x + o)));
+  for (; o < end; o += 4) store<f32>(out + o, alpha * load<f32>(x + o));
+}
+
+export function ewMul(n: i32, a: usize, b: usize, out: usize): void {
+  const end = <usize>n << 2;
+  let o: usize = 0;
+  for (; o + 16 <= end; o += 16) v128.store(out + o, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+  for (; o < end; o += 4) store<f32>(out + o, load<f32>(a + o) * load<f32>(b + o));
+}
+
+export function ewMulAcc(n: i32, a: usize, b: usize, out: usize): void {
+  const end = <usize>n << 2;
+  let o: usize = 0;
+  for (; o + 16 <= end; o += 16) v128.store(out + o, fmadd(v128.load(a + o), v128.load(b + o), v128.load(out + o)));
+  for (; o < end; o += 4) store<f32>(out + o, load<f32>(out + o) + load<f32>(a + o) * load<f32>(b + o));
+}
+
+export function ewRelu(n: i32, x: usize, out: usize): void {
+  const end = <usize>n << 2;
+  const z = f32x4.splat(0);
+  let o: usize = 0;
+  // pmax(z, x) = x > 0 ? x : 0 (NaN → 0 would differ; NaN > 0 is false in the reference too)
+  for (; o + 16 <= end; o += 16) v128.store(out + o, f32x4.pmax(z, v128.load(x + o)));
+  for (; o < end; o += 4) {
+    const v = load<f32>(x + o);
+    store<f32>(out + o, v > 0 ? v : 0);
+  }
+}
+
+export function ewReluBackward(n: i32, y: usize, dy: usize, dx: usize): void {
+  const end = <usize>n << 2;
+  const z = f32x4.splat(0);
+  let o: usize = 0;
+  for (; o + 16 <= end; o += 16) {
+    const m = f32x4.gt(v128.load(y + o), z);
+    v128.store(dx + o, f32x4.add(v128.load(dx + o), v128.and(v128.load(dy + o), m)));
+  }
+  for (; o < end; o += 4) if (load<f32>(y + o) > 0) store<f32>(dx + o, load<f32>(dx + o) + load<f32>(dy + o));
+}
+
+/** Inverted dropout; rng points at 4 u32 of xoshiro128** state (advanced by n draws). */
+export function ewDropout(n: i32, p: f64, rng: usize, x: usize, mask: usize, out: usize): void {
+  rngLoad(rng);
+  let x0 = rs0, x1 = rs1, x2 = rs2, x3 = rs3;
+  const thr = dropThreshold(p);
+  const keep: f64 = 1 / (1 - p);
+  const keepF = <f32>keep;
+  const end = <usize>n << 2;
+  for (let o: usize = 0; o < end; o += 4) {
+    const s0 = x0, s1 = x1, s2 = x2 ^ s0, s3 = x3 ^ s1;
+    const u = rotl<u32>(s1 * 5, 7) * 9;
+    x1 = s1 ^ s2; x0 = s0 ^ s3; x2 = s2 ^ (s1 << 9); x3 = rotl<u32>(s3, 11);
+    if (<f64>u < thr) {
+      store<f32>(mask + o, 0);
+      store<f32>(out + o, 0 * load<f32>(x + o));
+    } else {
+      store<f32>(mask + o, keepF);
+      store<f32>(out + o, <f32>(<f64>load<f32>(x + o) * keep));
+    }
+  }
+  store<u32>(rng, x0);
+  store<u32>(rng, x1, 4);
+  store<u32>(rng, x2, 8);
+  store<u32>(rng, x3, 12);
+}
+
+// ---------------------------------------------------------------------------------------------
+// rows
+
+export function rowAddBias(rows: i32, cols: i32, bias: usize, out: usize): void {
+  const rowB = <usize>cols << 2;
+  const full = <usize>(cols & ~3) << 2;
+  for (let r = 0; r < rows; r++) {
+    const o = out + <usize>r * rowB;
+    let c: usize = 0;
+    for (; c < full; c += 16) v128.store(o + c, f32x4.add(v128.load(o + c), v128.load(bias + c)));
+    for (; c < rowB; c += 4) store<f32>(o + c, load<f32>(o + c) + load<f32>(bias + c));
+  }
+}
+
+/**
+ * acc (float64, cols entries at accF64) += Σ_r x[r, :]; rows are summed 4 at a time in float32
+ * first (a pairwise step), then promoted.
+ */
+function colSumF64(rows: i32, cols: i32, x: usize, ldB: usize, accF64: usize): void {
+  const full = <usize>(cols & ~3) << 2;
+  const rowB = <usize>cols << 2;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const x0 = x + <usize>r * ldB;
+    const x1 = x0 + ldB, x2 = x1 + ldB, x3 = x2 + ldB;
+    let c: usize = 0;
+    for (; c < full; c += 16) {
+      const s = f32x4.add(f32x4.add(v128.load(x0 + c), v128.load(x1 + c)), f32x4.add(v128.load(x2 + c), v128.load(x3 + c)));
+      const a = accF64 + (c << 1);
+      v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(s)));
+      v128.store(a, f64x2.add(v128.load(a, 16), f64x2.promote_low_f32x4(i32x4.shuffle(s, s, 2, 3, 0, 1))), 16);
+    }
+    for (; c < rowB; c += 4) {
+      const a = accF64 + (c << 1);
+      store<f64>(a, load<f64>(a) + <f64>load<f32>(x0 + c) + <f64>load<f32>(x1 + c) + <f64>load<f32>(x2 + c) + <f64>load<f32>(x3 + c));
+    }
+  }
+  for (; r < rows; r++) {
+    const xr = x + <usize>r * ldB;
+    for (let c: usize = 0; c < rowB; c += 4) {
+      const a = accF64 + (c << 1);
+      store<f64>(a, load<f64>(a) + <f64>load<f32>(xr + c));
+    }
+  }
+}
+
+/** out[c] += Σ_r x[r, c]; acc: scratch of cols float64. */
+export function rowColSumAcc(rows: i32, cols: i32, x: usize, out: usize, acc: usize): void {
+  memory.fill(acc, 0, <usize>cols << 3);
+  colSumF64(rows, cols, x, <usize>cols << 2, acc);
+  for (let c = 0; c < cols; c++) {
+    const o = out + (<usize>c << 2);
+    store<f32>(o, <f32>(<f64>load<f32>(o) + load<f64>(acc + (<usize>c << 3))));
+  }
+}
+
+export function rowDotK(n: i32, dim: i32, a: usize, b: usize, out: usize): void {
+  const rowB = <usize>dim << 2;
+  const full = <usize>(dim & ~3) << 2;
+  for (let i = 0; i < n; i++) {
+    const ai = a + <usize>i * rowB, bi = b + <usize>i * rowB;
+    let s = f32x4.splat(0);
+    let c: usize = 0;
+    for (; c < full; c += 16) s = fmadd(v128.load(ai + c), v128.load(bi + c), s);
+    let t = hsum(s);
+    for (; c < rowB; c += 4) t += load<f32>(ai + c) * load<f32>(bi + c);
+    store<f32>(out + (<usize>i << 2), t);
+  }
+}
+
+export function rowScaleAccK(n: i32, dim: i32, s: usize, x: usize, y: usize): void {
+  const rowB = <usize>dim << 2;
+  const full = <usize>(dim & ~3) << 2;
+  for (let i = 0; i < n; i++) {
+    const si = load<f32>(s + (<usize>i << 2));
+    if (si == 0) continue;
+    const sv = f32x4.splat(si);
+    const xi = x + <usize>i * rowB, yi = y + <usize>i * rowB;
+    let c: usize = 0;
+    for (; c < full; c += 16) v128.store(yi + c, fmadd(sv, v128.load(xi + c), v128.load(yi + c)));
+    for (; c < rowB; c += 4) store<f32>(yi + c, load<f32>(yi + c) + si * load<f32>(xi + c));
+  }
+}
+
+/** out[i, :] = alpha · table[idx[i], :] (idx: n i32). */
+export function rowGather(n: i32, dim: i32, table: usize, idx: usize, alpha: f32, out: usize): void {
+  const rowB = <usize>dim << 2;
+  const full = <usize>(dim & ~3) << 2;
+  const av = f32x4.splat(alpha);
+  for (let i = 0; i < n; i++) {
+    const t = table + <usize>load<i32>(idx + (<usize>i << 2)) * rowB;
+    const o = out + <usize>i * rowB;
+    let c: usize = 0;
+    if (alpha == 1) {
+      for (; c < full; c += 16) v128.store(o + c, v128.load(t + c));
+      for (; c < rowB; c += 4) store<f32>(o + c, load<f32>(t + c));
+    } else {
+      for (; c < full; c += 16) v128.store(o + c, f32x4.mul(av, v128.load(t + c)));
+      for (; c < rowB; c += 4) store<f32>(o + c, alpha * load<f32>(t + c));
+    }
+  }
+}
+
+/** dTable[idx[i], :] += alpha · dOut[i, :] for idx[i] ≠ skip, in order i = 0..n−1. */
+export function rowScatterAdd(n: i32, dim: i32, dOut: usize, idx: usize, alpha: f32, skip: i32, dTable: usize): void {
+  const rowB = <usize>dim << 2;
+  const full = <usize>(dim & ~3) << 2;
+  const av = f32x4.splat(alpha);
+  for (let i = 0; i < n; i++) {
+    const id = load<i32>(idx + (<usize>i << 2));
+    if (id == skip) continue;
+    const t = dTable + <usize>id * rowB;
+    const o = dOut + <usize>i * rowB;
+    let c: usize = 0;
+    for (; c < full; c += 16) v128.store(t + c, fmadd(av, v128.load(o + c), v128.load(t + c)));
+    for (; c < rowB; c += 4) store<f32>(t + c, load<f32>(t + c) + alpha * load<f32>(o + c));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// LayerNorm
+
+export function lnForward(rows: i32, dim: i32, x: usize, gamma: usize, beta: usize, eps: f64,
+                          out: usize, mean: usize, rstd: usize): void {
+  const rowB = <usize>dim << 2;
+  const full = <usize>(dim & ~3) << 2;
+  const invDim: f32 = <f32>(1 / <f64>dim);
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>r * rowB;
+    let sv = f32x4.splat(0);
+    let c: usize = 0;
+    for (; c < full; c += 16) sv = f32x4.add(sv, v128.load(xr + c));
+    let s = hsum(sv);
+    for (; c < rowB; c += 4) s += load<f32>(xr + c);
+    const mu: f32 = s * invDim;
+    const mv = f32x4.splat(mu);
+    let qv = f32x4.splat(0);
+    c = 0;
+    for (; c < full; c += 16) {
+      const d = f32x4.sub(v128.load(xr + c), mv);
+      qv = fmadd(d, d, qv);
+    }
+    let ss = hsum(qv);
+    for (; c < rowB; c += 4) {
+      const d = load<f32>(xr + c) - mu;
+      ss += d * d;
+    }
+    const rs: f32 = <f32>(1 / Math.sqrt(<f64>ss / <f64>dim + eps));
+    store<f32>(mean + (<usize>r << 2), mu);
+    store<f32>(rstd + (<usize>r << 2), rs);
+    const rv = f32x4.splat(rs);
+    const yr = out + <usize>r * rowB;
+    c = 0;
+    for (; c < full; c += 16) {
+      const xh = f32x4.mul(f32x4.sub(v128.load(xr + c), mv), rv);
+      v128.store(yr + c, fmadd(xh, v128.load(gamma + c), v128.load(beta + c)));
+    }
+    for (; c < rowB; c += 4) store<f32>(yr + c, (load<f32>(xr + c) - mu) * rs * load<f32>(gamma + c) + load<f32>(beta + c));
+  }
+}
+
+/**
+ * LayerNorm backward (accumulates). dx, dGamma, dBeta may be 0 (not wanted). acc: scratch of
+ * 2·dim float64 (dGamma, dBeta sums) + 2·dim float32 (a row's xhat and g).
+ */
+export function lnBackward(rows: i32, dim: i32, x: usize, gamma: usize, mean: usize, rstd: usize, dy: usize,
+                           dx: usize, dGamma: usize, dBeta: usize, acc: usize): void {
+  const rowB = <usize>dim << 2;
+  const full = <usize>(dim & ~3) << 2;
+  const accG = acc;
+  const accB = acc + (<usize>dim << 3);
+  const xh = acc + (<usize>dim << 4);
+  const gg = xh + rowB + 16;
+  const wantParams = dGamma != 0 || dBeta != 0;
+  if (wantParams) memory.fill(acc, 0, <usize>dim << 4);
+  const invDim: f32 = <f32>(1 / <f64>dim);
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>r * rowB;
+    const yr = dy + <usize>r * rowB;
+    const mu = f32x4.splat(load<f32>(mean + (<usize>r << 2)));
+    const rsS = load<f32>(rstd + (<usize>r << 2));
+    const rs = f32x4.splat(rsS);
+    let sg = f32x4.splat(0), sgx = f32x4.splat(0);
+    let c: usize = 0;
+    for (; c < full; c += 16) {
+      const h = f32x4.mul(f32x4.sub(v128.load(xr + c), mu), rs);
+      const d = v128.load(yr + c);
+      const g = f32x4.mul(d, v128.load(gamma + c));
+      v128.store(xh + c, h);
+      v128.store(gg + c, g);
+      sg = f32x4.add(sg, g);
+      sgx = fmadd(g, h, sgx);
+      if (wantParams) {
+        const dh = f32x4.mul(d, h);
+        const ag = accG + (c << 1), ab = accB + (c << 1);
+        v128.store(ag, f64x2.add(v128.load(ag), f64x2.promote_low_f32x4(dh)));
+        v128.store(ag, f64x2.add(v128.load(ag, 16), f64x2.promote_low_f32x4(i32x4.shuffle(dh, dh, 2, 3, 0, 1))), 16);
+        v128.store(ab, f64x2.add(v128.load(ab), f64x2.promote_low_f32x4(d)));
+        v128.store(ab, f64x2.add(v128.load(ab, 16), f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 2, 3, 0, 1))), 16);
+      }
+    }
+    let sgS = hsum(sg), sgxS = hsum(sgx);
+    for (; c < rowB; c += 4) {
+      const h = (load<f32>(xr + c) - f32x4.extract_lane(mu, 0)) * rsS;
+      const d = load<f32>(yr + c);
+      const g = d * load<f32>(gamma + c);
+      store<f32>(xh + c, h);
+      store<f32>(gg + c, g);
+      sgS += g;
+      sgxS += g * h;
+      if (wantParams) {
+        const ag = accG + (c << 1), ab = accB + (c << 1);
+        store<f64>(ag, load<f64>(ag) + <f64>(d * h));
+        store<f64>(ab, load<f64>(ab) + <f64>d);
+      }
+    }
+    if (dx != 0) {
+      const mg = f32x4.splat(sgS * invDim);
+      const mgx = f32x4.splat(sgxS * invDim);
+      const o = dx + <usize>r * rowB;
+      c = 0;
+      for (; c < full; c += 16) {
+        const t = f32x4.sub(f32x4.sub(v128.load(gg + c), mg), f32x4.mul(v128.load(xh + c), mgx));
+        v128.store(o + c, fmadd(rs, t, v128.load(o + c)));
+      }
+      const mgS = sgS * invDim, mgxS = sgxS * invDim;
+      for (; c < rowB; c += 4) store<f32>(o + c, load<f32>(o + c) + rsS * (load<f32>(gg + c) - mgS - load<f32>(xh + c) * mgxS));
+    }
+  }
+  if (dGamma != 0) {
+    for (let c = 0; c < dim; c++) {
+      const o = dGamma + (<usize>c << 2);
+      store<f32>(o, <f32>(<f64>load<f32>(o) + load<f64>(accG + (<usize>c << 3))));
+    }
+  }
+  if (dBeta != 0) {
+    for (let c = 0; c < dim; c++) {
+      const o = dBeta + (<usize>c << 2);
+      store<f32>(o, <f32>(<f64>load<f32>(o) + load<f64>(accB + (<usize>c << 3))));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// losses, reductions, optimiser
+
+export function redSumSquares(n: i32, x: usize): f64 {
+  const end = <usize>n << 2;
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+  let o: usize = 0;
+  for (; o + 16 <= end; o += 16) {
+    const v = v128.load(x + o);
+    const sq = f32x4.mul(v, v);
+    a0 = f64x2.add(a0, f64x2.promote_low_f32x4(sq));
+    a1 = f64x2.add(a1, f64x2.promote_low_f32x4(i32x4.shuffle(sq, sq, 2, 3, 0, 1)));
+  }
+  const s = f64x2.add(a0, a1);
+  let t = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  for (; o < end; o += 4) {
+    const v = <f64>load<f32>(x + o);
+    t += v * v;
+  }
+  return t;
+}
+
+@inline function softplus(x: f64): f64 {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+@inline function sigmoid(x: f64): f64 {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+export function bceSum(n: i32, pos: usize, neg: usize, target: usize): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    if (load<i32>(target + o) == 0) continue;
+    s += softplus(-<f64>load<f32>(pos + o)) + softplus(<f64>load<f32>(neg + o));
+  }
+  return s;
+}
+
+export function bceBackward(n: i32, pos: usize, neg: usize, target: usize, scale: f64, dPos: usize, dNeg: usize): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    if (load<i32>(target + o) == 0) continue;
+    store<f32>(dPos + o, <f32>(<f64>load<f32>(dPos + o) + scale * (sigmoid(<f64>load<f32>(pos + o)) - 1)));
+    store<f32>(dNeg + o, <f32>(<f64>load<f32>(dNeg + o) + scale * sigmoid(<f64>load<f32>(neg + o))));
+  }
+}
+
+/**
+ * Adam (PyTorch order): m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+ * p −= (lr/bc1) · m / (sqrt(v)/sqrt(bc2) + eps). Float32 throughout (memory-bound).
+ */
+export function optAdam(n: i32, p: usize, g: usize, m: usize, v: usize,
+                        lr: f64, beta1: f64, beta2: f64, eps: f64, bc1: f64, bc2: f64): void {
+  const stepSize = <f32>(lr / bc1);
+  const invBc2Sqrt = <f32>(1 / Math.sqrt(bc2));
+  const b1 = <f32>beta1, c1 = <f32>(1 - beta1), b2 = <f32>beta2, c2 = <f32>(1 - beta2), e = <f32>eps;
+  const b1v = f32x4.splat(b1), c1v = f32x4.splat(c1), b2v = f32x4.splat(b2), c2v = f32x4.splat(c2);
+  const ev = f32x4.splat(e), sv = f32x4.splat(stepSize), iv = f32x4.splat(invBc2Sqrt);
+  const end = <usize>n << 2;
+  let o: usize = 0;
+  for (; o + 16 <= end; o += 16) {
+    const gi = v128.load(g + o);
+    const mi = f32x4.add(f32x4.mul(b1v, v128.load(m + o)), f32x4.mul(c1v, gi));
+    const vi = f32x4.add(f32x4.mul(b2v, v128.load(v + o)), f32x4.mul(c2v, f32x4.mul(gi, gi)));
+    v128.store(m + o, mi);
+    v128.store(v + o, vi);
+    const den = fmadd(f32x4.sqrt(vi), iv, ev);
+    v128.store(p + o, f32x4.sub(v128.load(p + o), f32x4.div(f32x4.mul(sv, mi), den)));
+  }
+  for (; o < end; o += 4) {
+    const gi = load<f32>(g + o);
+    const mi = b1 * load<f32>(m + o) + c1 * gi;
+    const vi = b2 * load<f32>(v + o) + c2 * gi * gi;
+    store<f32>(m + o, mi);
+    store<f32>(v + o, vi);
+    store<f32>(p + o, load<f32>(p + o) - (stepSize * mi) / (Mathf.sqrt(vi) * invBc2Sqrt + e));
+  }
+}
+
