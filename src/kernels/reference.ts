@@ -4,6 +4,7 @@
  * float32 CPU kernels.
  */
 import type { Kernels } from './types.js';
+import { mhcReferenceKernels } from './reference-mhc.js';
 
 function gemm(
   transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
@@ -776,4 +777,5 @@ export const referenceKernels: Kernels = {
   bceLogitsMaskedSum,
   bceLogitsMaskedBackward,
   adamStep,
+  ...mhcReferenceKernels,
 };

@@ -290,6 +290,71 @@ export interface Kernels {
     dPos: Float32Array, dPosOff: number, dNeg: Float32Array, dNegOff: number,
   ): void;
 
+  // ---- manifold-constrained hyper-connections (mHC, nn/mhc.ts) ---------------------------------
+  // Stream layout: a row of the widened residual holds n streams of d values, x[(r·n + i)·d + c].
+  /**
+   * RMS normalisation of a rows × dim block, without gain: out = x · rstd, rstd = 1/sqrt(mean(x²) + eps).
+   * Writes out and rstd[r] (saved for the backward).
+   */
+  rmsNormForward(
+    rows: number, dim: number, x: Float32Array, xOff: number, eps: number,
+    out: Float32Array, outOff: number, rstd: Float32Array, rstdOff: number,
+  ): void;
+  /** rmsNormForward's backward (accumulates): with y = x·rstd, dx += rstd · (dy − y · mean(dy·y)). */
+  rmsNormBackward(
+    rows: number, dim: number, x: Float32Array, xOff: number, rstd: Float32Array, rstdOff: number,
+    dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number,
+  ): void;
+  /** out[i] = scale · sigmoid(x[i]) (writes). */
+  sigmoidForward(n: number, scale: number, x: Float32Array, xOff: number, out: Float32Array, outOff: number): void;
+  /** dx[i] += dy[i] · y[i] · (1 − y[i]/scale), y the forward output (accumulates). */
+  sigmoidBackward(n: number, scale: number, y: Float32Array, yOff: number, dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number): void;
+  /**
+   * Sinkhorn-Knopp projection of `rows` n×n matrices (row-major, n² floats each): M = exp(L − max L),
+   * then `iters` times: divide every row by its sum, then every column by its sum (writes out; the
+   * columns of the result sum to 1 exactly, the rows approximately). The max shift is exact (the
+   * projection is invariant to scaling M).
+   */
+  sinkhornForward(rows: number, n: number, iters: number, logits: Float32Array, lOff: number, out: Float32Array, outOff: number): void;
+  /**
+   * Backward of sinkhornForward through every iteration (accumulates into dLogits): recomputes the
+   * iterates of each matrix from the logits, then applies the normalisation backward
+   * dX_ij = (g_ij − Σ_k g_kj·Y_kj)/s_j (columns; rows likewise) from the last step to the first, and
+   * dL = g ∘ exp(L − max L).
+   */
+  sinkhornBackward(
+    rows: number, n: number, iters: number, logits: Float32Array, lOff: number,
+    dOut: Float32Array, dOutOff: number, dLogits: Float32Array, dlOff: number,
+  ): void;
+  /** out[r, c] = Σ_i w[r·n + i] · x[r, i, c] (writes out [rows, d]; mHC's H_pre·x). */
+  streamWeightedSum(
+    rows: number, n: number, d: number, w: Float32Array, wOff: number, x: Float32Array, xOff: number,
+    out: Float32Array, outOff: number,
+  ): void;
+  /** Backward of streamWeightedSum (accumulates): dW[r·n+i] += Σ_c dOut[r,c]·x[r,i,c]; dX[r,i,c] += w[r·n+i]·dOut[r,c]. Either may be null. */
+  streamWeightedSumBackward(
+    rows: number, n: number, d: number, w: Float32Array, wOff: number, x: Float32Array, xOff: number,
+    dOut: Float32Array, dOutOff: number, dW: Float32Array | null, dWOff: number, dX: Float32Array | null, dXOff: number,
+  ): void;
+  /**
+   * mHC's residual update: out[r, i, c] = Σ_j hRes[r·n² + i·n + j] · x[r, j, c] + hPost[r·n + i] · y[r·d + c]
+   * (writes out [rows, n, d]; x [rows, n, d], y [rows, d]).
+   */
+  streamMixForward(
+    rows: number, n: number, d: number, hRes: Float32Array, hResOff: number, x: Float32Array, xOff: number,
+    hPost: Float32Array, hPostOff: number, y: Float32Array, yOff: number, out: Float32Array, outOff: number,
+  ): void;
+  /**
+   * Backward of streamMixForward (accumulates; any gradient may be null): dHRes[r,i,j] += Σ_c dOut[r,i,c]·x[r,j,c];
+   * dX[r,j,c] += Σ_i hRes[r,i,j]·dOut[r,i,c]; dHPost[r,i] += Σ_c dOut[r,i,c]·y[r,c]; dY[r,c] += Σ_i hPost[r,i]·dOut[r,i,c].
+   */
+  streamMixBackward(
+    rows: number, n: number, d: number, hRes: Float32Array, hResOff: number, x: Float32Array, xOff: number,
+    hPost: Float32Array, hPostOff: number, y: Float32Array, yOff: number, dOut: Float32Array, dOutOff: number,
+    dHRes: Float32Array | null, dHResOff: number, dX: Float32Array | null, dXOff: number,
+    dHPost: Float32Array | null, dHPostOff: number, dY: Float32Array | null, dYOff: number,
+  ): void;
+
   // ---- optimiser ----------------------------------------------------------------------------
   /**
    * One Adam update in PyTorch's order (torch.optim.Adam, weight_decay 0, amsgrad off):

@@ -38,6 +38,7 @@ import { getKernels } from '../kernels/index.js';
 import { MultiheadAttention } from '../nn/attention.js';
 import { PointWiseFeedForward } from '../nn/feedforward.js';
 import { Dropout, Embedding, LayerNorm } from '../nn/layers.js';
+import { MHCBlock, collapseStreams, expandStreams, validateMHCConfig, type MHCConfig } from '../nn/mhc.js';
 import { Module, ModuleList } from '../nn/module.js';
 import type { Adam } from '../optim/adam.js';
 
@@ -52,6 +53,12 @@ export interface SASRecConfig {
   normFirst?: boolean;
   /** weight of Σ item_emb² in the loss */
   l2Emb?: number;
+  /**
+   * Manifold-constrained hyper-connections (nn/mhc.ts; off when absent/null): n residual streams kept
+   * across the blocks, collapsed by their mean before the last LayerNorm. Requires pre-LN blocks
+   * (normFirst is then implied; an explicit normFirst: false is an error). Parameters `mhc_layers.*`.
+   */
+  mhc?: MHCConfig | null;
 }
 
 export interface SASRecOptions {
@@ -90,6 +97,8 @@ export class SASRec extends Module implements Scorer {
   readonly forwardLayernorms: ModuleList<LayerNorm>;
   readonly forwardLayers: ModuleList<PointWiseFeedForward>;
   readonly lastLayernorm: LayerNorm;
+  /** the hyper-connections per block (mHC variant only; registered last, as `mhc_layers`) */
+  readonly mhcLayers: ModuleList<MHCBlock> | null = null;
 
   /**
    * Whether loss/trainStep/predict/scoreCandidates/scoreAll skip padding (see the file comment).
@@ -103,7 +112,12 @@ export class SASRec extends Module implements Scorer {
 
   constructor(config: SASRecConfig, opts: SASRecOptions = {}) {
     super();
-    const c = (this.config = { normFirst: false, l2Emb: 0, ...config });
+    if (config.mhc) {
+      validateMHCConfig(config.mhc);
+      if (config.normFirst === false) throw new Error('SASRec: mHC uses pre-LN blocks; normFirst: false is not supported with mhc');
+    }
+    const c = (this.config = { normFirst: !!config.mhc, l2Emb: 0, ...config, mhc: config.mhc ? { ...config.mhc } : null });
+    if (c.mhc) c.normFirst = true;
     if (c.hiddenUnits % c.numHeads !== 0) throw new Error(`SASRec: num_heads ${c.numHeads} must divide hidden_units ${c.hiddenUnits}`);
     this.itemNum = c.itemNum;
     this.maxlen = c.maxlen;
@@ -126,6 +140,10 @@ export class SASRec extends Module implements Scorer {
     this.forwardLayernorms = this.addModule('forward_layernorms', new ModuleList(blocks.map((b) => b.ffnNorm)));
     this.forwardLayers = this.addModule('forward_layers', new ModuleList(blocks.map((b) => b.ffn)));
     this.lastLayernorm = this.addModule('last_layernorm', new LayerNorm(d, LN_EPS));
+    const m = c.mhc;
+    if (m) {
+      this.mhcLayers = this.addModule('mhc_layers', new ModuleList(Array.from({ length: c.numBlocks }, () => new MHCBlock(m.expansionRate, d, m))));
+    }
     this.resetParameters(rng);
   }
 
@@ -138,6 +156,8 @@ export class SASRec extends Module implements Scorer {
     const d = this.config.hiddenUnits;
     this.itemEmb.weight.data.fill(0, 0, d);
     this.posEmb.weight.data.fill(0, 0, d);
+    // mHC: the φ projections get xavier-normal above; gates and static biases their own init
+    if (this.mhcLayers) for (const b of this.mhcLayers.items) b.resetStatic();
   }
 
   /** Sequence features [B·L, d] for left-padded item ids seqs [B·L]. */
@@ -169,6 +189,7 @@ export class SASRec extends Module implements Scorer {
     let x = this.itemEmb.forward(items, [items.length], Math.sqrt(d));
     x = ops.add(x, this.posEmb.forward(positions));
     x = this.embDropout.forward(x);
+    if (this.mhcLayers) return this.encodeMHC(x, attention);
 
     for (let i = 0; i < this.config.numBlocks; i++) {
       const attnNorm = this.attentionLayernorms.at(i);
@@ -184,6 +205,26 @@ export class SASRec extends Module implements Scorer {
       }
     }
     return this.lastLayernorm.forward(x);
+  }
+
+  /**
+   * The mHC blocks (pre-LN): streams = n copies of the embedding output; per block
+   * X = H_res X + H_postᵀ MHA(LN_a(H_pre X)), then the same around LN_f and the FFN; the streams'
+   * mean goes through the last LayerNorm.
+   */
+  private encodeMHC(x: Tensor, attention: (attn: MultiheadAttention, h: Tensor) => Tensor): Tensor {
+    const mhcLayers = this.mhcLayers!;
+    let streams = expandStreams(x, this.config.mhc!.expansionRate);
+    for (let i = 0; i < this.config.numBlocks; i++) {
+      const attnNorm = this.attentionLayernorms.at(i);
+      const attn = this.attentionLayers.at(i);
+      const ffnNorm = this.forwardLayernorms.at(i);
+      const ffn = this.forwardLayers.at(i);
+      const hc = mhcLayers.at(i);
+      streams = hc.attn.forward(streams, (u) => attention(attn, attnNorm.forward(u)));
+      streams = hc.ffn.forward(streams, (u) => ffn.forward(ffnNorm.forward(u)));
+    }
+    return this.lastLayernorm.forward(collapseStreams(streams));
   }
 
   /** Packs a batch into `layout`; false when it is not left-padded (use the dense path). */
