@@ -14,7 +14,7 @@
 // Every operand is packed into scratch with the head dimension padded to a multiple of 4 (zeros),
 // so any headDim works (50, 25, …) and stores into the caller's rows touch only the head's columns.
 
-import { expv, hmax, hsum, imax32, imin32, mk5x8, mk5xN, rngLoad, rs0, rs1, rs2, rs3, dropThreshold } from './common';
+import { dropApply, dropThresholdU32, expv, hmax, hsum, imax32, imin32, mk5x8, mk5xN, rngLoad, rngRaw, rngSave } from './common';
 
 @inline function ceilTo(x: i32, m: i32): i32 {
   return ((x + m - 1) / m) * m;
@@ -33,6 +33,7 @@ let oVP: i32 = 0;
 let oS: i32 = 0;
 let oAP: i32 = 0;
 let oCS: i32 = 0;
+let oRAW: i32 = 0;
 let oDOP: i32 = 0;
 let oQP: i32 = 0;
 let oMA: i32 = 0;
@@ -53,6 +54,7 @@ function layout(nmax: i32, hd: i32, backward: bool): void {
   oS = o; o += ceilTo(5 * ldK_, 16); // a sliver's scores / dA
   oAP = o; o += ceilTo((ldK_ + 8) * 5, 16); // packed A / dS of a sliver, [κ][5]
   oCS = o; o += ceilTo(5 * hp, 16); // 5 output rows
+  oRAW = o; o += ceilTo(ldK_, 16); // a row's raw dropout draws
   if (backward) {
     oDOP = o; o += ceilTo((n5 + 8) * hp, 16);
     oQP = o; o += ceilTo((n5 + 8) * hp, 16);
@@ -247,25 +249,23 @@ export function packedAttnForward(
   probs: usize, dropped: usize, out: usize, ldOut: i32, nmax: i32, scratch: usize,
 ): void {
   layout(nmax, hd, false);
-  const hp = hp_, ldQ = ldQ_, ldK = ldK_;
+  const hp = hp_;
   const qt = scratch + (<usize>oQT << 2);
   const kt = scratch + (<usize>oKT << 2);
   const vp = scratch + (<usize>oVP << 2);
   const sb = scratch + (<usize>oS << 2);
   const ap = scratch + (<usize>oAP << 2);
   const cs = scratch + (<usize>oCS << 2);
+  const raw = scratch + (<usize>oRAW << 2);
   const useDrop = dropP > 0 && rng != 0;
   if (useDrop) rngLoad(rng);
-  const thr = dropThreshold(dropP);
+  const thr = dropThresholdU32(dropP);
   const keep: f64 = 1 / (1 - dropP);
   const scale: f32 = <f32>(1 / Math.sqrt(<f64>hd));
   const ldInB = <usize>ldIn << 2;
   const ldOutB = <usize>ldOut << 2;
-  const ldKB = <usize>ldK << 2;
   const hpB = <usize>hp << 2;
   let base: usize = 0; // float offset of the segment's triangles
-  // local copy of the generator state (written back after every row)
-  let x0 = rs0, x1 = rs1, x2 = rs2, x3 = rs3;
   for (let si = 0; si < numSeg; si++) {
     const r0 = load<i32>(seg + <usize>si * 12);
     const n = load<i32>(seg + <usize>si * 12, 4);
@@ -275,6 +275,9 @@ export function packedAttnForward(
     const hasPad = pc > 0;
     const logP: f32 = hasPad ? <f32>Math.log(<f64>pc) : 0;
     const nk = n + 1;
+    // this segment's strides (≤ the layout's, which are sized for nmax)
+    const ldQ = ceilTo(n, 5), ldK = ceilTo(nk, 8);
+    const ldKB = <usize>ldK << 2;
     for (let h = 0; h < heads; h++) {
       const col = <usize>(h * hd) << 2;
       packTransposed(q + col, ldIn, r0, n, hd, qt, ldQ, scale, false, false, 0);
@@ -314,23 +317,11 @@ export function packedAttnForward(
           const apr = ap + (<usize>r << 2);
           if (useDrop) {
             const aRow = dropped + rowOff;
-            let a0: f32 = 0;
-            if (hasPad) {
-              const s0 = x0, s1 = x1, s2 = x2 ^ s0, s3 = x3 ^ s1;
-              const u = rotl<u32>(s1 * 5, 7) * 9;
-              x1 = s1 ^ s2; x0 = s0 ^ s3; x2 = s2 ^ (s1 << 9); x3 = rotl<u32>(s3, 11);
-              a0 = <f64>u < thr ? 0 : <f32>(<f64>load<f32>(srow) * keep);
-            }
-            store<f32>(aRow, a0);
-            store<f32>(apr, a0);
-            for (let jj = 1; jj < len; jj++) {
-              const s0 = x0, s1 = x1, s2 = x2 ^ s0, s3 = x3 ^ s1;
-              const u = rotl<u32>(s1 * 5, 7) * 9;
-              x1 = s1 ^ s2; x0 = s0 ^ s3; x2 = s2 ^ (s1 << 9); x3 = rotl<u32>(s3, 11);
-              const a: f32 = <f64>u < thr ? 0 : <f32>(<f64>load<f32>(srow + (<usize>jj << 2)) * keep);
-              store<f32>(aRow + (<usize>jj << 2), a);
-              store<f32>(apr + <usize>jj * 20, a);
-            }
+            const first = hasPad ? 0 : 1; // no draw for an absent padding key
+            if (!hasPad) store<f32>(aRow, 0);
+            rngRaw(len - first, raw);
+            dropApply(len - first, raw, thr, keep, srow + (<usize>first << 2), 0, aRow + (<usize>first << 2));
+            for (let jj = 0; jj < len; jj++) store<f32>(apr + <usize>jj * 20, load<f32>(aRow + (<usize>jj << 2)));
           } else {
             for (let jj = 0; jj < len; jj++) store<f32>(apr + <usize>jj * 20, load<f32>(srow + (<usize>jj << 2)));
           }
@@ -347,13 +338,7 @@ export function packedAttnForward(
     }
     base += <usize>heads * tri;
   }
-  if (useDrop) {
-    // publish the local state through the globals
-    store<u32>(rng, x0);
-    store<u32>(rng, x1, 4);
-    store<u32>(rng, x2, 8);
-    store<u32>(rng, x3, 12);
-  }
+  if (useDrop) rngSave(rng);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,7 +351,7 @@ export function packedAttnBackward(
   dq: usize, dk: usize, dv: usize, ldGrad: i32, nmax: i32, scratch: usize,
 ): void {
   layout(nmax, hd, true);
-  const hp = hp_, ldQ = ldQ_, ldK = ldK_, ldM = ldM_;
+  const hp = hp_;
   const dot = scratch + (<usize>oQT << 2);
   const vt = scratch + (<usize>oKT << 2);
   const kp = scratch + (<usize>oVP << 2);
@@ -382,8 +367,6 @@ export function packedAttnBackward(
   const ldInB = <usize>ldIn << 2;
   const ldOutB = <usize>ldOut << 2;
   const ldGB = <usize>ldGrad << 2;
-  const ldKB = <usize>ldK << 2;
-  const ldMB = <usize>ldM << 2;
   const hpB = <usize>hp << 2;
   let base: usize = 0;
   for (let si = 0; si < numSeg; si++) {
@@ -394,6 +377,9 @@ export function packedAttnBackward(
     if (n == 0) continue;
     const hasPad = pc > 0;
     const nk = n + 1;
+    const ldQ = ceilTo(n, 5), ldK = ceilTo(nk, 8), ldM = ceilTo(n + 6, 4);
+    const ldKB = <usize>ldK << 2;
+    const ldMB = <usize>ldM << 2;
     for (let h = 0; h < heads; h++) {
       const col = <usize>(h * hd) << 2;
       packTransposed(dOut + col, ldOut, r0, n, hd, dot, ldQ, 1, false, false, 0);

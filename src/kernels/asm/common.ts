@@ -87,6 +87,73 @@ export function rngSave(state: usize): void {
 }
 
 /**
+ * Writes n raw draws' s1 words (the state word the output is scrambled from) to buf (u32) and
+ * advances the global state by n: the serial part of xoshiro128**, kept minimal; `dropApply`
+ * scrambles and thresholds them 4 at a time.
+ */
+export function rngRaw(n: i32, buf: usize): void {
+  let x0 = rs0, x1 = rs1, x2 = rs2, x3 = rs3;
+  const end = buf + (<usize>n << 2);
+  for (let b = buf; b < end; b += 4) {
+    store<u32>(b, x1);
+    const t = x1 << 9;
+    x2 ^= x0;
+    x3 ^= x1;
+    x1 ^= x2;
+    x0 ^= x3;
+    x2 ^= t;
+    x3 = rotl<u32>(x3, 11);
+  }
+  rs0 = x0; rs1 = x1; rs2 = x2; rs3 = x3;
+}
+
+/**
+ * Integer drop threshold: u/2^32 < p ⟺ u < ceil(p·2^32) for integer u. Returns −1 when every
+ * draw drops (ceil(p·2^32) = 2^32, p within 2^−32 of 1), which the callers handle separately.
+ */
+export function dropThresholdU32(p: f64): i64 {
+  const t = Math.ceil(p * 4294967296.0);
+  return t >= 4294967296.0 ? -1 : <i64>t;
+}
+
+/**
+ * For i < n: u = scramble(raw[i]); keep = u ≥ thr (unsigned; thr < 0: drop all);
+ * mask[i] = keep ? keepF : 0 (when mask ≠ 0); out[i] = keep ? f32(f64(src[i])·keep64) : src[i]·0.
+ * out may alias src. Vector body + scalar tail.
+ */
+export function dropApply(n: i32, raw: usize, thr: i64, keep64: f64, src: usize, mask: usize, out: usize): void {
+  const allDrop = thr < 0;
+  const thrV = i32x4.splat(<i32>(<u32>(allDrop ? 0 : thr)));
+  const keepF = <f32>keep64;
+  const kf = f32x4.splat(keepF);
+  const kd = f64x2.splat(keep64);
+  const zero = f32x4.splat(0);
+  const five = i32x4.splat(5), nine = i32x4.splat(9);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const s1 = v128.load(raw + o);
+    const x = i32x4.mul(s1, five);
+    const u = i32x4.mul(v128.or(i32x4.shl(x, 7), i32x4.shr_u(x, 25)), nine);
+    const drop = allDrop ? i32x4.splat(-1) : i32x4.lt_u(u, thrV);
+    const xv = v128.load(src + o);
+    const lo = f64x2.mul(f64x2.promote_low_f32x4(xv), kd);
+    const hi = f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(xv, xv, 2, 3, 0, 1)), kd);
+    const kept = i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+    v128.store(out + o, v128.bitselect(f32x4.mul(xv, zero), kept, drop));
+    if (mask != 0) v128.store(mask + o, v128.andnot(kf, drop));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const u = rotl<u32>(load<u32>(raw + o) * 5, 7) * 9;
+    const drop = allDrop || <i64>u < thr;
+    const xv = load<f32>(src + o);
+    store<f32>(out + o, drop ? xv * 0 : <f32>(<f64>xv * keep64));
+    if (mask != 0) store<f32>(mask + o, drop ? 0 : keepF);
+  }
+}
+
+/**
  * The drop threshold: u = x/2^32 < p  ⟺  x < p·2^32 (both sides exact in float64), so a draw x
  * drops iff <f64>x < dropThreshold(p).
  */

@@ -4,7 +4,7 @@
 // Long reductions over rows (bias / LayerNorm parameter gradients) accumulate in float64, as the
 // reference does; short ones (a row of `dim` floats) in float32.
 
-import { fmadd, hsum, rs0, rs1, rs2, rs3, rngLoad, dropThreshold } from './common';
+import { dropApply, dropThresholdU32, fmadd, hsum, imin32, rngLoad, rngRaw, rngSave } from './common';
 
 // ---------------------------------------------------------------------------------------------
 // element-wise
@@ -69,31 +69,25 @@ export function ewReluBackward(n: i32, y: usize, dy: usize, dx: usize): void {
   for (; o < end; o += 4) if (load<f32>(y + o) > 0) store<f32>(dx + o, load<f32>(dx + o) + load<f32>(dy + o));
 }
 
-/** Inverted dropout; rng points at 4 u32 of xoshiro128** state (advanced by n draws). */
-export function ewDropout(n: i32, p: f64, rng: usize, x: usize, mask: usize, out: usize): void {
+/**
+ * Inverted dropout; rng points at 4 u32 of xoshiro128** state (advanced by n draws); raw: scratch
+ * of RAW_CHUNK u32. Draws a chunk of raw words serially, then scrambles/thresholds it with SIMD.
+ */
+export function ewDropout(n: i32, p: f64, rng: usize, x: usize, mask: usize, out: usize, raw: usize): void {
   rngLoad(rng);
-  let x0 = rs0, x1 = rs1, x2 = rs2, x3 = rs3;
-  const thr = dropThreshold(p);
+  const thr = dropThresholdU32(p);
   const keep: f64 = 1 / (1 - p);
-  const keepF = <f32>keep;
-  const end = <usize>n << 2;
-  for (let o: usize = 0; o < end; o += 4) {
-    const s0 = x0, s1 = x1, s2 = x2 ^ s0, s3 = x3 ^ s1;
-    const u = rotl<u32>(s1 * 5, 7) * 9;
-    x1 = s1 ^ s2; x0 = s0 ^ s3; x2 = s2 ^ (s1 << 9); x3 = rotl<u32>(s3, 11);
-    if (<f64>u < thr) {
-      store<f32>(mask + o, 0);
-      store<f32>(out + o, 0 * load<f32>(x + o));
-    } else {
-      store<f32>(mask + o, keepF);
-      store<f32>(out + o, <f32>(<f64>load<f32>(x + o) * keep));
-    }
+  for (let i = 0; i < n; i += RAW_CHUNK) {
+    const c = imin32(RAW_CHUNK, n - i);
+    const o = <usize>i << 2;
+    rngRaw(c, raw);
+    dropApply(c, raw, thr, keep, x + o, mask + o, out + o);
   }
-  store<u32>(rng, x0);
-  store<u32>(rng, x1, 4);
-  store<u32>(rng, x2, 8);
-  store<u32>(rng, x3, 12);
+  rngSave(rng);
 }
+
+/** Floats per chunk of raw draws (4 KiB: stays in L1). */
+export const RAW_CHUNK: i32 = 1024;
 
 // ---------------------------------------------------------------------------------------------
 // rows

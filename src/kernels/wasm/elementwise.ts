@@ -18,7 +18,7 @@ export interface ElementwiseExports {
   ewMulAcc(n: number, a: number, b: number, out: number): void;
   ewRelu(n: number, x: number, out: number): void;
   ewReluBackward(n: number, y: number, dy: number, dx: number): void;
-  ewDropout(n: number, p: number, rng: number, x: number, mask: number, out: number): void;
+  ewDropout(n: number, p: number, rng: number, x: number, mask: number, out: number, raw: number): void;
   rowAddBias(rows: number, cols: number, bias: number, out: number): void;
   rowColSumAcc(rows: number, cols: number, x: number, out: number, acc: number): void;
   rowDotK(n: number, dim: number, a: number, b: number, out: number): void;
@@ -115,10 +115,9 @@ export function elementwiseKernels(ex: ElementwiseExports, arena: WasmArena, scr
       if (!(owns(x) && owns(mask) && owns(out))) return base.dropout(n, p, rngState, x, xOff, mask, maskOff, out, outOff);
       count('dropout', n);
       const xa = at('dropout', x, xOff, n), ma = at('dropout', mask, maskOff, n), oa = at('dropout', out, outOff, n);
-      const st = scratch.get(16);
-      const sv = scratch.u32(st, 4);
-      sv.set(rngState.subarray(0, 4));
-      ex.ewDropout(n, p, st, xa, ma, oa);
+      const st = scratch.get(64 + 4 * 1024); // state, then a chunk of raw draws (RAW_CHUNK)
+      scratch.u32(st, 4).set(rngState.subarray(0, 4));
+      ex.ewDropout(n, p, st, xa, ma, oa, st + 64);
       rngState.set(scratch.u32(st, 4));
     },
     addBias(rows, cols, bias, biasOff, out, outOff) {
