@@ -47,7 +47,7 @@ test('train --model pop: table on stdout, results.json with hand-computed full-r
   assert.equal(lines.length, 5);
   assert.match(lines[1], /^sampled\s+valid\s+4\s/);
   assert.match(lines[4], /^full\s+test\s+4\s/);
-  assert.deepEqual(readdirSync(runDir).sort(), ['poprec.json', 'results.json']); // no temp files left
+  assert.deepEqual(readdirSync(runDir).sort(), ['config.json', 'poprec.json', 'results.json', 'summary.txt']); // no temp files left
   const res = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8'));
   assert.equal(res.model, 'pop');
   assert.equal(res.dataset.users, 5);

@@ -1,6 +1,6 @@
 /**
  * Finite-difference gradient checks for TiSASRec's new ops (unpackRows, timeAwareAttention: dense and
- * packed layouts, shared and per-sequence interval tables, 1 and 2 heads, attention dropout) and for
+ * packed layouts, 1 and 2 heads, attention dropout) and for
  * the whole TiSASRec loss with dropout on (masks fixed by rewinding the dropout rng).
  */
 import assert from 'node:assert/strict';
@@ -38,11 +38,10 @@ test('unpackRows gradient (rows and fill)', () => {
   assert.ok(res.analytic[1].some((v) => v !== 0));
 });
 
-for (const packed of [false, true]) for (const heads of [1, 2]) for (const perSeq of [false, true]) for (const dropout of [0, 0.3]) {
-  const name = `timeAwareAttention gradient: ${packed ? 'packed' : 'dense'}, ${heads} head(s), ${perSeq ? 'per-sequence' : 'shared'} tables, dropout ${dropout}`;
+for (const packed of [false, true]) for (const heads of [1, 2]) for (const dropout of [0, 0.3]) {
+  const name = `timeAwareAttention gradient: ${packed ? 'packed' : 'dense'}, ${heads} head(s), dropout ${dropout}`;
   test(name, () => {
     const d = 4;
-    const S = SPAN + 1;
     const layout = new TimeBatchLayout();
     assert.ok(layout.build(SEQS, B, { packed, timeSpan: SPAN, times: TIMES }));
     assert.equal(layout.rows, packed ? 9 : 15);
@@ -50,8 +49,10 @@ for (const packed of [false, true]) for (const heads of [1, 2]) for (const perSe
     const q = param([layout.rows, d], rng);
     const kc = param([B * L, d], rng);
     const vc = param([B * L, d], rng);
-    const tk = param([(perSeq ? B : 1) * S, d], rng);
-    const tv = param([(perSeq ? B : 1) * S, d], rng);
+    // each sequence's own rows of the interval tables
+    assert.ok(layout.bucketTotal > 3 && layout.bucketTotal <= 3 * (SPAN + 1));
+    const tk = param([layout.bucketTotal, d], rng);
+    const tv = param([layout.bucketTotal, d], rng);
     const drop = new Rng(5);
     const state = drop.getState();
     const fn = ([a, b, c, e, f]: Parameter[]) => timeAwareAttention(a, b, c, e, f, layout, { heads, dropout, rng: drop, training: true });
@@ -84,8 +85,9 @@ test('TiSASRec loss gradient with dropout 0.3 (packed and dense paths)', () => {
     const a = model.loss(batch).item();
     const b = model.loss(batch).item();
     assert.notEqual(a, b, 'dropout fires');
+    // eps 1e-3: the item embedding is scaled by √d and 1/(1 − p), so a larger step crosses ReLU kinks
     const res = gradCheck(() => model.loss(batch), params, {
-      eps: 3e-3,
+      eps: 1e-3,
       rtol: 2e-2,
       atol: 2e-3,
       maxPerInput: 12,

@@ -76,7 +76,13 @@ test('timeAwareAttention equals the reference formula (dense: uniform padding ro
     const tk = param([span + 1, d], rng);
     const tv = param([span + 1, d], rng);
     const want = naiveAttention(seqs, B, L, d, heads, q.data, kc.data, vc.data, tk.data, tv.data, dense.rel);
-    const got = timeAwareAttention(q, kc, vc, tk, tv, dense, { heads });
+    // the op takes each sequence's rows of the tables
+    const perSeq = (t: Parameter, lay: TimeBatchLayout) => {
+      const out = new Parameter(new Float32Array(lay.bucketTotal * d), [lay.bucketTotal, d]);
+      lay.bucketIndex.forEach((k, i) => out.data.set(t.data.subarray(k * d, (k + 1) * d), i * d));
+      return out;
+    };
+    const got = timeAwareAttention(q, kc, vc, perSeq(tk, dense), perSeq(tv, dense), dense, { heads });
     assertClose(`dense, ${heads} heads`, got.data.subarray(0, got.size), want, 1e-5, 1e-6);
     // a padding query's row is the mean over all L keys (future ones too)
     const mean = new Float64Array(d);
@@ -89,10 +95,36 @@ test('timeAwareAttention equals the reference formula (dense: uniform padding ro
     const realRows: number[] = [];
     for (let r = 0; r < B * L; r++) if (seqs[r] !== 0) realRows.push(r);
     realRows.forEach((r, k) => qp.data.set(q.data.subarray(r * d, (r + 1) * d), k * d));
-    const gp = timeAwareAttention(qp, kc, vc, tk, tv, packed, { heads });
+    const gp = timeAwareAttention(qp, kc, vc, perSeq(tk, packed), perSeq(tv, packed), packed, { heads });
     assertClose(`packed, ${heads} heads`, gp.data.subarray(0, gp.size), realRows.flatMap((r) => Array.from(want.subarray(r * d, (r + 1) * d))), 1e-5, 1e-6);
     getTape().reset();
   }
+});
+
+test('compactRelations: per-sequence buckets in order of first appearance, mapping back to the relations', () => {
+  const B = 3;
+  const L = 6;
+  const seqs = Int32Array.from([0, 0, 0, 4, 5, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0, 9]);
+  const times = Float64Array.from([0, 0, 0, 1, 2, 9, 1, 1, 2, 4, 5, 7, 0, 0, 0, 0, 0, 3]);
+  for (const packed of [false, true]) {
+    const lay = new TimeBatchLayout();
+    lay.build(seqs, B, { packed, timeSpan: 3, times });
+    let start = 0;
+    for (let b = 0; b < B; b++) {
+      assert.equal(lay.bucketStart[b], start);
+      const entries = Array.from(lay.rel.subarray(lay.qStart[b] * L, (lay.qStart[b] + lay.qCount[b]) * L));
+      const firstSeen = [...new Set(entries)];
+      assert.equal(lay.bucketCount[b], firstSeen.length);
+      assert.deepEqual(Array.from(lay.bucketIndex.subarray(start, start + firstSeen.length)), firstSeen);
+      entries.forEach((v, e) => assert.equal(lay.bucketIndex[start + lay.bucketRel[lay.qStart[b] * L + e]], v));
+      start += firstSeen.length;
+    }
+    assert.equal(lay.bucketTotal, start);
+  }
+  // the last sequence (one item at time 3, padding at 0) has exactly two intervals: 0 and 3
+  const lay = new TimeBatchLayout();
+  lay.build(seqs, B, { packed: true, timeSpan: 3, times });
+  assert.deepEqual(Array.from(lay.bucketIndex.subarray(lay.bucketStart[2], lay.bucketStart[2] + lay.bucketCount[2])), [3, 0]);
 });
 
 function randomBatch(rng: Rng, B: number, L: number, itemNum: number) {

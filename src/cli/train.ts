@@ -1,9 +1,10 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { UserError } from './errors.js';
-import { addSnakeOption, snakeValue } from './data.js';
+import { addSnakeOption, intFlag, snakeValue } from './data.js';
 import {
   addDatasetOptions,
   boolFlag,
@@ -22,7 +23,9 @@ import { Rng } from '../engine/rng.js';
 import { evaluateFullRanking, evaluateSampled } from '../eval/protocols.js';
 import type { Scorer } from '../eval/types.js';
 import type { Split } from '../data/types.js';
-import { detectModel, getModel, modelNames, type ModelSpec, type TrainedModel } from '../models/registry.js';
+import { detectModel, getModel, modelNames, type EpochInfo, type ModelSpec, type TrainedModel } from '../models/registry.js';
+import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.js';
+import { loopStateOf } from '../train/loop.js';
 import { writeFileAtomic } from '../train/atomic.js';
 import { formatResultsTable, toRow, writeJsonAtomic, type EvalRow, type RunResults } from '../train/results.js';
 
@@ -174,8 +177,8 @@ interface TrainingBar {
 }
 
 /** One progress bar per epoch on a terminal (loss, lr, steps/s); plain log lines otherwise. */
-function trainingBar(): TrainingBar {
-  if (!process.stderr.isTTY) return { update() {}, log, stop() {} };
+function trainingBar(plain: (line: string) => void = log): TrainingBar {
+  if (!process.stderr.isTTY || plain !== log) return { update() {}, log: plain, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
       format: '{label} [{bar}] {value}/{total} steps | loss {loss} | lr {lr} | {sps} steps/s',
@@ -218,24 +221,43 @@ function trainingBar(): TrainingBar {
   };
 }
 
+/** Early stopping, model selection and the resume state of `train`, as stored in train_state.caller. */
+interface SelectionState {
+  /** best valid NDCG@k so far (null: none evaluated) */
+  bestNdcg: number | null;
+  bestEpoch: number;
+  bestMetrics: Record<string, number> | null;
+  saved: boolean;
+  /** evaluations since the last gain > min_delta */
+  wait: number;
+  /** true once early stopping ended the run */
+  stopped: boolean;
+  /** training seconds so far, over all resumed pieces */
+  trainSeconds: number;
+  epochs: number;
+}
+
 /**
  * Model selection as the reference does it: every --eval_every epochs (and after the last one) the model
  * is evaluated on valid (sampled protocol, the same negatives each time); the best valid NDCG@10 is kept
- * on disk, and the final test numbers are those of that best checkpoint.
+ * on disk, and the final test numbers are those of that best checkpoint. Early stopping: after
+ * --patience evaluations in a row whose valid NDCG@10 does not exceed the best so far by more than
+ * --min_delta, training stops. After each epoch it appends a line to log.jsonl and writes
+ * last.safetensors (the full training state, for --resume).
  */
 class BestCheckpoint {
-  private bestNdcg = -Infinity;
-  private bestEpoch = 0;
-  private saved = false;
+  state: SelectionState = { bestNdcg: null, bestEpoch: 0, bestMetrics: null, saved: false, wait: 0, stopped: false, trainSeconds: 0, epochs: 0 };
   private readonly evalEvery: number;
   private readonly numEpochs: number | undefined;
 
   constructor(
     private readonly spec: ModelSpec,
     private readonly path: string,
+    private readonly files: { log: string; last: string },
     private readonly split: Split,
     private readonly flags: EvalFlags,
     options: Readonly<Record<string, unknown>>,
+    private readonly stopping: { patience: number | undefined; minDelta: number },
     private readonly logLine: (line: string) => void,
   ) {
     this.evalEvery = options.evalEvery === undefined ? 20 : Number(options.evalEvery);
@@ -243,42 +265,258 @@ class BestCheckpoint {
     this.numEpochs = options.numEpochs === undefined ? undefined : Number(options.numEpochs);
   }
 
-  async onEpoch(info: { epoch: number; loss: number; model: TrainedModel; last?: boolean }, bar: TrainingBar): Promise<boolean> {
+  get k(): number {
+    return this.flags.ks.includes(10) ? 10 : this.flags.ks[0];
+  }
+
+  async onEpoch(info: EpochInfo, bar: TrainingBar): Promise<boolean> {
     const last = info.last ?? info.epoch === this.numEpochs;
-    if (info.epoch % this.evalEvery !== 0 && !last) return false;
-    const k = this.flags.ks.includes(10) ? 10 : this.flags.ks[0];
-    const res = await evaluateSampled(info.model.scorer, this.split, {
-      which: 'valid',
-      ks: this.flags.ks,
-      evalUsers: this.flags.evalUsers,
-      numNegatives: this.flags.numNegatives,
-      batchSize: this.flags.evalBatchSize,
-      rng: runRngs(this.flags.seed).sampledValid,
-    });
-    const ndcg = res.metrics[`NDCG@${k}`];
-    const improved = ndcg > this.bestNdcg;
-    bar.log(
-      `epoch ${info.epoch}: valid NDCG@${k} ${ndcg.toFixed(4)}, HR@${k} ${res.metrics[`HR@${k}`].toFixed(4)}` +
-        (improved ? ' (best so far, saved)' : ` (best ${this.bestNdcg.toFixed(4)} at epoch ${this.bestEpoch})`),
-    );
-    if (improved) {
-      this.bestNdcg = ndcg;
-      this.bestEpoch = info.epoch;
-      await writeFileAtomic(this.path, info.model.serialize());
-      this.saved = true;
+    const st = this.state;
+    st.epochs = info.epoch;
+    st.trainSeconds += info.seconds ?? 0;
+    let valid: Record<string, number> | undefined;
+    if (info.epoch % this.evalEvery === 0 || last) {
+      const k = this.k;
+      const t0 = performance.now();
+      const res = await evaluateSampled(info.model.scorer, this.split, {
+        which: 'valid',
+        ks: this.flags.ks,
+        evalUsers: this.flags.evalUsers,
+        numNegatives: this.flags.numNegatives,
+        batchSize: this.flags.evalBatchSize,
+        rng: runRngs(this.flags.seed).sampledValid,
+      });
+      st.trainSeconds += (performance.now() - t0) / 1000;
+      valid = res.metrics;
+      const ndcg = res.metrics[`NDCG@${k}`];
+      const best = st.bestNdcg ?? -Infinity;
+      const improved = ndcg > best;
+      if (ndcg - best > this.stopping.minDelta) st.wait = 0;
+      else st.wait++;
+      bar.log(
+        `epoch ${info.epoch}: valid NDCG@${k} ${ndcg.toFixed(4)}, HR@${k} ${res.metrics[`HR@${k}`].toFixed(4)}` +
+          (improved ? ' (best so far, saved)' : ` (best ${best.toFixed(4)} at epoch ${st.bestEpoch})`),
+      );
+      if (improved) {
+        st.bestNdcg = ndcg;
+        st.bestEpoch = info.epoch;
+        st.bestMetrics = { ...res.metrics };
+        await writeFileAtomic(this.path, info.model.serialize());
+        st.saved = true;
+      }
+      if (this.stopping.patience !== undefined && st.wait >= this.stopping.patience && !last) {
+        st.stopped = true;
+        bar.log(`early stopping after epoch ${info.epoch}: no valid NDCG@${k} gain > ${this.stopping.minDelta} in ${st.wait} evaluations`);
+      }
     }
-    return false;
+    const line = {
+      epoch: info.epoch,
+      loss: info.loss,
+      lr: info.lr ?? null,
+      seconds: info.seconds === undefined ? null : Math.round(info.seconds * 1000) / 1000,
+      steps: info.steps ?? null,
+      ...(valid ? { valid } : {}),
+    };
+    await appendFile(this.files.log, `${JSON.stringify(line)}\n`);
+    if (info.checkpoint) await writeFileAtomic(this.files.last, info.checkpoint(this.state));
+    return st.stopped;
   }
 
   /** The model to report: the best saved checkpoint, or the final model when none was evaluated. */
-  async finish(finalModel: TrainedModel): Promise<TrainedModel> {
-    if (!this.saved) {
+  async finish(finalModel: TrainedModel | undefined): Promise<TrainedModel> {
+    if (!this.state.saved) {
+      if (!finalModel) throw new UserError(`--resume: the run had finished but ${this.path} is missing`);
       await writeFileAtomic(this.path, finalModel.serialize());
       return finalModel;
     }
-    this.logLine(`best valid epoch: ${this.bestEpoch}`);
-    return this.spec.load(await readFile(this.path));
+    this.logLine(`best valid epoch: ${this.state.bestEpoch}`);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(this.path);
+    } catch {
+      throw new UserError(`cannot read the best checkpoint ${this.path}`);
+    }
+    try {
+      return this.spec.load(bytes);
+    } catch (err) {
+      throw new UserError(`${this.path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
+}
+
+function selectionStateOf(ckpt: LoadedCheckpoint, path: string): SelectionState {
+  const loop = loopStateOf(ckpt, path);
+  const c = loop.caller as Partial<SelectionState> | undefined;
+  const ok =
+    c !== undefined && c !== null && typeof c === 'object' &&
+    (c.bestNdcg === null || typeof c.bestNdcg === 'number') && Number.isInteger(c.bestEpoch) && typeof c.saved === 'boolean' &&
+    Number.isInteger(c.wait) && typeof c.stopped === 'boolean' && typeof c.trainSeconds === 'number' && Number.isInteger(c.epochs);
+  if (!ok) throw new UserError(`${path}: cannot resume from it: train_state.caller is malformed`);
+  return { ...(c as SelectionState), bestMetrics: c.bestMetrics ?? null };
+}
+
+/** Keeps the log lines of epochs ≤ `epoch` (a killed run may have logged an epoch it did not checkpoint). */
+async function truncateLog(path: string, epoch: number): Promise<void> {
+  let text = '';
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return;
+  }
+  const keep = text.split('\n').filter((l) => {
+    if (l.trim() === '') return false;
+    try {
+      return (JSON.parse(l) as { epoch?: number }).epoch! <= epoch;
+    } catch {
+      return false;
+    }
+  });
+  await writeFileAtomic(path, keep.map((l) => `${l}\n`).join(''));
+}
+
+function floatFlag(opts: Opts, snake: string, dflt: number): number {
+  const v = snakeValue(opts, snake);
+  if (v === undefined) return dflt;
+  const x = Number(v.trim());
+  if (v.trim() === '' || !Number.isFinite(x) || x < 0) throw new UserError(`--${snake}: expected a number ≥ 0, got "${v}"`);
+  return x;
+}
+
+/** What a train run produced (results.json plus where things are). */
+export interface TrainRun {
+  readonly trainDir: string;
+  readonly results: RunResults;
+  readonly summary: string;
+}
+
+export interface TrainIo {
+  /** log lines (stderr by default) */
+  log?(line: string): void;
+  /** the results table (stdout by default) */
+  out?(text: string): void;
+}
+
+/** `seqrec train` with parsed flags (snake_case or camelCase keys, values as strings or typed). */
+export async function runTrain(opts: Opts, io: TrainIo = {}): Promise<TrainRun> {
+  const say = io.log ?? log;
+  const out = io.out ?? ((text: string) => void process.stdout.write(text));
+  const modelName = snakeValue(opts, 'model');
+  const spec = resolveSpec(modelName);
+  const flags = evalFlagsFrom(opts);
+  const trainOptions = trainOptionsFrom(opts);
+  const inferenceOnly = boolFlag(opts, 'inference_only') ?? false;
+  const resume = boolFlag(opts, 'resume') ?? false;
+  const statePath = snakeValue(opts, 'state_dict_path');
+  const patience = intFlag(opts, 'patience', 1);
+  const minDelta = floatFlag(opts, 'min_delta', 0);
+  intFlag(opts, 'threads', 1);
+  if (inferenceOnly && !statePath) throw new UserError('--inference_only needs --state_dict_path');
+  if (inferenceOnly && resume) throw new UserError('--resume cannot be combined with --inference_only');
+
+  const loaded = await loadSplitFrom(opts);
+  const trainDir = resolve(snakeValue(opts, 'train_dir') ?? join('runs', `${datasetName(loaded.path)}_${spec.name}`));
+  say(`dataset ${loaded.path}: ${loaded.data.userNum} users, ${loaded.data.itemNum} items`);
+
+  let model: TrainedModel;
+  let modelPath: string;
+  let trainSeconds: number | undefined;
+  let selection: BestCheckpoint | undefined;
+  const t0 = performance.now();
+  if (inferenceOnly) {
+    model = (await loadModelFile(statePath!, spec.name)).model;
+    checkSameItems(model, loaded);
+    modelPath = resolve(statePath!);
+  } else {
+    if (statePath) throw new UserError(`--state_dict_path without --inference_only: use --resume to continue a run in --train_dir`);
+    const rngs = runRngs(flags.seed);
+    await mkdir(trainDir, { recursive: true });
+    modelPath = join(trainDir, spec.fileName);
+    const files = { log: join(trainDir, 'log.jsonl'), last: join(trainDir, 'last.safetensors'), config: join(trainDir, 'config.json') };
+    selection = new BestCheckpoint(spec, modelPath, files, loaded.split, flags, trainOptions, { patience, minDelta }, say);
+    let resumeFrom: LoadedCheckpoint | undefined;
+    let resumedEpoch = 0;
+    if (resume) {
+      if (!existsSync(files.last)) throw new UserError(`--resume: no ${files.last} to resume from (train without --resume first)`);
+      resumeFrom = await loadCheckpoint(files.last);
+      selection.state = selectionStateOf(resumeFrom, files.last);
+      resumedEpoch = loopStateOf(resumeFrom, files.last).epoch;
+      await truncateLog(files.log, resumedEpoch);
+    } else {
+      await rm(files.log, { force: true }); // created by the first epoch (models without epochs have none)
+    }
+    await writeJsonAtomic(files.config, {
+      seqrec: VERSION,
+      command: 'train',
+      model: spec.name,
+      dataset: loaded.path,
+      trainDir,
+      options: trainOptions,
+      evaluation: flags,
+      patience: patience ?? null,
+      minDelta,
+      resumedFromEpoch: resume ? resumedEpoch : null,
+      startedAt: new Date().toISOString(),
+    });
+    const numEpochs = trainOptions.numEpochs === undefined ? undefined : Number(trainOptions.numEpochs);
+    const finished = selection.state.stopped || (resume && numEpochs !== undefined && resumedEpoch >= numEpochs);
+    let trained: TrainedModel | undefined;
+    if (finished) {
+      say(`--resume: the run in ${trainDir} had already finished (epoch ${resumedEpoch}${selection.state.stopped ? ', stopped early' : ''})`);
+    } else {
+      const bar = trainingBar(say);
+      const sel = selection;
+      try {
+        trained = await spec.train(loaded.split, trainOptions, {
+          rng: rngs.train,
+          log: (line) => bar.log(line),
+          progress: bar.update,
+          onEpoch: (info) => sel.onEpoch(info, bar),
+          ...(resumeFrom ? { resumeFrom } : {}),
+        });
+      } finally {
+        bar.stop();
+      }
+    }
+    trainSeconds = selection.state.epochs > 0 ? Math.round(selection.state.trainSeconds * 1000) / 1000 : Math.round(performance.now() - t0) / 1000;
+    model = await selection.finish(trained);
+    say(`saved ${modelPath}`);
+  }
+
+  const rows = await runEvaluations(model.scorer, loaded.split, flags);
+  out(`${formatResultsTable(rows)}\n`);
+  const results: RunResults = {
+    seqrec: VERSION,
+    command: inferenceOnly ? 'train --inference_only' : 'train',
+    model: spec.name,
+    modelSettings: model.describe(),
+    dataset: datasetHeader(loaded),
+    evaluation: evaluationHeader(loaded, flags),
+    results: rows,
+    modelPath,
+    ...(trainSeconds === undefined ? {} : { trainSeconds }),
+    createdAt: new Date().toISOString(),
+  };
+  const resultsPath = join(trainDir, 'results.json');
+  await writeJsonAtomic(resultsPath, results);
+  say(`wrote ${resultsPath}`);
+
+  let summary = '';
+  if (selection) {
+    const st = selection.state;
+    const k = selection.k;
+    const testRow = rows.find((r) => r.split === 'test');
+    const fmt = (m: Record<string, number> | null | undefined) =>
+      m ? Object.entries(m).map(([n, v]) => `${n} ${v.toFixed(4)}`).join(', ') : '-';
+    summary = [
+      `model ${spec.name}, dataset ${loaded.path}`,
+      `trained ${st.epochs} epochs${st.stopped ? ` (stopped early: patience ${patience}, min_delta ${minDelta})` : ''} in ${trainSeconds?.toFixed(1)} s`,
+      st.bestEpoch > 0 ? `best epoch ${st.bestEpoch}: valid NDCG@${k} ${(st.bestNdcg ?? 0).toFixed(4)} (${fmt(st.bestMetrics)})` : 'no validation run',
+      `test (${testRow?.protocol ?? '-'}): ${fmt(testRow?.metrics)}`,
+    ].join('\n');
+    await writeFileAtomic(join(trainDir, 'summary.txt'), `${summary}\n`);
+    for (const l of summary.split('\n')) say(`summary: ${l}`);
+  }
+  return { trainDir, results, summary };
 }
 
 export function register(program: Command): void {
@@ -286,76 +524,40 @@ export function register(program: Command): void {
     .command('train')
     .description(
       'train a model on --dataset (leave-one-out split), evaluate it on valid and test, print a results table, ' +
-        'and write the model and results.json into --train_dir',
+        'and write the model, results.json, log.jsonl (one line per epoch), config.json, summary.txt and ' +
+        'last.safetensors (resume state) into --train_dir',
     );
   addModelOption(cmd, true);
   addDatasetOptions(cmd);
   addSnakeOption(cmd, 'train_dir', 'dir', 'output folder (default runs/<dataset>_<model>)');
-  addSnakeOption(cmd, 'state_dict_path', 'file', 'start from this model file (with --inference_only: evaluate it only)');
+  addSnakeOption(cmd, 'state_dict_path', 'file', 'with --inference_only: evaluate this model file only');
   cmd.addOption(new Option('--inference_only [bool]', 'only evaluate --state_dict_path, as the reference (true|false; bare flag = true)'));
   cmd.addOption(new Option('--inference-only [bool]').hideHelp());
+  cmd.addOption(
+    new Option(
+      '--resume [bool]',
+      'continue the run in --train_dir from its last.safetensors (written atomically after every epoch: weights, Adam state, ' +
+        'sampler/dropout RNG states, best-so-far and early-stopping state); at most the interrupted epoch is lost, and with the same ' +
+        'flags the result is identical to an uninterrupted run. --num_epochs may be raised; other hyper-parameters must match',
+    ),
+  );
+  addSnakeOption(
+    cmd,
+    'patience',
+    'n',
+    'early stopping: stop after N evaluations in a row (see --eval_every) whose valid NDCG@10 does not beat the best so far by more ' +
+      'than --min_delta; test metrics are those of the best checkpoint (default: no early stopping)',
+  );
+  addSnakeOption(cmd, 'min_delta', 'x', 'early stopping: the valid NDCG@10 gain that counts as an improvement (default 0)');
+  addSnakeOption(
+    cmd,
+    'threads',
+    'n',
+    'reserved: accepted, no effect yet (training runs on one thread; see --num_workers)',
+  );
   addEvalOptions(cmd);
   addHyperOptions(cmd);
   cmd.action(async (opts: Opts) => {
-    const modelName = snakeValue(opts, 'model');
-    const spec = resolveSpec(modelName);
-    const flags = evalFlagsFrom(opts);
-    const trainOptions = trainOptionsFrom(opts);
-    const inferenceOnly = boolFlag(opts, 'inference_only') ?? false;
-    const statePath = snakeValue(opts, 'state_dict_path');
-    if (inferenceOnly && !statePath) throw new UserError('--inference_only needs --state_dict_path');
-
-    const loaded = await loadSplitFrom(opts);
-    const trainDir = resolve(snakeValue(opts, 'train_dir') ?? join('runs', `${datasetName(loaded.path)}_${spec.name}`));
-    log(`dataset ${loaded.path}: ${loaded.data.userNum} users, ${loaded.data.itemNum} items`);
-
-    let model: TrainedModel;
-    let modelPath: string;
-    let trainSeconds: number | undefined;
-    if (inferenceOnly) {
-      model = (await loadModelFile(statePath!, spec.name)).model;
-      checkSameItems(model, loaded);
-      modelPath = resolve(statePath!);
-    } else {
-      if (statePath) throw new UserError(`--state_dict_path without --inference_only: resuming is not supported by ${spec.name}`);
-      const rngs = runRngs(flags.seed);
-      await mkdir(trainDir, { recursive: true });
-      modelPath = join(trainDir, spec.fileName);
-      const t0 = performance.now();
-      const selection = new BestCheckpoint(spec, modelPath, loaded.split, flags, trainOptions, log);
-      const bar = trainingBar();
-      try {
-        model = await spec.train(loaded.split, trainOptions, {
-          rng: rngs.train,
-          log: (line) => bar.log(line),
-          progress: bar.update,
-          onEpoch: (info) => selection.onEpoch(info, bar),
-        });
-      } finally {
-        bar.stop();
-      }
-      trainSeconds = Math.round(performance.now() - t0) / 1000;
-      const best = await selection.finish(model);
-      model = best;
-      log(`saved ${modelPath}`);
-    }
-
-    const rows = await runEvaluations(model.scorer, loaded.split, flags);
-    process.stdout.write(`${formatResultsTable(rows)}\n`);
-    const results: RunResults = {
-      seqrec: VERSION,
-      command: inferenceOnly ? 'train --inference_only' : 'train',
-      model: spec.name,
-      modelSettings: model.describe(),
-      dataset: datasetHeader(loaded),
-      evaluation: evaluationHeader(loaded, flags),
-      results: rows,
-      modelPath,
-      ...(trainSeconds === undefined ? {} : { trainSeconds }),
-      createdAt: new Date().toISOString(),
-    };
-    const resultsPath = join(trainDir, 'results.json');
-    await writeJsonAtomic(resultsPath, results);
-    log(`wrote ${resultsPath}`);
+    await runTrain(opts);
   });
 }

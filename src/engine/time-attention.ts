@@ -2,13 +2,18 @@
  * TiSASRec's time-aware attention as differentiable ops, plus the per-batch layout they run on.
  *
  * The reference (TiSASRec.pytorch TimeAwareMultiHeadAttention) materialises [B, L, L, d] tensors of
- * interval embeddings. Here the interval terms go through the small tables instead (S = time_span + 1
- * rows):
- *   Q_i · TK[r_ij]            = (Q · TKᵀ)[i, r_ij]            — one GEMM against the table, then a gather;
- *   Σ_j a_ij · TV[r_ij]       = Σ_k (Σ_{j: r_ij = k} a_ij) TV[k] — scatter the weights into S buckets, one GEMM;
+ * interval embeddings. Here the interval terms go through small tables instead:
+ *   Q_i · TK[r_ij]            = (Q · TKᵀ)[i, r_ij]            — a GEMM against the table, then a gather;
+ *   Σ_j a_ij · TV[r_ij]       = Σ_k (Σ_{j: r_ij = k} a_ij) TV[k] — scatter the weights into buckets, one GEMM;
  * and the item / absolute-position terms are GEMMs against per-sequence key blocks
  * (k_j + absK_j, v_j + absV_j). Only the softmax, the gather and the bucket scatter are element loops
  * (kernels `timeAttentionSoftmaxForward/Backward`), O(queries × L) work with no headDim factor.
+ *
+ * The tables are compacted per sequence: sequence b's relation indices are renumbered 0..U_b − 1 over
+ * the distinct intervals it actually has (kernel `compactRelations`), and the op receives each
+ * sequence's U_b table rows (gathered from the time_span + 1 rows, and dropped out per sequence when
+ * training). A sequence of length 50 has ~60 distinct clipped intervals on ML-100k instead of 257, so
+ * the table GEMMs shrink accordingly.
  *
  * Queries: the layout lists, per sequence, the query rows to compute — every column (dense, as PyTorch)
  * or only the real tokens of a left-padded row (padding skipped; padded keys still take part, since
@@ -25,16 +30,19 @@ import { Tensor, shapeStr } from './tensor.js';
 export interface TimeAttentionLayout {
   readonly numSeq: number;
   readonly len: number;
-  /** S = time_span + 1: rows of the interval tables; relation indices lie in [0, S) */
-  readonly numBuckets: number;
   /** R: query rows */
   readonly rows: number;
   readonly qStart: Int32Array;
   readonly qCount: Int32Array;
   /** [R] ≠ 0: a padding query (uniform attention over all len keys, as the reference's masked row) */
   readonly qPadded: Int32Array;
-  /** [R·len] relation index of every (query row, key column) pair */
-  readonly rel: Int32Array;
+  /** [R·len] per-sequence bucket (local table row) of every (query row, key column) pair */
+  readonly bucketRel: Int32Array;
+  /** per sequence: first row of its table block and its number of rows U_b (blocks are consecutive) */
+  readonly bucketStart: Int32Array;
+  readonly bucketCount: Int32Array;
+  /** Σ_b U_b: rows of the per-sequence tables */
+  readonly bucketTotal: number;
 }
 
 export interface TimeAttentionOptions {
@@ -92,24 +100,26 @@ export function unpackRows(x: Tensor, layout: TimeAttentionLayout, fill: Tensor 
   return out;
 }
 
+const ZERO = Int32Array.of(0);
+
 /**
  * TiSASRec's attention core (TimeAwareMultiHeadAttention after its three projections), per head of
  * headDim = d / heads columns, for each query row r of sequence b at column t:
  *
- *   s_j  = q_r · (kc_{b,j} + TK_b[rel_rj]) / sqrt(headDim)          for keys j ≤ t (causal)
+ *   s_j  = q_r · (kc_{b,j} + TK_b[bucketRel_rj]) / sqrt(headDim)    for keys j ≤ t (causal)
  *   A    = dropout(softmax(s))                                      (padding query: uniform over all L keys)
- *   out_r = Σ_j A_j · (vc_{b,j} + TV_b[rel_rj])
+ *   out_r = Σ_j A_j · (vc_{b,j} + TV_b[bucketRel_rj])
  *
  * q [R, d] (query rows of the layout); kc, vc [numSeq·len, d]: keys and values of every column, with the
- * absolute-position embeddings already added (k + absK, v + absV); tk, tv: the interval tables, either
- * shared [S, d] or one per sequence [numSeq·S, d] (e.g. with a dropout mask per sequence). → [R, d].
+ * absolute-position embeddings already added (k + absK, v + absV); tk, tv [bucketTotal, d]: each
+ * sequence's interval-table rows (rows bucketStart[b] … + bucketCount[b]). → [R, d].
  */
 export function timeAwareAttention(
   q: Tensor, kc: Tensor, vc: Tensor, tk: Tensor, tv: Tensor, layout: TimeAttentionLayout, opts: TimeAttentionOptions,
 ): Tensor {
   const op = 'timeAwareAttention';
   checkLayout(op, layout);
-  const { numSeq, len, numBuckets: S, rows: R, qStart, qCount, qPadded, rel } = layout;
+  const { numSeq, len, rows: R, qStart, qCount, qPadded, bucketRel, bucketStart, bucketCount, bucketTotal } = layout;
   const d = q.lastDim;
   const { heads } = opts;
   if (!Number.isInteger(heads) || heads < 1 || d % heads !== 0) throw new Error(`${op}: ${heads} heads do not divide d = ${d}`);
@@ -118,16 +128,10 @@ export function timeAwareAttention(
   for (const [name, t] of [['kc', kc], ['vc', vc]] as const) {
     if (t.lastDim !== d || t.rows !== numSeq * len) throw new Error(`${op}: ${name} ${shapeStr(t.shape)}, expected [${numSeq * len}, ${d}]`);
   }
-  let tableStride = -1;
   for (const [name, t] of [['tk', tk], ['tv', tv]] as const) {
-    if (t.lastDim !== d) throw new Error(`${op}: ${name} ${shapeStr(t.shape)} does not have ${d} columns`);
-    const stride = t.rows === S ? 0 : t.rows === numSeq * S ? S * d : -1;
-    if (stride < 0) throw new Error(`${op}: ${name} has ${t.rows} rows, expected ${S} (shared) or ${numSeq * S} (per sequence)`);
-    if (tableStride >= 0 && stride !== tableStride) throw new Error(`${op}: tk and tv must both be shared or both per sequence`);
-    tableStride = stride;
+    if (t.lastDim !== d || t.rows !== bucketTotal) throw new Error(`${op}: ${name} ${shapeStr(t.shape)}, expected [${bucketTotal}, ${d}]`);
   }
-  const perSeq = tableStride > 0 && numSeq > 1;
-  if (rel.length < R * len || qPadded.length < R) throw new Error(`${op}: rel/qPadded shorter than the layout's ${R} rows`);
+  if (bucketRel.length < R * len || qPadded.length < R) throw new Error(`${op}: bucketRel/qPadded shorter than the layout's ${R} rows`);
   const p = opts.training === false || !opts.rng ? 0 : (opts.dropout ?? 0);
   if (!(p >= 0 && p < 1)) throw new Error(`${op}: dropout must be in [0, 1), got ${p}`);
 
@@ -135,46 +139,56 @@ export function timeAwareAttention(
   const tape = getTape();
   const scale = 1 / Math.sqrt(hd);
   const out = tape.output([R, d], q, kc, vc, tk, tv);
+  // per-sequence blocks of the [query row × bucket] arrays: sequence b at wStart[b], qCount[b] × U_b
+  const wStart = new Int32Array(numSeq);
+  let W = 0;
+  for (let b = 0; b < numSeq; b++) {
+    const U = bucketCount[b];
+    if (U < 0 || bucketStart[b] < 0 || bucketStart[b] + U > bucketTotal || (qCount[b] > 0 && U < 1)) {
+      throw new Error(`${op}: sequence ${b} has table rows ${bucketStart[b]}..${bucketStart[b] + U} (of ${bucketTotal})`);
+    }
+    wStart[b] = W;
+    W += qCount[b] * U;
+  }
   const RL = R * len;
-  const RS = R * S;
-  // per head: probabilities (and dropped-out weights) [R, len], bucketed weights [R, S]
+  // per head: probabilities (and dropped-out weights) [R, len], bucketed weights
   const probs = tape.alloc(Math.max(1, heads * RL));
   const dropped = p > 0 ? tape.alloc(Math.max(1, heads * RL)) : probs;
-  const buckets = tape.alloc(Math.max(1, heads * RS));
+  const buckets = tape.alloc(Math.max(1, heads * W));
   const scores = tape.alloc(Math.max(1, RL));
-  const tq = tape.alloc(Math.max(1, RS));
+  const tq = tape.alloc(Math.max(1, W));
   // all sequences have every column as a query (dense path): one batched GEMM instead of a loop
   let uniform = true;
   for (let b = 0; b < numSeq; b++) if (qCount[b] !== len || qStart[b] !== b * len) uniform = false;
 
-  /** for each sequence with queries: fn(b, first query row, query count) */
-  const eachSeq = (fn: (b: number, r0: number, n: number) => void) => {
-    for (let b = 0; b < numSeq; b++) if (qCount[b] > 0) fn(b, qStart[b], qCount[b]);
+  /** for each sequence with queries: fn(b, first query row, query count, table rows, first table row, bucket block) */
+  const eachSeq = (fn: (b: number, r0: number, n: number, U: number, u0: number, w0: number) => void) => {
+    for (let b = 0; b < numSeq; b++) if (qCount[b] > 0) fn(b, qStart[b], qCount[b], bucketCount[b], bucketStart[b], wStart[b]);
   };
 
   for (let h = 0; h < heads; h++) {
     const c0 = h * hd;
-    // tq = Q_h · TK_hᵀ / sqrt(hd)   [R, S]
-    if (!perSeq) K.gemm(false, true, R, S, hd, scale, q.data, c0, d, tk.data, c0, d, 0, tq, 0, S);
-    else eachSeq((b, r0, n) => K.gemm(false, true, n, S, hd, scale, q.data, r0 * d + c0, d, tk.data, b * tableStride + c0, d, 0, tq, r0 * S, S));
+    const hP = h * RL;
+    const hB = h * W;
     // scores = Q_h · KC_hᵀ / sqrt(hd)   [R, len], per sequence
     if (uniform) gemmBatched(K, false, true, len, len, hd, scale, q.data, c0, d, kc.data, c0, d, 0, scores, 0, len, numSeq, len * d, len * d, len * len);
     else eachSeq((b, r0, n) => K.gemm(false, true, n, len, hd, scale, q.data, r0 * d + c0, d, kc.data, b * len * d + c0, d, 0, scores, r0 * len, len));
-    const hP = h * RL;
-    const hB = h * RS;
     const forward = (state: Uint32Array | null) =>
-      K.timeAttentionSoftmaxForward(
-        numSeq, len, S, qStart, qCount, qPadded, scores, 0, tq, 0, rel, 0, p, state, probs, hP, dropped, hP, buckets, hB,
-      );
+      eachSeq((b, r0, n, U, u0, w0) => {
+        // tq_b = Q_b,h · TK_b,hᵀ / sqrt(hd)   [n, U_b]; then the softmax of this sequence's rows
+        K.gemm(false, true, n, U, hd, scale, q.data, r0 * d + c0, d, tk.data, u0 * d + c0, d, 0, tq, w0, U);
+        K.timeAttentionSoftmaxForward(
+          1, len, U, ZERO, qCount.subarray(b, b + 1), qPadded.subarray(r0), scores, r0 * len, tq, w0,
+          bucketRel, r0 * len, p, state, probs, hP + r0 * len, dropped, hP + r0 * len, buckets, hB + w0,
+        );
+      });
     if (p > 0) withRngState(opts.rng!, forward);
     else forward(null);
-    // out_h = A · VC_h (per sequence) + W · TV_h
+    // out_h = A · VC_h + W · TV_h (per sequence)
     if (uniform) gemmBatched(K, false, false, len, hd, len, 1, dropped, hP, len, vc.data, c0, d, 0, out.data, c0, d, numSeq, len * len, len * d, len * d);
     else eachSeq((b, r0, n) => K.gemm(false, false, n, hd, len, 1, dropped, hP + r0 * len, len, vc.data, b * len * d + c0, d, 0, out.data, r0 * d + c0, d));
-    if (!perSeq) K.gemm(false, false, R, hd, S, 1, buckets, hB, S, tv.data, c0, d, 1, out.data, c0, d);
-    else eachSeq((b, r0, n) => K.gemm(false, false, n, hd, S, 1, buckets, hB + r0 * S, S, tv.data, b * tableStride + c0, d, 1, out.data, r0 * d + c0, d));
+    eachSeq((b, r0, n, U, u0, w0) => K.gemm(false, false, n, hd, U, 1, buckets, hB + w0, U, tv.data, u0 * d + c0, d, 1, out.data, r0 * d + c0, d));
   }
-  // rows of sequences with no queries do not exist; every query row was written by the GEMMs above
 
   if (out.requiresGrad) {
     tape.record(() => {
@@ -187,25 +201,36 @@ export function timeAwareAttention(
       const gtk = tk.requiresGrad ? tape.gradOf(tk) : tape.zeros(tk.size);
       const gtv = tv.requiresGrad ? tape.gradOf(tv) : tape.zeros(tv.size);
       const dS = tape.alloc(Math.max(1, RL));
-      const g = tape.alloc(Math.max(1, RS));
-      const dW = tape.alloc(Math.max(1, RS));
+      const g = tape.alloc(Math.max(1, W));
+      const dW = tape.alloc(Math.max(1, W));
       for (let h = 0; h < heads; h++) {
         const c0 = h * hd;
         const hP = h * RL;
-        const hB = h * RS;
-        // dA = dOut_h · VC_hᵀ [R, len]; g = dOut_h · TV_hᵀ [R, S]
-        if (uniform) gemmBatched(K, false, true, len, len, hd, 1, dy, c0, d, vc.data, c0, d, 0, dS, 0, len, numSeq, len * d, len * d, len * len);
-        else eachSeq((b, r0, n) => K.gemm(false, true, n, len, hd, 1, dy, r0 * d + c0, d, vc.data, b * len * d + c0, d, 0, dS, r0 * len, len));
-        if (!perSeq) K.gemm(false, true, R, S, hd, 1, dy, c0, d, tv.data, c0, d, 0, g, 0, S);
-        else eachSeq((b, r0, n) => K.gemm(false, true, n, S, hd, 1, dy, r0 * d + c0, d, tv.data, b * tableStride + c0, d, 0, g, r0 * S, S));
-        // dVC_h += Aᵀ · dOut_h; dTV_h += Wᵀ · dOut_h
-        if (uniform) gemmBatched(K, true, false, len, hd, len, 1, dropped, hP, len, dy, c0, d, 1, gvc, c0, d, numSeq, len * len, len * d, len * d);
-        else eachSeq((b, r0, n) => K.gemm(true, false, len, hd, n, 1, dropped, hP + r0 * len, len, dy, r0 * d + c0, d, 1, gvc, b * len * d + c0, d));
-        if (!perSeq) K.gemm(true, false, S, hd, R, 1, buckets, hB, S, dy, c0, d, 1, gtv, c0, d);
-        else eachSeq((b, r0, n) => K.gemm(true, false, S, hd, n, 1, buckets, hB + r0 * S, S, dy, r0 * d + c0, d, 1, gtv, b * tableStride + c0, d));
-        // dS (in place of dA), dW = buckets of dS
-        K.timeAttentionSoftmaxBackward(numSeq, len, S, qStart, qCount, qPadded, probs, hP, dropped, hP, g, 0, rel, 0, dS, 0, dW, 0);
-        // dQ_h += (dS · KC_h + dW · TK_h) / sqrt(hd); dKC_h += dSᵀ · Q_h / sqrt(hd); dTK_h += dWᵀ · Q_h / sqrt(hd)
+        const hB = h * W;
+        // dA = dOut_h · VC_hᵀ [R, len]; dVC_h += Aᵀ · dOut_h
+        if (uniform) {
+          gemmBatched(K, false, true, len, len, hd, 1, dy, c0, d, vc.data, c0, d, 0, dS, 0, len, numSeq, len * d, len * d, len * len);
+          gemmBatched(K, true, false, len, hd, len, 1, dropped, hP, len, dy, c0, d, 1, gvc, c0, d, numSeq, len * len, len * d, len * d);
+        } else {
+          eachSeq((b, r0, n) => {
+            K.gemm(false, true, n, len, hd, 1, dy, r0 * d + c0, d, vc.data, b * len * d + c0, d, 0, dS, r0 * len, len);
+            K.gemm(true, false, len, hd, n, 1, dropped, hP + r0 * len, len, dy, r0 * d + c0, d, 1, gvc, b * len * d + c0, d);
+          });
+        }
+        eachSeq((b, r0, n, U, u0, w0) => {
+          // g_b = dOut_b,h · TV_b,hᵀ [n, U_b]; dTV_b,h += W_bᵀ · dOut_b,h
+          K.gemm(false, true, n, U, hd, 1, dy, r0 * d + c0, d, tv.data, u0 * d + c0, d, 0, g, w0, U);
+          K.gemm(true, false, U, hd, n, 1, buckets, hB + w0, U, dy, r0 * d + c0, d, 1, gtv, u0 * d + c0, d);
+          // dS (in place of dA) and its buckets dW
+          K.timeAttentionSoftmaxBackward(
+            1, len, U, ZERO, qCount.subarray(b, b + 1), qPadded.subarray(r0), probs, hP + r0 * len, dropped, hP + r0 * len,
+            g, w0, bucketRel, r0 * len, dS, r0 * len, dW, w0,
+          );
+          // dQ_h += dW · TK_h / sqrt(hd); dTK_h += dWᵀ · Q_h / sqrt(hd)
+          K.gemm(false, false, n, hd, U, scale, dW, w0, U, tk.data, u0 * d + c0, d, 1, gq, r0 * d + c0, d);
+          K.gemm(true, false, U, hd, n, scale, dW, w0, U, q.data, r0 * d + c0, d, 1, gtk, u0 * d + c0, d);
+        });
+        // dQ_h += dS · KC_h / sqrt(hd); dKC_h += dSᵀ · Q_h / sqrt(hd)
         if (uniform) {
           gemmBatched(K, false, false, len, hd, len, scale, dS, 0, len, kc.data, c0, d, 1, gq, c0, d, numSeq, len * len, len * d, len * d);
           gemmBatched(K, true, false, len, hd, len, scale, dS, 0, len, q.data, c0, d, 1, gkc, c0, d, numSeq, len * len, len * d, len * d);
@@ -213,15 +238,6 @@ export function timeAwareAttention(
           eachSeq((b, r0, n) => {
             K.gemm(false, false, n, hd, len, scale, dS, r0 * len, len, kc.data, b * len * d + c0, d, 1, gq, r0 * d + c0, d);
             K.gemm(true, false, len, hd, n, scale, dS, r0 * len, len, q.data, r0 * d + c0, d, 1, gkc, b * len * d + c0, d);
-          });
-        }
-        if (!perSeq) {
-          K.gemm(false, false, R, hd, S, scale, dW, 0, S, tk.data, c0, d, 1, gq, c0, d);
-          K.gemm(true, false, S, hd, R, scale, dW, 0, S, q.data, c0, d, 1, gtk, c0, d);
-        } else {
-          eachSeq((b, r0, n) => {
-            K.gemm(false, false, n, hd, S, scale, dW, r0 * S, S, tk.data, b * tableStride + c0, d, 1, gq, r0 * d + c0, d);
-            K.gemm(true, false, S, hd, n, scale, dW, r0 * S, S, q.data, r0 * d + c0, d, 1, gtk, b * tableStride + c0, d);
           });
         }
       }
@@ -249,7 +265,15 @@ export class TimeBatchLayout implements TimeAttentionLayout {
   qStart = new Int32Array(0);
   qCount = new Int32Array(0);
   qPadded = new Int32Array(0);
+  /** [R·len] relation index (clipped interval, 0..time_span) of every (query row, key column) pair */
   rel = new Int32Array(0);
+  /** [R·len] the same renumbered per sequence (see Kernels.compactRelations) */
+  bucketRel = new Int32Array(0);
+  bucketStart = new Int32Array(0);
+  bucketCount = new Int32Array(0);
+  bucketTotal = 0;
+  /** [bucketTotal] the interval-table row behind each sequence's local bucket */
+  bucketIndex = new Int32Array(0);
   /** [R] item id of each query row */
   items = new Int32Array(0);
   /** [numSeq·len] column index t of every (b, t): the reference's absolute positions */
@@ -269,6 +293,7 @@ export class TimeBatchLayout implements TimeAttentionLayout {
   private bufSeq = new Int32Array(0);
   private bufRows = new Int32Array(0);
   private bufRel = new Int32Array(0);
+  private bufBucket = new Int32Array(0);
   private bufPos = new Int32Array(0);
   private bufTargets = new Int32Array(0);
   private bufTimes = new Float64Array(0);
@@ -288,10 +313,12 @@ export class TimeBatchLayout implements TimeAttentionLayout {
     const { packed, timeSpan } = opts;
     if (!Number.isInteger(timeSpan) || timeSpan < 0) throw new Error(`TimeBatchLayout: timeSpan must be an integer ≥ 0, got ${timeSpan}`);
     const B = batchSize;
-    if (this.bufSeq.length < 3 * B) this.bufSeq = new Int32Array(3 * B);
+    if (this.bufSeq.length < 5 * B) this.bufSeq = new Int32Array(5 * B);
     const qStart = this.bufSeq.subarray(0, B);
     const qCount = this.bufSeq.subarray(B, 2 * B);
     const lastRow = this.bufSeq.subarray(2 * B, 3 * B);
+    const bucketStart = this.bufSeq.subarray(3 * B, 4 * B);
+    const bucketCount = this.bufSeq.subarray(4 * B, 5 * B);
     let R = 0;
     for (let b = 0; b < B; b++) {
       const o = b * len;
@@ -323,8 +350,9 @@ export class TimeBatchLayout implements TimeAttentionLayout {
     const positions = this.bufPos.subarray(0, B * len);
     for (let i = 0; i < B * len; i++) positions[i] = i % len;
 
-    if (this.bufRel.length < R * len) this.bufRel = new Int32Array(Math.max(R * len, 16));
+    if (this.bufRel.length < 2 * R * len) this.bufRel = new Int32Array(Math.max(2 * R * len, 16));
     const rel = this.bufRel.subarray(0, R * len);
+    const bucketRel = this.bufRel.subarray(R * len, 2 * R * len);
     if (opts.relations) {
       const m = opts.relations;
       if (m.length !== B * len * len) throw new Error(`TimeBatchLayout: ${m.length} relation entries, expected ${B}·${len}·${len}`);
@@ -354,6 +382,10 @@ export class TimeBatchLayout implements TimeAttentionLayout {
       }
       getKernels().timeRelations(B, len, qStart, qCount, times, 0, timeSpan, rel, 0);
     }
+    let cap = 0;
+    for (let b = 0; b < B; b++) cap += Math.min(timeSpan + 1, qCount[b] * len);
+    if (this.bufBucket.length < cap) this.bufBucket = new Int32Array(Math.max(cap, 16));
+    const bucketTotal = getKernels().compactRelations(B, len, timeSpan + 1, qStart, qCount, rel, 0, bucketRel, 0, bucketStart, bucketCount, this.bufBucket, 0);
     this.numSeq = B;
     this.len = len;
     this.numBuckets = timeSpan + 1;
@@ -363,6 +395,11 @@ export class TimeBatchLayout implements TimeAttentionLayout {
     this.qCount = qCount;
     this.qPadded = qPadded;
     this.rel = rel;
+    this.bucketRel = bucketRel;
+    this.bucketStart = bucketStart;
+    this.bucketCount = bucketCount;
+    this.bucketTotal = bucketTotal;
+    this.bucketIndex = this.bufBucket.subarray(0, bucketTotal);
     this.items = items;
     this.positions = positions;
     this.lastRow = lastRow;
@@ -406,3 +443,4 @@ export class TimeBatchLayout implements TimeAttentionLayout {
     this.targetIndex = ti;
   }
 }
+

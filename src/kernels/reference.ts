@@ -645,6 +645,36 @@ function timeAttentionSoftmaxBackward(
   }
 }
 
+function compactRelations(
+  numSeq: number, len: number, numBuckets: number, qStart: Int32Array, qCount: Int32Array,
+  rel: Int32Array, relOff: number, local: Int32Array, localOff: number,
+  bucketStart: Int32Array, bucketCount: Int32Array, bucketIndex: Int32Array, bucketIndexOff: number,
+): number {
+  // mark[v] = b + 1 when value v was seen in sequence b; slot[v] its local number there
+  const mark = new Int32Array(numBuckets);
+  const slot = new Int32Array(numBuckets);
+  let total = 0;
+  for (let b = 0; b < numSeq; b++) {
+    bucketStart[b] = total;
+    const stamp = b + 1;
+    let u = 0;
+    const end = (qStart[b] + qCount[b]) * len;
+    for (let e = qStart[b] * len; e < end; e++) {
+      const v = rel[relOff + e];
+      if (mark[v] !== stamp) {
+        mark[v] = stamp;
+        slot[v] = u;
+        bucketIndex[bucketIndexOff + total + u] = v;
+        u++;
+      }
+      local[localOff + e] = slot[v];
+    }
+    bucketCount[b] = u;
+    total += u;
+  }
+  return total;
+}
+
 function unpackRows(
   numSeq: number, len: number, dim: number, qStart: Int32Array, qCount: Int32Array,
   x: Float32Array, xOff: number, fill: Float32Array | null, fillOff: number, out: Float32Array, outOff: number,
@@ -771,6 +801,7 @@ export const referenceKernels: Kernels = {
   timeRelations,
   timeAttentionSoftmaxForward,
   timeAttentionSoftmaxBackward,
+  compactRelations,
   unpackRows,
   unpackRowsBackward,
   sumSquares,

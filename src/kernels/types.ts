@@ -258,6 +258,21 @@ export interface Kernels {
     dA: Float32Array, dAOff: number, dBucket: Float32Array, dBucketOff: number,
   ): void;
   /**
+   * Per-sequence compaction of relation indices (so that each sequence's interval-table GEMMs only see
+   * the table rows it uses): for each sequence b, scan its query rows' entries rel[r·len + j]
+   * (r = qStart[b] … qStart[b] + qCount[b] − 1, j = 0 … len − 1, row-major) and number the distinct
+   * values 0, 1, … in order of first appearance; write local[r·len + j] = that number,
+   * bucketIndex[bucketIndexOff + bucketStart[b] + k] = the value numbered k, bucketCount[b] = U_b (the
+   * number of distinct values) and bucketStart[b] = Σ_{b' < b} U_b'. Returns Σ_b U_b. rel values must
+   * lie in [0, numBuckets); bucketIndex needs room for Σ_b min(numBuckets, qCount[b]·len) entries.
+   * local may not alias rel.
+   */
+  compactRelations(
+    numSeq: number, len: number, numBuckets: number, qStart: Int32Array, qCount: Int32Array,
+    rel: Int32Array, relOff: number, local: Int32Array, localOff: number,
+    bucketStart: Int32Array, bucketCount: Int32Array, bucketIndex: Int32Array, bucketIndexOff: number,
+  ): number;
+  /**
    * Query rows → dense rows (layout above): out[(b·len + t)·dim + c] = x[(qStart[b] + t − (len − qCount[b]))·dim + c]
    * for the last qCount[b] columns t, and = fill[c] (0 when fill is null) for the first len − qCount[b]
    * columns (writes out [numSeq·len, dim]).

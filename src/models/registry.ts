@@ -1,6 +1,7 @@
 import type { IdMap, Split } from '../data/types.js';
 import type { Rng } from '../engine/rng.js';
 import type { Scorer } from '../eval/types.js';
+import type { LoadedCheckpoint } from './checkpoint-format.js';
 import { popSpec } from './pop.js';
 
 /**
@@ -28,7 +29,34 @@ export interface TrainHooks {
    * Called after each epoch of an iterative model with the model as it stands; the caller may evaluate
    * it (early stopping) and save a checkpoint. Resolving to true stops training.
    */
-  onEpoch?(info: { epoch: number; loss: number; model: TrainedModel; last?: boolean }): void | boolean | Promise<void | boolean>;
+  onEpoch?(info: EpochInfo): void | boolean | Promise<void | boolean>;
+  /**
+   * Resume: a checkpoint written from `EpochInfo.checkpoint()` (model weights, optimizer moments,
+   * `train_state`); training continues after its epoch with the same sampler, dropout and schedule state.
+   */
+  readonly resumeFrom?: LoadedCheckpoint;
+}
+
+/** What an iterative model reports after each epoch. */
+export interface EpochInfo {
+  epoch: number;
+  /** mean training loss of the epoch */
+  loss: number;
+  model: TrainedModel;
+  /** true after the last epoch */
+  last?: boolean;
+  /** learning rate of the epoch's last step */
+  lr?: number;
+  /** wall-clock seconds of the epoch */
+  seconds?: number;
+  /** optimizer steps taken so far in the run */
+  steps?: number;
+  /**
+   * The full training state after this epoch as checkpoint bytes (model + optimizer + `train_state`),
+   * for `resumeFrom`; `callerState` (JSON) is stored with it as `train_state.caller`. The chunks view
+   * live buffers: write them before training continues.
+   */
+  checkpoint?(callerState?: unknown): Uint8Array[];
 }
 
 /** A trained or loaded model: a Scorer plus what is needed to save it and to recommend with original ids. */

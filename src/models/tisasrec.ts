@@ -40,8 +40,8 @@
  *
  * Dropout noise (only there is the reference not reproduced draw for draw, the expectation is the same):
  * the reference drops each element of the [B, L, L, d] interval-embedding tensors independently; here
- * each sequence of the batch draws one dropout mask over the [time_span + 1, d] interval tables, so
- * within a sequence the pairs with the same clipped interval share their mask. Every other dropout
+ * each sequence of the batch draws one dropout mask over the interval-table rows it uses, so within a
+ * sequence the pairs with the same clipped interval share their mask (sequences stay independent). Every other dropout
  * (item embedding, absolute positions, attention probabilities, feed-forward) has the reference's
  * element structure, except that the packed path draws no masks for skipped padding queries.
  */
@@ -137,7 +137,6 @@ export class TiSASRec extends Module implements Scorer {
   private readonly evalTape = new Tape();
   private readonly trainLayout = new TimeBatchLayout();
   private readonly evalLayout = new TimeBatchLayout();
-  private tileIdx = new Int32Array(0);
 
   constructor(config: TiSASRecConfig, opts: TiSASRecOptions = {}) {
     super();
@@ -200,15 +199,12 @@ export class TiSASRec extends Module implements Scorer {
     return layout.build(seqs, batchSize, { packed, timeSpan: this.config.timeSpan, times: input.times, relations: input.relations });
   }
 
-  /** One interval table for the whole batch, or (training with dropout) one dropped-out copy per sequence. */
-  private timeTable(emb: Embedding, drop: Dropout, numSeq: number): Tensor {
-    if (!this.training || this.config.dropoutRate === 0) return emb.weight;
-    const S = this.config.timeSpan + 1;
-    if (this.tileIdx.length !== numSeq * S) {
-      this.tileIdx = new Int32Array(numSeq * S);
-      for (let i = 0; i < this.tileIdx.length; i++) this.tileIdx[i] = i % S;
-    }
-    return drop.forward(emb.forward(this.tileIdx));
+  /**
+   * Each sequence's rows of an interval table ([bucketTotal, d], see engine/time-attention.ts), dropped
+   * out independently per sequence when training (one mask per sequence and table row it uses).
+   */
+  private timeTable(emb: Embedding, drop: Dropout, layout: TimeBatchLayout): Tensor {
+    return drop.forward(emb.forward(layout.bucketIndex));
   }
 
   /** Features [R, d] at the layout's query rows (dense: all B·L positions; packed: the real tokens). */
@@ -223,8 +219,8 @@ export class TiSASRec extends Module implements Scorer {
       layout,
       absK: this.absPosKEmbDropout.forward(this.absPosKEmb.forward(layout.positions)),
       absV: this.absPosVEmbDropout.forward(this.absPosVEmb.forward(layout.positions)),
-      timeK: this.timeTable(this.timeMatrixKEmb, this.timeMatrixKDropout, layout.numSeq),
-      timeV: this.timeTable(this.timeMatrixVEmb, this.timeMatrixVDropout, layout.numSeq),
+      timeK: this.timeTable(this.timeMatrixKEmb, this.timeMatrixKDropout, layout),
+      timeV: this.timeTable(this.timeMatrixVEmb, this.timeMatrixVDropout, layout),
     };
     for (let i = 0; i < this.config.numBlocks; i++) {
       const q = this.attentionLayernorms.at(i).forward(x);

@@ -12,7 +12,7 @@ export interface TimeAttentionContext {
   /** [numSeq·len, d] absolute-position key and value embeddings (after their dropout) */
   readonly absK: Tensor;
   readonly absV: Tensor;
-  /** interval tables [S, d], or [numSeq·S, d] with one dropout mask per sequence */
+  /** each sequence's interval-table rows [layout.bucketTotal, d] (after their per-sequence dropout) */
   readonly timeK: Tensor;
   readonly timeV: Tensor;
 }

@@ -1,20 +1,40 @@
 /**
- * The epoch loop shared by the neural models: sample a batch, take a step, report progress, and hand
- * the model to the caller after every epoch (evaluation, best checkpoint, early stopping).
+ * The epoch loop shared by the neural models: sample a batch, set the scheduled learning rate, take a
+ * step, report progress, and hand the model to the caller after every epoch (evaluation, best
+ * checkpoint, early stopping, resume checkpoints).
+ *
+ * Resume: `EpochInfo.checkpoint()` captures everything that makes the next epoch what it would have
+ * been: the weights, Adam's moments and step count, the sampler's RNG words and pass position, and the
+ * dropout RNG. `hooks.resumeFrom` restores them, so a resumed run reproduces an uninterrupted one
+ * exactly. The schedule needs no state of its own: it is a function of Adam's step count.
  */
+import { UserError } from '../cli/errors.js';
 import type { TrainBatch } from '../data/types.js';
-import type { TrainSampler } from '../data/sampler.js';
-import type { TrainedModel, TrainHooks } from '../models/registry.js';
+import type { SamplerState, TrainSampler } from '../data/sampler.js';
+import type { Rng } from '../engine/rng.js';
+import { encodeCheckpoint, type LoadedCheckpoint } from '../models/checkpoint-format.js';
+import type { TrainedModel, TrainHooks, TrainOptions } from '../models/registry.js';
 import type { Adam } from '../optim/adam.js';
+import { checkSchedule, lrAt, type LrSchedule } from '../optim/schedule.js';
+
+interface TensorEntry {
+  readonly shape: readonly number[];
+  data: Float32Array;
+}
 
 export interface SteppableModel {
   trainStep(batch: TrainBatch, optimizer: Adam): number;
+  stateDict(): Map<string, TensorEntry>;
+  loadStateDict(state: ReadonlyMap<string, TensorEntry>): void;
+  readonly dropoutRng: Rng;
 }
 
 export interface LoopSettings {
   readonly numEpochs: number;
   /** steps per epoch; the reference's (users − 1) // batch_size + 1 */
   readonly stepsPerEpoch: number;
+  /** learning-rate schedule (default: constant optimizer.lr) */
+  readonly schedule?: LrSchedule;
 }
 
 export interface EpochRecord {
@@ -23,7 +43,64 @@ export interface EpochRecord {
   seconds: number;
 }
 
+/** train_state of a resume checkpoint. */
+export interface LoopState {
+  format: 'seqrec-train-state-1';
+  epoch: number;
+  steps: number;
+  stepsPerEpoch: number;
+  adamStep: number;
+  sampler: SamplerState;
+  dropoutRng: number[];
+  schedule: LrSchedule;
+  caller?: unknown;
+}
+
+/** The lr schedule from --lr_decay_step / --lr_decay_rate / --warmup_steps (UserError naming the flag). */
+export function scheduleFrom(options: TrainOptions, baseLr: number): LrSchedule {
+  const get = (k: string): number | undefined => (options[k] === undefined ? undefined : Number(options[k]));
+  const s: LrSchedule = {
+    baseLr,
+    warmupSteps: get('warmupSteps'),
+    decayStep: get('lrDecayStep'),
+    decayRate: get('lrDecayRate'),
+  };
+  try {
+    checkSchedule(s);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  if ((s.decayStep ?? 0) > 0 && s.decayRate === undefined) throw new UserError('--lr_decay_step needs --lr_decay_rate');
+  if (s.decayRate !== undefined && s.decayRate !== 1 && !((s.decayStep ?? 0) > 0)) throw new UserError('--lr_decay_rate needs --lr_decay_step');
+  return s;
+}
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+const isWords = (x: unknown): x is number[] => Array.isArray(x) && (x.length === 4 || x.length === 5) && x.every((v) => typeof v === 'number' && Number.isFinite(v));
+
+/** The loop state of a resume checkpoint, validated; UserError naming `what` otherwise. */
+export function loopStateOf(ckpt: LoadedCheckpoint, what: string): LoopState {
+  const s = ckpt.trainState as Partial<LoopState> | undefined;
+  const bad = (why: string) => new UserError(`${what}: cannot resume from it: ${why}`);
+  if (!s || typeof s !== 'object' || s.format !== 'seqrec-train-state-1') throw bad('it has no seqrec training state (train_state)');
+  const sm = s.sampler as Partial<SamplerState> | undefined;
+  if (!Number.isInteger(s.epoch) || s.epoch! < 0 || !Number.isInteger(s.steps) || !Number.isInteger(s.adamStep) || !Number.isInteger(s.stepsPerEpoch) ||
+      !sm || !isWords(sm.rng) || !isWords(sm.passRng) || !Number.isInteger(sm.position) || !isWords(s.dropoutRng)) {
+    throw bad('train_state is malformed');
+  }
+  if (!ckpt.optimizer) throw bad('it has no optimizer state (optim.* tensors)');
+  return s as LoopState;
+}
+
+function sameConfig(saved: Record<string, unknown> | undefined, now: Record<string, unknown>): string | undefined {
+  if (!saved) return 'the checkpoint has no config';
+  for (const [k, v] of Object.entries(now)) {
+    if (k === 'num_epochs') continue; // a resumed run may train for longer
+    if (JSON.stringify(saved[k]) !== JSON.stringify(v)) return `--${k} is ${JSON.stringify(v)} now but ${JSON.stringify(saved[k])} in the checkpoint`;
+  }
+  return undefined;
+}
 
 export async function runEpochs(
   model: SteppableModel,
@@ -34,14 +111,68 @@ export async function runEpochs(
   snapshot: () => TrainedModel,
 ): Promise<EpochRecord[]> {
   const history: EpochRecord[] = [];
+  const schedule = settings.schedule ?? { baseLr: optimizer.lr };
+  let startEpoch = 1;
+  let steps = 0;
+  if (hooks.resumeFrom) {
+    const ckpt = hooks.resumeFrom;
+    const st = loopStateOf(ckpt, 'the resume checkpoint');
+    const mismatch = sameConfig(ckpt.config, snapshot().describe());
+    if (mismatch) throw new UserError(`--resume: ${mismatch}`);
+    if (st.stepsPerEpoch !== settings.stepsPerEpoch) throw new UserError(`--resume: ${st.stepsPerEpoch} steps per epoch in the checkpoint, ${settings.stepsPerEpoch} now (another dataset?)`);
+    try {
+      model.loadStateDict(ckpt.tensors);
+      const names = optimizer.names;
+      const get = (k: string) => {
+        const t = ckpt.optimizer!.get(k);
+        if (!t) throw new Error(`optimizer tensor "${k}" missing`);
+        return t.data;
+      };
+      optimizer.setState({ step: st.adamStep, names: [...names], expAvg: names.map((n) => get(`exp_avg.${n}`)), expAvgSq: names.map((n) => get(`exp_avg_sq.${n}`)) });
+      sampler.setState(st.sampler);
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      throw new UserError(`--resume: the checkpoint does not fit this model: ${(e as Error).message}`);
+    }
+    if (JSON.stringify(st.schedule) !== JSON.stringify(schedule)) {
+      throw new UserError(`--resume: the learning-rate schedule differs from the checkpoint's (${JSON.stringify(st.schedule)})`);
+    }
+    model.dropoutRng.setState(st.dropoutRng);
+    startEpoch = st.epoch + 1;
+    steps = st.steps;
+    hooks.log?.(`resumed after epoch ${st.epoch} (${steps} steps)`);
+  }
+  const checkpointAfter = (epoch: number) => (callerState?: unknown): Uint8Array[] => {
+    const opt = optimizer.getState();
+    const optimTensors = new Map<string, TensorEntry>();
+    opt.names.forEach((n, i) => {
+      optimTensors.set(`exp_avg.${n}`, { shape: [opt.expAvg[i].length], data: opt.expAvg[i] });
+      optimTensors.set(`exp_avg_sq.${n}`, { shape: [opt.expAvgSq[i].length], data: opt.expAvgSq[i] });
+    });
+    const trainState: LoopState = {
+      format: 'seqrec-train-state-1',
+      epoch,
+      steps,
+      stepsPerEpoch: settings.stepsPerEpoch,
+      adamStep: opt.step,
+      sampler: sampler.getState(),
+      dropoutRng: model.dropoutRng.getState(),
+      schedule,
+      ...(callerState === undefined ? {} : { caller: callerState }),
+    };
+    return encodeCheckpoint({ tensors: model.stateDict(), config: snapshot().describe(), optimizer: optimTensors, trainState });
+  };
+
   let batch: TrainBatch | undefined;
-  for (let epoch = 1; epoch <= settings.numEpochs; epoch++) {
+  for (let epoch = startEpoch; epoch <= settings.numEpochs; epoch++) {
     const t0 = performance.now();
     let lossSum = 0;
     const label = `epoch ${epoch}/${settings.numEpochs}`;
     for (let step = 0; step < settings.stepsPerEpoch; step++) {
       batch = sampler.nextBatch(batch);
+      optimizer.lr = lrAt(schedule, steps);
       const loss = model.trainStep(batch, optimizer);
+      steps++;
       if (!Number.isFinite(loss)) {
         throw new Error(`training diverged: loss is ${loss} at epoch ${epoch}, step ${step + 1} (try a lower --lr)`);
       }
@@ -57,8 +188,20 @@ export async function runEpochs(
     }
     const record = { epoch, loss: lossSum / settings.stepsPerEpoch, seconds: (performance.now() - t0) / 1000 };
     history.push(record);
-    hooks.log?.(`${label}: loss ${record.loss.toFixed(4)}, ${record.seconds.toFixed(2)} s (${(settings.stepsPerEpoch / record.seconds).toFixed(1)} steps/s)`);
-    const stop = await hooks.onEpoch?.({ epoch, loss: record.loss, model: snapshot(), last: epoch === settings.numEpochs });
+    hooks.log?.(
+      `${label}: loss ${record.loss.toFixed(4)}, lr ${optimizer.lr.toPrecision(3)}, ${record.seconds.toFixed(2)} s ` +
+        `(${(settings.stepsPerEpoch / record.seconds).toFixed(1)} steps/s)`,
+    );
+    const stop = await hooks.onEpoch?.({
+      epoch,
+      loss: record.loss,
+      model: snapshot(),
+      last: epoch === settings.numEpochs,
+      lr: optimizer.lr,
+      seconds: record.seconds,
+      steps,
+      checkpoint: checkpointAfter(epoch),
+    });
     if (stop === true) break;
     await yieldToEventLoop();
   }

@@ -10,7 +10,7 @@ import { SASRec, type SASRecConfig } from '../models/sasrec.js';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint, CheckpointError } from '../models/checkpoint-format.js';
 import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.js';
 import { Adam } from '../optim/adam.js';
-import { runEpochs } from './loop.js';
+import { runEpochs, scheduleFrom } from './loop.js';
 
 /** The reference's flag defaults (SASRec.pytorch main.py), except num_epochs (1000 there, for ML-1M). */
 export const SASREC_DEFAULTS = {
@@ -186,7 +186,7 @@ export const sasrecSpec: ModelSpec = {
       `SASRec: d ${cfg.hiddenUnits}, ${cfg.numBlocks} blocks, ${cfg.numHeads} heads, maxlen ${cfg.maxlen}, dropout ${cfg.dropoutRate}, ` +
         `lr ${cfg.lr}, batch ${cfg.batchSize}, ${cfg.numEpochs} epochs of ${sampler.batchesPerEpoch} steps`,
     );
-    await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch }, hooks, () => trained);
+    await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr) }, hooks, () => trained);
     model.eval();
     return trained;
   },

@@ -21,7 +21,7 @@ import { TiSASRec, type TiSASRecConfig } from '../models/tisasrec.js';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint, CheckpointError } from '../models/checkpoint-format.js';
 import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.js';
 import { Adam } from '../optim/adam.js';
-import { runEpochs } from './loop.js';
+import { runEpochs, scheduleFrom } from './loop.js';
 
 /**
  * TiSASRec.pytorch main.py's defaults, except num_epochs (201 there: seqrec evaluates every
@@ -246,7 +246,7 @@ export const tisasrecSpec: ModelSpec = {
         `time_unit ${cfg.timeUnit}, dropout ${cfg.dropoutRate}, l2_emb ${cfg.l2Emb}, lr ${cfg.lr}, batch ${cfg.batchSize}, ` +
         `${cfg.numEpochs} epochs of ${sampler.batchesPerEpoch} steps`,
     );
-    await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch }, hooks, () => trained);
+    await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr) }, hooks, () => trained);
     model.eval();
     return trained;
   },
