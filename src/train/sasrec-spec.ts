@@ -10,6 +10,7 @@ import { SASRec, type SASRecConfig } from '../models/sasrec.js';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint, CheckpointError } from '../models/checkpoint-format.js';
 import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.js';
 import { Adam } from '../optim/adam.js';
+import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { runEpochs, scheduleFrom } from './loop.js';
 
 /** The reference's flag defaults (SASRec.pytorch main.py), except num_epochs (1000 there, for ML-1M). */
@@ -41,6 +42,7 @@ function num(options: TrainOptions, key: keyof typeof SASREC_DEFAULTS): number {
 export function sasrecConfig(options: TrainOptions, itemNum: number): SASRecRunConfig {
   // the reference's --use_time selects TiSASRec; here that is a model of its own
   if (options.useTime === true) throw new UserError('--use_time: SASRec ignores time; use --model tisasrec for time-aware training');
+  const mhc = mhcFromOptions(options);
   const cfg: SASRecRunConfig = {
     itemNum,
     maxlen: num(options, 'maxlen'),
@@ -49,7 +51,8 @@ export function sasrecConfig(options: TrainOptions, itemNum: number): SASRecRunC
     numHeads: num(options, 'numHeads'),
     dropoutRate: num(options, 'dropoutRate'),
     l2Emb: num(options, 'l2Emb'),
-    normFirst: options.normFirst === undefined ? SASREC_DEFAULTS.normFirst : Boolean(options.normFirst),
+    normFirst: mhc !== null || (options.normFirst === undefined ? SASREC_DEFAULTS.normFirst : Boolean(options.normFirst)),
+    mhc,
     batchSize: num(options, 'batchSize'),
     lr: num(options, 'lr'),
     numEpochs: num(options, 'numEpochs'),
@@ -82,6 +85,7 @@ function configMetadata(cfg: SASRecRunConfig): Record<string, unknown> {
     batch_size: cfg.batchSize,
     lr: cfg.lr,
     num_epochs: cfg.numEpochs,
+    ...mhcMetadata(cfg.mhc),
   };
 }
 
@@ -146,6 +150,7 @@ function configFromCheckpoint(
         batchSize: config.batch_size, lr: config.lr, numEpochs: config.num_epochs,
       }
     : { maxlen: pos.shape[0] - 1, hiddenUnits: emb.shape[1], numBlocks: blocks };
+  Object.assign(fromFile, mhcOptionsFromCheckpoint(tensors, config, options));
   const merged: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fromFile)) if (v !== undefined && v !== null) merged[k] = v;
   // flags may add what a foreign file cannot say (num_heads, norm_first), never contradict the shapes
@@ -184,7 +189,8 @@ export const sasrecSpec: ModelSpec = {
     const trained = new TrainedSASRec(model, cfg, split.data.items, split.data.users, split.data.seqs);
     hooks.log?.(
       `SASRec: d ${cfg.hiddenUnits}, ${cfg.numBlocks} blocks, ${cfg.numHeads} heads, maxlen ${cfg.maxlen}, dropout ${cfg.dropoutRate}, ` +
-        `lr ${cfg.lr}, batch ${cfg.batchSize}, ${cfg.numEpochs} epochs of ${sampler.batchesPerEpoch} steps`,
+        `lr ${cfg.lr}, batch ${cfg.batchSize}, ${cfg.numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
+        (cfg.mhc ? `, mHC ${cfg.mhc.expansionRate} streams (Sinkhorn ${cfg.mhc.sinkhornIter}, gate ${cfg.mhc.initGate}, pre-LN)` : ''),
     );
     await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr) }, hooks, () => trained);
     model.eval();
