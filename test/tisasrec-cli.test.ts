@@ -110,6 +110,9 @@ test('a file without timestamps is refused with one line; --use_time with sasrec
   const s = await runCli(['train', '--model', 'sasrec', '--use_time', '--dataset', dataset, '--train_dir', join(dir, 'none'), '--num_epochs', '1']);
   assert.equal(s.code, 2);
   assert.match(s.stderr, /--use_time.*--model tisasrec/);
+  const nf = await runCli(['train', '--model', 'tisasrec', '--norm_first', '--dataset', dataset, '--train_dir', join(dir, 'none'), '--num_epochs', '1']);
+  assert.equal(nf.code, 2);
+  assert.match(nf.stderr, /--norm_first: TiSASRec has no pre-LN variant/);
   const u = await runCli(['train', '--model', 'tisasrec', '--time_unit', 'weeks', '--dataset', dataset, '--train_dir', join(dir, 'none'), '--num_epochs', '1']);
   assert.equal(u.code, 2);
   assert.match(u.stderr, /--time_unit: expected one of none, seconds, minutes, hours, days/);

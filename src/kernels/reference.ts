@@ -565,15 +565,18 @@ function timeAttentionSoftmaxForward(
       const t = len - n + i;
       const sRow = scoresOff + r * len;
       const pRow = probsOff + r * len;
+      const aRow = droppedOff + r * len;
       const rRow = relOff + r * len;
       const tRow = tqOff + r * numBuckets;
       const bRow = bucketOff + r * numBuckets;
-      let count: number;
-      if (qPadded[r] !== 0) {
-        count = len;
-        for (let j = 0; j < len; j++) probs[pRow + j] = 1 / len;
+      for (let k = 0; k < numBuckets; k++) bucket[bRow + k] = 0;
+      const padded = qPadded[r] !== 0;
+      const count = padded ? len : t + 1;
+      let inv: number;
+      if (padded) {
+        for (let j = 0; j < len; j++) s[j] = 1;
+        inv = 1 / len;
       } else {
-        count = t + 1;
         let max = -Infinity;
         for (let j = 0; j <= t; j++) {
           const v = scores[sRow + j] + tq[tRow + rel[rRow + j]];
@@ -586,20 +589,29 @@ function timeAttentionSoftmaxForward(
           s[j] = e;
           sum += e;
         }
-        for (let j = 0; j <= t; j++) probs[pRow + j] = s[j] / sum;
-        for (let j = t + 1; j < len; j++) probs[pRow + j] = 0;
+        inv = 1 / sum;
       }
-      let w = probs;
-      let wRow = pRow;
+      // probabilities, dropout, and the bucketed weights in one pass
       if (rng) {
-        const aRow = droppedOff + r * len;
-        for (let j = 0; j < count; j++) dropped[aRow + j] = rng.nextFloat() < dropP ? 0 : probs[pRow + j] * keep;
-        for (let j = count; j < len; j++) dropped[aRow + j] = 0;
-        w = dropped;
-        wRow = aRow;
+        for (let j = 0; j < count; j++) {
+          const pj = s[j] * inv;
+          probs[pRow + j] = pj;
+          const a = rng.nextFloat() < dropP ? 0 : Math.fround(pj) * keep;
+          dropped[aRow + j] = a;
+          bucket[bRow + rel[rRow + j]] += a;
+        }
+        for (let j = count; j < len; j++) {
+          probs[pRow + j] = 0;
+          dropped[aRow + j] = 0;
+        }
+      } else {
+        for (let j = 0; j < count; j++) {
+          const pj = Math.fround(s[j] * inv);
+          probs[pRow + j] = pj;
+          bucket[bRow + rel[rRow + j]] += pj;
+        }
+        for (let j = count; j < len; j++) probs[pRow + j] = 0;
       }
-      bucket.fill(0, bRow, bRow + numBuckets);
-      for (let j = 0; j < count; j++) bucket[bRow + rel[rRow + j]] += w[wRow + j];
     }
   }
   if (rng) rng.save();
