@@ -5,6 +5,8 @@
  *   per block (post-LN, default):  X = LN_a(X + MHA(X));  X = LN_f(X + FFN(X))
  *   per block (pre-LN, norm_first): X = X + MHA(LN_a(X));  X = X + FFN(LN_f(X))
  *   F = LN_last(X);  logit(i at t) = F_t · item_emb(i)
+ *   mHC variant (config.mhc, not in the reference; docs/mhc.md): pre-LN blocks on n residual streams
+ *   X_s = n copies of E; per sub-layer X_s = H_res X_s + H_postᵀ F(H_pre X_s); F = LN_last(mean of X_s)
  *
  * MHA is causal multi-head self-attention with attention-probability dropout; FFN is two kernel-1
  * convolutions with ReLU and dropout. Padding positions are not masked out of the keys (the reference
