@@ -142,3 +142,28 @@ test('--resume with different hyper-parameters is refused', async () => {
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /--resume: --hidden_units is 8 now but 16/);
 });
+
+test('--resume is exact for TiSASRec too', async () => {
+  const timed = join(dir, 'timed.txt');
+  const lines: string[] = [];
+  for (let u = 1; u <= 60; u++) {
+    const len = 6 + (u % 5);
+    for (let t = 0; t < len; t++) lines.push(`u${u} ${1000 + 10 * ((u * 7 + t) % 30)} ${1_600_000_000 + 3600 * t * (1 + (u % 3))}`);
+  }
+  writeFileSync(timed, lines.join('\n') + '\n');
+  const args = ['--model', 'tisasrec', '--dataset', timed, '--maxlen', '8', '--hidden_units', '8', '--num_blocks', '1', '--batch_size', '16', '--lr', '0.01', '--eval_every', '2', '--lr_decay_step', '3', '--lr_decay_rate', '0.5'];
+  const full = join(dir, 'ti-full');
+  const d = join(dir, 'ti-resumed');
+  const rf = await runCli(['train', ...args, '--train_dir', full, '--num_epochs', '4']);
+  assert.equal(rf.code, 0, rf.stderr);
+  const r1 = await runCli(['train', ...args, '--train_dir', d, '--num_epochs', '2']);
+  assert.equal(r1.code, 0, r1.stderr);
+  const r2 = await runCli(['train', ...args, '--train_dir', d, '--num_epochs', '4', '--resume']);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.deepEqual(readLog(d).map((l) => [l.loss, l.lr, l.valid]), readLog(full).map((l) => [l.loss, l.lr, l.valid]));
+  assert.deepEqual(metricsOf(d), metricsOf(full));
+  // a changed schedule is refused
+  const r3 = await runCli(['train', ...args, '--lr_decay_rate', '0.9', '--train_dir', d, '--num_epochs', '6', '--resume']);
+  assert.equal(r3.code, 2, r3.stderr);
+  assert.match(r3.stderr, /learning-rate schedule differs/);
+});

@@ -553,7 +553,7 @@ export function register(program: Command): void {
     cmd,
     'threads',
     'n',
-    'reserved: accepted, no effect yet (training runs on one thread; see --num_workers)',
+    'reserved: accepted, no effect yet: training runs on one thread (multi-threaded GEMM kernels are not wired in; see --num_workers for sampling)',
   );
   addEvalOptions(cmd);
   addHyperOptions(cmd);
