@@ -116,3 +116,28 @@ test('report.html draws its charts in headless Chromium', async (t) => {
     await browser.close();
   }
 });
+
+test('a failing run does not stop the grid; bad grid files are refused in one line', async () => {
+  const untimed = join(dir, 'untimed.txt');
+  writeFileSync(untimed, readFileSync(join(dir, 'ring.txt'), 'utf8').replace(/ \d+\n/g, '\n'));
+  const g = join(dir, 'mixed.json');
+  writeFileSync(g, JSON.stringify({ datasets: ['untimed.txt'], models: ['tisasrec', 'pop'], seeds: [3], out: 'mixed' }));
+  const r = await runCli(['experiments', g]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /tisasrec default seed 3: FAILED: .*timestamps/);
+  assert.match(r.stderr, /seqrec: 1 of 2 runs failed/);
+  const csv = readFileSync(join(dir, 'mixed', 'results.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv.length, 2);
+  assert.match(csv[1], /^untimed,pop,default,3,/);
+
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'datasets: [ring.txt]\nmodels: [sasrec]\nflag: { lr: 1 }\n');
+  const rb = await runCli(['experiments', bad]);
+  assert.equal(rb.code, 2);
+  assert.equal(rb.stderr.trim().split('\n').length, 1, rb.stderr);
+  assert.match(rb.stderr, /bad\.yaml: .*flag/);
+  writeFileSync(bad, 'datasets: [ring.txt]\nmodels: [sasrec]\nflags: { seed: 1 }\n');
+  const rs = await runCli(['experiments', bad]);
+  assert.equal(rs.code, 2);
+  assert.match(rs.stderr, /"seed" is set by the experiment/);
+});

@@ -509,7 +509,9 @@ export async function runTrain(opts: Opts, io: TrainIo = {}): Promise<TrainRun> 
       m ? Object.entries(m).map(([n, v]) => `${n} ${v.toFixed(4)}`).join(', ') : '-';
     summary = [
       `model ${spec.name}, dataset ${loaded.path}`,
-      `trained ${st.epochs} epochs${st.stopped ? ` (stopped early: patience ${patience}, min_delta ${minDelta})` : ''} in ${trainSeconds?.toFixed(1)} s`,
+      st.epochs === 0
+        ? `fitted in ${trainSeconds?.toFixed(1)} s (no epochs)`
+        : `trained ${st.epochs} epochs${st.stopped ? ` (stopped early: patience ${patience}, min_delta ${minDelta})` : ''} in ${trainSeconds?.toFixed(1)} s`,
       st.bestEpoch > 0 ? `best epoch ${st.bestEpoch}: valid NDCG@${k} ${(st.bestNdcg ?? 0).toFixed(4)} (${fmt(st.bestMetrics)})` : 'no validation run',
       `test (${testRow?.protocol ?? '-'}): ${fmt(testRow?.metrics)}`,
     ].join('\n');

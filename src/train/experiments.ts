@@ -150,6 +150,7 @@ export async function runExperiments(gridPath: string, train: TrainFn, options: 
   await mkdir(out, { recursive: true });
   let ran = 0;
   let skipped = 0;
+  const failed: string[] = [];
   for (const [i, r] of runs.entries()) {
     const tag = `[${i + 1}/${runs.length}] ${r.datasetName} ${r.model} ${r.config} seed ${r.seed}`;
     if (existsSync(join(r.dir, 'results.json'))) {
@@ -163,11 +164,21 @@ export async function runExperiments(gridPath: string, train: TrainFn, options: 
     for (const [k, v] of Object.entries(r.flags)) opts[k.replace(/-/g, '_')] = typeof v === 'boolean' ? String(v) : String(v);
     Object.assign(opts, { model: r.model, dataset: r.dataset, train_dir: r.dir, seed: String(r.seed), ...(resume ? { resume: true } : {}) });
     await mkdir(r.dir, { recursive: true });
-    await train(opts, { log: (l) => say(`  ${l}`), out: () => {} });
-    ran++;
+    try {
+      await train(opts, { log: (l) => say(`  ${l}`), out: () => {} });
+      ran++;
+    } catch (e) {
+      // one failing run (a flag one model refuses, a dataset without timestamps) does not stop the grid
+      const msg = e instanceof Error ? e.message : String(e);
+      say(`${tag}: FAILED: ${msg}`);
+      failed.push(`${r.datasetName} ${r.model} ${r.config} seed ${r.seed}: ${msg}`);
+    }
   }
   const files = await writeReports(out, runs);
   say(`wrote ${files.csv}, ${files.md}, ${files.html}`);
+  if (failed.length > 0) {
+    throw new UserError(`${failed.length} of ${runs.length} runs failed (first: ${failed[0]}); the reports cover the others`);
+  }
   return { out, ran, skipped, files };
 }
 
