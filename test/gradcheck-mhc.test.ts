@@ -98,3 +98,52 @@ test('tiny SASRec-mHC loss gradient, dropout 0.3 (every parameter, mHC ones all 
   assert.ok(res.checked > mhcCount, `checked ${res.checked}`);
   assert.ok(res.ok, `ratio ${res.worstRatio}: ${named[Number(res.worst.split(' ')[1])][0]} ${res.worst}`);
 });
+
+test('stream mixes: the batched-GEMM path (a backend with gemmBatched) == the fused reference kernels, forward and backward', async () => {
+  const { createWasmKernelsSync } = await import('../src/kernels/wasm/index.js');
+  const { getKernels, setKernels } = await import('../src/kernels/index.js');
+  const { getTape } = await import('../src/engine/tape.js');
+  const rng = new Rng(9);
+  const rows = 7;
+  const n = 3;
+  const d = 5;
+  const inputs = [param([rows, n, d], rng), param([rows, n, n], rng), param([rows, n], rng), param([rows, d], rng), param([rows, n], rng)];
+  const seed = Float32Array.from({ length: rows * n * d + rows * d }, () => rng.normal());
+  const run = () => {
+    const tape = getTape();
+    tape.reset();
+    for (const p of inputs) p.grad = null;
+    const [x, h, hp, y, w] = inputs;
+    const mixed = mhc.streamMix(x, h, hp, y);
+    const summed = mhc.streamWeightedSum(x, w);
+    const out = [...mixed.data.subarray(0, mixed.size), ...summed.data.subarray(0, summed.size)];
+    tape.backward(mixed, seed.subarray(0, mixed.size));
+    const grads1 = inputs.map((p) => (p.grad ? [...p.grad] : []));
+    tape.reset();
+    for (const p of inputs) p.grad = null;
+    const again = mhc.streamWeightedSum(x, w);
+    tape.backward(again, seed.subarray(0, again.size));
+    const grads2 = inputs.map((p) => (p.grad ? [...p.grad] : []));
+    tape.reset();
+    return { out, grads1, grads2 };
+  };
+  const before = getKernels();
+  const ref = run();
+  let fast: ReturnType<typeof run>;
+  const wasm = createWasmKernelsSync();
+  assert.ok(wasm.gemmBatched);
+  setKernels(wasm);
+  try {
+    fast = run();
+  } finally {
+    setKernels(before);
+  }
+  const close = (a: number[], b: number[], what: string) => {
+    assert.equal(a.length, b.length, what);
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 + 1e-5 * Math.abs(b[i]), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+  };
+  close(fast.out, ref.out, 'forward');
+  fast.grads1.forEach((g, i) => close(g, ref.grads1[i], `streamMix grad ${i}`));
+  fast.grads2.forEach((g, i) => close(g, ref.grads2[i], `streamWeightedSum grad ${i}`));
+  assert.ok(ref.grads2[0].length > 0 && ref.grads2[4].length > 0);
+});
