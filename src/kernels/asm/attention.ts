@@ -213,10 +213,10 @@ function softmaxRow(s: usize, len: i32, hasPad: bool, logP: f32): f32 {
   // max
   let mv = ninf;
   let j = 0;
-  for (; j + 4 <= len; j += 4) mv = f32x4.max(mv, v128.load(s + (<usize>j << 2)));
+  for (; j + 4 <= len; j += 4) mv = f32x4.pmax(mv, v128.load(s + (<usize>j << 2)));
   if (j < len) {
     const valid = i32x4.lt_s(lane, i32x4.splat(len - j));
-    mv = f32x4.max(mv, v128.bitselect(v128.load(s + (<usize>j << 2)), ninf, valid));
+    mv = f32x4.pmax(mv, v128.bitselect(v128.load(s + (<usize>j << 2)), ninf, valid));
   }
   const mx = f32x4.splat(hmax(mv));
   // exp and sum

@@ -26,8 +26,8 @@
 
 /** Horizontal max of the four lanes. */
 @inline export function hmax(v: v128): f32 {
-  const t = f32x4.max(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
-  return f32x4.extract_lane(f32x4.max(t, i32x4.shuffle(t, t, 1, 0, 3, 2)), 0);
+  const t = f32x4.pmax(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return f32x4.extract_lane(f32x4.pmax(t, i32x4.shuffle(t, t, 1, 0, 3, 2)), 0);
 }
 
 /**
@@ -36,8 +36,12 @@
  * ≈ 1e−38 instead of underflowing to 0; the callers mask lanes that must be exactly 0).
  */
 @inline export function expv(x0: v128): v128 {
-  const x1 = f32x4.max(x0, f32x4.splat(-87.3));
-  const fx = f32x4.nearest(f32x4.mul(x1, f32x4.splat(1.44269504088896341)));
+  // (pmax, and rounding by adding 1.5·2^23: single instructions on x64, unlike wasm's f32x4.max /
+  // nearest / trunc_sat, whose NaN and overflow rules cost V8 several instructions each)
+  const x1 = f32x4.pmax(x0, f32x4.splat(-87.3));
+  const magic = f32x4.splat(12582912.0); // 1.5·2^23: adding it rounds to an integer (ties to even)
+  const t = f32x4.add(f32x4.mul(x1, f32x4.splat(1.44269504088896341)), magic);
+  const fx = f32x4.sub(t, magic);
   let x = f32x4.sub(x1, f32x4.mul(fx, f32x4.splat(0.693359375)));
   x = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
   const z = f32x4.mul(x, x);
@@ -48,7 +52,8 @@
   y = fmadd(y, x, f32x4.splat(1.6666665459e-1));
   y = fmadd(y, x, f32x4.splat(5.0000001201e-1));
   y = fmadd(y, z, f32x4.add(x, f32x4.splat(1)));
-  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
+  // n = bits(t) − bits(magic) (the integer sits in the low mantissa bits); 2^n = (n + 127) << 23
+  const pow2n = i32x4.shl(i32x4.add(i32x4.sub(t, magic), i32x4.splat(127)), 23);
   return f32x4.mul(y, pow2n);
 }
 
