@@ -43,6 +43,11 @@ function suite(k: WasmKernels, inWasm: boolean): void {
   for (const n of SIZES) {
     const off = n % 3;
     const L = n + off + 2;
+    for (const value of [0, -0, 1.5]) {
+      const [x, x0] = pair(k, L, r, 1, inWasm);
+      k.fill(n, value, x, off); ref.fill(n, value, x0, off);
+      assert.deepEqual(x, x0, `${tag} fill ${value} n=${n}`);
+    }
     // binary element-wise (writes / accumulates), and in place
     for (const name of ['add', 'mul', 'mulAcc'] as const) {
       const [a, a0] = pair(k, L, r, 1, inWasm), [b, b0] = pair(k, L, r, 1, inWasm), [o, o0] = pair(k, L, r, 1, inWasm);

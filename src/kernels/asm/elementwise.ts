@@ -9,6 +9,19 @@ import { dropApply, dropThresholdU32, fmadd, hsum, imin32, rngLoad, rngRaw, rngS
 // ---------------------------------------------------------------------------------------------
 // element-wise
 
+/** x[i] = value; value +0 is a memset (bulk memory). */
+export function ewFill(n: i32, value: f32, x: usize): void {
+  const end = <usize>n << 2;
+  if (reinterpret<u32>(value) == 0) {
+    memory.fill(x, 0, end);
+    return;
+  }
+  const v = f32x4.splat(value);
+  let o: usize = 0;
+  for (; o + 16 <= end; o += 16) v128.store(x + o, v);
+  for (; o < end; o += 4) store<f32>(x + o, value);
+}
+
 export function ewAdd(n: i32, a: usize, b: usize, out: usize): void {
   const end = <usize>n << 2;
   let o: usize = 0;

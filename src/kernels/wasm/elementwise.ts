@@ -1,5 +1,5 @@
 /**
- * JS side of the wasm element-wise / row / LayerNorm / loss / Adam kernels
+ * JS side of the wasm fill / element-wise / row / LayerNorm / loss / Adam kernels
  * (src/kernels/asm/elementwise.ts). Float arrays from the backend's `alloc` go to wasm zero-copy;
  * if any float operand is a plain array the call falls back to the base (reference) kernel, which
  * is correct, just slower. Int32 index arrays are plain JS arrays: they are copied into the scratch
@@ -11,6 +11,7 @@ import type { WasmArena } from './arena.js';
 import type { Scratch } from './scratch.js';
 
 export interface ElementwiseExports {
+  ewFill(n: number, value: number, x: number): void;
   ewAdd(n: number, a: number, b: number, out: number): void;
   ewAxpy(n: number, alpha: number, x: number, y: number): void;
   ewScale(n: number, alpha: number, x: number, out: number): void;
@@ -37,7 +38,7 @@ export interface ElementwiseExports {
 }
 
 type ElementwiseKernels = Pick<Kernels,
-  'add' | 'axpy' | 'scale' | 'mul' | 'mulAcc' | 'relu' | 'reluBackward' | 'dropout' | 'addBias' | 'colSumAcc' |
+  'fill' | 'add' | 'axpy' | 'scale' | 'mul' | 'mulAcc' | 'relu' | 'reluBackward' | 'dropout' | 'addBias' | 'colSumAcc' |
   'rowDot' | 'rowScaleAcc' | 'gatherRows' | 'scatterAddRows' | 'layerNormForward' | 'layerNormBackward' |
   'sumSquares' | 'bceLogitsMaskedSum' | 'bceLogitsMaskedBackward' | 'adamStep'>;
 
@@ -76,6 +77,12 @@ export function elementwiseKernels(ex: ElementwiseExports, arena: WasmArena, scr
   };
 
   return {
+    // (TypedArray.fill on a SharedArrayBuffer view runs ~10× slower than on a plain buffer in V8)
+    fill(n, value, x, xOff) {
+      if (!owns(x)) return base.fill(n, value, x, xOff);
+      count('fill', n);
+      ex.ewFill(n, value, at('fill', x, xOff, n));
+    },
     add(n, a, aOff, b, bOff, out, outOff) {
       if (!(owns(a) && owns(b) && owns(out))) return base.add(n, a, aOff, b, bOff, out, outOff);
       count('add', n);
