@@ -20,6 +20,13 @@
  * time is 0, so their interval to a query at time τ is min(τ, time_span)). The feed-forward adds its own
  * residual; there is no pre-LN variant in the reference.
  *
+ * Variants that are not in the reference (docs/mhc.md):
+ * - normFirst (pre-LN):  X = X + TimeAwareMHA(queries LN_a(X), keys/values X);  X = X + FFN(LN_f(X));  X = X · (not padding)
+ * - mhc (implies normFirst): n residual streams X_s (n copies of E), per sub-layer
+ *   X_s = H_res X_s + H_postᵀ F(H_pre X_s) with F(u) = TimeAwareMHA(LN_a(u), u) and FFN(LN_f(u));
+ *   X_s · (not padding) after each block; F = LN_last(mean of X_s). Padding rows keep zero streams, so
+ *   the packed path's "padding keys are the biases" still holds.
+ *
  * Times: TrainBatch.times / the `times` of predict() are TiSASRec's SCALED integer times (0 at
  * padding; see data/time.ts). The Scorer methods (scoreCandidates, scoreAll) take HistoryBatch.times as
  * RAW timestamps, as the evaluation code copies them from the split, and scale them with `timeScaling`
@@ -57,6 +64,7 @@ import { getKernels } from '../kernels/index.js';
 import { PointWiseFeedForward } from '../nn/feedforward.js';
 import { Dropout, Embedding, LayerNorm } from '../nn/layers.js';
 import { Module, ModuleList } from '../nn/module.js';
+import { MHCBlock, collapseStreams, expandStreams, validateMHCConfig, type MHCConfig } from '../nn/mhc.js';
 import { TimeAwareMultiHeadAttention, type TimeAttentionContext } from '../nn/time-attention.js';
 import type { Adam } from '../optim/adam.js';
 
@@ -71,6 +79,10 @@ export interface TiSASRecConfig {
   timeSpan: number;
   /** weight of Σ W² over the item, absolute-position and interval embeddings in the loss */
   l2Emb?: number;
+  /** pre-LN blocks (not in the reference; see the file comment) */
+  normFirst?: boolean;
+  /** manifold-constrained hyper-connections (nn/mhc.ts; implies normFirst; parameters `mhc_layers.*`) */
+  mhc?: MHCConfig | null;
 }
 
 export interface TiSASRecOptions {
@@ -125,6 +137,8 @@ export class TiSASRec extends Module implements Scorer {
   readonly forwardLayernorms: ModuleList<LayerNorm>;
   readonly forwardLayers: ModuleList<PointWiseFeedForward>;
   readonly lastLayernorm: LayerNorm;
+  /** the hyper-connections per block (mHC variant only; registered last, as `mhc_layers`) */
+  readonly mhcLayers: ModuleList<MHCBlock> | null = null;
 
   /** skip padding queries (see the file comment); both paths give the same results without dropout */
   packed: boolean;
@@ -140,7 +154,12 @@ export class TiSASRec extends Module implements Scorer {
 
   constructor(config: TiSASRecConfig, opts: TiSASRecOptions = {}) {
     super();
-    const c = (this.config = { l2Emb: 0, ...config });
+    if (config.mhc) {
+      validateMHCConfig(config.mhc);
+      if (config.normFirst === false) throw new Error('TiSASRec: mHC uses pre-LN blocks; normFirst: false is not supported with mhc');
+    }
+    const c = (this.config = { l2Emb: 0, normFirst: !!config.mhc, ...config, mhc: config.mhc ? { ...config.mhc } : null });
+    if (c.mhc) c.normFirst = true;
     if (c.hiddenUnits % c.numHeads !== 0) throw new Error(`TiSASRec: num_heads ${c.numHeads} must divide hidden_units ${c.hiddenUnits}`);
     if (!Number.isInteger(c.timeSpan) || c.timeSpan < 0) throw new Error(`TiSASRec: time_span must be an integer ≥ 0, got ${c.timeSpan}`);
     this.itemNum = c.itemNum;
@@ -172,6 +191,10 @@ export class TiSASRec extends Module implements Scorer {
     this.forwardLayernorms = this.addModule('forward_layernorms', new ModuleList(blocks.map((b) => b.ffnNorm)));
     this.forwardLayers = this.addModule('forward_layers', new ModuleList(blocks.map((b) => b.ffn)));
     this.lastLayernorm = this.addModule('last_layernorm', new LayerNorm(d, LN_EPS));
+    const m = c.mhc;
+    if (m) {
+      this.mhcLayers = this.addModule('mhc_layers', new ModuleList(Array.from({ length: c.numBlocks }, () => new MHCBlock(m.expansionRate, d, m))));
+    }
     this.resetParameters(rng);
   }
 
@@ -182,6 +205,8 @@ export class TiSASRec extends Module implements Scorer {
    */
   resetParameters(rng: Rng): void {
     for (const [, p] of this.namedParameters()) if (p.shape.length >= 2) init.xavierUniform(p, rng);
+    // mHC: the φ projections get xavier-uniform above; gates and static biases their own init
+    if (this.mhcLayers) for (const b of this.mhcLayers.items) b.resetStatic();
   }
 
   /** The embeddings the l2_emb term covers (the reference's five). */
@@ -222,14 +247,38 @@ export class TiSASRec extends Module implements Scorer {
       timeK: this.timeTable(this.timeMatrixKEmb, this.timeMatrixKDropout, layout),
       timeV: this.timeTable(this.timeMatrixVEmb, this.timeMatrixVDropout, layout),
     };
+    if (this.mhcLayers) return this.encodeMHC(x, mask, ctx);
     for (let i = 0; i < this.config.numBlocks; i++) {
-      const q = this.attentionLayernorms.at(i).forward(x);
-      x = ops.add(q, this.attentionLayers.at(i).forward(q, x, ctx));
-      x = this.forwardLayernorms.at(i).forward(x);
-      x = ops.add(x, this.forwardLayers.at(i).forward(x));
+      if (this.config.normFirst) {
+        x = ops.add(x, this.attentionLayers.at(i).forward(this.attentionLayernorms.at(i).forward(x), x, ctx));
+        x = ops.add(x, this.forwardLayers.at(i).forward(this.forwardLayernorms.at(i).forward(x)));
+      } else {
+        const q = this.attentionLayernorms.at(i).forward(x);
+        x = ops.add(q, this.attentionLayers.at(i).forward(q, x, ctx));
+        x = this.forwardLayernorms.at(i).forward(x);
+        x = ops.add(x, this.forwardLayers.at(i).forward(x));
+      }
       if (mask) x = ops.mul(x, mask);
     }
     return this.lastLayernorm.forward(x);
+  }
+
+  /** The mHC blocks (see the file comment) on n streams of the (masked) embedding x [R, d]. */
+  private encodeMHC(x: Tensor, mask: Tensor | null, ctx: TimeAttentionContext): Tensor {
+    const n = this.config.mhc!.expansionRate;
+    const streamMask = mask ? expandStreams(mask, n) : null;
+    let s = expandStreams(x, n);
+    for (let i = 0; i < this.config.numBlocks; i++) {
+      const hc = this.mhcLayers!.at(i);
+      const attnNorm = this.attentionLayernorms.at(i);
+      const attn = this.attentionLayers.at(i);
+      const ffnNorm = this.forwardLayernorms.at(i);
+      const ffn = this.forwardLayers.at(i);
+      s = hc.attn.forward(s, (u) => attn.forward(attnNorm.forward(u), u, ctx));
+      s = hc.ffn.forward(s, (u) => ffn.forward(ffnNorm.forward(u)));
+      if (streamMask) s = ops.mul(s, streamMask);
+    }
+    return this.lastLayernorm.forward(collapseStreams(s));
   }
 
   /** [R, d] of 1 at real rows and 0 at padding rows (the reference's ~timeline_mask), or null when there is no padding. */

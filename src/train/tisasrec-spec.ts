@@ -21,6 +21,7 @@ import { TiSASRec, type TiSASRecConfig } from '../models/tisasrec.js';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint, CheckpointError } from '../models/checkpoint-format.js';
 import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.js';
 import { Adam } from '../optim/adam.js';
+import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { runEpochs, scheduleFrom } from './loop.js';
 
 /**
@@ -59,7 +60,8 @@ function num(options: TrainOptions, key: NumKey): number {
 
 /** Validated hyper-parameters; errors are one line naming the flag. */
 export function tisasrecConfig(options: TrainOptions, itemNum: number): TiSASRecRunConfig {
-  if (options.normFirst === true) throw new UserError('--norm_first: TiSASRec has no pre-LN variant (TiSASRec.pytorch has none)');
+  const mhc = mhcFromOptions(options);
+  if (options.normFirst === true && !mhc) throw new UserError('--norm_first: TiSASRec has no pre-LN variant (TiSASRec.pytorch has none); only its mHC variant (--mhc) uses pre-LN blocks');
   if (options.useTime === false) throw new UserError('--use_time false contradicts --model tisasrec (use --model sasrec to ignore time)');
   const timeUnit = options.timeUnit === undefined ? TISASREC_DEFAULTS.timeUnit : String(options.timeUnit);
   if (!Object.hasOwn(TIME_UNITS, timeUnit)) throw new UserError(`--time_unit: expected one of ${Object.keys(TIME_UNITS).join(', ')}, got "${timeUnit}"`);
@@ -73,6 +75,8 @@ export function tisasrecConfig(options: TrainOptions, itemNum: number): TiSASRec
     l2Emb: num(options, 'l2Emb'),
     timeSpan: num(options, 'timeSpan'),
     timeUnit,
+    normFirst: mhc !== null,
+    mhc,
     batchSize: num(options, 'batchSize'),
     lr: num(options, 'lr'),
     numEpochs: num(options, 'numEpochs'),
@@ -107,6 +111,7 @@ function configMetadata(cfg: TiSASRecRunConfig): Record<string, unknown> {
     batch_size: cfg.batchSize,
     lr: cfg.lr,
     num_epochs: cfg.numEpochs,
+    ...mhcMetadata(cfg.mhc),
   };
 }
 
@@ -198,6 +203,7 @@ function configFromCheckpoint(
         batchSize: config.batch_size, lr: config.lr, numEpochs: config.num_epochs,
       }
     : { maxlen: absK.shape[0], hiddenUnits: emb.shape[1], numBlocks: blocks, timeSpan: timeK.shape[0] - 1 };
+  Object.assign(fromFile, mhcOptionsFromCheckpoint(tensors, config, options));
   const merged: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fromFile)) if (v !== undefined && v !== null) merged[k] = v;
   // flags may add what a foreign file cannot say (num_heads, dropout), never contradict the shapes
@@ -244,7 +250,8 @@ export const tisasrecSpec: ModelSpec = {
     hooks.log?.(
       `TiSASRec: d ${cfg.hiddenUnits}, ${cfg.numBlocks} blocks, ${cfg.numHeads} heads, maxlen ${cfg.maxlen}, time_span ${cfg.timeSpan}, ` +
         `time_unit ${cfg.timeUnit}, dropout ${cfg.dropoutRate}, l2_emb ${cfg.l2Emb}, lr ${cfg.lr}, batch ${cfg.batchSize}, ` +
-        `${cfg.numEpochs} epochs of ${sampler.batchesPerEpoch} steps`,
+        `${cfg.numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
+        (cfg.mhc ? `, mHC ${cfg.mhc.expansionRate} streams (Sinkhorn ${cfg.mhc.sinkhornIter}, gate ${cfg.mhc.initGate}, pre-LN)` : ''),
     );
     await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr) }, hooks, () => trained);
     model.eval();
