@@ -98,16 +98,22 @@ export function rngSave(state: usize): void {
  */
 export function rngRaw(n: i32, buf: usize): void {
   let x0 = rs0, x1 = rs1, x2 = rs2, x3 = rs3;
-  const end = buf + (<usize>n << 2);
-  for (let b = buf; b < end; b += 4) {
+  let b = buf;
+  const end4 = buf + (<usize>(n & ~3) << 2);
+  for (; b < end4; b += 16) {
     store<u32>(b, x1);
-    const t = x1 << 9;
-    x2 ^= x0;
-    x3 ^= x1;
-    x1 ^= x2;
-    x0 ^= x3;
-    x2 ^= t;
-    x3 = rotl<u32>(x3, 11);
+    let t = x1 << 9; x2 ^= x0; x3 ^= x1; x1 ^= x2; x0 ^= x3; x2 ^= t; x3 = rotl<u32>(x3, 11);
+    store<u32>(b, x1, 4);
+    t = x1 << 9; x2 ^= x0; x3 ^= x1; x1 ^= x2; x0 ^= x3; x2 ^= t; x3 = rotl<u32>(x3, 11);
+    store<u32>(b, x1, 8);
+    t = x1 << 9; x2 ^= x0; x3 ^= x1; x1 ^= x2; x0 ^= x3; x2 ^= t; x3 = rotl<u32>(x3, 11);
+    store<u32>(b, x1, 12);
+    t = x1 << 9; x2 ^= x0; x3 ^= x1; x1 ^= x2; x0 ^= x3; x2 ^= t; x3 = rotl<u32>(x3, 11);
+  }
+  const end = buf + (<usize>n << 2);
+  for (; b < end; b += 4) {
+    store<u32>(b, x1);
+    const t = x1 << 9; x2 ^= x0; x3 ^= x1; x1 ^= x2; x0 ^= x3; x2 ^= t; x3 = rotl<u32>(x3, 11);
   }
   rs0 = x0; rs1 = x1; rs2 = x2; rs3 = x3;
 }
@@ -130,6 +136,9 @@ export function dropApply(n: i32, raw: usize, thr: i64, keep64: f64, src: usize,
   const allDrop = thr < 0;
   const thrV = i32x4.splat(<i32>(<u32>(allDrop ? 0 : thr)));
   const keepF = <f32>keep64;
+  // When keep is a float32 (p = 0.5, 0.2, 0.75, …) the float32 product x·keep is the correctly
+  // rounded exact product, i.e. exactly f32(f64(x)·keep): no float64 detour needed.
+  const exactF32 = <f64>keepF == keep64;
   const kf = f32x4.splat(keepF);
   const kd = f64x2.splat(keep64);
   const zero = f32x4.splat(0);
@@ -142,9 +151,14 @@ export function dropApply(n: i32, raw: usize, thr: i64, keep64: f64, src: usize,
     const u = i32x4.mul(v128.or(i32x4.shl(x, 7), i32x4.shr_u(x, 25)), nine);
     const drop = allDrop ? i32x4.splat(-1) : i32x4.lt_u(u, thrV);
     const xv = v128.load(src + o);
-    const lo = f64x2.mul(f64x2.promote_low_f32x4(xv), kd);
-    const hi = f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(xv, xv, 2, 3, 0, 1)), kd);
-    const kept = i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+    let kept: v128;
+    if (exactF32) {
+      kept = f32x4.mul(xv, kf);
+    } else {
+      const lo = f64x2.mul(f64x2.promote_low_f32x4(xv), kd);
+      const hi = f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(xv, xv, 2, 3, 0, 1)), kd);
+      kept = i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+    }
     v128.store(out + o, v128.bitselect(f32x4.mul(xv, zero), kept, drop));
     if (mask != 0) v128.store(mask + o, v128.andnot(kf, drop));
   }
