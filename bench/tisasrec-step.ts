@@ -5,12 +5,14 @@
  * wasm; every other kernel falls back to plain TS) unless --kernels reference.
  *
  *   node --import tsx bench/tisasrec-step.ts [--maxlen 50,200] [--kernels wasm|reference]
- *        [--steps N] [--rounds R] [--warmup W] [--paths packed,dense] [--json]
+ *        [--steps N] [--rounds R] [--warmup W] [--paths packed,dense] [--cpu] [--json]
  *
  * Batches are drawn beforehand by the reference sampler (TiSASRec's from the time-scaled split; the
  * per-batch relation matrices are built inside trainStep, so they are timed). Rounds interleave the
  * configurations; the machine is shared with other work, so the median over all timed steps is reported.
- * Single thread. The V8 flag for relaxed SIMD is set at start-up, as the CLI does.
+ * Single thread. The V8 flag for relaxed SIMD is set at start-up, as the CLI does. At maxlen 200 the
+ * dense paths of both models plus the packed ones exceed the wasm backend's 2 GiB memory in one
+ * process: run `--paths dense` on its own there.
  */
 import v8 from 'node:v8';
 import { existsSync } from 'node:fs';
@@ -37,6 +39,9 @@ const stepsArg = arg('steps', '');
 const rounds = Number(arg('rounds', '3'));
 const warmup = Number(arg('warmup', '2'));
 const json = process.argv.includes('--json');
+// --cpu: this process's CPU time instead of wall time (steadier when other work shares the cores)
+const useCpu = process.argv.includes('--cpu');
+const now = useCpu ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -54,12 +59,13 @@ interface Config {
 }
 
 async function main(): Promise<void> {
-  let k: Kernels = referenceKernels;
-  if (kernelsArg === 'wasm') {
-    const wasm = await import('../src/kernels/wasm/index.js');
-    k = wasm.createWasmKernelsSync();
-  }
-  setKernels(k);
+  const wasm = kernelsArg === 'wasm' ? await import('../src/kernels/wasm/index.js') : null;
+  // a fresh backend per maxlen: the tape pools of the previous configurations live in its memory
+  const freshKernels = (): Kernels => {
+    const k = wasm ? wasm.createWasmKernelsSync() : referenceKernels;
+    setKernels(k);
+    return k;
+  };
   const file = fileURLToPath(new URL('../../shared/data/ml-100k/u.data', import.meta.url));
   if (!existsSync(file)) throw new Error(`${file} not found`);
   const data = await loadDataset(file, { minUserCount: 5, minItemCount: 5 });
@@ -68,6 +74,7 @@ async function main(): Promise<void> {
   const B = 128;
   const rows: Array<Record<string, unknown>> = [];
   for (const L of maxlens) {
+    const k = freshKernels();
     const nBatches = 8;
     const draw = (s: typeof split) => {
       const sampler = new TrainSampler(s, { batchSize: B, maxlen: L, seed: 1 });
@@ -96,9 +103,9 @@ async function main(): Promise<void> {
           const w = r === 0 ? warmup : 1;
           for (let s = 0; s < w + steps; s++) {
             const batch = c.batches[(bi + s) % nBatches];
-            const t0 = performance.now();
+            const t0 = now();
             const loss = c.model.trainStep(batch, c.adam);
-            const dt = performance.now() - t0;
+            const dt = now() - t0;
             if (!Number.isFinite(loss)) throw new Error(`${c.name}: loss ${loss}`);
             if (s >= w) c.times.push(dt);
           }
@@ -113,11 +120,11 @@ async function main(): Promise<void> {
       const ms = median(c.times);
       const path = c.name.split(' ')[1];
       if (c.name.startsWith('sasrec')) base.set(path, ms);
-      const row = { maxlen: L, realTokens: realFrac, kernels: k.name, config: c.name, medianMs: ms, steps: c.times.length, ratioToSasrec: ms / base.get(path)! };
+      const row = { maxlen: L, realTokens: realFrac, kernels: k.name, clock: useCpu ? 'cpu' : 'wall', config: c.name, medianMs: ms, steps: c.times.length, ratioToSasrec: ms / base.get(path)! };
       rows.push(row);
       if (!json) {
         console.log(
-          `ML-100k L=${L} (real ${(100 * realFrac).toFixed(1)}%) ${k.name} ${c.name.padEnd(16)} median ${ms.toFixed(1)} ms over ${c.times.length} steps` +
+          `ML-100k L=${L} (real ${(100 * realFrac).toFixed(1)}%) ${k.name} ${c.name.padEnd(16)} median ${ms.toFixed(1)} ms ${useCpu ? 'CPU' : 'wall'} over ${c.times.length} steps` +
             (c.name.startsWith('tisasrec') ? `  (${(ms / base.get(path)!).toFixed(2)}× SASRec)` : ''),
         );
       }

@@ -692,17 +692,17 @@ function unpackRows(
   x: Float32Array, xOff: number, fill: Float32Array | null, fillOff: number, out: Float32Array, outOff: number,
 ): void {
   for (let b = 0; b < numSeq; b++) {
-    const t0 = len - qCount[b];
-    for (let t = 0; t < len; t++) {
-      const o = outOff + (b * len + t) * dim;
-      if (t < t0) {
-        if (fill) for (let c = 0; c < dim; c++) out[o + c] = fill[fillOff + c];
-        else out.fill(0, o, o + dim);
-      } else {
-        const xi = xOff + (qStart[b] + t - t0) * dim;
-        for (let c = 0; c < dim; c++) out[o + c] = x[xi + c];
-      }
+    const n = qCount[b];
+    const t0 = len - n;
+    const o = outOff + b * len * dim;
+    if (fill) {
+      const f = fill.subarray(fillOff, fillOff + dim);
+      for (let t = 0; t < t0; t++) out.set(f, o + t * dim);
+    } else {
+      out.fill(0, o, o + t0 * dim);
     }
+    const xi = xOff + qStart[b] * dim;
+    out.set(x.subarray(xi, xi + n * dim), o + t0 * dim);
   }
 }
 
@@ -712,15 +712,20 @@ function unpackRowsBackward(
 ): void {
   const acc = new Float64Array(dim);
   for (let b = 0; b < numSeq; b++) {
-    const t0 = len - qCount[b];
-    for (let t = 0; t < len; t++) {
-      const o = dOutOff + (b * len + t) * dim;
-      if (t < t0) {
-        if (dFill) for (let c = 0; c < dim; c++) acc[c] += dOut[o + c];
-      } else if (dx) {
-        const xi = dxOff + (qStart[b] + t - t0) * dim;
-        for (let c = 0; c < dim; c++) dx[xi + c] += dOut[o + c];
+    const n = qCount[b];
+    const t0 = len - n;
+    const o = dOutOff + b * len * dim;
+    if (dFill) {
+      for (let t = 0; t < t0; t++) {
+        const r = o + t * dim;
+        for (let c = 0; c < dim; c++) acc[c] += dOut[r + c];
       }
+    }
+    if (dx) {
+      const src = o + t0 * dim;
+      const dst = dxOff + qStart[b] * dim;
+      const m = n * dim;
+      for (let e = 0; e < m; e++) dx[dst + e] += dOut[src + e];
     }
   }
   if (dFill) for (let c = 0; c < dim; c++) dFill[dFillOff + c] += acc[c];
