@@ -49,31 +49,36 @@ function sigmoidBackward(
 }
 
 /**
- * The Sinkhorn-Knopp iterates of one n×n matrix, into hist (float64, (2·iters + 1)·n² entries):
- * hist[0] = exp(L − max L), then for t < iters: hist[2t+1] = rows of hist[2t] normalised,
- * hist[2t+2] = columns of hist[2t+1] normalised.
+ * Sinkhorn-Knopp of one n×n matrix in scaling-vector form (the same iterates as normalising rows then
+ * columns, with O(n) state per step): K = exp(L − rowmax L) into k (n² float64; the per-row shift is
+ * exact, the projection is invariant to row scaling); v_0 = 1; for t = 1..iters:
+ * u_t = 1/(K v_{t−1}), v_t = 1/(Kᵀ u_t); the result is P_ij = u_T,i · K_ij · v_T,j.
+ * Writes u_t at us[(t−1)·n] and v_t at vs[t·n] (vs[0..n) = 1).
  */
-function sinkhornIterates(n: number, iters: number, L: Float32Array, lOff: number, hist: Float64Array): void {
-  const nn = n * n;
-  let mx = -Infinity;
-  for (let k = 0; k < nn; k++) if (L[lOff + k] > mx) mx = L[lOff + k];
-  for (let k = 0; k < nn; k++) hist[k] = Math.exp(L[lOff + k] - mx);
-  for (let t = 0; t < iters; t++) {
-    const a = 2 * t * nn;
-    const b = a + nn;
-    const c = b + nn;
+function sinkhornScalings(
+  n: number, iters: number, L: Float32Array, lOff: number, k: Float64Array, us: Float64Array, vs: Float64Array,
+): void {
+  for (let i = 0; i < n; i++) {
+    let mx = -Infinity;
+    for (let j = 0; j < n; j++) if (L[lOff + i * n + j] > mx) mx = L[lOff + i * n + j];
+    for (let j = 0; j < n; j++) k[i * n + j] = Math.exp(L[lOff + i * n + j] - mx);
+  }
+  for (let j = 0; j < n; j++) vs[j] = 1;
+  for (let t = 1; t <= iters; t++) {
+    const vPrev = (t - 1) * n;
+    const uo = (t - 1) * n;
     for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < n; j++) s += hist[a + i * n + j];
-      const inv = 1 / s;
-      for (let j = 0; j < n; j++) hist[b + i * n + j] = hist[a + i * n + j] * inv;
+      let a = 0;
+      for (let j = 0; j < n; j++) a += k[i * n + j] * vs[vPrev + j];
+      us[uo + i] = 1 / a;
     }
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += hist[b + i * n + j];
-      const inv = 1 / s;
-      for (let i = 0; i < n; i++) hist[c + i * n + j] = hist[b + i * n + j] * inv;
+    const vo = t * n;
+    for (let j = 0; j < n; j++) vs[vo + j] = 0;
+    for (let i = 0; i < n; i++) {
+      const ui = us[uo + i];
+      for (let j = 0; j < n; j++) vs[vo + j] += k[i * n + j] * ui;
     }
+    for (let j = 0; j < n; j++) vs[vo + j] = 1 / vs[vo + j];
   }
 }
 
@@ -81,53 +86,91 @@ function sinkhornForward(
   rows: number, n: number, iters: number, logits: Float32Array, lOff: number, out: Float32Array, outOff: number,
 ): void {
   const nn = n * n;
-  const hist = new Float64Array((2 * iters + 1) * nn);
-  const last = 2 * iters * nn;
+  const k = new Float64Array(nn);
+  const us = new Float64Array(iters * n);
+  const vs = new Float64Array((iters + 1) * n);
+  const uT = (iters - 1) * n;
+  const vT = iters * n;
   for (let r = 0; r < rows; r++) {
-    sinkhornIterates(n, iters, logits, lOff + r * nn, hist);
-    for (let k = 0; k < nn; k++) out[outOff + r * nn + k] = hist[last + k];
+    sinkhornScalings(n, iters, logits, lOff + r * nn, k, us, vs);
+    const o = outOff + r * nn;
+    for (let i = 0; i < n; i++) {
+      const ui = us[uT + i];
+      for (let j = 0; j < n; j++) out[o + i * n + j] = ui * k[i * n + j] * vs[vT + j];
+    }
   }
 }
 
+/**
+ * Reverse mode through sinkhornScalings (every iteration): from P = diag(u_T) K diag(v_T),
+ * v_t = 1/(Kᵀu_t) and u_t = 1/(K v_{t−1}): with b = Kᵀu_t, gb = −gv_t ∘ v_t², gK += u_t gbᵀ,
+ * gu_t += K gb; with a = K v_{t−1}, ga = −gu_t ∘ u_t², gK += ga v_{t−1}ᵀ, gv_{t−1} = Kᵀ ga; finally dL = gK ∘ K.
+ */
 function sinkhornBackward(
   rows: number, n: number, iters: number, logits: Float32Array, lOff: number,
   dOut: Float32Array, dOutOff: number, dLogits: Float32Array, dlOff: number,
 ): void {
   const nn = n * n;
-  const hist = new Float64Array((2 * iters + 1) * nn);
-  const g = new Float64Array(nn);
-  const sums = new Float64Array(n);
+  const k = new Float64Array(nn);
+  const us = new Float64Array(iters * n);
+  const vs = new Float64Array((iters + 1) * n);
+  const gK = new Float64Array(nn);
+  const gu = new Float64Array(n);
+  const gv = new Float64Array(n);
+  const gab = new Float64Array(n);
   for (let r = 0; r < rows; r++) {
-    sinkhornIterates(n, iters, logits, lOff + r * nn, hist);
-    for (let k = 0; k < nn; k++) g[k] = dOut[dOutOff + r * nn + k];
-    for (let t = iters - 1; t >= 0; t--) {
-      const a = 2 * t * nn; // X before the row step
-      const b = a + nn; // after the row step = X before the column step
-      const c = b + nn; // after the column step
-      // column step: Y_ij = X_ij / s_j  →  dX_ij = (g_ij − Σ_k g_kj Y_kj) / s_j
+    sinkhornScalings(n, iters, logits, lOff + r * nn, k, us, vs);
+    const uT = (iters - 1) * n;
+    const vT = iters * n;
+    const go = dOutOff + r * nn;
+    gu.fill(0);
+    gv.fill(0);
+    for (let i = 0; i < n; i++) {
+      const ui = us[uT + i];
       for (let j = 0; j < n; j++) {
-        let s = 0;
-        let gy = 0;
-        for (let i = 0; i < n; i++) {
-          s += hist[b + i * n + j];
-          gy += g[i * n + j] * hist[c + i * n + j];
-        }
-        sums[j] = s;
-        for (let i = 0; i < n; i++) g[i * n + j] = (g[i * n + j] - gy) / s;
-      }
-      // row step: Y_ij = X_ij / s_i  →  dX_ij = (g_ij − Σ_k g_ik Y_ik) / s_i
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        let gy = 0;
-        for (let j = 0; j < n; j++) {
-          s += hist[a + i * n + j];
-          gy += g[i * n + j] * hist[b + i * n + j];
-        }
-        for (let j = 0; j < n; j++) g[i * n + j] = (g[i * n + j] - gy) / s;
+        const g = dOut[go + i * n + j];
+        const kij = k[i * n + j];
+        const vj = vs[vT + j];
+        gK[i * n + j] = g * ui * vj;
+        gu[i] += g * kij * vj;
+        gv[j] += g * ui * kij;
       }
     }
-    // exp (the max shift is exact: the projection is invariant to it)
-    for (let k = 0; k < nn; k++) dLogits[dlOff + r * nn + k] += g[k] * hist[k];
+    for (let t = iters; t >= 1; t--) {
+      const uo = (t - 1) * n;
+      const vo = t * n;
+      const vPrev = (t - 1) * n;
+      // v_t = 1/(Kᵀ u_t)
+      for (let j = 0; j < n; j++) {
+        const v = vs[vo + j];
+        gab[j] = -gv[j] * v * v;
+      }
+      for (let i = 0; i < n; i++) {
+        const ui = us[uo + i];
+        let s = 0;
+        for (let j = 0; j < n; j++) {
+          gK[i * n + j] += ui * gab[j];
+          s += k[i * n + j] * gab[j];
+        }
+        gu[i] += s;
+      }
+      // u_t = 1/(K v_{t−1})
+      for (let i = 0; i < n; i++) {
+        const u = us[uo + i];
+        gab[i] = -gu[i] * u * u;
+      }
+      gv.fill(0);
+      for (let i = 0; i < n; i++) {
+        const ga = gab[i];
+        for (let j = 0; j < n; j++) {
+          gK[i * n + j] += ga * vs[vPrev + j];
+          gv[j] += k[i * n + j] * ga;
+        }
+      }
+      gu.fill(0);
+    }
+    const dl = dlOff + r * nn;
+    for (let q = 0; q < nn; q++) dLogits[dl + q] += gK[q] * k[q];
   }
 }
 

@@ -325,17 +325,18 @@ export interface Kernels {
   /** dx[i] += dy[i] · y[i] · (1 − y[i]/scale), y the forward output (accumulates). */
   sigmoidBackward(n: number, scale: number, y: Float32Array, yOff: number, dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number): void;
   /**
-   * Sinkhorn-Knopp projection of `rows` n×n matrices (row-major, n² floats each): M = exp(L − max L),
-   * then `iters` times: divide every row by its sum, then every column by its sum (writes out; the
-   * columns of the result sum to 1 exactly, the rows approximately). The max shift is exact (the
-   * projection is invariant to scaling M).
+   * Sinkhorn-Knopp projection of `rows` n×n matrices (row-major, n² floats each): M = exp(L), then
+   * `iters` times: divide every row by its sum, then every column by its sum (writes out; the columns
+   * of the result sum to 1 up to rounding, the rows approximately). Implementations may shift each row
+   * of L by a constant (e.g. its max) and iterate on scaling vectors (u = 1/(M v), v = 1/(Mᵀ u),
+   * out = diag(u) M diag(v)): both give the same iterates (the projection is invariant to row scaling).
    */
   sinkhornForward(rows: number, n: number, iters: number, logits: Float32Array, lOff: number, out: Float32Array, outOff: number): void;
   /**
-   * Backward of sinkhornForward through every iteration (accumulates into dLogits): recomputes the
-   * iterates of each matrix from the logits, then applies the normalisation backward
-   * dX_ij = (g_ij − Σ_k g_kj·Y_kj)/s_j (columns; rows likewise) from the last step to the first, and
-   * dL = g ∘ exp(L − max L).
+   * Backward of sinkhornForward through every iteration, i.e. the exact gradient of the `iters`-step
+   * map, not of its fixed point (accumulates into dLogits). The reference recomputes each matrix's
+   * scaling vectors from the logits (nothing is saved by the forward) and runs reverse mode through
+   * u_t = 1/(M v_{t−1}), v_t = 1/(Mᵀ u_t) and out = diag(u_T) M diag(v_T), then dL = dM ∘ M.
    */
   sinkhornBackward(
     rows: number, n: number, iters: number, logits: Float32Array, lOff: number,
