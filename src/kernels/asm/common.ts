@@ -18,6 +18,28 @@
   return a > b ? a : b;
 }
 
+/** The last rem = 1..3 floats at p as a vector (other lanes 0); reads nothing past them. */
+@inline export function loadTail(p: usize, rem: i32): v128 {
+  if (rem == 2) return v128.load64_zero(p);
+  if (rem == 1) return v128.load32_zero(p);
+  return v128.load32_lane(p, v128.load64_zero(p), 2, 8);
+}
+
+/** Stores the first rem = 1..3 lanes of v at p. */
+@inline export function storeTail(p: usize, v: v128, rem: i32): void {
+  if (rem == 1) {
+    v128.store32_lane(p, v, 0);
+  } else {
+    v128.store64_lane(p, v, 0);
+    if (rem == 3) v128.store32_lane(p, v, 2, 8);
+  }
+}
+
+/** All-ones in the first rem lanes. */
+@inline export function tailMask(rem: i32): v128 {
+  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(rem));
+}
+
 /** Horizontal sum of the four lanes. */
 @inline export function hsum(v: v128): f32 {
   const t = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));

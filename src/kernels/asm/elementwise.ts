@@ -4,7 +4,7 @@
 // Long reductions over rows (bias / LayerNorm parameter gradients) accumulate in float64, as the
 // reference does; short ones (a row of `dim` floats) in float32.
 
-import { dropApply, dropThresholdU32, fmadd, hsum, imin32, rngLoad, rngRaw, rngSave } from './common';
+import { dropApply, dropThresholdU32, fmadd, hsum, imin32, loadTail, rngLoad, rngRaw, rngSave, storeTail, tailMask } from './common';
 
 // ---------------------------------------------------------------------------------------------
 // element-wise
@@ -108,73 +108,81 @@ export const RAW_CHUNK: i32 = 1024;
 export function rowAddBias(rows: i32, cols: i32, bias: usize, out: usize): void {
   const rowB = <usize>cols << 2;
   const full = <usize>(cols & ~3) << 2;
+  const rem = cols & 3;
+  const bt = rem != 0 ? loadTail(bias + full, rem) : f32x4.splat(0);
   for (let r = 0; r < rows; r++) {
     const o = out + <usize>r * rowB;
     let c: usize = 0;
     for (; c < full; c += 16) v128.store(o + c, f32x4.add(v128.load(o + c), v128.load(bias + c)));
-    for (; c < rowB; c += 4) store<f32>(o + c, load<f32>(o + c) + load<f32>(bias + c));
+    if (rem != 0) storeTail(o + full, f32x4.add(loadTail(o + full, rem), bt), rem);
   }
 }
+
+const COLSUM_BLOCK: i32 = 64;
 
 /**
- * acc (float64, cols entries at accF64) += Σ_r x[r, :]; rows are summed 4 at a time in float32
- * first (a pairwise step), then promoted.
+ * out[c] += Σ_r x[r, c]. Rows are summed 4 at a time into float32 partial sums (acc32, cols
+ * floats), flushed into float64 totals (acc64, cols doubles) every COLSUM_BLOCK rows.
  */
-function colSumF64(rows: i32, cols: i32, x: usize, ldB: usize, accF64: usize): void {
-  const full = <usize>(cols & ~3) << 2;
-  const rowB = <usize>cols << 2;
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const x0 = x + <usize>r * ldB;
-    const x1 = x0 + ldB, x2 = x1 + ldB, x3 = x2 + ldB;
-    let c: usize = 0;
-    for (; c < full; c += 16) {
-      const s = f32x4.add(f32x4.add(v128.load(x0 + c), v128.load(x1 + c)), f32x4.add(v128.load(x2 + c), v128.load(x3 + c)));
-      const a = accF64 + (c << 1);
-      v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(s)));
-      v128.store(a, f64x2.add(v128.load(a, 16), f64x2.promote_low_f32x4(i32x4.shuffle(s, s, 2, 3, 0, 1))), 16);
-    }
-    for (; c < rowB; c += 4) {
-      const a = accF64 + (c << 1);
-      store<f64>(a, load<f64>(a) + <f64>load<f32>(x0 + c) + <f64>load<f32>(x1 + c) + <f64>load<f32>(x2 + c) + <f64>load<f32>(x3 + c));
-    }
-  }
-  for (; r < rows; r++) {
-    const xr = x + <usize>r * ldB;
-    for (let c: usize = 0; c < rowB; c += 4) {
-      const a = accF64 + (c << 1);
-      store<f64>(a, load<f64>(a) + <f64>load<f32>(xr + c));
-    }
-  }
-}
-
-/** out[c] += Σ_r x[r, c]; acc: scratch of cols float64. */
 export function rowColSumAcc(rows: i32, cols: i32, x: usize, out: usize, acc: usize): void {
-  memory.fill(acc, 0, <usize>cols << 3);
-  colSumF64(rows, cols, x, <usize>cols << 2, acc);
+  const acc64 = acc;
+  const acc32 = acc + ((<usize>cols << 3) + 63 & ~63);
+  const rowB = <usize>cols << 2;
+  const full = <usize>(cols & ~3) << 2;
+  const rem = cols & 3;
+  memory.fill(acc64, 0, <usize>cols << 3);
+  for (let r0 = 0; r0 < rows; r0 += COLSUM_BLOCK) {
+    const r1 = imin32(rows, r0 + COLSUM_BLOCK);
+    memory.fill(acc32, 0, (<usize>cols << 2) + 16);
+    let r = r0;
+    for (; r + 4 <= r1; r += 4) {
+      const x0 = x + <usize>r * rowB;
+      const x1 = x0 + rowB, x2 = x1 + rowB, x3 = x2 + rowB;
+      let c: usize = 0;
+      for (; c < full; c += 16) {
+        const s = f32x4.add(f32x4.add(v128.load(x0 + c), v128.load(x1 + c)), f32x4.add(v128.load(x2 + c), v128.load(x3 + c)));
+        v128.store(acc32 + c, f32x4.add(v128.load(acc32 + c), s));
+      }
+      if (rem != 0) {
+        const s = f32x4.add(f32x4.add(loadTail(x0 + c, rem), loadTail(x1 + c, rem)), f32x4.add(loadTail(x2 + c, rem), loadTail(x3 + c, rem)));
+        v128.store(acc32 + c, f32x4.add(v128.load(acc32 + c), s));
+      }
+    }
+    for (; r < r1; r++) {
+      const xr = x + <usize>r * rowB;
+      let c: usize = 0;
+      for (; c < full; c += 16) v128.store(acc32 + c, f32x4.add(v128.load(acc32 + c), v128.load(xr + c)));
+      if (rem != 0) v128.store(acc32 + c, f32x4.add(v128.load(acc32 + c), loadTail(xr + c, rem)));
+    }
+    for (let c = 0; c < cols; c++) {
+      const a = acc64 + (<usize>c << 3);
+      store<f64>(a, load<f64>(a) + <f64>load<f32>(acc32 + (<usize>c << 2)));
+    }
+  }
   for (let c = 0; c < cols; c++) {
     const o = out + (<usize>c << 2);
-    store<f32>(o, <f32>(<f64>load<f32>(o) + load<f64>(acc + (<usize>c << 3))));
+    store<f32>(o, <f32>(<f64>load<f32>(o) + load<f64>(acc64 + (<usize>c << 3))));
   }
 }
 
 export function rowDotK(n: i32, dim: i32, a: usize, b: usize, out: usize): void {
   const rowB = <usize>dim << 2;
   const full = <usize>(dim & ~3) << 2;
+  const rem = dim & 3;
   for (let i = 0; i < n; i++) {
     const ai = a + <usize>i * rowB, bi = b + <usize>i * rowB;
     let s = f32x4.splat(0);
     let c: usize = 0;
     for (; c < full; c += 16) s = fmadd(v128.load(ai + c), v128.load(bi + c), s);
-    let t = hsum(s);
-    for (; c < rowB; c += 4) t += load<f32>(ai + c) * load<f32>(bi + c);
-    store<f32>(out + (<usize>i << 2), t);
+    if (rem != 0) s = fmadd(loadTail(ai + c, rem), loadTail(bi + c, rem), s);
+    store<f32>(out + (<usize>i << 2), hsum(s));
   }
 }
 
 export function rowScaleAccK(n: i32, dim: i32, s: usize, x: usize, y: usize): void {
   const rowB = <usize>dim << 2;
   const full = <usize>(dim & ~3) << 2;
+  const rem = dim & 3;
   for (let i = 0; i < n; i++) {
     const si = load<f32>(s + (<usize>i << 2));
     if (si == 0) continue;
@@ -182,7 +190,7 @@ export function rowScaleAccK(n: i32, dim: i32, s: usize, x: usize, y: usize): vo
     const xi = x + <usize>i * rowB, yi = y + <usize>i * rowB;
     let c: usize = 0;
     for (; c < full; c += 16) v128.store(yi + c, fmadd(sv, v128.load(xi + c), v128.load(yi + c)));
-    for (; c < rowB; c += 4) store<f32>(yi + c, load<f32>(yi + c) + si * load<f32>(xi + c));
+    if (rem != 0) storeTail(yi + c, fmadd(sv, loadTail(xi + c, rem), loadTail(yi + c, rem)), rem);
   }
 }
 
@@ -190,6 +198,7 @@ export function rowScaleAccK(n: i32, dim: i32, s: usize, x: usize, y: usize): vo
 export function rowGather(n: i32, dim: i32, table: usize, idx: usize, alpha: f32, out: usize): void {
   const rowB = <usize>dim << 2;
   const full = <usize>(dim & ~3) << 2;
+  const rem = dim & 3;
   const av = f32x4.splat(alpha);
   for (let i = 0; i < n; i++) {
     const t = table + <usize>load<i32>(idx + (<usize>i << 2)) * rowB;
@@ -197,10 +206,10 @@ export function rowGather(n: i32, dim: i32, table: usize, idx: usize, alpha: f32
     let c: usize = 0;
     if (alpha == 1) {
       for (; c < full; c += 16) v128.store(o + c, v128.load(t + c));
-      for (; c < rowB; c += 4) store<f32>(o + c, load<f32>(t + c));
+      if (rem != 0) storeTail(o + c, loadTail(t + c, rem), rem);
     } else {
       for (; c < full; c += 16) v128.store(o + c, f32x4.mul(av, v128.load(t + c)));
-      for (; c < rowB; c += 4) store<f32>(o + c, alpha * load<f32>(t + c));
+      if (rem != 0) storeTail(o + c, f32x4.mul(av, loadTail(t + c, rem)), rem);
     }
   }
 }
@@ -209,6 +218,7 @@ export function rowGather(n: i32, dim: i32, table: usize, idx: usize, alpha: f32
 export function rowScatterAdd(n: i32, dim: i32, dOut: usize, idx: usize, alpha: f32, skip: i32, dTable: usize): void {
   const rowB = <usize>dim << 2;
   const full = <usize>(dim & ~3) << 2;
+  const rem = dim & 3;
   const av = f32x4.splat(alpha);
   for (let i = 0; i < n; i++) {
     const id = load<i32>(idx + (<usize>i << 2));
@@ -217,7 +227,7 @@ export function rowScatterAdd(n: i32, dim: i32, dOut: usize, idx: usize, alpha: 
     const o = dOut + <usize>i * rowB;
     let c: usize = 0;
     for (; c < full; c += 16) v128.store(t + c, fmadd(av, v128.load(o + c), v128.load(t + c)));
-    for (; c < rowB; c += 4) store<f32>(t + c, load<f32>(t + c) + alpha * load<f32>(o + c));
+    if (rem != 0) storeTail(t + c, fmadd(av, loadTail(o + c, rem), loadTail(t + c, rem)), rem);
   }
 }
 
@@ -228,107 +238,119 @@ export function lnForward(rows: i32, dim: i32, x: usize, gamma: usize, beta: usi
                           out: usize, mean: usize, rstd: usize): void {
   const rowB = <usize>dim << 2;
   const full = <usize>(dim & ~3) << 2;
+  const rem = dim & 3;
+  const tm = tailMask(rem);
+  const gt = rem != 0 ? loadTail(gamma + full, rem) : f32x4.splat(0);
+  const bt = rem != 0 ? loadTail(beta + full, rem) : f32x4.splat(0);
   const invDim: f32 = <f32>(1 / <f64>dim);
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * rowB;
     let sv = f32x4.splat(0);
     let c: usize = 0;
     for (; c < full; c += 16) sv = f32x4.add(sv, v128.load(xr + c));
-    let s = hsum(sv);
-    for (; c < rowB; c += 4) s += load<f32>(xr + c);
-    const mu: f32 = s * invDim;
+    const xt = rem != 0 ? loadTail(xr + full, rem) : f32x4.splat(0);
+    sv = f32x4.add(sv, xt);
+    const mu: f32 = hsum(sv) * invDim;
     const mv = f32x4.splat(mu);
     let qv = f32x4.splat(0);
-    c = 0;
-    for (; c < full; c += 16) {
+    for (c = 0; c < full; c += 16) {
       const d = f32x4.sub(v128.load(xr + c), mv);
       qv = fmadd(d, d, qv);
     }
-    let ss = hsum(qv);
-    for (; c < rowB; c += 4) {
-      const d = load<f32>(xr + c) - mu;
-      ss += d * d;
+    if (rem != 0) {
+      const d = v128.and(f32x4.sub(xt, mv), tm);
+      qv = fmadd(d, d, qv);
     }
-    const rs: f32 = <f32>(1 / Math.sqrt(<f64>ss / <f64>dim + eps));
+    const rs: f32 = <f32>(1 / Math.sqrt(<f64>hsum(qv) / <f64>dim + eps));
     store<f32>(mean + (<usize>r << 2), mu);
     store<f32>(rstd + (<usize>r << 2), rs);
     const rv = f32x4.splat(rs);
     const yr = out + <usize>r * rowB;
-    c = 0;
-    for (; c < full; c += 16) {
+    for (c = 0; c < full; c += 16) {
       const xh = f32x4.mul(f32x4.sub(v128.load(xr + c), mv), rv);
       v128.store(yr + c, fmadd(xh, v128.load(gamma + c), v128.load(beta + c)));
     }
-    for (; c < rowB; c += 4) store<f32>(yr + c, (load<f32>(xr + c) - mu) * rs * load<f32>(gamma + c) + load<f32>(beta + c));
+    if (rem != 0) storeTail(yr + full, fmadd(f32x4.mul(f32x4.sub(xt, mv), rv), gt, bt), rem);
   }
 }
 
 /**
  * LayerNorm backward (accumulates). dx, dGamma, dBeta may be 0 (not wanted). acc: scratch of
- * 2·dim float64 (dGamma, dBeta sums) + 2·dim float32 (a row's xhat and g).
+ * 2·dim float64 (dGamma, dBeta totals) + 2·(dim + 4) float32 (their partial sums over a block of
+ * rows, flushed into the totals every COLSUM_BLOCK rows).
  */
 export function lnBackward(rows: i32, dim: i32, x: usize, gamma: usize, mean: usize, rstd: usize, dy: usize,
                            dx: usize, dGamma: usize, dBeta: usize, acc: usize): void {
   const rowB = <usize>dim << 2;
   const full = <usize>(dim & ~3) << 2;
+  const rem = dim & 3;
+  const tm = tailMask(rem);
+  const gt = rem != 0 ? loadTail(gamma + full, rem) : f32x4.splat(0);
+  const padB = ((<usize>dim + 4) << 2);
   const accG = acc;
   const accB = acc + (<usize>dim << 3);
-  const xh = acc + (<usize>dim << 4);
-  const gg = xh + rowB + 16;
+  const pg = acc + (<usize>dim << 4);
+  const pb = pg + padB;
   const wantParams = dGamma != 0 || dBeta != 0;
   if (wantParams) memory.fill(acc, 0, <usize>dim << 4);
   const invDim: f32 = <f32>(1 / <f64>dim);
-  for (let r = 0; r < rows; r++) {
-    const xr = x + <usize>r * rowB;
-    const yr = dy + <usize>r * rowB;
-    const mu = f32x4.splat(load<f32>(mean + (<usize>r << 2)));
-    const rsS = load<f32>(rstd + (<usize>r << 2));
-    const rs = f32x4.splat(rsS);
-    let sg = f32x4.splat(0), sgx = f32x4.splat(0);
-    let c: usize = 0;
-    for (; c < full; c += 16) {
-      const h = f32x4.mul(f32x4.sub(v128.load(xr + c), mu), rs);
-      const d = v128.load(yr + c);
-      const g = f32x4.mul(d, v128.load(gamma + c));
-      v128.store(xh + c, h);
-      v128.store(gg + c, g);
-      sg = f32x4.add(sg, g);
-      sgx = fmadd(g, h, sgx);
-      if (wantParams) {
-        const dh = f32x4.mul(d, h);
-        const ag = accG + (c << 1), ab = accB + (c << 1);
-        v128.store(ag, f64x2.add(v128.load(ag), f64x2.promote_low_f32x4(dh)));
-        v128.store(ag, f64x2.add(v128.load(ag, 16), f64x2.promote_low_f32x4(i32x4.shuffle(dh, dh, 2, 3, 0, 1))), 16);
-        v128.store(ab, f64x2.add(v128.load(ab), f64x2.promote_low_f32x4(d)));
-        v128.store(ab, f64x2.add(v128.load(ab, 16), f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 2, 3, 0, 1))), 16);
-      }
-    }
-    let sgS = hsum(sg), sgxS = hsum(sgx);
-    for (; c < rowB; c += 4) {
-      const h = (load<f32>(xr + c) - f32x4.extract_lane(mu, 0)) * rsS;
-      const d = load<f32>(yr + c);
-      const g = d * load<f32>(gamma + c);
-      store<f32>(xh + c, h);
-      store<f32>(gg + c, g);
-      sgS += g;
-      sgxS += g * h;
-      if (wantParams) {
-        const ag = accG + (c << 1), ab = accB + (c << 1);
-        store<f64>(ag, load<f64>(ag) + <f64>(d * h));
-        store<f64>(ab, load<f64>(ab) + <f64>d);
-      }
-    }
-    if (dx != 0) {
-      const mg = f32x4.splat(sgS * invDim);
-      const mgx = f32x4.splat(sgxS * invDim);
-      const o = dx + <usize>r * rowB;
-      c = 0;
+  for (let r0 = 0; r0 < rows; r0 += COLSUM_BLOCK) {
+    const r1 = imin32(rows, r0 + COLSUM_BLOCK);
+    if (wantParams) memory.fill(pg, 0, padB << 1);
+    for (let r = r0; r < r1; r++) {
+      const xr = x + <usize>r * rowB;
+      const yr = dy + <usize>r * rowB;
+      const mu = f32x4.splat(load<f32>(mean + (<usize>r << 2)));
+      const rs = f32x4.splat(load<f32>(rstd + (<usize>r << 2)));
+      // pass 1: Σ g and Σ g·xhat (g = dy·gamma), and the parameter partial sums
+      let sg = f32x4.splat(0), sgx = f32x4.splat(0);
+      let c: usize = 0;
       for (; c < full; c += 16) {
-        const t = f32x4.sub(f32x4.sub(v128.load(gg + c), mg), f32x4.mul(v128.load(xh + c), mgx));
-        v128.store(o + c, fmadd(rs, t, v128.load(o + c)));
+        const h = f32x4.mul(f32x4.sub(v128.load(xr + c), mu), rs);
+        const d = v128.load(yr + c);
+        const g = f32x4.mul(d, v128.load(gamma + c));
+        sg = f32x4.add(sg, g);
+        sgx = fmadd(g, h, sgx);
+        if (wantParams) {
+          v128.store(pg + c, fmadd(d, h, v128.load(pg + c)));
+          v128.store(pb + c, f32x4.add(v128.load(pb + c), d));
+        }
       }
-      const mgS = sgS * invDim, mgxS = sgxS * invDim;
-      for (; c < rowB; c += 4) store<f32>(o + c, load<f32>(o + c) + rsS * (load<f32>(gg + c) - mgS - load<f32>(xh + c) * mgxS));
+      let ht = f32x4.splat(0), dt = f32x4.splat(0);
+      if (rem != 0) {
+        ht = v128.and(f32x4.mul(f32x4.sub(loadTail(xr + full, rem), mu), rs), tm);
+        dt = loadTail(yr + full, rem);
+        const g = f32x4.mul(dt, gt);
+        sg = f32x4.add(sg, g);
+        sgx = fmadd(g, ht, sgx);
+        if (wantParams) {
+          v128.store(pg + full, fmadd(dt, ht, v128.load(pg + full)));
+          v128.store(pb + full, f32x4.add(v128.load(pb + full), dt));
+        }
+      }
+      // pass 2: dx += rstd · (g − mean(g) − xhat · mean(g·xhat))
+      if (dx != 0) {
+        const mg = f32x4.splat(hsum(sg) * invDim);
+        const mgx = f32x4.splat(hsum(sgx) * invDim);
+        const o = dx + <usize>r * rowB;
+        for (c = 0; c < full; c += 16) {
+          const h = f32x4.mul(f32x4.sub(v128.load(xr + c), mu), rs);
+          const g = f32x4.mul(v128.load(yr + c), v128.load(gamma + c));
+          const t = f32x4.sub(f32x4.sub(g, mg), f32x4.mul(h, mgx));
+          v128.store(o + c, fmadd(rs, t, v128.load(o + c)));
+        }
+        if (rem != 0) {
+          const t = f32x4.sub(f32x4.sub(f32x4.mul(dt, gt), mg), f32x4.mul(ht, mgx));
+          storeTail(o + full, fmadd(rs, t, loadTail(o + full, rem)), rem);
+        }
+      }
+    }
+    if (wantParams) {
+      for (let c = 0; c < dim; c++) {
+        const o8 = <usize>c << 3, o4 = <usize>c << 2;
+        store<f64>(accG + o8, load<f64>(accG + o8) + <f64>load<f32>(pg + o4));
+        store<f64>(accB + o8, load<f64>(accB + o8) + <f64>load<f32>(pb + o4));
+      }
     }
   }
   if (dGamma != 0) {

@@ -136,7 +136,7 @@ export function elementwiseKernels(ex: ElementwiseExports, arena: WasmArena, scr
       if (!(owns(x) && owns(out))) return base.colSumAcc(rows, cols, x, xOff, out, outOff);
       count('colSumAcc', rows); count('colSumAcc', cols);
       const xa = at('colSumAcc', x, xOff, rows * cols), oa = at('colSumAcc', out, outOff, cols);
-      ex.rowColSumAcc(rows, cols, xa, oa, scratch.get(8 * cols + 64));
+      ex.rowColSumAcc(rows, cols, xa, oa, scratch.get(12 * cols + 192));
     },
     rowDot(n, dim, a, aOff, b, bOff, out, outOff) {
       if (!(owns(a) && owns(b) && owns(out))) return base.rowDot(n, dim, a, aOff, b, bOff, out, outOff);
@@ -192,7 +192,7 @@ export function elementwiseKernels(ex: ElementwiseExports, arena: WasmArena, scr
       const dxa = dx ? at(name, dx, dxOff, n) : 0;
       const dga = dGamma ? at(name, dGamma, dGammaOff, dim) : 0;
       const dba = dBeta ? at(name, dBeta, dBetaOff, dim) : 0;
-      const acc = scratch.get(16 * dim + 8 * dim + 64);
+      const acc = scratch.get(16 * dim + 8 * (dim + 4) + 64);
       ex.lnBackward(rows, dim, xa, ga, ma, ra, ya, dxa, dga, dba, acc);
     },
     sumSquares(n, x, xOff) {
