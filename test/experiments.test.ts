@@ -70,6 +70,17 @@ test('a grid of 2 models × 2 seeds runs, writes results.csv / results.md / repo
   assert.match(again.stdout, /0 runs trained, 4 skipped/);
   assert.match(again.stderr, /done already, skipped/);
   assert.equal(statSync(join(out, 'runs', 'ring', 'sasrec', 'default', 'seed-1', 'results.json')).mtimeMs, before);
+
+  // a run interrupted after its last checkpoint (no results.json) is resumed, not retrained
+  const run2 = join(out, 'runs', 'ring', 'tisasrec', 'default', 'seed-2');
+  const metrics = readFileSync(join(run2, 'results.json'), 'utf8').match(/"metrics": \{[^}]*\}/g);
+  rmSync(join(run2, 'results.json'));
+  const third = await runCli(['experiments', gridPath]);
+  assert.equal(third.code, 0, third.stderr);
+  assert.match(third.stdout, /1 runs trained, 3 skipped/);
+  assert.match(third.stderr, /tisasrec default seed 2: resuming/);
+  assert.match(third.stderr, /already finished/);
+  assert.deepEqual(readFileSync(join(run2, 'results.json'), 'utf8').match(/"metrics": \{[^}]*\}/g), metrics);
 });
 
 test('report.html draws its charts in headless Chromium', async (t) => {

@@ -136,11 +136,17 @@ test('a corrupt or truncated last.safetensors is refused with one line naming th
   assert.match(missing.stderr, /--resume: no .*last\.safetensors/);
 });
 
-test('--resume with different hyper-parameters is refused', async () => {
+test('--resume with different hyper-parameters or another dataset is refused', async () => {
   const d = join(dir, 'repro-b');
   const r = await runCli(['train', ...tiny, '--hidden_units', '8', '--train_dir', d, '--num_epochs', '5', '--resume']);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /--resume: --hidden_units is 8 now but 16/);
+  // same users and items, one interaction fewer
+  const other = join(dir, 'ring-minus-one.txt');
+  writeFileSync(other, readFileSync(dataset, 'utf8').replace(/\n[^\n]*\n$/, '\n'));
+  const o = await runCli(['train', ...tiny, '--dataset', other, '--train_dir', d, '--num_epochs', '5', '--resume']);
+  assert.equal(o.code, 2, o.stderr);
+  assert.match(o.stderr, /--resume: .*was trained on 80 users, 30 items, \d+ interactions; --dataset .*ring-minus-one/);
 });
 
 test('--resume is exact for TiSASRec too', async () => {

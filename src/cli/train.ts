@@ -235,6 +235,8 @@ interface SelectionState {
   /** training seconds so far, over all resumed pieces */
   trainSeconds: number;
   epochs: number;
+  /** the data it trains on (checked on resume) */
+  dataset?: { users: number; items: number; interactions: number };
 }
 
 /**
@@ -439,9 +441,19 @@ export async function runTrain(opts: Opts, io: TrainIo = {}): Promise<TrainRun> 
       if (!existsSync(files.last)) throw new UserError(`--resume: no ${files.last} to resume from (train without --resume first)`);
       resumeFrom = await loadCheckpoint(files.last);
       selection.state = selectionStateOf(resumeFrom, files.last);
+      const was = selection.state.dataset;
+      const now = datasetHeader(loaded);
+      if (was && (was.users !== now.users || was.items !== now.items || was.interactions !== now.interactions)) {
+        throw new UserError(
+          `--resume: ${files.last} was trained on ${was.users} users, ${was.items} items, ${was.interactions} interactions; ` +
+            `--dataset ${loaded.path} has ${now.users}, ${now.items}, ${now.interactions}`,
+        );
+      }
       resumedEpoch = loopStateOf(resumeFrom, files.last).epoch;
       await truncateLog(files.log, resumedEpoch);
     } else {
+      const h = datasetHeader(loaded);
+      selection.state.dataset = { users: h.users, items: h.items, interactions: h.interactions };
       await rm(files.log, { force: true }); // created by the first epoch (models without epochs have none)
     }
     await writeJsonAtomic(files.config, {
