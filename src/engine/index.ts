@@ -4,3 +4,4 @@ export * as ops from './ops.js';
 export * as init from './init.js';
 export { Rng } from './rng.js';
 export { PackedBatch } from './packing.js';
+export * as mhcOps from './mhc-ops.js';
