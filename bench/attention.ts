@@ -5,7 +5,7 @@
  * per product: 2 products forward, 4 backward).
  *
  *   node --experimental-wasm-relaxed-simd --import tsx bench/attention.ts [--dataset games|ml-100k|all]
- *        [--heads 1] [--reps 20] [--no-reference]
+ *        [--heads 1] [--reps 20] [--no-reference] [--cpu]
  */
 import { fileURLToPath } from 'node:url';
 import { loadDataset, leaveOneOut, TrainSampler } from '../src/data/index.js';
@@ -21,6 +21,8 @@ const which = arg('dataset', 'all');
 const heads = Number(arg('heads', '1'));
 const reps = Number(arg('reps', '20'));
 const withRef = !process.argv.includes('--no-reference');
+// --cpu: this process's CPU time instead of wall time (steadier on a shared machine)
+const now = process.argv.includes('--cpu') ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
 const specs = [
   { name: 'games', path: '../../shared/data/games/Video.txt', maxlen: 50, dropout: 0.5 },
   { name: 'ml-100k', path: '../../shared/data/ml-100k/u.data', maxlen: 200, dropout: 0.2 },
@@ -55,14 +57,14 @@ for (const spec of specs) {
     const tf: number[] = [], tb: number[] = [];
     const n = k === referenceKernels ? Math.max(2, Math.floor(reps / 5)) : reps;
     for (let r = 0; r < n + 1; r++) {
-      let t0 = performance.now();
+      let t0 = now();
       k.packedCausalAttentionForward(layout.segCount, heads, hd, layout.segStart, layout.segLen, layout.segPad, layout.padRow,
         qkv, 0, qkv, d, qkv, 2 * d, ld, spec.dropout, state, probs, 0, dropped, 0, out, 0, d);
-      const f = performance.now() - t0;
-      t0 = performance.now();
+      const f = now() - t0;
+      t0 = now();
       k.packedCausalAttentionBackward(layout.segCount, heads, hd, layout.segStart, layout.segLen, layout.segPad, layout.padRow,
         qkv, 0, qkv, d, qkv, 2 * d, ld, probs, 0, dropped, 0, dOut, 0, d, g, 0, g, d, g, 2 * d, ld);
-      const b = performance.now() - t0;
+      const b = now() - t0;
       if (r > 0) { tf.push(f); tb.push(b); }
     }
     const gf = (fl: number, ts: number[]) => (fl / (Math.min(...ts) * 1e6)).toFixed(1);

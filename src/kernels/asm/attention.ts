@@ -14,7 +14,7 @@
 // Every operand is packed into scratch with the head dimension padded to a multiple of 4 (zeros),
 // so any headDim works (50, 25, …) and stores into the caller's rows touch only the head's columns.
 
-import { dropApply, dropThresholdU32, expv, hmax, hsum, imax32, imin32, mk5x8, mk5xN, rngLoad, rngRaw, rngSave } from './common';
+import { dropApply, dropThresholdU32, expv, hmax, hsum, imax32, imin32, loadTail, mk5x8, mk5xN, rngLoad, rngRaw, rngSave, storeTail } from './common';
 
 @inline function ceilTo(x: i32, m: i32): i32 {
   return ((x + m - 1) / m) * m;
@@ -51,8 +51,8 @@ function layout(nmax: i32, hd: i32, backward: bool): void {
   oQT = o; o += ceilTo(hd * ldQ_, 16); // QT (forward) / dOT (backward)
   oKT = o; o += ceilTo(hd * ldK_, 16); // KT (forward) / VT (backward)
   oVP = o; o += ceilTo((ldK_ + 8) * hp, 16); // V rows (forward) / K rows (backward)
-  oS = o; o += ceilTo(5 * ldK_, 16); // a sliver's scores / dA
-  oAP = o; o += ceilTo((ldK_ + 8) * 5, 16); // packed A / dS of a sliver, [κ][5]
+  oS = o; o += ceilTo(5 * (ldK_ + 8) + 8, 16); // a sliver's scores / dA, row stride ldK + 8
+  oAP = o; o += ceilTo((ldK_ + 8) * 5, 16); // packed A / dS of a sliver, [κ][5] (≥ ceil4(kmax) groups)
   oCS = o; o += ceilTo(5 * hp, 16); // 5 output rows
   oRAW = o; o += ceilTo(ldK_, 16); // a row's raw dropout draws
   if (backward) {
@@ -168,6 +168,45 @@ function packRows(src: usize, ldIn: i32, r0: i32, n: i32, hd: i32, hp: i32, dst:
   }
 }
 
+/** dst[0..n) = src[0..n) (any alignment; nothing past n is written). */
+function copyFloats(src: usize, dst: usize, n: i32): void {
+  const full = <usize>(n & ~3) << 2;
+  let o: usize = 0;
+  for (; o < full; o += 16) v128.store(dst + o, v128.load(src + o));
+  const rem = n & 3;
+  if (rem != 0) storeTail(dst + o, loadTail(src + o, rem), rem);
+}
+
+/**
+ * Transposes 5 rows (byte stride ldB) of kmax floats into [κ][5] groups at dst (20 bytes per κ),
+ * 4 κ at a time (reads and writes up to ceil4(kmax)).
+ */
+function packSliverT(src: usize, ldB: usize, kmax: i32, dst: usize): void {
+  const s1 = src + ldB, s2 = s1 + ldB, s3 = s2 + ldB, s4 = s3 + ldB;
+  let d = dst;
+  for (let k = 0; k < kmax; k += 4) {
+    const o = <usize>k << 2;
+    const r0 = v128.load(src + o);
+    const r1 = v128.load(s1 + o);
+    const r2 = v128.load(s2 + o);
+    const r3 = v128.load(s3 + o);
+    const r4 = v128.load(s4 + o);
+    const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+    const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+    const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+    const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+    v128.store(d, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+    v128.store32_lane(d, r4, 0, 16);
+    v128.store(d, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 20);
+    v128.store32_lane(d, r4, 1, 36);
+    v128.store(d, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 40);
+    v128.store32_lane(d, r4, 2, 56);
+    v128.store(d, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 60);
+    v128.store32_lane(d, r4, 3, 76);
+    d += 80;
+  }
+}
+
 /** dst row (row i of 5 at stride ldB) = or += the first hd floats of tile rows (stride hp). */
 function storeRows(tile: usize, hp: i32, nrows: i32, hd: i32, dst: usize, ldB: usize, acc: bool): void {
   const full = hd & ~3;
@@ -278,6 +317,7 @@ export function packedAttnForward(
     // this segment's strides (≤ the layout's, which are sized for nmax)
     const ldQ = ceilTo(n, 5), ldK = ceilTo(nk, 8);
     const ldKB = <usize>ldK << 2;
+    const ldSB = ldKB + 32; // score rows: room for a zero vector past any row's end
     for (let h = 0; h < heads; h++) {
       const col = <usize>(h * hd) << 2;
       packTransposed(q + col, ldIn, r0, n, hd, qt, ldQ, scale, false, false, 0);
@@ -289,12 +329,12 @@ export function packedAttnForward(
         const rows = imin32(5, n - i0);
         // scores of the 5 × kmax block
         for (let k0 = 0; k0 < kmax; k0 += 8) {
-          mk5x8(hd, qt + (<usize>i0 << 2), <usize>ldQ << 2, kt + (<usize>k0 << 2), ldKB, sb + (<usize>k0 << 2), ldKB, false);
+          mk5x8(hd, qt + (<usize>i0 << 2), <usize>ldQ << 2, kt + (<usize>k0 << 2), ldKB, sb + (<usize>k0 << 2), ldSB, false);
         }
         for (let r = 0; r < rows; r++) {
           const i = i0 + r;
           const len = i + 2;
-          const srow = sb + <usize>r * ldKB;
+          const srow = sb + <usize>r * ldSB;
           const inv = softmaxRow(srow, len, hasPad, logP);
           const rowOff = (triH + <usize>((i * (i + 3)) >> 1)) << 2;
           const pRow = probs + rowOff;
@@ -313,24 +353,21 @@ export function packedAttnForward(
             store<f32>(srow + o, pj);
             store<f32>(pRow + o, pj);
           }
-          // A (dropout in the reference's order: padding slot when present, then keys 0..i)
-          const apr = ap + (<usize>r << 2);
+          // A (dropout in the reference's order: padding slot when present, then keys 0..i), in
+          // place in the score row, then copied to the triangle
           if (useDrop) {
-            const aRow = dropped + rowOff;
-            const first = hasPad ? 0 : 1; // no draw for an absent padding key
-            if (!hasPad) store<f32>(aRow, 0);
+            const first = hasPad ? 0 : 1; // no draw for an absent padding key (its P is 0)
             rngRaw(len - first, raw);
-            dropApply(len - first, raw, thr, keep, srow + (<usize>first << 2), 0, aRow + (<usize>first << 2));
-            for (let jj = 0; jj < len; jj++) store<f32>(apr + <usize>jj * 20, load<f32>(aRow + (<usize>jj << 2)));
-          } else {
-            for (let jj = 0; jj < len; jj++) store<f32>(apr + <usize>jj * 20, load<f32>(srow + (<usize>jj << 2)));
+            dropApply(len - first, raw, thr, keep, srow + (<usize>first << 2), 0, srow + (<usize>first << 2));
+            copyFloats(srow, dropped + rowOff, len);
           }
-          for (let jj = len; jj < kmax; jj++) store<f32>(apr + <usize>jj * 20, 0);
+          v128.store(srow + (<usize>len << 2), f32x4.splat(0)); // keys len..kmax−1 (≤ 4) see 0
         }
         for (let r = rows; r < 5; r++) {
-          const apr = ap + (<usize>r << 2);
-          for (let jj = 0; jj < kmax; jj++) store<f32>(apr + <usize>jj * 20, 0);
+          const srow = sb + <usize>r * ldSB;
+          for (let jj = 0; jj < kmax; jj += 4) v128.store(srow + (<usize>jj << 2), f32x4.splat(0));
         }
+        packSliverT(sb, ldSB, kmax, ap);
         // out rows = A · V
         mk5xN(kmax, hp, ap, 20, vp, hpB, cs, hpB, false);
         storeRows(cs, hp, rows, hd, out + <usize>(r0 + i0) * ldOutB + col, ldOutB, false);
@@ -379,6 +416,7 @@ export function packedAttnBackward(
     const nk = n + 1;
     const ldQ = ceilTo(n, 5), ldK = ceilTo(nk, 8), ldM = ceilTo(n + 6, 4);
     const ldKB = <usize>ldK << 2;
+    const ldSB = ldKB + 32;
     const ldMB = <usize>ldM << 2;
     for (let h = 0; h < heads; h++) {
       const col = <usize>(h * hd) << 2;
@@ -392,12 +430,12 @@ export function packedAttnBackward(
         const kmax = imin32(i0 + 6, nk);
         const rows = imin32(5, n - i0);
         for (let k0 = 0; k0 < kmax; k0 += 8) {
-          mk5x8(hd, dot + (<usize>i0 << 2), <usize>ldQ << 2, vt + (<usize>k0 << 2), ldKB, sb + (<usize>k0 << 2), ldKB, false);
+          mk5x8(hd, dot + (<usize>i0 << 2), <usize>ldQ << 2, vt + (<usize>k0 << 2), ldKB, sb + (<usize>k0 << 2), ldSB, false);
         }
         for (let r = 0; r < rows; r++) {
           const i = i0 + r;
           const len = i + 2;
-          const srow = sb + <usize>r * ldKB; // dA, then A∘dA
+          const srow = sb + <usize>r * ldSB; // dA, then A∘dA, then dS
           const rowOff = (triH + <usize>((i * (i + 3)) >> 1)) << 2;
           const pRow = probs + rowOff;
           const aRow = dropped + rowOff;
@@ -425,36 +463,33 @@ export function packedAttnBackward(
           }
           const rs = f32x4.splat(hsum(acc) + tail);
           const rss: f32 = f32x4.extract_lane(rs, 0);
-          // dS = (A∘dA − P·rowsum)·scale
-          const dsr = dsp + (<usize>r << 2);
+          // dS = (A∘dA − P·rowsum)·scale, in place and to the row-major matrix
           j = 0;
           for (; j + 4 <= len; j += 4) {
             const o = <usize>j << 2;
             const d = f32x4.mul(f32x4.sub(v128.load(srow + o), f32x4.mul(v128.load(pRow + o), rs)), sv);
             v128.store(mdsRow + o, d);
-            const b = dsr + <usize>j * 20;
-            v128.store32_lane(b, d, 0);
-            v128.store32_lane(b, d, 1, 20);
-            v128.store32_lane(b, d, 2, 40);
-            v128.store32_lane(b, d, 3, 60);
+            v128.store(srow + o, d);
           }
           for (; j < len; j++) {
             const o = <usize>j << 2;
             const d = (load<f32>(srow + o) - load<f32>(pRow + o) * rss) * scale;
             store<f32>(mdsRow + o, d);
-            store<f32>(dsr + <usize>j * 20, d);
+            store<f32>(srow + o, d);
           }
-          // zeros right of the row (5 columns: what the 5-key slivers of dK / dV read)
+          // zeros right of the row: 5 columns of the matrices (what the 5-key slivers of dK / dV
+          // read) and 4 of the sliver (keys len..kmax−1)
           v128.store(maRow + (<usize>len << 2), f32x4.splat(0));
           store<f32>(maRow + (<usize>len << 2), 0, 16);
           v128.store(mdsRow + (<usize>len << 2), f32x4.splat(0));
           store<f32>(mdsRow + (<usize>len << 2), 0, 16);
-          for (let jj = len; jj < kmax; jj++) store<f32>(dsr + <usize>jj * 20, 0);
+          v128.store(srow + (<usize>len << 2), f32x4.splat(0));
         }
         for (let r = rows; r < 5; r++) {
-          const dsr = dsp + (<usize>r << 2);
-          for (let jj = 0; jj < kmax; jj++) store<f32>(dsr + <usize>jj * 20, 0);
+          const srow = sb + <usize>r * ldSB;
+          for (let jj = 0; jj < kmax; jj += 4) v128.store(srow + (<usize>jj << 2), f32x4.splat(0));
         }
+        packSliverT(sb, ldSB, kmax, dsp);
         // dQ rows += dS · K
         mk5xN(kmax, hp, dsp, 20, kp, hpB, cs, hpB, false);
         storeRows(cs, hp, rows, hd, dq + <usize>(r0 + i0) * ldGB + col, ldGB, true);
