@@ -32,8 +32,7 @@ import * as ops from '../engine/ops.js';
 import { Rng } from '../engine/rng.js';
 import { PackedBatch } from '../engine/packing.js';
 import { Tape, getTape, noGrad, setTape } from '../engine/tape.js';
-import type { Parameter, Tensor } from '../engine/tensor.js';
-import { shapeStr } from '../engine/tensor.js';
+import type { Tensor } from '../engine/tensor.js';
 import type { HistoryBatch, Scorer } from '../eval/types.js';
 import type { TrainBatch } from '../data/types.js';
 import { getKernels } from '../kernels/index.js';
@@ -77,10 +76,7 @@ export interface SASRecOptions {
 /** The rows the training forward needs (a TrainBatch satisfies it). */
 export type SASRecBatch = Pick<TrainBatch, 'batchSize' | 'maxlen' | 'seqs' | 'pos' | 'neg'>;
 
-export interface TensorEntry {
-  shape: readonly number[];
-  data: Float32Array;
-}
+export type { TensorEntry } from '../nn/module.js';
 
 const LN_EPS = 1e-8;
 
@@ -353,37 +349,6 @@ export class SASRec extends Module implements Scorer {
     const last = new Int32Array(batchSize);
     for (let b = 0; b < batchSize; b++) last[b] = b * len + len - 1;
     return ops.embedding(this.log2feats(logSeqs, batchSize), last);
-  }
-
-  /** Parameters by PyTorch state_dict key (live buffers, not copies). */
-  stateDict(): Map<string, TensorEntry> {
-    return new Map(this.namedParameters().map(([n, p]) => [n, { shape: [...p.shape], data: p.data }]));
-  }
-
-  /** Copies parameters in by name; every key must be present with the same shape and no extra keys. */
-  loadStateDict(state: ReadonlyMap<string, TensorEntry>): void {
-    const own = new Map<string, Parameter>(this.namedParameters());
-    const problems: string[] = [];
-    for (const [name, p] of own) {
-      const e = state.get(name);
-      if (!e) problems.push(`missing "${name}" ${shapeStr(p.shape)}`);
-      else if (e.shape.length !== p.shape.length || e.shape.some((x, i) => x !== p.shape[i])) {
-        problems.push(`"${name}": shape ${shapeStr(e.shape)} but the model has ${shapeStr(p.shape)}`);
-      } else if (e.data.length !== p.size) problems.push(`"${name}": ${e.data.length} values for ${shapeStr(p.shape)}`);
-    }
-    for (const name of state.keys()) if (!own.has(name)) problems.push(`unexpected "${name}"`);
-    if (problems.length > 0) throw new Error(`SASRec.loadStateDict: ${problems.join('; ')}`);
-    for (const [name, p] of own) p.data.set(state.get(name)!.data.subarray(0, p.size));
-  }
-
-  private inEvalMode<T>(fn: () => T): T {
-    const was = this.training;
-    this.eval();
-    try {
-      return fn();
-    } finally {
-      this.train(was);
-    }
   }
 
   /** Runs fn without recording, on a private tape whose buffers are recycled afterwards. */

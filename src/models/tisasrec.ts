@@ -56,7 +56,7 @@ import * as init from '../engine/init.js';
 import * as ops from '../engine/ops.js';
 import { Rng } from '../engine/rng.js';
 import { Tape, getTape, noGrad, setTape } from '../engine/tape.js';
-import { Tensor, shapeStr, type Parameter } from '../engine/tensor.js';
+import { Tensor, type Parameter } from '../engine/tensor.js';
 import { TimeBatchLayout } from '../engine/time-attention.js';
 import type { HistoryBatch, Scorer } from '../eval/types.js';
 import { scaleUserTimes, type TimeScaling } from '../data/time.js';
@@ -109,10 +109,7 @@ export interface TiSASRecBatch {
 /** The input of predict(): histories with scaled times or relation matrices. */
 export type TiSASRecInput = Pick<TiSASRecBatch, 'batchSize' | 'seqs' | 'times' | 'relations'>;
 
-export interface TensorEntry {
-  shape: readonly number[];
-  data: Float32Array;
-}
+export type { TensorEntry } from '../nn/module.js';
 
 const LN_EPS = 1e-8;
 
@@ -437,37 +434,6 @@ export class TiSASRec extends Module implements Scorer {
     const last = new Int32Array(B);
     for (let b = 0; b < B; b++) last[b] = b * L + L - 1;
     return ops.embedding(this.encode(layout), last);
-  }
-
-  /** Parameters by PyTorch state_dict key (live buffers, not copies). */
-  stateDict(): Map<string, TensorEntry> {
-    return new Map(this.namedParameters().map(([n, p]) => [n, { shape: [...p.shape], data: p.data }]));
-  }
-
-  /** Copies parameters in by name; every key must be present with the same shape and no extra keys. */
-  loadStateDict(state: ReadonlyMap<string, TensorEntry>): void {
-    const own = new Map<string, Parameter>(this.namedParameters());
-    const problems: string[] = [];
-    for (const [name, p] of own) {
-      const e = state.get(name);
-      if (!e) problems.push(`missing "${name}" ${shapeStr(p.shape)}`);
-      else if (e.shape.length !== p.shape.length || e.shape.some((x, i) => x !== p.shape[i])) {
-        problems.push(`"${name}": shape ${shapeStr(e.shape)} but the model has ${shapeStr(p.shape)}`);
-      } else if (e.data.length !== p.size) problems.push(`"${name}": ${e.data.length} values for ${shapeStr(p.shape)}`);
-    }
-    for (const name of state.keys()) if (!own.has(name)) problems.push(`unexpected "${name}"`);
-    if (problems.length > 0) throw new Error(`TiSASRec.loadStateDict: ${problems.join('; ')}`);
-    for (const [name, p] of own) p.data.set(state.get(name)!.data.subarray(0, p.size));
-  }
-
-  private inEvalMode<T>(fn: () => T): T {
-    const was = this.training;
-    this.eval();
-    try {
-      return fn();
-    } finally {
-      this.train(was);
-    }
   }
 
   private withEvalTape<T>(fn: () => T): T {

@@ -3,7 +3,13 @@
  * PyTorch state_dict keys ("attention_layers.0.in_proj_weight").
  */
 import { getKernels } from '../kernels/index.js';
-import { Parameter, shapeSize } from '../engine/tensor.js';
+import { Parameter, shapeSize, shapeStr } from '../engine/tensor.js';
+
+/** A tensor as a state_dict holds it. */
+export interface TensorEntry {
+  shape: readonly number[];
+  data: Float32Array;
+}
 
 export abstract class Module {
   training = true;
@@ -48,6 +54,38 @@ export abstract class Module {
   /** Evaluation mode: no dropout. */
   eval(): this {
     return this.train(false);
+  }
+
+  /** Parameters by PyTorch state_dict key (live buffers, not copies). */
+  stateDict(): Map<string, TensorEntry> {
+    return new Map(this.namedParameters().map(([n, p]) => [n, { shape: [...p.shape], data: p.data }]));
+  }
+
+  /** Copies parameters in by name; every key must be present with the same shape and no extra keys. */
+  loadStateDict(state: ReadonlyMap<string, TensorEntry>): void {
+    const own = new Map<string, Parameter>(this.namedParameters());
+    const problems: string[] = [];
+    for (const [name, p] of own) {
+      const e = state.get(name);
+      if (!e) problems.push(`missing "${name}" ${shapeStr(p.shape)}`);
+      else if (e.shape.length !== p.shape.length || e.shape.some((x, i) => x !== p.shape[i])) {
+        problems.push(`"${name}": shape ${shapeStr(e.shape)} but the model has ${shapeStr(p.shape)}`);
+      } else if (e.data.length !== p.size) problems.push(`"${name}": ${e.data.length} values for ${shapeStr(p.shape)}`);
+    }
+    for (const name of state.keys()) if (!own.has(name)) problems.push(`unexpected "${name}"`);
+    if (problems.length > 0) throw new Error(`${this.constructor.name}.loadStateDict: ${problems.join('; ')}`);
+    for (const [name, p] of own) p.data.set(state.get(name)!.data.subarray(0, p.size));
+  }
+
+  /** Runs fn in evaluation mode (no dropout), restoring the previous mode afterwards. */
+  protected inEvalMode<T>(fn: () => T): T {
+    const was = this.training;
+    this.eval();
+    try {
+      return fn();
+    } finally {
+      this.train(was);
+    }
   }
 
   /** Zeroes every parameter's gradient. */
