@@ -11,6 +11,7 @@ import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint, CheckpointError 
 import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.js';
 import { Adam } from '../optim/adam.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
+import { checkCommonHyper } from './config-checks.js';
 import { runEpochs, scheduleFrom } from './loop.js';
 
 /** The reference's flag defaults (SASRec.pytorch main.py), except num_epochs (1000 there, for ML-1M). */
@@ -57,16 +58,7 @@ export function sasrecConfig(options: TrainOptions, itemNum: number): SASRecRunC
     lr: num(options, 'lr'),
     numEpochs: num(options, 'numEpochs'),
   };
-  const positive: Array<[string, number]> = [
-    ['maxlen', cfg.maxlen], ['hidden_units', cfg.hiddenUnits], ['num_heads', cfg.numHeads],
-    ['batch_size', cfg.batchSize], ['num_epochs', cfg.numEpochs],
-  ];
-  for (const [flag, v] of positive) if (!(Number.isInteger(v) && v >= 1)) throw new UserError(`--${flag}: expected a positive integer, got ${v}`);
-  if (!(Number.isInteger(cfg.numBlocks) && cfg.numBlocks >= 0)) throw new UserError(`--num_blocks: expected an integer ≥ 0, got ${cfg.numBlocks}`);
-  if (cfg.hiddenUnits % cfg.numHeads !== 0) throw new UserError(`--num_heads ${cfg.numHeads} must divide --hidden_units ${cfg.hiddenUnits}`);
-  if (!(cfg.dropoutRate >= 0 && cfg.dropoutRate < 1)) throw new UserError(`--dropout_rate: expected a value in [0, 1), got ${cfg.dropoutRate}`);
-  if (!(cfg.lr > 0)) throw new UserError(`--lr: expected a positive number, got ${cfg.lr}`);
-  if (!(cfg.l2Emb! >= 0)) throw new UserError(`--l2_emb: expected a number ≥ 0, got ${cfg.l2Emb}`);
+  checkCommonHyper(cfg);
   return cfg;
 }
 
