@@ -340,7 +340,11 @@ export function serializeSafetensorsChunks(tensors: TensorsToWrite, metadata?: R
  * contiguous offsets, header padded with spaces to a multiple of 8 bytes.
  */
 export function serializeSafetensors(tensors: TensorsToWrite, metadata?: Record<string, string>): Uint8Array {
-  const chunks = serializeSafetensorsChunks(tensors, metadata);
+  return joinChunks(serializeSafetensorsChunks(tensors, metadata));
+}
+
+/** The chunks of a serialized file as one byte array. */
+export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((a, c) => a + c.byteLength, 0));
   let at = 0;
   for (const c of chunks) {

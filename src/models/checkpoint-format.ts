@@ -20,6 +20,7 @@
  */
 import {
   parseSafetensors,
+  joinChunks,
   serializeSafetensorsChunks,
   SafetensorsError,
   type SafetensorsTensor,
@@ -131,6 +132,11 @@ export function encodeCheckpoint(ckpt: CheckpointData): Uint8Array[] {
   }
   for (const [name, t] of optimizer ?? []) all.set(OPTIM_PREFIX + name, t);
   return serializeSafetensorsChunks(all, metadata);
+}
+
+/** The checkpoint as one byte array (a model file's bytes). */
+export function encodeCheckpointBytes(ckpt: CheckpointData): Uint8Array {
+  return joinChunks(encodeCheckpoint(ckpt));
 }
 
 function corrupt(path: string, why: string): CheckpointError {

@@ -7,10 +7,11 @@ import { TrainSampler } from '../data/sampler.js';
 import type { IdMap, Split } from '../data/types.js';
 import { parseSafetensors } from '../engine/safetensors.js';
 import { SASRec, type SASRecConfig } from '../models/sasrec.js';
-import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint, CheckpointError } from '../models/checkpoint-format.js';
+import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpointBytes, CheckpointError } from '../models/checkpoint-format.js';
 import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.js';
 import { Adam } from '../optim/adam.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
+import { idMapFromSorted } from '../data/ids.js';
 import { checkCommonHyper } from './config-checks.js';
 import { runEpochs, scheduleFrom } from './loop.js';
 
@@ -81,8 +82,9 @@ function configMetadata(cfg: SASRecRunConfig): Record<string, unknown> {
   };
 }
 
+/** An IdMap from a checkpoint's id list (index = dense id, [0] = '' padding). */
 function idMapFrom(raw: string[]): IdMap {
-  return { toRaw: raw, toIndex: new Map(raw.map((id, i) => [id, i] as const).slice(1)) };
+  return idMapFromSorted(raw.slice(1));
 }
 
 class TrainedSASRec implements TrainedModel {
@@ -102,24 +104,13 @@ class TrainedSASRec implements TrainedModel {
   serialize(): Uint8Array {
     const extra: Record<string, string> = {};
     if (this.histories) extra.user_histories = JSON.stringify(this.histories.map((h) => Array.from(h)));
-    const chunks = encodeCheckpoint({
+    return encodeCheckpointBytes({
       tensors: this.scorer.stateDict(),
       config: configMetadata(this.runConfig),
       idMaps: this.users ? { users: this.users.toRaw, items: this.items.toRaw } : undefined,
       extra,
     });
-    return concat(chunks);
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** Hyper-parameters of a checkpoint: its config metadata, else inferred from tensor shapes + options. */

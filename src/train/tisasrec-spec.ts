@@ -18,10 +18,11 @@ import { fitTimeScaling, scaleSplitTimes, TIME_UNITS, type TimeScaling } from '.
 import type { IdMap, Split } from '../data/types.js';
 import { parseSafetensors } from '../engine/safetensors.js';
 import { TiSASRec, type TiSASRecConfig } from '../models/tisasrec.js';
-import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint, CheckpointError } from '../models/checkpoint-format.js';
+import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpointBytes, CheckpointError } from '../models/checkpoint-format.js';
 import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.js';
 import { Adam } from '../optim/adam.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
+import { idMapFromSorted } from '../data/ids.js';
 import { checkCommonHyper } from './config-checks.js';
 import { runEpochs, scheduleFrom } from './loop.js';
 
@@ -107,8 +108,9 @@ function configMetadata(cfg: TiSASRecRunConfig): Record<string, unknown> {
   };
 }
 
+/** An IdMap from a checkpoint's id list (index = dense id, [0] = '' padding). */
 function idMapFrom(raw: string[]): IdMap {
-  return { toRaw: raw, toIndex: new Map(raw.map((id, i) => [id, i] as const).slice(1)) };
+  return idMapFromSorted(raw.slice(1));
 }
 
 interface ScalingJson {
@@ -158,19 +160,12 @@ class TrainedTiSASRec implements TrainedModel {
     if (this.histories) extra.user_histories = JSON.stringify(this.histories.map((h) => Array.from(h)));
     if (this.historyTimes) extra.user_times = JSON.stringify(this.historyTimes.map((t) => Array.from(t)));
     if (this.scorer.timeScaling) extra.time_scaling = scalingToJson(this.scorer.timeScaling);
-    const chunks = encodeCheckpoint({
+    return encodeCheckpointBytes({
       tensors: this.scorer.stateDict(),
       config: configMetadata(this.runConfig),
       idMaps: this.users ? { users: this.users.toRaw, items: this.items.toRaw } : undefined,
       extra,
     });
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
   }
 }
 
