@@ -387,6 +387,31 @@ export function packedAttnBackward(
   probs: usize, dropped: usize, dOut: usize, ldOut: i32,
   dq: usize, dk: usize, dv: usize, ldGrad: i32, nmax: i32, scratch: usize,
 ): void {
+  attnBackward(numSeg, heads, hd, seg, padRow, q, k, v, ldIn, probs, dropped, dOut, ldOut, dq, dk, dv, ldGrad, nmax, scratch, 0);
+}
+
+/**
+ * packedAttnBackward for a worker thread's share of the segments: the padding key's dV / dK rows
+ * are not added to row padRow (other threads add theirs there too, and float sums must keep the
+ * one-thread order) but WRITTEN to padGrad: segment si (of this call) → padGrad row 2·si (dV) and
+ * 2·si + 1 (dK), rows of heads·hd floats, only for segments with n > 0 and padding. The caller then
+ * adds them to row padRow in segment order.
+ */
+export function packedAttnBackwardPad(
+  numSeg: i32, heads: i32, hd: i32, seg: usize, padRow: i32,
+  q: usize, k: usize, v: usize, ldIn: i32,
+  probs: usize, dropped: usize, dOut: usize, ldOut: i32,
+  dq: usize, dk: usize, dv: usize, ldGrad: i32, nmax: i32, scratch: usize, padGrad: usize,
+): void {
+  attnBackward(numSeg, heads, hd, seg, padRow, q, k, v, ldIn, probs, dropped, dOut, ldOut, dq, dk, dv, ldGrad, nmax, scratch, padGrad);
+}
+
+function attnBackward(
+  numSeg: i32, heads: i32, hd: i32, seg: usize, padRow: i32,
+  q: usize, k: usize, v: usize, ldIn: i32,
+  probs: usize, dropped: usize, dOut: usize, ldOut: i32,
+  dq: usize, dk: usize, dv: usize, ldGrad: i32, nmax: i32, scratch: usize, padGrad: usize,
+): void {
   layout(nmax, hd, true);
   const hp = hp_;
   const dot = scratch + (<usize>oQT << 2);
@@ -418,8 +443,12 @@ export function packedAttnBackward(
     const ldKB = <usize>ldK << 2;
     const ldSB = ldKB + 32;
     const ldMB = <usize>ldM << 2;
+    // padding key's gradient rows: row padRow (accumulated), or this segment's padGrad rows
+    const padRowB = <usize>(heads * hd) << 2;
     for (let h = 0; h < heads; h++) {
       const col = <usize>(h * hd) << 2;
+      const padDv: usize = padGrad == 0 ? 0 : padGrad + <usize>(2 * si) * padRowB + col;
+      const padDk: usize = padGrad == 0 ? 0 : padDv + padRowB;
       packTransposed(dOut + col, ldOut, r0, n, hd, dot, ldQ, 1, false, false, 0);
       packTransposed(v + col, ldIn, r0, n, hd, vt, ldK, 1, true, hasPad, padRow);
       packRows(k + col, ldIn, r0, n, hd, hp, kp, true, hasPad, padRow, 0);
@@ -501,22 +530,28 @@ export function packedAttnBackward(
         const krows = imin32(5, nk - k0);
         // (key 0 is the padding key: its rows go to padRow, only when present)
         mk5xN(kc, hp, ma + <usize>iStart * ldMB + (<usize>k0 << 2), ldMB, dop + <usize>iStart * hpB, hpB, cs, hpB, false);
-        storeKeyRows(cs, hp, k0, krows, hd, dv + col, ldGB, r0, hasPad, padRow);
+        storeKeyRows(cs, hp, k0, krows, hd, dv + col, ldGB, r0, hasPad, padRow, padDv);
         mk5xN(kc, hp, mds + <usize>iStart * ldMB + (<usize>k0 << 2), ldMB, qp + <usize>iStart * hpB, hpB, cs, hpB, false);
-        storeKeyRows(cs, hp, k0, krows, hd, dk + col, ldGB, r0, hasPad, padRow);
+        storeKeyRows(cs, hp, k0, krows, hd, dk + col, ldGB, r0, hasPad, padRow, padDk);
       }
     }
     base += <usize>heads * tri;
   }
 }
 
-/** Adds tile rows of keys k0..k0+krows−1 to their rows of dst (key 0 → padRow, key j+1 → r0 + j). */
+/**
+ * Adds tile rows of keys k0..k0+krows−1 to their rows of dst (key 0 → padRow, key j+1 → r0 + j);
+ * with padDst ≠ 0 key 0's row is written there instead.
+ */
 function storeKeyRows(tile: usize, hp: i32, k0: i32, krows: i32, hd: i32, dst: usize, ldB: usize,
-                      r0: i32, hasPad: bool, padRow: i32): void {
+                      r0: i32, hasPad: bool, padRow: i32, padDst: usize): void {
   let t = tile;
   let first = 0;
   if (k0 == 0) {
-    if (hasPad) storeRows(t, hp, 1, hd, dst + <usize>padRow * ldB, ldB, true);
+    if (hasPad) {
+      if (padDst != 0) storeRows(t, hp, 1, hd, padDst, ldB, false);
+      else storeRows(t, hp, 1, hd, dst + <usize>padRow * ldB, ldB, true);
+    }
     t += <usize>hp << 2;
     first = 1;
   }

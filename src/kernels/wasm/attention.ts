@@ -7,6 +7,7 @@
 import type { Kernels } from '../types.js';
 import type { WasmArena } from './arena.js';
 import type { Scratch } from './scratch.js';
+import { attentionChunkBytes, type ParallelSlot } from './parallel.js';
 
 export interface AttentionExports {
   attentionScratchBytes(nmax: number, headDim: number, backward: number): number;
@@ -21,11 +22,20 @@ export interface AttentionExports {
     probs: number, dropped: number, dOut: number, ldOut: number,
     dq: number, dk: number, dv: number, ldGrad: number, nmax: number, scratch: number,
   ): void;
+  /** packedAttnBackward writing the padding key's dV / dK rows to padGrad (a worker's share). */
+  packedAttnBackwardPad(
+    numSeg: number, heads: number, hd: number, seg: number, padRow: number,
+    q: number, k: number, v: number, ldIn: number,
+    probs: number, dropped: number, dOut: number, ldOut: number,
+    dq: number, dk: number, dv: number, ldGrad: number, nmax: number, scratch: number, padGrad: number,
+  ): void;
 }
 
 type AttentionKernels = Pick<Kernels, 'packedCausalAttentionForward' | 'packedCausalAttentionBackward'>;
 
-export function attentionKernels(ex: AttentionExports, arena: WasmArena, scratch: Scratch, base: Kernels): AttentionKernels {
+export function attentionKernels(
+  ex: AttentionExports, arena: WasmArena, scratch: Scratch, base: Kernels, parallel?: ParallelSlot,
+): AttentionKernels {
   const addr = (x: Float32Array, off: number): number => x.byteOffset + 4 * off;
 
   /** Validates the segments: [nmax, Σ tri]. */
@@ -86,12 +96,16 @@ export function attentionKernels(ex: AttentionExports, arena: WasmArena, scratch
     const useDrop = dropP > 0 && rngState !== null;
     checkTri('probs', probs, probsOff, heads * tri);
     if (useDrop) checkTri('dropped', dropped, droppedOff, heads * tri);
-    const [seg, rng, work] = stage(numSeg, segStart, segLen, segPad, ex.attentionScratchBytes(nmax, headDim, 0));
+    const runner = parallel?.runner ?? null;
+    const wb = (ex.attentionScratchBytes(nmax, headDim, 0) + 63) & ~63;
+    const extra = runner === null ? 0 : (runner.threads - 1) * attentionChunkBytes(wb, numSeg, d);
+    const [seg, rng, work] = stage(numSeg, segStart, segLen, segPad, wb + extra);
     if (useDrop) scratch.u32(rng, 4).set(rngState.subarray(0, 4));
-    ex.packedAttnForward(
+    const args = [
       numSeg, heads, headDim, seg, padRow, addr(q, qOff), addr(k, kOff), addr(v, vOff), ldIn,
       useDrop ? dropP : 0, useDrop ? rng : 0, addr(probs, probsOff), addr(dropped, droppedOff), addr(out, outOff), ldOut, nmax, work,
-    );
+    ] as const;
+    if (runner === null || !runner.attnForward(...args, wb)) ex.packedAttnForward(...args);
     if (useDrop) rngState.set(scratch.u32(rng, 4));
   };
 
@@ -117,12 +131,16 @@ export function attentionKernels(ex: AttentionExports, arena: WasmArena, scratch
     const [nmax, tri] = scanSegments(numSeg, segStart, segLen, segPad, padRow, rowsAvail);
     checkTri('probs', probs, probsOff, heads * tri);
     checkTri('dropped', dropped, droppedOff, heads * tri);
-    const [seg, , work] = stage(numSeg, segStart, segLen, segPad, ex.attentionScratchBytes(nmax, headDim, 1));
-    ex.packedAttnBackward(
+    const runner = parallel?.runner ?? null;
+    const wb = (ex.attentionScratchBytes(nmax, headDim, 1) + 63) & ~63;
+    const extra = runner === null ? 0 : (runner.threads - 1) * attentionChunkBytes(wb, numSeg, d);
+    const [seg, , work] = stage(numSeg, segStart, segLen, segPad, wb + extra);
+    const args = [
       numSeg, heads, headDim, seg, padRow, addr(q, qOff), addr(k, kOff), addr(v, vOff), ldIn,
       addr(probs, probsOff), addr(dropped, droppedOff), addr(dOut, dOutOff), ldOut,
       addr(dq, dqOff), addr(dk, dkOff), addr(dv, dvOff), ldGrad, nmax, work,
-    );
+    ] as const;
+    if (runner === null || !runner.attnBackward(...args, wb)) ex.packedAttnBackward(...args);
   };
 
   return { packedCausalAttentionForward: forward, packedCausalAttentionBackward: backward };

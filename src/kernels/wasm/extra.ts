@@ -6,15 +6,18 @@ import type { Kernels } from '../types.js';
 import type { WasmArena } from './arena.js';
 import { attentionKernels, type AttentionExports } from './attention.js';
 import { elementwiseKernels, type ElementwiseExports } from './elementwise.js';
+import { timeKernels, type TimeExports } from './time.js';
 import { Scratch } from './scratch.js';
+import type { ParallelSlot } from './parallel.js';
 
 export type ExtraExports = AttentionExports & ElementwiseExports;
 
-export function extraKernels(exports: unknown, arena: WasmArena, base: Kernels): Partial<Kernels> {
+export function extraKernels(exports: unknown, arena: WasmArena, base: Kernels, parallel?: ParallelSlot): Partial<Kernels> {
   const ex = exports as ExtraExports;
   const scratch = new Scratch(arena);
   return {
-    ...attentionKernels(ex, arena, scratch, base),
+    ...attentionKernels(ex, arena, scratch, base, parallel),
     ...elementwiseKernels(ex, arena, scratch, base),
+    ...timeKernels(exports as TimeExports, arena, scratch, base),
   };
 }

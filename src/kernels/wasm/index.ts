@@ -24,8 +24,10 @@ import { referenceKernels } from '../reference.js';
 import { WasmArena } from './arena.js';
 import { gemmWasm, gemmRelaxedWasm } from './generated/gemm.js';
 import { extraKernels } from './extra.js';
+import type { ParallelSlot } from './parallel.js';
 
 export { WasmArena } from './arena.js';
+export type { ParallelRunner, ParallelSlot } from './parallel.js';
 
 export type WasmVariant = 'relaxed-simd' | 'simd';
 
@@ -60,6 +62,12 @@ export interface WasmKernels extends Kernels {
   readonly arena: WasmArena;
   /** The raw wasm exports (byte addresses). */
   readonly exports: GemmExports;
+  /**
+   * Intra-op parallelism: while `parallel.runner` is set (a thread pool, see pool.ts, Node only),
+   * big GEMM and packed-attention calls are split across its threads (bit-identical results);
+   * null (the default): everything runs on the calling thread.
+   */
+  readonly parallel: ParallelSlot;
   gemmBatched(
     transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     A: Float32Array, aOff: number, lda: number,
@@ -138,6 +146,7 @@ function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKe
   const arena = new WasmArena(memory, Math.max(ex.heapBase(), 1024), maxPages);
   const pack = arena.allocBytes(ex.packBytes());
   const base = options.base ?? referenceKernels;
+  const parallel: ParallelSlot = { runner: null };
 
   /** Byte address of element `off` of an array living in our memory. */
   const addr = (x: Float32Array, off: number): number => x.byteOffset + 4 * off;
@@ -197,6 +206,8 @@ function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKe
   ): void => {
     const tA = transA ? 1 : 0;
     const tB = transB ? 1 : 0;
+    const runner = parallel.runner;
+    if (runner !== null && runner.gemm(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, strideA, strideB, strideC, pack)) return;
     if (batch === 1) ex.gemm(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, pack);
     else ex.gemmBatched(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, strideA, strideB, strideC, pack);
   };
@@ -215,13 +226,14 @@ function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKe
 
   const kernels: WasmKernels = {
     ...base,
-    ...extraKernels(instance.exports, arena, base), // attention, element-wise, … (extra.ts)
+    ...extraKernels(instance.exports, arena, base, parallel), // attention, element-wise, … (extra.ts)
     name: `wasm-${variant}`,
     variant,
     memory,
     module,
     arena,
     exports: ex,
+    parallel,
     alloc,
     gemm,
     gemmBatched,

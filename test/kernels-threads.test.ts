@@ -1,0 +1,154 @@
+/**
+ * The wasm thread pool (src/kernels/wasm/pool.ts): GEMM and packed attention split across 2 and 3
+ * threads give BIT-IDENTICAL results to one thread (odd sizes, all transposes, batches, beta ≠ 0;
+ * attention with and without padding, dropout, 1–2 heads, head dims 50 / 25 / 7), the dropout
+ * generator ends in the same state; xoshiro jump-ahead equals stepping. Thresholds are set to 0 so
+ * every call splits. Waits in the pool time out, workers are unref'd and closed.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
+import { startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
+import { xoshiroJump, xoshiroStep } from '../src/kernels/wasm/xoshiro-jump.js';
+
+function rng32(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+function fillRand(x: Float32Array, r: () => number, scale = 1): Float32Array {
+  for (let i = 0; i < x.length; i++) x[i] = (r() * 2 - 1) * scale;
+  return x;
+}
+
+function assertSame(got: Float32Array, want: Float32Array, what: string): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    if (!Object.is(got[i], want[i])) assert.fail(`${what}: [${i}] got ${got[i]}, want ${want[i]}`);
+  }
+}
+
+const pools: WasmThreadPool[] = [];
+after(async () => {
+  for (const p of pools) await p.close();
+});
+
+/** Runs fn once without and once with the pool; both results must be equal bit for bit. */
+async function withPool(threads: number): Promise<{ k: WasmKernels; pool: WasmThreadPool }> {
+  const k = createWasmKernelsSync();
+  const pool = await startThreadPool(k, threads, { gemmMinFlops: 0, attnMinWork: 0, timeoutMs: 20_000 });
+  pools.push(pool);
+  return { k, pool };
+}
+
+test('xoshiro128** jump-ahead equals stepping', () => {
+  const s = Uint32Array.from([0x9e3779b9, 0x243f6a88, 0xb7e15162, 12345]);
+  for (const n of [0, 1, 2, 5, 31, 32, 33, 1000, 65537]) {
+    const a = Uint32Array.from(s);
+    for (let i = 0; i < n; i++) xoshiroStep(a);
+    assert.deepEqual([...xoshiroJump(s, n)], [...a], `n = ${n}`);
+  }
+});
+
+for (const threads of [2, 3]) {
+  test(`GEMM on ${threads} threads is bit-identical to one thread`, { timeout: 120_000 }, async () => {
+    const { k, pool } = await withPool(threads);
+    const r = rng32(7);
+    const cases: [number, number, number, number][] = [ // M, N, K, batch
+      [37, 29, 13, 1], [203, 50, 50, 1], [50, 50, 2001, 1], [7, 70, 33, 1], [1000, 3, 17, 1],
+      [13, 17, 19, 5], [200, 200, 50, 3], [45, 530, 260, 1], [1203, 50, 50, 1], [11, 9, 300, 1],
+    ];
+    for (const [M, N, K, batch] of cases) {
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          for (const beta of [0, 0.5]) {
+            const lda = (tA ? M : K) + 1, ldb = (tB ? K : N) + 2, ldc = N + 3;
+            const sA = (tA ? K : M) * lda, sB = (tB ? N : K) * ldb, sC = M * ldc;
+            const A = fillRand(k.alloc(batch * sA), r), B = fillRand(k.alloc(batch * sB), r);
+            const C0 = fillRand(k.alloc(batch * sC), r);
+            const C1 = k.alloc(batch * sC); C1.set(C0);
+            const C2 = k.alloc(batch * sC); C2.set(C0);
+            const alpha = 1 / Math.sqrt(7);
+            k.parallel.runner = null;
+            k.gemmBatched(tA, tB, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C1, 0, ldc, batch, sA, sB, sC);
+            k.parallel.runner = pool;
+            k.gemmBatched(tA, tB, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C2, 0, ldc, batch, sA, sB, sC);
+            assertSame(C2, C1, `M=${M} N=${N} K=${K} batch=${batch} tA=${tA} tB=${tB} beta=${beta}`);
+            k.free(C2); k.free(C1); k.free(C0); k.free(B); k.free(A);
+          }
+        }
+      }
+    }
+  });
+}
+
+interface Layout { segStart: Int32Array; segLen: Int32Array; segPad: Int32Array; padRow: number; rows: number; tri: number }
+
+/** Sequences with the given lengths/pads, then (when any pads) the padding row as its own segment. */
+function makeLayout(lens: number[], pads: number[]): Layout {
+  const anyPad = pads.some((p) => p > 0);
+  const S = lens.length + (anyPad ? 1 : 0);
+  const segStart = new Int32Array(S), segLen = new Int32Array(S), segPad = new Int32Array(S);
+  let r = 0, tri = 0;
+  lens.forEach((n, s) => { segStart[s] = r; segLen[s] = n; segPad[s] = pads[s]; r += n; tri += (n * (n + 3)) / 2; });
+  let padRow = -1;
+  if (anyPad) { padRow = r; segStart[S - 1] = r; segLen[S - 1] = 1; segPad[S - 1] = 0; r += 1; tri += 2; }
+  return { segStart, segLen, segPad, padRow, rows: r, tri };
+}
+
+function attnCase(k: WasmKernels, pool: WasmThreadPool, lay: Layout, heads: number, hd: number, dropP: number, seed: number): void {
+  const r = rng32(seed);
+  const d = heads * hd, ld = 3 * d;
+  const label = `segs=${lay.segLen.length} heads=${heads} hd=${hd} p=${dropP}`;
+  const qkv = fillRand(k.alloc(lay.rows * ld), r, 1.5);
+  const dOut = fillRand(k.alloc(lay.rows * d), r);
+  const g0 = fillRand(k.alloc(3 * lay.rows * ld), r, 0.1); // dq, dk, dv start non-zero (accumulated)
+  const pSize = Math.max(1, heads * lay.tri);
+  const state0 = Uint32Array.from([0x9e3779b9, 0x243f6a88, 0xb7e15162, seed >>> 0 || 7]);
+  const results: { probs: Float32Array; dropped: Float32Array; out: Float32Array; grads: Float32Array; state: Uint32Array }[] = [];
+  for (const useThreads of [false, true]) {
+    k.parallel.runner = useThreads ? pool : null;
+    const probs = k.alloc(pSize), dropped = dropP > 0 ? k.alloc(pSize) : probs, out = k.alloc(lay.rows * d);
+    const state = Uint32Array.from(state0);
+    k.packedCausalAttentionForward(lay.segLen.length, heads, hd, lay.segStart, lay.segLen, lay.segPad, lay.padRow,
+      qkv, 0, qkv, d, qkv, 2 * d, ld, dropP, dropP > 0 ? state : null, probs, 0, dropped, 0, out, 0, d);
+    const grads = k.alloc(g0.length); grads.set(g0);
+    // dq, dk, dv interleaved in one buffer (ldGrad = 3d), as the fused QKV gradient is
+    k.packedCausalAttentionBackward(lay.segLen.length, heads, hd, lay.segStart, lay.segLen, lay.segPad, lay.padRow,
+      qkv, 0, qkv, d, qkv, 2 * d, ld, probs, 0, dropped, 0, dOut, 0, d, grads, 0, grads, d, grads, 2 * d, ld);
+    results.push({ probs, dropped, out, grads, state });
+  }
+  k.parallel.runner = pool;
+  const [one, two] = results;
+  assert.deepEqual([...two.state], [...one.state], `${label}: generator state`);
+  assertSame(two.probs, one.probs, `${label}: probs`);
+  assertSame(two.dropped, one.dropped, `${label}: dropped`);
+  assertSame(two.out, one.out, `${label}: out`);
+  assertSame(two.grads, one.grads, `${label}: dq/dk/dv`);
+}
+
+for (const threads of [2, 3]) {
+  test(`packed attention on ${threads} threads is bit-identical to one thread`, { timeout: 120_000 }, async () => {
+    const { k, pool } = await withPool(threads);
+    const r = rng32(11);
+    let seed = 1;
+    for (const [heads, hd] of [[1, 50], [2, 25], [1, 7], [3, 5]]) {
+      for (const dropP of [0, 0.3]) {
+        // mixed lengths with padding, an empty segment, one long one
+        const lens = Array.from({ length: 23 }, (_, i) => (i === 5 ? 0 : i === 9 ? 57 : 1 + Math.floor(r() * 30)));
+        const pads = lens.map((n, i) => (i % 3 === 0 ? 0 : 60 - n));
+        attnCase(k, pool, makeLayout(lens, pads), heads, hd, dropP, seed++);
+        // no padding anywhere
+        attnCase(k, pool, makeLayout(lens, lens.map(() => 0)), heads, hd, dropP, seed++);
+        // a single segment (does not split), two segments
+        attnCase(k, pool, makeLayout([40], [3]), heads, hd, dropP, seed++);
+        attnCase(k, pool, makeLayout([12, 31], [4, 0]), heads, hd, dropP, seed++);
+      }
+    }
+  });
+}
