@@ -2,3 +2,4 @@
 // (two AssemblyScript modules on one imported memory would collide in their static data).
 export * from './attention';
 export * from './elementwise';
+export * from './time';
