@@ -8,15 +8,14 @@
  * the benchmark re-runs itself with the flag for that column. Timings are the best of several
  * repetitions (the machine is shared, so the best is the least disturbed).
  *
- * --threads adds a two-thread column: a prototype of the planned split, not the backend's API yet.
- * A worker_thread instantiates the same compiled module on the same shared memory with its own
- * pack buffer; each call splits the work in two (the batch; else M in multiples of 10 rows; else
- * N in multiples of 8 columns), the main thread computes one half, and the two meet through
- * Atomics.wait/notify on a control block in the shared memory.
+ * --threads adds a two-thread column: the backend's thread pool (src/kernels/wasm/pool.ts: a
+ * worker_thread on the same compiled module and shared memory; each call split in two by batch,
+ * rows or columns; Atomics.wait/notify on a control block) with its size threshold set to 0, so
+ * every shape splits; each split result is checked against one thread's, bit for bit.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
 import { createWasmKernelsSync, relaxedSimdSupported, type WasmKernels, type WasmVariant } from '../src/kernels/wasm/index.js';
 
 interface Shape {
@@ -45,6 +44,11 @@ const SHAPES: Shape[] = [
   // the same product on one sequence, operands in cache: the 128-sequence rows above also stream
   // ~30 MB of operands from memory per call
   { name: '(ii) O = P·V       1×[200×200]·[200×50] (cached)', tA: false, tB: false, M: L, N: D, K: L, batch: 1 },
+  // Games (maxlen 50, ~12% real tokens): ~760 packed rows per batch; smaller calls
+  { name: '(iii) proj fwd X·Wᵀ [760×50]·[50×50]ᵀ', tA: false, tB: true, M: 760, N: D, K: D, batch: 1 },
+  { name: '(iii) bwd dW = dYᵀ·X [50×760]·[760×50]', tA: true, tB: false, M: D, N: D, K: 760, batch: 1 },
+  { name: '(iii) proj fwd X·Wᵀ [2000×50]·[50×50]ᵀ', tA: false, tB: true, M: 2000, N: D, K: D, batch: 1 },
+  { name: '(iii) proj fwd X·Wᵀ [400×50]·[50×50]ᵀ', tA: false, tB: true, M: 400, N: D, K: D, batch: 1 },
 ];
 
 const args = process.argv.slice(2);
@@ -120,111 +124,26 @@ function benchTs(s: Shape): number {
   return (2 * s.M * s.N * s.K * s.batch) / sec / 1e9;
 }
 
-// ---- two-thread prototype ------------------------------------------------------------------
+// ---- two threads: the backend's thread pool (src/kernels/wasm/pool.ts) -------------------
 
-const WORKER_SRC = `
-const { workerData } = require('node:worker_threads');
-const { module, memory, ctl } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const i32 = new Int32Array(memory.buffer, ctl, 32);
-const f32 = new Float32Array(memory.buffer, ctl, 32);
-let seen = 0;
-for (;;) {
-  Atomics.wait(i32, 0, seen);
-  seen = Atomics.load(i32, 0);
-  if (i32[1] === -1) break;
-  try {
-    ex.gemmBatched(i32[2], i32[3], i32[4], i32[5], i32[6], f32[7], i32[8], i32[9], i32[10], i32[11],
-                   f32[12], i32[13], i32[14], i32[15], i32[16], i32[17], i32[18], i32[19]);
-  } catch (e) {
-    i32[21] = 1;
-    console.error('worker:', e);
-  }
-  Atomics.store(i32, 20, seen);
-  Atomics.notify(i32, 20);
-}
-`;
-
-/** Raw gemmBatched arguments (byte addresses). */
-type Call = [tA: number, tB: number, M: number, N: number, K: number, alpha: number, a: number, lda: number,
-  b: number, ldb: number, beta: number, c: number, ldc: number, batch: number, sA: number, sB: number, sC: number];
-
-/** Splits one call into two halves of about equal work. */
-function split(x: Call): [Call, Call] {
-  const [tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC] = x;
-  if (batch > 1) {
-    const b0 = batch >> 1;
-    return [[tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, b0, sA, sB, sC],
-      [tA, tB, M, N, K, alpha, a + 4 * b0 * sA, lda, b + 4 * b0 * sB, ldb, beta, c + 4 * b0 * sC, ldc, batch - b0, sA, sB, sC]];
-  }
-  if (M >= 4 * N) {
-    const m0 = Math.round(M / 20) * 10;
-    const a1 = a + 4 * m0 * (tA ? 1 : lda);
-    return [[tA, tB, m0, N, K, alpha, a, lda, b, ldb, beta, c, ldc, 1, 0, 0, 0],
-      [tA, tB, M - m0, N, K, alpha, a1, lda, b, ldb, beta, c + 4 * m0 * ldc, ldc, 1, 0, 0, 0]];
-  }
-  const n0 = Math.floor(N / 16) * 8;
-  const b1 = b + 4 * n0 * (tB ? ldb : 1);
-  return [[tA, tB, M, n0, K, alpha, a, lda, b, ldb, beta, c, ldc, 1, 0, 0, 0],
-    [tA, tB, M, N - n0, K, alpha, a, lda, b1, ldb, beta, c + 4 * n0, ldc, 1, 0, 0, 0]];
-}
-
-class TwoThreads {
-  private readonly worker: Worker;
-  private readonly i32: Int32Array;
-  private readonly f32: Float32Array;
-  private readonly pack0: number;
-  private readonly pack1: number;
-  private seq = 0;
-  constructor(private readonly k: WasmKernels) {
-    const ctl = k.arena.allocZeroed(128); // (zeroed: the arena may hand out dirty memory)
-    this.i32 = new Int32Array(k.memory.buffer, ctl, 32);
-    this.f32 = new Float32Array(k.memory.buffer, ctl, 32);
-    this.pack0 = k.arena.allocBytes(k.exports.packBytes());
-    this.pack1 = k.arena.allocBytes(k.exports.packBytes());
-    this.worker = new Worker(WORKER_SRC, { eval: true, workerData: { module: k.module, memory: k.memory, ctl } });
-    this.worker.on('error', (e) => console.error('two-thread prototype worker:', e));
-  }
-  run(x: Call): void {
-    const [p0, p1] = split(x);
-    const i32 = this.i32, f32 = this.f32;
-    for (let j = 0; j < 17; j++) i32[2 + j] = p1[j];
-    f32[7] = p1[5];
-    f32[12] = p1[10];
-    i32[19] = this.pack1;
-    const seq = ++this.seq;
-    Atomics.store(i32, 0, seq);
-    Atomics.notify(i32, 0);
-    const [tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC] = p0;
-    this.k.exports.gemmBatched(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC, this.pack0);
-    const t0 = performance.now();
-    while (Atomics.load(i32, 20) !== seq) {
-      Atomics.wait(i32, 20, Atomics.load(i32, 20), 1000);
-      if (performance.now() - t0 > 30_000) throw new Error('two-thread prototype: the worker did not answer');
-    }
-    if (i32[21] !== 0) throw new Error('two-thread prototype: the worker failed');
-  }
-  async close(): Promise<void> {
-    this.i32[1] = -1;
-    Atomics.store(this.i32, 0, ++this.seq);
-    Atomics.notify(this.i32, 0);
-    await this.worker.terminate();
-  }
-}
-
-function benchTwoThreads(k: WasmKernels, tt: TwoThreads, s: Shape): number {
+function benchTwoThreads(k: WasmKernels, pool: WasmThreadPool, s: Shape): number {
   const { lda, ldb, ldc, sA, sB, sC } = dims(s);
   const A = rand(s.batch * sA, 1, k.alloc(s.batch * sA));
   const Bm = rand(s.batch * sB, 2, k.alloc(s.batch * sB));
   const C = k.alloc(s.batch * sC);
   const want = k.alloc(s.batch * sC);
-  const call: Call = [s.tA ? 1 : 0, s.tB ? 1 : 0, s.M, s.N, s.K, 1, A.byteOffset, lda, Bm.byteOffset, ldb, 0,
-    C.byteOffset, ldc, s.batch, sA, sB, sC];
+  const call = (out: Float32Array) => {
+    if (s.batch === 1) k.gemm(s.tA, s.tB, s.M, s.N, s.K, 1, A, 0, lda, Bm, 0, ldb, 0, out, 0, ldc);
+    else k.gemmBatched(s.tA, s.tB, s.M, s.N, s.K, 1, A, 0, lda, Bm, 0, ldb, 0, out, 0, ldc, s.batch, sA, sB, sC);
+  };
   // the split must give the same result as one call
-  k.gemmBatched(s.tA, s.tB, s.M, s.N, s.K, 1, A, 0, lda, Bm, 0, ldb, 0, want, 0, ldc, s.batch, sA, sB, sC);
-  tt.run(call);
+  k.parallel.runner = null;
+  call(want);
+  k.parallel.runner = pool;
+  call(C);
   for (let i = 0; i < C.length; i++) if (C[i] !== want[i]) throw new Error(`two-thread split differs at ${i}`);
-  const sec = timeIt(() => tt.run(call), quick ? 0.1 : 0.25, quick ? 3 : 7);
+  const sec = timeIt(() => call(C), quick ? 0.1 : 0.25, quick ? 3 : 7);
+  k.parallel.runner = null;
   k.free(want); k.free(C); k.free(Bm); k.free(A);
   return (2 * s.M * s.N * s.K * s.batch) / sec / 1e9;
 }
@@ -236,9 +155,10 @@ async function measure(variant: WasmVariant): Promise<VariantResult> {
   const one = SHAPES.map((s) => benchWasm(k, s));
   let two: number[] | null = null;
   if (threads) {
-    const tt = new TwoThreads(k);
-    two = SHAPES.map((s) => { if (process.env.BENCH_DEBUG) console.error('2T', s.name); return benchTwoThreads(k, tt, s); });
-    await tt.close();
+    const pool = await startThreadPool(k, 2, { gemmMinFlops: 0 });
+    k.parallel.runner = null;
+    two = SHAPES.map((s) => benchTwoThreads(k, pool, s));
+    await pool.close();
   }
   return { one, two };
 }

@@ -8,11 +8,14 @@
  *
  *   node --import tsx bench/step.ts [--dataset games|ml-100k|all] [--kernels reference|wasm|all]
  *        [--paths dense,packed] [--steps N] [--rounds R] [--warmup W] [--json]
+ *        [--threads 1,2] [--gemm_min_flops F] [--attn_min_work W]
  *
  * Batches are drawn beforehand (sampling is not timed); each configuration has its own model, Adam
  * and tape; rounds interleave the configurations (the machine is shared with other work, so each
  * round re-measures every configuration, and the median over all timed steps is reported).
- * Single thread.
+ * --threads: each listed thread count is a configuration of the wasm backend (one pool of the
+ * largest count, attached or detached per configuration; 1 = no pool); the thresholds override
+ * the pool's (src/kernels/wasm/pool.ts) to measure where splitting pays. Default: one thread.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +24,8 @@ import { loadDataset, leaveOneOut, TrainSampler, type TrainBatch } from '../src/
 import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
+import type { WasmKernels } from '../src/kernels/wasm/index.js';
+import { startThreadPool, type ThreadPoolOptions, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
 
 interface DatasetSpec {
   name: string;
@@ -46,6 +51,11 @@ const stepsArg = arg('steps', '');
 const rounds = Number(arg('rounds', '3'));
 const warmup = Number(arg('warmup', '2'));
 const json = process.argv.includes('--json');
+const threadCounts = arg('threads', '1').split(',').map(Number);
+const poolOptions: ThreadPoolOptions = {};
+if (arg('gemm_min_flops', '') !== '') poolOptions.gemmMinFlops = Number(arg('gemm_min_flops', ''));
+if (arg('attn_min_work', '') !== '') poolOptions.attnMinWork = Number(arg('attn_min_work', ''));
+let pool: WasmThreadPool | null = null;
 
 async function backends(): Promise<Array<{ name: string; k: Kernels }>> {
   const out: Array<{ name: string; k: Kernels }> = [];
@@ -54,6 +64,11 @@ async function backends(): Promise<Array<{ name: string; k: Kernels }>> {
     try {
       const wasm = await import('../src/kernels/wasm/index.js');
       const k = wasm.createWasmKernelsSync();
+      const maxThreads = Math.max(...threadCounts);
+      if (maxThreads > 1) {
+        pool = await startThreadPool(k, maxThreads, poolOptions);
+        k.parallel.runner = null;
+      }
       out.push({ name: k.name, k });
     } catch (e) {
       console.error(`wasm kernels unavailable: ${(e as Error).message}`);
@@ -71,6 +86,7 @@ function median(xs: number[]): number {
 interface Config {
   kernels: string;
   path: 'dense' | 'packed';
+  threads: number;
   k: Kernels;
   model: SASRec;
   adam: Adam;
@@ -94,7 +110,7 @@ async function benchDataset(spec: DatasetSpec, bks: Array<{ name: string; k: Ker
 
   const configs: Config[] = [];
   for (const { name, k } of bks) {
-    for (const path of paths) {
+    for (const path of paths) for (const threads of name === 'reference' ? [1] : threadCounts) {
       setKernels(k);
       const tape = new Tape();
       const model = new SASRec(
@@ -102,13 +118,14 @@ async function benchDataset(spec: DatasetSpec, bks: Array<{ name: string; k: Ker
         { seed: 42, packed: path === 'packed' },
       );
       const adam = new Adam(model.namedParameters(), { lr: 0.001, betas: [0.9, 0.98] });
-      configs.push({ kernels: name, path, k, model, adam, tape, times: [] });
+      configs.push({ kernels: threads > 1 ? `${name} ${threads}T` : name, path, threads, k, model, adam, tape, times: [] });
     }
   }
   let bi = 0;
   for (let r = 0; r < rounds; r++) {
     for (const c of configs) {
       setKernels(c.k);
+      if (pool !== null && 'parallel' in c.k) (c.k as WasmKernels).parallel.runner = c.threads > 1 ? pool : null;
       const prev = setTape(c.tape);
       try {
         for (let s = 0; s < (r === 0 ? warmup : 1) + steps; s++) {
@@ -150,3 +167,4 @@ for (const spec of DATASETS) {
   }
 }
 if (json) console.log(JSON.stringify(all));
+await (pool as WasmThreadPool | null)?.close();

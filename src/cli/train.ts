@@ -30,6 +30,8 @@ import { writeFileAtomic } from '../train/atomic.js';
 import { formatResultsTable, toRow, writeJsonAtomic, type EvalRow, type RunResults } from '../train/results.js';
 
 import { VERSION } from '../version.js';
+import { getKernels } from '../kernels/index.js';
+import { defaultThreads, startKernelThreads } from '../kernels/wasm/pool.js';
 export { VERSION };
 
 /**
@@ -400,6 +402,16 @@ export interface TrainIo {
 
 /** `seqrec train` with parsed flags (snake_case or camelCase keys, values as strings or typed). */
 export async function runTrain(opts: Opts, io: TrainIo = {}): Promise<TrainRun> {
+  // --threads: intra-op threads for the wasm kernels (default: every core); stopped on any exit
+  const pool = await startKernelThreads(getKernels(), intFlag(opts, 'threads', 1) ?? defaultThreads());
+  try {
+    return await runTrainOnThreads(opts, io);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function runTrainOnThreads(opts: Opts, io: TrainIo): Promise<TrainRun> {
   const say = io.log ?? log;
   const out = io.out ?? ((text: string) => void process.stdout.write(text));
   const modelName = snakeValue(opts, 'model');
@@ -411,7 +423,6 @@ export async function runTrain(opts: Opts, io: TrainIo = {}): Promise<TrainRun> 
   const statePath = snakeValue(opts, 'state_dict_path');
   const patience = intFlag(opts, 'patience', 1);
   const minDelta = floatFlag(opts, 'min_delta', 0);
-  intFlag(opts, 'threads', 1);
   if (inferenceOnly && !statePath) throw new UserError('--inference_only needs --state_dict_path');
   if (inferenceOnly && resume) throw new UserError('--resume cannot be combined with --inference_only');
 
@@ -567,7 +578,9 @@ export function register(program: Command): void {
     cmd,
     'threads',
     'n',
-    'reserved: accepted, no effect yet: training runs on one thread (multi-threaded GEMM kernels are not wired in; see --num_workers for sampling)',
+    'threads for the WebAssembly kernels (default: os.availableParallelism()): large GEMMs are split by rows/columns/batch and ' +
+      'packed attention by sequences across worker threads on the same memory; small calls stay on one thread. Results are ' +
+      'bit-identical for any N; 1 = single-threaded (no workers). No effect with SEQREC_KERNELS=reference',
   );
   addEvalOptions(cmd);
   addHyperOptions(cmd);

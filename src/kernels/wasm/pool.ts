@@ -130,6 +130,8 @@ export class WasmThreadPool implements ParallelRunner {
   private readonly errors: string[] = [];
   private closed = false;
   private busy = false;
+  /** Calls split across the threads so far (the rest ran on the calling thread alone). */
+  readonly splits = { gemm: 0, attnForward: 0, attnBackward: 0 };
 
   /** Use `startThreadPool` (it waits until every worker is up). */
   constructor(k: WasmKernels, threads: number, options: ThreadPoolOptions = {}) {
@@ -281,6 +283,7 @@ export class WasmThreadPool implements ParallelRunner {
     }
     const jobs: [number, number[]][] = [];
     for (let t = 1; t < parts.length; t++) jobs.push([OP_GEMM, [...parts[t], this.packs[t - 1]]]);
+    this.splits.gemm++;
     const p0 = parts[0];
     const ex = this.k.exports;
     this.run(jobs, () => ex.gemmBatched(p0[0], p0[1], p0[2], p0[3], p0[4], p0[5], p0[6], p0[7], p0[8], p0[9], p0[10],
@@ -348,6 +351,7 @@ export class WasmThreadPool implements ParallelRunner {
         probs + off, dropped + off, out, ldOut, nmax, base]]);
     }
     const ex = this.k.exports as unknown as AttnExports;
+    this.splits.attnForward++;
     this.run(jobs, () => ex.packedAttnForward(starts[1], heads, hd, seg, padRow, q, k, v, ldIn, dropP, rng,
       probs, dropped, out, ldOut, nmax, work));
     // the call's end state is the last range's
@@ -389,6 +393,7 @@ export class WasmThreadPool implements ParallelRunner {
         dOut, ldOut, dq, dk, dv, ldGrad, nmax, base, padGrad]]);
     }
     const ex = this.k.exports as unknown as AttnExports;
+    this.splits.attnBackward++;
     this.run(jobs, () => ex.packedAttnBackward(starts[1], heads, hd, seg, padRow, q, k, v, ldIn, probs, dropped,
       dOut, ldOut, dq, dk, dv, ldGrad, nmax, work));
     // the workers' padding-key rows, added in segment order (as the one-thread kernel does)
@@ -435,4 +440,18 @@ export async function startThreadPool(k: WasmKernels, threads: number, options: 
   }
   if (threads > 1) k.parallel.runner = pool;
   return pool;
+}
+
+/**
+ * For the CLI: `threads` threads on the active kernels when they are the wasm backend and
+ * threads > 1 (else nothing to do: null). A pool already attached (a run inside a run) is left as
+ * it is (null: the caller closes nothing).
+ */
+export async function startKernelThreads(k: object, threads: number, options: ThreadPoolOptions = {}): Promise<WasmThreadPool | null> {
+  if (threads <= 1 || !isWasmKernels(k) || k.parallel.runner !== null) return null;
+  return startThreadPool(k, threads, options);
+}
+
+function isWasmKernels(k: object): k is WasmKernels {
+  return 'parallel' in k && 'module' in k && 'arena' in k && 'memory' in k;
 }
