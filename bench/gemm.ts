@@ -155,7 +155,7 @@ async function measure(variant: WasmVariant): Promise<VariantResult> {
   const one = SHAPES.map((s) => benchWasm(k, s));
   let two: number[] | null = null;
   if (threads) {
-    const pool = await startThreadPool(k, 2, { gemmMinFlops: 0 });
+    const pool = await startThreadPool(k, 2, { gemmMinFlops: 0, adaptive: false });
     k.parallel.runner = null;
     two = SHAPES.map((s) => benchTwoThreads(k, pool, s));
     await pool.close();

@@ -36,7 +36,7 @@ function makeBatch(lengths: number[], rng: Rng) {
 }
 
 const wasm = createWasmKernelsSync();
-const pool = await startThreadPool(wasm, 2, { gemmMinFlops: 0, attnMinWork: 0, timeoutMs: 20_000 });
+const pool = await startThreadPool(wasm, 2, { gemmMinFlops: 0, attnMinWork: 0, adaptive: false, timeoutMs: 20_000 });
 wasm.parallel.runner = null;
 after(() => pool.close());
 

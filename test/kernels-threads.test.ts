@@ -41,7 +41,7 @@ after(async () => {
 /** Runs fn once without and once with the pool; both results must be equal bit for bit. */
 async function withPool(threads: number): Promise<{ k: WasmKernels; pool: WasmThreadPool }> {
   const k = createWasmKernelsSync();
-  const pool = await startThreadPool(k, threads, { gemmMinFlops: 0, attnMinWork: 0, timeoutMs: 20_000 });
+  const pool = await startThreadPool(k, threads, { gemmMinFlops: 0, attnMinWork: 0, adaptive: false, timeoutMs: 20_000 });
   pools.push(pool);
   return { k, pool };
 }
@@ -152,3 +152,27 @@ for (const threads of [2, 3]) {
     }
   });
 }
+
+test('adaptive pool (splits or not by measured time): same bits whichever it picks', { timeout: 120_000 }, async () => {
+  const k = createWasmKernelsSync();
+  const pool = await startThreadPool(k, 2, { gemmMinFlops: 0, attnMinWork: 0, timeoutMs: 20_000 });
+  pools.push(pool);
+  const r = rng32(5);
+  const [M, N, K] = [203, 50, 50];
+  const A = fillRand(k.alloc(M * K), r), B = fillRand(k.alloc(K * N), r);
+  const want = k.alloc(M * N), got = k.alloc(M * N);
+  k.parallel.runner = null;
+  k.gemm(false, true, M, N, K, 1, A, 0, K, B, 0, K, 0, want, 0, N);
+  k.parallel.runner = pool;
+  for (let i = 0; i < 40; i++) {
+    got.fill(NaN);
+    k.gemm(false, true, M, N, K, 1, A, 0, K, B, 0, K, 0, got, 0, N);
+    assertSame(got, want, `call ${i}`);
+  }
+  const [[, calls, one, two]] = pool.tuner.summary();
+  assert.equal(calls, 40);
+  assert.ok(one > 0 && two > 0, 'both modes were timed');
+  const lens = Array.from({ length: 17 }, (_, i) => 3 + ((i * 7) % 25));
+  for (let i = 0; i < 24; i++) attnCase(k, pool, makeLayout(lens, lens.map((n) => (n % 2 ? 30 - n : 0))), 1, 10, 0.2, 100 + i);
+  assert.ok(pool.splits.attnForward > 0 && pool.splits.attnBackward > 0);
+});

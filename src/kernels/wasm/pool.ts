@@ -42,6 +42,12 @@ export interface ThreadPoolOptions {
   spin?: number;
   /** A worker that has not finished its part after this long is an error (ms). */
   timeoutMs?: number;
+  /**
+   * true (default): above the thresholds, split or not by measurement (SplitTuner: per kernel and
+   * size class, the faster of the two on recent calls, re-checked now and then: the other threads'
+   * cores may be busy with other work). false: always split above the thresholds (tests, benches).
+   */
+  adaptive?: boolean;
 }
 
 /**
@@ -53,7 +59,51 @@ export const DEFAULT_POOL_OPTIONS: Required<ThreadPoolOptions> = {
   attnMinWork: 2e6,
   spin: 20000,
   timeoutMs: 120_000,
+  adaptive: true,
 };
+
+/**
+ * Chooses, per size class of a kernel, between one thread and the split by their measured time
+ * per unit of work (exponential moving averages; each mode's first call is not counted: tier-up,
+ * page faults). Every EXPLORE-th call of a class takes the other mode, so a change of load on the
+ * machine is noticed. Either choice gives the same bits, so timing noise only costs time.
+ */
+export class SplitTuner {
+  static readonly WARM = 3;
+  static readonly EXPLORE = 16;
+  private readonly classes = new Map<number, { calls: number; n: [number, number]; t: [number, number] }>();
+
+  /** Whether the next call of class `key` should be split. */
+  wantSplit(key: number): boolean {
+    let c = this.classes.get(key);
+    if (c === undefined) this.classes.set(key, (c = { calls: 0, n: [0, 0], t: [0, 0] }));
+    c.calls++;
+    if (c.n[1] < SplitTuner.WARM) return true;
+    if (c.n[0] < SplitTuner.WARM) return false;
+    const splitFaster = c.t[1] < c.t[0];
+    return c.calls % SplitTuner.EXPLORE === 0 ? !splitFaster : splitFaster;
+  }
+
+  /** Records a call's time per unit of work. */
+  record(key: number, split: boolean, perUnit: number): void {
+    const c = this.classes.get(key);
+    if (c === undefined) return;
+    const i = split ? 1 : 0;
+    c.n[i]++;
+    if (c.n[i] === 2) c.t[i] = perUnit;
+    else if (c.n[i] > 2) c.t[i] += 0.25 * (perUnit - c.t[i]);
+  }
+
+  /** [class key, calls, time per unit single, split] for each class seen (for benchmarks). */
+  summary(): [number, number, number, number][] {
+    return [...this.classes].map(([k, c]) => [k, c.calls, c.t[0], c.t[1]]);
+  }
+}
+
+/** Size class of a call: kernel × power of two of its work. */
+function sizeClass(kernel: number, work: number): number {
+  return kernel * 64 + Math.floor(Math.log2(Math.max(1, work)));
+}
 
 /** `os.availableParallelism()`: the default thread count. */
 export function defaultThreads(): number {
@@ -132,6 +182,7 @@ export class WasmThreadPool implements ParallelRunner {
   private busy = false;
   /** Calls split across the threads so far (the rest ran on the calling thread alone). */
   readonly splits = { gemm: 0, attnForward: 0, attnBackward: 0 };
+  readonly tuner = new SplitTuner();
 
   /** Use `startThreadPool` (it waits until every worker is up). */
   constructor(k: WasmKernels, threads: number, options: ThreadPoolOptions = {}) {
@@ -254,7 +305,16 @@ export class WasmThreadPool implements ParallelRunner {
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
     batch: number, sA: number, sB: number, sC: number, pack: number,
   ): boolean {
-    if (!this.usable() || 2 * M * N * K * batch < this.options.gemmMinFlops) return false;
+    const flops = 2 * M * N * K * batch;
+    if (!this.usable() || flops < this.options.gemmMinFlops) return false;
+    const ex = this.k.exports;
+    const key = sizeClass(0, flops);
+    if (this.options.adaptive && !this.tuner.wantSplit(key)) {
+      const t0 = performance.now();
+      ex.gemmBatched(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC, pack);
+      this.tuner.record(key, false, (performance.now() - t0) / flops);
+      return true;
+    }
     const T = this.threads;
     const parts: number[][] = [];
     if (batch > 1) {
@@ -285,9 +345,10 @@ export class WasmThreadPool implements ParallelRunner {
     for (let t = 1; t < parts.length; t++) jobs.push([OP_GEMM, [...parts[t], this.packs[t - 1]]]);
     this.splits.gemm++;
     const p0 = parts[0];
-    const ex = this.k.exports;
+    const t0 = performance.now();
     this.run(jobs, () => ex.gemmBatched(p0[0], p0[1], p0[2], p0[3], p0[4], p0[5], p0[6], p0[7], p0[8], p0[9], p0[10],
       p0[11], p0[12], p0[13], p0[14], p0[15], p0[16], pack));
+    this.tuner.record(key, true, (performance.now() - t0) / flops);
     return true;
   }
 
@@ -298,7 +359,7 @@ export class WasmThreadPool implements ParallelRunner {
    * range starts (first is 0) and the triangle offsets (floats per head) at each start, or null
    * when the call is too small or does not split.
    */
-  private splitSegments(numSeg: number, heads: number, hd: number, seg: number): { starts: number[]; triBefore: number[] } | null {
+  private splitSegments(numSeg: number, heads: number, hd: number, seg: number): { starts: number[]; triBefore: number[]; work: number } | null {
     const s = new Int32Array(this.k.memory.buffer, seg, 3 * numSeg);
     let total = 0;
     for (let i = 0; i < numSeg; i++) { const n = s[3 * i + 1]; total += (n * (n + 3)) / 2; }
@@ -312,7 +373,7 @@ export class WasmThreadPool implements ParallelRunner {
       const n = s[3 * i + 1];
       acc += (n * (n + 3)) / 2;
     }
-    return starts.length > 1 ? { starts, triBefore } : null;
+    return starts.length > 1 ? { starts, triBefore, work: total * heads * hd } : null;
   }
 
   attnForward(
@@ -324,6 +385,15 @@ export class WasmThreadPool implements ParallelRunner {
     const split = this.splitSegments(numSeg, heads, hd, seg);
     if (split === null) return false;
     const { starts, triBefore } = split;
+    const ex = this.k.exports as unknown as AttnExports;
+    const key = sizeClass(1, split.work);
+    if (this.options.adaptive && !this.tuner.wantSplit(key)) {
+      const t0 = performance.now();
+      ex.packedAttnForward(numSeg, heads, hd, seg, padRow, q, k, v, ldIn, dropP, rng, probs, dropped, out, ldOut, nmax, work);
+      this.tuner.record(key, false, (performance.now() - t0) / split.work);
+      return true;
+    }
+    const t0 = performance.now();
     const chunk = attentionChunkBytes(workBytes, numSeg, heads * hd);
     const buf = this.k.memory.buffer;
     const s = new Int32Array(buf, seg, 3 * numSeg);
@@ -350,12 +420,12 @@ export class WasmThreadPool implements ParallelRunner {
       jobs.push([OP_ATTN_FWD, [to - from, heads, hd, seg + 12 * from, padRow, q, k, v, ldIn, dropP, wRng,
         probs + off, dropped + off, out, ldOut, nmax, base]]);
     }
-    const ex = this.k.exports as unknown as AttnExports;
     this.splits.attnForward++;
     this.run(jobs, () => ex.packedAttnForward(starts[1], heads, hd, seg, padRow, q, k, v, ldIn, dropP, rng,
       probs, dropped, out, ldOut, nmax, work));
     // the call's end state is the last range's
     if (lastRng !== 0) new Uint32Array(this.k.memory.buffer, rng, 4).set(new Uint32Array(this.k.memory.buffer, lastRng, 4));
+    this.tuner.record(key, true, (performance.now() - t0) / split.work);
     return true;
   }
 
@@ -379,6 +449,15 @@ export class WasmThreadPool implements ParallelRunner {
     const split = this.splitSegments(tail, heads, hd, seg);
     if (split === null) return false;
     const { starts, triBefore } = split;
+    const ex = this.k.exports as unknown as AttnExports;
+    const key = sizeClass(2, split.work);
+    if (this.options.adaptive && !this.tuner.wantSplit(key)) {
+      const t0 = performance.now();
+      ex.packedAttnBackward(numSeg, heads, hd, seg, padRow, q, k, v, ldIn, probs, dropped, dOut, ldOut, dq, dk, dv, ldGrad, nmax, work);
+      this.tuner.record(key, false, (performance.now() - t0) / split.work);
+      return true;
+    }
+    const t0 = performance.now();
     const d = heads * hd;
     const chunk = attentionChunkBytes(workBytes, numSeg, d);
     const jobs: [number, number[]][] = [];
@@ -392,7 +471,6 @@ export class WasmThreadPool implements ParallelRunner {
       jobs.push([OP_ATTN_BWD, [to - from, heads, hd, seg + 12 * from, padRow, q, k, v, ldIn, probs + off, dropped + off,
         dOut, ldOut, dq, dk, dv, ldGrad, nmax, base, padGrad]]);
     }
-    const ex = this.k.exports as unknown as AttnExports;
     this.splits.attnBackward++;
     this.run(jobs, () => ex.packedAttnBackward(starts[1], heads, hd, seg, padRow, q, k, v, ldIn, probs, dropped,
       dOut, ldOut, dq, dk, dv, ldGrad, nmax, work));
@@ -421,6 +499,7 @@ export class WasmThreadPool implements ParallelRunner {
       ex.packedAttnBackward(numSeg - tail, heads, hd, seg + 12 * tail, padRow, q, k, v, ldIn, probs + off, dropped + off,
         dOut, ldOut, dq, dk, dv, ldGrad, nmax, work);
     }
+    this.tuner.record(key, true, (performance.now() - t0) / split.work);
     return true;
   }
 }
