@@ -250,3 +250,38 @@ test('topK: best items first, excluded items and padding skipped, ties by lower 
   assert.deepEqual(topK(s, 0, 5, 3, [2]).map((x) => x.item), [4, 3, 5]);
   assert.deepEqual(topK(s, 0, 5, 10).map((x) => x.item), [2, 4, 3, 5, 1]);
 });
+
+test('full ranking equals a brute-force count on random histories (repeats, target in history, ties, NaN scores, odd item counts)', async () => {
+  const rng = new Rng(7);
+  for (const itemNum of [1, 2, 3, 5, 9, 37]) {
+    const seqs: number[][] = [];
+    for (let u = 0; u < 40; u++) {
+      const len = 1 + rng.nextInt(12);
+      seqs.push(Array.from({ length: len }, () => 1 + rng.nextInt(itemNum)));
+    }
+    const split = makeSplit(seqs, itemNum);
+    // coarse scores (many ties), some NaN, NaN held-out items included
+    const table = new Float32Array((seqs.length + 1) * (itemNum + 1));
+    for (let i = 0; i < table.length; i++) table[i] = rng.nextInt(9) === 0 ? NaN : rng.nextInt(4);
+    const scorer = new TableScorer(itemNum, 8, (u, i) => table[u * (itemNum + 1) + i]);
+    for (const which of ['valid', 'test'] as const) {
+      const res = await evaluateFullRanking(scorer, split, { which, keepRanks: true, batchSize: 7 });
+      const held = which === 'valid' ? split.valid : split.test;
+      for (let j = 0; j < res.evaluated!.length; j++) {
+        const u = res.evaluated![j];
+        const target = held[u];
+        const hist = new Set<number>(split.train[u]);
+        if (which === 'test') hist.add(split.valid[u]);
+        hist.delete(target);
+        const t = table[u * (itemNum + 1) + target];
+        let expected = 0;
+        for (let i = 1; i <= itemNum; i++) {
+          if (i === target || hist.has(i)) continue;
+          const s = table[u * (itemNum + 1) + i];
+          if (t !== t ? s === s : s > t) expected++;
+        }
+        assert.equal(res.ranks![j], expected, `itemNum ${itemNum}, ${which}, user ${u}`);
+      }
+    }
+  }
+});

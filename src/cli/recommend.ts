@@ -8,6 +8,7 @@ import { loadDataset } from '../data/index.js';
 import { buildSingleBatch } from '../eval/history.js';
 import { topK } from '../eval/protocols.js';
 import type { TrainedModel } from '../models/registry.js';
+import type { Scorer } from '../eval/types.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -52,6 +53,22 @@ export function splitHistoryTimes(tokens: readonly string[]): { items: string[];
     times.push(t);
   }
   return { items, times };
+}
+
+/**
+ * The in-process recommendation `seqrec recommend` runs: scores of every item after one history
+ * (dense item ids, time order; `user` = dense user id or 0), top `k` with the history's items excluded.
+ */
+export function recommendTopK(
+  scorer: Scorer,
+  history: ArrayLike<number>,
+  k: number,
+  user = 0,
+  historyTimes?: ArrayLike<number>,
+): Array<{ item: number; score: number }> {
+  const batch = buildSingleBatch(history, scorer.maxlen, user, historyTimes);
+  const scores = scorer.scoreAll(batch);
+  return topK(scores, 0, scorer.itemNum, k, history);
 }
 
 export function register(program: Command): void {
@@ -113,10 +130,7 @@ export function register(program: Command): void {
       historyTimes = times;
     }
 
-    const scorer = model.scorer;
-    const batch = buildSingleBatch(history, scorer.maxlen, user, historyTimes);
-    const scores = scorer.scoreAll(batch);
-    const best = topK(scores, 0, scorer.itemNum, k, history);
+    const best = recommendTopK(model.scorer, history, k, user, historyTimes);
     const items = best.map((b) => ({ item: model.items.toRaw[b.item], score: b.score }));
     if (opts.json) {
       const out = { user: userRaw ?? null, history: Array.from(history, (i) => model.items.toRaw[i]), items };

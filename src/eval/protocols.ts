@@ -199,22 +199,30 @@ export async function evaluateFullRanking(scorer: Scorer, split: Split, options:
     for (let b = 0; b < B; b++) {
       const u = batchUsers[b];
       const target = heldOut[u];
-      stamp++;
+      const validItem = which === 'test' ? split.valid[u] : 0;
       const train = split.train[u];
-      for (let j = 0; j < train.length; j++) excluded[train[j]] = stamp;
-      if (which === 'test' && split.valid[u] !== 0) excluded[split.valid[u]] = stamp;
-      excluded[target] = 0; // the held-out item is always ranked
       const off = b * N1;
       const t = scores[off + target];
+      stamp++;
       let r = 0;
       if (t !== t) {
+        for (let j = 0; j < train.length; j++) excluded[train[j]] = stamp;
+        if (validItem !== 0) excluded[validItem] = stamp;
+        excluded[target] = 0; // the held-out item is always ranked
         for (let i = 1; i < N1; i++) {
           const s = scores[off + i];
           if (i !== target && excluded[i] !== stamp && s === s) r++;
         }
       } else {
-        for (let i = 1; i < N1; i++) {
-          if (scores[off + i] > t && excluded[i] !== stamp) r++;
+        // every item 1..itemNum scoring above t (NaN never does), then minus the excluded ones among
+        // them: the distinct history items other than the held-out one (a tight loop over all items,
+        // the short history touched once)
+        r = countAbove(scores, off + 1, off + N1, t);
+        for (let j = 0; j <= train.length; j++) {
+          const it = j < train.length ? train[j] : validItem;
+          if (it === 0 || it === target || excluded[it] === stamp) continue;
+          excluded[it] = stamp;
+          if (scores[off + it] > t) r--;
         }
       }
       metrics.add(r);
@@ -226,6 +234,23 @@ export async function evaluateFullRanking(scorer: Scorer, split: Split, options:
   return ranks
     ? { users: metrics.count, metrics: metrics.summary(), evaluated: users, ranks }
     : { users: metrics.count, metrics: metrics.summary() };
+}
+
+/** Number of scores[from..to) strictly above t (four branch-free accumulators: several times a plain `if` loop on random scores). */
+function countAbove(scores: Float32Array, from: number, to: number, t: number): number {
+  let r0 = 0;
+  let r1 = 0;
+  let r2 = 0;
+  let r3 = 0;
+  let i = from;
+  for (; i + 3 < to; i += 4) {
+    r0 += +(scores[i] > t);
+    r1 += +(scores[i + 1] > t);
+    r2 += +(scores[i + 2] > t);
+    r3 += +(scores[i + 3] > t);
+  }
+  for (; i < to; i++) r0 += +(scores[i] > t);
+  return r0 + r1 + r2 + r3;
 }
 
 /** Top-K items by score for one score row (items 1..itemNum), skipping `exclude`d ones; ties → lower id first. */
