@@ -3,7 +3,6 @@
  * ops.ts: coarse, one backward closure each, every numeric loop in a kernel.
  */
 import { getKernels } from '../kernels/index.js';
-import type { Kernels } from '../kernels/types.js';
 import * as ops from './ops.js';
 import { getTape } from './tape.js';
 import { Tensor, shapeStr } from './tensor.js';
@@ -89,15 +88,6 @@ export function sinkhorn(logits: Tensor, iters: number): Tensor {
   return out;
 }
 
-/**
- * The stream mixes are tiny per-row matrix products. A backend with a native `gemmBatched` (wasm)
- * runs them as batched GEMMs (one call for all rows); otherwise the fused kernels streamWeightedSum* /
- * streamMix* do (same results up to float32 summation order).
- */
-function batched(K: Kernels): NonNullable<Kernels['gemmBatched']> | null {
-  return K.gemmBatched ? K.gemmBatched.bind(K) : null;
-}
-
 /** Σ_i w[r, i] · x[r, i, :]: streams x [rows, n, d], weights w [rows, n] → [rows, d]. */
 export function streamWeightedSum(x: Tensor, w: Tensor): Tensor {
   if (x.shape.length !== 3) throw new Error(`streamWeightedSum: streams must be [rows, n, d], got ${shapeStr(x.shape)}`);
@@ -106,20 +96,11 @@ export function streamWeightedSum(x: Tensor, w: Tensor): Tensor {
   const K = getKernels();
   const tape = getTape();
   const out = tape.output([rows, d], x, w);
-  const gb = batched(K);
-  // out_r (1×d) = w_r (1×n) · X_r (n×d)
-  if (gb) gb(false, false, 1, d, n, 1, w.data, 0, n, x.data, 0, d, 0, out.data, 0, d, rows, n, n * d, d);
-  else K.streamWeightedSum(rows, n, d, w.data, 0, x.data, 0, out.data, 0);
+  K.streamWeightedSum(rows, n, d, w.data, 0, x.data, 0, out.data, 0);
   if (out.requiresGrad) {
     tape.record(() => {
       const dy = out.grad;
       if (!dy) return;
-      if (gb) {
-        // dW_r (1×n) += dOut_r (1×d) · X_rᵀ;  dX_r (n×d) += w_rᵀ (n×1) · dOut_r (1×d)
-        if (w.requiresGrad) gb(false, true, 1, n, d, 1, dy, 0, d, x.data, 0, d, 1, tape.gradOf(w), 0, n, rows, d, n * d, n);
-        if (x.requiresGrad) gb(true, false, n, d, 1, 1, w.data, 0, n, dy, 0, d, 1, tape.gradOf(x), 0, d, rows, n, d, n * d);
-        return;
-      }
       K.streamWeightedSumBackward(
         rows, n, d, w.data, 0, x.data, 0, dy, 0,
         w.requiresGrad ? tape.gradOf(w) : null, 0, x.requiresGrad ? tape.gradOf(x) : null, 0,
@@ -139,28 +120,11 @@ export function streamMix(x: Tensor, hRes: Tensor, hPost: Tensor, y: Tensor): Te
   const K = getKernels();
   const tape = getTape();
   const out = tape.output(x.shape, x, hRes, hPost, y);
-  const nd = n * d;
-  const nn = n * n;
-  const gb = batched(K);
-  if (gb) {
-    // out_r = H_r (n×n) · X_r (n×d) + hPost_rᵀ (n×1) · y_r (1×d)
-    gb(false, false, n, d, n, 1, hRes.data, 0, n, x.data, 0, d, 0, out.data, 0, d, rows, nn, nd, nd);
-    gb(true, false, n, d, 1, 1, hPost.data, 0, n, y.data, 0, d, 1, out.data, 0, d, rows, n, d, nd);
-  } else {
-    K.streamMixForward(rows, n, d, hRes.data, 0, x.data, 0, hPost.data, 0, y.data, 0, out.data, 0);
-  }
+  K.streamMixForward(rows, n, d, hRes.data, 0, x.data, 0, hPost.data, 0, y.data, 0, out.data, 0);
   if (out.requiresGrad) {
     tape.record(() => {
       const dy = out.grad;
       if (!dy) return;
-      if (gb) {
-        // dH_r += dOut_r · X_rᵀ;  dX_r += H_rᵀ · dOut_r;  dhPost_r (n×1) += dOut_r · y_rᵀ;  dy_r (1×d) += hPost_r · dOut_r
-        if (hRes.requiresGrad) gb(false, true, n, n, d, 1, dy, 0, d, x.data, 0, d, 1, tape.gradOf(hRes), 0, n, rows, nd, nd, nn);
-        if (x.requiresGrad) gb(true, false, n, d, n, 1, hRes.data, 0, n, dy, 0, d, 1, tape.gradOf(x), 0, d, rows, nn, nd, nd);
-        if (hPost.requiresGrad) gb(false, true, n, 1, d, 1, dy, 0, d, y.data, 0, d, 1, tape.gradOf(hPost), 0, 1, rows, nd, d, n);
-        if (y.requiresGrad) gb(false, false, 1, d, n, 1, hPost.data, 0, n, dy, 0, d, 1, tape.gradOf(y), 0, d, rows, n, nd, d);
-        return;
-      }
       K.streamMixBackward(
         rows, n, d, hRes.data, 0, x.data, 0, hPost.data, 0, y.data, 0, dy, 0,
         hRes.requiresGrad ? tape.gradOf(hRes) : null, 0, x.requiresGrad ? tape.gradOf(x) : null, 0,

@@ -3,3 +3,4 @@
 export * from './attention';
 export * from './elementwise';
 export * from './time';
+export * from './mhc';

@@ -6,6 +6,7 @@ import type { Kernels } from '../types.js';
 import type { WasmArena } from './arena.js';
 import { attentionKernels, type AttentionExports } from './attention.js';
 import { elementwiseKernels, type ElementwiseExports } from './elementwise.js';
+import { mhcKernels, type MHCExports } from './mhc.js';
 import { timeKernels, type TimeExports } from './time.js';
 import { Scratch } from './scratch.js';
 import type { ParallelSlot } from './parallel.js';
@@ -18,6 +19,7 @@ export function extraKernels(exports: unknown, arena: WasmArena, base: Kernels, 
   return {
     ...attentionKernels(ex, arena, scratch, base, parallel),
     ...elementwiseKernels(ex, arena, scratch, base),
+    ...mhcKernels(exports as MHCExports, arena, scratch, base),
     ...timeKernels(exports as TimeExports, arena, scratch, base),
   };
 }

@@ -1,0 +1,368 @@
+// Kernels of manifold-constrained hyper-connections (mHC) for the WebAssembly SIMD backend:
+// RMS normalisation, scaled sigmoid, Sinkhorn-Knopp and the per-row stream mixes. Semantics:
+// src/kernels/types.ts (byte addresses instead of array + offset; a null gradient is address 0).
+// Everything is float32. Row-wise kernels vectorise over a row; Sinkhorn vectorises across four
+// matrices at once (one per lane), since its n×n matrices are too small to fill a vector.
+
+import { expv, fmadd, hsum, loadTail, storeTail } from './common';
+
+// ---------------------------------------------------------------------------------------------
+// RMS normalisation (no gain)
+
+export function mhcRmsForward(rows: i32, dim: i32, x: usize, eps: f64, out: usize, rstd: usize): void {
+  const rowB = <usize>dim << 2;
+  const full = <usize>(dim & ~3) << 2;
+  const rem = dim & 3;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>r * rowB;
+    let sv = f32x4.splat(0);
+    let c: usize = 0;
+    for (; c < full; c += 16) {
+      const v = v128.load(xr + c);
+      sv = fmadd(v, v, sv);
+    }
+    const xt = rem != 0 ? loadTail(xr + full, rem) : f32x4.splat(0);
+    sv = fmadd(xt, xt, sv);
+    const rs: f32 = <f32>(1 / Math.sqrt(<f64>hsum(sv) / <f64>dim + eps));
+    store<f32>(rstd + (<usize>r << 2), rs);
+    const rv = f32x4.splat(rs);
+    const yr = out + <usize>r * rowB;
+    for (c = 0; c < full; c += 16) v128.store(yr + c, f32x4.mul(v128.load(xr + c), rv));
+    if (rem != 0) storeTail(yr + full, f32x4.mul(xt, rv), rem);
+  }
+}
+
+/** dx += rstd · (dy − y · mean(dy·y)), y = x·rstd. */
+export function mhcRmsBackward(rows: i32, dim: i32, x: usize, rstd: usize, dy: usize, dx: usize): void {
+  const rowB = <usize>dim << 2;
+  const full = <usize>(dim & ~3) << 2;
+  const rem = dim & 3;
+  const invDim: f32 = <f32>(1 / <f64>dim);
+  for (let r = 0; r < rows; r++) {
+    const o = <usize>r * rowB;
+    const rs = load<f32>(rstd + (<usize>r << 2));
+    let sv = f32x4.splat(0);
+    let c: usize = 0;
+    for (; c < full; c += 16) sv = fmadd(v128.load(dy + o + c), v128.load(x + o + c), sv);
+    const xt = rem != 0 ? loadTail(x + o + full, rem) : f32x4.splat(0);
+    const gt = rem != 0 ? loadTail(dy + o + full, rem) : f32x4.splat(0);
+    sv = fmadd(gt, xt, sv);
+    // rstd·(dy − x·rstd²·mean(dy·x))
+    const rv = f32x4.splat(rs);
+    const kv = f32x4.splat(-rs * rs * rs * hsum(sv) * invDim);
+    for (c = 0; c < full; c += 16) {
+      const p = dx + o + c;
+      v128.store(p, f32x4.add(v128.load(p), fmadd(v128.load(x + o + c), kv, f32x4.mul(v128.load(dy + o + c), rv))));
+    }
+    if (rem != 0) {
+      const p = dx + o + full;
+      storeTail(p, f32x4.add(loadTail(p, rem), fmadd(xt, kv, f32x4.mul(gt, rv))), rem);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// scale · sigmoid
+
+@inline function sigmoidv(x: v128): v128 {
+  // e = exp(−|x|) ≤ 1 (expv needs x ≤ 0): sigmoid = 1/(1+e) for x ≥ 0, e/(1+e) otherwise
+  const e = expv(f32x4.neg(f32x4.abs(x)));
+  const inv = f32x4.div(f32x4.splat(1), f32x4.add(e, f32x4.splat(1)));
+  return v128.bitselect(f32x4.mul(e, inv), inv, f32x4.lt(x, f32x4.splat(0)));
+}
+
+export function mhcSigmoidForward(n: i32, scale: f32, x: usize, out: usize): void {
+  const full = <usize>(n & ~3) << 2;
+  const rem = n & 3;
+  const sv = f32x4.splat(scale);
+  let o: usize = 0;
+  for (; o < full; o += 16) v128.store(out + o, f32x4.mul(sigmoidv(v128.load(x + o)), sv));
+  if (rem != 0) storeTail(out + full, f32x4.mul(sigmoidv(loadTail(x + full, rem)), sv), rem);
+}
+
+export function mhcSigmoidBackward(n: i32, scale: f32, y: usize, dy: usize, dx: usize): void {
+  const full = <usize>(n & ~3) << 2;
+  const rem = n & 3;
+  const inv = f32x4.splat(1 / scale);
+  const one = f32x4.splat(1);
+  let o: usize = 0;
+  for (; o < full; o += 16) {
+    const v = v128.load(y + o);
+    const g = f32x4.mul(f32x4.mul(v128.load(dy + o), v), f32x4.sub(one, f32x4.mul(v, inv)));
+    v128.store(dx + o, f32x4.add(v128.load(dx + o), g));
+  }
+  if (rem != 0) {
+    const v = loadTail(y + full, rem);
+    const g = f32x4.mul(f32x4.mul(loadTail(dy + full, rem), v), f32x4.sub(one, f32x4.mul(v, inv)));
+    storeTail(dx + full, f32x4.add(loadTail(dx + full, rem), g), rem);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sinkhorn-Knopp, four matrices per vector (lane l = matrix r0 + l). Work space per group of four,
+// in v128 slots: K [n²], u_t [iters·n], v_t [(iters+1)·n], then (backward) gK [n²], gu, gv, gab [n].
+
+/** Bytes of work space that mhcSinkhornForward / Backward need. */
+export function mhcSinkhornScratchBytes(n: i32, iters: i32): i32 {
+  return (2 * n * n + (2 * iters + 1) * n + 3 * n) << 4;
+}
+
+/** Lane l of slot q ← src[(r0 + l)·nn + q] for the `lanes` valid matrices (0 in the others). */
+function gatherLanes(nn: i32, lanes: i32, src: usize, dst: usize): void {
+  const stride = <usize>nn << 2;
+  for (let q = 0; q < nn; q++) {
+    const s = src + (<usize>q << 2);
+    const dq = dst + (<usize>q << 4);
+    v128.store(dq, f32x4.splat(0));
+    for (let l = 0; l < lanes; l++) store<f32>(dq + (<usize>l << 2), load<f32>(s + <usize>l * stride));
+  }
+}
+
+/** dst[(r0 + l)·nn + q] (+)= lane l of slot q, for the `lanes` valid matrices. */
+function scatterLanes(nn: i32, lanes: i32, src: usize, dst: usize, acc: bool): void {
+  const stride = <usize>nn << 2;
+  for (let q = 0; q < nn; q++) {
+    const sq = src + (<usize>q << 4);
+    const d = dst + (<usize>q << 2);
+    for (let l = 0; l < lanes; l++) {
+      const p = d + <usize>l * stride;
+      const v = load<f32>(sq + (<usize>l << 2));
+      store<f32>(p, acc ? load<f32>(p) + v : v);
+    }
+  }
+}
+
+/** K = exp(L − rowmax L) in place (slots K), then the scaling vectors u_1..u_T, v_0..v_T. */
+function sinkhornScalings(n: i32, iters: i32, K: usize, us: usize, vs: usize): void {
+  const rowB = <usize>n << 4;
+  for (let i = 0; i < n; i++) {
+    const ki = K + <usize>i * rowB;
+    let mx = v128.load(ki);
+    for (let j = 1; j < n; j++) mx = f32x4.pmax(mx, v128.load(ki + (<usize>j << 4)));
+    for (let j = 0; j < n; j++) {
+      const p = ki + (<usize>j << 4);
+      v128.store(p, expv(f32x4.sub(v128.load(p), mx)));
+    }
+  }
+  const one = f32x4.splat(1);
+  for (let j = 0; j < n; j++) v128.store(vs + (<usize>j << 4), one);
+  for (let t = 1; t <= iters; t++) {
+    const vPrev = vs + <usize>(t - 1) * rowB;
+    const u = us + <usize>(t - 1) * rowB;
+    const v = vs + <usize>t * rowB;
+    for (let i = 0; i < n; i++) {
+      const ki = K + <usize>i * rowB;
+      let a = f32x4.splat(0);
+      for (let j = 0; j < n; j++) a = fmadd(v128.load(ki + (<usize>j << 4)), v128.load(vPrev + (<usize>j << 4)), a);
+      v128.store(u + (<usize>i << 4), f32x4.div(one, a));
+    }
+    for (let j = 0; j < n; j++) {
+      let b = f32x4.splat(0);
+      for (let i = 0; i < n; i++) b = fmadd(v128.load(K + <usize>i * rowB + (<usize>j << 4)), v128.load(u + (<usize>i << 4)), b);
+      v128.store(v + (<usize>j << 4), f32x4.div(one, b));
+    }
+  }
+}
+
+export function mhcSinkhornForward(rows: i32, n: i32, iters: i32, logits: usize, out: usize, work: usize): void {
+  const nn = n * n;
+  const matB = <usize>nn << 2;
+  const rowB = <usize>n << 4;
+  const K = work;
+  const us = K + (<usize>nn << 4);
+  const vs = us + <usize>iters * rowB;
+  const uT = us + <usize>(iters - 1) * rowB;
+  const vT = vs + <usize>iters * rowB;
+  for (let r0 = 0; r0 < rows; r0 += 4) {
+    const lanes = rows - r0 < 4 ? rows - r0 : 4;
+    gatherLanes(nn, lanes, logits + <usize>r0 * matB, K);
+    sinkhornScalings(n, iters, K, us, vs);
+    for (let i = 0; i < n; i++) {
+      const ui = v128.load(uT + (<usize>i << 4));
+      for (let j = 0; j < n; j++) {
+        const p = K + <usize>i * rowB + (<usize>j << 4);
+        v128.store(p, f32x4.mul(f32x4.mul(ui, v128.load(p)), v128.load(vT + (<usize>j << 4))));
+      }
+    }
+    scatterLanes(nn, lanes, K, out + <usize>r0 * matB, false);
+  }
+}
+
+/** Reverse mode through every iteration (see reference-mhc.ts sinkhornBackward); dLogits accumulates. */
+export function mhcSinkhornBackward(rows: i32, n: i32, iters: i32, logits: usize, dOut: usize, dLogits: usize, work: usize): void {
+  const nn = n * n;
+  const matB = <usize>nn << 2;
+  const rowB = <usize>n << 4;
+  const K = work;
+  const us = K + (<usize>nn << 4);
+  const vs = us + <usize>iters * rowB;
+  const gK = vs + <usize>(iters + 1) * rowB;
+  const gu = gK + (<usize>nn << 4);
+  const gv = gu + rowB;
+  const gab = gv + rowB;
+  const uT = us + <usize>(iters - 1) * rowB;
+  const vT = vs + <usize>iters * rowB;
+  const zero = f32x4.splat(0);
+  for (let r0 = 0; r0 < rows; r0 += 4) {
+    const lanes = rows - r0 < 4 ? rows - r0 : 4;
+    gatherLanes(nn, lanes, logits + <usize>r0 * matB, K);
+    sinkhornScalings(n, iters, K, us, vs);
+    gatherLanes(nn, lanes, dOut + <usize>r0 * matB, gK);
+    // P = diag(u_T) K diag(v_T): gK = g·u·v, gu_T = Σ_j g·K·v, gv_T = Σ_i g·u·K
+    for (let j = 0; j < n; j++) v128.store(gv + (<usize>j << 4), zero);
+    for (let i = 0; i < n; i++) {
+      const ui = v128.load(uT + (<usize>i << 4));
+      let su = zero;
+      for (let j = 0; j < n; j++) {
+        const q = <usize>i * rowB + (<usize>j << 4);
+        const g = v128.load(gK + q);
+        const kij = v128.load(K + q);
+        const vj = v128.load(vT + (<usize>j << 4));
+        const gu_ = f32x4.mul(g, ui);
+        v128.store(gK + q, f32x4.mul(gu_, vj));
+        su = fmadd(f32x4.mul(g, kij), vj, su);
+        const pj = gv + (<usize>j << 4);
+        v128.store(pj, fmadd(gu_, kij, v128.load(pj)));
+      }
+      v128.store(gu + (<usize>i << 4), su);
+    }
+    for (let t = iters; t >= 1; t--) {
+      const u = us + <usize>(t - 1) * rowB;
+      const v = vs + <usize>t * rowB;
+      const vPrev = vs + <usize>(t - 1) * rowB;
+      // v_t = 1/(Kᵀ u_t): gb = −gv ∘ v²; gK += u gbᵀ; gu += K gb
+      for (let j = 0; j < n; j++) {
+        const vj = v128.load(v + (<usize>j << 4));
+        v128.store(gab + (<usize>j << 4), f32x4.neg(f32x4.mul(v128.load(gv + (<usize>j << 4)), f32x4.mul(vj, vj))));
+      }
+      for (let i = 0; i < n; i++) {
+        const ui = v128.load(u + (<usize>i << 4));
+        let s = v128.load(gu + (<usize>i << 4));
+        for (let j = 0; j < n; j++) {
+          const q = <usize>i * rowB + (<usize>j << 4);
+          const gb = v128.load(gab + (<usize>j << 4));
+          v128.store(gK + q, fmadd(ui, gb, v128.load(gK + q)));
+          s = fmadd(v128.load(K + q), gb, s);
+        }
+        // u_t = 1/(K v_{t−1}): gu becomes ga = −gu ∘ u²
+        v128.store(gu + (<usize>i << 4), f32x4.neg(f32x4.mul(s, f32x4.mul(ui, ui))));
+      }
+      // gK += ga v_{t−1}ᵀ; gv_{t−1} = Kᵀ ga
+      for (let j = 0; j < n; j++) v128.store(gv + (<usize>j << 4), zero);
+      for (let i = 0; i < n; i++) {
+        const ga = v128.load(gu + (<usize>i << 4));
+        for (let j = 0; j < n; j++) {
+          const q = <usize>i * rowB + (<usize>j << 4);
+          v128.store(gK + q, fmadd(ga, v128.load(vPrev + (<usize>j << 4)), v128.load(gK + q)));
+          const pj = gv + (<usize>j << 4);
+          v128.store(pj, fmadd(v128.load(K + q), ga, v128.load(pj)));
+        }
+      }
+      for (let i = 0; i < n; i++) v128.store(gu + (<usize>i << 4), zero);
+    }
+    for (let q = 0; q < nn; q++) {
+      const p = gK + (<usize>q << 4);
+      v128.store(p, f32x4.mul(v128.load(p), v128.load(K + (<usize>q << 4))));
+    }
+    scatterLanes(nn, lanes, gK, dLogits + <usize>r0 * matB, true);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// stream mixes; a row holds n streams of d floats, x[(r·n + i)·d + c]
+
+/** dst[0..d) (+)= Σ_k w[k·wStep] · src[k·srcStride + c] for k < count. */
+@inline function combine(count: i32, d: i32, w: usize, wStep: usize, src: usize, srcStride: usize, dst: usize, acc: bool): void {
+  const full = <usize>(d & ~3) << 2;
+  const rem = d & 3;
+  let c: usize = 0;
+  for (; c < full; c += 16) {
+    let s = acc ? v128.load(dst + c) : f32x4.splat(0);
+    for (let k = 0; k < count; k++) s = fmadd(f32x4.splat(load<f32>(w + <usize>k * wStep)), v128.load(src + <usize>k * srcStride + c), s);
+    v128.store(dst + c, s);
+  }
+  if (rem != 0) {
+    let s = acc ? loadTail(dst + full, rem) : f32x4.splat(0);
+    for (let k = 0; k < count; k++) s = fmadd(f32x4.splat(load<f32>(w + <usize>k * wStep)), loadTail(src + <usize>k * srcStride + full, rem), s);
+    storeTail(dst + full, s, rem);
+  }
+}
+
+/** Σ_c a[c]·b[c] over d floats. */
+@inline function dot(d: i32, a: usize, b: usize): f32 {
+  const full = <usize>(d & ~3) << 2;
+  const rem = d & 3;
+  let s = f32x4.splat(0);
+  let c: usize = 0;
+  for (; c < full; c += 16) s = fmadd(v128.load(a + c), v128.load(b + c), s);
+  if (rem != 0) s = fmadd(loadTail(a + full, rem), loadTail(b + full, rem), s);
+  return hsum(s);
+}
+
+export function mhcWeightedSum(rows: i32, n: i32, d: i32, w: usize, x: usize, out: usize): void {
+  const dB = <usize>d << 2;
+  for (let r = 0; r < rows; r++) {
+    combine(n, d, w + (<usize>(r * n) << 2), 4, x + <usize>(r * n) * dB, dB, out + <usize>r * dB, false);
+  }
+}
+
+export function mhcWeightedSumBackward(rows: i32, n: i32, d: i32, w: usize, x: usize, dOut: usize, dW: usize, dX: usize): void {
+  const dB = <usize>d << 2;
+  for (let r = 0; r < rows; r++) {
+    const g = dOut + <usize>r * dB;
+    for (let i = 0; i < n; i++) {
+      const k = <usize>(r * n + i);
+      if (dW != 0) {
+        const p = dW + (k << 2);
+        store<f32>(p, load<f32>(p) + dot(d, g, x + k * dB));
+      }
+      if (dX != 0) combine(1, d, w + (k << 2), 0, g, 0, dX + k * dB, true);
+    }
+  }
+}
+
+export function mhcMixForward(rows: i32, n: i32, d: i32, hRes: usize, x: usize, hPost: usize, y: usize, out: usize): void {
+  const dB = <usize>d << 2;
+  const nn = n * n;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>(r * n) * dB;
+    const yr = y + <usize>r * dB;
+    for (let i = 0; i < n; i++) {
+      const o = out + <usize>(r * n + i) * dB;
+      combine(1, d, hPost + (<usize>(r * n + i) << 2), 0, yr, 0, o, false);
+      combine(n, d, hRes + (<usize>(r * nn + i * n) << 2), 4, xr, dB, o, true);
+    }
+  }
+}
+
+export function mhcMixBackward(
+  rows: i32, n: i32, d: i32, hRes: usize, x: usize, hPost: usize, y: usize, dOut: usize,
+  dHRes: usize, dX: usize, dHPost: usize, dY: usize,
+): void {
+  const dB = <usize>d << 2;
+  const nn = n * n;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>(r * n) * dB;
+    const yr = y + <usize>r * dB;
+    const gr = dOut + <usize>(r * n) * dB;
+    const hr = hRes + (<usize>(r * nn) << 2);
+    for (let i = 0; i < n; i++) {
+      const gi = gr + <usize>i * dB;
+      if (dHPost != 0) {
+        const p = dHPost + (<usize>(r * n + i) << 2);
+        store<f32>(p, load<f32>(p) + dot(d, gi, yr));
+      }
+      if (dHRes != 0) {
+        for (let j = 0; j < n; j++) {
+          const p = dHRes + (<usize>(r * nn + i * n + j) << 2);
+          store<f32>(p, load<f32>(p) + dot(d, gi, xr + <usize>j * dB));
+        }
+      }
+    }
+    // dY_r += Σ_i hPost[r,i]·dOut[r,i];  dX[r,j] += Σ_i hRes[r,i,j]·dOut[r,i]
+    if (dY != 0) combine(n, d, hPost + (<usize>(r * n) << 2), 4, gr, dB, dY + <usize>r * dB, true);
+    if (dX != 0) {
+      for (let j = 0; j < n; j++) combine(n, d, hr + (<usize>j << 2), <usize>n << 2, gr, dB, dX + <usize>(r * n + j) * dB, true);
+    }
+  }
+}
