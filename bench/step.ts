@@ -8,7 +8,7 @@
  *
  *   node --import tsx bench/step.ts [--dataset games|ml-100k|all] [--kernels reference|wasm|all]
  *        [--paths dense,packed] [--steps N] [--rounds R] [--warmup W] [--json]
- *        [--threads 1,2] [--gemm_min_flops F] [--attn_min_work W] [--adaptive 0|1]
+ *        [--threads 1,2] [--gemm_min_flops F] [--attn_min_work W] [--range_min_elems E] [--adaptive 0|1]
  *
  * Batches are drawn beforehand (sampling is not timed); each configuration has its own model, Adam
  * and tape; rounds interleave the configurations (the machine is shared with other work, so each
@@ -25,6 +25,7 @@ import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index
 import { SASRec } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import type { WasmKernels } from '../src/kernels/wasm/index.js';
+import { RANGE_KERNELS } from '../src/kernels/wasm/parallel.js';
 import { startThreadPool, type ThreadPoolOptions, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
 
 interface DatasetSpec {
@@ -55,6 +56,7 @@ const threadCounts = arg('threads', '1').split(',').map(Number);
 const poolOptions: ThreadPoolOptions = {};
 if (arg('gemm_min_flops', '') !== '') poolOptions.gemmMinFlops = Number(arg('gemm_min_flops', ''));
 if (arg('attn_min_work', '') !== '') poolOptions.attnMinWork = Number(arg('attn_min_work', ''));
+if (arg('range_min_elems', '') !== '') poolOptions.rangeMinElems = Number(arg('range_min_elems', ''));
 if (arg('adaptive', '') !== '') poolOptions.adaptive = arg('adaptive', '') !== '0';
 let pool: WasmThreadPool | null = null;
 
@@ -172,7 +174,9 @@ if (pool !== null && !json) {
   const p = pool as WasmThreadPool;
   console.log(`\nthread pool: calls split ${JSON.stringify(p.splits)}; tuner (class = kernel·64 + log2 work, calls, ns/unit 1T, 2T):`);
   for (const [key, calls, one, two] of p.tuner.summary()) {
-    console.log(`  ${['gemm', 'attn fwd', 'attn bwd'][key >> 6]} 2^${key & 63}: ${calls} calls, ${(one * 1e6).toFixed(4)} / ${(two * 1e6).toFixed(4)}`);
+    const kernel = key >> 6;
+    const name = kernel < 3 ? ['gemm', 'attn fwd', 'attn bwd'][kernel] : RANGE_KERNELS[kernel - 3][0];
+    console.log(`  ${name} 2^${key & 63}: ${calls} calls, ${(one * 1e6).toFixed(4)} / ${(two * 1e6).toFixed(4)}`);
   }
 }
 await (pool as WasmThreadPool | null)?.close();

@@ -36,7 +36,7 @@ function makeBatch(lengths: number[], rng: Rng) {
 }
 
 const wasm = createWasmKernelsSync();
-const pool = await startThreadPool(wasm, 2, { gemmMinFlops: 0, attnMinWork: 0, adaptive: false, timeoutMs: 20_000 });
+const pool = await startThreadPool(wasm, 2, { gemmMinFlops: 0, attnMinWork: 0, rangeMinElems: 0, adaptive: false, timeoutMs: 20_000 });
 wasm.parallel.runner = null;
 after(() => pool.close());
 
@@ -77,7 +77,7 @@ for (const heads of [1, 2]) {
       const before = { ...pool.splits };
       const two = train(true, cfg, 4);
       // the calls really were split
-      assert.ok(pool.splits.gemm > before.gemm && pool.splits.attnForward > before.attnForward && pool.splits.attnBackward > before.attnBackward);
+      assert.ok(pool.splits.gemm > before.gemm && pool.splits.attnForward > before.attnForward && pool.splits.attnBackward > before.attnBackward && pool.splits.range > before.range);
       same(two.losses, one.losses, 'loss');
       assert.equal(two.params.size, one.params.size);
       for (const [name, p] of one.params) same(two.params.get(name)!, p, name);

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
 import { startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
 import { xoshiroJump, xoshiroStep } from '../src/kernels/wasm/xoshiro-jump.js';
+import { RANGE_KERNELS } from '../src/kernels/wasm/parallel.js';
 
 function rng32(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -41,7 +42,7 @@ after(async () => {
 /** Runs fn once without and once with the pool; both results must be equal bit for bit. */
 async function withPool(threads: number): Promise<{ k: WasmKernels; pool: WasmThreadPool }> {
   const k = createWasmKernelsSync();
-  const pool = await startThreadPool(k, threads, { gemmMinFlops: 0, attnMinWork: 0, adaptive: false, timeoutMs: 20_000 });
+  const pool = await startThreadPool(k, threads, { gemmMinFlops: 0, attnMinWork: 0, rangeMinElems: 0, adaptive: false, timeoutMs: 20_000 });
   pools.push(pool);
   return { k, pool };
 }
@@ -176,3 +177,36 @@ test('adaptive pool (splits or not by measured time): same bits whichever it pic
   for (let i = 0; i < 24; i++) attnCase(k, pool, makeLayout(lens, lens.map((n) => (n % 2 ? 30 - n : 0))), 1, 10, 0.2, 100 + i);
   assert.ok(pool.splits.attnForward > 0 && pool.splits.attnBackward > 0);
 });
+
+for (const threads of [2, 3]) {
+  test(`element-wise kernels split by range on ${threads} threads are bit-identical to one thread`, { timeout: 120_000 }, async () => {
+    const { k, pool } = await withPool(threads);
+    const ex = k.exports as unknown as Record<string, (...args: number[]) => void>;
+    const r = rng32(3);
+    for (const n of [1, 17, 1000, 100_003]) {
+      RANGE_KERNELS.forEach(([name, pointers], id) => {
+        // 4 arrays (every kernel uses at most 4); scalars: alpha 0.37 / Adam's hyper-parameters
+        const bufs = [0, 1, 2, 3].map(() => fillRand(k.alloc(n), r));
+        bufs[3].forEach((x, i) => (bufs[3][i] = Math.abs(x))); // Adam's v ≥ 0
+        const scalars = name === 'optAdam' ? [1e-3, 0.9, 0.98, 1e-8, 0.1, 0.0199] : [0.37];
+        const run = (arrays: Float32Array[], split: boolean): void => {
+          let ai = 0, si = 0;
+          const args: number[] = [];
+          const nArgs = ex[name].length - 1;
+          for (let i = 0; i < nArgs; i++) args.push(pointers.includes(i) ? arrays[ai++].byteOffset : scalars[si++]);
+          if (!split) ex[name](n, ...args);
+          else if (!pool.range(id, n, args)) {
+            assert.ok(n <= 16, `${name}: split declined`); // one 16-element unit does not split
+            ex[name](n, ...args);
+          }
+        };
+        const one = bufs.map((b) => { const c = k.alloc(n); c.set(b); return c; });
+        const two = bufs.map((b) => { const c = k.alloc(n); c.set(b); return c; });
+        run(one, false);
+        run(two, true);
+        for (let j = 0; j < 4; j++) assertSame(two[j], one[j], `${name} n=${n} array ${j}`);
+        for (const b of [...two, ...one, ...bufs].reverse()) k.free(b);
+      });
+    }
+  });
+}

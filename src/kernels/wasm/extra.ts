@@ -9,12 +9,12 @@ import { elementwiseKernels, type ElementwiseExports } from './elementwise.js';
 import { mhcKernels, type MHCExports } from './mhc.js';
 import { timeKernels, type TimeExports } from './time.js';
 import { Scratch } from './scratch.js';
-import type { ParallelSlot } from './parallel.js';
+import { withRangeSplit, type ParallelSlot } from './parallel.js';
 
 export type ExtraExports = AttentionExports & ElementwiseExports;
 
 export function extraKernels(exports: unknown, arena: WasmArena, base: Kernels, parallel?: ParallelSlot): Partial<Kernels> {
-  const ex = exports as ExtraExports;
+  const ex = withRangeSplit(exports as ExtraExports, parallel); // big element-wise calls: split by range
   const scratch = new Scratch(arena);
   return {
     ...attentionKernels(ex, arena, scratch, base, parallel),

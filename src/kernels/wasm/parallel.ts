@@ -49,3 +49,55 @@ export interface ParallelSlot {
 export function attentionChunkBytes(workBytes: number, numSeg: number, d: number): number {
   return workBytes + 64 + ((numSeg * 2 * d * 4 + 63) & ~63);
 }
+
+/**
+ * The element-wise exports a runner may split by index range, with the argument positions (after
+ * n) that are float-array addresses; every element depends on its own inputs only. Ranges start at
+ * multiples of 16 elements, so each element takes the same SIMD or scalar-tail path as on one
+ * thread (the relaxed build fuses the SIMD multiply-add but not the tail's).
+ */
+export const RANGE_KERNELS: readonly (readonly [name: string, pointers: readonly number[]])[] = [
+  ['ewFill', [1]],
+  ['ewAdd', [0, 1, 2]],
+  ['ewAxpy', [1, 2]],
+  ['ewScale', [1, 2]],
+  ['ewMul', [0, 1, 2]],
+  ['ewMulAcc', [0, 1, 2]],
+  ['ewRelu', [0, 1]],
+  ['ewReluBackward', [0, 1, 2]],
+  ['optAdam', [0, 1, 2, 3]],
+];
+
+export interface RangeRunner {
+  /** Calls over fewer elements run on the calling thread without asking `range`. */
+  readonly rangeMinElems: number;
+  /** Runs RANGE_KERNELS[id] over n elements split across threads (true), or declines (false). */
+  range(id: number, n: number, args: readonly number[]): boolean;
+}
+
+type Fn = (n: number, a?: number, b?: number, c?: number, d?: number, e?: number, f?: number, g?: number,
+  h?: number, i?: number, j?: number) => void;
+
+/**
+ * `exports` with the RANGE_KERNELS routed through the slot's runner (when it has one and it
+ * takes the call); everything else unchanged. (Fixed arity, no rest arguments: small calls, the
+ * common case, pay one null check and nothing else.)
+ */
+export function withRangeSplit<T extends object>(exports: T, slot: ParallelSlot | undefined): T {
+  if (slot === undefined) return exports;
+  const ex = exports as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(ex)) out[key] = ex[key];
+  RANGE_KERNELS.forEach(([name], id) => {
+    const fn = ex[name] as Fn | undefined;
+    if (typeof fn !== 'function') return;
+    const wrapped: Fn = (n, a, b, c, d, e, f, g, h, i, j) => {
+      const r = slot.runner as (ParallelRunner & Partial<RangeRunner>) | null;
+      if (r !== null && r.range !== undefined && n >= r.rangeMinElems! &&
+          r.range(id, n, [a!, b!, c!, d!, e!, f!, g!, h!, i!, j!].slice(0, fn.length - 1))) return;
+      fn(n, a, b, c, d, e, f, g, h, i, j);
+    };
+    out[name] = wrapped;
+  });
+  return out as T;
+}

@@ -30,7 +30,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { WasmKernels } from './index.js';
-import { attentionChunkBytes, type ParallelRunner } from './parallel.js';
+import { attentionChunkBytes, RANGE_KERNELS, type ParallelRunner, type RangeRunner } from './parallel.js';
 import { xoshiroJump } from './xoshiro-jump.js';
 
 export interface ThreadPoolOptions {
@@ -38,6 +38,8 @@ export interface ThreadPoolOptions {
   gemmMinFlops?: number;
   /** Smallest packed-attention call split across threads, in heads·headDim·Σ n(n+3)/2. */
   attnMinWork?: number;
+  /** Smallest element-wise call (fill, add, axpy, …, Adam) split by index range, in elements. */
+  rangeMinElems?: number;
   /** Iterations a waiting thread spins before it sleeps in Atomics.wait. */
   spin?: number;
   /** A worker that has not finished its part after this long is an error (ms). */
@@ -57,6 +59,7 @@ export interface ThreadPoolOptions {
 export const DEFAULT_POOL_OPTIONS: Required<ThreadPoolOptions> = {
   gemmMinFlops: 4e6,
   attnMinWork: 2e6,
+  rangeMinElems: 1 << 18,
   spin: 20000,
   timeoutMs: 120_000,
   adaptive: true,
@@ -123,11 +126,13 @@ const OP_EXIT = 0;
 const OP_GEMM = 1;
 const OP_ATTN_FWD = 2;
 const OP_ATTN_BWD = 3;
+const OP_RANGE = 4;
 
 const WORKER_SRC = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { module, memory, ctl, spin } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const rangeFns = ${JSON.stringify(RANGE_KERNELS.map(([name]) => name))}.map((name) => ex[name]);
 const i32 = new Int32Array(memory.buffer, ctl, ${CTL_BYTES / 4});
 const a = new Float64Array(memory.buffer, ctl, ${CTL_BYTES / 8});
 parentPort.postMessage('ready');
@@ -150,6 +155,8 @@ for (;;) {
     } else if (op === ${OP_ATTN_BWD}) {
       ex.packedAttnBackwardPad(a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16],
                                a[17], a[18], a[19], a[20], a[21], a[22], a[23]);
+    } else if (op === ${OP_RANGE}) {
+      rangeFns[a[4]](a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
     } else {
       throw new Error('unknown op ' + op);
     }
@@ -167,7 +174,7 @@ interface AttnExports {
   packedAttnBackward(...args: number[]): void;
 }
 
-export class WasmThreadPool implements ParallelRunner {
+export class WasmThreadPool implements ParallelRunner, RangeRunner {
   readonly threads: number;
   readonly options: Required<ThreadPoolOptions>;
   private readonly k: WasmKernels;
@@ -181,7 +188,9 @@ export class WasmThreadPool implements ParallelRunner {
   private closed = false;
   private busy = false;
   /** Calls split across the threads so far (the rest ran on the calling thread alone). */
-  readonly splits = { gemm: 0, attnForward: 0, attnBackward: 0 };
+  readonly splits = { gemm: 0, attnForward: 0, attnBackward: 0, range: 0 };
+  readonly rangeMinElems: number;
+  private readonly rangeFns: ((...args: number[]) => void)[];
   readonly tuner = new SplitTuner();
 
   /** Use `startThreadPool` (it waits until every worker is up). */
@@ -190,6 +199,9 @@ export class WasmThreadPool implements ParallelRunner {
     this.k = k;
     this.threads = threads;
     this.options = { ...DEFAULT_POOL_OPTIONS, ...options };
+    this.rangeMinElems = this.options.rangeMinElems;
+    const ex = k.exports as unknown as Record<string, (...args: number[]) => void>;
+    this.rangeFns = RANGE_KERNELS.map(([name]) => ex[name]);
     for (let w = 0; w < threads - 1; w++) {
       const ctl = k.arena.allocZeroed(CTL_BYTES);
       this.ctl.push(ctl);
@@ -349,6 +361,38 @@ export class WasmThreadPool implements ParallelRunner {
     this.run(jobs, () => ex.gemmBatched(p0[0], p0[1], p0[2], p0[3], p0[4], p0[5], p0[6], p0[7], p0[8], p0[9], p0[10],
       p0[11], p0[12], p0[13], p0[14], p0[15], p0[16], pack));
     this.tuner.record(key, true, (performance.now() - t0) / flops);
+    return true;
+  }
+
+  // ---- element-wise kernels by range -------------------------------------------------------
+
+  range(id: number, n: number, args: readonly number[]): boolean {
+    if (!this.usable() || n < this.options.rangeMinElems) return false;
+    const fn = this.rangeFns[id];
+    const key = sizeClass(3 + id, n);
+    if (this.options.adaptive && !this.tuner.wantSplit(key)) {
+      const t0 = performance.now();
+      fn(n, ...args);
+      this.tuner.record(key, false, (performance.now() - t0) / n);
+      return true;
+    }
+    const pointers = RANGE_KERNELS[id][1];
+    const units = Math.ceil(n / 16);
+    const p = Math.min(this.threads, units);
+    if (p < 2) return false;
+    const part = (t: number): number[] => {
+      const e0 = Math.floor((units * t) / p) * 16, e1 = Math.min(n, Math.floor((units * (t + 1)) / p) * 16);
+      const a = [e1 - e0, ...args];
+      for (const i of pointers) a[1 + i] += 4 * e0;
+      return a;
+    };
+    const jobs: [number, number[]][] = [];
+    for (let t = 1; t < p; t++) jobs.push([OP_RANGE, [id, ...part(t)]]);
+    const p0 = part(0);
+    this.splits.range++;
+    const t0 = performance.now();
+    this.run(jobs, () => fn(...p0));
+    this.tuner.record(key, true, (performance.now() - t0) / n);
     return true;
   }
 
