@@ -210,3 +210,20 @@ for (const threads of [2, 3]) {
     }
   });
 }
+
+test('a worker that traps is reported as an error (no hang) and the pool stays usable; close() detaches', { timeout: 60_000 }, async () => {
+  const k = createWasmKernelsSync();
+  const pool = await startThreadPool(k, 2, { rangeMinElems: 0, adaptive: false, timeoutMs: 20_000 });
+  const fill = RANGE_KERNELS.findIndex(([name]) => name === 'ewFill');
+  const n = 1 << 12;
+  // the first half (this thread) fits at the end of the memory, the worker's half is past it
+  const x = k.memory.buffer.byteLength - 4 * (n / 2);
+  assert.throws(() => pool.range(fill, n, [1, x]), /worker failed/);
+  const y = k.alloc(n);
+  assert.ok(pool.range(fill, n, [2, y.byteOffset]));
+  assert.ok(y.every((v) => v === 2));
+  assert.equal(k.parallel.runner, pool);
+  await pool.close();
+  assert.equal(k.parallel.runner, null);
+  assert.equal(pool.range(fill, n, [3, y.byteOffset]), false, 'a closed pool declines');
+});
