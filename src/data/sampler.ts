@@ -20,6 +20,17 @@ export interface SamplerState {
   position: number;
 }
 
+/** A sampler's train data and shape in a few flat arrays (see TrainSampler.packedTrain). */
+export interface PackedTrain {
+  userNum: number;
+  itemNum: number;
+  batchSize: number;
+  maxlen: number;
+  offsets: Int32Array;
+  items: Int32Array;
+  times?: Float64Array;
+}
+
 /**
  * Training batches with the reference's `sample_function` semantics: users are visited in a random
  * order reshuffled every pass; a user with ≤ 1 train items is replaced by a uniformly random user
@@ -76,6 +87,43 @@ export class TrainSampler {
     this.order = new Int32Array(this.userNum);
     this.position = this.userNum;
     this.passRng = this.rng.getState();
+  }
+
+  /**
+   * The train sequences this sampler draws from, packed for a sampler worker (data/sampler-worker.ts):
+   * fresh arrays (CSR: user u's items are items[offsets[u]..offsets[u+1]]), safe to transfer.
+   */
+  packedTrain(): PackedTrain {
+    const offsets = new Int32Array(this.userNum + 2);
+    let total = 0;
+    for (let u = 1; u <= this.userNum; u++) {
+      offsets[u] = total;
+      total += this.train[u].length;
+    }
+    offsets[this.userNum + 1] = total;
+    const items = new Int32Array(total);
+    const times = this.trainTimes ? new Float64Array(total) : undefined;
+    for (let u = 1; u <= this.userNum; u++) {
+      items.set(this.train[u], offsets[u]);
+      times?.set(this.trainTimes![u], offsets[u]);
+    }
+    return { userNum: this.userNum, itemNum: this.itemNum, batchSize: this.batchSize, maxlen: this.maxlen, offsets, items, times };
+  }
+
+  /** A sampler over packedTrain()'s data in the given state: draws exactly what the original would from that state. */
+  static fromPacked(p: PackedTrain, state: SamplerState): TrainSampler {
+    const train: Int32Array[] = [new Int32Array(0)];
+    const trainTimes: Float64Array[] | undefined = p.times ? [new Float64Array(0)] : undefined;
+    for (let u = 1; u <= p.userNum; u++) {
+      train.push(p.items.subarray(p.offsets[u], p.offsets[u + 1]));
+      trainTimes?.push(p.times!.subarray(p.offsets[u], p.offsets[u + 1]));
+    }
+    const noIds = { toIndex: new Map<string, number>(), toRaw: [] as string[] };
+    const data = { userNum: p.userNum, itemNum: p.itemNum, seqs: train, users: noIds, items: noIds };
+    const split = { data, train, trainTimes, valid: new Int32Array(p.userNum + 1), test: new Int32Array(p.userNum + 1) } as Split;
+    const sampler = new TrainSampler(split, { batchSize: p.batchSize, maxlen: p.maxlen, seed: 0 });
+    sampler.setState(state);
+    return sampler;
   }
 
   /** Batches per epoch as the reference counts them: ceil(users / batchSize). */

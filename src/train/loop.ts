@@ -10,6 +10,7 @@
  */
 import { UserError } from '../cli/errors.js';
 import type { TrainBatch } from '../data/types.js';
+import { PrefetchSampler } from '../data/prefetch.js';
 import type { SamplerState, TrainSampler } from '../data/sampler.js';
 import type { Rng } from '../engine/rng.js';
 import { encodeCheckpoint, type LoadedCheckpoint } from '../models/checkpoint-format.js';
@@ -35,6 +36,23 @@ export interface LoopSettings {
   readonly stepsPerEpoch: number;
   /** learning-rate schedule (default: constant optimizer.lr) */
   readonly schedule?: LrSchedule;
+  /** sampler worker threads (--num_workers; default DEFAULT_NUM_WORKERS): 0 samples on this thread, ≥ 1 on one prefetching worker */
+  readonly numWorkers?: number;
+}
+
+/**
+ * --num_workers when not given. Measured (bench/sampling-share.ts --epochs) on the 2-core machine
+ * with --threads 2: see the flag's help in cli/options.ts.
+ */
+export const DEFAULT_NUM_WORKERS = 1;
+
+/** --num_workers from the train options (UserError naming the flag), default DEFAULT_NUM_WORKERS. */
+export function numWorkersFrom(options: TrainOptions): number {
+  const v = options.numWorkers;
+  if (v === undefined) return DEFAULT_NUM_WORKERS;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 0)) throw new UserError(`--num_workers: expected an integer ≥ 0, got ${String(v)}`);
+  return n;
 }
 
 export interface EpochRecord {
@@ -155,7 +173,7 @@ export async function runEpochs(
       steps,
       stepsPerEpoch: settings.stepsPerEpoch,
       adamStep: opt.step,
-      sampler: sampler.getState(),
+      sampler: source ? source.getState() : sampler.getState(),
       dropoutRng: model.dropoutRng.getState(),
       schedule,
       ...(callerState === undefined ? {} : { caller: callerState }),
@@ -163,47 +181,63 @@ export async function runEpochs(
     return encodeCheckpoint({ tensors: model.stateDict(), config: snapshot().describe(), optimizer: optimTensors, trainState });
   };
 
-  let batch: TrainBatch | undefined;
-  for (let epoch = startEpoch; epoch <= settings.numEpochs; epoch++) {
-    const t0 = performance.now();
-    let lossSum = 0;
-    const label = `epoch ${epoch}/${settings.numEpochs}`;
-    for (let step = 0; step < settings.stepsPerEpoch; step++) {
-      batch = sampler.nextBatch(batch);
-      optimizer.lr = lrAt(schedule, steps);
-      const loss = model.trainStep(batch, optimizer);
-      steps++;
-      if (!Number.isFinite(loss)) {
-        throw new Error(`training diverged: loss is ${loss} at epoch ${epoch}, step ${step + 1} (try a lower --lr)`);
-      }
-      lossSum += loss;
-      if (hooks.progress && ((step & 7) === 7 || step + 1 === settings.stepsPerEpoch)) {
-        const seconds = (performance.now() - t0) / 1000;
-        hooks.progress(step + 1, settings.stepsPerEpoch, label, {
-          loss: lossSum / (step + 1),
-          lr: optimizer.lr,
-          stepsPerSecond: (step + 1) / seconds,
-        });
-      }
+  // --num_workers ≥ 1: the same sampler stream from a worker thread, a few batches ahead (data/prefetch.ts);
+  // checkpoints store its state as of the batches consumed, and this sampler is left in that state.
+  const numWorkers = settings.numWorkers ?? DEFAULT_NUM_WORKERS;
+  if (numWorkers > 1) hooks.log?.(`--num_workers ${numWorkers}: batches come from one prefetching worker (the sampler's random stream is sequential)`);
+  const source = numWorkers > 0 && startEpoch <= settings.numEpochs ? await PrefetchSampler.start(sampler) : undefined;
+  try {
+    await epochLoop();
+  } finally {
+    if (source) {
+      await source.close();
+      sampler.setState(source.getState());
     }
-    const record = { epoch, loss: lossSum / settings.stepsPerEpoch, seconds: (performance.now() - t0) / 1000 };
-    history.push(record);
-    hooks.log?.(
-      `${label}: loss ${record.loss.toFixed(4)}, lr ${optimizer.lr.toPrecision(3)}, ${record.seconds.toFixed(2)} s ` +
-        `(${(settings.stepsPerEpoch / record.seconds).toFixed(1)} steps/s)`,
-    );
-    const stop = await hooks.onEpoch?.({
-      epoch,
-      loss: record.loss,
-      model: snapshot(),
-      last: epoch === settings.numEpochs,
-      lr: optimizer.lr,
-      seconds: record.seconds,
-      steps,
-      checkpoint: checkpointAfter(epoch),
-    });
-    if (stop === true) break;
-    await yieldToEventLoop();
   }
   return history;
+
+  async function epochLoop(): Promise<void> {
+    let batch: TrainBatch | undefined;
+    for (let epoch = startEpoch; epoch <= settings.numEpochs; epoch++) {
+      const t0 = performance.now();
+      let lossSum = 0;
+      const label = `epoch ${epoch}/${settings.numEpochs}`;
+      for (let step = 0; step < settings.stepsPerEpoch; step++) {
+        batch = source ? await source.next() : sampler.nextBatch(batch);
+        optimizer.lr = lrAt(schedule, steps);
+        const loss = model.trainStep(batch, optimizer);
+        steps++;
+        if (!Number.isFinite(loss)) {
+          throw new Error(`training diverged: loss is ${loss} at epoch ${epoch}, step ${step + 1} (try a lower --lr)`);
+        }
+        lossSum += loss;
+        if (hooks.progress && ((step & 7) === 7 || step + 1 === settings.stepsPerEpoch)) {
+          const seconds = (performance.now() - t0) / 1000;
+          hooks.progress(step + 1, settings.stepsPerEpoch, label, {
+            loss: lossSum / (step + 1),
+            lr: optimizer.lr,
+            stepsPerSecond: (step + 1) / seconds,
+          });
+        }
+      }
+      const record = { epoch, loss: lossSum / settings.stepsPerEpoch, seconds: (performance.now() - t0) / 1000 };
+      history.push(record);
+      hooks.log?.(
+        `${label}: loss ${record.loss.toFixed(4)}, lr ${optimizer.lr.toPrecision(3)}, ${record.seconds.toFixed(2)} s ` +
+          `(${(settings.stepsPerEpoch / record.seconds).toFixed(1)} steps/s)`,
+      );
+      const stop = await hooks.onEpoch?.({
+        epoch,
+        loss: record.loss,
+        model: snapshot(),
+        last: epoch === settings.numEpochs,
+        lr: optimizer.lr,
+        seconds: record.seconds,
+        steps,
+        checkpoint: checkpointAfter(epoch),
+      });
+      if (stop === true) break;
+      await yieldToEventLoop();
+    }
+  }
 }

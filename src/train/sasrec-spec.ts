@@ -13,7 +13,7 @@ import { Adam } from '../optim/adam.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { idMapFromSorted } from '../data/ids.js';
 import { checkCommonHyper } from './config-checks.js';
-import { runEpochs, scheduleFrom } from './loop.js';
+import { numWorkersFrom, runEpochs, scheduleFrom } from './loop.js';
 
 /** The reference's flag defaults (SASRec.pytorch main.py), except num_epochs (1000 there, for ML-1M). */
 export const SASREC_DEFAULTS = {
@@ -175,7 +175,7 @@ export const sasrecSpec: ModelSpec = {
         `lr ${cfg.lr}, batch ${cfg.batchSize}, ${cfg.numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
         (cfg.mhc ? `, mHC ${cfg.mhc.expansionRate} streams (Sinkhorn ${cfg.mhc.sinkhornIter}, gate ${cfg.mhc.initGate}, pre-LN)` : ''),
     );
-    await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr) }, hooks, () => trained);
+    await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr), numWorkers: numWorkersFrom(options) }, hooks, () => trained);
     model.eval();
     return trained;
   },

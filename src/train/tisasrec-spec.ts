@@ -24,7 +24,7 @@ import { Adam } from '../optim/adam.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { idMapFromSorted } from '../data/ids.js';
 import { checkCommonHyper } from './config-checks.js';
-import { runEpochs, scheduleFrom } from './loop.js';
+import { numWorkersFrom, runEpochs, scheduleFrom } from './loop.js';
 
 /**
  * TiSASRec.pytorch main.py's defaults, except num_epochs (201 there: seqrec evaluates every
@@ -240,7 +240,7 @@ export const tisasrecSpec: ModelSpec = {
         `${cfg.numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
         (cfg.mhc ? `, mHC ${cfg.mhc.expansionRate} streams (Sinkhorn ${cfg.mhc.sinkhornIter}, gate ${cfg.mhc.initGate}, pre-LN)` : ''),
     );
-    await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr) }, hooks, () => trained);
+    await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr), numWorkers: numWorkersFrom(options) }, hooks, () => trained);
     model.eval();
     return trained;
   },
