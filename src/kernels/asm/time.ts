@@ -62,9 +62,46 @@ function splatRow(dst: usize, count: i32, value: f32): void {
   for (; j < count; j++) store<f32>(dst + (<usize>j << 2), value);
 }
 
+/**
+ * Zeroes n floats at p. (A store loop: V8 runs memory.fill as a call into the runtime, which costs
+ * more than the few hundred bytes of a row.)
+ */
+function zeroFloats(p: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) v128.store(p + (<usize>j << 2), z);
+  for (; j < n; j++) store<f32>(p + (<usize>j << 2), 0);
+}
+
 /** Zeroes floats [from, to) of a row. */
 @inline function zeroTail(row: usize, from: i32, to: i32): void {
-  if (to > from) memory.fill(row + (<usize>from << 2), 0, <usize>(to - from) << 2);
+  if (to > from) zeroFloats(row + (<usize>from << 2), to - from);
+}
+
+/**
+ * bucket[rel_j] += w_j for j < count, with each run of equal indices summed in a register first
+ * (runs are common: all padding keys share the clipped interval), so consecutive adds to one bucket
+ * do not wait on each other's stores. (Float sums in a different order than the reference's: equal
+ * up to rounding.)
+ */
+function scatterRuns(rRow: usize, w: usize, count: i32, bucket: usize): void {
+  let cur = load<i32>(rRow);
+  let acc = load<f32>(w);
+  for (let j = 1; j < count; j++) {
+    const o = <usize>j << 2;
+    const k = load<i32>(rRow + o);
+    const v = load<f32>(w + o);
+    if (k == cur) {
+      acc += v;
+    } else {
+      const p = bucket + (<usize>cur << 2);
+      store<f32>(p, load<f32>(p) + acc);
+      cur = k;
+      acc = v;
+    }
+  }
+  const p = bucket + (<usize>cur << 2);
+  store<f32>(p, load<f32>(p) + acc);
 }
 
 /** Returns the first j < count with rel[j] ∉ [0, nb) + 1, or 0. */
@@ -105,24 +142,35 @@ export function timeSoftmaxForward(
       const bRow = bucket + <usize>r * nbB;
       const padded = load<i32>(qPadded + (<usize>r << 2)) != 0;
       const count = padded ? len : t + 1;
-      const badJ = checkRel(rRow, count, nb);
-      if (badJ != 0) {
-        bad = r * len + badJ;
-        break;
-      }
-      memory.fill(bRow, 0, nbB);
+      zeroFloats(bRow, nb);
       if (padded) {
+        const badJ = checkRel(rRow, count, nb);
+        if (badJ != 0) {
+          bad = r * len + badJ;
+          break;
+        }
         splatRow(pRow, len, uniform);
       } else {
-        // s_j = scores_j + tq[rel_j], then e^(s − max) / Σ
+        // s_j = scores_j + tq[rel_j] (checking rel_j first), then e^(s − max) / Σ
         const sRow = scores + <usize>r * lenB;
         const tRow = tq + <usize>r * nbB;
+        const lim = <u32>nb;
         let max: f32 = -Infinity;
+        let badJ = 0;
         for (let j = 0; j < count; j++) {
           const o = <usize>j << 2;
-          const v = load<f32>(sRow + o) + load<f32>(tRow + (<usize>load<i32>(rRow + o) << 2));
+          const k = load<u32>(rRow + o);
+          if (k >= lim) {
+            badJ = j + 1;
+            break;
+          }
+          const v = load<f32>(sRow + o) + load<f32>(tRow + (<usize>k << 2));
           store<f32>(s + o, v);
           max = v > max ? v : max;
+        }
+        if (badJ != 0) {
+          bad = r * len + badJ;
+          break;
         }
         const sum = expShiftSum(s, count, max);
         scaleRow(s, count, <f32>1 / sum, pRow);
@@ -135,11 +183,7 @@ export function timeSoftmaxForward(
         zeroTail(aRow, count, len);
         src = aRow;
       }
-      for (let j = 0; j < count; j++) {
-        const o = <usize>j << 2;
-        const k = bRow + (<usize>load<i32>(rRow + o) << 2);
-        store<f32>(k, load<f32>(k) + load<f32>(src + o));
-      }
+      scatterRuns(rRow, src, count, bRow);
     }
   }
   if (useDrop) rngSave(rng);
@@ -166,21 +210,22 @@ export function timeSoftmaxBackward(
       const dRow = dA + <usize>r * lenB;
       const bRow = dBucket + <usize>r * nbB;
       if (load<i32>(qPadded + (<usize>r << 2)) != 0) {
-        memory.fill(bRow, 0, nbB);
-        memory.fill(dRow, 0, lenB);
+        zeroFloats(bRow, nb);
+        zeroFloats(dRow, len);
         continue;
       }
       const rRow = rel + <usize>r * lenB;
-      const badJ = checkRel(rRow, count, nb);
-      if (badJ != 0) return r * len + badJ;
-      memory.fill(bRow, 0, nbB);
+      zeroFloats(bRow, nb);
       const pRow = probs + <usize>r * lenB;
       const aRow = dropped + <usize>r * lenB;
       const gRow = g + <usize>r * nbB;
-      // x_j = A_j · (dA_j + g[rel_j]); Σ x
+      // x_j = A_j · (dA_j + g[rel_j]) (checking rel_j first); Σ x
+      const lim = <u32>nb;
       for (let j = 0; j < count; j++) {
         const o = <usize>j << 2;
-        store<f32>(x + o, load<f32>(dRow + o) + load<f32>(gRow + (<usize>load<i32>(rRow + o) << 2)));
+        const k = load<u32>(rRow + o);
+        if (k >= lim) return r * len + j + 1;
+        store<f32>(x + o, load<f32>(dRow + o) + load<f32>(gRow + (<usize>k << 2)));
       }
       let acc = f32x4.splat(0);
       let j = 0;
@@ -208,11 +253,7 @@ export function timeSoftmaxBackward(
         const o = <usize>j << 2;
         store<f32>(dRow + o, load<f32>(x + o) - load<f32>(pRow + o) * sum);
       }
-      for (j = 0; j < count; j++) {
-        const o = <usize>j << 2;
-        const k = bRow + (<usize>load<i32>(rRow + o) << 2);
-        store<f32>(k, load<f32>(k) + load<f32>(dRow + o));
-      }
+      scatterRuns(rRow, dRow, count, bRow);
       zeroTail(dRow, count, len);
     }
   }
