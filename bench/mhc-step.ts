@@ -5,8 +5,9 @@
  * (the machine is shared; compare the ratios, not the absolute times, across runs).
  *
  *   node --experimental-wasm-relaxed-simd --import tsx bench/mhc-step.ts [--dataset games|ml-100k|all]
- *        [--maxlen 50] [--rates 2,4] [--steps N] [--rounds R] [--profile] [--kernels wasm|reference]
+ *        [--maxlen 50] [--rates 2,4] [--steps N] [--rounds R] [--profile] [--cpu] [--kernels wasm|reference]
  *
+ * --cpu: this process's CPU time instead of wall time (steadier when other work shares the cores).
  * --profile: instead of timing whole steps, wraps every kernel with a timer and prints, per model,
  * the median per-step milliseconds of each kernel and of the rest (JS glue, tape).
  *
@@ -36,6 +37,9 @@ const rates = arg('rates', '2,4').split(',').map(Number);
 const steps = Number(arg('steps', '6'));
 const rounds = Number(arg('rounds', '4'));
 const profile = process.argv.includes('--profile');
+const now = process.argv.includes('--cpu')
+  ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }
+  : () => performance.now();
 const kernels: Kernels = arg('kernels', 'wasm') === 'wasm' ? createWasmKernelsSync() : referenceKernels;
 
 /** Per-kernel timers around `k` (reset by the caller per step). */
@@ -45,9 +49,9 @@ function timed(k: Kernels, acc: Map<string, number>): Kernels {
     if (typeof fn !== 'function' || name === 'alloc') continue;
     const f = fn as (...a: unknown[]) => unknown;
     wrapped[name] = (...a: unknown[]) => {
-      const t0 = performance.now();
+      const t0 = now();
       const r = f.apply(k, a);
-      acc.set(name, (acc.get(name) ?? 0) + performance.now() - t0);
+      acc.set(name, (acc.get(name) ?? 0) + now() - t0);
       return r;
     };
   }
@@ -86,9 +90,9 @@ async function bench(spec: typeof DATASETS[number]): Promise<void> {
       try {
         for (let s = 0; s < (r === 0 ? 2 : 0) + steps; s++) {
           acc.clear();
-          const t0 = performance.now();
+          const t0 = now();
           const loss = c.model.trainStep(batches[bi++ % batches.length], c.adam);
-          const dt = performance.now() - t0;
+          const dt = now() - t0;
           if (!Number.isFinite(loss)) throw new Error(`${c.label}: loss ${loss}`);
           if (r === 0 && s < 2) continue;
           c.times.push(dt);
@@ -106,7 +110,7 @@ async function bench(spec: typeof DATASETS[number]): Promise<void> {
   }
   setKernels(referenceKernels);
   const plain = Math.min(...configs[0].times);
-  console.log(`\n${spec.name}: B=128 L=${maxlen} d=50, 2 blocks, 1 head, ${kernels.name}, packed; min over ${configs[0].times.length} steps, one process`);
+  console.log(`\n${spec.name}: B=128 L=${maxlen} d=50, 2 blocks, 1 head, ${kernels.name}, packed; min over ${configs[0].times.length} steps, one process, ${process.argv.includes('--cpu') ? 'CPU' : 'wall'} time`);
   for (const c of configs) {
     const mn = Math.min(...c.times);
     console.log(`  ${c.label.padEnd(9)} min ${mn.toFixed(1).padStart(7)} ms  median ${median(c.times).toFixed(1).padStart(7)} ms  ${(mn / plain).toFixed(2)}× plain`);

@@ -24,6 +24,72 @@ export function rmsNorm(x: Tensor, eps: number): Tensor {
   return out;
 }
 
+/**
+ * x · W_kᵀ for several weights at once, the same as ops.linear(x, W_k, null) for each k, run as ONE GEMM
+ * over the stacked weights (forward and both backward products): mHC's projections have few outputs
+ * each (n, n, n²), and one wide GEMM runs about twice as fast as three narrow ones. The stacked
+ * outputs are split into one tensor per weight (a copy of rows × Σ outputs floats).
+ */
+export function linearStacked(x: Tensor, weights: readonly Tensor[]): Tensor[] {
+  const inF = x.lastDim;
+  const rows = x.rows;
+  const widths = weights.map((w) => w.shape[0]);
+  weights.forEach((w, k) => {
+    if (w.size !== widths[k] * inF) throw new Error(`linearStacked: weight ${shapeStr(w.shape)} does not map ${inF} inputs`);
+  });
+  const total = widths.reduce((a, b) => a + b, 0);
+  const K = getKernels();
+  const tape = getTape();
+  const wAll = tape.alloc(total * inF);
+  let o = 0;
+  for (const w of weights) {
+    wAll.set(w.data.subarray(0, w.size), o * inF);
+    o += w.shape[0];
+  }
+  const yAll = tape.alloc(rows * total);
+  K.gemm(false, true, rows, total, inF, 1, x.data, 0, inF, wAll, 0, inF, 0, yAll, 0, total);
+  const outs = weights.map((w) => tape.output([...x.shape.slice(0, -1), w.shape[0]], x, w));
+  copyColumns(rows, total, widths, yAll, outs.map((t) => t.data), true);
+  if (outs.some((t) => t.requiresGrad)) {
+    tape.record(() => {
+      if (!outs.some((t) => t.grad)) return;
+      const dAll = tape.alloc(rows * total);
+      copyColumns(rows, total, widths, dAll, outs.map((t) => t.grad), false);
+      if (x.requiresGrad) K.gemm(false, false, rows, inF, total, 1, dAll, 0, total, wAll, 0, inF, 1, tape.gradOf(x), 0, inF);
+      if (!weights.some((w) => w.requiresGrad)) return;
+      const dW = tape.alloc(total * inF);
+      K.gemm(true, false, total, inF, rows, 1, dAll, 0, total, x.data, 0, inF, 0, dW, 0, inF);
+      let off = 0;
+      weights.forEach((w, k) => {
+        if (w.requiresGrad) K.axpy(w.size, 1, dW, off * inF, tape.gradOf(w), 0);
+        off += widths[k];
+      });
+    });
+  }
+  return outs;
+}
+
+/**
+ * Between a [rows, total] block and its column groups [rows, widths[k]]: split (toParts) or gather
+ * (a null part gathers as zeros).
+ */
+function copyColumns(
+  rows: number, total: number, widths: readonly number[], all: Float32Array, parts: Array<Float32Array | null>, toParts: boolean,
+): void {
+  let c0 = 0;
+  widths.forEach((w, k) => {
+    const part = parts[k];
+    for (let r = 0; r < rows; r++) {
+      const a = r * total + c0;
+      const b = r * w;
+      if (toParts) for (let j = 0; j < w; j++) part![b + j] = all[a + j];
+      else if (part) for (let j = 0; j < w; j++) all[a + j] = part[b + j];
+      else for (let j = 0; j < w; j++) all[a + j] = 0;
+    }
+    c0 += w;
+  });
+}
+
 /** alpha · p + b: alpha a one-element tensor (a gate), b [cols] broadcast over the rows of p. */
 export function gateBias(p: Tensor, alpha: Tensor, b: Tensor): Tensor {
   const cols = p.lastDim;

@@ -86,9 +86,10 @@ export class HyperConnection extends Module {
     const rows = x.shape[0];
     const n = this.n;
     const xt = mhc.rmsNorm(ops.reshape(x, [rows, n * this.d]), MHC_RMS_EPS);
-    const hPre = mhc.scaledSigmoid(mhc.gateBias(ops.linear(xt, this.phiPre, null), this.alphaPre, this.bPre), 1);
-    const hPost = mhc.scaledSigmoid(mhc.gateBias(ops.linear(xt, this.phiPost, null), this.alphaPost, this.bPost), 2);
-    const resLogits = mhc.gateBias(ops.linear(xt, this.phiRes, null), this.alphaRes, ops.reshape(this.bRes, [n * n]));
+    const [pPre, pPost, pRes] = mhc.linearStacked(xt, [this.phiPre, this.phiPost, this.phiRes]);
+    const hPre = mhc.scaledSigmoid(mhc.gateBias(pPre, this.alphaPre, this.bPre), 1);
+    const hPost = mhc.scaledSigmoid(mhc.gateBias(pPost, this.alphaPost, this.bPost), 2);
+    const resLogits = mhc.gateBias(pRes, this.alphaRes, ops.reshape(this.bRes, [n * n]));
     const hRes = mhc.sinkhorn(ops.reshape(resLogits, [rows, n, n]), this.config.sinkhornIter);
     return { hPre, hPost, hRes };
   }
