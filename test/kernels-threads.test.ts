@@ -8,7 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
-import { startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
+import { SplitTuner, startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
 import { xoshiroJump, xoshiroStep } from '../src/kernels/wasm/xoshiro-jump.js';
 import { RANGE_KERNELS } from '../src/kernels/wasm/parallel.js';
 
@@ -226,4 +226,26 @@ test('a worker that traps is reported as an error (no hang) and the pool stays u
   await pool.close();
   assert.equal(k.parallel.runner, null);
   assert.equal(pool.range(fill, n, [3, y.byteOffset]), false, 'a closed pool declines');
+});
+
+test('SplitTuner: picks the faster mode; tries the other at a bounded cost', () => {
+  const simulate = (single: number, split: number, calls: number): { splits: number; time: number } => {
+    const t = new SplitTuner();
+    let splits = 0, time = 0;
+    for (let i = 0; i < calls; i++) {
+      const s = t.wantSplit(7, 100);
+      const perUnit = s ? split : single;
+      if (s) splits++;
+      time += perUnit * 100;
+      t.record(7, s, perUnit);
+    }
+    return { splits, time };
+  };
+  // the split 40× slower (busy second core): tried rarely, ≤ ~5% overhead beyond warm-up
+  const slow = simulate(1, 40, 2000);
+  assert.ok(slow.splits < 10, `splits ${slow.splits}`);
+  assert.ok(slow.time < 2000 * 100 * 1.06 + 3 * 40 * 100, `time ${slow.time}`);
+  // the split twice as fast: nearly always split
+  const fast = simulate(1, 0.5, 2000);
+  assert.ok(fast.splits > 1900, `splits ${fast.splits}`);
 });

@@ -68,23 +68,36 @@ export const DEFAULT_POOL_OPTIONS: Required<ThreadPoolOptions> = {
 /**
  * Chooses, per size class of a kernel, between one thread and the split by their measured time
  * per unit of work (exponential moving averages; each mode's first call is not counted: tier-up,
- * page faults). Every EXPLORE-th call of a class takes the other mode, so a change of load on the
- * machine is noticed. Either choice gives the same bits, so timing noise only costs time.
+ * page faults). Now and then a call takes the other mode, so a change of load on the machine is
+ * noticed: when the time spent in the better mode since the last such try reaches EXPLORE_RATIO
+ * times what one try is expected to lose (and at least EXPLORE_MIN calls passed), so trying costs
+ * at most ~1/EXPLORE_RATIO of the time, and a mode that is far worse (a busy second core: a split
+ * call can take 40× longer) is tried rarely. Either choice gives the same bits, so timing noise
+ * only costs time.
  */
 export class SplitTuner {
   static readonly WARM = 3;
-  static readonly EXPLORE = 16;
-  private readonly classes = new Map<number, { calls: number; n: [number, number]; t: [number, number] }>();
+  static readonly EXPLORE_MIN = 8;
+  static readonly EXPLORE_RATIO = 20;
+  private readonly classes = new Map<number, { calls: number; n: [number, number]; t: [number, number]; since: number; sinceCalls: number }>();
 
-  /** Whether the next call of class `key` should be split. */
-  wantSplit(key: number): boolean {
+  /** Whether the next call of class `key`, of `work` units, should be split. */
+  wantSplit(key: number, work: number): boolean {
     let c = this.classes.get(key);
-    if (c === undefined) this.classes.set(key, (c = { calls: 0, n: [0, 0], t: [0, 0] }));
+    if (c === undefined) this.classes.set(key, (c = { calls: 0, n: [0, 0], t: [0, 0], since: 0, sinceCalls: 0 }));
     c.calls++;
     if (c.n[1] < SplitTuner.WARM) return true;
     if (c.n[0] < SplitTuner.WARM) return false;
     const splitFaster = c.t[1] < c.t[0];
-    return c.calls % SplitTuner.EXPLORE === 0 ? !splitFaster : splitFaster;
+    const best = Math.min(c.t[0], c.t[1]), other = Math.max(c.t[0], c.t[1]);
+    if (c.sinceCalls >= SplitTuner.EXPLORE_MIN && c.since >= SplitTuner.EXPLORE_RATIO * (other - best) * work) {
+      c.since = 0;
+      c.sinceCalls = 0;
+      return !splitFaster;
+    }
+    c.since += best * work;
+    c.sinceCalls++;
+    return splitFaster;
   }
 
   /** Records a call's time per unit of work. */
@@ -321,7 +334,7 @@ export class WasmThreadPool implements ParallelRunner, RangeRunner {
     if (!this.usable() || flops < this.options.gemmMinFlops) return false;
     const ex = this.k.exports;
     const key = sizeClass(0, flops);
-    if (this.options.adaptive && !this.tuner.wantSplit(key)) {
+    if (this.options.adaptive && !this.tuner.wantSplit(key, flops)) {
       const t0 = performance.now();
       ex.gemmBatched(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, sA, sB, sC, pack);
       this.tuner.record(key, false, (performance.now() - t0) / flops);
@@ -370,7 +383,7 @@ export class WasmThreadPool implements ParallelRunner, RangeRunner {
     if (!this.usable() || n < this.options.rangeMinElems) return false;
     const fn = this.rangeFns[id];
     const key = sizeClass(3 + id, n);
-    if (this.options.adaptive && !this.tuner.wantSplit(key)) {
+    if (this.options.adaptive && !this.tuner.wantSplit(key, n)) {
       const t0 = performance.now();
       fn(n, ...args);
       this.tuner.record(key, false, (performance.now() - t0) / n);
@@ -431,7 +444,7 @@ export class WasmThreadPool implements ParallelRunner, RangeRunner {
     const { starts, triBefore } = split;
     const ex = this.k.exports as unknown as AttnExports;
     const key = sizeClass(1, split.work);
-    if (this.options.adaptive && !this.tuner.wantSplit(key)) {
+    if (this.options.adaptive && !this.tuner.wantSplit(key, split.work)) {
       const t0 = performance.now();
       ex.packedAttnForward(numSeg, heads, hd, seg, padRow, q, k, v, ldIn, dropP, rng, probs, dropped, out, ldOut, nmax, work);
       this.tuner.record(key, false, (performance.now() - t0) / split.work);
@@ -495,7 +508,7 @@ export class WasmThreadPool implements ParallelRunner, RangeRunner {
     const { starts, triBefore } = split;
     const ex = this.k.exports as unknown as AttnExports;
     const key = sizeClass(2, split.work);
-    if (this.options.adaptive && !this.tuner.wantSplit(key)) {
+    if (this.options.adaptive && !this.tuner.wantSplit(key, split.work)) {
       const t0 = performance.now();
       ex.packedAttnBackward(numSeg, heads, hd, seg, padRow, q, k, v, ldIn, probs, dropped, dOut, ldOut, dq, dk, dv, ldGrad, nmax, work);
       this.tuner.record(key, false, (performance.now() - t0) / split.work);
