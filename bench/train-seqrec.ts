@@ -4,13 +4,17 @@
  * shaped like the PyTorch reference's bench.py, so bench/run.ts can compare the two.
  *
  *   node --import tsx bench/train-seqrec.ts --dataset F --maxlen 50 --dropout 0.5 --epochs 3 [--max_steps N]
- *        [--kernels wasm|reference] [--packed true|false] [--seed 42]
+ *        [--kernels wasm|reference] [--packed true|false] [--seed 42] [--threads 1]
+ *
+ * --threads N: the wasm kernels on N threads (src/kernels/wasm/pool.ts, as `seqrec train --threads`);
+ * default 1 here (the CLI's default is every core), so earlier figures stay comparable.
  */
 import v8 from 'node:v8';
 import { loadDataset, leaveOneOut, TrainSampler, type TrainBatch } from '../src/data/index.js';
 import { Rng } from '../src/engine/rng.js';
 import { setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
+import { startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 
@@ -32,9 +36,13 @@ const kernels = arg('kernels', 'wasm');
 const packed = arg('packed', 'true') !== 'false';
 const seed = Number(arg('seed', '42'));
 
+const threads = Number(arg('threads', '1'));
+let pool: WasmThreadPool | null = null;
 if (kernels === 'wasm') {
   v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  setKernels(createWasmKernelsSync());
+  const k = createWasmKernelsSync();
+  setKernels(k);
+  if (threads > 1) pool = await startThreadPool(k, threads);
 }
 
 const data = await loadDataset(dataset);
@@ -69,6 +77,7 @@ console.log(
   'RESULT_JSON ' +
     JSON.stringify({
       kernels: kernels === 'wasm' ? createWasmKernelsSync().name : 'reference',
+      threads: pool === null ? 1 : threads,
       packed,
       steps_per_epoch: steps,
       epoch_train_s: epochSeconds.map((x) => Number(x.toFixed(3))),
@@ -78,3 +87,4 @@ console.log(
       peak_rss_mb_self: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
     }),
 );
+await pool?.close();

@@ -16,7 +16,12 @@
  *   end state is the call's end state. Backward: segments share the padding key's gradient row
  *   (row padRow of dK, dV); workers write their segments' contributions to scratch rows and the
  *   calling thread adds them afterwards in segment order, as one thread would have.
- * Calls below a work threshold (measured: bench/step.ts --threads) stay on the calling thread.
+ * - element-wise kernels (fill, add, axpy, scale, mul, mulAcc, relu, reluBackward, Adam): by index
+ *   ranges starting at multiples of 16 elements (parallel.ts RANGE_KERNELS).
+ * Calls below a size floor stay on the calling thread; above it, SplitTuner decides by measured
+ * time (default `adaptive`): on a machine whose other core is busy with other work a split call
+ * waits for the worker to be scheduled (measured here under load ≈ 10 on 2 cores: 5–40× slower
+ * per call), so the tuner then keeps calls on one thread; with a free core it splits.
  *
  * Synchronisation: one 256-byte control block per worker in the shared memory (job sequence
  * number, op, arguments as float64, done sequence number, error flag). A job is posted by writing
@@ -53,8 +58,9 @@ export interface ThreadPoolOptions {
 }
 
 /**
- * Thresholds measured on a 2-core Zen 4 (bench/step.ts --threads, bench/gemm.ts): below them the
- * wake-up and hand-over cost more than the second core gives.
+ * Size floors (2-core Zen 4; bench/step.ts --threads, bench/gemm.ts --threads): below them a call
+ * takes ≲ 50–100 µs on one thread, the order of a worker's wake-up from Atomics.wait, so splitting
+ * cannot pay; Games' packed projections (≈ 760 × 50 × 50, 3.8 Mflop) stay below the GEMM floor.
  */
 export const DEFAULT_POOL_OPTIONS: Required<ThreadPoolOptions> = {
   gemmMinFlops: 4e6,
