@@ -1,19 +1,33 @@
 /**
  * `npm run bench`: seqrec against the PyTorch reference (../shared/bench/pytorch-ref) in one invocation,
- * same data and hyper-parameters, one case after the other (never concurrently: 2 cores). Prints
- * ms/step, s/epoch, peak RSS and the ratio (reference time / seqrec time) per case.
+ * same data and hyper-parameters, one case after the other (never concurrently: 2 cores). Prints the
+ * figures of both sides and the ratio (reference time / seqrec time) per case and dataset.
  *
- *   node --import tsx bench/run.ts [--cases games,ml-100k] [--epochs 3] [--ref_threads 1]
+ *   node --import tsx bench/run.ts [--cases train,eval,recommend] [--datasets games,ml-100k]
+ *        [--epochs 3] [--ref_threads 1] [--repeats 3] [--reps 200] [--ref_batch 128]
  *        [--no_reference] [--json out.json]
  *
+ * Cases (default: all):
+ *   train      training epochs (bench/train-seqrec.ts vs the reference's bench.py): ms/step, s/epoch,
+ *              peak RSS. Epoch 1 is excluded from the mean on both sides (start-up).
+ *   eval       = sampled,full: evaluation of ALL evaluable users on the test split of an untrained
+ *              SASRec (d=50, 2 blocks, 1 head), --repeats runs per side, min and median seconds:
+ *     sampled    held-out item + 100 negatives (the reference's evaluate() candidates);
+ *     full       every item scored, history excluded, rank of the held-out item.
+ *   recommend  top-10 over all items for ONE user's history, in-process: p50/p99 over --reps calls
+ *              (a full-window history and a median-length one).
+ * seqrec's side of eval/recommend is bench/eval-seqrec.ts, the reference's bench/reference-eval.py
+ * (its model.py and data_partition, torch.no_grad(), eval mode; sampled with --ref_batch users per
+ * predict call: 1 is evaluate()'s own loop, 128 measured faster). The legacy `--cases games,ml-100k`
+ * still means training on those datasets.
+ *
  * The reference needs python3 with torch + numpy (Debian: python3-torch python3-numpy
- * libopenblas0-pthread); without it only seqrec's figures are printed. Epoch 1 is excluded from the
- * mean on both sides (start-up). ML-100k is converted to SASRec format (5-core, one pass) first,
- * because the reference reads only "user item" files.
+ * libopenblas0-pthread); without it only seqrec's figures are printed. ML-100k is converted to SASRec
+ * format (5-core, one pass) first, because the reference reads only "user item" files.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
 function arg(name: string, def: string): string {
@@ -88,13 +102,35 @@ function runReference(c: Case, epochs: number, threads: number): Figures | undef
 
 const epochs = Number(arg('epochs', '3'));
 const refThreads = Number(arg('ref_threads', '1'));
-const wanted = arg('cases', 'games,ml-100k').split(',');
+const repeats = Number(arg('repeats', '3'));
+const reps = Number(arg('reps', '200'));
+const refBatch = Number(arg('ref_batch', '128'));
 const noReference = process.argv.includes('--no_reference');
+const datasetNames = CASES.map((c) => c.name);
+const caseArgs = arg('cases', 'train,eval,recommend').split(',').filter((x) => x !== '');
+// legacy: dataset names in --cases select training on those datasets
+const legacyDatasets = caseArgs.filter((x) => datasetNames.includes(x));
+const wantedCases = new Set(caseArgs.filter((x) => !datasetNames.includes(x)).flatMap((x) => (x === 'eval' ? ['sampled', 'full'] : [x])));
+if (legacyDatasets.length > 0) wantedCases.add('train');
+for (const c of wantedCases) {
+  if (!['train', 'sampled', 'full', 'recommend'].includes(c)) throw new Error(`--cases: unknown case "${c}" (train, eval, sampled, full, recommend, ${datasetNames.join(', ')})`);
+}
+const wanted = arg('datasets', legacyDatasets.length > 0 ? legacyDatasets.join(',') : datasetNames.join(',')).split(',');
+const datasets = CASES.filter((x) => wanted.includes(x.name));
 const rows: Array<Record<string, unknown>> = [];
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}; ${epochs} epochs per run, epoch 1 excluded`);
-for (const c of CASES.filter((x) => wanted.includes(x.name))) {
+const evalRows: Array<Record<string, unknown>> = [];
+const recRows: Array<Record<string, unknown>> = [];
+let referenceSkipped = false;
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}; load average ${load()}`);
+console.log(`cases: ${[...wantedCases].join(', ')}; datasets: ${datasets.map((c) => c.name).join(', ')}`);
+if (wantedCases.has('train')) console.log(`train: ${epochs} epochs per run, epoch 1 excluded`);
+
+for (const c of datasets) {
+  if (!wantedCases.has('train')) continue;
   const ours = runSeqrec(c, epochs);
   const ref = noReference ? undefined : runReference(c, epochs, refThreads);
+  if (!noReference && !ref) referenceSkipped = true;
   const row = {
     case: `${c.name} (maxlen ${c.maxlen})`,
     seqrec_ms_per_step: ours.ms_per_step,
@@ -108,6 +144,76 @@ for (const c of CASES.filter((x) => wanted.includes(x.name))) {
   rows.push(row);
   console.log(JSON.stringify(row));
 }
-console.table(rows);
+if (rows.length > 0) console.table(rows);
+
+const evalCases = ['sampled', 'full', 'recommend'].filter((x) => wantedCases.has(x));
+const ratio = (ref: number | undefined, ours: number) => (ref === undefined ? null : Number((ref / ours).toFixed(2)));
+const pyCmd = (): string | undefined => {
+  for (const py of [process.env.PYTHON, 'python3', '/usr/bin/python3']) {
+    if (py && spawnSync(py, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0) return py;
+  }
+  return undefined;
+};
+const python = evalCases.length > 0 && !noReference ? pyCmd() : undefined;
+for (const c of evalCases.length > 0 ? datasets : []) {
+  const common = ['--dataset', c.dataset(), '--maxlen', String(c.maxlen), '--cases', evalCases.join(','), '--repeats', String(repeats), '--reps', String(reps)];
+  const loadBefore = load();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/eval-seqrec.ts'), ...common], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`seqrec eval run failed: ${r.stderr.slice(-2000)}`);
+  process.stdout.write(r.stdout.split('\n').filter((l) => l && !l.startsWith('RESULT_JSON')).map((l) => `  seqrec ${c.name}: ${l}\n`).join(''));
+  const ours = resultJson(r.stdout);
+  let ref: Record<string, unknown> | undefined;
+  if (python) {
+    const p = spawnSync(python, ['-u', join(root, 'bench/reference-eval.py'), ...common, '--threads', String(refThreads), '--batch', String(refBatch)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (p.status !== 0) throw new Error(`reference eval run failed: ${p.stderr.slice(-2000)}`);
+    process.stdout.write(p.stdout.split('\n').filter((l) => l && !l.startsWith('RESULT_JSON')).map((l) => `  reference ${c.name}: ${l}\n`).join(''));
+    ref = resultJson(p.stdout);
+  } else if (!noReference) referenceSkipped = true;
+  for (const name of ['sampled', 'full'] as const) {
+    if (!wantedCases.has(name)) continue;
+    const o = ours[name] as { min_s: number; median_s: number; batch: number };
+    const f = ref?.[name] as { min_s: number; median_s: number; batch: number } | undefined;
+    const row = {
+      case: `${name} eval, ${c.name} (maxlen ${c.maxlen})`,
+      users: ours.eval_users,
+      reference_users: ref?.eval_users ?? null,
+      candidates: name === 'sampled' ? 101 : ours.items,
+      seqrec_min_s: o.min_s,
+      seqrec_median_s: o.median_s,
+      reference_min_s: f?.min_s ?? null,
+      reference_median_s: f?.median_s ?? null,
+      speedup_median: ratio(f?.median_s, o.median_s),
+      speedup_min: ratio(f?.min_s, o.min_s),
+      seqrec_batch: o.batch,
+      reference_batch: f?.batch ?? null,
+      load_before: loadBefore,
+    };
+    evalRows.push(row);
+    console.log(JSON.stringify(row));
+  }
+  if (wantedCases.has('recommend')) {
+    type Rec = Record<string, { used_len: number; p50_ms: number; p99_ms: number; min_ms: number }>;
+    const o = ours.recommend as Rec;
+    const f = ref?.recommend as Rec | undefined;
+    for (const label of Object.keys(o)) {
+      const row = {
+        case: `recommend top-10, ${c.name} (maxlen ${c.maxlen}), ${label} history (${o[label].used_len} items)`,
+        seqrec_p50_ms: o[label].p50_ms,
+        seqrec_p99_ms: o[label].p99_ms,
+        reference_p50_ms: f?.[label]?.p50_ms ?? null,
+        reference_p99_ms: f?.[label]?.p99_ms ?? null,
+        speedup_p50: ratio(f?.[label]?.p50_ms, o[label].p50_ms),
+        speedup_p99: ratio(f?.[label]?.p99_ms, o[label].p99_ms),
+        reps,
+      };
+      recRows.push(row);
+      console.log(JSON.stringify(row));
+    }
+  }
+}
+if (evalRows.length > 0) console.table(evalRows);
+if (recRows.length > 0) console.table(recRows);
+if (referenceSkipped) console.log('reference skipped: no python with torch + numpy (seqrec figures only)');
+console.log(`load average at the end ${load()}`);
 const out = arg('json', '');
-if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows }, null, 2));
+if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, eval: evalRows, recommend: recRows }, null, 2));
