@@ -114,6 +114,18 @@ function suite(k: WasmKernels, inWasm: boolean): void {
     }
   }
 
+  for (const rows of ROWS) {
+    for (const cols of WIDTHS) {
+      for (const [ldSrc, ldDst] of [[cols, cols], [cols + 3, cols], [cols, cols + 5]]) {
+        const [src] = pair(k, rows * ldSrc + off, r, 1, inWasm);
+        const [dst, dst0] = pair(k, rows * ldDst + 1, r, 1, inWasm);
+        k.copyBlock(rows, cols, src, off, ldSrc, dst, 1, ldDst);
+        ref.copyBlock(rows, cols, src, off, ldSrc, dst0, 1, ldDst);
+        assert.deepEqual(dst, dst0, `${tag} copyBlock rows=${rows} cols=${cols} ld ${ldSrc}/${ldDst}`);
+      }
+    }
+  }
+
   for (const n of [1, 2, 3, 4, 5]) {
     for (const rows of ROWS) {
       for (const d of WIDTHS) {
@@ -176,6 +188,8 @@ test('wasm mHC kernels: out-of-range offsets throw', () => {
   assert.throws(() => k.sinkhornForward(2, 4, 20, a, 1, b, 0), RangeError);
   assert.throws(() => k.sinkhornBackward(1, 4, 0, a, 0, a, 0, b, 0), RangeError);
   assert.throws(() => k.rmsNormForward(4, 8, a, 0, 1e-6, b, 1, a, 0), RangeError);
+  assert.throws(() => k.copyBlock(4, 8, a, 0, 8, b, 1, 8), RangeError);
+  assert.throws(() => k.copyBlock(2, 8, a, 0, 4, b, 0, 8), RangeError);
   assert.throws(() => k.streamMixBackward(1, 4, 8, a, 0, a, 0, a, 0, a, 0, a, 0, null, 0, b, 1, null, 0, null, 0), RangeError);
 });
 

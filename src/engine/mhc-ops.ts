@@ -49,12 +49,21 @@ export function linearStacked(x: Tensor, weights: readonly Tensor[]): Tensor[] {
   const yAll = tape.alloc(rows * total);
   K.gemm(false, true, rows, total, inF, 1, x.data, 0, inF, wAll, 0, inF, 0, yAll, 0, total);
   const outs = weights.map((w) => tape.output([...x.shape.slice(0, -1), w.shape[0]], x, w));
-  copyColumns(rows, total, widths, yAll, outs.map((t) => t.data), true);
+  let c0 = 0;
+  outs.forEach((t, k) => {
+    K.copyBlock(rows, widths[k], yAll, c0, total, t.data, 0, widths[k]);
+    c0 += widths[k];
+  });
   if (outs.some((t) => t.requiresGrad)) {
     tape.record(() => {
       if (!outs.some((t) => t.grad)) return;
       const dAll = tape.alloc(rows * total);
-      copyColumns(rows, total, widths, dAll, outs.map((t) => t.grad), false);
+      let c = 0;
+      outs.forEach((t, k) => {
+        // a missing gradient (that output unused) gathers as zeros
+        K.copyBlock(rows, widths[k], t.grad ?? tape.zeros(rows * widths[k]), 0, widths[k], dAll, c, total);
+        c += widths[k];
+      });
       if (x.requiresGrad) K.gemm(false, false, rows, inF, total, 1, dAll, 0, total, wAll, 0, inF, 1, tape.gradOf(x), 0, inF);
       if (!weights.some((w) => w.requiresGrad)) return;
       const dW = tape.alloc(total * inF);
@@ -67,27 +76,6 @@ export function linearStacked(x: Tensor, weights: readonly Tensor[]): Tensor[] {
     });
   }
   return outs;
-}
-
-/**
- * Between a [rows, total] block and its column groups [rows, widths[k]]: split (toParts) or gather
- * (a null part gathers as zeros).
- */
-function copyColumns(
-  rows: number, total: number, widths: readonly number[], all: Float32Array, parts: Array<Float32Array | null>, toParts: boolean,
-): void {
-  let c0 = 0;
-  widths.forEach((w, k) => {
-    const part = parts[k];
-    for (let r = 0; r < rows; r++) {
-      const a = r * total + c0;
-      const b = r * w;
-      if (toParts) for (let j = 0; j < w; j++) part![b + j] = all[a + j];
-      else if (part) for (let j = 0; j < w; j++) all[a + j] = part[b + j];
-      else for (let j = 0; j < w; j++) all[a + j] = 0;
-    }
-    c0 += w;
-  });
 }
 
 /** alpha · p + b: alpha a one-element tensor (a gate), b [cols] broadcast over the rows of p. */

@@ -174,6 +174,14 @@ function sinkhornBackward(
   }
 }
 
+function copyBlock(rows: number, cols: number, src: Float32Array, srcOff: number, ldSrc: number, dst: Float32Array, dstOff: number, ldDst: number): void {
+  for (let r = 0; r < rows; r++) {
+    const a = srcOff + r * ldSrc;
+    const b = dstOff + r * ldDst;
+    for (let c = 0; c < cols; c++) dst[b + c] = src[a + c];
+  }
+}
+
 function streamWeightedSum(
   rows: number, n: number, d: number, w: Float32Array, wOff: number, x: Float32Array, xOff: number,
   out: Float32Array, outOff: number,
@@ -274,6 +282,7 @@ export const mhcReferenceKernels = {
   sigmoidBackward,
   sinkhornForward,
   sinkhornBackward,
+  copyBlock,
   streamWeightedSum,
   streamWeightedSumBackward,
   streamMixForward,

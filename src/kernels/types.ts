@@ -342,6 +342,8 @@ export interface Kernels {
     rows: number, n: number, iters: number, logits: Float32Array, lOff: number,
     dOut: Float32Array, dOutOff: number, dLogits: Float32Array, dlOff: number,
   ): void;
+  /** dst[r·ldDst + c] = src[r·ldSrc + c] for r < rows, c < cols (writes; mHC splits its stacked projections). */
+  copyBlock(rows: number, cols: number, src: Float32Array, srcOff: number, ldSrc: number, dst: Float32Array, dstOff: number, ldDst: number): void;
   /** out[r, c] = Σ_i w[r·n + i] · x[r, i, c] (writes out [rows, d]; mHC's H_pre·x). */
   streamWeightedSum(
     rows: number, n: number, d: number, w: Float32Array, wOff: number, x: Float32Array, xOff: number,

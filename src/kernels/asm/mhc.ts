@@ -271,6 +271,18 @@ export function mhcSinkhornBackward(rows: i32, n: i32, iters: i32, logits: usize
 // ---------------------------------------------------------------------------------------------
 // stream mixes; a row holds n streams of d floats, x[(r·n + i)·d + c]
 
+export function mhcCopyBlock(rows: i32, cols: i32, src: usize, ldSrc: i32, dst: usize, ldDst: i32): void {
+  const full = <usize>(cols & ~3) << 2;
+  const rem = cols & 3;
+  for (let r = 0; r < rows; r++) {
+    const a = src + (<usize>r * <usize>ldSrc << 2);
+    const b = dst + (<usize>r * <usize>ldDst << 2);
+    let c: usize = 0;
+    for (; c < full; c += 16) v128.store(b + c, v128.load(a + c));
+    if (rem != 0) storeTail(b + full, loadTail(a + full, rem), rem);
+  }
+}
+
 /** dst[0..d) (+)= Σ_k w[k·wStep] · src[k·srcStride + c] for k < count. */
 @inline function combine(count: i32, d: i32, w: usize, wStep: usize, src: usize, srcStride: usize, dst: usize, acc: bool): void {
   const full = <usize>(d & ~3) << 2;

@@ -16,6 +16,7 @@ export interface MHCExports {
   mhcSinkhornScratchBytes(n: number, iters: number): number;
   mhcSinkhornForward(rows: number, n: number, iters: number, logits: number, out: number, work: number): void;
   mhcSinkhornBackward(rows: number, n: number, iters: number, logits: number, dOut: number, dLogits: number, work: number): void;
+  mhcCopyBlock(rows: number, cols: number, src: number, ldSrc: number, dst: number, ldDst: number): void;
   mhcWeightedSum(rows: number, n: number, d: number, w: number, x: number, out: number): void;
   mhcWeightedSumBackward(rows: number, n: number, d: number, w: number, x: number, dOut: number, dW: number, dX: number): void;
   mhcMixForward(rows: number, n: number, d: number, hRes: number, x: number, hPost: number, y: number, out: number): void;
@@ -27,7 +28,7 @@ export interface MHCExports {
 
 type MHCKernels = Pick<Kernels,
   'rmsNormForward' | 'rmsNormBackward' | 'sigmoidForward' | 'sigmoidBackward' | 'sinkhornForward' | 'sinkhornBackward' |
-  'streamWeightedSum' | 'streamWeightedSumBackward' | 'streamMixForward' | 'streamMixBackward'>;
+  'copyBlock' | 'streamWeightedSum' | 'streamWeightedSumBackward' | 'streamMixForward' | 'streamMixBackward'>;
 
 export function mhcKernels(ex: MHCExports, arena: WasmArena, scratch: Scratch, base: Kernels): MHCKernels {
   /** Whether every array lives in wasm memory (null: an absent gradient). */
@@ -93,6 +94,14 @@ export function mhcKernels(ex: MHCExports, arena: WasmArena, scratch: Scratch, b
       const name = 'sinkhornBackward';
       const work = sinkhornWork(n, iters);
       ex.mhcSinkhornBackward(rows, n, iters, at(name, logits, lOff, m), at(name, dOut, dOutOff, m), at(name, dLogits, dlOff, m), work);
+    },
+    copyBlock(rows, cols, src, srcOff, ldSrc, dst, dstOff, ldDst) {
+      if (!owned(src, dst)) return base.copyBlock(rows, cols, src, srcOff, ldSrc, dst, dstOff, ldDst);
+      counts('copyBlock', rows, cols, ldSrc, ldDst);
+      if (rows === 0 || cols === 0) return;
+      if (cols > ldSrc || cols > ldDst) throw new RangeError(`wasm copyBlock: ${cols} columns exceed a leading dimension (${ldSrc}, ${ldDst})`);
+      const extent = (ld: number) => (rows - 1) * ld + cols;
+      ex.mhcCopyBlock(rows, cols, at('copyBlock', src, srcOff, extent(ldSrc)), ldSrc, at('copyBlock', dst, dstOff, extent(ldDst)), ldDst);
     },
     streamWeightedSum(rows, n, d, w, wOff, x, xOff, out, outOff) {
       if (!owned(w, x, out)) return base.streamWeightedSum(rows, n, d, w, wOff, x, xOff, out, outOff);
