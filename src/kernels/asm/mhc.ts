@@ -300,15 +300,50 @@ export function mhcCopyBlock(rows: i32, cols: i32, src: usize, ldSrc: i32, dst: 
   }
 }
 
-/** Σ_c a[c]·b[c] over d floats. */
-@inline function dot(d: i32, a: usize, b: usize): f32 {
+/**
+ * out[k·4] += Σ_c shared[c]·others[k·otherStride + c] for k < count (d floats each): four dot products
+ * at a time, sharing the loads of `shared` and keeping four independent accumulation chains (a single
+ * chain is bound by the fused multiply-add latency at mHC's small d).
+ */
+function multiDot(count: i32, d: i32, shared: usize, others: usize, otherStride: usize, out: usize): void {
   const full = <usize>(d & ~3) << 2;
   const rem = d & 3;
-  let s = f32x4.splat(0);
-  let c: usize = 0;
-  for (; c < full; c += 16) s = fmadd(v128.load(a + c), v128.load(b + c), s);
-  if (rem != 0) s = fmadd(loadTail(a + full, rem), loadTail(b + full, rem), s);
-  return hsum(s);
+  let k = 0;
+  for (; k + 4 <= count; k += 4) {
+    const o0 = others + <usize>k * otherStride;
+    const o1 = o0 + otherStride, o2 = o1 + otherStride, o3 = o2 + otherStride;
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    let c: usize = 0;
+    for (; c < full; c += 16) {
+      const g = v128.load(shared + c);
+      s0 = fmadd(g, v128.load(o0 + c), s0);
+      s1 = fmadd(g, v128.load(o1 + c), s1);
+      s2 = fmadd(g, v128.load(o2 + c), s2);
+      s3 = fmadd(g, v128.load(o3 + c), s3);
+    }
+    if (rem != 0) {
+      const g = loadTail(shared + full, rem);
+      s0 = fmadd(g, loadTail(o0 + full, rem), s0);
+      s1 = fmadd(g, loadTail(o1 + full, rem), s1);
+      s2 = fmadd(g, loadTail(o2 + full, rem), s2);
+      s3 = fmadd(g, loadTail(o3 + full, rem), s3);
+    }
+    // transpose-free horizontal sums of the four accumulators into one vector: lane k = Σ s_k
+    const t01 = f32x4.add(i32x4.shuffle(s0, s1, 0, 1, 4, 5), i32x4.shuffle(s0, s1, 2, 3, 6, 7));
+    const t23 = f32x4.add(i32x4.shuffle(s2, s3, 0, 1, 4, 5), i32x4.shuffle(s2, s3, 2, 3, 6, 7));
+    const sums = f32x4.add(i32x4.shuffle(t01, t23, 0, 2, 4, 6), i32x4.shuffle(t01, t23, 1, 3, 5, 7));
+    const p = out + (<usize>k << 2);
+    v128.store(p, f32x4.add(v128.load(p), sums));
+  }
+  for (; k < count; k++) {
+    const o = others + <usize>k * otherStride;
+    let s0 = f32x4.splat(0);
+    let c: usize = 0;
+    for (; c < full; c += 16) s0 = fmadd(v128.load(shared + c), v128.load(o + c), s0);
+    if (rem != 0) s0 = fmadd(loadTail(shared + full, rem), loadTail(o + full, rem), s0);
+    const p = out + (<usize>k << 2);
+    store<f32>(p, load<f32>(p) + hsum(s0));
+  }
 }
 
 export function mhcWeightedSum(rows: i32, n: i32, d: i32, w: usize, x: usize, out: usize): void {
@@ -322,13 +357,13 @@ export function mhcWeightedSumBackward(rows: i32, n: i32, d: i32, w: usize, x: u
   const dB = <usize>d << 2;
   for (let r = 0; r < rows; r++) {
     const g = dOut + <usize>r * dB;
-    for (let i = 0; i < n; i++) {
-      const k = <usize>(r * n + i);
-      if (dW != 0) {
-        const p = dW + (k << 2);
-        store<f32>(p, load<f32>(p) + dot(d, g, x + k * dB));
+    const k0 = <usize>(r * n);
+    if (dW != 0) multiDot(n, d, g, x + k0 * dB, dB, dW + (k0 << 2));
+    if (dX != 0) {
+      for (let i = 0; i < n; i++) {
+        const k = k0 + <usize>i;
+        combine(1, d, w + (k << 2), 0, g, 0, dX + k * dB, true);
       }
-      if (dX != 0) combine(1, d, w + (k << 2), 0, g, 0, dX + k * dB, true);
     }
   }
 }
@@ -358,18 +393,9 @@ export function mhcMixBackward(
     const yr = y + <usize>r * dB;
     const gr = dOut + <usize>(r * n) * dB;
     const hr = hRes + (<usize>(r * nn) << 2);
-    for (let i = 0; i < n; i++) {
-      const gi = gr + <usize>i * dB;
-      if (dHPost != 0) {
-        const p = dHPost + (<usize>(r * n + i) << 2);
-        store<f32>(p, load<f32>(p) + dot(d, gi, yr));
-      }
-      if (dHRes != 0) {
-        for (let j = 0; j < n; j++) {
-          const p = dHRes + (<usize>(r * nn + i * n + j) << 2);
-          store<f32>(p, load<f32>(p) + dot(d, gi, xr + <usize>j * dB));
-        }
-      }
+    if (dHPost != 0) multiDot(n, d, yr, gr, dB, dHPost + (<usize>(r * n) << 2));
+    if (dHRes != 0) {
+      for (let i = 0; i < n; i++) multiDot(n, d, gr + <usize>i * dB, xr, dB, dHRes + (<usize>(r * nn + i * n) << 2));
     }
     // dY_r += Σ_i hPost[r,i]·dOut[r,i];  dX[r,j] += Σ_i hRes[r,i,j]·dOut[r,i]
     if (dY != 0) combine(n, d, hPost + (<usize>(r * n) << 2), 4, gr, dB, dY + <usize>r * dB, true);
