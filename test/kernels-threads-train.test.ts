@@ -16,6 +16,7 @@ import { referenceKernels, setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { startThreadPool } from '../src/kernels/wasm/pool.js';
 import { SASRec, type SASRecConfig } from '../src/models/sasrec.js';
+import { TiSASRec, type TiSASRecConfig } from '../src/models/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { runCli } from './helpers/cli.js';
 
@@ -85,6 +86,40 @@ for (const heads of [1, 2]) {
     });
   }
 }
+
+function trainTi(threads: boolean, cfg: TiSASRecConfig, steps: number) {
+  setKernels(wasm);
+  wasm.parallel.runner = threads ? pool : null;
+  const prev = setTape(new Tape());
+  try {
+    const model = new TiSASRec(cfg, { seed: 3 });
+    const adam = new Adam(model.namedParameters(), { lr: 0.01, betas: [0.9, 0.98] });
+    const rng = new Rng(12);
+    const losses: number[] = [];
+    const lengths = [30, 1, 5, 0, 9, 3, 12, 7, 30, 17, 22, 2, 29, 8, 11, 4];
+    for (let s = 0; s < steps; s++) {
+      const b = makeBatch(lengths, rng);
+      const times = new Float64Array(b.seqs.length);
+      for (let i = 0; i < times.length; i++) if (b.seqs[i] !== 0) times[i] = (i % L) * 2 + rng.nextInt(3);
+      losses.push(model.trainStep({ ...b, times }, adam));
+    }
+    return { losses, params: new Map(model.namedParameters().map(([n, p]) => [n, p.data.slice()] as const)) };
+  } finally {
+    setTape(prev);
+    wasm.parallel.runner = null;
+    setKernels(referenceKernels);
+  }
+}
+
+test('TiSASRec on 2 threads = 1 thread, bit for bit (dropout 0.3, 2 heads)', { timeout: 120_000 }, () => {
+  const cfg: TiSASRecConfig = { itemNum: ITEMS, maxlen: L, hiddenUnits: 20, numBlocks: 2, numHeads: 2, dropoutRate: 0.3, timeSpan: 16 };
+  const one = trainTi(false, cfg, 3);
+  const before = { ...pool.splits };
+  const two = trainTi(true, cfg, 3);
+  assert.ok(pool.splits.gemm > before.gemm && pool.splits.range > before.range);
+  same(two.losses, one.losses, 'loss');
+  for (const [name, p] of one.params) same(two.params.get(name)!, p, name);
+});
 
 test('seqrec train --threads 2 exits normally and matches --threads 1', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'seqrec-threads-'));
