@@ -226,39 +226,32 @@ export function mhcSinkhornBackward(rows: i32, n: i32, iters: i32, logits: usize
       }
       v128.store(gu + (<usize>i << 4), su);
     }
+    // per iteration t (reverse): v_t = 1/(Kᵀu_t) gives gb = −gv ∘ v², gK += u gbᵀ, gu += K gb (gu is the
+    // output's only at t = T); u_t = 1/(K v_{t−1}) gives ga = −gu ∘ u², gK += ga v_{t−1}ᵀ, gv = Kᵀ ga.
+    // Row i of gK needs only ga_i, so both updates of gK and the new gv run in one pass per row.
     for (let t = iters; t >= 1; t--) {
       const u = us + <usize>(t - 1) * rowB;
       const v = vs + <usize>t * rowB;
       const vPrev = vs + <usize>(t - 1) * rowB;
-      // v_t = 1/(Kᵀ u_t): gb = −gv ∘ v²; gK += u gbᵀ; gu += K gb
       for (let j = 0; j < n; j++) {
+        const pj = gv + (<usize>j << 4);
         const vj = v128.load(v + (<usize>j << 4));
-        v128.store(gab + (<usize>j << 4), f32x4.neg(f32x4.mul(v128.load(gv + (<usize>j << 4)), f32x4.mul(vj, vj))));
+        v128.store(gab + (<usize>j << 4), f32x4.neg(f32x4.mul(v128.load(pj), f32x4.mul(vj, vj))));
+        v128.store(pj, zero);
       }
       for (let i = 0; i < n; i++) {
+        const ki = K + <usize>i * rowB;
+        const gki = gK + <usize>i * rowB;
         const ui = v128.load(u + (<usize>i << 4));
-        let s = v128.load(gu + (<usize>i << 4));
+        let s = t == iters ? v128.load(gu + (<usize>i << 4)) : zero;
+        for (let j = 0; j < n; j++) s = fmadd(v128.load(ki + (<usize>j << 4)), v128.load(gab + (<usize>j << 4)), s);
+        const ga = f32x4.neg(f32x4.mul(s, f32x4.mul(ui, ui)));
         for (let j = 0; j < n; j++) {
-          const q = <usize>i * rowB + (<usize>j << 4);
-          const gb = v128.load(gab + (<usize>j << 4));
-          v128.store(gK + q, fmadd(ui, gb, v128.load(gK + q)));
-          s = fmadd(v128.load(K + q), gb, s);
-        }
-        // u_t = 1/(K v_{t−1}): gu becomes ga = −gu ∘ u²
-        v128.store(gu + (<usize>i << 4), f32x4.neg(f32x4.mul(s, f32x4.mul(ui, ui))));
-      }
-      // gK += ga v_{t−1}ᵀ; gv_{t−1} = Kᵀ ga
-      for (let j = 0; j < n; j++) v128.store(gv + (<usize>j << 4), zero);
-      for (let i = 0; i < n; i++) {
-        const ga = v128.load(gu + (<usize>i << 4));
-        for (let j = 0; j < n; j++) {
-          const q = <usize>i * rowB + (<usize>j << 4);
-          v128.store(gK + q, fmadd(ga, v128.load(vPrev + (<usize>j << 4)), v128.load(gK + q)));
-          const pj = gv + (<usize>j << 4);
-          v128.store(pj, fmadd(v128.load(K + q), ga, v128.load(pj)));
+          const o = <usize>j << 4;
+          v128.store(gki + o, fmadd(ui, v128.load(gab + o), fmadd(ga, v128.load(vPrev + o), v128.load(gki + o))));
+          v128.store(gv + o, fmadd(v128.load(ki + o), ga, v128.load(gv + o)));
         }
       }
-      for (let i = 0; i < n; i++) v128.store(gu + (<usize>i << 4), zero);
     }
     for (let q = 0; q < nn; q++) {
       const p = gK + (<usize>q << 4);
