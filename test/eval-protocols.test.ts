@@ -5,6 +5,7 @@ import type { HistoryBatch, Scorer } from '../src/eval/types.js';
 import { Rng } from '../src/engine/rng.js';
 import { evaluateFullRanking, evaluateSampled, selectEvalUsers, topK } from '../src/eval/protocols.js';
 import { buildEvalBatch } from '../src/eval/history.js';
+import { SASRec } from '../src/models/sasrec.js';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 
@@ -283,5 +284,26 @@ test('full ranking equals a brute-force count on random histories (repeats, targ
         assert.equal(res.ranks![j], expected, `itemNum ${itemNum}, ${which}, user ${u}`);
       }
     }
+  }
+});
+
+test('SASRec.scoreAll into a caller buffer equals a fresh scoreAll; full ranking is the same with and without the buffer', async () => {
+  const rng = new Rng(3);
+  const itemNum = 23;
+  const seqs = Array.from({ length: 30 }, () => Array.from({ length: 3 + rng.nextInt(9) }, () => 1 + rng.nextInt(itemNum)));
+  const split = makeSplit(seqs, itemNum);
+  const model = new SASRec({ itemNum, maxlen: 6, hiddenUnits: 8, numBlocks: 2, numHeads: 1, dropoutRate: 0.2 }, { seed: 5 });
+  const batch = buildEvalBatch(split, [1, 2, 3, 4, 5], 6, 'test');
+  const fresh = model.scoreAll(batch);
+  const buf = new Float32Array(8 * (itemNum + 1)).fill(NaN);
+  const viaBuf = model.scoreAll(batch, buf);
+  assert.equal(viaBuf.buffer, buf.buffer);
+  assert.deepEqual([...viaBuf], [...fresh]);
+  // a scorer that ignores the buffer must give the same ranks
+  const plain: Scorer = { itemNum, maxlen: 6, scoreCandidates: (b, c, n) => model.scoreCandidates(b, c, n), scoreAll: (b) => model.scoreAll(b) };
+  for (const which of ['valid', 'test'] as const) {
+    const a = await evaluateFullRanking(model, split, { which, keepRanks: true, batchSize: 4 });
+    const b = await evaluateFullRanking(plain, split, { which, keepRanks: true, batchSize: 4 });
+    assert.deepEqual([...a.ranks!], [...b.ranks!]);
   }
 });

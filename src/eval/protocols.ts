@@ -189,12 +189,14 @@ export async function evaluateFullRanking(scorer: Scorer, split: Split, options:
   const ranks = options.keepRanks ? new Int32Array(users.length) : undefined;
   const excluded = new Int32Array(N1);
   let stamp = 0;
+  // one score buffer for every batch (the scorer may write into it instead of allocating)
+  const scoreBuf = users.length > 0 ? new Float32Array(Math.min(batchSize, users.length) * N1) : undefined;
 
   for (let start = 0; start < users.length; start += batchSize) {
     const batchUsers = users.subarray(start, Math.min(start + batchSize, users.length));
     const B = batchUsers.length;
     const batch = buildEvalBatch(split, batchUsers, scorer.maxlen, which);
-    const scores = scorer.scoreAll(batch);
+    const scores = scorer.scoreAll(batch, scoreBuf);
     if (scores.length < B * N1) throw new Error(`scoreAll returned ${scores.length} scores, expected ${B * N1}`);
     for (let b = 0; b < B; b++) {
       const u = batchUsers[b];

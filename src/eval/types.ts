@@ -17,6 +17,10 @@ export interface Scorer {
   readonly itemNum: number;
   /** scores[b*C + c] = score of candidates[b*C + c] after history b */
   scoreCandidates(batch: HistoryBatch, candidates: Int32Array, numCandidates: number): Float32Array;
-  /** scores[b*(itemNum+1) + i] for every item i in 0..itemNum (index 0 is padding and is ignored) */
-  scoreAll(batch: HistoryBatch): Float32Array;
+  /**
+   * scores[b*(itemNum+1) + i] for every item i in 0..itemNum (index 0 is padding and is ignored).
+   * `out`, when given with length ≥ B*(itemNum+1), may receive the scores (the result is then a view of
+   * it), sparing a fresh array per call; an implementation may ignore it, so use the returned array.
+   */
+  scoreAll(batch: HistoryBatch, out?: Float32Array): Float32Array;
 }

@@ -324,16 +324,18 @@ export class SASRec extends Module implements Scorer {
     return this.inEvalMode(() => this.predict(batch.seqs, batch.batchSize, candidates, numCandidates));
   }
 
-  scoreAll(batch: HistoryBatch): Float32Array {
+  scoreAll(batch: HistoryBatch, out?: Float32Array): Float32Array {
     return this.inEvalMode(() =>
       this.withEvalTape(() => {
         const B = batch.batchSize;
         const d = this.config.hiddenUnits;
         const n = this.itemNum + 1;
         const feats = this.lastFeatures(batch.seqs, B);
-        const out = getTape().alloc(B * n);
-        getKernels().gemm(false, true, B, n, d, 1, feats.data, 0, d, this.itemEmb.weight.data, 0, d, 0, out, 0, n);
-        return out.slice();
+        // straight into the caller's buffer when given (no fresh B·n array per call)
+        const dst = out !== undefined && out.length >= B * n ? out.subarray(0, B * n) : undefined;
+        const scores = dst ?? getTape().alloc(B * n);
+        getKernels().gemm(false, true, B, n, d, 1, feats.data, 0, d, this.itemEmb.weight.data, 0, d, 0, scores, 0, n);
+        return dst ?? scores.slice();
       }),
     );
   }
