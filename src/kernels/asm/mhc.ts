@@ -100,11 +100,12 @@ export function mhcSigmoidBackward(n: i32, scale: f32, y: usize, dy: usize, dx: 
 
 // ---------------------------------------------------------------------------------------------
 // Sinkhorn-Knopp, four matrices per vector (lane l = matrix r0 + l). Work space per group of four,
-// in v128 slots: K [n²], u_t [iters·n], v_t [(iters+1)·n], then (backward) gK [n²], gu, gv, gab [n].
+// in v128 slots: K [n²], u_t [iters·n], v_t [(iters+1)·n], then (backward) gK [n²], gu, gv, gab [n],
+// gb_t, ga_t [iters·n each].
 
 /** Bytes of work space that mhcSinkhornForward / Backward need. */
 export function mhcSinkhornScratchBytes(n: i32, iters: i32): i32 {
-  return (2 * n * n + (2 * iters + 1) * n + 3 * n) << 4;
+  return (2 * n * n + (4 * iters + 1) * n + 3 * n) << 4;
 }
 
 /** Lane l of slot q ← src[(r0 + l)·nn + q] for the `lanes` valid matrices (0 in the others). */
@@ -144,6 +145,10 @@ function sinkhornScalings(n: i32, iters: i32, K: usize, us: usize, vs: usize): v
       v128.store(p, expv(f32x4.sub(v128.load(p), mx)));
     }
   }
+  if (n == 4) {
+    sinkhornIterate4(iters, K, us, vs);
+    return;
+  }
   const one = f32x4.splat(1);
   for (let j = 0; j < n; j++) v128.store(vs + (<usize>j << 4), one);
   for (let t = 1; t <= iters; t++) {
@@ -161,6 +166,31 @@ function sinkhornScalings(n: i32, iters: i32, K: usize, us: usize, vs: usize): v
       for (let i = 0; i < n; i++) b = fmadd(v128.load(K + <usize>i * rowB + (<usize>j << 4)), v128.load(u + (<usize>i << 4)), b);
       v128.store(v + (<usize>j << 4), f32x4.div(one, b));
     }
+  }
+}
+
+/** The iterations of sinkhornScalings for n = 4 (mHC's default), with the matrix held in locals. */
+function sinkhornIterate4(iters: i32, K: usize, us: usize, vs: usize): void {
+  const k00 = v128.load(K, 0), k01 = v128.load(K, 16), k02 = v128.load(K, 32), k03 = v128.load(K, 48);
+  const k10 = v128.load(K, 64), k11 = v128.load(K, 80), k12 = v128.load(K, 96), k13 = v128.load(K, 112);
+  const k20 = v128.load(K, 128), k21 = v128.load(K, 144), k22 = v128.load(K, 160), k23 = v128.load(K, 176);
+  const k30 = v128.load(K, 192), k31 = v128.load(K, 208), k32 = v128.load(K, 224), k33 = v128.load(K, 240);
+  const one = f32x4.splat(1);
+  let v0 = one, v1 = one, v2 = one, v3 = one;
+  v128.store(vs, one, 0); v128.store(vs, one, 16); v128.store(vs, one, 32); v128.store(vs, one, 48);
+  for (let t = 0; t < iters; t++) {
+    const u0 = f32x4.div(one, fmadd(k03, v3, fmadd(k02, v2, fmadd(k01, v1, f32x4.mul(k00, v0)))));
+    const u1 = f32x4.div(one, fmadd(k13, v3, fmadd(k12, v2, fmadd(k11, v1, f32x4.mul(k10, v0)))));
+    const u2 = f32x4.div(one, fmadd(k23, v3, fmadd(k22, v2, fmadd(k21, v1, f32x4.mul(k20, v0)))));
+    const u3 = f32x4.div(one, fmadd(k33, v3, fmadd(k32, v2, fmadd(k31, v1, f32x4.mul(k30, v0)))));
+    v0 = f32x4.div(one, fmadd(k30, u3, fmadd(k20, u2, fmadd(k10, u1, f32x4.mul(k00, u0)))));
+    v1 = f32x4.div(one, fmadd(k31, u3, fmadd(k21, u2, fmadd(k11, u1, f32x4.mul(k01, u0)))));
+    v2 = f32x4.div(one, fmadd(k32, u3, fmadd(k22, u2, fmadd(k12, u1, f32x4.mul(k02, u0)))));
+    v3 = f32x4.div(one, fmadd(k33, u3, fmadd(k23, u2, fmadd(k13, u1, f32x4.mul(k03, u0)))));
+    const u = us + (<usize>t << 6);
+    v128.store(u, u0, 0); v128.store(u, u1, 16); v128.store(u, u2, 32); v128.store(u, u3, 48);
+    const v = vs + (<usize>(t + 1) << 6);
+    v128.store(v, v0, 0); v128.store(v, v1, 16); v128.store(v, v2, 32); v128.store(v, v3, 48);
   }
 }
 
@@ -226,38 +256,113 @@ export function mhcSinkhornBackward(rows: i32, n: i32, iters: i32, logits: usize
       }
       v128.store(gu + (<usize>i << 4), su);
     }
-    // per iteration t (reverse): v_t = 1/(Kᵀu_t) gives gb = −gv ∘ v², gK += u gbᵀ, gu += K gb (gu is the
-    // output's only at t = T); u_t = 1/(K v_{t−1}) gives ga = −gu ∘ u², gK += ga v_{t−1}ᵀ, gv = Kᵀ ga.
-    // Row i of gK needs only ga_i, so both updates of gK and the new gv run in one pass per row.
-    for (let t = iters; t >= 1; t--) {
-      const u = us + <usize>(t - 1) * rowB;
-      const v = vs + <usize>t * rowB;
-      const vPrev = vs + <usize>(t - 1) * rowB;
-      for (let j = 0; j < n; j++) {
-        const pj = gv + (<usize>j << 4);
-        const vj = v128.load(v + (<usize>j << 4));
-        v128.store(gab + (<usize>j << 4), f32x4.neg(f32x4.mul(v128.load(pj), f32x4.mul(vj, vj))));
-        v128.store(pj, zero);
-      }
-      for (let i = 0; i < n; i++) {
-        const ki = K + <usize>i * rowB;
-        const gki = gK + <usize>i * rowB;
-        const ui = v128.load(u + (<usize>i << 4));
-        let s = t == iters ? v128.load(gu + (<usize>i << 4)) : zero;
-        for (let j = 0; j < n; j++) s = fmadd(v128.load(ki + (<usize>j << 4)), v128.load(gab + (<usize>j << 4)), s);
-        const ga = f32x4.neg(f32x4.mul(s, f32x4.mul(ui, ui)));
-        for (let j = 0; j < n; j++) {
-          const o = <usize>j << 4;
-          v128.store(gki + o, fmadd(ui, v128.load(gab + o), fmadd(ga, v128.load(vPrev + o), v128.load(gki + o))));
-          v128.store(gv + o, fmadd(v128.load(ki + o), ga, v128.load(gv + o)));
-        }
-      }
+    if (n == 4) {
+      sinkhornReverse4(iters, K, us, vs, gK, gu, gv, gab + rowB, gab + rowB + <usize>iters * rowB);
+    } else {
+      sinkhornReverse(n, iters, K, us, vs, gK, gu, gv, gab);
     }
     for (let q = 0; q < nn; q++) {
       const p = gK + (<usize>q << 4);
       v128.store(p, f32x4.mul(v128.load(p), v128.load(K + (<usize>q << 4))));
     }
     scatterLanes(nn, lanes, gK, dLogits + <usize>r0 * matB, true);
+  }
+}
+
+/**
+ * The reverse iterations of mhcSinkhornBackward (gK, gu, gv hold the gradients at the output; gK
+ * accumulates). Per iteration t (reverse): v_t = 1/(Kᵀu_t) gives gb = −gv ∘ v², gK += u gbᵀ,
+ * gu += K gb (gu is the output's only at t = T); u_t = 1/(K v_{t−1}) gives ga = −gu ∘ u²,
+ * gK += ga v_{t−1}ᵀ, gv = Kᵀ ga. Row i of gK needs only ga_i, so both updates of gK and the new gv
+ * run in one pass per row.
+ */
+function sinkhornReverse(n: i32, iters: i32, K: usize, us: usize, vs: usize, gK: usize, gu: usize, gv: usize, gab: usize): void {
+  const rowB = <usize>n << 4;
+  const zero = f32x4.splat(0);
+  for (let t = iters; t >= 1; t--) {
+    const u = us + <usize>(t - 1) * rowB;
+    const v = vs + <usize>t * rowB;
+    const vPrev = vs + <usize>(t - 1) * rowB;
+    for (let j = 0; j < n; j++) {
+      const pj = gv + (<usize>j << 4);
+      const vj = v128.load(v + (<usize>j << 4));
+      v128.store(gab + (<usize>j << 4), f32x4.neg(f32x4.mul(v128.load(pj), f32x4.mul(vj, vj))));
+      v128.store(pj, zero);
+    }
+    for (let i = 0; i < n; i++) {
+      const ki = K + <usize>i * rowB;
+      const gki = gK + <usize>i * rowB;
+      const ui = v128.load(u + (<usize>i << 4));
+      let s = t == iters ? v128.load(gu + (<usize>i << 4)) : zero;
+      for (let j = 0; j < n; j++) s = fmadd(v128.load(ki + (<usize>j << 4)), v128.load(gab + (<usize>j << 4)), s);
+      const ga = f32x4.neg(f32x4.mul(s, f32x4.mul(ui, ui)));
+      for (let j = 0; j < n; j++) {
+        const o = <usize>j << 4;
+        v128.store(gki + o, fmadd(ui, v128.load(gab + o), fmadd(ga, v128.load(vPrev + o), v128.load(gki + o))));
+        v128.store(gv + o, fmadd(v128.load(ki + o), ga, v128.load(gv + o)));
+      }
+    }
+  }
+}
+
+/**
+ * sinkhornReverse for n = 4 (mHC's default): the recurrence with the matrix in locals, keeping gb_t
+ * and ga_t (slots gbs, gas), then gK += Σ_t u_t gb_tᵀ + ga_t v_{t−1}ᵀ one row at a time.
+ */
+function sinkhornReverse4(iters: i32, K: usize, us: usize, vs: usize, gK: usize, gu: usize, gv: usize, gbs: usize, gas: usize): void {
+  const k00 = v128.load(K, 0), k01 = v128.load(K, 16), k02 = v128.load(K, 32), k03 = v128.load(K, 48);
+  const k10 = v128.load(K, 64), k11 = v128.load(K, 80), k12 = v128.load(K, 96), k13 = v128.load(K, 112);
+  const k20 = v128.load(K, 128), k21 = v128.load(K, 144), k22 = v128.load(K, 160), k23 = v128.load(K, 176);
+  const k30 = v128.load(K, 192), k31 = v128.load(K, 208), k32 = v128.load(K, 224), k33 = v128.load(K, 240);
+  let gv0 = v128.load(gv, 0), gv1 = v128.load(gv, 16), gv2 = v128.load(gv, 32), gv3 = v128.load(gv, 48);
+  for (let t = iters; t >= 1; t--) {
+    const v = vs + (<usize>t << 6);
+    const u = us + (<usize>(t - 1) << 6);
+    const v0 = v128.load(v, 0), v1 = v128.load(v, 16), v2 = v128.load(v, 32), v3 = v128.load(v, 48);
+    const gb0 = f32x4.neg(f32x4.mul(gv0, f32x4.mul(v0, v0)));
+    const gb1 = f32x4.neg(f32x4.mul(gv1, f32x4.mul(v1, v1)));
+    const gb2 = f32x4.neg(f32x4.mul(gv2, f32x4.mul(v2, v2)));
+    const gb3 = f32x4.neg(f32x4.mul(gv3, f32x4.mul(v3, v3)));
+    let s0 = fmadd(k03, gb3, fmadd(k02, gb2, fmadd(k01, gb1, f32x4.mul(k00, gb0))));
+    let s1 = fmadd(k13, gb3, fmadd(k12, gb2, fmadd(k11, gb1, f32x4.mul(k10, gb0))));
+    let s2 = fmadd(k23, gb3, fmadd(k22, gb2, fmadd(k21, gb1, f32x4.mul(k20, gb0))));
+    let s3 = fmadd(k33, gb3, fmadd(k32, gb2, fmadd(k31, gb1, f32x4.mul(k30, gb0))));
+    if (t == iters) {
+      s0 = f32x4.add(s0, v128.load(gu, 0));
+      s1 = f32x4.add(s1, v128.load(gu, 16));
+      s2 = f32x4.add(s2, v128.load(gu, 32));
+      s3 = f32x4.add(s3, v128.load(gu, 48));
+    }
+    const u0 = v128.load(u, 0), u1 = v128.load(u, 16), u2 = v128.load(u, 32), u3 = v128.load(u, 48);
+    const ga0 = f32x4.neg(f32x4.mul(s0, f32x4.mul(u0, u0)));
+    const ga1 = f32x4.neg(f32x4.mul(s1, f32x4.mul(u1, u1)));
+    const ga2 = f32x4.neg(f32x4.mul(s2, f32x4.mul(u2, u2)));
+    const ga3 = f32x4.neg(f32x4.mul(s3, f32x4.mul(u3, u3)));
+    gv0 = fmadd(k30, ga3, fmadd(k20, ga2, fmadd(k10, ga1, f32x4.mul(k00, ga0))));
+    gv1 = fmadd(k31, ga3, fmadd(k21, ga2, fmadd(k11, ga1, f32x4.mul(k01, ga0))));
+    gv2 = fmadd(k32, ga3, fmadd(k22, ga2, fmadd(k12, ga1, f32x4.mul(k02, ga0))));
+    gv3 = fmadd(k33, ga3, fmadd(k23, ga2, fmadd(k13, ga1, f32x4.mul(k03, ga0))));
+    const gb = gbs + (<usize>(t - 1) << 6);
+    v128.store(gb, gb0, 0); v128.store(gb, gb1, 16); v128.store(gb, gb2, 32); v128.store(gb, gb3, 48);
+    const ga = gas + (<usize>(t - 1) << 6);
+    v128.store(ga, ga0, 0); v128.store(ga, ga1, 16); v128.store(ga, ga2, 32); v128.store(ga, ga3, 48);
+  }
+  for (let i = 0; i < 4; i++) {
+    const row = gK + (<usize>i << 6);
+    const o = <usize>i << 4;
+    let a0 = v128.load(row, 0), a1 = v128.load(row, 16), a2 = v128.load(row, 32), a3 = v128.load(row, 48);
+    for (let t = 0; t < iters; t++) {
+      const tb = <usize>t << 6;
+      const ui = v128.load(us + tb + o);
+      const gai = v128.load(gas + tb + o);
+      const gb = gbs + tb;
+      const vp = vs + tb;
+      a0 = fmadd(ui, v128.load(gb, 0), fmadd(gai, v128.load(vp, 0), a0));
+      a1 = fmadd(ui, v128.load(gb, 16), fmadd(gai, v128.load(vp, 16), a1));
+      a2 = fmadd(ui, v128.load(gb, 32), fmadd(gai, v128.load(vp, 32), a2));
+      a3 = fmadd(ui, v128.load(gb, 48), fmadd(gai, v128.load(vp, 48), a3));
+    }
+    v128.store(row, a0, 0); v128.store(row, a1, 16); v128.store(row, a2, 32); v128.store(row, a3, 48);
   }
 }
 
