@@ -10,7 +10,7 @@
 // check every index first-use and return the flat position of the first bad one + 1 (0: all fine),
 // so that a bad index never writes outside its row in the shared memory.
 
-import { dropApply, dropThresholdU32, expv, hsum, rngLoad, rngRaw, rngSave } from './common';
+import { dropApply, dropThresholdU32, expv, hmax, hsum, rngLoad, rngRaw, rngSave } from './common';
 
 /** Work space (bytes) the softmax kernels need for rows of `len` keys. */
 export function timeScratchBytes(len: i32): i32 {
@@ -80,14 +80,35 @@ function zeroFloats(p: usize, n: i32): void {
 
 /**
  * bucket[rel_j] += w_j for j < count, with each run of equal indices summed in a register first
- * (runs are common: all padding keys share the clipped interval), so consecutive adds to one bucket
- * do not wait on each other's stores. (Float sums in a different order than the reference's: equal
- * up to rounding.)
+ * (runs are common: all padding keys share the clipped interval), 4 at a time inside a run, so that
+ * consecutive adds to one bucket neither wait on each other's stores nor form one long add chain.
+ * (Float sums in a different order than the reference's: equal up to rounding.)
  */
 function scatterRuns(rRow: usize, w: usize, count: i32, bucket: usize): void {
   let cur = load<i32>(rRow);
-  let acc = load<f32>(w);
-  for (let j = 1; j < count; j++) {
+  let acc: f32 = 0;
+  let j = 0;
+  for (; j + 4 <= count; j += 4) {
+    const o = <usize>j << 2;
+    if (i32x4.all_true(i32x4.eq(v128.load(rRow + o), i32x4.splat(cur)))) {
+      acc += hsum(v128.load(w + o));
+      continue;
+    }
+    for (let jj = 0; jj < 4; jj++) {
+      const oo = o + (<usize>jj << 2);
+      const k = load<i32>(rRow + oo);
+      const v = load<f32>(w + oo);
+      if (k == cur) {
+        acc += v;
+      } else {
+        const p = bucket + (<usize>cur << 2);
+        store<f32>(p, load<f32>(p) + acc);
+        cur = k;
+        acc = v;
+      }
+    }
+  }
+  for (; j < count; j++) {
     const o = <usize>j << 2;
     const k = load<i32>(rRow + o);
     const v = load<f32>(w + o);
@@ -102,6 +123,14 @@ function scatterRuns(rRow: usize, w: usize, count: i32, bucket: usize): void {
   }
   const p = bucket + (<usize>cur << 2);
   store<f32>(p, load<f32>(p) + acc);
+}
+
+/** The 4 floats table[idx lane] for the 4 indices in idx. */
+@inline function gather4(table: usize, idx: v128): v128 {
+  let v = v128.load32_zero(table + (<usize>i32x4.extract_lane(idx, 0) << 2));
+  v = v128.load32_lane(table + (<usize>i32x4.extract_lane(idx, 1) << 2), v, 1);
+  v = v128.load32_lane(table + (<usize>i32x4.extract_lane(idx, 2) << 2), v, 2);
+  return v128.load32_lane(table + (<usize>i32x4.extract_lane(idx, 3) << 2), v, 3);
 }
 
 /** Returns the first j < count with rel[j] ∉ [0, nb) + 1, or 0. */
@@ -154,10 +183,21 @@ export function timeSoftmaxForward(
         // s_j = scores_j + tq[rel_j] (checking rel_j first), then e^(s − max) / Σ
         const sRow = scores + <usize>r * lenB;
         const tRow = tq + <usize>r * nbB;
-        const lim = <u32>nb;
-        let max: f32 = -Infinity;
+        const limV = i32x4.splat(nb);
+        let maxV = f32x4.splat(-Infinity);
+        let j = 0;
+        for (; j + 4 <= count; j += 4) {
+          const o = <usize>j << 2;
+          const kv = v128.load(rRow + o);
+          if (!i32x4.all_true(i32x4.lt_u(kv, limV))) break; // a bad index: found by the scalar loop
+          const v = f32x4.add(v128.load(sRow + o), gather4(tRow, kv));
+          v128.store(s + o, v);
+          maxV = f32x4.pmax(maxV, v);
+        }
+        let max = hmax(maxV);
         let badJ = 0;
-        for (let j = 0; j < count; j++) {
+        const lim = <u32>nb;
+        for (; j < count; j++) {
           const o = <usize>j << 2;
           const k = load<u32>(rRow + o);
           if (k >= lim) {
@@ -220,25 +260,24 @@ export function timeSoftmaxBackward(
       const aRow = dropped + <usize>r * lenB;
       const gRow = g + <usize>r * nbB;
       // x_j = A_j · (dA_j + g[rel_j]) (checking rel_j first); Σ x
-      const lim = <u32>nb;
-      for (let j = 0; j < count; j++) {
-        const o = <usize>j << 2;
-        const k = load<u32>(rRow + o);
-        if (k >= lim) return r * len + j + 1;
-        store<f32>(x + o, load<f32>(dRow + o) + load<f32>(gRow + (<usize>k << 2)));
-      }
+      const limV = i32x4.splat(nb);
       let acc = f32x4.splat(0);
       let j = 0;
       for (; j + 4 <= count; j += 4) {
         const o = <usize>j << 2;
-        const v = f32x4.mul(v128.load(aRow + o), v128.load(x + o));
+        const kv = v128.load(rRow + o);
+        if (!i32x4.all_true(i32x4.lt_u(kv, limV))) break; // a bad index: found by the scalar loop
+        const v = f32x4.mul(v128.load(aRow + o), f32x4.add(v128.load(dRow + o), gather4(gRow, kv)));
         v128.store(x + o, v);
         acc = f32x4.add(acc, v);
       }
       let sum = hsum(acc);
+      const lim = <u32>nb;
       for (; j < count; j++) {
         const o = <usize>j << 2;
-        const v = load<f32>(aRow + o) * load<f32>(x + o);
+        const k = load<u32>(rRow + o);
+        if (k >= lim) return r * len + j + 1;
+        const v = load<f32>(aRow + o) * (load<f32>(dRow + o) + load<f32>(gRow + (<usize>k << 2)));
         store<f32>(x + o, v);
         sum += v;
       }
