@@ -149,6 +149,10 @@ function sinkhornScalings(n: i32, iters: i32, K: usize, us: usize, vs: usize): v
     sinkhornIterate4(iters, K, us, vs);
     return;
   }
+  if (n == 2) {
+    sinkhornIterate2(iters, K, us, vs);
+    return;
+  }
   const one = f32x4.splat(1);
   for (let j = 0; j < n; j++) v128.store(vs + (<usize>j << 4), one);
   for (let t = 1; t <= iters; t++) {
@@ -191,6 +195,24 @@ function sinkhornIterate4(iters: i32, K: usize, us: usize, vs: usize): void {
     v128.store(u, u0, 0); v128.store(u, u1, 16); v128.store(u, u2, 32); v128.store(u, u3, 48);
     const v = vs + (<usize>(t + 1) << 6);
     v128.store(v, v0, 0); v128.store(v, v1, 16); v128.store(v, v2, 32); v128.store(v, v3, 48);
+  }
+}
+
+/** The iterations of sinkhornScalings for n = 2, with the matrix in locals. */
+function sinkhornIterate2(iters: i32, K: usize, us: usize, vs: usize): void {
+  const k00 = v128.load(K, 0), k01 = v128.load(K, 16), k10 = v128.load(K, 32), k11 = v128.load(K, 48);
+  const one = f32x4.splat(1);
+  let v0 = one, v1 = one;
+  v128.store(vs, one, 0); v128.store(vs, one, 16);
+  for (let t = 0; t < iters; t++) {
+    const u0 = f32x4.div(one, fmadd(k01, v1, f32x4.mul(k00, v0)));
+    const u1 = f32x4.div(one, fmadd(k11, v1, f32x4.mul(k10, v0)));
+    v0 = f32x4.div(one, fmadd(k10, u1, f32x4.mul(k00, u0)));
+    v1 = f32x4.div(one, fmadd(k11, u1, f32x4.mul(k01, u0)));
+    const u = us + (<usize>t << 5);
+    v128.store(u, u0, 0); v128.store(u, u1, 16);
+    const v = vs + (<usize>(t + 1) << 5);
+    v128.store(v, v0, 0); v128.store(v, v1, 16);
   }
 }
 
@@ -258,6 +280,8 @@ export function mhcSinkhornBackward(rows: i32, n: i32, iters: i32, logits: usize
     }
     if (n == 4) {
       sinkhornReverse4(iters, K, us, vs, gK, gu, gv, gab + rowB, gab + rowB + <usize>iters * rowB);
+    } else if (n == 2) {
+      sinkhornReverse2(iters, K, us, vs, gK, gu, gv);
     } else {
       sinkhornReverse(n, iters, K, us, vs, gK, gu, gv, gab);
     }
@@ -303,6 +327,38 @@ function sinkhornReverse(n: i32, iters: i32, K: usize, us: usize, vs: usize, gK:
       }
     }
   }
+}
+
+/** sinkhornReverse for n = 2: everything in locals. */
+function sinkhornReverse2(iters: i32, K: usize, us: usize, vs: usize, gK: usize, gu: usize, gv: usize): void {
+  const k00 = v128.load(K, 0), k01 = v128.load(K, 16), k10 = v128.load(K, 32), k11 = v128.load(K, 48);
+  let a00 = v128.load(gK, 0), a01 = v128.load(gK, 16), a10 = v128.load(gK, 32), a11 = v128.load(gK, 48);
+  let gv0 = v128.load(gv, 0), gv1 = v128.load(gv, 16);
+  for (let t = iters; t >= 1; t--) {
+    const v = vs + (<usize>t << 5);
+    const vp = vs + (<usize>(t - 1) << 5);
+    const u = us + (<usize>(t - 1) << 5);
+    const v0 = v128.load(v, 0), v1 = v128.load(v, 16);
+    const gb0 = f32x4.neg(f32x4.mul(gv0, f32x4.mul(v0, v0)));
+    const gb1 = f32x4.neg(f32x4.mul(gv1, f32x4.mul(v1, v1)));
+    let s0 = fmadd(k01, gb1, f32x4.mul(k00, gb0));
+    let s1 = fmadd(k11, gb1, f32x4.mul(k10, gb0));
+    if (t == iters) {
+      s0 = f32x4.add(s0, v128.load(gu, 0));
+      s1 = f32x4.add(s1, v128.load(gu, 16));
+    }
+    const u0 = v128.load(u, 0), u1 = v128.load(u, 16);
+    const ga0 = f32x4.neg(f32x4.mul(s0, f32x4.mul(u0, u0)));
+    const ga1 = f32x4.neg(f32x4.mul(s1, f32x4.mul(u1, u1)));
+    gv0 = fmadd(k10, ga1, f32x4.mul(k00, ga0));
+    gv1 = fmadd(k11, ga1, f32x4.mul(k01, ga0));
+    const vp0 = v128.load(vp, 0), vp1 = v128.load(vp, 16);
+    a00 = fmadd(u0, gb0, fmadd(ga0, vp0, a00));
+    a01 = fmadd(u0, gb1, fmadd(ga0, vp1, a01));
+    a10 = fmadd(u1, gb0, fmadd(ga1, vp0, a10));
+    a11 = fmadd(u1, gb1, fmadd(ga1, vp1, a11));
+  }
+  v128.store(gK, a00, 0); v128.store(gK, a01, 16); v128.store(gK, a10, 32); v128.store(gK, a11, 48);
 }
 
 /**
