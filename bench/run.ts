@@ -4,7 +4,7 @@
  * figures of both sides and the ratio (reference time / seqrec time) per case and dataset.
  *
  *   node --import tsx bench/run.ts [--cases train,eval,recommend] [--datasets games,ml-100k]
- *        [--epochs 3] [--ref_threads 1] [--repeats 3] [--reps 200] [--ref_batch 128]
+ *        [--epochs 3] [--ref_threads 1] [--repeats 3] [--reps 1000] [--ref_batch 128]
  *        [--no_reference] [--json out.json]
  *
  * Cases (default: all):
@@ -15,7 +15,8 @@
  *     sampled    held-out item + 100 negatives (the reference's evaluate() candidates);
  *     full       every item scored, history excluded, rank of the held-out item.
  *   recommend  top-10 over all items for ONE user's history, in-process: p50/p99 over --reps calls
- *              (a full-window history and a median-length one).
+ *              (a full-window history and a median-length one), wall clock and the process's CPU time
+ *              per call (on a loaded machine the wall-clock p99 is mostly preemption; CPU time is not).
  * seqrec's side of eval/recommend is bench/eval-seqrec.ts, the reference's bench/reference-eval.py
  * (its model.py and data_partition, torch.no_grad(), eval mode; sampled with --ref_batch users per
  * predict call: 1 is evaluate()'s own loop, 128 measured faster). The legacy `--cases games,ml-100k`
@@ -103,7 +104,7 @@ function runReference(c: Case, epochs: number, threads: number): Figures | undef
 const epochs = Number(arg('epochs', '3'));
 const refThreads = Number(arg('ref_threads', '1'));
 const repeats = Number(arg('repeats', '3'));
-const reps = Number(arg('reps', '200'));
+const reps = Number(arg('reps', '1000'));
 const refBatch = Number(arg('ref_batch', '128'));
 const noReference = process.argv.includes('--no_reference');
 const datasetNames = CASES.map((c) => c.name);
@@ -192,7 +193,7 @@ for (const c of evalCases.length > 0 ? datasets : []) {
     console.log(JSON.stringify(row));
   }
   if (wantedCases.has('recommend')) {
-    type Rec = Record<string, { used_len: number; p50_ms: number; p99_ms: number; min_ms: number }>;
+    type Rec = Record<string, { used_len: number; p50_ms: number; p99_ms: number; min_ms: number; cpu_p50_ms: number; cpu_p99_ms: number }>;
     const o = ours.recommend as Rec;
     const f = ref?.recommend as Rec | undefined;
     for (const label of Object.keys(o)) {
@@ -204,6 +205,10 @@ for (const c of evalCases.length > 0 ? datasets : []) {
         reference_p99_ms: f?.[label]?.p99_ms ?? null,
         speedup_p50: ratio(f?.[label]?.p50_ms, o[label].p50_ms),
         speedup_p99: ratio(f?.[label]?.p99_ms, o[label].p99_ms),
+        seqrec_cpu_p50_ms: o[label].cpu_p50_ms,
+        seqrec_cpu_p99_ms: o[label].cpu_p99_ms,
+        reference_cpu_p50_ms: f?.[label]?.cpu_p50_ms ?? null,
+        reference_cpu_p99_ms: f?.[label]?.cpu_p99_ms ?? null,
         reps,
       };
       recRows.push(row);
