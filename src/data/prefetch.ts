@@ -42,11 +42,16 @@ export interface PrefetchOptions {
   depth?: number;
 }
 
-/** Where the consumer waited for the worker: batches taken, how many were not ready yet, time waited. */
+/**
+ * The consumer's side: batches taken; after the first batch (which waits for the worker's start), how
+ * many were not ready yet, the time waited for them and the time spent in next() in all.
+ */
 export interface PrefetchStats {
   batches: number;
+  firstMs: number;
   waits: number;
   waitMs: number;
+  takeMs: number;
 }
 
 interface BatchMessage {
@@ -63,7 +68,7 @@ type Outgoing = BatchMessage | { kind: 'error'; message: string };
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 export class PrefetchSampler {
-  readonly stats: PrefetchStats = { batches: 0, waits: 0, waitMs: 0 };
+  readonly stats: PrefetchStats = { batches: 0, firstMs: 0, waits: 0, waitMs: 0, takeMs: 0 };
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly sig: Int32Array;
@@ -122,6 +127,7 @@ export class PrefetchSampler {
    */
   async next(): Promise<TrainBatch> {
     if (this.closed) throw new Error('PrefetchSampler: closed');
+    const start = performance.now();
     this.recycle();
     let t0 = 0;
     for (;;) {
@@ -130,8 +136,12 @@ export class PrefetchSampler {
       if (got) {
         const m = got.message as Outgoing;
         if (m.kind === 'error') throw (this.failure = new Error(`sampler worker: ${m.message}`));
-        if (t0 !== 0) this.stats.waitMs += performance.now() - t0;
-        this.stats.batches++;
+        const now = performance.now();
+        if (this.stats.batches++ === 0) this.stats.firstMs = now - start;
+        else {
+          if (t0 !== 0) this.stats.waitMs += now - t0;
+          this.stats.takeMs += now - start;
+        }
         this.state = m.state;
         const base = { batchSize: m.users.length, maxlen: m.seqs.length / m.users.length, users: m.users, seqs: m.seqs, pos: m.pos, neg: m.neg };
         this.current = m.times ? { ...base, times: m.times } : base;
@@ -140,7 +150,7 @@ export class PrefetchSampler {
       if (this.failure) throw this.failure;
       if (t0 === 0) {
         t0 = performance.now();
-        this.stats.waits++;
+        if (this.stats.batches > 0) this.stats.waits++;
       }
       if (Atomics.wait(this.sig, 0, seen, 20) === 'timed-out') await new Promise((resolve) => setImmediate(resolve));
     }
