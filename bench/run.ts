@@ -150,8 +150,9 @@ if (rows.length > 0) console.table(rows);
 const evalCases = ['sampled', 'full', 'recommend'].filter((x) => wantedCases.has(x));
 const ratio = (ref: number | undefined, ours: number) => (ref === undefined ? null : Number((ref / ours).toFixed(2)));
 const pyCmd = (): string | undefined => {
-  for (const py of [process.env.PYTHON, 'python3', '/usr/bin/python3']) {
-    if (py && spawnSync(py, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0) return py;
+  // PYTHON=... selects the interpreter (as run.sh); otherwise the first of python3, /usr/bin/python3 with torch
+  for (const py of process.env.PYTHON ? [process.env.PYTHON] : ['python3', '/usr/bin/python3']) {
+    if (spawnSync(py, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0) return py;
   }
   return undefined;
 };
