@@ -82,7 +82,7 @@ export const DEFAULT_POOL_OPTIONS: Required<ThreadPoolOptions> = {
  * only costs time.
  */
 export class SplitTuner {
-  static readonly WARM = 3;
+  static readonly WARM = 2;
   static readonly EXPLORE_MIN = 8;
   static readonly EXPLORE_RATIO = 20;
   private readonly classes = new Map<number, { calls: number; n: [number, number]; t: [number, number]; since: number; sinceCalls: number }>();
