@@ -9,25 +9,33 @@ import { expv, fmadd, hsum, loadTail, storeTail } from './common';
 // ---------------------------------------------------------------------------------------------
 // RMS normalisation (no gain)
 
+/** Σ a[c]·b[c] over the first `full` bytes (a multiple of 16), as a vector, in four independent chains. */
+@inline function dotFull(full: usize, a: usize, b: usize): v128 {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let c: usize = 0;
+  for (; c + 64 <= full; c += 64) {
+    s0 = fmadd(v128.load(a + c, 0), v128.load(b + c, 0), s0);
+    s1 = fmadd(v128.load(a + c, 16), v128.load(b + c, 16), s1);
+    s2 = fmadd(v128.load(a + c, 32), v128.load(b + c, 32), s2);
+    s3 = fmadd(v128.load(a + c, 48), v128.load(b + c, 48), s3);
+  }
+  for (; c < full; c += 16) s0 = fmadd(v128.load(a + c), v128.load(b + c), s0);
+  return f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
+}
+
 export function mhcRmsForward(rows: i32, dim: i32, x: usize, eps: f64, out: usize, rstd: usize): void {
   const rowB = <usize>dim << 2;
   const full = <usize>(dim & ~3) << 2;
   const rem = dim & 3;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * rowB;
-    let sv = f32x4.splat(0);
-    let c: usize = 0;
-    for (; c < full; c += 16) {
-      const v = v128.load(xr + c);
-      sv = fmadd(v, v, sv);
-    }
     const xt = rem != 0 ? loadTail(xr + full, rem) : f32x4.splat(0);
-    sv = fmadd(xt, xt, sv);
+    const sv = fmadd(xt, xt, dotFull(full, xr, xr));
     const rs: f32 = <f32>(1 / Math.sqrt(<f64>hsum(sv) / <f64>dim + eps));
     store<f32>(rstd + (<usize>r << 2), rs);
     const rv = f32x4.splat(rs);
     const yr = out + <usize>r * rowB;
-    for (c = 0; c < full; c += 16) v128.store(yr + c, f32x4.mul(v128.load(xr + c), rv));
+    for (let c: usize = 0; c < full; c += 16) v128.store(yr + c, f32x4.mul(v128.load(xr + c), rv));
     if (rem != 0) storeTail(yr + full, f32x4.mul(xt, rv), rem);
   }
 }
@@ -41,16 +49,13 @@ export function mhcRmsBackward(rows: i32, dim: i32, x: usize, rstd: usize, dy: u
   for (let r = 0; r < rows; r++) {
     const o = <usize>r * rowB;
     const rs = load<f32>(rstd + (<usize>r << 2));
-    let sv = f32x4.splat(0);
-    let c: usize = 0;
-    for (; c < full; c += 16) sv = fmadd(v128.load(dy + o + c), v128.load(x + o + c), sv);
     const xt = rem != 0 ? loadTail(x + o + full, rem) : f32x4.splat(0);
     const gt = rem != 0 ? loadTail(dy + o + full, rem) : f32x4.splat(0);
-    sv = fmadd(gt, xt, sv);
+    const sv = fmadd(gt, xt, dotFull(full, dy + o, x + o));
     // rstd·(dy − x·rstd²·mean(dy·x))
     const rv = f32x4.splat(rs);
     const kv = f32x4.splat(-rs * rs * rs * hsum(sv) * invDim);
-    for (c = 0; c < full; c += 16) {
+    for (let c: usize = 0; c < full; c += 16) {
       const p = dx + o + c;
       v128.store(p, f32x4.add(v128.load(p), fmadd(v128.load(x + o + c), kv, f32x4.mul(v128.load(dy + o + c), rv))));
     }
@@ -442,6 +447,26 @@ export function mhcCopyBlock(rows: i32, cols: i32, src: usize, ldSrc: i32, dst: 
   const full = <usize>(d & ~3) << 2;
   const rem = d & 3;
   let c: usize = 0;
+  // four vectors per pass: four independent accumulation chains, one weight splat per term
+  for (; c + 64 <= full; c += 64) {
+    const p = dst + c;
+    let s0 = acc ? v128.load(p, 0) : f32x4.splat(0);
+    let s1 = acc ? v128.load(p, 16) : f32x4.splat(0);
+    let s2 = acc ? v128.load(p, 32) : f32x4.splat(0);
+    let s3 = acc ? v128.load(p, 48) : f32x4.splat(0);
+    for (let k = 0; k < count; k++) {
+      const wk = f32x4.splat(load<f32>(w + <usize>k * wStep));
+      const q = src + <usize>k * srcStride + c;
+      s0 = fmadd(wk, v128.load(q, 0), s0);
+      s1 = fmadd(wk, v128.load(q, 16), s1);
+      s2 = fmadd(wk, v128.load(q, 32), s2);
+      s3 = fmadd(wk, v128.load(q, 48), s3);
+    }
+    v128.store(p, s0, 0);
+    v128.store(p, s1, 16);
+    v128.store(p, s2, 32);
+    v128.store(p, s3, 48);
+  }
   for (; c < full; c += 16) {
     let s = acc ? v128.load(dst + c) : f32x4.splat(0);
     for (let k = 0; k < count; k++) s = fmadd(f32x4.splat(load<f32>(w + <usize>k * wStep)), v128.load(src + <usize>k * srcStride + c), s);
