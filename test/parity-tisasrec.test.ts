@@ -150,8 +150,8 @@ for (const name of folders) {
   }
 }
 
-// The same model on the WebAssembly backend (GEMM, element-wise, LayerNorm, dropout, Adam in wasm; the
-// TiSASRec kernels fall back to the reference ones): forward, loss, gradients and predictions agree.
+// The same model on the WebAssembly backend (GEMM, element-wise, LayerNorm, dropout, Adam and the
+// TiSASRec kernels in wasm): forward, loss, gradients and predictions agree.
 for (const name of folders) {
   test(`${name} on the wasm kernels (packed path, times)`, () => {
     const prevKernels = getKernels();
