@@ -6,7 +6,8 @@
  * ones, empty and length-1 ones, rows that start past row 0, and "head" offsets into bigger buffers;
  * relation indices out of range throw; arrays outside wasm memory fall back to the reference.
  * Then the attention op on long sequences on both backends: the packed path (whose key-side GEMMs run
- * in chunks of query rows that stop at the causal edge) against the dense path, output and gradients.
+ * in chunks of query rows that stop at the causal edge) against the dense path, output and gradients;
+ * and TiSASRec training with dropout on both backends (identical masks: the losses agree).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,8 @@ import { Rng } from '../src/engine/rng.js';
 import { Tape, getTape, setTape } from '../src/engine/tape.js';
 import { Parameter } from '../src/engine/tensor.js';
 import { TimeBatchLayout, timeAwareAttention } from '../src/engine/time-attention.js';
+import { TiSASRec } from '../src/models/tisasrec.js';
+import { Adam } from '../src/optim/adam.js';
 
 function rng32(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -350,4 +353,44 @@ function packedVsDense(K: Kernels): void {
 test('time-aware attention on long sequences: packed (chunked key GEMMs) equals dense, reference and wasm kernels', () => {
   packedVsDense(ref);
   packedVsDense(createWasmKernelsSync());
+});
+
+/** A few TiSASRec train steps with dropout (packed path, sequences longer than a key chunk). */
+function trainTiSASRec(K: Kernels): { losses: number[]; emb: Float32Array } {
+  const prevKernels = getKernels();
+  setKernels(K);
+  const prevTape = setTape(new Tape());
+  try {
+    const L = 50, B = 5, items = 30;
+    const model = new TiSASRec({ itemNum: items, maxlen: L, hiddenUnits: 8, numBlocks: 2, numHeads: 2, dropoutRate: 0.3, timeSpan: 12, l2Emb: 0.001 }, { seed: 3 });
+    const adam = new Adam(model.namedParameters(), { lr: 0.01, betas: [0.9, 0.98] });
+    const rng = new Rng(21);
+    const losses: number[] = [];
+    for (let step = 0; step < 3; step++) {
+      const seqs = new Int32Array(B * L), pos = new Int32Array(B * L), neg = new Int32Array(B * L), times = new Float64Array(B * L);
+      [50, 45, 3, 1, 20].forEach((n, b) => {
+        let t = 1 + rng.nextInt(5);
+        for (let c = L - n; c < L; c++) {
+          seqs[b * L + c] = 1 + rng.nextInt(items);
+          pos[b * L + c] = 1 + rng.nextInt(items);
+          neg[b * L + c] = 1 + rng.nextInt(items);
+          times[b * L + c] = t;
+          t += rng.nextInt(4);
+        }
+      });
+      losses.push(model.trainStep({ batchSize: B, seqs, pos, neg, times }, adam));
+    }
+    const emb = model.namedParameters().find(([n]) => n === 'item_emb.weight')![1].data.slice();
+    return { losses, emb };
+  } finally {
+    setTape(prevTape);
+    setKernels(prevKernels);
+  }
+}
+
+test('TiSASRec training with dropout: the wasm backend draws the reference backend\'s masks (losses and weights agree)', () => {
+  const w = trainTiSASRec(createWasmKernelsSync());
+  const r = trainTiSASRec(ref);
+  for (let s = 0; s < r.losses.length; s++) assert.ok(Math.abs(w.losses[s] - r.losses[s]) <= 1e-4 * Math.abs(r.losses[s]), `loss ${s}: wasm ${w.losses[s]}, reference ${r.losses[s]}`);
+  assertClose(w.emb, r.emb, 1e-3, 1e-4, 'item_emb.weight after 3 steps');
 });
