@@ -155,7 +155,7 @@ export const HYPER_FLAGS: ReadonlyArray<readonly [snake: string, kind: Kind, hel
   ['lr_decay_step', 'int', 'step decay: multiply the learning rate by --lr_decay_rate every N optimizer steps (batches, not epochs; PyTorch StepLR stepped per batch): lr = lr·rate^floor(step/N)'],
   ['lr_decay_rate', 'float', 'step decay factor (with --lr_decay_step), e.g. 0.5'],
   ['warmup_steps', 'int', 'linear warm-up over the first W optimizer steps: lr·(step+1)/W, then lr; composes with step decay (multiplied; the decay clock starts at step 0)'],
-  ['num_workers', 'int', 'reserved: accepted, no effect yet. Batches are sampled on the main thread; sampling measured 2-5% of a SASRec step (bench/sampling-share.ts: Amazon Games, d 50, B 128, maxlen 50/200), so a sampling worker could save at most that'],
+  ['num_workers', 'int', 'batch sampling threads: 0 (default) samples on the main thread between steps; N ≥ 1 samples on one worker thread up to 3 batches ahead (the random stream is sequential, so N > 1 is the same single producer). Same seed = the same batches and run for any N, --resume included. Sampling is only 1-4% of a step (bench/sampling-share.ts: SASRec Games maxlen 50, ML-100k maxlen 200; TiSASRec < 1%), so a worker can save at most that, and only with a spare core: with --threads using every core it competes with the compute threads (on the 2-core reference machine no gain was measurable, hence 0). Try 1 with --threads below the core count'],
   ['pop_count_on', 'string', 'pop: count popularity on train (default; no leakage) or all (train+valid+test, leaks the held-out items; for comparison only)'],
 ];
 

@@ -41,10 +41,11 @@ export interface LoopSettings {
 }
 
 /**
- * --num_workers when not given. Measured (bench/sampling-share.ts --epochs) on the 2-core machine
- * with --threads 2: see the flag's help in cli/options.ts.
+ * --num_workers when not given: 0. Measured with bench/sampling-share.ts --epochs on the 2-core
+ * machine (--threads 1 and 2): sampling is 1-4% of a step and a worker showed no gain beyond the
+ * noise, while its wake-ups take CPU from the compute threads when every core computes.
  */
-export const DEFAULT_NUM_WORKERS = 1;
+export const DEFAULT_NUM_WORKERS = 0;
 
 /** --num_workers from the train options (UserError naming the flag), default DEFAULT_NUM_WORKERS. */
 export function numWorkersFrom(options: TrainOptions): number {
