@@ -4,7 +4,7 @@
  * figures of both sides and the ratio (reference time / seqrec time) per case and dataset.
  *
  *   node --import tsx bench/run.ts [--cases train,eval,recommend] [--datasets games,ml-100k]
- *        [--epochs 3] [--ref_threads 1] [--repeats 3] [--reps 1000] [--ref_batch 128]
+ *        [--epochs 3] [--ref_threads 1] [--repeats 3] [--reps 1000] [--ref_batch 128] [--ref_full_batch 128]
  *        [--no_reference] [--json out.json]
  *
  * Cases (default: all):
@@ -19,7 +19,8 @@
  *              per call (on a loaded machine the wall-clock p99 is mostly preemption; CPU time is not).
  * seqrec's side of eval/recommend is bench/eval-seqrec.ts, the reference's bench/reference-eval.py
  * (its model.py and data_partition, torch.no_grad(), eval mode; sampled with --ref_batch users per
- * predict call: 1 is evaluate()'s own loop, 128 measured faster). The legacy `--cases games,ml-100k`
+ * predict call: 1 is evaluate()'s own loop, 128 measured 2.6x faster on Games; full ranking with
+ * --ref_full_batch users per call, 128 measured no slower than 32, 64 or 512). The legacy `--cases games,ml-100k`
  * still means training on those datasets.
  *
  * The reference needs python3 with torch + numpy (Debian: python3-torch python3-numpy
@@ -106,6 +107,7 @@ const refThreads = Number(arg('ref_threads', '1'));
 const repeats = Number(arg('repeats', '3'));
 const reps = Number(arg('reps', '1000'));
 const refBatch = Number(arg('ref_batch', '128'));
+const refFullBatch = Number(arg('ref_full_batch', '128'));
 const noReference = process.argv.includes('--no_reference');
 const datasetNames = CASES.map((c) => c.name);
 const caseArgs = arg('cases', 'train,eval,recommend').split(',').filter((x) => x !== '');
@@ -166,7 +168,7 @@ for (const c of evalCases.length > 0 ? datasets : []) {
   const ours = resultJson(r.stdout);
   let ref: Record<string, unknown> | undefined;
   if (python) {
-    const p = spawnSync(python, ['-u', join(root, 'bench/reference-eval.py'), ...common, '--threads', String(refThreads), '--batch', String(refBatch)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const p = spawnSync(python, ['-u', join(root, 'bench/reference-eval.py'), ...common, '--threads', String(refThreads), '--batch', String(refBatch), '--full_batch', String(refFullBatch)], { encoding: 'utf8', maxBuffer: 1 << 26 });
     if (p.status !== 0) throw new Error(`reference eval run failed: ${p.stderr.slice(-2000)}`);
     process.stdout.write(p.stdout.split('\n').filter((l) => l && !l.startsWith('RESULT_JSON')).map((l) => `  reference ${c.name}: ${l}\n`).join(''));
     ref = resultJson(p.stdout);
