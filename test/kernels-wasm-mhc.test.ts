@@ -13,7 +13,7 @@ import { mhcReferenceKernels as ref } from '../src/kernels/reference-mhc.js';
 import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index.js';
 import { Rng } from '../src/engine/rng.js';
 import { Tape, setTape } from '../src/engine/tape.js';
-import { Parameter } from '../src/engine/tensor.js';
+import { Parameter, type Tensor } from '../src/engine/tensor.js';
 import * as mhc from '../src/engine/mhc-ops.js';
 import * as ops from '../src/engine/ops.js';
 import { SASRec } from '../src/models/sasrec.js';
@@ -275,10 +275,11 @@ for (const backend of ['reference', 'wasm'] as const) {
       const x = param([7, 6]);
       const ws = [param([2, 6]), param([3, 6]), param([4, 6])];
       const seeds = ws.map((w) => Float32Array.from({ length: 7 * w.shape[0] }, () => rng.normal()));
-      const run = (f: () => ReturnType<typeof mhc.linearStacked>) => {
+      // x enters through a reshape: a non-leaf input whose gradient linearStacked writes first
+      const run = (f: (xin: Tensor) => Tensor[]) => {
         tape.reset();
         for (const p of [x, ...ws]) p.grad = null;
-        const outs = f();
+        const outs = f(ops.reshape(x, [7, 6]));
         // loss = Σ_k <seed_k, out_k>: its gradient seeds every output at once
         const loss = outs.map((o, i) => ops.rowDot(ops.reshape(o, [1, o.size]), new Parameter(seeds[i], [1, o.size]))).reduce((a, b) => ops.add(a, b));
         tape.backward(loss);
@@ -286,8 +287,8 @@ for (const backend of ['reference', 'wasm'] as const) {
         tape.reset();
         return res;
       };
-      const stacked = run(() => mhc.linearStacked(x, ws));
-      const separate = run(() => ws.map((w) => ops.linear(x, w, null)));
+      const separate = run((xin) => ws.map((w) => ops.linear(xin, w, null)));
+      const stacked = run((xin) => mhc.linearStacked(xin, ws));
       stacked.outs.forEach((o, i) => close(o, separate.outs[i], 1e-5, `output ${i}`));
       stacked.grads.forEach((g, i) => close(g, separate.grads[i], 1e-5, `gradient ${i}`));
     } finally {

@@ -5,15 +5,19 @@
 import { getKernels } from '../kernels/index.js';
 import * as ops from './ops.js';
 import { getTape } from './tape.js';
-import { Tensor, shapeStr } from './tensor.js';
+import { Parameter, Tensor, shapeStr } from './tensor.js';
 
-/** RMS normalisation over the last dimension, no gain: x / sqrt(mean(x²) + eps). */
-export function rmsNorm(x: Tensor, eps: number): Tensor {
-  const dim = x.lastDim;
-  const rows = x.rows;
+/**
+ * RMS normalisation of every `dim` consecutive values (default: the last dimension), no gain:
+ * x / sqrt(mean(x²) + eps) → [size / dim, dim]. (A dim spanning several trailing dimensions spares a
+ * reshape, whose backward would copy the whole gradient once more.)
+ */
+export function rmsNorm(x: Tensor, eps: number, dim = x.lastDim): Tensor {
+  const rows = x.size / dim;
+  if (!Number.isInteger(rows)) throw new Error(`rmsNorm: ${dim} does not divide ${shapeStr(x.shape)}`);
   const K = getKernels();
   const tape = getTape();
-  const out = tape.output(x.shape, x);
+  const out = tape.output(dim === x.lastDim ? x.shape : [rows, dim], x);
   const rstd = tape.alloc(rows);
   K.rmsNormForward(rows, dim, x.data, 0, eps, out.data, 0, rstd, 0);
   if (out.requiresGrad) {
@@ -64,7 +68,12 @@ export function linearStacked(x: Tensor, weights: readonly Tensor[]): Tensor[] {
         K.copyBlock(rows, widths[k], t.grad ?? tape.zeros(rows * widths[k]), 0, widths[k], dAll, c, total);
         c += widths[k];
       });
-      if (x.requiresGrad) K.gemm(false, false, rows, inF, total, 1, dAll, 0, total, wAll, 0, inF, 1, tape.gradOf(x), 0, inF);
+      if (x.requiresGrad) {
+        // the first gradient of x (mHC's x̃ has no other consumer) is written, not added to zeros
+        const first = x.grad === null && !(x instanceof Parameter);
+        const dx = first ? (x.grad = tape.alloc(x.size)) : tape.gradOf(x);
+        K.gemm(false, false, rows, inF, total, 1, dAll, 0, total, wAll, 0, inF, first ? 0 : 1, dx, 0, inF);
+      }
       if (!weights.some((w) => w.requiresGrad)) return;
       const dW = tape.alloc(total * inF);
       K.gemm(true, false, total, inF, rows, 1, dAll, 0, total, x.data, 0, inF, 0, dW, 0, inF);

@@ -85,7 +85,7 @@ export class HyperConnection extends Module {
   mappings(x: Tensor): { hPre: Tensor; hPost: Tensor; hRes: Tensor } {
     const rows = x.shape[0];
     const n = this.n;
-    const xt = mhc.rmsNorm(ops.reshape(x, [rows, n * this.d]), MHC_RMS_EPS);
+    const xt = mhc.rmsNorm(x, MHC_RMS_EPS, n * this.d);
     const [pPre, pPost, pRes] = mhc.linearStacked(xt, [this.phiPre, this.phiPost, this.phiRes]);
     const hPre = mhc.scaledSigmoid(mhc.gateBias(pPre, this.alphaPre, this.bPre), 1);
     const hPost = mhc.scaledSigmoid(mhc.gateBias(pPost, this.alphaPost, this.bPost), 2);
