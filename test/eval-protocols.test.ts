@@ -6,6 +6,8 @@ import { Rng } from '../src/engine/rng.js';
 import { evaluateFullRanking, evaluateSampled, selectEvalUsers, topK } from '../src/eval/protocols.js';
 import { buildEvalBatch } from '../src/eval/history.js';
 import { SASRec } from '../src/models/sasrec.js';
+import { referenceKernels, setKernels } from '../src/kernels/index.js';
+import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 
@@ -305,5 +307,28 @@ test('SASRec.scoreAll into a caller buffer equals a fresh scoreAll; full ranking
     const a = await evaluateFullRanking(model, split, { which, keepRanks: true, batchSize: 4 });
     const b = await evaluateFullRanking(plain, split, { which, keepRanks: true, batchSize: 4 });
     assert.deepEqual([...a.ranks!], [...b.ranks!]);
+  }
+});
+
+test('full ranking on the wasm kernels (score buffer in wasm memory, freed after) ranks as a scorer returning fresh arrays', async () => {
+  const wasm = createWasmKernelsSync();
+  setKernels(wasm);
+  try {
+    const rng = new Rng(9);
+    const itemNum = 41;
+    const seqs = Array.from({ length: 37 }, () => Array.from({ length: 3 + rng.nextInt(10) }, () => 1 + rng.nextInt(itemNum)));
+    const split = makeSplit(seqs, itemNum);
+    const model = new SASRec({ itemNum, maxlen: 7, hiddenUnits: 8, numBlocks: 2, numHeads: 1, dropoutRate: 0.2 }, { seed: 2 });
+    const plain: Scorer = { itemNum, maxlen: 7, scoreCandidates: (b, c, n) => model.scoreCandidates(b, c, n), scoreAll: (b) => model.scoreAll(b) };
+    for (const which of ['valid', 'test'] as const) {
+      for (let round = 0; round < 2; round++) {
+        const a = await evaluateFullRanking(model, split, { which, keepRanks: true, batchSize: 5 });
+        const b = await evaluateFullRanking(plain, split, { which, keepRanks: true, batchSize: 5 });
+        assert.deepEqual([...a.ranks!], [...b.ranks!]);
+        assert.deepEqual(a.metrics, b.metrics);
+      }
+    }
+  } finally {
+    setKernels(referenceKernels);
   }
 });

@@ -1,6 +1,7 @@
 import type { Split } from '../data/types.js';
 import type { Rng } from '../engine/rng.js';
 import type { Scorer } from './types.js';
+import { getKernels } from '../kernels/index.js';
 import { buildEvalBatch, type HeldOut } from './history.js';
 import { DEFAULT_KS, RankMetrics, checkKs, rankFirst } from './metrics.js';
 
@@ -189,49 +190,56 @@ export async function evaluateFullRanking(scorer: Scorer, split: Split, options:
   const ranks = options.keepRanks ? new Int32Array(users.length) : undefined;
   const excluded = new Int32Array(N1);
   let stamp = 0;
-  // one score buffer for every batch (the scorer may write into it instead of allocating)
-  const scoreBuf = users.length > 0 ? new Float32Array(Math.min(batchSize, users.length) * N1) : undefined;
-
-  for (let start = 0; start < users.length; start += batchSize) {
-    const batchUsers = users.subarray(start, Math.min(start + batchSize, users.length));
-    const B = batchUsers.length;
-    const batch = buildEvalBatch(split, batchUsers, scorer.maxlen, which);
-    const scores = scorer.scoreAll(batch, scoreBuf);
-    if (scores.length < B * N1) throw new Error(`scoreAll returned ${scores.length} scores, expected ${B * N1}`);
-    for (let b = 0; b < B; b++) {
-      const u = batchUsers[b];
-      const target = heldOut[u];
-      const validItem = which === 'test' ? split.valid[u] : 0;
-      const train = split.train[u];
-      const off = b * N1;
-      const t = scores[off + target];
-      stamp++;
-      let r = 0;
-      if (t !== t) {
-        for (let j = 0; j < train.length; j++) excluded[train[j]] = stamp;
-        if (validItem !== 0) excluded[validItem] = stamp;
-        excluded[target] = 0; // the held-out item is always ranked
-        for (let i = 1; i < N1; i++) {
-          const s = scores[off + i];
-          if (i !== target && excluded[i] !== stamp && s === s) r++;
+  // one score buffer for every batch (the scorer may write into it instead of allocating), from the
+  // kernels' allocator: with the wasm backend it lives in wasm memory, so the scoring GEMM writes it
+  // without a copy; handed back at the end where the backend can take it
+  const kernels = getKernels();
+  const scoreBuf = users.length > 0 ? kernels.alloc(Math.min(batchSize, users.length) * N1) : undefined;
+  try {
+    for (let start = 0; start < users.length; start += batchSize) {
+      const batchUsers = users.subarray(start, Math.min(start + batchSize, users.length));
+      const B = batchUsers.length;
+      const batch = buildEvalBatch(split, batchUsers, scorer.maxlen, which);
+      const scores = scorer.scoreAll(batch, scoreBuf);
+      if (scores.length < B * N1) throw new Error(`scoreAll returned ${scores.length} scores, expected ${B * N1}`);
+      for (let b = 0; b < B; b++) {
+        const u = batchUsers[b];
+        const target = heldOut[u];
+        const validItem = which === 'test' ? split.valid[u] : 0;
+        const train = split.train[u];
+        const off = b * N1;
+        const t = scores[off + target];
+        stamp++;
+        let r = 0;
+        if (t !== t) {
+          for (let j = 0; j < train.length; j++) excluded[train[j]] = stamp;
+          if (validItem !== 0) excluded[validItem] = stamp;
+          excluded[target] = 0; // the held-out item is always ranked
+          for (let i = 1; i < N1; i++) {
+            const s = scores[off + i];
+            if (i !== target && excluded[i] !== stamp && s === s) r++;
+          }
+        } else {
+          // every item 1..itemNum scoring above t (NaN never does), then minus the excluded ones among
+          // them: the distinct history items other than the held-out one (a tight loop over all items,
+          // the short history touched once)
+          r = countAbove(scores, off + 1, off + N1, t);
+          for (let j = 0; j <= train.length; j++) {
+            const it = j < train.length ? train[j] : validItem;
+            if (it === 0 || it === target || excluded[it] === stamp) continue;
+            excluded[it] = stamp;
+            if (scores[off + it] > t) r--;
+          }
         }
-      } else {
-        // every item 1..itemNum scoring above t (NaN never does), then minus the excluded ones among
-        // them: the distinct history items other than the held-out one (a tight loop over all items,
-        // the short history touched once)
-        r = countAbove(scores, off + 1, off + N1, t);
-        for (let j = 0; j <= train.length; j++) {
-          const it = j < train.length ? train[j] : validItem;
-          if (it === 0 || it === target || excluded[it] === stamp) continue;
-          excluded[it] = stamp;
-          if (scores[off + it] > t) r--;
-        }
+        metrics.add(r);
+        if (ranks) ranks[start + b] = r;
       }
-      metrics.add(r);
-      if (ranks) ranks[start + b] = r;
+      options.onProgress?.(start + B, users.length);
+      if (start + B < users.length) await yieldToEventLoop();
     }
-    options.onProgress?.(start + B, users.length);
-    if (start + B < users.length) await yieldToEventLoop();
+  } finally {
+    const free = (kernels as { free?: (a: Float32Array) => void }).free;
+    if (scoreBuf && free) free.call(kernels, scoreBuf);
   }
   return ranks
     ? { users: metrics.count, metrics: metrics.summary(), evaluated: users, ranks }
