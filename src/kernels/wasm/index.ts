@@ -38,7 +38,7 @@ export interface WasmKernelOptions {
   base?: Kernels;
   /** Initial memory in MiB (default 16); it grows on demand. */
   initialMiB?: number;
-  /** Upper bound of the memory in MiB (default 2048; at most 4096). Address space is reserved, not committed. */
+  /** Upper bound of the memory in MiB (default 4096, the wasm32 limit). Address space is reserved, not committed. */
   maximumMiB?: number;
 }
 
@@ -118,7 +118,7 @@ function pickVariant(opt: WasmKernelOptions['variant']): WasmVariant {
 }
 
 function makeMemory(options: WasmKernelOptions): { memory: WebAssembly.Memory; maxPages: number } {
-  const maxPages = Math.min(65536, Math.max(1, Math.floor(((options.maximumMiB ?? 2048) * 2 ** 20) / PAGE)));
+  const maxPages = Math.min(65536, Math.max(1, Math.floor(((options.maximumMiB ?? 4096) * 2 ** 20) / PAGE)));
   const initial = Math.min(maxPages, Math.max(1, Math.ceil(((options.initialMiB ?? 16) * 2 ** 20) / PAGE)));
   return { memory: new WebAssembly.Memory({ initial, maximum: maxPages, shared: true }), maxPages };
 }
