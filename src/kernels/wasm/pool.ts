@@ -58,14 +58,18 @@ export interface ThreadPoolOptions {
 }
 
 /**
- * Size floors (2-core Zen 4; bench/step.ts --threads, bench/gemm.ts --threads): below them a call
- * takes ≲ 50–100 µs on one thread, the order of a worker's wake-up from Atomics.wait, so splitting
- * cannot pay; Games' packed projections (≈ 760 × 50 × 50, 3.8 Mflop) stay below the GEMM floor.
+ * Size floors, set from bench/step.ts --threads 1,2 on this 2-core Zen 4 (2026-11-25, shared with
+ * other jobs, load 3–12): a worker's wake-up from Atomics.wait alone is ≥ 50 µs, and no split of an
+ * element-wise call (fill/Adam/…, ≤ 1.2 M elements) nor of a Games-sized GEMM (2^22–2^23 flops) was
+ * ever measured faster than one thread (forced splits made the Games step 15–25% slower), so those
+ * stay single-threaded: the floors sit above them. ML-100k's GEMMs (≥ 2^25 flops) and packed
+ * attention (≈ 2^25 units) are above the floors and left to the tuner (the split won there on some
+ * calls even under load).
  */
 export const DEFAULT_POOL_OPTIONS: Required<ThreadPoolOptions> = {
-  gemmMinFlops: 4e6,
-  attnMinWork: 2e6,
-  rangeMinElems: 1 << 18,
+  gemmMinFlops: 2 ** 24,
+  attnMinWork: 2 ** 22,
+  rangeMinElems: 2 ** 21,
   spin: 20000,
   timeoutMs: 120_000,
   adaptive: true,
