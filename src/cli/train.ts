@@ -578,9 +578,10 @@ export function register(program: Command): void {
     cmd,
     'threads',
     'n',
-    'threads for the WebAssembly kernels (default: os.availableParallelism()): large GEMMs are split by rows/columns/batch and ' +
-      'packed attention by sequences across worker threads on the same memory; small calls stay on one thread. Results are ' +
-      'bit-identical for any N; 1 = single-threaded (no workers). No effect with SEQREC_KERNELS=reference',
+    'threads for the WebAssembly kernels (default: os.availableParallelism()): large GEMMs (split by rows/columns/batch) and ' +
+      'packed attention (split by sequences) run on worker threads sharing the memory, each call only while splitting measures ' +
+      'faster than one thread (cores busy with other work: it stays on one); small calls always stay on one thread. Results are ' +
+      'bit-identical for any N; 1 = single-threaded, no workers. No effect with SEQREC_KERNELS=reference',
   );
   addEvalOptions(cmd);
   addHyperOptions(cmd);
