@@ -4,12 +4,12 @@
  * figures of both sides and the ratio (reference time / seqrec time) per case and dataset.
  *
  *   node --import tsx bench/run.ts [--cases train,eval,recommend] [--datasets games,ml-100k]
- *        [--epochs 3] [--ref_threads 1] [--repeats 3] [--reps 1000] [--ref_batch 128] [--ref_full_batch 128]
+ *        [--epochs 3] [--threads 1[,2]] [--ref_threads 1] [--repeats 3] [--reps 1000] [--ref_batch 128] [--ref_full_batch 128]
  *        [--no_reference] [--json out.json]
  *
  * Cases (default: all):
  *   train      training epochs (bench/train-seqrec.ts vs the reference's bench.py): ms/step, s/epoch,
- *              peak RSS. Epoch 1 is excluded from the mean on both sides (start-up).
+ *              peak RSS; seqrec once per --threads value (its wasm thread pool), the reference once. Epoch 1 is excluded from the mean on both sides (start-up).
  *   eval       = sampled,full: evaluation of ALL evaluable users on the test split of an untrained
  *              SASRec (d=50, 2 blocks, 1 head), --repeats runs per side, min and median seconds:
  *     sampled    held-out item + 100 negatives (the reference's evaluate() candidates);
@@ -80,9 +80,10 @@ function resultJson(stdout: string): Record<string, unknown> {
   return JSON.parse(line.slice('RESULT_JSON '.length));
 }
 
-function runSeqrec(c: Case, epochs: number): Figures {
+function runSeqrec(c: Case, epochs: number, threads: number): Figures {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/train-seqrec.ts'), '--dataset', c.dataset(),
-    '--maxlen', String(c.maxlen), '--dropout', String(c.dropout), '--epochs', String(epochs)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    '--maxlen', String(c.maxlen), '--dropout', String(c.dropout), '--epochs', String(epochs), '--threads', String(threads)],
+    { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`seqrec run failed: ${r.stderr}`);
   const j = resultJson(r.stdout);
   return { ms_per_step: Number(j.ms_per_step), mean_epoch_s_excl_first: Number(j.mean_epoch_s_excl_first), peak_rss_mb: Number(j.peak_rss_mb_self) };
@@ -104,6 +105,8 @@ function runReference(c: Case, epochs: number, threads: number): Figures | undef
 
 const epochs = Number(arg('epochs', '3'));
 const refThreads = Number(arg('ref_threads', '1'));
+const seqrecThreads = arg('threads', '1').split(',').map(Number);
+if (seqrecThreads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error('--threads: expected a list of positive integers, e.g. 1,2');
 const repeats = Number(arg('repeats', '3'));
 const reps = Number(arg('reps', '1000'));
 const refBatch = Number(arg('ref_batch', '128'));
@@ -131,21 +134,24 @@ if (wantedCases.has('train')) console.log(`train: ${epochs} epochs per run, epoc
 
 for (const c of datasets) {
   if (!wantedCases.has('train')) continue;
-  const ours = runSeqrec(c, epochs);
   const ref = noReference ? undefined : runReference(c, epochs, refThreads);
   if (!noReference && !ref) referenceSkipped = true;
-  const row = {
-    case: `${c.name} (maxlen ${c.maxlen})`,
-    seqrec_ms_per_step: ours.ms_per_step,
-    reference_ms_per_step: ref?.ms_per_step ?? null,
-    speedup: ref ? Number((ref.mean_epoch_s_excl_first / ours.mean_epoch_s_excl_first).toFixed(2)) : null,
-    seqrec_s_per_epoch: ours.mean_epoch_s_excl_first,
-    reference_s_per_epoch: ref?.mean_epoch_s_excl_first ?? null,
-    seqrec_peak_rss_mb: Math.round(ours.peak_rss_mb),
-    reference_peak_rss_mb: ref ? Math.round(ref.peak_rss_mb) : null,
-  };
-  rows.push(row);
-  console.log(JSON.stringify(row));
+  for (const threads of seqrecThreads) {
+    const ours = runSeqrec(c, epochs, threads);
+    const row = {
+      case: `${c.name} (maxlen ${c.maxlen})`,
+      seqrec_threads: threads,
+      seqrec_ms_per_step: ours.ms_per_step,
+      reference_ms_per_step: ref?.ms_per_step ?? null,
+      speedup: ref ? Number((ref.mean_epoch_s_excl_first / ours.mean_epoch_s_excl_first).toFixed(2)) : null,
+      seqrec_s_per_epoch: ours.mean_epoch_s_excl_first,
+      reference_s_per_epoch: ref?.mean_epoch_s_excl_first ?? null,
+      seqrec_peak_rss_mb: Math.round(ours.peak_rss_mb),
+      reference_peak_rss_mb: ref ? Math.round(ref.peak_rss_mb) : null,
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
 }
 if (rows.length > 0) console.table(rows);
 
