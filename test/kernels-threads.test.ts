@@ -11,21 +11,8 @@ import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/ind
 import { SplitTuner, startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
 import { xoshiroJump, xoshiroStep } from '../src/kernels/wasm/xoshiro-jump.js';
 import { RANGE_KERNELS } from '../src/kernels/wasm/parallel.js';
-
-function rng32(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
-function fillRand(x: Float32Array, r: () => number, scale = 1): Float32Array {
-  for (let i = 0; i < x.length; i++) x[i] = (r() * 2 - 1) * scale;
-  return x;
-}
+import { fillRand, rng32 } from './helpers/random.js';
+import { segmentLayout, type SegmentLayout } from './helpers/attention-layout.js';
 
 function assertSame(got: Float32Array, want: Float32Array, what: string): void {
   assert.equal(got.length, want.length, `${what}: length`);
@@ -88,21 +75,7 @@ for (const threads of [2, 3]) {
   });
 }
 
-interface Layout { segStart: Int32Array; segLen: Int32Array; segPad: Int32Array; padRow: number; rows: number; tri: number }
-
-/** Sequences with the given lengths/pads, then (when any pads) the padding row as its own segment. */
-function makeLayout(lens: number[], pads: number[]): Layout {
-  const anyPad = pads.some((p) => p > 0);
-  const S = lens.length + (anyPad ? 1 : 0);
-  const segStart = new Int32Array(S), segLen = new Int32Array(S), segPad = new Int32Array(S);
-  let r = 0, tri = 0;
-  lens.forEach((n, s) => { segStart[s] = r; segLen[s] = n; segPad[s] = pads[s]; r += n; tri += (n * (n + 3)) / 2; });
-  let padRow = -1;
-  if (anyPad) { padRow = r; segStart[S - 1] = r; segLen[S - 1] = 1; segPad[S - 1] = 0; r += 1; tri += 2; }
-  return { segStart, segLen, segPad, padRow, rows: r, tri };
-}
-
-function attnCase(k: WasmKernels, pool: WasmThreadPool, lay: Layout, heads: number, hd: number, dropP: number, seed: number): void {
+function attnCase(k: WasmKernels, pool: WasmThreadPool, lay: SegmentLayout, heads: number, hd: number, dropP: number, seed: number): void {
   const r = rng32(seed);
   const d = heads * hd, ld = 3 * d;
   const label = `segs=${lay.segLen.length} heads=${heads} hd=${hd} p=${dropP}`;
@@ -143,12 +116,12 @@ for (const threads of [2, 3]) {
         // mixed lengths with padding, an empty segment, one long one
         const lens = Array.from({ length: 23 }, (_, i) => (i === 5 ? 0 : i === 9 ? 57 : 1 + Math.floor(r() * 30)));
         const pads = lens.map((n, i) => (i % 3 === 0 ? 0 : 60 - n));
-        attnCase(k, pool, makeLayout(lens, pads), heads, hd, dropP, seed++);
+        attnCase(k, pool, segmentLayout(lens, pads), heads, hd, dropP, seed++);
         // no padding anywhere
-        attnCase(k, pool, makeLayout(lens, lens.map(() => 0)), heads, hd, dropP, seed++);
+        attnCase(k, pool, segmentLayout(lens, lens.map(() => 0)), heads, hd, dropP, seed++);
         // a single segment (does not split), two segments
-        attnCase(k, pool, makeLayout([40], [3]), heads, hd, dropP, seed++);
-        attnCase(k, pool, makeLayout([12, 31], [4, 0]), heads, hd, dropP, seed++);
+        attnCase(k, pool, segmentLayout([40], [3]), heads, hd, dropP, seed++);
+        attnCase(k, pool, segmentLayout([12, 31], [4, 0]), heads, hd, dropP, seed++);
       }
     }
   });
@@ -174,7 +147,7 @@ test('adaptive pool (splits or not by measured time): same bits whichever it pic
   assert.equal(calls, 40);
   assert.ok(one > 0 && two > 0, 'both modes were timed');
   const lens = Array.from({ length: 17 }, (_, i) => 3 + ((i * 7) % 25));
-  for (let i = 0; i < 24; i++) attnCase(k, pool, makeLayout(lens, lens.map((n) => (n % 2 ? 30 - n : 0))), 1, 10, 0.2, 100 + i);
+  for (let i = 0; i < 24; i++) attnCase(k, pool, segmentLayout(lens, lens.map((n) => (n % 2 ? 30 - n : 0))), 1, 10, 0.2, 100 + i);
   assert.ok(pool.splits.attnForward > 0 && pool.splits.attnBackward > 0);
 });
 

@@ -6,22 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWasmKernelsSync, relaxedSimdSupported, type WasmKernels } from '../src/kernels/wasm/index.js';
+import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
 import { referenceKernels as ref } from '../src/kernels/reference.js';
-
-function rng32(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
-function fillRand(x: Float32Array, r: () => number, scale = 1): void {
-  for (let i = 0; i < x.length; i++) x[i] = (r() * 2 - 1) * scale;
-}
+import { fillRand, rng32 } from './helpers/random.js';
+import { segmentLayout, type SegmentLayout } from './helpers/attention-layout.js';
+import { testWasmVariants } from './helpers/wasm.js';
 
 function assertClose(got: Float32Array, want: Float32Array, tol: number, what: string): void {
   assert.equal(got.length, want.length, `${what}: length`);
@@ -36,21 +25,7 @@ function assertClose(got: Float32Array, want: Float32Array, tol: number, what: s
   }
 }
 
-interface Layout { segStart: Int32Array; segLen: Int32Array; segPad: Int32Array; padRow: number; rows: number; tri: number }
-
-/** Sequences with the given lengths/pads, then (when any pads) the padding row as its own segment. */
-function makeLayout(lens: number[], pads: number[]): Layout {
-  const anyPad = pads.some((p) => p > 0);
-  const S = lens.length + (anyPad ? 1 : 0);
-  const segStart = new Int32Array(S), segLen = new Int32Array(S), segPad = new Int32Array(S);
-  let r = 0, tri = 0;
-  lens.forEach((n, s) => { segStart[s] = r; segLen[s] = n; segPad[s] = pads[s]; r += n; tri += (n * (n + 3)) / 2; });
-  let padRow = -1;
-  if (anyPad) { padRow = r; segStart[S - 1] = r; segLen[S - 1] = 1; segPad[S - 1] = 0; r += 1; tri += 2; }
-  return { segStart, segLen, segPad, padRow, rows: r, tri };
-}
-
-function runCase(k: WasmKernels, lay: Layout, heads: number, hd: number, dropP: number, seed: number, inWasm = true): void {
+function runCase(k: WasmKernels, lay: SegmentLayout, heads: number, hd: number, dropP: number, seed: number, inWasm = true): void {
   const r = rng32(seed);
   const d = heads * hd, ld = 3 * d;
   const alloc = (n: number) => (inWasm ? k.alloc(n) : new Float32Array(n));
@@ -93,28 +68,24 @@ function runCase(k: WasmKernels, lay: Layout, heads: number, hd: number, dropP: 
   assertClose(wG, rG, 2e-5, `${label}: dq|dk|dv`);
 }
 
-for (const variant of ['simd', 'relaxed-simd'] as const) {
-  const supported = variant === 'simd' || relaxedSimdSupported();
-  test(`wasm packed attention (${variant}) matches the reference: edge layouts, head dims, dropout`, { skip: !supported && 'relaxed SIMD not enabled in this runtime' }, () => {
-    const k = createWasmKernelsSync({ variant });
-    let seed = 1;
-    const layouts: [number[], number[]][] = [
-      [[1], [0]],
-      [[1], [3]],
-      [[2, 3], [0, 1]],
-      [[5, 0, 4, 6], [2, 7, 3, 0]],
-      [[7, 8, 9, 10, 11], [4, 0, 2, 1, 0]],
-      [[13, 1, 16, 17], [0, 0, 0, 0]],
-      [[50, 23, 49], [0, 27, 1]],
-    ];
-    for (const [lens, pads] of layouts) {
-      const lay = makeLayout(lens, pads);
-      for (const [heads, hd] of [[1, 50], [2, 25], [1, 8], [3, 3], [1, 1], [2, 6]]) {
-        for (const p of [0, 0.3]) runCase(k, lay, heads, hd, p, seed++);
-      }
+testWasmVariants((variant) => `wasm packed attention (${variant}) matches the reference: edge layouts, head dims, dropout`, (k) => {
+  let seed = 1;
+  const layouts: [number[], number[]][] = [
+    [[1], [0]],
+    [[1], [3]],
+    [[2, 3], [0, 1]],
+    [[5, 0, 4, 6], [2, 7, 3, 0]],
+    [[7, 8, 9, 10, 11], [4, 0, 2, 1, 0]],
+    [[13, 1, 16, 17], [0, 0, 0, 0]],
+    [[50, 23, 49], [0, 27, 1]],
+  ];
+  for (const [lens, pads] of layouts) {
+    const lay = segmentLayout(lens, pads);
+    for (const [heads, hd] of [[1, 50], [2, 25], [1, 8], [3, 3], [1, 1], [2, 6]]) {
+      for (const p of [0, 0.3]) runCase(k, lay, heads, hd, p, seed++);
     }
-  });
-}
+  }
+});
 
 test('wasm packed attention: long segments (maxlen 200) and many short ones, with dropout', () => {
   const k = createWasmKernelsSync();
@@ -122,13 +93,13 @@ test('wasm packed attention: long segments (maxlen 200) and many short ones, wit
   const lens: number[] = [], pads: number[] = [];
   for (let b = 0; b < 12; b++) { const n = 1 + Math.floor(r() * 200); lens.push(n); pads.push(200 - n); }
   lens.push(200); pads.push(0);
-  runCase(k, makeLayout(lens, pads), 1, 50, 0.2, 5);
+  runCase(k, segmentLayout(lens, pads), 1, 50, 0.2, 5);
   const short: number[] = [], spad: number[] = [];
   for (let b = 0; b < 60; b++) { const n = Math.floor(r() * 9); short.push(n); spad.push(50 - n); }
-  runCase(k, makeLayout(short, spad), 2, 25, 0.5, 6);
+  runCase(k, segmentLayout(short, spad), 2, 25, 0.5, 6);
 });
 
 test('wasm packed attention: plain arrays fall back to the reference kernel', () => {
   const k = createWasmKernelsSync();
-  runCase(k, makeLayout([4, 6], [2, 0]), 2, 5, 0.5, 11, false);
+  runCase(k, segmentLayout([4, 6], [2, 0]), 2, 5, 0.5, 11, false);
 });

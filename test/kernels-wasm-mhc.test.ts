@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWasmKernelsSync, relaxedSimdSupported, type WasmKernels } from '../src/kernels/wasm/index.js';
+import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
 import { mhcReferenceKernels as ref } from '../src/kernels/reference-mhc.js';
 import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index.js';
 import { Rng } from '../src/engine/rng.js';
@@ -18,23 +18,8 @@ import * as mhc from '../src/engine/mhc-ops.js';
 import * as ops from '../src/engine/ops.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
-
-function rng32(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
-/** A wasm array (or a plain one) and a plain twin with the same random contents in [−scale, scale). */
-function pair(k: WasmKernels, n: number, r: () => number, scale = 1, inWasm = true): [Float32Array, Float32Array] {
-  const w = inWasm ? k.alloc(n) : new Float32Array(n);
-  for (let i = 0; i < n; i++) w[i] = (r() * 2 - 1) * scale;
-  return [w, Float32Array.from(w)];
-}
+import { rng32 } from './helpers/random.js';
+import { randomPair, testWasmVariants } from './helpers/wasm.js';
 
 /** |got − want| ≤ tol · (|want| + 0.01 · max|want|): relative, with a floor for values near 0. */
 function close(got: Float32Array, want: Float32Array, tol: number, what: string): void {
@@ -58,15 +43,15 @@ function suite(k: WasmKernels, inWasm: boolean): void {
   for (const rows of ROWS) {
     for (const dim of [...WIDTHS, 200]) {
       const m = rows * dim;
-      const [x, x0] = pair(k, m + off, r, 2, inWasm);
-      const [out, out0] = pair(k, m + off, r, 1, inWasm);
-      const [rs, rs0] = pair(k, rows + 1, r, 1, inWasm);
+      const [x, x0] = randomPair(k, m + off, r, 2, inWasm);
+      const [out, out0] = randomPair(k, m + off, r, 1, inWasm);
+      const [rs, rs0] = randomPair(k, rows + 1, r, 1, inWasm);
       k.rmsNormForward(rows, dim, x, off, 1e-6, out, 1, rs, 1);
       ref.rmsNormForward(rows, dim, x0, off, 1e-6, out0, 1, rs0, 1);
       close(out, out0, 1e-5, `${tag} rmsNormForward rows=${rows} dim=${dim}`);
       close(rs, rs0, 1e-5, `${tag} rmsNormForward rstd rows=${rows} dim=${dim}`);
-      const [dy, dy0] = pair(k, m, r, 1, inWasm);
-      const [dx, dx0] = pair(k, m + off, r, 1, inWasm);
+      const [dy, dy0] = randomPair(k, m, r, 1, inWasm);
+      const [dx, dx0] = randomPair(k, m + off, r, 1, inWasm);
       k.rmsNormBackward(rows, dim, x, off, rs, 1, dy, 0, dx, off);
       ref.rmsNormBackward(rows, dim, x0, off, rs0, 1, dy0, 0, dx0, off);
       close(dx, dx0, 1e-4, `${tag} rmsNormBackward rows=${rows} dim=${dim}`);
@@ -75,13 +60,13 @@ function suite(k: WasmKernels, inWasm: boolean): void {
 
   for (const n of [0, 1, 3, 4, 5, 17, 203]) {
     for (const scale of [1, 2]) {
-      const [x, x0] = pair(k, n + off, r, 30, inWasm);
-      const [y, y0] = pair(k, n + off, r, 1, inWasm);
+      const [x, x0] = randomPair(k, n + off, r, 30, inWasm);
+      const [y, y0] = randomPair(k, n + off, r, 1, inWasm);
       k.sigmoidForward(n, scale, x, off, y, 1);
       ref.sigmoidForward(n, scale, x0, off, y0, 1);
       close(y, y0, 2e-6, `${tag} sigmoidForward n=${n} scale=${scale}`);
-      const [dy, dy0] = pair(k, n, r, 1, inWasm);
-      const [dx, dx0] = pair(k, n + off, r, 1, inWasm);
+      const [dy, dy0] = randomPair(k, n, r, 1, inWasm);
+      const [dx, dx0] = randomPair(k, n + off, r, 1, inWasm);
       k.sigmoidBackward(n, scale, y, 1, dy, 0, dx, off);
       ref.sigmoidBackward(n, scale, y0, 1, dy0, 0, dx0, off);
       close(dx, dx0, 1e-5, `${tag} sigmoidBackward n=${n} scale=${scale}`);
@@ -95,17 +80,17 @@ function suite(k: WasmKernels, inWasm: boolean): void {
         for (const kind of ['0.5', '2', 'identity'] as const) {
           const nn = n * n;
           const m = rows * nn;
-          const [L, L0] = pair(k, m + off, r, kind === '2' ? 2 : 0.5, inWasm);
+          const [L, L0] = randomPair(k, m + off, r, kind === '2' ? 2 : 0.5, inWasm);
           if (kind === 'identity') {
             for (let q = 0; q < m; q++) if (Math.floor((q % nn) / n) !== q % n) { L[off + q] -= 8; L0[off + q] -= 8; }
           }
           const what = `${tag} sinkhorn n=${n} rows=${rows} iters=${iters} logits ${kind}`;
-          const [P, P0] = pair(k, m + 1, r, 1, inWasm);
+          const [P, P0] = randomPair(k, m + 1, r, 1, inWasm);
           k.sinkhornForward(rows, n, iters, L, off, P, 1);
           ref.sinkhornForward(rows, n, iters, L0, off, P0, 1);
           close(P, P0, 2e-5, `${what} forward`);
-          const [g, g0] = pair(k, m, r, 1, inWasm);
-          const [dL, dL0] = pair(k, m + off, r, 1, inWasm);
+          const [g, g0] = randomPair(k, m, r, 1, inWasm);
+          const [dL, dL0] = randomPair(k, m + off, r, 1, inWasm);
           k.sinkhornBackward(rows, n, iters, L, off, g, 0, dL, off);
           ref.sinkhornBackward(rows, n, iters, L0, off, g0, 0, dL0, off);
           close(dL, dL0, 1e-3, `${what} backward`);
@@ -117,8 +102,8 @@ function suite(k: WasmKernels, inWasm: boolean): void {
   for (const rows of ROWS) {
     for (const cols of WIDTHS) {
       for (const [ldSrc, ldDst] of [[cols, cols], [cols + 3, cols], [cols, cols + 5]]) {
-        const [src] = pair(k, rows * ldSrc + off, r, 1, inWasm);
-        const [dst, dst0] = pair(k, rows * ldDst + 1, r, 1, inWasm);
+        const [src] = randomPair(k, rows * ldSrc + off, r, 1, inWasm);
+        const [dst, dst0] = randomPair(k, rows * ldDst + 1, r, 1, inWasm);
         k.copyBlock(rows, cols, src, off, ldSrc, dst, 1, ldDst);
         ref.copyBlock(rows, cols, src, off, ldSrc, dst0, 1, ldDst);
         assert.deepEqual(dst, dst0, `${tag} copyBlock rows=${rows} cols=${cols} ld ${ldSrc}/${ldDst}`);
@@ -130,15 +115,15 @@ function suite(k: WasmKernels, inWasm: boolean): void {
     for (const rows of ROWS) {
       for (const d of WIDTHS) {
         const what = `${tag} n=${n} rows=${rows} d=${d}`;
-        const [w, w0] = pair(k, rows * n + off, r, 1, inWasm);
-        const [x, x0] = pair(k, rows * n * d + off, r, 1, inWasm);
-        const [o, o0] = pair(k, rows * d + 1, r, 1, inWasm);
+        const [w, w0] = randomPair(k, rows * n + off, r, 1, inWasm);
+        const [x, x0] = randomPair(k, rows * n * d + off, r, 1, inWasm);
+        const [o, o0] = randomPair(k, rows * d + 1, r, 1, inWasm);
         k.streamWeightedSum(rows, n, d, w, off, x, off, o, 1);
         ref.streamWeightedSum(rows, n, d, w0, off, x0, off, o0, 1);
         close(o, o0, 1e-5, `${what} streamWeightedSum`);
-        const [g, g0] = pair(k, rows * d, r, 1, inWasm);
-        const [dW, dW0] = pair(k, rows * n + off, r, 1, inWasm);
-        const [dX, dX0] = pair(k, rows * n * d + off, r, 1, inWasm);
+        const [g, g0] = randomPair(k, rows * d, r, 1, inWasm);
+        const [dW, dW0] = randomPair(k, rows * n + off, r, 1, inWasm);
+        const [dX, dX0] = randomPair(k, rows * n * d + off, r, 1, inWasm);
         k.streamWeightedSumBackward(rows, n, d, w, off, x, off, g, 0, dW, off, dX, off);
         ref.streamWeightedSumBackward(rows, n, d, w0, off, x0, off, g0, 0, dW0, off, dX0, off);
         close(dW, dW0, 1e-5, `${what} streamWeightedSumBackward dW`);
@@ -147,16 +132,16 @@ function suite(k: WasmKernels, inWasm: boolean): void {
         ref.streamWeightedSumBackward(rows, n, d, w0, off, x0, off, g0, 0, null, 0, dX0, off);
         close(dX, dX0, 1e-5, `${what} streamWeightedSumBackward dX only`);
 
-        const [h, h0] = pair(k, rows * n * n + off, r, 1, inWasm);
-        const [y, y0] = pair(k, rows * d, r, 1, inWasm);
-        const [mo, mo0] = pair(k, rows * n * d + 1, r, 1, inWasm);
+        const [h, h0] = randomPair(k, rows * n * n + off, r, 1, inWasm);
+        const [y, y0] = randomPair(k, rows * d, r, 1, inWasm);
+        const [mo, mo0] = randomPair(k, rows * n * d + 1, r, 1, inWasm);
         k.streamMixForward(rows, n, d, h, off, x, off, w, off, y, 0, mo, 1);
         ref.streamMixForward(rows, n, d, h0, off, x0, off, w0, off, y0, 0, mo0, 1);
         close(mo, mo0, 1e-5, `${what} streamMixForward`);
-        const [gm, gm0] = pair(k, rows * n * d, r, 1, inWasm);
-        const [dH, dH0] = pair(k, rows * n * n, r, 1, inWasm);
-        const [dP, dP0] = pair(k, rows * n, r, 1, inWasm);
-        const [dY, dY0] = pair(k, rows * d + off, r, 1, inWasm);
+        const [gm, gm0] = randomPair(k, rows * n * d, r, 1, inWasm);
+        const [dH, dH0] = randomPair(k, rows * n * n, r, 1, inWasm);
+        const [dP, dP0] = randomPair(k, rows * n, r, 1, inWasm);
+        const [dY, dY0] = randomPair(k, rows * d + off, r, 1, inWasm);
         k.streamMixBackward(rows, n, d, h, off, x, off, w, off, y, 0, gm, 0, dH, 0, dX, off, dP, 0, dY, off);
         ref.streamMixBackward(rows, n, d, h0, off, x0, off, w0, off, y0, 0, gm0, 0, dH0, 0, dX0, off, dP0, 0, dY0, off);
         close(dH, dH0, 1e-5, `${what} streamMixBackward dHRes`);
@@ -171,12 +156,9 @@ function suite(k: WasmKernels, inWasm: boolean): void {
   }
 }
 
-for (const variant of ['simd', 'relaxed-simd'] as const) {
-  const supported = variant === 'simd' || relaxedSimdSupported();
-  test(`wasm mHC kernels (${variant}) match the reference`, { skip: !supported && 'relaxed SIMD not enabled in this runtime' }, () => {
-    suite(createWasmKernelsSync({ variant }), true);
-  });
-}
+testWasmVariants((variant) => `wasm mHC kernels (${variant}) match the reference`, (k) => {
+  suite(k, true);
+});
 
 test('wasm mHC kernels: plain arrays fall back to the reference', () => {
   suite(createWasmKernelsSync(), false);

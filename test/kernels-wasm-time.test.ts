@@ -11,7 +11,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWasmKernelsSync, relaxedSimdSupported, type WasmKernels } from '../src/kernels/wasm/index.js';
+import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
 import { referenceKernels as ref } from '../src/kernels/reference.js';
 import { getKernels, setKernels, type Kernels } from '../src/kernels/index.js';
 import { Rng } from '../src/engine/rng.js';
@@ -20,16 +20,8 @@ import { Parameter } from '../src/engine/tensor.js';
 import { TimeBatchLayout, timeAwareAttention } from '../src/engine/time-attention.js';
 import { TiSASRec } from '../src/models/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
-
-function rng32(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 4294967296;
-  };
-}
+import { fillRand, rng32 } from './helpers/random.js';
+import { testWasmVariants } from './helpers/wasm.js';
 
 /** |got − want| ≤ tol·|want| + abs; NaN in both is fine (entries a kernel must leave alone, checked by the callers). */
 function assertClose(got: Float32Array, want: Float32Array, tol: number, abs: number, what: string): void {
@@ -86,10 +78,6 @@ function randomRel(lay: Layout, nb: number, r: () => number): Int32Array {
   return rel;
 }
 
-function fillRand(x: Float32Array, r: () => number, scale = 1): void {
-  for (let i = 0; i < x.length; i++) x[i] = (r() * 2 - 1) * scale;
-}
-
 /** The softmax forward + backward of one head at float offset `off` of [heads·rows·len] buffers. */
 function softmaxCase(k: WasmKernels, lay: Layout, nb: number, dropP: number, seed: number, inWasm: boolean): void {
   const r = rng32(seed);
@@ -138,19 +126,15 @@ function softmaxCase(k: WasmKernels, lay: Layout, nb: number, dropP: number, see
   assertClose(wdB, rdB, 1e-5, 2 * slack, `${label}: dBucket`);
 }
 
-for (const variant of ['simd', 'relaxed-simd'] as const) {
-  const supported = variant === 'simd' || relaxedSimdSupported();
-  test(`wasm time-aware softmax (${variant}) matches the reference: layouts, padding queries, dropout`, { skip: !supported && 'relaxed SIMD not enabled in this runtime' }, () => {
-    const k = createWasmKernelsSync({ variant });
-    const r = rng32(3);
-    let seed = 1;
-    for (const lay of randomLayouts(r)) {
-      for (const nb of [1, 3, 257]) {
-        for (const p of [0, 0.2, 0.5]) softmaxCase(k, lay, nb, p, seed++, true);
-      }
+testWasmVariants((variant) => `wasm time-aware softmax (${variant}) matches the reference: layouts, padding queries, dropout`, (k) => {
+  const r = rng32(3);
+  let seed = 1;
+  for (const lay of randomLayouts(r)) {
+    for (const nb of [1, 3, 257]) {
+      for (const p of [0, 0.2, 0.5]) softmaxCase(k, lay, nb, p, seed++, true);
     }
-  });
-}
+  }
+});
 
 test('wasm time-aware softmax: a padding query is uniform over all keys and passes no gradient', () => {
   const k = createWasmKernelsSync();
