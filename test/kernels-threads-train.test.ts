@@ -19,22 +19,12 @@ import { SASRec, type SASRecConfig } from '../src/models/sasrec.js';
 import { TiSASRec, type TiSASRecConfig } from '../src/models/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { runCli } from './helpers/cli.js';
+import { leftPaddedBatch } from './helpers/batches.js';
 
 const L = 30;
 const ITEMS = 60;
 
-function makeBatch(lengths: number[], rng: Rng) {
-  const B = lengths.length;
-  const seqs = new Int32Array(B * L), pos = new Int32Array(B * L), neg = new Int32Array(B * L);
-  lengths.forEach((n, b) => {
-    for (let t = L - n; t < L; t++) {
-      seqs[b * L + t] = 1 + rng.nextInt(ITEMS);
-      pos[b * L + t] = 1 + rng.nextInt(ITEMS);
-      neg[b * L + t] = 1 + rng.nextInt(ITEMS);
-    }
-  });
-  return { batchSize: B, maxlen: L, seqs, pos, neg };
-}
+const makeBatch = (lengths: number[], rng: Rng) => leftPaddedBatch(lengths, rng, L, ITEMS);
 
 const wasm = createWasmKernelsSync();
 const pool = await startThreadPool(wasm, 2, { gemmMinFlops: 0, attnMinWork: 0, rangeMinElems: 0, adaptive: false, timeoutMs: 20_000 });

@@ -20,6 +20,7 @@ import { SASRec } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { rng32 } from './helpers/random.js';
 import { randomPair, testWasmVariants } from './helpers/wasm.js';
+import { leftPaddedBatch } from './helpers/batches.js';
 
 /** |got − want| ≤ tol · (|want| + 0.01 · max|want|): relative, with a floor for values near 0. */
 function close(got: Float32Array, want: Float32Array, tol: number, what: string): void {
@@ -178,19 +179,7 @@ test('wasm mHC kernels: out-of-range offsets throw', () => {
 const L = 10;
 const ITEMS = 30;
 
-function batch(rng: Rng) {
-  const lengths = [10, 1, 5, 0, 9, 3];
-  const B = lengths.length;
-  const seqs = new Int32Array(B * L), pos = new Int32Array(B * L), neg = new Int32Array(B * L);
-  lengths.forEach((n, b) => {
-    for (let t = L - n; t < L; t++) {
-      seqs[b * L + t] = 1 + rng.nextInt(ITEMS);
-      pos[b * L + t] = 1 + rng.nextInt(ITEMS);
-      neg[b * L + t] = 1 + rng.nextInt(ITEMS);
-    }
-  });
-  return { batchSize: B, maxlen: L, seqs, pos, neg };
-}
+const batch = (rng: Rng) => leftPaddedBatch([10, 1, 5, 0, 9, 3], rng, L, ITEMS);
 
 /**
  * SASRec-mHC (n = 3, gates 0.3 so that every mHC parameter matters) on backend k: the losses of 4 Adam

@@ -12,24 +12,12 @@ import { Tensor } from '../src/engine/tensor.js';
 import { SASRec, type SASRecConfig } from '../src/models/sasrec.js';
 import { HyperConnection, RES_OFF_DIAGONAL } from '../src/nn/mhc.js';
 import { assertClose } from './helpers/fixtures.js';
+import { leftPaddedBatch } from './helpers/batches.js';
 
 const L = 6;
 const ITEMS = 25;
 
-function makeBatch(lengths: number[], rng: Rng) {
-  const B = lengths.length;
-  const seqs = new Int32Array(B * L);
-  const pos = new Int32Array(B * L);
-  const neg = new Int32Array(B * L);
-  lengths.forEach((n, b) => {
-    for (let t = L - n; t < L; t++) {
-      seqs[b * L + t] = 1 + rng.nextInt(ITEMS);
-      pos[b * L + t] = 1 + rng.nextInt(ITEMS);
-      neg[b * L + t] = 1 + rng.nextInt(ITEMS);
-    }
-  });
-  return { batchSize: B, maxlen: L, seqs, pos, neg };
-}
+const makeBatch = (lengths: number[], rng: Rng) => leftPaddedBatch(lengths, rng, L, ITEMS);
 
 function sums(h: Float32Array, rows: number, n: number) {
   const out: { row: number[]; col: number[] } = { row: [], col: [] };

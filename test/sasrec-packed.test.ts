@@ -12,26 +12,14 @@ import { getTape } from '../src/engine/tape.js';
 import { SASRec, type SASRecConfig } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { assertClose } from './helpers/fixtures.js';
+import { leftPaddedBatch } from './helpers/batches.js';
 import { gradCheck } from './helpers/gradcheck.js';
 
 const L = 7;
 const ITEMS = 30;
 
 /** A sampler-like batch: left-padded rows of the given real lengths, pos = next item, neg random. */
-function makeBatch(lengths: number[], rng: Rng) {
-  const B = lengths.length;
-  const seqs = new Int32Array(B * L);
-  const pos = new Int32Array(B * L);
-  const neg = new Int32Array(B * L);
-  lengths.forEach((n, b) => {
-    for (let t = L - n; t < L; t++) {
-      seqs[b * L + t] = 1 + rng.nextInt(ITEMS);
-      pos[b * L + t] = 1 + rng.nextInt(ITEMS);
-      neg[b * L + t] = 1 + rng.nextInt(ITEMS);
-    }
-  });
-  return { batchSize: B, maxlen: L, seqs, pos, neg };
-}
+const makeBatch = (lengths: number[], rng: Rng) => leftPaddedBatch(lengths, rng, L, ITEMS);
 
 /** Two models with identical random weights (1-D parameters perturbed too), one per path. */
 function twins(cfg: SASRecConfig, seed: number): { dense: SASRec; packed: SASRec } {

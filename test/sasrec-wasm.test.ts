@@ -12,22 +12,12 @@ import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { SASRec, type SASRecConfig } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
+import { leftPaddedBatch } from './helpers/batches.js';
 
 const L = 12;
 const ITEMS = 40;
 
-function makeBatch(lengths: number[], rng: Rng) {
-  const B = lengths.length;
-  const seqs = new Int32Array(B * L), pos = new Int32Array(B * L), neg = new Int32Array(B * L);
-  lengths.forEach((n, b) => {
-    for (let t = L - n; t < L; t++) {
-      seqs[b * L + t] = 1 + rng.nextInt(ITEMS);
-      pos[b * L + t] = 1 + rng.nextInt(ITEMS);
-      neg[b * L + t] = 1 + rng.nextInt(ITEMS);
-    }
-  });
-  return { batchSize: B, maxlen: L, seqs, pos, neg };
-}
+const makeBatch = (lengths: number[], rng: Rng) => leftPaddedBatch(lengths, rng, L, ITEMS);
 
 function train(k: Kernels, cfg: SASRecConfig, steps: number): { losses: number[]; params: Map<string, Float32Array>; scores: Float32Array } {
   setKernels(k);
