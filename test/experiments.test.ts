@@ -1,23 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { writeRingDataset } from './helpers/datasets.js';
+import { testTempDir } from './helpers/tmp.js';
 import { mean, std } from '../src/train/experiments.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-experiments-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = testTempDir('seqrec-experiments-');
 
 // a ring of 30 items walked by 60 users, with timestamps (so TiSASRec runs too)
-{
-  const lines: string[] = [];
-  for (let u = 1; u <= 60; u++) {
-    const len = 6 + (u % 5);
-    for (let t = 0; t < len; t++) lines.push(`u${u} ${1000 + 10 * ((u * 7 + t) % 30)} ${1_600_000_000 + 3600 * t * (1 + (u % 3))}`);
-  }
-  writeFileSync(join(dir, 'ring.txt'), lines.join('\n') + '\n');
-}
+writeRingDataset(join(dir, 'ring.txt'), { users: 60, length: (u) => 6 + (u % 5), timed: true });
 const gridPath = join(dir, 'grid.yaml');
 writeFileSync(
   gridPath,

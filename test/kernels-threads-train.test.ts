@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test, after } from 'node:test';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../src/engine/rng.js';
@@ -19,6 +19,7 @@ import { SASRec, type SASRecConfig } from '../src/models/sasrec.js';
 import { TiSASRec, type TiSASRecConfig } from '../src/models/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { runCli } from './helpers/cli.js';
+import { writeRingDataset } from './helpers/datasets.js';
 import { leftPaddedBatch } from './helpers/batches.js';
 
 const L = 30;
@@ -114,13 +115,7 @@ test('TiSASRec on 2 threads = 1 thread, bit for bit (dropout 0.3, 2 heads)', { t
 test('seqrec train --threads 2 exits normally and matches --threads 1', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'seqrec-threads-'));
   try {
-    const dataset = join(dir, 'ring.txt');
-    const lines: string[] = [];
-    for (let u = 1; u <= 80; u++) {
-      const len = 6 + (u % 7);
-      for (let t = 0; t < len; t++) lines.push(`u${u} ${1000 + 10 * ((u * 7 + t) % 30)}`);
-    }
-    writeFileSync(dataset, lines.join('\n') + '\n');
+    const dataset = writeRingDataset(join(dir, 'ring.txt'));
     const args = ['train', '--model', 'sasrec', '--dataset', dataset, '--maxlen', '8', '--hidden_units', '16', '--num_blocks', '1',
       '--num_heads', '2', '--dropout_rate', '0.2', '--batch_size', '16', '--lr', '0.01', '--seed', '7', '--num_epochs', '2', '--eval_every', '2'];
     const runs = [];

@@ -3,27 +3,19 @@
  * mhc_layers.* tensors and the mHC settings, eval and recommend load it; flag errors exit 2.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseSafetensors } from '../src/engine/safetensors.js';
 import { sasrecSpec } from '../src/train/sasrec-spec.js';
 import type { SASRec } from '../src/models/sasrec.js';
 import { runCli } from './helpers/cli.js';
+import { writeRingDataset } from './helpers/datasets.js';
+import { testTempDir } from './helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-mhc-cli-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = testTempDir('seqrec-mhc-cli-');
 
-const dataset = join(dir, 'ring.txt');
-{
-  const lines: string[] = [];
-  for (let u = 1; u <= 40; u++) {
-    const len = 6 + (u % 5);
-    for (let t = 0; t < len; t++) lines.push(`u${u} ${1000 + 10 * ((u * 7 + t) % 20)}`);
-  }
-  writeFileSync(dataset, lines.join('\n') + '\n');
-}
+const dataset = writeRingDataset(join(dir, 'ring.txt'), { users: 40, items: 20, length: (u) => 6 + (u % 5) });
 const runDir = join(dir, 'run');
 const ckpt = join(runDir, 'sasrec.safetensors');
 const tiny = ['--maxlen', '8', '--hidden_units', '8', '--num_blocks', '2', '--num_heads', '2', '--dropout_rate', '0.1', '--batch_size', '16'];

@@ -1,26 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { leaveOneOut, readInteractions, TrainSampler, type Split, type TrainBatch } from '../src/data/index.js';
 import { PrefetchSampler } from '../src/data/prefetch.js';
 import { Rng } from '../src/engine/rng.js';
 import { runCli } from './helpers/cli.js';
+import { writeRingDataset } from './helpers/datasets.js';
+import { testTempDir } from './helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-sampler-worker-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = testTempDir('seqrec-sampler-worker-');
 
 // 80 users on a ring of 30 items (with timestamps), a few users too short to train on
-const dataset = join(dir, 'ring.txt');
-{
-  const lines: string[] = [];
-  for (let u = 1; u <= 80; u++) {
-    const len = u % 11 === 0 ? 1 : 6 + (u % 7);
-    for (let t = 0; t < len; t++) lines.push(`u${u} ${1000 + 10 * ((u * 7 + t) % 30)} ${1_600_000_000 + 3600 * t * (1 + (u % 3))}`);
-  }
-  writeFileSync(dataset, lines.join('\n') + '\n');
-}
+const dataset = writeRingDataset(join(dir, 'ring.txt'), { length: (u) => (u % 11 === 0 ? 1 : 6 + (u % 7)), timed: true });
 const split: Split = leaveOneOut(await readInteractions(dataset), 3);
 
 const rows = (b: TrainBatch) => [Array.from(b.users), Array.from(b.seqs), Array.from(b.pos), Array.from(b.neg), b.times ? Array.from(b.times) : null];

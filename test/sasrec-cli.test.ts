@@ -1,25 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { writeRingDataset } from './helpers/datasets.js';
+import { testTempDir } from './helpers/tmp.js';
 import { sasrecSpec } from '../src/train/sasrec-spec.js';
 import { parseSafetensors } from '../src/engine/safetensors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-sasrec-cli-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = testTempDir('seqrec-sasrec-cli-');
 
 // 80 users walking a ring of 30 items (original ids 1000, 1010, …): the next item is predictable.
-const dataset = join(dir, 'ring.txt');
-{
-  const lines: string[] = [];
-  for (let u = 1; u <= 80; u++) {
-    const len = 6 + (u % 7);
-    for (let t = 0; t < len; t++) lines.push(`u${u} ${1000 + 10 * ((u * 7 + t) % 30)}`);
-  }
-  writeFileSync(dataset, lines.join('\n') + '\n');
-}
+const dataset = writeRingDataset(join(dir, 'ring.txt'));
 const runDir = join(dir, 'run');
 const ckpt = join(runDir, 'sasrec.safetensors');
 const tiny = ['--maxlen', '8', '--hidden_units', '16', '--num_blocks', '1', '--num_heads', '2', '--dropout_rate', '0.1', '--batch_size', '16'];

@@ -1,24 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { writeRingDataset } from './helpers/datasets.js';
+import { testTempDir } from './helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'seqrec-train-controls-'));
-test.after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = testTempDir('seqrec-train-controls-');
 
 // 80 users walking a ring of 30 items: learnable, so the metrics move from epoch to epoch
-const dataset = join(dir, 'ring.txt');
-{
-  const lines: string[] = [];
-  for (let u = 1; u <= 80; u++) {
-    const len = 6 + (u % 7);
-    for (let t = 0; t < len; t++) lines.push(`u${u} ${1000 + 10 * ((u * 7 + t) % 30)}`);
-  }
-  writeFileSync(dataset, lines.join('\n') + '\n');
-}
+const dataset = writeRingDataset(join(dir, 'ring.txt'));
 const tiny = ['--model', 'sasrec', '--dataset', dataset, '--maxlen', '8', '--hidden_units', '16', '--num_blocks', '1', '--num_heads', '2', '--dropout_rate', '0.2', '--batch_size', '16', '--lr', '0.01', '--seed', '7'];
 
 const readLog = (d: string) => readFileSync(join(d, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -150,13 +142,7 @@ test('--resume with different hyper-parameters or another dataset is refused', a
 });
 
 test('--resume is exact for TiSASRec too', async () => {
-  const timed = join(dir, 'timed.txt');
-  const lines: string[] = [];
-  for (let u = 1; u <= 60; u++) {
-    const len = 6 + (u % 5);
-    for (let t = 0; t < len; t++) lines.push(`u${u} ${1000 + 10 * ((u * 7 + t) % 30)} ${1_600_000_000 + 3600 * t * (1 + (u % 3))}`);
-  }
-  writeFileSync(timed, lines.join('\n') + '\n');
+  const timed = writeRingDataset(join(dir, 'timed.txt'), { users: 60, length: (u) => 6 + (u % 5), timed: true });
   const args = ['--model', 'tisasrec', '--dataset', timed, '--maxlen', '8', '--hidden_units', '8', '--num_blocks', '1', '--batch_size', '16', '--lr', '0.01', '--eval_every', '2', '--lr_decay_step', '3', '--lr_decay_rate', '0.5'];
   const full = join(dir, 'ti-full');
   const d = join(dir, 'ti-resumed');
