@@ -15,12 +15,13 @@ import { Tape, setTape } from '../src/engine/tape.js';
 import { referenceKernels, setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { startThreadPool } from '../src/kernels/wasm/pool.js';
-import { SASRec, type SASRecConfig } from '../src/models/sasrec.js';
+import type { SASRecConfig } from '../src/models/sasrec.js';
 import { TiSASRec, type TiSASRecConfig } from '../src/models/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { leftPaddedBatch } from './helpers/batches.js';
+import { trainSASRecAndPredict } from './helpers/sasrec-train.js';
 
 const L = 30;
 const ITEMS = 60;
@@ -37,18 +38,7 @@ function train(threads: boolean, cfg: SASRecConfig, steps: number) {
   wasm.parallel.runner = threads ? pool : null;
   const prev = setTape(new Tape());
   try {
-    const model = new SASRec(cfg, { seed: 5 });
-    const adam = new Adam(model.namedParameters(), { lr: 0.01, betas: [0.9, 0.98] });
-    const rng = new Rng(11);
-    const losses: number[] = [];
-    const lengths = [30, 1, 5, 0, 9, 3, 12, 7, 30, 17, 22, 2, 29, 8, 11, 4];
-    for (let s = 0; s < steps; s++) losses.push(model.trainStep(makeBatch(lengths, rng), adam));
-    const params = new Map(model.namedParameters().map(([n, p]) => [n, p.data.slice()] as const));
-    model.eval();
-    const b = makeBatch([4, 30, 0], rng);
-    const cand = Int32Array.from({ length: 3 * 6 }, (_, i) => 1 + (i * 7) % ITEMS);
-    const scores = model.predict(b.seqs, 3, cand, 6).slice();
-    return { losses, params, scores };
+    return trainSASRecAndPredict(cfg, steps, [30, 1, 5, 0, 9, 3, 12, 7, 30, 17, 22, 2, 29, 8, 11, 4]);
   } finally {
     setTape(prev);
     wasm.parallel.runner = null;

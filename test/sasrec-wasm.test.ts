@@ -6,34 +6,20 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../src/engine/rng.js';
 import { Tape, setTape } from '../src/engine/tape.js';
 import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
-import { SASRec, type SASRecConfig } from '../src/models/sasrec.js';
-import { Adam } from '../src/optim/adam.js';
-import { leftPaddedBatch } from './helpers/batches.js';
+import type { SASRecConfig } from '../src/models/sasrec.js';
+import { trainSASRecAndPredict, type SASRecRun } from './helpers/sasrec-train.js';
 
 const L = 12;
 const ITEMS = 40;
 
-const makeBatch = (lengths: number[], rng: Rng) => leftPaddedBatch(lengths, rng, L, ITEMS);
-
-function train(k: Kernels, cfg: SASRecConfig, steps: number): { losses: number[]; params: Map<string, Float32Array>; scores: Float32Array } {
+function train(k: Kernels, cfg: SASRecConfig, steps: number): SASRecRun {
   setKernels(k);
   const prev = setTape(new Tape());
   try {
-    const model = new SASRec(cfg, { seed: 5 });
-    const adam = new Adam(model.namedParameters(), { lr: 0.01, betas: [0.9, 0.98] });
-    const rng = new Rng(11);
-    const losses: number[] = [];
-    for (let s = 0; s < steps; s++) losses.push(model.trainStep(makeBatch([12, 1, 5, 0, 9, 3, 12, 7], rng), adam));
-    const params = new Map(model.namedParameters().map(([n, p]) => [n, p.data.slice()] as const));
-    model.eval();
-    const b = makeBatch([4, 12, 0], rng);
-    const cand = Int32Array.from({ length: 3 * 6 }, (_, i) => 1 + (i * 7) % ITEMS);
-    const scores = model.predict(b.seqs, 3, cand, 6);
-    return { losses, params, scores };
+    return trainSASRecAndPredict(cfg, steps, [12, 1, 5, 0, 9, 3, 12, 7]);
   } finally {
     setTape(prev);
     setKernels(referenceKernels);
