@@ -2,7 +2,7 @@
 """Markdown table of seqrec runs grouped by variant: mean ± std over seeds of the test metrics (best
 valid checkpoint), median training seconds per epoch, and peak RSS.
 
-  python3 bench/ablation-table.py "SASRec=.cache/acc/games-sasrec-seed*" "mHC n=4=.cache/acc/games-mhc4-seed*"
+  python3 bench/ablation-table.py "SASRec=.cache/abl/games-sasrec-s?" "SASRec-mHC n=4=.cache/abl/games-sasrec-mhc4-s?"  (LABEL=GLOB; the last = splits)
 
 Each run directory is a `seqrec train --train_dir`; its peak RSS is read from DIR.time, the output of
 `/usr/bin/time -v` around the run, when present. Epoch seconds exclude the periodic evaluations (they are
@@ -32,7 +32,7 @@ def run_figures(d):
 print('| variant | runs | epochs | test NDCG@10 | test HR@10 | s/epoch (median) | peak RSS MB |')
 print('|---|---|---|---|---|---|---|')
 for arg in sys.argv[1:]:
-    label, pattern = arg.split('=', 1)
+    label, pattern = arg.rsplit('=', 1)
     dirs = sorted(d for d in glob.glob(pattern) if os.path.isdir(d) and os.path.exists(os.path.join(d, 'results.json')))
     if not dirs:
         print(f'| {label} | 0 | – | – | – | – | – |')
