@@ -12,11 +12,8 @@ import { loadDataset, leaveOneOut, TrainSampler } from '../src/data/index.js';
 import { PackedBatch } from '../src/engine/packing.js';
 import { referenceKernels, type Kernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
+import { arg } from './args.js';
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
 const which = arg('dataset', 'all');
 const heads = Number(arg('heads', '1'));
 const reps = Number(arg('reps', '20'));

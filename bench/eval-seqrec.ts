@@ -28,11 +28,7 @@ import { setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { recommendTopK } from '../src/cli/recommend.js';
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
+import { arg } from './args.js';
 
 const dataset = arg('dataset', '');
 if (!dataset) {

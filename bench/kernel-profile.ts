@@ -15,11 +15,7 @@ import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
+import { arg } from './args.js';
 
 const dataset = arg('dataset', 'games');
 const spec = dataset === 'games'

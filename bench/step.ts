@@ -27,6 +27,7 @@ import { Adam } from '../src/optim/adam.js';
 import type { WasmKernels } from '../src/kernels/wasm/index.js';
 import { RANGE_KERNELS } from '../src/kernels/wasm/parallel.js';
 import { startThreadPool, type ThreadPoolOptions, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
+import { arg } from './args.js';
 
 interface DatasetSpec {
   name: string;
@@ -39,11 +40,6 @@ const DATASETS: DatasetSpec[] = [
   { name: 'games', path: '../../shared/data/games/Video.txt', maxlen: 50, dropout: 0.5 },
   { name: 'ml-100k', path: '../../shared/data/ml-100k/u.data', maxlen: 200, dropout: 0.2 },
 ];
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
 
 const datasetArg = arg('dataset', 'all');
 const kernelsArg = arg('kernels', 'all');

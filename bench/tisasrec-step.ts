@@ -26,13 +26,9 @@ import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index
 import { SASRec } from '../src/models/sasrec.js';
 import { TiSASRec } from '../src/models/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
+import { arg } from './args.js';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
 
 const maxlens = arg('maxlen', '50,200').split(',').map(Number);
 const kernelsArg = arg('kernels', 'wasm');

@@ -17,11 +17,7 @@ import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
+import { arg } from './args.js';
 
 const dataset = arg('dataset', '');
 if (!dataset) {
