@@ -11,14 +11,11 @@ machine alike — state how they ran next to the table.
 """
 import glob, json, os, re, statistics, sys
 
-
-def mean_std(xs):
-    return statistics.mean(xs), (statistics.stdev(xs) if len(xs) > 1 else 0.0)
+from seqrec_runs import mean_std, test_metrics
 
 
 def run_figures(d):
-    res = json.load(open(os.path.join(d, 'results.json')))
-    row = next(x for x in res['results'] if x['split'] == 'test' and x['protocol'] == 'sampled')
+    ndcg, hr = test_metrics(d)
     epochs = [json.loads(l) for l in open(os.path.join(d, 'log.jsonl')) if l.strip()]
     secs = statistics.median(e['seconds'] for e in epochs[1:] or epochs)
     rss = None
@@ -26,7 +23,7 @@ def run_figures(d):
     if os.path.exists(tfile):
         m = re.search(r'Maximum resident set size \(kbytes\): (\d+)', open(tfile).read())
         rss = int(m.group(1)) / 1024 if m else None
-    return row['metrics']['NDCG@10'], row['metrics']['HR@10'], secs, rss, len(epochs)
+    return ndcg, hr, secs, rss, len(epochs)
 
 
 print('| variant | runs | epochs | test NDCG@10 | test HR@10 | s/epoch (median) | peak RSS MB |')

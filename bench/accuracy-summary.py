@@ -7,15 +7,8 @@ For both, the reported test metrics are those of the evaluation with the best va
 keeps that checkpoint; for the reference the same rule is applied to its periodic evaluations), and
 the reference's last evaluation is printed too. Mean ± sample std over the given runs.
 """
-import argparse, json, statistics, os
-
-def mean_std(xs):
-    return (statistics.mean(xs), statistics.stdev(xs) if len(xs) > 1 else 0.0)
-
-def seqrec_run(d):
-    r = json.load(open(os.path.join(d, 'results.json')))
-    row = next(x for x in r['results'] if x['split'] == 'test' and x['protocol'] == 'sampled')
-    return row['metrics']['NDCG@10'], row['metrics']['HR@10']
+import argparse, json
+from seqrec_runs import mean_std, test_metrics as seqrec_run
 
 def reference_run(log):
     line = next(l for l in open(log) if l.startswith('RESULT_JSON '))
