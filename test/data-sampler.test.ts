@@ -68,6 +68,27 @@ test('every pass visits each user once, in a fresh random order; seeded and repr
   assert.notDeepEqual([...other.nextBatch().users, ...other.nextBatch().users], passes[0]);
 });
 
+test("reshuffle 'reference': one order cycled through until a batch starts at a pass boundary (the reference's counter % usernum test)", () => {
+  // 10 users, batch 3: batch starts at draws 0, 3, …, 27 are never a multiple of 10 until draw 30 (batch 10)
+  const s = new TrainSampler(tenUsers(), { batchSize: 3, seed: 7, maxlen: 3, reshuffle: 'reference' });
+  const draws = Array.from({ length: 20 }, () => [...s.nextBatch().users]).flat();
+  const first = draws.slice(0, 10);
+  assert.deepEqual([...first].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(draws.slice(10, 20), first, 'pass 2 (which starts inside batch 4) repeats pass 1');
+  assert.deepEqual(draws.slice(20, 30), first, 'pass 3 too');
+  const next = draws.slice(30, 40);
+  assert.deepEqual([...next].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.notDeepEqual(next, first, 'batch 10 starts at draw 30: a new order');
+  assert.deepEqual(draws.slice(40, 50), next);
+  // 'pass' (the default) reshuffles at every pass boundary, even inside a batch
+  const p = new TrainSampler(tenUsers(), { batchSize: 3, seed: 7, maxlen: 3 });
+  const pd = Array.from({ length: 10 }, () => [...p.nextBatch().users]).flat();
+  assert.deepEqual(pd.slice(0, 10), first, 'both modes draw the same first order');
+  assert.notDeepEqual(pd.slice(10, 20), first);
+  assert.deepEqual([...pd.slice(10, 20)].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.throws(() => new TrainSampler(tenUsers(), { batchSize: 3, maxlen: 3, reshuffle: 'epoch' as never }), /reshuffle must be pass or reference/);
+});
+
 test('users with ≤ 1 train items are replaced by random trainable users', () => {
   // users 2 and 4 have 1 train item after the split
   const split = leaveOneOut(makeData([[1, 2, 3, 4], [5, 6, 7], [1, 3, 5, 7], [2, 4, 6]], 10));
@@ -79,12 +100,13 @@ test('users with ≤ 1 train items are replaced by random trainable users', () =
 });
 
 test('getState/setState resumes the exact stream, mid-pass and at a pass boundary (JSON round trip)', () => {
-  for (const skip of [3, 4]) {
-    const a = new TrainSampler(tenUsers(), { batchSize: 5, seed: 11, maxlen: 3 });
+  // batch 5: skip 4 is mid-pass; batch 3 ('reference' cycles for 3 passes): skip 4 mid-cycle, 10 at the reshuffle
+  for (const [batchSize, reshuffle, skips] of [[5, 'pass', [3, 4]], [3, 'reference', [4, 7, 10]]] as const) for (const skip of skips) {
+    const a = new TrainSampler(tenUsers(), { batchSize, seed: 11, maxlen: 3, reshuffle });
     for (let k = 0; k < skip; k++) a.nextBatch();
     const state = JSON.parse(JSON.stringify(a.getState()));
-    const expected = Array.from({ length: 5 }, () => a.nextBatch());
-    const b = new TrainSampler(tenUsers(), { batchSize: 5, seed: 999, maxlen: 3 });
+    const expected = Array.from({ length: 12 }, () => a.nextBatch());
+    const b = new TrainSampler(tenUsers(), { batchSize, seed: 999, maxlen: 3, reshuffle });
     b.nextBatch();
     b.setState(state);
     for (const e of expected) assert.deepEqual(b.nextBatch(), e);

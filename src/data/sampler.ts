@@ -2,9 +2,21 @@ import { UserError } from '../cli/errors.js';
 import { Rng } from '../engine/rng.js';
 import type { Split, TrainBatch } from './types.js';
 
+/**
+ * When the user order is reshuffled. 'pass' (default): a new random order for every pass over the
+ * users. 'reference': as the PyTorch reference's sample_function, which tests `counter % usernum == 0`
+ * once per batch: only a batch that starts exactly at a pass boundary reshuffles, so with a batch size
+ * coprime to the user count one order is cycled through for batchSize passes (Games: ≈ 128 epochs),
+ * each epoch starting where the last one stopped.
+ */
+export type Reshuffle = 'pass' | 'reference';
+export const RESHUFFLE_MODES: readonly Reshuffle[] = ['pass', 'reference'];
+
 export interface SamplerOptions {
   batchSize: number;
   maxlen: number;
+  /** when the user order is reshuffled (default 'pass') */
+  reshuffle?: Reshuffle;
   /** seed for a private Rng (default 0); ignored when `rng` is given */
   seed?: number;
   /** draw from this generator instead (it is advanced by the sampler) */
@@ -14,9 +26,9 @@ export interface SamplerOptions {
 /** Everything needed to resume the sample stream exactly: RNG words and the position in the current pass. */
 export interface SamplerState {
   rng: number[];
-  /** RNG state just before the current pass's shuffle, to rebuild the user order */
+  /** RNG state just before the current order's shuffle, to rebuild it */
   passRng: number[];
-  /** users already taken in the current pass (userNum = pass finished) */
+  /** index in the current order of the next user; 0 = a pass boundary (userNum, from older versions, reads as 0) */
   position: number;
 }
 
@@ -26,6 +38,7 @@ export interface PackedTrain {
   itemNum: number;
   batchSize: number;
   maxlen: number;
+  reshuffle: Reshuffle;
   offsets: Int32Array;
   items: Int32Array;
   times?: Float64Array;
@@ -33,7 +46,7 @@ export interface PackedTrain {
 
 /**
  * Training batches with the reference's `sample_function` semantics: users are visited in a random
- * order reshuffled every pass; a user with ≤ 1 train items is replaced by a uniformly random user
+ * order (reshuffled as `reshuffle` says); a user with ≤ 1 train items is replaced by a uniformly random user
  * (redrawn until one has ≥ 2); inputs = train[:-1] right-aligned in maxlen, pos = the next item,
  * neg = a uniform item in 1..itemNum outside the user's TRAIN items. As in the reference, only train
  * items are excluded, so the user's valid/test items can be drawn as negatives.
@@ -43,6 +56,7 @@ export class TrainSampler {
   readonly maxlen: number;
   readonly userNum: number;
   readonly itemNum: number;
+  readonly reshuffle: Reshuffle;
   private readonly rng: Rng;
   private readonly train: Int32Array[];
   private readonly trainTimes: Float64Array[] | undefined;
@@ -59,6 +73,8 @@ export class TrainSampler {
     if (!Number.isInteger(maxlen) || maxlen < 1) throw new RangeError(`TrainSampler: maxlen must be ≥ 1, got ${maxlen}`);
     this.batchSize = batchSize;
     this.maxlen = maxlen;
+    this.reshuffle = options.reshuffle ?? 'pass';
+    if (!RESHUFFLE_MODES.includes(this.reshuffle)) throw new RangeError(`TrainSampler: reshuffle must be ${RESHUFFLE_MODES.join(' or ')}, got ${String(this.reshuffle)}`);
     this.userNum = split.data.userNum;
     this.itemNum = split.data.itemNum;
     this.train = split.train;
@@ -85,7 +101,7 @@ export class TrainSampler {
     }
     this.seenOffsets[this.userNum + 1] = p;
     this.order = new Int32Array(this.userNum);
-    this.position = this.userNum;
+    this.position = 0;
     this.passRng = this.rng.getState();
   }
 
@@ -107,7 +123,7 @@ export class TrainSampler {
       items.set(this.train[u], offsets[u]);
       times?.set(this.trainTimes![u], offsets[u]);
     }
-    return { userNum: this.userNum, itemNum: this.itemNum, batchSize: this.batchSize, maxlen: this.maxlen, offsets, items, times };
+    return { userNum: this.userNum, itemNum: this.itemNum, batchSize: this.batchSize, maxlen: this.maxlen, reshuffle: this.reshuffle, offsets, items, times };
   }
 
   /** A sampler over packedTrain()'s data in the given state: draws exactly what the original would from that state. */
@@ -121,7 +137,7 @@ export class TrainSampler {
     const noIds = { toIndex: new Map<string, number>(), toRaw: [] as string[] };
     const data = { userNum: p.userNum, itemNum: p.itemNum, seqs: train, users: noIds, items: noIds };
     const split = { data, train, trainTimes, valid: new Int32Array(p.userNum + 1), test: new Int32Array(p.userNum + 1) } as Split;
-    const sampler = new TrainSampler(split, { batchSize: p.batchSize, maxlen: p.maxlen, seed: 0 });
+    const sampler = new TrainSampler(split, { batchSize: p.batchSize, maxlen: p.maxlen, reshuffle: p.reshuffle, seed: 0 });
     sampler.setState(state);
     return sampler;
   }
@@ -156,7 +172,12 @@ export class TrainSampler {
       batch = withTimes ? { ...base, times: new Float64Array(B * L) } : base;
     }
     for (let b = 0; b < B; b++) {
-      let uid = this.nextUser();
+      if (this.position === 0 && (b === 0 || this.reshuffle === 'pass')) {
+        this.passRng = this.rng.getState();
+        this.shuffleOrder();
+      }
+      let uid = this.order[this.position];
+      this.position = this.position + 1 === this.userNum ? 0 : this.position + 1;
       while (this.train[uid].length <= 1) uid = 1 + this.rng.nextInt(this.userNum);
       batch.users[b] = uid;
       this.fillRow(uid, b * L, batch);
@@ -164,16 +185,7 @@ export class TrainSampler {
     return batch;
   }
 
-  private nextUser(): number {
-    if (this.position === this.userNum) {
-      this.passRng = this.rng.getState();
-      this.shuffleOrder();
-      this.position = 0;
-    }
-    return this.order[this.position++];
-  }
-
-  // A fresh identity each pass (not a reshuffle of the last order) so the order can be rebuilt from passRng.
+  // A fresh identity each time (not a reshuffle of the last order) so the order can be rebuilt from passRng.
   private shuffleOrder(): void {
     for (let k = 0; k < this.userNum; k++) this.order[k] = k + 1;
     this.rng.shuffle(this.order);
@@ -220,11 +232,12 @@ export class TrainSampler {
       throw new RangeError(`TrainSampler.setState: position ${state.position} out of range 0..${this.userNum}`);
     }
     this.passRng = state.passRng.slice();
-    if (state.position < this.userNum) {
+    this.position = state.position === this.userNum ? 0 : state.position;
+    // at 0 the next draw reshuffles (in 'reference' mode only at a batch start, which is where states are taken)
+    if (this.position > 0) {
       this.rng.setState(state.passRng);
       this.shuffleOrder();
     }
-    this.position = state.position;
     this.rng.setState(state.rng);
   }
 }

@@ -11,7 +11,7 @@
 import { UserError } from '../cli/errors.js';
 import type { TrainBatch } from '../data/types.js';
 import { PrefetchSampler } from '../data/prefetch.js';
-import type { SamplerState, TrainSampler } from '../data/sampler.js';
+import { RESHUFFLE_MODES, type Reshuffle, type SamplerState, type TrainSampler } from '../data/sampler.js';
 import type { Rng } from '../engine/rng.js';
 import { encodeCheckpoint, type LoadedCheckpoint } from '../models/checkpoint-format.js';
 import type { TrainedModel, TrainHooks, TrainOptions } from '../models/registry.js';
@@ -54,6 +54,14 @@ export function numWorkersFrom(options: TrainOptions): number {
   const n = Number(v);
   if (!(Number.isInteger(n) && n >= 0)) throw new UserError(`--num_workers: expected an integer ≥ 0, got ${String(v)}`);
   return n;
+}
+
+/** --reshuffle: when the sampler reshuffles the user order (data/sampler.ts). */
+export function reshuffleFrom(options: TrainOptions): Reshuffle {
+  const v = options.reshuffle;
+  if (v === undefined) return 'pass';
+  if (!RESHUFFLE_MODES.includes(v as Reshuffle)) throw new UserError(`--reshuffle: expected ${RESHUFFLE_MODES.join(' or ')}, got ${String(v)}`);
+  return v as Reshuffle;
 }
 
 export interface EpochRecord {

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""The reference side of bench/dropout-loss.ts: the same checkpoint and batches through the reference
+model.py, eval-mode loss and mean +- s.e. of the train-mode (dropout) loss over --draws draws, printed
+beside seqrec's figures from the JSON file that dropout-loss.ts wrote.
+
+  /usr/bin/python3 bench/dropout-loss.py --checkpoint F.safetensors --batches batches.json [--draws 40]
+"""
+import argparse
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, '..', '..', 'shared', 'bench', 'pytorch-ref'))
+from model import SASRec  # noqa: E402
+
+
+def read_safetensors(path):
+    with open(path, 'rb') as f:
+        raw = f.read()
+    (n,) = struct.unpack('<Q', raw[:8])
+    header = json.loads(raw[8:8 + n])
+    body = raw[8 + n:]
+    out = {}
+    for name, info in header.items():
+        if name == '__metadata__' or info['dtype'] != 'F32':
+            continue
+        a, b = info['data_offsets']
+        out[name] = torch.from_numpy(np.frombuffer(body[a:b], dtype=np.float32).copy().reshape(info['shape']))
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--checkpoint', required=True)
+    p.add_argument('--batches', required=True)
+    p.add_argument('--draws', type=int, default=40)
+    p.add_argument('--seed', type=int, default=1)
+    args = p.parse_args()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(1)
+    spec = json.load(open(args.batches))
+    cfg = spec['config']
+    margs = argparse.Namespace(device='cpu', norm_first=bool(cfg.get('norm_first', False)), hidden_units=cfg['hidden_units'],
+                               maxlen=cfg['maxlen'], dropout_rate=cfg['dropout_rate'], num_blocks=cfg['num_blocks'],
+                               num_heads=cfg['num_heads'], batch_size=128)
+    model = SASRec(0, cfg['item_num'], margs)
+    tensors = read_safetensors(args.checkpoint)
+    own = model.state_dict()
+    model.load_state_dict({k: tensors[k] for k in own})
+    bce = torch.nn.BCEWithLogitsLoss()
+
+    def loss_of(b):
+        L = b['maxlen']
+        seq, pos, neg = (np.array(b[k], dtype=np.int64).reshape(-1, L) for k in ('seqs', 'pos', 'neg'))
+        pl, nl = model(None, seq, pos, neg)
+        idx = np.where(pos != 0)
+        return (bce(pl[idx], torch.ones(pl.shape)[idx]) + bce(nl[idx], torch.zeros(nl.shape)[idx])).item()
+
+    gaps = []
+    with torch.no_grad():
+        for i, b in enumerate(spec['batches']):
+            model.eval()
+            ev = loss_of(b)
+            model.train()
+            xs = np.array([loss_of(b) for _ in range(args.draws)])
+            mean, se = xs.mean(), xs.std(ddof=1) / np.sqrt(len(xs))
+            s = spec['seqrec'][i]
+            print('batch %d: eval ref %.5f seqrec %.5f | train ref %.5f+-%.5f  dense %.5f+-%.5f  packed %.5f+-%.5f'
+                  % (i, ev, s['dense_eval'], mean, se, s['dense_train_mean'], s['dense_train_se'],
+                     s['packed_train_mean'], s['packed_train_se']), flush=True)
+            gaps.append((mean, s['dense_train_mean'], s['packed_train_mean']))
+    g = np.array(gaps)
+    print('mean over batches: train ref %.5f  dense %.5f  packed %.5f' % tuple(g.mean(axis=0)))
+    compare_gradients(model, loss_of, spec, args)
+
+
+def compare_gradients(model, loss_of, spec, args):
+    """Mean gradient over the draws vs seqrec's (files written by dropout-loss.ts): per parameter, the
+    mean squared z-score of the difference (about 1 when both estimate the same expectation) and the
+    relative distance of the two mean gradients."""
+    i = 0
+    while os.path.exists('%s.grad%d.dense.safetensors' % (args.batches, i)):
+        b = spec['batches'][i]
+        model.train()
+        params = dict(model.named_parameters())
+        sums = {k: torch.zeros_like(v, dtype=torch.float64) for k, v in params.items()}
+        sq = {k: torch.zeros_like(v, dtype=torch.float64) for k, v in params.items()}
+        for _ in range(args.draws):
+            model.zero_grad()
+            L = b['maxlen']
+            seq, pos, neg = (np.array(b[k], dtype=np.int64).reshape(-1, L) for k in ('seqs', 'pos', 'neg'))
+            pl, nl = model(None, seq, pos, neg)
+            idx = np.where(pos != 0)
+            bce = torch.nn.BCEWithLogitsLoss()
+            loss = bce(pl[idx], torch.ones(pl.shape)[idx]) + bce(nl[idx], torch.zeros(nl.shape)[idx])
+            loss.backward()
+            for k, v in params.items():
+                g = v.grad.double() if v.grad is not None else torch.zeros_like(sums[k])
+                sums[k] += g
+                sq[k] += g * g
+        n = args.draws
+        for path in ('dense', 'packed'):
+            theirs = read_safetensors('%s.grad%d.%s.safetensors' % (args.batches, i, path))
+            print('batch %d, %s path: parameter, mean z^2 over entries with spread, |mean_ref - mean_seqrec| / |mean_ref|, ratio of the draws\' spreads (s.e.)' % (i, path))
+            for k in params:
+                m = (sums[k] / n).numpy()
+                se = np.sqrt(np.maximum(0, (sq[k] / n).numpy() - m * m) / (n - 1))
+                m2 = theirs['mean.' + k].numpy().astype(np.float64)
+                se2 = theirs['se.' + k].numpy().astype(np.float64)
+                s = np.sqrt(se * se + se2 * se2)
+                ok = s > 1e-12
+                z2 = float(np.mean(((m - m2)[ok] / s[ok]) ** 2)) if ok.any() else float('nan')
+                rel = float(np.linalg.norm(m - m2) / max(np.linalg.norm(m), 1e-30))
+                spread = float(np.sqrt(np.sum(se2 * se2) / max(np.sum(se * se), 1e-300)))
+                print('  %-40s z2 %7.3f  rel %.4f  spread seqrec/ref %.3f' % (k, z2, rel, spread))
+        i += 1
+
+
+if __name__ == '__main__':
+    main()
