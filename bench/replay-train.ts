@@ -7,6 +7,7 @@
  *
  *   node --import tsx bench/replay-train.ts --dataset F --out DIR [--maxlen 50] [--dropout 0.5]
  *        [--epochs 10] [--seed 1] [--packed true] [--step_log N] [--reshuffle pass|reference]
+ *        [--kernels wasm|reference]
  *
  * --step_log N: also write the first N step losses to DIR/seqrec-steps.txt.
  *
@@ -35,8 +36,10 @@ const epochs = Number(arg('epochs', '10'));
 const reshuffle = arg('reshuffle', 'pass') as Reshuffle;
 const seed = Number(arg('seed', '1'));
 const packed = arg('packed', 'true') !== 'false';
-v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-setKernels(createWasmKernelsSync());
+if (arg('kernels', 'wasm') === 'wasm') {
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  setKernels(createWasmKernelsSync());
+}
 
 const data = await loadDataset(dataset);
 const split = leaveOneOut(data, 4);
