@@ -1,37 +1,19 @@
 #!/usr/bin/env python3
 """The reference side of bench/dropout-loss.ts: the same checkpoint and batches through the reference
 model.py, eval-mode loss and mean +- s.e. of the train-mode (dropout) loss over --draws draws, printed
-beside seqrec's figures from the JSON file that dropout-loss.ts wrote.
+beside seqrec's figures from the JSON file that dropout-loss.ts wrote; then, for the batches whose
+mean gradients dropout-loss.ts saved, the same comparison per parameter.
 
   /usr/bin/python3 bench/dropout-loss.py --checkpoint F.safetensors --batches batches.json [--draws 40]
 """
 import argparse
 import json
 import os
-import struct
-import sys
 
 import numpy as np
 import torch
 
-here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(here, '..', '..', 'shared', 'bench', 'pytorch-ref'))
-from model import SASRec  # noqa: E402
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        raw = f.read()
-    (n,) = struct.unpack('<Q', raw[:8])
-    header = json.loads(raw[8:8 + n])
-    body = raw[8 + n:]
-    out = {}
-    for name, info in header.items():
-        if name == '__metadata__' or info['dtype'] != 'F32':
-            continue
-        a, b = info['data_offsets']
-        out[name] = torch.from_numpy(np.frombuffer(body[a:b], dtype=np.float32).copy().reshape(info['shape']))
-    return out
+from reference_model import import_reference, read_safetensors, training_loss
 
 
 def main():
@@ -48,26 +30,18 @@ def main():
     margs = argparse.Namespace(device='cpu', norm_first=bool(cfg.get('norm_first', False)), hidden_units=cfg['hidden_units'],
                                maxlen=cfg['maxlen'], dropout_rate=cfg['dropout_rate'], num_blocks=cfg['num_blocks'],
                                num_heads=cfg['num_heads'], batch_size=128)
-    model = SASRec(0, cfg['item_num'], margs)
+    model = import_reference()[0].SASRec(0, cfg['item_num'], margs)
     tensors = read_safetensors(args.checkpoint)
-    own = model.state_dict()
-    model.load_state_dict({k: tensors[k] for k in own})
-    bce = torch.nn.BCEWithLogitsLoss()
-
-    def loss_of(b):
-        L = b['maxlen']
-        seq, pos, neg = (np.array(b[k], dtype=np.int64).reshape(-1, L) for k in ('seqs', 'pos', 'neg'))
-        pl, nl = model(None, seq, pos, neg)
-        idx = np.where(pos != 0)
-        return (bce(pl[idx], torch.ones(pl.shape)[idx]) + bce(nl[idx], torch.zeros(nl.shape)[idx])).item()
+    model.load_state_dict({k: tensors[k] for k in model.state_dict()})
+    batches = [tuple(np.array(b[k], dtype=np.int64).reshape(-1, b['maxlen']) for k in ('seqs', 'pos', 'neg')) for b in spec['batches']]
 
     gaps = []
     with torch.no_grad():
-        for i, b in enumerate(spec['batches']):
+        for i, b in enumerate(batches):
             model.eval()
-            ev = loss_of(b)
+            ev = training_loss(model, *b).item()
             model.train()
-            xs = np.array([loss_of(b) for _ in range(args.draws)])
+            xs = np.array([training_loss(model, *b).item() for _ in range(args.draws)])
             mean, se = xs.mean(), xs.std(ddof=1) / np.sqrt(len(xs))
             s = spec['seqrec'][i]
             print('batch %d: eval ref %.5f seqrec %.5f | train ref %.5f+-%.5f  dense %.5f+-%.5f  packed %.5f+-%.5f'
@@ -76,29 +50,22 @@ def main():
             gaps.append((mean, s['dense_train_mean'], s['packed_train_mean']))
     g = np.array(gaps)
     print('mean over batches: train ref %.5f  dense %.5f  packed %.5f' % tuple(g.mean(axis=0)))
-    compare_gradients(model, loss_of, spec, args)
+    compare_gradients(model, batches, args)
 
 
-def compare_gradients(model, loss_of, spec, args):
+def compare_gradients(model, batches, args):
     """Mean gradient over the draws vs seqrec's (files written by dropout-loss.ts): per parameter, the
-    mean squared z-score of the difference (about 1 when both estimate the same expectation) and the
-    relative distance of the two mean gradients."""
+    mean squared z-score of the difference (about 1 when both estimate the same expectation), the
+    relative distance of the two mean gradients, and the ratio of the draws' spreads."""
     i = 0
     while os.path.exists('%s.grad%d.dense.safetensors' % (args.batches, i)):
-        b = spec['batches'][i]
         model.train()
         params = dict(model.named_parameters())
         sums = {k: torch.zeros_like(v, dtype=torch.float64) for k, v in params.items()}
         sq = {k: torch.zeros_like(v, dtype=torch.float64) for k, v in params.items()}
         for _ in range(args.draws):
             model.zero_grad()
-            L = b['maxlen']
-            seq, pos, neg = (np.array(b[k], dtype=np.int64).reshape(-1, L) for k in ('seqs', 'pos', 'neg'))
-            pl, nl = model(None, seq, pos, neg)
-            idx = np.where(pos != 0)
-            bce = torch.nn.BCEWithLogitsLoss()
-            loss = bce(pl[idx], torch.ones(pl.shape)[idx]) + bce(nl[idx], torch.zeros(nl.shape)[idx])
-            loss.backward()
+            training_loss(model, *batches[i]).backward()
             for k, v in params.items():
                 g = v.grad.double() if v.grad is not None else torch.zeros_like(sums[k])
                 sums[k] += g
@@ -106,7 +73,8 @@ def compare_gradients(model, loss_of, spec, args):
         n = args.draws
         for path in ('dense', 'packed'):
             theirs = read_safetensors('%s.grad%d.%s.safetensors' % (args.batches, i, path))
-            print('batch %d, %s path: parameter, mean z^2 over entries with spread, |mean_ref - mean_seqrec| / |mean_ref|, ratio of the draws\' spreads (s.e.)' % (i, path))
+            print("batch %d, %s path: parameter, mean z^2 over entries with spread, |mean_ref - mean_seqrec| / |mean_ref|, "
+                  "ratio of the draws' spreads (s.e.)" % (i, path))
             for k in params:
                 m = (sums[k] / n).numpy()
                 se = np.sqrt(np.maximum(0, (sq[k] / n).numpy() - m * m) / (n - 1))

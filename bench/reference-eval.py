@@ -58,9 +58,10 @@ def main():
         print('reference-eval.py: no python with torch+numpy (%s)' % e, file=sys.stderr)
         sys.exit(2)
     torch.set_num_threads(args.threads)
-    sys.path.insert(0, os.path.abspath(args.ref_dir))
-    from model import SASRec
-    from utils import data_partition
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from reference_model import import_reference, reference_init  # after the thread variables, as it imports torch
+    model_module, utils = import_reference(args.ref_dir)
+    SASRec, data_partition = model_module.SASRec, utils.data_partition
 
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
@@ -69,13 +70,7 @@ def main():
     margs = argparse.Namespace(device='cpu', norm_first=False, hidden_units=50, maxlen=args.maxlen, dropout_rate=0.2,
                                num_blocks=2, num_heads=1, batch_size=128)
     model = SASRec(usernum, itemnum, margs).to('cpu')
-    for _, param in model.named_parameters():
-        try:
-            torch.nn.init.xavier_normal_(param.data)
-        except Exception:
-            pass
-    model.pos_emb.weight.data[0, :] = 0
-    model.item_emb.weight.data[0, :] = 0
+    reference_init(model)
     model.eval()
 
     users = [u for u in range(1, usernum + 1) if len(user_train[u]) >= 1 and len(user_test[u]) >= 1]

@@ -8,18 +8,11 @@ seqrec's.
 import argparse
 import json
 import os
-import sys
 
 import numpy as np
 import torch
 
-here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(here, '..', '..', 'shared', 'bench', 'pytorch-ref'))
-sys.path.insert(0, here)
-from model import SASRec  # noqa: E402
-from importlib import import_module  # noqa: E402
-
-read_safetensors = import_module('dropout-loss').read_safetensors
+from reference_model import import_reference, read_safetensors, reference_init, training_loss
 
 
 def main():
@@ -36,15 +29,9 @@ def main():
     margs = argparse.Namespace(device='cpu', norm_first=False, hidden_units=cfg['hidden_units'], maxlen=cfg['maxlen'],
                                dropout_rate=cfg['dropout_rate'], num_blocks=cfg['num_blocks'],
                                num_heads=cfg['num_heads'], batch_size=128)
-    model = SASRec(0, cfg['item_num'], margs)
+    model = import_reference()[0].SASRec(0, cfg['item_num'], margs)
     if args.torch_init:
-        for _, param in model.named_parameters():
-            try:
-                torch.nn.init.xavier_normal_(param.data)
-            except Exception:
-                pass
-        model.pos_emb.weight.data[0, :] = 0
-        model.item_emb.weight.data[0, :] = 0
+        reference_init(model)
     else:
         init = read_safetensors(os.path.join(args.dir, 'init.safetensors'))
         model.load_state_dict({k: init[k] for k in model.state_dict()})
@@ -59,17 +46,14 @@ def main():
         path = os.path.join(args.dir, name)
         if os.path.exists(path):
             logs[name] = [l.split()[-1] for l in open(path)]
-    bce = torch.nn.BCEWithLogitsLoss()
     adam = torch.optim.Adam(model.parameters(), lr=0.001, betas=(0.9, 0.98))
     step_log = []
     for epoch in range(epochs):
         total = 0.0
         for s in range(steps):
             seq, pos, neg = (body[epoch * steps + s, j].astype(np.int64) for j in range(3))
-            pl, nl = model(None, seq, pos, neg)
+            loss = training_loss(model, seq, pos, neg)
             adam.zero_grad()
-            idx = np.where(pos != 0)
-            loss = bce(pl[idx], torch.ones(pl.shape)[idx]) + bce(nl[idx], torch.zeros(nl.shape)[idx])
             loss.backward()
             adam.step()
             total += loss.item()
