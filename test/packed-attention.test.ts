@@ -1,7 +1,7 @@
 /**
  * packedCausalAttention (the padding-skip attention): finite-difference gradients, exact equality with
  * dense causal attention over the equivalent left-padded batch (forward and gradients), the documented
- * probability layout and dropout draw count, and PackedBatch's layout.
+ * probability layout and dropout draw count, the padding key's Binomial dropout, and PackedBatch's layout.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import { PackedBatch } from '../src/engine/packing.js';
 import { Rng } from '../src/engine/rng.js';
 import { getTape } from '../src/engine/tape.js';
 import { Parameter } from '../src/engine/tensor.js';
-import { referenceKernels } from '../src/kernels/reference.js';
+import { paddingKeepFactor, referenceKernels } from '../src/kernels/reference.js';
 import { gradCheck } from './helpers/gradcheck.js';
 
 function param(shape: number[], rng: Rng, scale = 1): Parameter {
@@ -111,6 +111,66 @@ test('packedCausalAttention with attention dropout: gradients with a fixed mask,
   for (let i = 0; i < draws; i++) ref.nextU32();
   assert.deepEqual(after.slice(0, 4).map((x) => x >>> 0), ref.getState().slice(0, 4).map((x) => x >>> 0));
   getTape().reset();
+});
+
+function binomialPmf(n: number, q: number): number[] {
+  const pmf: number[] = [];
+  for (let k = 0; k <= n; k++) {
+    let c = 1;
+    for (let t = 0; t < k; t++) c = (c * (n - t)) / (t + 1);
+    pmf.push(c * q ** k * (1 - q) ** (n - k));
+  }
+  return pmf;
+}
+
+test('paddingKeepFactor maps a uniform u to k/(p(1 − dropP)) with k ~ Binomial(p, 1 − dropP) (inverse CDF)', () => {
+  // both CDF walks (dropP ≥ ½ from k = 0, dropP < ½ from k = p) and p = 1
+  for (const [p, dropP] of [[1, 0.3], [2, 0.5], [7, 0.5], [40, 0.5], [9, 0.8], [7, 0.2], [49, 0.2], [30, 0.05], [199, 0.1]]) {
+    const q = 1 - dropP;
+    const want = binomialPmf(p, q);
+    const N = 200_000;
+    const counts = new Float64Array(p + 1);
+    let prev = 0;
+    for (let i = 0; i < N; i++) {
+      const f = paddingKeepFactor((i + 0.5) / N, p, dropP);
+      const k = f * p * q;
+      assert.ok(Math.abs(k - Math.round(k)) < 1e-9, `p ${p}, dropP ${dropP}: factor ${f} is not k/(p·q)`);
+      assert.ok(k >= prev - 1e-9, 'non-decreasing in u (an inverse CDF)');
+      prev = k;
+      counts[Math.round(k)]++;
+    }
+    // the share of u mapped to each k is that k's probability (up to the grid's resolution)
+    for (let k = 0; k <= p; k++) assert.ok(Math.abs(counts[k] / N - want[k]) <= 2 / N, `p ${p}, dropP ${dropP}, k ${k}: ${counts[k] / N} vs ${want[k]}`);
+  }
+  assert.equal(paddingKeepFactor(0.999, 1001, 0.5), 1, 'beyond 1000 copies: the expectation');
+});
+
+test('packedCausalAttention: the merged padding key is dropped like its p copies in the reference (kept share ~ Binomial)', () => {
+  // one query with p = 12 padding copies, one key; dropP 0.5 and 0.3
+  const seg = { segCount: 1, segStart: Int32Array.of(0), segLen: Int32Array.of(1), segPad: Int32Array.of(12), padRow: 1, rows: 2 };
+  const rng = new Rng(8);
+  const qkv = param([2, 3], rng);
+  for (const dropP of [0.5, 0.3]) {
+    const state = new Uint32Array(new Rng(3).getState().slice(0, 4));
+    const probs = new Float32Array(2);
+    const dropped = new Float32Array(2);
+    const out = new Float32Array(2);
+    const q = 1 - dropP;
+    const want = binomialPmf(12, q);
+    const counts = new Float64Array(13);
+    const N = 20_000;
+    for (let t = 0; t < N; t++) {
+      referenceKernels.packedCausalAttentionForward(1, 1, 1, seg.segStart, seg.segLen, seg.segPad, seg.padRow,
+        qkv.data, 0, qkv.data, 1, qkv.data, 2, 3, dropP, state, probs, 0, dropped, 0, out, 0, 1);
+      const k = (dropped[0] / probs[0]) * 12 * q;
+      assert.ok(Math.abs(k - Math.round(k)) < 1e-4, `implied kept count ${k}`);
+      counts[Math.round(k)]++;
+    }
+    // chi-square over the 9 bins k = 2..10 (expected counts ≥ 0.3% · N): 99.99% quantile of χ²(9) ≈ 33.7
+    let chi2 = 0;
+    for (let k = 2; k <= 10; k++) chi2 += (counts[k] - N * want[k]) ** 2 / (N * want[k]);
+    assert.ok(chi2 < 33.7, `dropP ${dropP}: chi2 ${chi2.toFixed(1)} (counts ${[...counts].join(' ')})`);
+  }
 });
 
 test('packedCausalAttention kernel: probability layout [P_pad, P_0..P_i] per query, rows sum to 1', () => {

@@ -360,6 +360,45 @@ function causalAttentionBackward(
   }
 }
 
+/**
+ * Dropout of the merged padding key: the reference drops each of its p identical copies on its own,
+ * so the kept share of the padding weight is k/p with k ~ Binomial(p, 1 − dropP). Returns
+ * k / (p·(1 − dropP)), k drawn by inverse CDF from one uniform u ∈ [0, 1). The CDF is walked from
+ * the end whose probability cannot underflow (P(k = 0) = dropP^p when dropP ≥ ½, else P(k = p) =
+ * (1 − dropP)^p); past p = 1000 (either may underflow) the factor is 1, the expectation (the
+ * relative spread there is below 10% even for dropP 0.9). The wasm kernel (asm/common.ts,
+ * paddingKeepFactor) performs the same float64 operations in the same order, so both give the same bits.
+ */
+export function paddingKeepFactor(u: number, p: number, dropP: number): number {
+  if (p > 1000) return 1;
+  const q = 1 - dropP;
+  let k: number;
+  if (dropP >= q) {
+    let pmf = 1;
+    for (let t = 0; t < p; t++) pmf *= dropP;
+    const ratio = q / dropP;
+    let cdf = pmf;
+    k = 0;
+    while (u >= cdf && k < p) {
+      pmf = ((pmf * (p - k)) / (k + 1)) * ratio;
+      k++;
+      cdf += pmf;
+    }
+  } else {
+    let pmf = 1;
+    for (let t = 0; t < p; t++) pmf *= q;
+    const ratio = dropP / q;
+    let tail = pmf; // P(K ≥ k)
+    k = p;
+    while (k > 0 && u < 1 - tail) {
+      pmf = ((pmf * k) / (p - k + 1)) * ratio;
+      k--;
+      tail += pmf;
+    }
+  }
+  return k / (p * q);
+}
+
 function packedCausalAttentionForward(
   numSeg: number, heads: number, headDim: number,
   segStart: Int32Array, segLen: Int32Array, segPad: Int32Array, padRow: number,
@@ -420,7 +459,10 @@ function packedCausalAttentionForward(
         let wRow = pRow;
         if (rng) {
           const aRow = droppedOff + row;
-          if (p > 0) dropped[aRow] = rng.nextFloat() < dropP ? 0 : probs[pRow] * keep;
+          if (p > 0) {
+            const u = rng.nextFloat();
+            dropped[aRow] = p === 1 ? (u < dropP ? 0 : probs[pRow] * keep) : probs[pRow] * paddingKeepFactor(u, p, dropP);
+          }
           else dropped[aRow] = 0;
           for (let j = 1; j <= i + 1; j++) dropped[aRow + j] = rng.nextFloat() < dropP ? 0 : probs[pRow + j] * keep;
           weights = dropped;

@@ -168,8 +168,10 @@ export interface Kernels {
    * i(i+3)/2 with i + 2 entries: [P_P, P_0, …, P_i]. Writes probs P (and dropped A when dropP > 0 and
    * rngState is non-null; otherwise the caller passes the same buffer for both and A is not written).
    * Dropout draws: for s, for h, for i: first the padding slot (only when p > 0), then j = 0..i, one
-   * uniform u each; A = u < dropP ? 0 : P/(1−dropP). (The dense reference drops each of the p padding
-   * copies independently: same expectation, different noise.)
+   * uniform u each; A_j = u < dropP ? 0 : P_j/(1−dropP). The padding slot stands for p copies that the
+   * dense reference drops one by one, so its u draws the kept count k ~ Binomial(p, 1 − dropP) (inverse
+   * CDF; p = 1: u < dropP drops) and A_P = P_P · k/(p(1−dropP)) — the reference's distribution of the
+   * dropped padding weight, exactly (reference.ts, paddingKeepFactor).
    */
   packedCausalAttentionForward(
     numSeg: number, heads: number, headDim: number,

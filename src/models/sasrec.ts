@@ -21,11 +21,14 @@
  *   padding positions sees one padding key with score q·k_P/√hd + ln p and value v_P (exactly the p
  *   identical keys), and the padding row attends only to itself. Logits are computed only where the
  *   loss needs them (pos ≠ 0) and, for prediction, only at each history's last position. This is exact
- *   (forward and every gradient) without dropout. With dropout the noise differs from the dense path,
- *   with the same expectation: embedding/FFN dropout draws one mask for the shared padding row (the
- *   dense path draws one per padded position), and attention dropout drops the merged padding weight
- *   as one (the dense path drops each copy). Batches that are not left-padded (a 0 after an item)
- *   fall back to the dense path.
+ *   (forward and every gradient) without dropout. With dropout, attention dropout keeps a
+ *   Binomial(p, 1 − rate) share of the merged padding weight, exactly the dense path's distribution
+ *   for p identical copies; what still differs is that embedding/FFN dropout (and the padding row's
+ *   own attention dropout) draw one mask for the shared padding row, where the dense path draws one
+ *   per padded position, so in training the dense path's padded positions are not all identical.
+ *   (Measured on Games, same weights and batches, epoch-1 training loss: PyTorch 1.1794, dense 1.1817,
+ *   packed 1.1833; with the padding weight dropped as one unit, as before, 1.1943. BENCHMARKS.md.)
+ *   Batches that are not left-padded (a 0 after an item) fall back to the dense path.
  */
 import * as init from '../engine/init.js';
 import * as ops from '../engine/ops.js';

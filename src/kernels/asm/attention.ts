@@ -6,7 +6,8 @@
 // key j. Query i sees κ ≤ i + 1, which is exactly the triangle row layout [P_P, P_0, …, P_i].
 // The work is blocked like a GEMM, 5 queries (a "sliver") at a time:
 //   forward:  S = (Q/√hd)·Kᵀ for the sliver's keys (5×8 blocks, K packed transposed), row softmax
-//             (vectorised exp) and dropout in the reference's draw order, then out = A·V (A packed
+//             (vectorised exp) and dropout in the reference's draw order (the padding key's draw
+//             gives a Binomial kept share, paddingKeepFactor), then out = A·V (A packed
 //             [κ][5], V packed rows, 5×8 blocks over the head's columns);
 //   backward: dA = dO·Vᵀ (same blocking), dS = (A∘dA − P∘rowsum(A∘dA))/√hd per row,
 //             dQ = dS·K per sliver; after all slivers dV = Aᵀ·dO and dK = dSᵀ·Q per 5-key
@@ -14,7 +15,7 @@
 // Every operand is packed into scratch with the head dimension padded to a multiple of 4 (zeros),
 // so any headDim works (50, 25, …) and stores into the caller's rows touch only the head's columns.
 
-import { dropApply, dropThresholdU32, expv, hmax, hsum, imax32, imin32, loadTail, mk5x8, mk5xN, rngLoad, rngRaw, rngSave, storeTail } from './common';
+import { dropApply, dropThresholdU32, expv, hmax, hsum, imax32, imin32, loadTail, mk5x8, mk5xN, paddingKeepFactor, rngLoad, rngRaw, rngSave, storeTail } from './common';
 
 @inline function ceilTo(x: i32, m: i32): i32 {
   return ((x + m - 1) / m) * m;
@@ -359,6 +360,11 @@ export function packedAttnForward(
             const first = hasPad ? 0 : 1; // no draw for an absent padding key (its P is 0)
             rngRaw(len - first, raw);
             dropApply(len - first, raw, thr, keep, srow + (<usize>first << 2), 0, srow + (<usize>first << 2));
+            if (pc > 1) {
+              // the merged padding key: Binomial kept count of its pc copies from the same draw
+              const u0 = rotl<u32>(load<u32>(raw) * 5, 7) * 9;
+              store<f32>(srow, <f32>(<f64>load<f32>(pRow) * paddingKeepFactor(<f64>u0 / 4294967296.0, pc, dropP)));
+            }
             copyFloats(srow, dropped + rowOff, len);
           }
           v128.store(srow + (<usize>len << 2), f32x4.splat(0)); // keys len..kmax−1 (≤ 4) see 0

@@ -282,3 +282,38 @@ export function mk5xN(kc: i32, hp: i32, w: usize, ws: usize, z: usize, zs: usize
   for (; c0 + 8 <= hp; c0 += 8) mk5x8(kc, w, ws, z + (<usize>c0 << 2), zs, c + (<usize>c0 << 2), cs, acc);
   if (c0 < hp) mk5x4(kc, w, ws, z + (<usize>c0 << 2), zs, c + (<usize>c0 << 2), cs, acc);
 }
+
+/**
+ * Dropout factor of the merged padding key (p copies, kept count k ~ Binomial(p, 1 − dropP) drawn
+ * by inverse CDF from u ∈ [0, 1)): k / (p·(1 − dropP)). The same float64 operations, in the same
+ * order, as paddingKeepFactor in src/kernels/reference.ts (documented there), so both give the same bits.
+ */
+export function paddingKeepFactor(u: f64, p: i32, dropP: f64): f64 {
+  if (p > 1000) return 1;
+  const q: f64 = 1 - dropP;
+  let k: i32;
+  if (dropP >= q) {
+    let pmf: f64 = 1;
+    for (let t = 0; t < p; t++) pmf *= dropP;
+    const ratio = q / dropP;
+    let cdf = pmf;
+    k = 0;
+    while (u >= cdf && k < p) {
+      pmf = ((pmf * <f64>(p - k)) / <f64>(k + 1)) * ratio;
+      k++;
+      cdf += pmf;
+    }
+  } else {
+    let pmf: f64 = 1;
+    for (let t = 0; t < p; t++) pmf *= q;
+    const ratio = dropP / q;
+    let tail = pmf;
+    k = p;
+    while (k > 0 && u < 1 - tail) {
+      pmf = ((pmf * <f64>k) / <f64>(p - k + 1)) * ratio;
+      k--;
+      tail += pmf;
+    }
+  }
+  return <f64>k / (<f64>p * q);
+}
