@@ -299,7 +299,7 @@ export interface PackedAttentionOptions {
  * segment has p > 0 padding positions, ONE padding key (row padRow) with score q·k_P/√hd + ln p, which
  * is exactly p identical padding keys (forward and gradient). Rows that belong to no segment get a
  * zero output. See Kernels.packedCausalAttentionForward for the exact semantics; with dropout the
- * padding weight is dropped as one (same expectation as dropping each copy, different noise).
+ * padding key keeps a Binomial(p, 1 − dropout) share of its weight, as dropping each of the p copies would.
  */
 export function packedCausalAttention(qkv: Tensor, seg: PackedSegments, opts: PackedAttentionOptions): Tensor {
   const op = 'packedCausalAttention';
