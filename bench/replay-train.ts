@@ -6,7 +6,7 @@
  * the loss or the optimiser, not in sampling or initialisation.
  *
  *   node --import tsx bench/replay-train.ts --dataset F --out DIR [--maxlen 50] [--dropout 0.5]
- *        [--epochs 10] [--seed 1] [--packed true] [--step_log N] [--reshuffle pass|reference]
+ *        [--epochs 10] [--seed 1] [--packed true] [--step_log N] [--user_sampling shuffle|cycle|uniform]
  *        [--kernels wasm|reference]
  *
  * --step_log N: also write the first N step losses to DIR/seqrec-steps.txt.
@@ -15,7 +15,7 @@
  */
 import { mkdirSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
-import { loadDataset, leaveOneOut, TrainSampler, type Reshuffle } from '../src/data/index.js';
+import { loadDataset, leaveOneOut, TrainSampler, type UserSampling } from '../src/data/index.js';
 import { Rng } from '../src/engine/rng.js';
 import { serializeSafetensors } from '../src/engine/safetensors.js';
 import { setKernels } from '../src/kernels/index.js';
@@ -33,7 +33,7 @@ if (!dataset || !out) {
 const maxlen = Number(arg('maxlen', '50'));
 const dropout = Number(arg('dropout', '0.5'));
 const epochs = Number(arg('epochs', '10'));
-const reshuffle = arg('reshuffle', 'pass') as Reshuffle;
+const userSampling = arg('user_sampling', 'shuffle') as UserSampling;
 const seed = Number(arg('seed', '1'));
 const packed = arg('packed', 'true') !== 'false';
 if (arg('kernels', 'wasm') === 'wasm') {
@@ -46,7 +46,7 @@ const split = leaveOneOut(data, 4);
 const rng = new Rng(seed);
 const config = { itemNum: data.itemNum, maxlen, hiddenUnits: 50, numBlocks: 2, numHeads: 1, dropoutRate: dropout };
 const model = new SASRec(config, { rng: rng.fork(), packed });
-const sampler = new TrainSampler(split, { batchSize: 128, maxlen, reshuffle, rng: rng.fork() });
+const sampler = new TrainSampler(split, { batchSize: 128, maxlen, userSampling, rng: rng.fork() });
 const steps = sampler.batchesPerEpoch;
 
 mkdirSync(out, { recursive: true });

@@ -4,13 +4,13 @@
  * shaped like the PyTorch reference's bench.py, so bench/run.ts can compare the two.
  *
  *   node --import tsx bench/train-seqrec.ts --dataset F --maxlen 50 --dropout 0.5 --epochs 3 [--max_steps N]
- *        [--kernels wasm|reference] [--packed true|false] [--seed 42] [--threads 1] [--reshuffle pass|reference]
+ *        [--kernels wasm|reference] [--packed true|false] [--seed 42] [--threads 1] [--user_sampling shuffle|cycle|uniform]
  *
  * --threads N: the wasm kernels on N threads (src/kernels/wasm/pool.ts, as `seqrec train --threads`);
  * default 1 here (the CLI's default is every core), so earlier figures stay comparable.
  */
 import v8 from 'node:v8';
-import { loadDataset, leaveOneOut, TrainSampler, type Reshuffle, type TrainBatch } from '../src/data/index.js';
+import { loadDataset, leaveOneOut, TrainSampler, type UserSampling, type TrainBatch } from '../src/data/index.js';
 import { Rng } from '../src/engine/rng.js';
 import { setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
@@ -30,7 +30,7 @@ const epochs = Number(arg('epochs', '3'));
 const maxSteps = Number(arg('max_steps', '0'));
 const kernels = arg('kernels', 'wasm');
 const packed = arg('packed', 'true') !== 'false';
-const reshuffle = arg('reshuffle', 'pass') as Reshuffle;
+const userSampling = arg('user_sampling', 'shuffle') as UserSampling;
 const seed = Number(arg('seed', '42'));
 
 const threads = Number(arg('threads', '1'));
@@ -50,7 +50,7 @@ const model = new SASRec(
   { rng: rng.fork(), packed },
 );
 const adam = new Adam(model.namedParameters(), { lr: 0.001, betas: [0.9, 0.98], eps: 1e-8 });
-const sampler = new TrainSampler(split, { batchSize: 128, maxlen, reshuffle, rng: rng.fork() });
+const sampler = new TrainSampler(split, { batchSize: 128, maxlen, userSampling, rng: rng.fork() });
 const steps = maxSteps > 0 ? Math.min(maxSteps, sampler.batchesPerEpoch) : sampler.batchesPerEpoch;
 
 const epochSeconds: number[] = [];

@@ -68,9 +68,9 @@ test('every pass visits each user once, in a fresh random order; seeded and repr
   assert.notDeepEqual([...other.nextBatch().users, ...other.nextBatch().users], passes[0]);
 });
 
-test("reshuffle 'reference': one order cycled through until a batch starts at a pass boundary (the reference's counter % usernum test)", () => {
+test("user sampling 'cycle': one order cycled through until a batch starts at a pass boundary (SASRec.pytorch's counter % usernum test)", () => {
   // 10 users, batch 3: batch starts at draws 0, 3, …, 27 are never a multiple of 10 until draw 30 (batch 10)
-  const s = new TrainSampler(tenUsers(), { batchSize: 3, seed: 7, maxlen: 3, reshuffle: 'reference' });
+  const s = new TrainSampler(tenUsers(), { batchSize: 3, seed: 7, maxlen: 3, userSampling: 'cycle' });
   const draws = Array.from({ length: 20 }, () => [...s.nextBatch().users]).flat();
   const first = draws.slice(0, 10);
   assert.deepEqual([...first].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -80,13 +80,34 @@ test("reshuffle 'reference': one order cycled through until a batch starts at a 
   assert.deepEqual([...next].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assert.notDeepEqual(next, first, 'batch 10 starts at draw 30: a new order');
   assert.deepEqual(draws.slice(40, 50), next);
-  // 'pass' (the default) reshuffles at every pass boundary, even inside a batch
+  // 'shuffle' (the default) redraws the order at every pass boundary, even inside a batch
   const p = new TrainSampler(tenUsers(), { batchSize: 3, seed: 7, maxlen: 3 });
   const pd = Array.from({ length: 10 }, () => [...p.nextBatch().users]).flat();
   assert.deepEqual(pd.slice(0, 10), first, 'both modes draw the same first order');
   assert.notDeepEqual(pd.slice(10, 20), first);
   assert.deepEqual([...pd.slice(10, 20)].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-  assert.throws(() => new TrainSampler(tenUsers(), { batchSize: 3, maxlen: 3, reshuffle: 'epoch' as never }), /reshuffle must be pass or reference/);
+  assert.throws(() => new TrainSampler(tenUsers(), { batchSize: 3, maxlen: 3, userSampling: 'epoch' as never }), /userSampling must be shuffle, cycle, uniform/);
+});
+
+test("user sampling 'uniform': independent uniform users, with replacement (TiSASRec.pytorch)", () => {
+  const s = new TrainSampler(tenUsers(), { batchSize: 10, seed: 3, maxlen: 3, userSampling: 'uniform' });
+  const counts = new Array(11).fill(0);
+  let repeatsInABatch = 0;
+  for (let k = 0; k < 2000; k++) {
+    const users = [...s.nextBatch().users];
+    if (new Set(users).size < users.length) repeatsInABatch++;
+    for (const u of users) counts[u]++;
+  }
+  // an order would visit each user exactly once per 10 draws; uniform draws repeat within most batches
+  assert.ok(repeatsInABatch > 1900, `batches with a repeated user: ${repeatsInABatch} of 2000`);
+  // 20,000 draws over 10 users: each ≈ 2000 (s.d. 42)
+  for (let u = 1; u <= 10; u++) assert.ok(Math.abs(counts[u] - 2000) < 250, `user ${u}: ${counts[u]}`);
+  // resumable like the other modes
+  const state = JSON.parse(JSON.stringify(s.getState()));
+  const want = s.nextBatch();
+  const t = new TrainSampler(tenUsers(), { batchSize: 10, seed: 99, maxlen: 3, userSampling: 'uniform' });
+  t.setState(state);
+  assert.deepEqual(t.nextBatch(), want);
 });
 
 test('users with ≤ 1 train items are replaced by random trainable users', () => {
@@ -100,13 +121,13 @@ test('users with ≤ 1 train items are replaced by random trainable users', () =
 });
 
 test('getState/setState resumes the exact stream, mid-pass and at a pass boundary (JSON round trip)', () => {
-  // batch 5: skip 4 is mid-pass; batch 3 ('reference' cycles for 3 passes): skip 4 mid-cycle, 10 at the reshuffle
-  for (const [batchSize, reshuffle, skips] of [[5, 'pass', [3, 4]], [3, 'reference', [4, 7, 10]]] as const) for (const skip of skips) {
-    const a = new TrainSampler(tenUsers(), { batchSize, seed: 11, maxlen: 3, reshuffle });
+  // batch 5: skip 4 is mid-pass; batch 3 ('cycle' keeps an order for 3 passes): skip 4 mid-cycle, 10 at the redraw
+  for (const [batchSize, userSampling, skips] of [[5, 'shuffle', [3, 4]], [3, 'cycle', [4, 7, 10]]] as const) for (const skip of skips) {
+    const a = new TrainSampler(tenUsers(), { batchSize, seed: 11, maxlen: 3, userSampling });
     for (let k = 0; k < skip; k++) a.nextBatch();
     const state = JSON.parse(JSON.stringify(a.getState()));
     const expected = Array.from({ length: 12 }, () => a.nextBatch());
-    const b = new TrainSampler(tenUsers(), { batchSize, seed: 999, maxlen: 3, reshuffle });
+    const b = new TrainSampler(tenUsers(), { batchSize, seed: 999, maxlen: 3, userSampling });
     b.nextBatch();
     b.setState(state);
     for (const e of expected) assert.deepEqual(b.nextBatch(), e);

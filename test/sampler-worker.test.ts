@@ -18,9 +18,9 @@ const split: Split = leaveOneOut(await readInteractions(dataset), 3);
 const rows = (b: TrainBatch) => [Array.from(b.users), Array.from(b.seqs), Array.from(b.pos), Array.from(b.neg), b.times ? Array.from(b.times) : null];
 
 test('the worker draws exactly the main-thread batches and states, across passes and from a mid-pass state', async () => {
-  for (const [depth, reshuffle] of [[1, 'pass'], [3, 'pass'], [3, 'reference']] as const) {
-    const main = new TrainSampler(split, { batchSize: 16, maxlen: 8, reshuffle, rng: new Rng(5) });
-    const other = new TrainSampler(split, { batchSize: 16, maxlen: 8, reshuffle, rng: new Rng(5) });
+  for (const [depth, userSampling] of [[1, 'shuffle'], [3, 'shuffle'], [3, 'cycle'], [2, 'uniform']] as const) {
+    const main = new TrainSampler(split, { batchSize: 16, maxlen: 8, userSampling, rng: new Rng(5) });
+    const other = new TrainSampler(split, { batchSize: 16, maxlen: 8, userSampling, rng: new Rng(5) });
     // start mid-pass (as after a resume): both advanced by 3 batches on the main thread
     for (let k = 0; k < 3; k++) {
       main.nextBatch();
@@ -35,7 +35,7 @@ test('the worker draws exactly the main-thread batches and states, across passes
         const want = main.nextBatch();
         const got = await p.next();
         assert.ok(got.times, 'times travel too');
-        assert.deepEqual(rows(got), rows(want), `batch ${k} (depth ${depth}, reshuffle ${reshuffle})`);
+        assert.deepEqual(rows(got), rows(want), `batch ${k} (depth ${depth}, user sampling ${userSampling})`);
         assert.deepEqual(p.getState(), main.getState(), `state after batch ${k}: as of the batches consumed, not the worker's`);
       }
     } finally {

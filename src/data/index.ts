@@ -7,7 +7,7 @@ export type { IdMap, Interactions, Split, TrainBatch } from './types.js';
 export { readInteractions, DATA_FORMATS, type DataFormat, type ReadOptions } from './readers.js';
 export { kcore, type KcoreMode, type KcoreOptions } from './kcore.js';
 export { leaveOneOut, requireEvaluableUsers, evaluableUserCount } from './split.js';
-export { TrainSampler, buildHistory, buildHistoryTimes, leftPad, RESHUFFLE_MODES, type Reshuffle, type SamplerOptions, type SamplerState } from './sampler.js';
+export { TrainSampler, buildHistory, buildHistoryTimes, leftPad, USER_SAMPLING_MODES, type UserSampling, type SamplerOptions, type SamplerState } from './sampler.js';
 export { datasetStats, formatStats, type DatasetStats } from './stats.js';
 export { bundledDatasetPath, BUNDLED_DATASET } from './bundled.js';
 export { writeSasrecFile, writeIdMaps, idMapPaths, type WriteOptions } from './writer.js';

@@ -3,20 +3,22 @@ import { Rng } from '../engine/rng.js';
 import type { Split, TrainBatch } from './types.js';
 
 /**
- * When the user order is reshuffled. 'pass' (default): a new random order for every pass over the
- * users. 'reference': as the PyTorch reference's sample_function, which tests `counter % usernum == 0`
- * once per batch: only a batch that starts exactly at a pass boundary reshuffles, so with a batch size
- * coprime to the user count one order is cycled through for batchSize passes (Games: ≈ 128 epochs),
- * each epoch starting where the last one stopped.
+ * Which user each batch row trains on.
+ * - 'shuffle' (default): a random order, redrawn for every pass over the users (each user once per pass).
+ * - 'cycle': SASRec.pytorch's sample_function, which tests `counter % usernum == 0` once per batch:
+ *   only a batch that starts exactly on a pass boundary redraws the order, so with a batch size coprime
+ *   to the user count one order is cycled through for batchSize passes (Games: ≈ 128 epochs), each
+ *   epoch starting where the last one stopped.
+ * - 'uniform': TiSASRec.pytorch's sample_function: every row an independent uniformly random user.
  */
-export type Reshuffle = 'pass' | 'reference';
-export const RESHUFFLE_MODES: readonly Reshuffle[] = ['pass', 'reference'];
+export type UserSampling = 'shuffle' | 'cycle' | 'uniform';
+export const USER_SAMPLING_MODES: readonly UserSampling[] = ['shuffle', 'cycle', 'uniform'];
 
 export interface SamplerOptions {
   batchSize: number;
   maxlen: number;
-  /** when the user order is reshuffled (default 'pass') */
-  reshuffle?: Reshuffle;
+  /** which user each row trains on (default 'shuffle') */
+  userSampling?: UserSampling;
   /** seed for a private Rng (default 0); ignored when `rng` is given */
   seed?: number;
   /** draw from this generator instead (it is advanced by the sampler) */
@@ -38,7 +40,7 @@ export interface PackedTrain {
   itemNum: number;
   batchSize: number;
   maxlen: number;
-  reshuffle: Reshuffle;
+  userSampling: UserSampling;
   offsets: Int32Array;
   items: Int32Array;
   times?: Float64Array;
@@ -46,7 +48,7 @@ export interface PackedTrain {
 
 /**
  * Training batches with the reference's `sample_function` semantics: users are visited in a random
- * order (reshuffled as `reshuffle` says); a user with ≤ 1 train items is replaced by a uniformly random user
+ * order (or at random, as `userSampling` says); a user with ≤ 1 train items is replaced by a uniformly random user
  * (redrawn until one has ≥ 2); inputs = train[:-1] right-aligned in maxlen, pos = the next item,
  * neg = a uniform item in 1..itemNum outside the user's TRAIN items. As in the reference, only train
  * items are excluded, so the user's valid/test items can be drawn as negatives.
@@ -56,7 +58,7 @@ export class TrainSampler {
   readonly maxlen: number;
   readonly userNum: number;
   readonly itemNum: number;
-  readonly reshuffle: Reshuffle;
+  readonly userSampling: UserSampling;
   private readonly rng: Rng;
   private readonly train: Int32Array[];
   private readonly trainTimes: Float64Array[] | undefined;
@@ -73,8 +75,10 @@ export class TrainSampler {
     if (!Number.isInteger(maxlen) || maxlen < 1) throw new RangeError(`TrainSampler: maxlen must be ≥ 1, got ${maxlen}`);
     this.batchSize = batchSize;
     this.maxlen = maxlen;
-    this.reshuffle = options.reshuffle ?? 'pass';
-    if (!RESHUFFLE_MODES.includes(this.reshuffle)) throw new RangeError(`TrainSampler: reshuffle must be ${RESHUFFLE_MODES.join(' or ')}, got ${String(this.reshuffle)}`);
+    this.userSampling = options.userSampling ?? 'shuffle';
+    if (!USER_SAMPLING_MODES.includes(this.userSampling)) {
+      throw new RangeError(`TrainSampler: userSampling must be ${USER_SAMPLING_MODES.join(', ')}, got ${String(this.userSampling)}`);
+    }
     this.userNum = split.data.userNum;
     this.itemNum = split.data.itemNum;
     this.train = split.train;
@@ -123,7 +127,7 @@ export class TrainSampler {
       items.set(this.train[u], offsets[u]);
       times?.set(this.trainTimes![u], offsets[u]);
     }
-    return { userNum: this.userNum, itemNum: this.itemNum, batchSize: this.batchSize, maxlen: this.maxlen, reshuffle: this.reshuffle, offsets, items, times };
+    return { userNum: this.userNum, itemNum: this.itemNum, batchSize: this.batchSize, maxlen: this.maxlen, userSampling: this.userSampling, offsets, items, times };
   }
 
   /** A sampler over packedTrain()'s data in the given state: draws exactly what the original would from that state. */
@@ -137,7 +141,7 @@ export class TrainSampler {
     const noIds = { toIndex: new Map<string, number>(), toRaw: [] as string[] };
     const data = { userNum: p.userNum, itemNum: p.itemNum, seqs: train, users: noIds, items: noIds };
     const split = { data, train, trainTimes, valid: new Int32Array(p.userNum + 1), test: new Int32Array(p.userNum + 1) } as Split;
-    const sampler = new TrainSampler(split, { batchSize: p.batchSize, maxlen: p.maxlen, reshuffle: p.reshuffle, seed: 0 });
+    const sampler = new TrainSampler(split, { batchSize: p.batchSize, maxlen: p.maxlen, userSampling: p.userSampling, seed: 0 });
     sampler.setState(state);
     return sampler;
   }
@@ -172,12 +176,17 @@ export class TrainSampler {
       batch = withTimes ? { ...base, times: new Float64Array(B * L) } : base;
     }
     for (let b = 0; b < B; b++) {
-      if (this.position === 0 && (b === 0 || this.reshuffle === 'pass')) {
-        this.passRng = this.rng.getState();
-        this.shuffleOrder();
+      let uid: number;
+      if (this.userSampling === 'uniform') {
+        uid = 1 + this.rng.nextInt(this.userNum);
+      } else {
+        if (this.position === 0 && (b === 0 || this.userSampling === 'shuffle')) {
+          this.passRng = this.rng.getState();
+          this.shuffleOrder();
+        }
+        uid = this.order[this.position];
+        this.position = this.position + 1 === this.userNum ? 0 : this.position + 1;
       }
-      let uid = this.order[this.position];
-      this.position = this.position + 1 === this.userNum ? 0 : this.position + 1;
       while (this.train[uid].length <= 1) uid = 1 + this.rng.nextInt(this.userNum);
       batch.users[b] = uid;
       this.fillRow(uid, b * L, batch);
@@ -233,7 +242,7 @@ export class TrainSampler {
     }
     this.passRng = state.passRng.slice();
     this.position = state.position === this.userNum ? 0 : state.position;
-    // at 0 the next draw reshuffles (in 'reference' mode only at a batch start, which is where states are taken)
+    // at 0 the next draw reshuffles (in 'cycle' mode only at a batch start, which is where states are taken)
     if (this.position > 0) {
       this.rng.setState(state.passRng);
       this.shuffleOrder();

@@ -11,7 +11,7 @@
 import { UserError } from '../cli/errors.js';
 import type { TrainBatch } from '../data/types.js';
 import { PrefetchSampler } from '../data/prefetch.js';
-import { RESHUFFLE_MODES, type Reshuffle, type SamplerState, type TrainSampler } from '../data/sampler.js';
+import { USER_SAMPLING_MODES, type SamplerState, type TrainSampler, type UserSampling } from '../data/sampler.js';
 import type { Rng } from '../engine/rng.js';
 import { encodeCheckpoint, type LoadedCheckpoint } from '../models/checkpoint-format.js';
 import type { TrainedModel, TrainHooks, TrainOptions } from '../models/registry.js';
@@ -56,12 +56,14 @@ export function numWorkersFrom(options: TrainOptions): number {
   return n;
 }
 
-/** --reshuffle: when the sampler reshuffles the user order (data/sampler.ts). */
-export function reshuffleFrom(options: TrainOptions): Reshuffle {
-  const v = options.reshuffle;
-  if (v === undefined) return 'pass';
-  if (!RESHUFFLE_MODES.includes(v as Reshuffle)) throw new UserError(`--reshuffle: expected ${RESHUFFLE_MODES.join(' or ')}, got ${String(v)}`);
-  return v as Reshuffle;
+/** --user_sampling: which user each batch row trains on (data/sampler.ts). */
+export function userSamplingFrom(options: TrainOptions): UserSampling {
+  const v = options.userSampling;
+  if (v === undefined) return 'shuffle';
+  if (!USER_SAMPLING_MODES.includes(v as UserSampling)) {
+    throw new UserError(`--user_sampling: expected ${USER_SAMPLING_MODES.join(', ')}, got ${String(v)}`);
+  }
+  return v as UserSampling;
 }
 
 export interface EpochRecord {

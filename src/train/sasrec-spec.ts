@@ -13,7 +13,7 @@ import { Adam } from '../optim/adam.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { idMapFromSorted } from '../data/ids.js';
 import { checkCommonHyper } from './config-checks.js';
-import { numWorkersFrom, reshuffleFrom, runEpochs, scheduleFrom } from './loop.js';
+import { numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
 
 /** The reference's flag defaults (SASRec.pytorch main.py), except num_epochs (1000 there, for ML-1M). */
 export const SASREC_DEFAULTS = {
@@ -168,12 +168,12 @@ export const sasrecSpec: ModelSpec = {
     const cfg = sasrecConfig(options, split.data.itemNum);
     const model = new SASRec(cfg, { rng: hooks.rng.fork() });
     const optimizer = new Adam(model.namedParameters(), { lr: cfg.lr, betas: [0.9, 0.98], eps: 1e-8 });
-    const sampler = new TrainSampler(split, { batchSize: cfg.batchSize, maxlen: cfg.maxlen, reshuffle: reshuffleFrom(options), rng: hooks.rng.fork() });
+    const sampler = new TrainSampler(split, { batchSize: cfg.batchSize, maxlen: cfg.maxlen, userSampling: userSamplingFrom(options), rng: hooks.rng.fork() });
     const trained = new TrainedSASRec(model, cfg, split.data.items, split.data.users, split.data.seqs);
     hooks.log?.(
       `SASRec: d ${cfg.hiddenUnits}, ${cfg.numBlocks} blocks, ${cfg.numHeads} heads, maxlen ${cfg.maxlen}, dropout ${cfg.dropoutRate}, ` +
         `lr ${cfg.lr}, batch ${cfg.batchSize}, ${cfg.numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
-        (sampler.reshuffle === 'reference' ? ", the reference's user order (--reshuffle reference)" : '') +
+        (sampler.userSampling !== 'shuffle' ? `, user sampling ${sampler.userSampling}` : '') +
         (cfg.mhc ? `, mHC ${cfg.mhc.expansionRate} streams (Sinkhorn ${cfg.mhc.sinkhornIter}, gate ${cfg.mhc.initGate}, pre-LN)` : ''),
     );
     await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr), numWorkers: numWorkersFrom(options) }, hooks, () => trained);

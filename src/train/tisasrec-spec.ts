@@ -24,7 +24,7 @@ import { Adam } from '../optim/adam.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { idMapFromSorted } from '../data/ids.js';
 import { checkCommonHyper } from './config-checks.js';
-import { numWorkersFrom, reshuffleFrom, runEpochs, scheduleFrom } from './loop.js';
+import { numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
 
 /**
  * TiSASRec.pytorch main.py's defaults, except num_epochs (201 there: seqrec evaluates every
@@ -232,7 +232,7 @@ export const tisasrecSpec: ModelSpec = {
     const model = new TiSASRec(cfg, { rng: hooks.rng.fork() });
     model.timeScaling = scaling;
     const optimizer = new Adam(model.namedParameters(), { lr: cfg.lr, betas: [0.9, 0.98], eps: 1e-8 });
-    const sampler = new TrainSampler(scaled, { batchSize: cfg.batchSize, maxlen: cfg.maxlen, reshuffle: reshuffleFrom(options), rng: hooks.rng.fork() });
+    const sampler = new TrainSampler(scaled, { batchSize: cfg.batchSize, maxlen: cfg.maxlen, userSampling: userSamplingFrom(options), rng: hooks.rng.fork() });
     const trained = new TrainedTiSASRec(model, cfg, split.data.items, split.data.users, split.data.seqs, split.data.times);
     hooks.log?.(
       `TiSASRec: d ${cfg.hiddenUnits}, ${cfg.numBlocks} blocks, ${cfg.numHeads} heads, maxlen ${cfg.maxlen}, time_span ${cfg.timeSpan}, ` +
