@@ -13,16 +13,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import v8 from 'node:v8';
 import { loadDataset, leaveOneOut, TrainSampler } from '../src/data/index.js';
 import { getTape } from '../src/engine/tape.js';
 import { Rng } from '../src/engine/rng.js';
 import { SASRec } from '../src/models/sasrec.js';
-import { setKernels } from '../src/kernels/index.js';
-import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { serializeSafetensors } from '../src/engine/safetensors.js';
 import { loadCheckpointSync } from '../src/train/checkpoint.js';
 import { arg } from './args.js';
+import { useWasmKernels } from './kernels.js';
 
 const checkpoint = arg('checkpoint', '');
 const dataset = arg('dataset', '');
@@ -35,8 +33,7 @@ const nBatches = Number(arg('batches', '8'));
 const gradBatches = Number(arg('grad_batches', '1'));
 const draws = Number(arg('draws', '40'));
 const seed = Number(arg('seed', '1'));
-v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-setKernels(createWasmKernelsSync());
+useWasmKernels();
 
 const ckpt = loadCheckpointSync(checkpoint);
 // a bare state_dict (bench/replay-train.ts's init.safetensors) takes its config from config.json beside it

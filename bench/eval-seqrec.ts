@@ -20,15 +20,14 @@
  *        [--repeats 3] [--reps 1000] [--warmup 20] [--batch N] [--kernels wasm|reference] [--packed true|false]
  *        [--min_interactions 4]
  */
-import v8 from 'node:v8';
 import { loadDataset, leaveOneOut } from '../src/data/index.js';
 import { Rng } from '../src/engine/rng.js';
 import { evaluateFullRanking, evaluateSampled, selectEvalUsers } from '../src/eval/index.js';
-import { setKernels } from '../src/kernels/index.js';
-import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
+import { getKernels } from '../src/kernels/index.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { recommendTopK } from '../src/cli/recommend.js';
 import { arg } from './args.js';
+import { useWasmKernels } from './kernels.js';
 
 const dataset = arg('dataset', '');
 if (!dataset) {
@@ -45,10 +44,7 @@ const kernels = arg('kernels', 'wasm');
 const packed = arg('packed', 'true') !== 'false';
 const seed = Number(arg('seed', '42'));
 
-if (kernels === 'wasm') {
-  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  setKernels(createWasmKernelsSync());
-}
+if (kernels === 'wasm') useWasmKernels();
 
 const data = await loadDataset(dataset);
 // 4 = the reference's data_partition (users with < 4 interactions have no valid/test item)
@@ -70,7 +66,7 @@ const round = (x: number, n = 3) => Number(x.toFixed(n));
 
 const result: Record<string, unknown> = {
   side: 'seqrec',
-  kernels: kernels === 'wasm' ? createWasmKernelsSync().name : 'reference',
+  kernels: getKernels().name,
   packed,
   users: data.userNum,
   items: data.itemNum,

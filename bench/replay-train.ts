@@ -14,15 +14,13 @@
  * batches.i32: int32 header [batches, batchSize, maxlen], then per batch seqs, pos, neg (each B·L).
  */
 import { mkdirSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
-import v8 from 'node:v8';
 import { loadDataset, leaveOneOut, TrainSampler, type UserSampling } from '../src/data/index.js';
 import { Rng } from '../src/engine/rng.js';
 import { serializeSafetensors } from '../src/engine/safetensors.js';
-import { setKernels } from '../src/kernels/index.js';
-import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
+import { useWasmKernels } from './kernels.js';
 
 const dataset = arg('dataset', '');
 const out = arg('out', '');
@@ -36,10 +34,7 @@ const epochs = Number(arg('epochs', '10'));
 const userSampling = arg('user_sampling', 'shuffle') as UserSampling;
 const seed = Number(arg('seed', '1'));
 const packed = arg('packed', 'true') !== 'false';
-if (arg('kernels', 'wasm') === 'wasm') {
-  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  setKernels(createWasmKernelsSync());
-}
+if (arg('kernels', 'wasm') === 'wasm') useWasmKernels();
 
 const data = await loadDataset(dataset);
 const split = leaveOneOut(data, 4);

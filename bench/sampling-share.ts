@@ -17,15 +17,14 @@
  *
  * Without --ml100k / --timed the ML-100k and TiSASRec cases are skipped.
  */
-import v8 from 'node:v8';
 import { loadavg } from 'node:os';
 import { bundledDatasetPath, leaveOneOut, loadDataset, TrainSampler, type Split, type TrainBatch } from '../src/data/index.js';
 import { PrefetchSampler } from '../src/data/prefetch.js';
 import { fitTimeScaling, scaleSplitTimes } from '../src/data/time.js';
 import { Rng } from '../src/engine/rng.js';
 import { TimeBatchLayout } from '../src/engine/time-attention.js';
-import { getKernels, setKernels } from '../src/kernels/index.js';
-import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
+import { getKernels } from '../src/kernels/index.js';
+import { useWasmKernels } from './kernels.js';
 import { startKernelThreads } from '../src/kernels/wasm/pool.js';
 import type { TrainedModel } from '../src/models/registry.js';
 import { SASRec } from '../src/models/sasrec.js';
@@ -33,8 +32,7 @@ import { TiSASRec } from '../src/models/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { runEpochs, type SteppableModel } from '../src/train/loop.js';
 
-v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-setKernels(createWasmKernelsSync());
+useWasmKernels();
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;

@@ -9,15 +9,14 @@
  * --threads N: the wasm kernels on N threads (src/kernels/wasm/pool.ts, as `seqrec train --threads`);
  * default 1 here (the CLI's default is every core), so earlier figures stay comparable.
  */
-import v8 from 'node:v8';
 import { loadDataset, leaveOneOut, TrainSampler, type UserSampling, type TrainBatch } from '../src/data/index.js';
 import { Rng } from '../src/engine/rng.js';
-import { setKernels } from '../src/kernels/index.js';
-import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
+import { getKernels } from '../src/kernels/index.js';
 import { startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
+import { useWasmKernels } from './kernels.js';
 
 const dataset = arg('dataset', '');
 if (!dataset) {
@@ -36,9 +35,7 @@ const seed = Number(arg('seed', '42'));
 const threads = Number(arg('threads', '1'));
 let pool: WasmThreadPool | null = null;
 if (kernels === 'wasm') {
-  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  const k = createWasmKernelsSync();
-  setKernels(k);
+  const k = useWasmKernels();
   if (threads > 1) pool = await startThreadPool(k, threads);
 }
 
@@ -73,7 +70,7 @@ const mean = steady.reduce((a, b) => a + b, 0) / steady.length;
 console.log(
   'RESULT_JSON ' +
     JSON.stringify({
-      kernels: kernels === 'wasm' ? createWasmKernelsSync().name : 'reference',
+      kernels: getKernels().name,
       threads: pool === null ? 1 : threads,
       packed,
       steps_per_epoch: steps,
