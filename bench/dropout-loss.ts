@@ -20,7 +20,7 @@ import { SASRec } from '../src/models/sasrec.js';
 import { serializeSafetensors } from '../src/engine/safetensors.js';
 import { loadCheckpointSync } from '../src/train/checkpoint.js';
 import { arg } from './args.js';
-import { useWasmKernels } from './kernels.js';
+import { useWasmKernels } from '../src/kernels/wasm/install.js';
 
 const checkpoint = arg('checkpoint', '');
 const dataset = arg('dataset', '');

@@ -27,7 +27,7 @@ import { getKernels } from '../src/kernels/index.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { recommendTopK } from '../src/cli/recommend.js';
 import { arg } from './args.js';
-import { useWasmKernels } from './kernels.js';
+import { useWasmKernels } from '../src/kernels/wasm/install.js';
 
 const dataset = arg('dataset', '');
 if (!dataset) {

@@ -20,7 +20,7 @@ import { serializeSafetensors } from '../src/engine/safetensors.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
-import { useWasmKernels } from './kernels.js';
+import { useWasmKernels } from '../src/kernels/wasm/install.js';
 
 const dataset = arg('dataset', '');
 const out = arg('out', '');

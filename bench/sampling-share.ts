@@ -24,7 +24,7 @@ import { fitTimeScaling, scaleSplitTimes } from '../src/data/time.js';
 import { Rng } from '../src/engine/rng.js';
 import { TimeBatchLayout } from '../src/engine/time-attention.js';
 import { getKernels } from '../src/kernels/index.js';
-import { useWasmKernels } from './kernels.js';
+import { useWasmKernels } from '../src/kernels/wasm/install.js';
 import { startKernelThreads } from '../src/kernels/wasm/pool.js';
 import type { TrainedModel } from '../src/models/registry.js';
 import { SASRec } from '../src/models/sasrec.js';

@@ -16,7 +16,7 @@ import { startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.j
 import { SASRec } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
-import { useWasmKernels } from './kernels.js';
+import { useWasmKernels } from '../src/kernels/wasm/install.js';
 
 const dataset = arg('dataset', '');
 if (!dataset) {

@@ -1,11 +1,9 @@
-import v8 from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { UserError } from './errors.js';
 import { commandModules } from './commands.js';
 import { VERSION } from '../version.js';
 import '../train/models.js';
-import { setKernels } from '../kernels/index.js';
-import { createWasmKernelsSync } from '../kernels/wasm/index.js';
+import { useWasmKernels } from '../kernels/wasm/install.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -27,10 +25,7 @@ function selectKernels(): void {
   const choice = process.env.SEQREC_KERNELS ?? 'wasm';
   if (choice === 'reference') return;
   if (choice !== 'wasm') throw new UserError(`SEQREC_KERNELS: expected wasm or reference, got "${choice}"`);
-  // Node 20 validates relaxed-SIMD (fused multiply-add) modules only behind this V8 flag; the kernels
-  // fall back to plain SIMD where the runtime still refuses them.
-  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  setKernels(createWasmKernelsSync());
+  useWasmKernels();
 }
 
 export async function main(argv: string[]): Promise<number> {
