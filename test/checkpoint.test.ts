@@ -14,8 +14,9 @@ import {
   saveCheckpointSync,
   type CheckpointData,
 } from '../src/train/checkpoint.js';
+import { SHARED_FIXTURES_URL } from './helpers/shared.js';
 
-const FIXTURES = new URL('../../shared/fixtures/', import.meta.url);
+const FIXTURES = SHARED_FIXTURES_URL;
 const PKG_VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 function tempDir(t: { after: (fn: () => void) => void }): string {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readInteractions } from '../src/data/index.js';
+import { sharedPath } from './helpers/shared.js';
 
 const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
 const fx = (name: string) => path.join(repoRoot, 'test/fixtures/data', name);
@@ -33,7 +34,7 @@ function oneLineError(r: Run, pattern: RegExp): void {
 }
 
 test('data stats prints the Games counts', async () => {
-  const r = await seqrec('data', 'stats', '--dataset', path.resolve(repoRoot, '../shared/data/games/Video.txt'));
+  const r = await seqrec('data', 'stats', '--dataset', sharedPath('data/games/Video.txt'));
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^users +31,013$/m);
   assert.match(r.stdout, /^items +23,715$/m);
@@ -41,7 +42,7 @@ test('data stats prints the Games counts', async () => {
 });
 
 test('data stats --json with k-core flags (kebab aliases) on ml-100k', async () => {
-  const r = await seqrec('data', 'stats', '--dataset', path.resolve(repoRoot, '../shared/data/ml-100k/u.data'), '--min-user-count', '5', '--min_item_count', '5', '--json');
+  const r = await seqrec('data', 'stats', '--dataset', sharedPath('data/ml-100k/u.data'), '--min-user-count', '5', '--min_item_count', '5', '--json');
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.deepEqual([s.users, s.items, s.actions, s.hasTimes], [943, 1349, 99287, true]);

@@ -2,13 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { datasetStats, kcore, leaveOneOut, leftPad, loadDataset, readInteractions, relationMatrix, scaleTimes } from '../src/data/index.js';
 import { idMapFromSorted } from '../src/data/ids.js';
 import type { Interactions } from '../src/data/types.js';
+import { sharedPath } from './helpers/shared.js';
 
-const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
-const shared = (p: string) => path.resolve(repoRoot, '../shared', p);
+const shared = (p: string) => sharedPath(p);
 
 function fromLists(lists: number[][]): Interactions {
   let maxItem = 0;

@@ -8,10 +8,11 @@ import { gzipSync } from 'node:zlib';
 import { readInteractions, bundledDatasetPath, datasetStats, loadDataset } from '../src/data/index.js';
 import { UserError } from '../src/cli/errors.js';
 import type { Interactions } from '../src/data/types.js';
+import { sharedPath } from './helpers/shared.js';
 
 const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
 const fx = (name: string) => path.join(repoRoot, 'test/fixtures/data', name);
-const shared = (name: string) => path.resolve(repoRoot, '../shared/data', name);
+const shared = (name: string) => sharedPath('data', name);
 
 const seqs = (d: Interactions) => d.seqs.slice(1).map((s) => Array.from(s));
 const times = (d: Interactions) => d.times!.slice(1).map((t) => Array.from(t));

@@ -1,13 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TrainSampler, buildHistory, buildHistoryTimes, leaveOneOut, leftPad, readInteractions } from '../src/data/index.js';
 import { UserError } from '../src/cli/errors.js';
 import { idMapFromSorted } from '../src/data/ids.js';
 import type { Interactions, Split, TrainBatch } from '../src/data/types.js';
+import { sharedPath } from './helpers/shared.js';
 
-const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
 
 function makeData(lists: number[][], itemNum: number, withTimes = false): Interactions {
   const base = {
@@ -144,7 +142,7 @@ test('refilling a batch via `out` gives the same stream as fresh batches', () =>
 });
 
 test('Games: one epoch of 128 × 50 batches is fast and never draws a train item as negative', async () => {
-  const data = await readInteractions(path.resolve(repoRoot, '../shared/data/games/Video.txt'));
+  const data = await readInteractions(sharedPath('data/games/Video.txt'));
   const split = leaveOneOut(data);
   const t0 = performance.now();
   const s = new TrainSampler(split, { batchSize: 128, maxlen: 50, seed: 42 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readInteractions, writeIdMaps, writeSasrecFile, datasetStats, formatStats } from '../src/data/index.js';
 import { writeFileAtomic } from '../src/data/atomic.js';
+import { sharedPath } from './helpers/shared.js';
 
 const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
 
@@ -31,7 +32,7 @@ test('a failed write leaves the previous file untouched and no temporary file', 
 test('writeSasrecFile + writeIdMaps round-trip MovieLens ids and times; large files stream in chunks', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-writer-'));
   try {
-    const src = await readInteractions(path.resolve(repoRoot, '../shared/data/ml-100k/u.data'));
+    const src = await readInteractions(sharedPath('data/ml-100k/u.data'));
     const out = path.join(dir, 'ml.txt');
     await writeSasrecFile(src, out);
     const maps = await writeIdMaps(src, out);

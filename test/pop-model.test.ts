@@ -7,6 +7,7 @@ import { detectModel, getModel, modelNames } from '../src/models/registry.js';
 import { evaluateFullRanking, evaluateSampled } from '../src/eval/protocols.js';
 import { Rng } from '../src/engine/rng.js';
 import { leaveOneOut, loadDataset } from '../src/data/index.js';
+import { sharedPath } from './helpers/shared.js';
 
 function makeSplit(seqs: number[][], itemNum: number): Split {
   const userNum = seqs.length;
@@ -108,7 +109,7 @@ test('registry: pop is registered; train() honours popCountOn', async () => {
   await assert.rejects(popSpec.train(split, { popCountOn: 'sometimes' }, { rng: new Rng(1) }));
 });
 
-const GAMES = '../shared/data/games/Video.txt';
+const GAMES = sharedPath('data/games/Video.txt');
 test('Games (real data): train-only counts and the paper-range sampled figures', { skip: !existsSync(GAMES) }, async () => {
   const data = await loadDataset(GAMES);
   const split = leaveOneOut(data);

@@ -8,8 +8,9 @@ import {
   SafetensorsError,
   halfToFloat,
 } from '../src/engine/safetensors.js';
+import { SHARED_FIXTURES_URL } from './helpers/shared.js';
 
-const FIXTURES = new URL('../../shared/fixtures/', import.meta.url);
+const FIXTURES = SHARED_FIXTURES_URL;
 const fixture = (p: string): Uint8Array => new Uint8Array(readFileSync(new URL(p, FIXTURES)));
 
 /** The header (JSON text, padding included) and the data section of a safetensors file. */

@@ -8,6 +8,7 @@ import { tisasrecSpec } from '../src/train/tisasrec-spec.js';
 import { sasrecSpec } from '../src/train/sasrec-spec.js';
 import { parseSafetensors } from '../src/engine/safetensors.js';
 import { TiSASRec } from '../src/models/tisasrec.js';
+import { SHARED_FIXTURES_URL } from './helpers/shared.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'seqrec-tisasrec-cli-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -128,7 +129,7 @@ test('--time_unit days trains and is recorded', async () => {
 });
 
 test('a PyTorch TiSASRec state_dict saved as safetensors is detected, loads and predicts like PyTorch', () => {
-  const fixture = new URL('../../shared/fixtures/tisasrec/', import.meta.url);
+  const fixture = new URL('tisasrec/', SHARED_FIXTURES_URL);
   const bytes = readFileSync(new URL('weights.safetensors', fixture));
   assert.ok(tisasrecSpec.sniff(bytes));
   assert.ok(!sasrecSpec.sniff(bytes));

@@ -167,7 +167,6 @@ export class SASRec extends Module implements Scorer {
     if (!Number.isInteger(len) || len > this.maxlen) {
       throw new Error(`SASRec: ${seqs.length} ids for batch ${batchSize} is not a length ≤ maxlen ${this.maxlen}`);
     }
-    const d = this.config.hiddenUnits;
     const positions = new Int32Array(seqs.length);
     for (let b = 0; b < batchSize; b++) {
       for (let t = 0; t < len; t++) positions[b * len + t] = seqs[b * len + t] !== 0 ? t + 1 : 0;

@@ -1,10 +1,10 @@
-/** Loading the PyTorch parity fixtures (../shared/fixtures or $SEQREC_FIXTURES) and comparing arrays. */
+/** Loading the PyTorch parity fixtures (../shared/fixtures, $SEQREC_SHARED/fixtures, or $SEQREC_FIXTURES) and comparing arrays. */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseSafetensors } from '../../src/engine/safetensors.js';
+import { sharedPath } from './shared.js';
 
-export const FIXTURES_DIR = process.env.SEQREC_FIXTURES ?? fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
+export const FIXTURES_DIR = process.env.SEQREC_FIXTURES ?? sharedPath('fixtures');
 
 export interface Fixture {
   name: string;
