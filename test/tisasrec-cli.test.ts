@@ -119,10 +119,11 @@ test('a file without timestamps is refused with one line; --use_time with sasrec
   assert.match(u.stderr, /--time_unit: expected one of none, seconds, minutes, hours, days/);
 });
 
-test('--time_unit days trains and is recorded', async () => {
+test('--time_unit days trains and is recorded; --user_sampling uniform is reported in the plan line', async () => {
   const out = join(dir, 'days');
-  const r = await runCli(['train', '--model', 'tisasrec', '--time_unit', 'days', '--dataset', dataset, '--train_dir', out, '--num_epochs', '2', ...tiny]);
+  const r = await runCli(['train', '--model', 'tisasrec', '--time_unit', 'days', '--user_sampling', 'uniform', '--dataset', dataset, '--train_dir', out, '--num_epochs', '2', ...tiny]);
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout + r.stderr, /TiSASRec: d 16,.* 2 epochs of \d+ steps, user sampling uniform/);
   const { metadata } = parseSafetensors(readFileSync(join(out, 'tisasrec.safetensors')));
   assert.equal(JSON.parse(metadata.config).time_unit, 'days');
   assert.equal(JSON.parse(metadata.time_scaling).unit, 86400);

@@ -15,6 +15,7 @@ import { USER_SAMPLING_MODES, type SamplerState, type TrainSampler, type UserSam
 import type { Rng } from '../engine/rng.js';
 import { encodeCheckpoint, type LoadedCheckpoint } from '../models/checkpoint-format.js';
 import type { TrainedModel, TrainHooks, TrainOptions } from '../models/registry.js';
+import type { MHCConfig } from '../nn/mhc.js';
 import type { Adam } from '../optim/adam.js';
 import { checkSchedule, lrAt, type LrSchedule } from '../optim/schedule.js';
 
@@ -64,6 +65,22 @@ export function userSamplingFrom(options: TrainOptions): UserSampling {
     throw new UserError(`--user_sampling: expected ${USER_SAMPLING_MODES.join(', ')}, got ${String(v)}`);
   }
   return v as UserSampling;
+}
+
+/**
+ * The tail of a model's "training plan" log line, common to every model: epochs × steps, the user
+ * sampling when it is not the default shuffle, and the mHC streams when on.
+ */
+export function describeTrainingPlan(
+  numEpochs: number,
+  sampler: Pick<TrainSampler, 'batchesPerEpoch' | 'userSampling'>,
+  mhc: MHCConfig | null | undefined,
+): string {
+  return (
+    `${numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
+    (sampler.userSampling !== 'shuffle' ? `, user sampling ${sampler.userSampling}` : '') +
+    (mhc ? `, mHC ${mhc.expansionRate} streams (Sinkhorn ${mhc.sinkhornIter}, gate ${mhc.initGate}, pre-LN)` : '')
+  );
 }
 
 export interface EpochRecord {

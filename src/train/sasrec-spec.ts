@@ -13,7 +13,7 @@ import { Adam } from '../optim/adam.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { idMapFromSorted } from '../data/ids.js';
 import { checkCommonHyper } from './config-checks.js';
-import { numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
+import { describeTrainingPlan, numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
 
 /** The reference's flag defaults (SASRec.pytorch main.py), except num_epochs (1000 there, for ML-1M). */
 export const SASREC_DEFAULTS = {
@@ -172,9 +172,7 @@ export const sasrecSpec: ModelSpec = {
     const trained = new TrainedSASRec(model, cfg, split.data.items, split.data.users, split.data.seqs);
     hooks.log?.(
       `SASRec: d ${cfg.hiddenUnits}, ${cfg.numBlocks} blocks, ${cfg.numHeads} heads, maxlen ${cfg.maxlen}, dropout ${cfg.dropoutRate}, ` +
-        `lr ${cfg.lr}, batch ${cfg.batchSize}, ${cfg.numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
-        (sampler.userSampling !== 'shuffle' ? `, user sampling ${sampler.userSampling}` : '') +
-        (cfg.mhc ? `, mHC ${cfg.mhc.expansionRate} streams (Sinkhorn ${cfg.mhc.sinkhornIter}, gate ${cfg.mhc.initGate}, pre-LN)` : ''),
+        `lr ${cfg.lr}, batch ${cfg.batchSize}, ${describeTrainingPlan(cfg.numEpochs, sampler, cfg.mhc)}`,
     );
     await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr), numWorkers: numWorkersFrom(options) }, hooks, () => trained);
     model.eval();

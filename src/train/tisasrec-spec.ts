@@ -24,7 +24,7 @@ import { Adam } from '../optim/adam.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { idMapFromSorted } from '../data/ids.js';
 import { checkCommonHyper } from './config-checks.js';
-import { numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
+import { describeTrainingPlan, numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
 
 /**
  * TiSASRec.pytorch main.py's defaults, except num_epochs (201 there: seqrec evaluates every
@@ -237,8 +237,7 @@ export const tisasrecSpec: ModelSpec = {
     hooks.log?.(
       `TiSASRec: d ${cfg.hiddenUnits}, ${cfg.numBlocks} blocks, ${cfg.numHeads} heads, maxlen ${cfg.maxlen}, time_span ${cfg.timeSpan}, ` +
         `time_unit ${cfg.timeUnit}, dropout ${cfg.dropoutRate}, l2_emb ${cfg.l2Emb}, lr ${cfg.lr}, batch ${cfg.batchSize}, ` +
-        `${cfg.numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
-        (cfg.mhc ? `, mHC ${cfg.mhc.expansionRate} streams (Sinkhorn ${cfg.mhc.sinkhornIter}, gate ${cfg.mhc.initGate}, pre-LN)` : ''),
+        describeTrainingPlan(cfg.numEpochs, sampler, cfg.mhc),
     );
     await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr), numWorkers: numWorkersFrom(options) }, hooks, () => trained);
     model.eval();
