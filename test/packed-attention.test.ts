@@ -50,11 +50,11 @@ test('PackedBatch: rows, positions, segments, last rows and targets of a left-pa
   const pos = Int32Array.from([0, 7, 6, 8, /**/ 2, 3, 4, 1, /**/ 0, 0, 0, 0, /**/ 0, 0, 0, 3]);
   const neg = Int32Array.from([0, 11, 12, 13, /**/ 14, 15, 16, 17, /**/ 0, 0, 0, 0, /**/ 0, 0, 0, 18]);
   pb.buildTargets(pos, neg);
-  assert.equal(pb.targetCount, 8);
-  assert.deepEqual([...pb.targetIndex], [1, 2, 3, 4, 5, 6, 7, 15]);
-  assert.deepEqual([...pb.targetRows], [7, 0, 1, 2, 3, 4, 5, 6]);
-  assert.deepEqual([...pb.targetPos], [7, 6, 8, 2, 3, 4, 1, 3]);
-  assert.deepEqual([...pb.targetNeg], [11, 12, 13, 14, 15, 16, 17, 18]);
+  assert.equal(pb.targets.count, 8);
+  assert.deepEqual([...pb.targets.index], [1, 2, 3, 4, 5, 6, 7, 15]);
+  assert.deepEqual([...pb.targets.rows], [7, 0, 1, 2, 3, 4, 5, 6]);
+  assert.deepEqual([...pb.targets.pos], [7, 6, 8, 2, 3, 4, 1, 3]);
+  assert.deepEqual([...pb.targets.neg], [11, 12, 13, 14, 15, 16, 17, 18]);
   assert.equal(pb.len, L);
 
   // no padding anywhere: no padding row, no extra segment

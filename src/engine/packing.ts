@@ -15,6 +15,7 @@
  * array views. The arrays are valid until the next build() (ops recorded on a tape read them during
  * backward, so rebuild only after that backward has run).
  */
+import { LossTargets } from './loss-targets.js';
 import type { PackedSegments } from './ops.js';
 
 export class PackedBatch implements PackedSegments {
@@ -37,20 +38,12 @@ export class PackedBatch implements PackedSegments {
   /** [batchSize] packed row of each sequence's last column (padRow when the sequence is empty) */
   lastRow = new Int32Array(0);
 
-  /** M: the training targets (columns whose positive id is not 0) */
-  targetCount = 0;
-  /** [M] packed feature row of each target (padRow when its input is padding) */
-  targetRows = new Int32Array(0);
-  /** [M] positive and negative ids of each target */
-  targetPos = new Int32Array(0);
-  targetNeg = new Int32Array(0);
-  /** [M] flat index b·len + t of each target in the [B, L] batch */
-  targetIndex = new Int32Array(0);
+  /** the training targets of the batch, after buildTargets() (rows: padRow when the input is padding) */
+  readonly targets = new LossTargets();
 
   private bufSeg = new Int32Array(0);
   private bufRows = new Int32Array(0);
   private bufBatch = new Int32Array(0);
-  private bufTargets = new Int32Array(0);
 
   /**
    * Packs seqs [batchSize·len]. Returns false (and leaves the layout unusable) when some row is not
@@ -118,7 +111,7 @@ export class PackedBatch implements PackedSegments {
     this.items = items;
     this.positions = positions;
     this.lastRow = lastRow;
-    this.targetCount = 0;
+    this.targets.clear();
     return true;
   }
 
@@ -128,34 +121,6 @@ export class PackedBatch implements PackedSegments {
    * where the input ≠ 0; a target at a padding input is scored from the padding row (as in PyTorch).
    */
   buildTargets(pos: Int32Array, neg: Int32Array): void {
-    const B = this.batchSize;
-    const L = this.len;
-    if (pos.length !== B * L || neg.length !== B * L) throw new Error(`PackedBatch: pos/neg need ${B * L} ids`);
-    let M = 0;
-    for (let i = 0; i < B * L; i++) if (pos[i] !== 0) M++;
-    if (this.bufTargets.length < 4 * M) this.bufTargets = new Int32Array(4 * Math.max(M, 16));
-    const rows = this.bufTargets.subarray(0, M);
-    const tp = this.bufTargets.subarray(M, 2 * M);
-    const tn = this.bufTargets.subarray(2 * M, 3 * M);
-    const ti = this.bufTargets.subarray(3 * M, 4 * M);
-    let m = 0;
-    for (let b = 0; b < B; b++) {
-      const p = this.segPad[b];
-      const r0 = this.segStart[b];
-      for (let t = 0; t < L; t++) {
-        const i = b * L + t;
-        if (pos[i] === 0) continue;
-        rows[m] = t >= p ? r0 + t - p : this.padRow;
-        tp[m] = pos[i];
-        tn[m] = neg[i];
-        ti[m] = i;
-        m++;
-      }
-    }
-    this.targetCount = M;
-    this.targetRows = rows;
-    this.targetPos = tp;
-    this.targetNeg = tn;
-    this.targetIndex = ti;
+    this.targets.build(pos, neg, this.batchSize, this.len, (b) => this.segPad[b], (b) => this.segStart[b], this.padRow, 'PackedBatch');
   }
 }

@@ -22,6 +22,7 @@
  */
 import { getKernels, type Kernels } from '../kernels/index.js';
 import { gemmBatched } from '../kernels/wasm/batched.js';
+import { LossTargets } from './loss-targets.js';
 import type { Rng } from './rng.js';
 import { getTape } from './tape.js';
 import { Tensor, shapeStr } from './tensor.js';
@@ -338,21 +339,14 @@ export class TimeBatchLayout implements TimeAttentionLayout {
   /** [numSeq] query row of each sequence's last column (−1 when the sequence has no query row) */
   lastRow = new Int32Array(0);
 
-  /** M: training targets (columns whose positive id ≠ 0) */
-  targetCount = 0;
-  /** [M] query row scoring each target (−1 when the target's input is padding and the row was skipped) */
-  targetRows = new Int32Array(0);
-  targetPos = new Int32Array(0);
-  targetNeg = new Int32Array(0);
-  /** [M] flat index b·L + t of each target */
-  targetIndex = new Int32Array(0);
+  /** the training targets, after buildTargets() (rows: −1 when the input is padding and has no query row) */
+  readonly targets = new LossTargets();
 
   private bufSeq = new Int32Array(0);
   private bufRows = new Int32Array(0);
   private bufRel = new KernelInts();
   private bufBucket = new Int32Array(0);
   private bufPos = new Int32Array(0);
-  private bufTargets = new Int32Array(0);
   private bufTimes = new Float64Array(0);
 
   /**
@@ -460,7 +454,7 @@ export class TimeBatchLayout implements TimeAttentionLayout {
     this.items = items;
     this.positions = positions;
     this.lastRow = lastRow;
-    this.targetCount = 0;
+    this.targets.clear();
     return true;
   }
 
@@ -470,34 +464,7 @@ export class TimeBatchLayout implements TimeAttentionLayout {
    * which only a packed layout can have: a target at a padding input).
    */
   buildTargets(pos: Int32Array, neg: Int32Array): void {
-    const B = this.numSeq;
-    const L = this.len;
-    if (pos.length !== B * L || neg.length !== B * L) throw new Error(`TimeBatchLayout: pos/neg need ${B * L} ids`);
-    let M = 0;
-    for (let i = 0; i < B * L; i++) if (pos[i] !== 0) M++;
-    if (this.bufTargets.length < 4 * M) this.bufTargets = new Int32Array(4 * Math.max(M, 16));
-    const rows = this.bufTargets.subarray(0, M);
-    const tp = this.bufTargets.subarray(M, 2 * M);
-    const tn = this.bufTargets.subarray(2 * M, 3 * M);
-    const ti = this.bufTargets.subarray(3 * M, 4 * M);
-    let m = 0;
-    for (let b = 0; b < B; b++) {
-      const t0 = L - this.qCount[b];
-      for (let t = 0; t < L; t++) {
-        const i = b * L + t;
-        if (pos[i] === 0) continue;
-        rows[m] = t >= t0 ? this.qStart[b] + t - t0 : -1;
-        tp[m] = pos[i];
-        tn[m] = neg[i];
-        ti[m] = i;
-        m++;
-      }
-    }
-    this.targetCount = M;
-    this.targetRows = rows;
-    this.targetPos = tp;
-    this.targetNeg = tn;
-    this.targetIndex = ti;
+    this.targets.build(pos, neg, this.numSeq, this.len, (b) => this.len - this.qCount[b], (b) => this.qStart[b], -1, 'TimeBatchLayout');
   }
 }
 

@@ -45,6 +45,7 @@ import { Dropout, Embedding, LayerNorm } from '../nn/layers.js';
 import { MHCBlock, collapseStreams, expandStreams, validateMHCConfig, type MHCConfig } from '../nn/mhc.js';
 import { Module, ModuleList } from '../nn/module.js';
 import type { Adam } from '../optim/adam.js';
+import { targetLogits } from './target-logits.js';
 
 export interface SASRecConfig {
   itemNum: number;
@@ -250,11 +251,7 @@ export class SASRec extends Module implements Scorer {
 
   private packedLogits(layout: PackedBatch, batch: SASRecBatch): { posLogits: Tensor; negLogits: Tensor; index: Int32Array } {
     layout.buildTargets(batch.pos, batch.neg);
-    const feats = this.log2featsPacked(layout);
-    const rows = ops.embedding(feats, layout.targetRows);
-    const posLogits = ops.rowDot(rows, this.itemEmb.forward(layout.targetPos));
-    const negLogits = ops.rowDot(rows, this.itemEmb.forward(layout.targetNeg));
-    return { posLogits, negLogits, index: layout.targetIndex };
+    return targetLogits(this.log2featsPacked(layout), layout.targets, this.itemEmb);
   }
 
   /** Training forward (dense path): logits of the positive and negative item at every position, each [B, L]. */
@@ -276,7 +273,7 @@ export class SASRec extends Module implements Scorer {
     if (this.packed && this.pack(layout, batch.seqs, batch.batchSize)) {
       const { posLogits, negLogits } = this.packedLogits(layout, batch);
       // every target has pos ≠ 0: the mean over M is the reference's masked mean
-      loss = ops.bceWithLogitsMasked(posLogits, negLogits, layout.targetPos);
+      loss = ops.bceWithLogitsMasked(posLogits, negLogits, layout.targets.pos);
     } else {
       const { posLogits, negLogits } = this.forward(batch);
       loss = ops.bceWithLogitsMasked(posLogits, negLogits, batch.pos);

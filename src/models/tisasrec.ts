@@ -67,6 +67,7 @@ import { Module, ModuleList } from '../nn/module.js';
 import { MHCBlock, collapseStreams, expandStreams, validateMHCConfig, type MHCConfig } from '../nn/mhc.js';
 import { TimeAwareMultiHeadAttention, type TimeAttentionContext } from '../nn/time-attention.js';
 import type { Adam } from '../optim/adam.js';
+import { targetLogits } from './target-logits.js';
 
 export interface TiSASRecConfig {
   itemNum: number;
@@ -313,12 +314,9 @@ export class TiSASRec extends Module implements Scorer {
     const layout = this.trainLayout;
     if (!this.buildLayout(layout, batch, true)) return null;
     layout.buildTargets(batch.pos, batch.neg);
-    for (let m = 0; m < layout.targetCount; m++) if (layout.targetRows[m] < 0) return null;
-    const feats = this.encode(layout);
-    const rows = ops.embedding(feats, layout.targetRows);
-    const posLogits = ops.rowDot(rows, this.itemEmb.forward(layout.targetPos));
-    const negLogits = ops.rowDot(rows, this.itemEmb.forward(layout.targetNeg));
-    return { posLogits, negLogits, index: layout.targetIndex };
+    const { targets } = layout;
+    for (let m = 0; m < targets.count; m++) if (targets.rows[m] < 0) return null;
+    return targetLogits(this.encode(layout), targets, this.itemEmb);
   }
 
   /** BCE over positions with pos ≠ 0 (positives + negatives) + l2_emb · Σ W² over the five embeddings. */
@@ -326,7 +324,7 @@ export class TiSASRec extends Module implements Scorer {
     let loss: Tensor;
     const packed = this.packed ? this.forwardPacked(batch) : null;
     if (packed) {
-      loss = ops.bceWithLogitsMasked(packed.posLogits, packed.negLogits, this.trainLayout.targetPos);
+      loss = ops.bceWithLogitsMasked(packed.posLogits, packed.negLogits, this.trainLayout.targets.pos);
     } else {
       const { posLogits, negLogits } = this.forward(batch);
       loss = ops.bceWithLogitsMasked(posLogits, negLogits, batch.pos);
