@@ -411,7 +411,21 @@ export async function runTrain(opts: Opts, io: TrainIo = {}): Promise<TrainRun> 
   }
 }
 
+/**
+ * The models a run builds hold kernel-backend memory that the garbage collector cannot reclaim (the
+ * wasm arena); they are disposed when the run ends, so that runs in one process (`seqrec experiments`)
+ * do not pile up.
+ */
 async function runTrainOnThreads(opts: Opts, io: TrainIo): Promise<TrainRun> {
+  const owned = new Set<TrainedModel>();
+  try {
+    return await trainAndEvaluate(opts, io, owned);
+  } finally {
+    for (const m of owned) m.dispose?.();
+  }
+}
+
+async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel>): Promise<TrainRun> {
   const say = io.log ?? log;
   const out = io.out ?? ((text: string) => void process.stdout.write(text));
   const modelName = snakeValue(opts, 'model');
@@ -437,6 +451,7 @@ async function runTrainOnThreads(opts: Opts, io: TrainIo): Promise<TrainRun> {
   const t0 = performance.now();
   if (inferenceOnly) {
     model = (await loadModelFile(statePath!, spec.name)).model;
+    owned.add(model);
     checkSameItems(model, loaded);
     modelPath = resolve(statePath!);
   } else {
@@ -496,12 +511,14 @@ async function runTrainOnThreads(opts: Opts, io: TrainIo): Promise<TrainRun> {
           onEpoch: (info) => sel.onEpoch(info, bar),
           ...(resumeFrom ? { resumeFrom } : {}),
         });
+        owned.add(trained);
       } finally {
         bar.stop();
       }
     }
     trainSeconds = selection.state.epochs > 0 ? Math.round(selection.state.trainSeconds * 1000) / 1000 : Math.round(performance.now() - t0) / 1000;
     model = await selection.finish(trained);
+    owned.add(model);
     say(`saved ${modelPath}`);
   }
 

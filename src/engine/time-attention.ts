@@ -293,14 +293,21 @@ class KernelInts {
   get(n: number): Int32Array {
     const K = getKernels();
     if (this.ints.length < n || this.kernels !== K) {
-      const old = this.block;
-      if (old !== null) (this.kernels as { free?(a: Float32Array): void }).free?.(old);
-      const f = K.alloc(Math.max(n, Math.ceil(this.kernels === K ? 1.25 * this.ints.length : 0), 16));
+      const size = Math.max(n, Math.ceil(this.kernels === K ? 1.25 * this.ints.length : 0), 16);
+      this.release();
+      const f = K.alloc(size);
       this.kernels = K;
       this.block = f;
       this.ints = new Int32Array(f.buffer, f.byteOffset, f.length);
     }
     return this.ints;
+  }
+
+  /** Hands the block back to the backend that gave it (when it can take blocks back); get() allocates anew. */
+  release(): void {
+    if (this.block !== null) (this.kernels as { free?(a: Float32Array): void }).free?.(this.block);
+    this.block = null;
+    this.ints = new Int32Array(0);
   }
 }
 
@@ -456,6 +463,11 @@ export class TimeBatchLayout implements TimeAttentionLayout {
     this.lastRow = lastRow;
     this.targets.clear();
     return true;
+  }
+
+  /** Hands the kernel-side relation buffer back (see KernelInts.release); build() allocates anew. */
+  dispose(): void {
+    this.bufRel.release();
   }
 
   /**

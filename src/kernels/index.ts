@@ -18,3 +18,14 @@ export function getKernels(): Kernels {
 export function setKernels(kernels: Kernels): void {
   active = kernels;
 }
+
+/**
+ * Hands a buffer from alloc() back to the active backend for reuse where that backend manages its own
+ * memory (wasm: its linear memory never shrinks, so a buffer not handed back stays taken for the life
+ * of the process); elsewhere the garbage collector takes it. Buffers of another backend are left alone.
+ * The caller must not touch the buffer afterwards.
+ */
+export function releaseBuffer(buffer: Float32Array): void {
+  const k = active as Kernels & { free?(a: Float32Array): void; arena?: { owns(a: ArrayBufferView): boolean } };
+  if (k.free && k.arena?.owns(buffer)) k.free(buffer);
+}

@@ -76,6 +76,11 @@ export interface TrainedModel {
   describe(): Record<string, unknown>;
   /** the model file's bytes */
   serialize(): Uint8Array;
+  /**
+   * Hands the model's kernel-backend memory back (parameters, gradients, layout buffers); the model
+   * must not be used afterwards. Models whose memory the garbage collector manages need none.
+   */
+  dispose?(): void;
 }
 
 export interface ModelSpec {

@@ -34,7 +34,7 @@ import * as init from '../engine/init.js';
 import * as ops from '../engine/ops.js';
 import { Rng } from '../engine/rng.js';
 import { PackedBatch } from '../engine/packing.js';
-import { Tape, getTape, noGrad, setTape } from '../engine/tape.js';
+import { getTape, withInferenceTape } from '../engine/tape.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { HistoryBatch, Scorer } from '../eval/types.js';
 import type { TrainBatch } from '../data/types.js';
@@ -108,7 +108,6 @@ export class SASRec extends Module implements Scorer {
    */
   packed: boolean;
 
-  private readonly evalTape = new Tape();
   private readonly trainLayout = new PackedBatch();
   private readonly evalLayout = new PackedBatch();
 
@@ -304,7 +303,7 @@ export class SASRec extends Module implements Scorer {
    * (call eval() first for inference, as the reference does). Returns a fresh [B·C] array.
    */
   predict(logSeqs: Int32Array, batchSize: number, candidates: Int32Array, numCandidates: number): Float32Array {
-    return this.withEvalTape(() => {
+    return withInferenceTape(() => {
       const d = this.config.hiddenUnits;
       const C = numCandidates;
       if (candidates.length !== batchSize * C) throw new Error(`predict: ${candidates.length} candidates for ${batchSize}×${C}`);
@@ -325,7 +324,7 @@ export class SASRec extends Module implements Scorer {
 
   scoreAll(batch: HistoryBatch, out?: Float32Array): Float32Array {
     return this.inEvalMode(() =>
-      this.withEvalTape(() => {
+      withInferenceTape(() => {
         const B = batch.batchSize;
         const d = this.config.hiddenUnits;
         const n = this.itemNum + 1;
@@ -350,16 +349,5 @@ export class SASRec extends Module implements Scorer {
     const last = new Int32Array(batchSize);
     for (let b = 0; b < batchSize; b++) last[b] = b * len + len - 1;
     return ops.embedding(this.log2feats(logSeqs, batchSize), last);
-  }
-
-  /** Runs fn without recording, on a private tape whose buffers are recycled afterwards. */
-  private withEvalTape<T>(fn: () => T): T {
-    const prev = setTape(this.evalTape);
-    try {
-      return noGrad(fn);
-    } finally {
-      this.evalTape.reset();
-      setTape(prev);
-    }
   }
 }

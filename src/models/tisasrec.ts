@@ -55,7 +55,7 @@
 import * as init from '../engine/init.js';
 import * as ops from '../engine/ops.js';
 import { Rng } from '../engine/rng.js';
-import { Tape, getTape, noGrad, setTape } from '../engine/tape.js';
+import { getTape, withInferenceTape } from '../engine/tape.js';
 import { Tensor, type Parameter } from '../engine/tensor.js';
 import { TimeBatchLayout } from '../engine/time-attention.js';
 import type { HistoryBatch, Scorer } from '../eval/types.js';
@@ -146,7 +146,6 @@ export class TiSASRec extends Module implements Scorer {
    */
   timeScaling: TimeScaling | null = null;
 
-  private readonly evalTape = new Tape();
   private readonly trainLayout = new TimeBatchLayout();
   private readonly evalLayout = new TimeBatchLayout();
 
@@ -353,7 +352,7 @@ export class TiSASRec extends Module implements Scorer {
    * times are scaled (or relations given). Returns a fresh [B·C] array.
    */
   predict(input: TiSASRecInput, candidates: Int32Array, numCandidates: number): Float32Array {
-    return this.withEvalTape(() => {
+    return withInferenceTape(() => {
       const B = input.batchSize;
       const C = numCandidates;
       const d = this.config.hiddenUnits;
@@ -369,7 +368,7 @@ export class TiSASRec extends Module implements Scorer {
 
   /** Scores of every item 0..itemNum [B·(itemNum+1)] after each history (times scaled). */
   predictAll(input: TiSASRecInput): Float32Array {
-    return this.withEvalTape(() => {
+    return withInferenceTape(() => {
       const B = input.batchSize;
       const d = this.config.hiddenUnits;
       const n = this.itemNum + 1;
@@ -418,6 +417,13 @@ export class TiSASRec extends Module implements Scorer {
     return { batchSize: B, seqs: batch.seqs, times: scaled };
   }
 
+  /** Parameters, gradients and the layouts' kernel buffers back to the backend (Module.dispose). */
+  override dispose(): void {
+    super.dispose();
+    this.trainLayout.dispose();
+    this.evalLayout.dispose();
+  }
+
   /** Features [B, d] at the last position of each history (the reference's log_feats[:, -1, :]). */
   private lastFeatures(input: TiSASRecInput): Tensor {
     const layout = this.evalLayout;
@@ -432,15 +438,5 @@ export class TiSASRec extends Module implements Scorer {
     const last = new Int32Array(B);
     for (let b = 0; b < B; b++) last[b] = b * L + L - 1;
     return ops.embedding(this.encode(layout), last);
-  }
-
-  private withEvalTape<T>(fn: () => T): T {
-    const prev = setTape(this.evalTape);
-    try {
-      return noGrad(fn);
-    } finally {
-      this.evalTape.reset();
-      setTape(prev);
-    }
   }
 }

@@ -2,7 +2,7 @@
  * Module: a named tree of parameters, as torch.nn.Module, so parameter names come out exactly like
  * PyTorch state_dict keys ("attention_layers.0.in_proj_weight").
  */
-import { getKernels } from '../kernels/index.js';
+import { getKernels, releaseBuffer } from '../kernels/index.js';
 import { Parameter, shapeSize, shapeStr } from '../engine/tensor.js';
 
 /** A tensor as a state_dict holds it. */
@@ -76,6 +76,23 @@ export abstract class Module {
     if (problems.length > 0) throw new Error(`${this.constructor.name}.loadStateDict: ${problems.join('; ')}`);
     for (const [name, p] of own) p.data.set(state.get(name)!.data.subarray(0, p.size));
   }
+
+  /**
+   * Hands every parameter's buffer and gradient back to the kernel backend (see releaseBuffer): for a
+   * process that builds many models (an experiment grid, the best checkpoint loaded after training).
+   * The module must not be used afterwards. Idempotent.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const p of this.parameters()) {
+      releaseBuffer(p.data);
+      if (p.grad) releaseBuffer(p.grad);
+      p.grad = null;
+    }
+  }
+
+  private disposed = false;
 
   /** Runs fn in evaluation mode (no dropout), restoring the previous mode afterwards. */
   protected inEvalMode<T>(fn: () => T): T {

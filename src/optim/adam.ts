@@ -3,7 +3,7 @@
  * moments, bias corrections, eps added after sqrt(v̂). Defaults are the SASRec reference trainer's
  * (lr 0.001, betas (0.9, 0.98), eps 1e-8).
  */
-import { getKernels } from '../kernels/index.js';
+import { getKernels, releaseBuffer } from '../kernels/index.js';
 import type { Parameter } from '../engine/tensor.js';
 
 export interface AdamOptions {
@@ -49,6 +49,13 @@ export class Adam {
     };
     this.m = this.params.map((p) => zeros(p.size));
     this.v = this.params.map((p) => zeros(p.size));
+  }
+
+  /** Hands the moment buffers back to the kernel backend; the optimizer must not step afterwards. */
+  dispose(): void {
+    for (const a of [...this.m, ...this.v]) releaseBuffer(a);
+    this.m.length = 0;
+    this.v.length = 0;
   }
 
   /** One update of every parameter that has a gradient. */

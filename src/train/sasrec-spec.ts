@@ -101,6 +101,10 @@ class TrainedSASRec implements TrainedModel {
     return configMetadata(this.runConfig);
   }
 
+  dispose(): void {
+    this.scorer.dispose();
+  }
+
   serialize(): Uint8Array {
     const extra: Record<string, string> = {};
     if (this.histories) extra.user_histories = JSON.stringify(this.histories.map((h) => Array.from(h)));
@@ -174,7 +178,14 @@ export const sasrecSpec: ModelSpec = {
       `SASRec: d ${cfg.hiddenUnits}, ${cfg.numBlocks} blocks, ${cfg.numHeads} heads, maxlen ${cfg.maxlen}, dropout ${cfg.dropoutRate}, ` +
         `lr ${cfg.lr}, batch ${cfg.batchSize}, ${describeTrainingPlan(cfg.numEpochs, sampler, cfg.mhc)}`,
     );
-    await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr), numWorkers: numWorkersFrom(options) }, hooks, () => trained);
+    try {
+      await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr), numWorkers: numWorkersFrom(options) }, hooks, () => trained);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    } finally {
+      optimizer.dispose();
+    }
     model.eval();
     return trained;
   },

@@ -155,6 +155,10 @@ class TrainedTiSASRec implements TrainedModel {
     return configMetadata(this.runConfig);
   }
 
+  dispose(): void {
+    this.scorer.dispose();
+  }
+
   serialize(): Uint8Array {
     const extra: Record<string, string> = {};
     if (this.histories) extra.user_histories = JSON.stringify(this.histories.map((h) => Array.from(h)));
@@ -239,7 +243,14 @@ export const tisasrecSpec: ModelSpec = {
         `time_unit ${cfg.timeUnit}, dropout ${cfg.dropoutRate}, l2_emb ${cfg.l2Emb}, lr ${cfg.lr}, batch ${cfg.batchSize}, ` +
         describeTrainingPlan(cfg.numEpochs, sampler, cfg.mhc),
     );
-    await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr), numWorkers: numWorkersFrom(options) }, hooks, () => trained);
+    try {
+      await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr), numWorkers: numWorkersFrom(options) }, hooks, () => trained);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    } finally {
+      optimizer.dispose();
+    }
     model.eval();
     return trained;
   },
