@@ -154,6 +154,17 @@ test('a truncated or corrupt checkpoint is refused with a one-line UserError nam
   await assert.rejects(loadCheckpoint(garbage), isUserError(garbage, /not a valid safetensors checkpoint/));
 });
 
+test('a checkpoint holding NaN or ±Infinity is refused, naming the tensor (it would score as a perfect model)', async (t) => {
+  const dir = tempDir(t);
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const data = sample();
+    data.tensors.get('attention_layers.0.in_proj_weight')!.data[5] = bad;
+    const p = join(dir, `bad-${bad}.safetensors`);
+    await saveCheckpoint(p, data);
+    await assert.rejects(loadCheckpoint(p), isUserError(p, new RegExp(`tensor "attention_layers.0.in_proj_weight" holds ${bad} \\(element 5\\)`)));
+  }
+});
+
 test('missing files and directories are refused with a UserError naming the path', async (t) => {
   const dir = tempDir(t);
   const missing = join(dir, 'nope.safetensors');

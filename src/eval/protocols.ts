@@ -1,3 +1,4 @@
+import { UserError } from '../cli/errors.js';
 import type { Split } from '../data/types.js';
 import type { Rng } from '../engine/rng.js';
 import type { Scorer } from './types.js';
@@ -104,6 +105,21 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeou
  * functions), and the held-out item itself may be drawn as a negative (it then ties and does not rank
  * above itself).
  */
+/**
+ * Non-finite scores would rank silently (a NaN never ranks above anything, so an all-NaN model scores
+ * HR = NDCG = 1): they mean diverged training or a checkpoint with non-finite weights, so stop.
+ */
+function assertFiniteScores(scores: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const s = scores[i];
+    if (s - s !== 0) {
+      throw new UserError(
+        `evaluation: the model scores ${s} for some items: its weights have diverged (try a lower --lr) or the checkpoint holds non-finite values`,
+      );
+    }
+  }
+}
+
 export async function evaluateSampled(scorer: Scorer, split: Split, options: SampledOptions): Promise<EvalResult> {
   const { which, rng } = options;
   const ks = options.ks ?? DEFAULT_KS;
@@ -155,6 +171,7 @@ export async function evaluateSampled(scorer: Scorer, split: Split, options: Sam
     const batch = buildEvalBatch(split, batchUsers, scorer.maxlen, which);
     const scores = scorer.scoreCandidates(batch, candidates, C);
     if (scores.length < B * C) throw new Error(`scoreCandidates returned ${scores.length} scores, expected ${B * C}`);
+    assertFiniteScores(scores, B * C);
     for (let b = 0; b < B; b++) {
       const r = rankFirst(scores, b * C, C);
       metrics.add(r);
@@ -202,6 +219,7 @@ export async function evaluateFullRanking(scorer: Scorer, split: Split, options:
       const batch = buildEvalBatch(split, batchUsers, scorer.maxlen, which);
       const scores = scorer.scoreAll(batch, scoreBuf);
       if (scores.length < B * N1) throw new Error(`scoreAll returned ${scores.length} scores, expected ${B * N1}`);
+      assertFiniteScores(scores, B * N1);
       for (let b = 0; b < B; b++) {
         const u = batchUsers[b];
         const target = heldOut[u];
@@ -210,26 +228,15 @@ export async function evaluateFullRanking(scorer: Scorer, split: Split, options:
         const off = b * N1;
         const t = scores[off + target];
         stamp++;
-        let r = 0;
-        if (t !== t) {
-          for (let j = 0; j < train.length; j++) excluded[train[j]] = stamp;
-          if (validItem !== 0) excluded[validItem] = stamp;
-          excluded[target] = 0; // the held-out item is always ranked
-          for (let i = 1; i < N1; i++) {
-            const s = scores[off + i];
-            if (i !== target && excluded[i] !== stamp && s === s) r++;
-          }
-        } else {
-          // every item 1..itemNum scoring above t (NaN never does), then minus the excluded ones among
-          // them: the distinct history items other than the held-out one (a tight loop over all items,
-          // the short history touched once)
-          r = countAbove(scores, off + 1, off + N1, t);
-          for (let j = 0; j <= train.length; j++) {
-            const it = j < train.length ? train[j] : validItem;
-            if (it === 0 || it === target || excluded[it] === stamp) continue;
-            excluded[it] = stamp;
-            if (scores[off + it] > t) r--;
-          }
+        // every item 1..itemNum scoring above t, then minus the excluded ones among them: the distinct
+        // history items other than the held-out one (a tight loop over all items, the short history
+        // touched once); scores are finite here (assertFiniteScores)
+        let r = countAbove(scores, off + 1, off + N1, t);
+        for (let j = 0; j <= train.length; j++) {
+          const it = j < train.length ? train[j] : validItem;
+          if (it === 0 || it === target || excluded[it] === stamp) continue;
+          excluded[it] = stamp;
+          if (scores[off + it] > t) r--;
         }
         metrics.add(r);
         if (ranks) ranks[start + b] = r;

@@ -162,6 +162,13 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): LoadedCheckpo
   }
   const { tensors, metadata } = parsed;
   const has = (k: string) => Object.prototype.hasOwnProperty.call(metadata, k);
+  // a NaN or ±Infinity weight would make every score NaN, which ranks as a perfect model
+  for (const [name, t] of tensors) {
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      if (d[i] - d[i] !== 0) throw corrupt(path, `tensor "${name}" holds ${d[i]} (element ${i})`);
+    }
+  }
 
   let format: string | undefined;
   if (has('format') && metadata.format.startsWith('seqrec-checkpoint-')) {
