@@ -36,3 +36,11 @@ test('saved state resumes the exact stream, including a cached normal deviate', 
   q.setState(state);
   assert.deepEqual([q.normal(), q.nextFloat(), q.normal()], expected);
 });
+
+test('setState refuses an all-zero state (xoshiro128** would return 0 forever)', () => {
+  const r = new Rng(1);
+  assert.throws(() => r.setState([0, 0, 0, 0]), /all-zero/);
+  assert.throws(() => r.setState([2 ** 32, 0, 0, 0, 0.5]), /all-zero/);
+  r.setState([0, 0, 0, 1]);
+  assert.notEqual(r.nextU32() + r.nextU32() + r.nextU32(), 0);
+});

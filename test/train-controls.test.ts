@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 
 const dir = testTempDir('seqrec-train-controls-');
 
@@ -126,6 +127,27 @@ test('a corrupt or truncated last.safetensors is refused with one line naming th
   const missing = await runCli(['train', ...tiny, '--train_dir', join(dir, 'nothing'), '--resume']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--resume: no .*last\.safetensors/);
+});
+
+test('a resume state whose random generator is stuck (all-zero words) is refused, not trained on forever', { timeout: 120_000 }, async () => {
+  const d = join(dir, 'zero-rng');
+  const r1 = await runCli(['train', ...tiny, '--train_dir', d, '--num_epochs', '1']);
+  assert.equal(r1.code, 0, r1.stderr);
+  const last = join(d, 'last.safetensors');
+  for (const [where, patch] of [
+    ['sampler.rng', (s: { sampler: { rng: number[] } }) => { s.sampler.rng = [0, 0, 0, 0]; }],
+    ['dropoutRng', (s: { dropoutRng: number[] }) => { s.dropoutRng = [2 ** 32, 0, 0, 0]; }],
+    ['steps', (s: { steps: number }) => { s.steps = -5; }],
+  ] as const) {
+    const ckpt = await loadCheckpoint(last);
+    const saved = readFileSync(last);
+    (patch as (s: unknown) => void)(ckpt.trainState);
+    await saveCheckpoint(last, { tensors: ckpt.tensors, config: ckpt.config, idMaps: ckpt.idMaps, extra: ckpt.extra, optimizer: ckpt.optimizer, trainState: ckpt.trainState });
+    const r = await runCli(['train', ...tiny, '--train_dir', d, '--num_epochs', '2', '--resume']);
+    assert.equal(r.code, 2, `${where}: ${r.stderr}`);
+    assert.match(r.stderr, /last\.safetensors: cannot resume from it: train_state is malformed/, where);
+    writeFileSync(last, saved);
+  }
 });
 
 test('--resume with different hyper-parameters or another dataset is refused', async () => {

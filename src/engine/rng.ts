@@ -103,7 +103,9 @@ export class Rng {
 
   setState(state: readonly number[]): void {
     if (state.length !== 4 && state.length !== 5) throw new Error('Rng.setState: expected 4 or 5 numbers');
-    [this.s0, this.s1, this.s2, this.s3] = state.slice(0, 4).map((x) => x >>> 0);
+    const words = state.slice(0, 4).map((x) => x >>> 0);
+    if (words.every((w) => w === 0)) throw new Error('Rng.setState: an all-zero state never changes (xoshiro128**)');
+    [this.s0, this.s1, this.s2, this.s3] = words;
     this.spareNormal = state.length === 5 ? state[4] : null;
   }
 }

@@ -123,7 +123,11 @@ export function scheduleFrom(options: TrainOptions, baseLr: number): LrSchedule 
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
-const isWords = (x: unknown): x is number[] => Array.isArray(x) && (x.length === 4 || x.length === 5) && x.every((v) => typeof v === 'number' && Number.isFinite(v));
+/** An Rng state: four uint32 words, not all zero (xoshiro never leaves the zero state), and an optional finite spare normal. */
+const isWords = (x: unknown): x is number[] =>
+  Array.isArray(x) && (x.length === 4 || x.length === 5) &&
+  x.slice(0, 4).every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32) && x.slice(0, 4).some((v) => v !== 0) &&
+  (x.length === 4 || (typeof x[4] === 'number' && Number.isFinite(x[4])));
 
 /** The loop state of a resume checkpoint, validated; UserError naming `what` otherwise. */
 export function loopStateOf(ckpt: LoadedCheckpoint, what: string): LoopState {
@@ -131,7 +135,8 @@ export function loopStateOf(ckpt: LoadedCheckpoint, what: string): LoopState {
   const bad = (why: string) => new UserError(`${what}: cannot resume from it: ${why}`);
   if (!s || typeof s !== 'object' || s.format !== 'seqrec-train-state-1') throw bad('it has no seqrec training state (train_state)');
   const sm = s.sampler as Partial<SamplerState> | undefined;
-  if (!Number.isInteger(s.epoch) || s.epoch! < 0 || !Number.isInteger(s.steps) || !Number.isInteger(s.adamStep) || !Number.isInteger(s.stepsPerEpoch) ||
+  const count = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  if (!count(s.epoch) || !count(s.steps) || !count(s.adamStep) || !Number.isInteger(s.stepsPerEpoch) || s.stepsPerEpoch! < 1 ||
       !sm || !isWords(sm.rng) || !isWords(sm.passRng) || !Number.isInteger(sm.position) || !isWords(s.dropoutRng)) {
     throw bad('train_state is malformed');
   }
