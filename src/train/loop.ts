@@ -123,10 +123,13 @@ export function scheduleFrom(options: TrainOptions, baseLr: number): LrSchedule 
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** An Rng state: four uint32 words, not all zero (xoshiro never leaves the zero state), and an optional finite spare normal. */
+/**
+ * An Rng state: four 32-bit words (written signed or unsigned), not all zero (xoshiro never leaves the
+ * zero state), and an optional finite spare normal.
+ */
 const isWords = (x: unknown): x is number[] =>
   Array.isArray(x) && (x.length === 4 || x.length === 5) &&
-  x.slice(0, 4).every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32) && x.slice(0, 4).some((v) => v !== 0) &&
+  x.slice(0, 4).every((v) => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32) && x.slice(0, 4).some((v) => v >>> 0 !== 0) &&
   (x.length === 4 || (typeof x[4] === 'number' && Number.isFinite(x[4])));
 
 /** The loop state of a resume checkpoint, validated; UserError naming `what` otherwise. */
