@@ -19,7 +19,6 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; resolves to the process exit code. Errors become one line on stderr. */
 /** The fast WebAssembly kernels unless SEQREC_KERNELS=reference asks for the plain-TypeScript ones. */
 function selectKernels(): void {
   const choice = process.env.SEQREC_KERNELS ?? 'wasm';
@@ -28,7 +27,54 @@ function selectKernels(): void {
   useWasmKernels();
 }
 
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EISDIR: 'is a directory (a file is needed)',
+  ENOTDIR: 'a part of the path is not a directory',
+  EEXIST: 'already exists and is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  ENAMETOOLONG: 'file name too long',
+  ELOOP: 'too many symbolic links',
+  EMFILE: 'too many open files',
+};
+
+/**
+ * A file-system error as one line naming the path it concerns: for a rename, the destination (the
+ * source is seqrec's own temporary file), with its temporary suffix removed.
+ */
+export function fileErrorLine(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  if (!(err instanceof Error) || typeof e.code !== 'string' || !(e.code in FILE_ERRORS)) return null;
+  const target = e.dest ?? e.path;
+  if (typeof target !== 'string') return null;
+  const shown = target.replace(/\.tmp-[0-9a-z-]+$/i, '');
+  return `${shown === '' ? '(empty path)' : shown}: ${FILE_ERRORS[e.code]}`;
+}
+
+let stdoutGuarded = false;
+
+/**
+ * Standard output that cannot be written (a full disk, a closed pipe) raises an 'error' event no
+ * caller awaits: without a listener it is a stack trace. A closed pipe (`| head`) ends the process
+ * quietly; anything else is one line and exit code 1.
+ */
+function guardStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    process.stderr.write(`seqrec: standard output: ${(err.code && FILE_ERRORS[err.code]) || err.message}\n`);
+    process.exit(1);
+  });
+}
+
+/** Runs the CLI; resolves to the process exit code. Errors become one line on stderr. */
 export async function main(argv: string[]): Promise<number> {
+  guardStdout();
   const program = buildProgram();
   try {
     selectKernels();
@@ -41,6 +87,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof UserError) {
       process.stderr.write(`seqrec: ${err.message}\n`);
+      return 2;
+    }
+    const fileLine = fileErrorLine(err);
+    if (fileLine) {
+      process.stderr.write(`seqrec: ${fileLine}\n`);
       return 2;
     }
     const msg = err instanceof Error ? err.message : String(err);

@@ -523,7 +523,6 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
   }
 
   const rows = await runEvaluations(model.scorer, loaded.split, flags);
-  out(`${formatResultsTable(rows)}\n`);
   const results: RunResults = {
     seqrec: VERSION,
     command: inferenceOnly ? 'train --inference_only' : 'train',
@@ -558,6 +557,8 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
     await writeFileAtomic(join(trainDir, 'summary.txt'), `${summary}\n`);
     for (const l of summary.split('\n')) say(`summary: ${l}`);
   }
+  // stdout last: every file is on disk even if standard output cannot be written
+  out(`${formatResultsTable(rows)}\n`);
   return { trainDir, results, summary };
 }
 

@@ -18,8 +18,15 @@ export async function isGzipFile(path: string): Promise<boolean> {
 }
 
 async function openOrThrow(path: string) {
+  if (path === '') throw new UserError('the data file path is empty');
   try {
-    return await open(path, 'r');
+    const fh = await open(path, 'r');
+    // opening a directory succeeds on Linux; only the first read fails (EISDIR, naming no path)
+    if ((await fh.stat()).isDirectory()) {
+      await fh.close();
+      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    }
+    return fh;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
