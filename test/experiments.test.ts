@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
-import { mean, std } from '../src/train/experiments.js';
+import { loadGrid, mean, planRuns, runExperiments, std, writeReports } from '../src/train/experiments.js';
+import { trainFlagNames } from '../src/cli/experiments.js';
 
 const dir = testTempDir('seqrec-experiments-');
 
@@ -144,4 +145,142 @@ test('a failing run does not stop the grid; bad grid files are refused in one li
   const rs = await runCli(['experiments', bad]);
   assert.equal(rs.code, 2);
   assert.match(rs.stderr, /"seed" is set by the experiment/);
+});
+
+test('unknown flag names in flags: or grid: are refused in one line before any run, naming the intended flag', async () => {
+  const g = join(dir, 'typo.yaml');
+  const typoOut = join(dir, 'typo');
+  writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { bogus_flag: 1, num_epoch: 1 }\nout: typo\n');
+  const r = await runCli(['experiments', g]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /typo\.yaml: flags: unknown flag "bogus_flag" \(not a `seqrec train` flag/);
+  assert.match(r.stderr, /; flags: unknown flag "num_epoch" \(did you mean num_epochs\?\)\n$/);
+  assert.ok(!existsSync(typoOut), 'no run folder before the grid is valid');
+
+  writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { num_epochs: 1 }\ngrid: { lrr: [0.1, 0.01] }\nout: typo\n');
+  const rg = await runCli(['experiments', g]);
+  assert.equal(rg.code, 2, rg.stderr);
+  assert.equal(rg.stderr.trim(), `seqrec: ${g}: grid: unknown flag "lrr" (did you mean lr?)`);
+  assert.ok(!existsSync(typoOut), 'no run folder before the grid is valid');
+
+  // the valid names are those of `seqrec train`, in both of the CLI's spellings; camelCase is not one
+  const flags = trainFlagNames();
+  for (const f of ['num_epochs', 'num-epochs', 'threads', 'min_user_count', 'eval-protocol', 'norm_first']) assert.ok(flags.includes(f), f);
+  writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { num-epochs: 1, threads: 1, min_user_count: 1 }\ngrid: { eval_protocol: [full] }\n');
+  assert.deepEqual(loadGrid(g, flags).flags, { 'num-epochs': 1, threads: 1, min_user_count: 1 });
+  writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { numEpochs: 1, seeds: 2 }\n');
+  assert.throws(() => loadGrid(g, flags), {
+    message: `${g}: flags: unknown flag "numEpochs" (did you mean num_epochs?); flags: unknown flag "seeds" (seeds is a top-level key of the grid file, not a flag)`,
+  });
+  // flags the experiment sets itself keep their own message
+  writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\ngrid: { train-dir: [a] }\n');
+  assert.throws(() => loadGrid(g, flags), /"train-dir" is set by the experiment/);
+});
+
+// one tiny SASRec run (1 epoch, kebab-case flags) and one pop run, for the damaged-file tests
+const damagedGrid = join(dir, 'damaged.yaml');
+writeFileSync(
+  damagedGrid,
+  [
+    'datasets: [ring.txt]',
+    'models: [sasrec, pop]',
+    'flags: { num-epochs: 1, eval-every: 1, maxlen: 8, hidden-units: 8, num-blocks: 1, batch-size: 16, lr: 0.01 }',
+    'seeds: [1]',
+    'out: damaged',
+  ].join('\n') + '\n',
+);
+const damagedOut = join(dir, 'damaged');
+const sasrecRun = join(damagedOut, 'runs', 'ring', 'sasrec', 'default', 'seed-1');
+const popRun = join(damagedOut, 'runs', 'ring', 'pop', 'default', 'seed-1');
+
+/** runExperiments in this process with a train that must not be called: the message it is refused with. */
+async function refusedInProcess(gridFile: string): Promise<string> {
+  let trained = 0;
+  const err = await runExperiments(gridFile, async () => void trained++, { trainFlags: trainFlagNames(), log: () => {} }).then(
+    () => assert.fail('the grid ran'),
+    (e: unknown) => e as Error,
+  );
+  assert.equal(err.name, 'UserError', err.message);
+  assert.equal(trained, 0, 'nothing trained');
+  return err.message;
+}
+
+test('a damaged results.json of a finished run is refused naming the file, before anything trains', async () => {
+  const first = await runCli(['experiments', damagedGrid]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(readFileSync(join(sasrecRun, 'log.jsonl'), 'utf8').trim().split('\n').length, 1, 'num-epochs reached train');
+  const good = readFileSync(join(popRun, 'results.json'), 'utf8');
+
+  rmSync(sasrecRun, { recursive: true }); // a run still to train: it must not start while a finished one is damaged
+  const results = join(popRun, 'results.json');
+  writeFileSync(results, '{"broken\n');
+  const r = await runCli(['experiments', damagedGrid]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.ok(r.stderr.startsWith(`seqrec: ${results}: not a seqrec results file (invalid JSON: `), r.stderr);
+  assert.match(r.stderr, /; delete it to rerun this run\n$/);
+  assert.ok(!existsSync(sasrecRun), 'nothing trained');
+  for (const [text, reason] of [
+    ['{}', /results: .*expected array/],
+    ['', /empty file/],
+    ['{"results": [{"protocol": "sampled", "split": "test", "metrics": {"NDCG@10": "x"}}]}', /results\.0\.metrics\.NDCG@10: /],
+  ] as const) {
+    writeFileSync(results, text);
+    const msg = await refusedInProcess(damagedGrid);
+    assert.ok(msg.startsWith(`${results}: not a seqrec results file (`), msg);
+    assert.match(msg, reason);
+    assert.ok(msg.endsWith('; delete it to rerun this run'), msg);
+  }
+  assert.ok(!existsSync(sasrecRun), 'nothing trained');
+
+  // the reports leave out a run whose file is damaged and say which (damage found after training)
+  const { out: o, runs } = planRuns(loadGrid(damagedGrid, trainFlagNames()), damagedGrid);
+  const rep = await writeReports(o, runs);
+  assert.equal(rep.damaged.length, 1);
+  assert.equal(rep.damaged[0].run.model, 'pop');
+  assert.ok(rep.damaged[0].message.startsWith(`${results}: not a seqrec results file`), rep.damaged[0].message);
+  assert.equal(readFileSync(rep.csv, 'utf8').trim().split('\n').length, 1, 'header only');
+
+  // the advice works: without the file the run is redone, and the SASRec run trains
+  rmSync(results);
+  const again = await runCli(['experiments', damagedGrid]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /2 runs trained, 0 skipped/);
+  assert.deepEqual(Object.keys(JSON.parse(readFileSync(results, 'utf8'))), Object.keys(JSON.parse(good)));
+});
+
+test('a damaged log.jsonl of a finished run is refused naming the file and the line', async () => {
+  if (!existsSync(join(sasrecRun, 'results.json'))) {
+    const r = await runCli(['experiments', damagedGrid]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const log = join(sasrecRun, 'log.jsonl');
+  const good = readFileSync(log, 'utf8');
+  writeFileSync(log, `${good}{"epoch`); // a partial last line
+  const r = await runCli(['experiments', damagedGrid]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.ok(r.stderr.startsWith(`seqrec: ${log}: not a seqrec training log (line 2: invalid JSON: `), r.stderr);
+  assert.match(r.stderr, /; delete the results\.json beside it to redo this run from its last checkpoint/);
+  for (const [text, reason] of [
+    ['[1, 2]\n', /line 1: .*expected object/],
+    [`${good}{"epoch": 2}\n`, /line 2: loss: /],
+  ] as const) {
+    writeFileSync(log, text);
+    const msg = await refusedInProcess(damagedGrid);
+    assert.ok(msg.startsWith(`${log}: not a seqrec training log (`), msg);
+    assert.match(msg, reason);
+  }
+
+  // the advice works: the run resumes from last.safetensors, finds itself finished and drops the damaged line
+  writeFileSync(log, `${good}{"epoch`);
+  rmSync(join(sasrecRun, 'results.json'));
+  const again = await runCli(['experiments', damagedGrid]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /1 runs trained, 1 skipped/);
+  assert.match(again.stderr, /already finished/);
+  assert.equal(readFileSync(log, 'utf8'), good);
+  const csv = readFileSync(join(damagedOut, 'results.csv'), 'utf8').trim().split('\n');
+  assert.match(csv[1], /^ring,sasrec,default,1,1,/, 'one epoch on the curve');
 });

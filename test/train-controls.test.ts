@@ -142,7 +142,7 @@ test('a resume state whose random generator is stuck (all-zero words) is refused
     const ckpt = await loadCheckpoint(last);
     const saved = readFileSync(last);
     (patch as (s: unknown) => void)(ckpt.trainState);
-    await saveCheckpoint(last, { tensors: ckpt.tensors, config: ckpt.config, idMaps: ckpt.idMaps, extra: ckpt.extra, optimizer: ckpt.optimizer, trainState: ckpt.trainState });
+    await saveCheckpoint(last, { tensors: ckpt.tensors, config: ckpt.config ?? {}, idMaps: ckpt.idMaps, extra: ckpt.extra, optimizer: ckpt.optimizer, trainState: ckpt.trainState });
     const r = await runCli(['train', ...tiny, '--train_dir', d, '--num_epochs', '2', '--resume']);
     assert.equal(r.code, 2, `${where}: ${r.stderr}`);
     assert.match(r.stderr, /last\.safetensors: cannot resume from it: train_state is malformed/, where);

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { UserError } from './errors.js';
 import { addFormatOptions, addKcoreOptions, addSnakeOption, loadOptionsFrom, snakeValue } from './data.js';
 import { datasetStats, loadDataset, writeIdMaps, writeSasrecFile } from '../data/index.js';
+import { idMapPaths } from '../data/writer.js';
+import { checkOutputPath } from './output-paths.js';
 
 export function register(program: Command): void {
   const cmd = program
@@ -24,10 +26,15 @@ export function register(program: Command): void {
     if (!output) throw new UserError('convert: --output is required');
     const sep = snakeValue(opts, 'sep') ?? 'space';
     if (sep !== 'space' && sep !== 'tab') throw new UserError(`--sep: expected space or tab, got "${sep}"`);
+    // every file convert writes, checked before anything is read or written
+    const maps = idMapPaths(output);
+    for (const [flag, path] of [['output', output], ['output', maps.users], ['output', maps.items]] as const) {
+      checkOutputPath(flag, path, [['--input', input]]);
+    }
     const data = await loadDataset(input, loadOptionsFrom(opts));
     const withTimes = data.times !== undefined && opts.no_times !== true;
     await writeSasrecFile(data, output, { withTimes, separator: sep === 'tab' ? '\t' : ' ' });
-    const maps = await writeIdMaps(data, output);
+    await writeIdMaps(data, output);
     const s = datasetStats(data);
     process.stderr.write(
       `wrote ${output}: ${s.users} users, ${s.items} items, ${s.actions} actions${withTimes ? ', with timestamps' : ''}; id maps ${maps.users}, ${maps.items}\n`,

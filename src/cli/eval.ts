@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from './errors.js';
+import { checkOutputPath } from './output-paths.js';
 import { addSnakeOption, snakeValue } from './data.js';
 import { addDatasetOptions, addEvalOptions, addModelOption, evalFlagsFrom, loadSplitFrom, type Opts } from './options.js';
 import {
@@ -30,6 +31,8 @@ export function register(program: Command): void {
     const statePath = snakeValue(opts, 'state_dict_path');
     if (!statePath) throw new UserError('eval: --state_dict_path is required');
     const flags = evalFlagsFrom(opts);
+    const output = snakeValue(opts, 'output');
+    if (output !== undefined) checkOutputPath('output', output, [['--state_dict_path', statePath], ['--dataset', snakeValue(opts, 'dataset')]]);
     const { spec, model } = await loadModelFile(statePath, snakeValue(opts, 'model'));
     const loaded = await loadSplitFrom(opts);
     checkSameItems(model, loaded);
@@ -45,8 +48,8 @@ export function register(program: Command): void {
       modelPath: resolve(statePath),
       createdAt: new Date().toISOString(),
     };
-    process.stdout.write(opts.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatResultsTable(rows)}\n`);
-    const output = snakeValue(opts, 'output');
+    // the file first: it is complete even if standard output cannot be written
     if (output) await writeJsonAtomic(output, results);
+    process.stdout.write(opts.json ? `${JSON.stringify(results, null, 2)}\n` : `${formatResultsTable(rows)}\n`);
   });
 }

@@ -1,9 +1,10 @@
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { UserError } from './errors.js';
+import { isSameFile } from './output-paths.js';
 import { addSnakeOption, intFlag, snakeValue } from './data.js';
 import {
   addDatasetOptions,
@@ -400,6 +401,27 @@ export interface TrainIo {
   out?(text: string): void;
 }
 
+/**
+ * Refuses a --train_dir where training would lose something, before anything is written: a path that
+ * is not a directory, the dataset among the files a run writes, or a directory already holding a run
+ * (its model, results.json or last.safetensors) unless --resume continues it or --overwrite replaces it.
+ */
+function checkTrainDir(
+  dir: string, dataset: string, written: readonly string[], runMarkers: readonly string[], how: { resume: boolean; overwrite: boolean },
+): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`${dir}: already exists and is not a directory`);
+  for (const f of written) {
+    if (isSameFile(dataset, f)) throw new UserError(`--train_dir ${dir}: the run would overwrite the dataset ${dataset}`);
+  }
+  if (how.resume || how.overwrite) return;
+  const held = runMarkers.filter((f) => existsSync(f));
+  if (held.length > 0) {
+    throw new UserError(
+      `--train_dir ${dir} already holds a run (${basename(held[0])}): --resume continues it, --overwrite replaces it, or choose another --train_dir`,
+    );
+  }
+}
+
 /** `seqrec train` with parsed flags (snake_case or camelCase keys, values as strings or typed). */
 export async function runTrain(opts: Opts, io: TrainIo = {}): Promise<TrainRun> {
   // --threads: intra-op threads for the wasm kernels (default: every core); stopped on any exit
@@ -434,6 +456,8 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
   const trainOptions = trainOptionsFrom(opts);
   const inferenceOnly = boolFlag(opts, 'inference_only') ?? false;
   const resume = boolFlag(opts, 'resume') ?? false;
+  const overwrite = boolFlag(opts, 'overwrite') ?? false;
+  if (overwrite && resume) throw new UserError('--overwrite cannot be combined with --resume');
   const statePath = snakeValue(opts, 'state_dict_path');
   const patience = intFlag(opts, 'patience', 1);
   const minDelta = floatFlag(opts, 'min_delta', 0);
@@ -457,9 +481,12 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
   } else {
     if (statePath) throw new UserError(`--state_dict_path without --inference_only: use --resume to continue a run in --train_dir`);
     const rngs = runRngs(flags.seed);
-    await mkdir(trainDir, { recursive: true });
     modelPath = join(trainDir, spec.fileName);
     const files = { log: join(trainDir, 'log.jsonl'), last: join(trainDir, 'last.safetensors'), config: join(trainDir, 'config.json') };
+    const results = join(trainDir, 'results.json');
+    checkTrainDir(trainDir, loaded.path, [modelPath, files.log, files.last, files.config, results, join(trainDir, 'summary.txt')], [modelPath, results, files.last], { resume, overwrite });
+    // every flag is checked before the directory is touched
+    spec.checkOptions?.(loaded.split, trainOptions);
     selection = new BestCheckpoint(spec, modelPath, files, loaded.split, flags, trainOptions, { patience, minDelta }, say);
     let resumeFrom: LoadedCheckpoint | undefined;
     let resumedEpoch = 0;
@@ -476,25 +503,37 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
         );
       }
       resumedEpoch = loopStateOf(resumeFrom, files.last).epoch;
-      await truncateLog(files.log, resumedEpoch);
     } else {
       const h = datasetHeader(loaded);
       selection.state.dataset = { users: h.users, items: h.items, interactions: h.interactions };
-      await rm(files.log, { force: true }); // created by the first epoch (models without epochs have none)
     }
-    await writeJsonAtomic(files.config, {
-      seqrec: VERSION,
-      command: 'train',
-      model: spec.name,
-      dataset: loaded.path,
-      trainDir,
-      options: trainOptions,
-      evaluation: flags,
-      patience: patience ?? null,
-      minDelta,
-      resumedFromEpoch: resume ? resumedEpoch : null,
-      startedAt: new Date().toISOString(),
-    });
+    const sel = selection;
+    // the directory is written only once training is about to start: after the model has checked its
+    // options and, with --resume, that the checkpoint fits (a refused run leaves the directory as it was)
+    let prepared = false;
+    const prepareDir = async () => {
+      if (prepared) return;
+      prepared = true;
+      await mkdir(trainDir, { recursive: true });
+      if (resume) await truncateLog(files.log, resumedEpoch);
+      else {
+        for (const f of [modelPath, files.last, join(trainDir, 'results.json'), join(trainDir, 'summary.txt')]) await rm(f, { force: true });
+        await rm(files.log, { force: true }); // created by the first epoch (models without epochs have none)
+      }
+      await writeJsonAtomic(files.config, {
+        seqrec: VERSION,
+        command: 'train',
+        model: spec.name,
+        dataset: loaded.path,
+        trainDir,
+        options: trainOptions,
+        evaluation: flags,
+        patience: patience ?? null,
+        minDelta,
+        resumedFromEpoch: resume ? resumedEpoch : null,
+        startedAt: new Date().toISOString(),
+      });
+    };
     const numEpochs = trainOptions.numEpochs === undefined ? undefined : Number(trainOptions.numEpochs);
     const finished = selection.state.stopped || (resume && numEpochs !== undefined && resumedEpoch >= numEpochs);
     let trained: TrainedModel | undefined;
@@ -502,12 +541,12 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
       say(`--resume: the run in ${trainDir} had already finished (epoch ${resumedEpoch}${selection.state.stopped ? ', stopped early' : ''})`);
     } else {
       const bar = trainingBar(say);
-      const sel = selection;
       try {
         trained = await spec.train(loaded.split, trainOptions, {
           rng: rngs.train,
           log: (line) => bar.log(line),
           progress: bar.update,
+          onStart: prepareDir,
           onEpoch: (info) => sel.onEpoch(info, bar),
           ...(resumeFrom ? { resumeFrom } : {}),
         });
@@ -517,6 +556,7 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
       }
     }
     trainSeconds = selection.state.epochs > 0 ? Math.round(selection.state.trainSeconds * 1000) / 1000 : Math.round(performance.now() - t0) / 1000;
+    await prepareDir(); // models without epochs never call onStart
     model = await selection.finish(trained);
     owned.add(model);
     say(`saved ${modelPath}`);
@@ -576,6 +616,13 @@ export function register(program: Command): void {
   addSnakeOption(cmd, 'state_dict_path', 'file', 'with --inference_only: evaluate this model file only');
   cmd.addOption(new Option('--inference_only [bool]', 'only evaluate --state_dict_path, as the reference (true|false; bare flag = true)'));
   cmd.addOption(new Option('--inference-only [bool]').hideHelp());
+  cmd.addOption(
+    new Option(
+      '--overwrite [bool]',
+      'train into a --train_dir that already holds a run (its results.json, model or last.safetensors), replacing it; ' +
+        'without it such a directory is refused, so a finished run is never lost by accident',
+    ),
+  );
   cmd.addOption(
     new Option(
       '--resume [bool]',

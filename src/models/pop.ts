@@ -187,6 +187,9 @@ export const popSpec: ModelSpec = {
   name: 'pop',
   description: 'PopRec: ranks items by their number of training interactions',
   fileName: 'poprec.json',
+  checkOptions(_split, options) {
+    countOnOption(options);
+  },
   async train(split, options, hooks) {
     const countOn = countOnOption(options);
     hooks.log?.(`PopRec: counting item popularity on ${countOn === 'train' ? 'the train split' : 'all interactions (leaks valid/test)'}`);

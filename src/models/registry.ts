@@ -31,6 +31,11 @@ export interface TrainHooks {
    */
   onEpoch?(info: EpochInfo): void | boolean | Promise<void | boolean>;
   /**
+   * Called once before the first epoch, after the model has checked its options and (with resumeFrom)
+   * that the checkpoint fits: the caller may now write to the run directory.
+   */
+  onStart?(): void | Promise<void>;
+  /**
    * Resume: a checkpoint written from `EpochInfo.checkpoint()` (model weights, optimizer moments,
    * `train_state`); training continues after its epoch with the same sampler, dropout and schedule state.
    */
@@ -90,6 +95,8 @@ export interface ModelSpec {
   /** file name written into --train_dir, e.g. 'poprec.json' */
   readonly fileName: string;
   train(split: Split, options: TrainOptions, hooks: TrainHooks): Promise<TrainedModel>;
+  /** Throws a UserError for options train() would refuse, without building or training anything. */
+  checkOptions?(split: Split, options: TrainOptions): void;
   /** true when `bytes` look like this model's file (used when --model is not given) */
   sniff(bytes: Uint8Array): boolean;
   /**

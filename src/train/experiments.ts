@@ -15,16 +15,19 @@
  * Run folders: <out>/runs/<dataset>/<model>/<config>/seed-<s>. A run whose results.json exists is
  * skipped; one with a last.safetensors but no results.json is resumed (--resume), so rerunning an
  * interrupted grid loses at most one epoch.
+ *
+ * Everything is checked before the first run starts: flag names (exactly those `seqrec train`
+ * accepts, snake_case or kebab-case), datasets, and the results.json / log.jsonl of the runs that
+ * will be skipped (a damaged one is refused naming the file, instead of breaking the reports).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../cli/errors.js';
 import { writeFileAtomic } from './atomic.js';
-import type { EvalRow, RunResults } from './results.js';
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -42,7 +45,7 @@ export const GridSchema = z
 export type Grid = z.infer<typeof GridSchema>;
 
 /** Flags that the experiment itself sets per run. */
-const RESERVED = ['model', 'dataset', 'train_dir', 'seed', 'resume', 'state_dict_path', 'inference_only'];
+const RESERVED = ['model', 'dataset', 'train_dir', 'seed', 'resume', 'overwrite', 'state_dict_path', 'inference_only'];
 
 export interface PlannedRun {
   readonly dataset: string;
@@ -57,8 +60,46 @@ export interface PlannedRun {
   readonly dir: string;
 }
 
-/** Reads and validates a grid file; errors are one line naming the file. */
-export function loadGrid(path: string): Grid {
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The train flag a misspelled key most likely meant (snake_case), if one is close enough. */
+export function closestFlag(key: string, flags: readonly string[]): string | undefined {
+  const k = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/-/g, '_');
+  const candidates = [...new Set(flags.map((f) => f.replace(/-/g, '_')))].filter((f) => !RESERVED.includes(f));
+  let best: string | undefined;
+  let bestDist = k.length <= 4 ? 1 : k.length <= 8 ? 2 : 3;
+  for (const f of candidates) {
+    const dist = editDistance(k, f);
+    if (dist < bestDist || (dist === bestDist && best === undefined)) {
+      best = f;
+      bestDist = dist;
+    }
+  }
+  if (best !== undefined) return best;
+  // a missing word: dropout → dropout_rate, epochs → num_epochs (when only one flag fits)
+  const partial = candidates.filter((f) => f.startsWith(`${k}_`) || f.endsWith(`_${k}`));
+  return partial.length === 1 ? partial[0] : undefined;
+}
+
+/**
+ * Reads and validates a grid file; errors are one line naming the file. trainFlags: the flag names
+ * `seqrec train` accepts (without dashes); a key of flags / grid outside them is refused.
+ */
+export function loadGrid(path: string, trainFlags: readonly string[]): Grid {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -82,6 +123,20 @@ export function loadGrid(path: string): Grid {
       throw new UserError(`${path}: flag "${k}" is set by the experiment (use datasets / models / seeds)`);
     }
   }
+  const unknown: string[] = [];
+  for (const [section, keys] of [['flags', Object.keys(grid.flags)], ['grid', Object.keys(grid.grid)]] as const) {
+    for (const k of keys) {
+      if (trainFlags.includes(k)) continue;
+      const guess = closestFlag(k, trainFlags);
+      const hint = guess
+        ? `(did you mean ${guess}?)`
+        : Object.hasOwn(GridSchema.shape, k)
+          ? `(${k} is a top-level key of the grid file, not a flag)`
+          : '(not a `seqrec train` flag; see seqrec train --help)';
+      unknown.push(`${section}: unknown flag "${k}" ${hint}`);
+    }
+  }
+  if (unknown.length > 0) throw new UserError(`${path}: ${unknown.join('; ')}`);
   return grid;
 }
 
@@ -131,6 +186,8 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
 export type TrainFn = (opts: Record<string, unknown>, io: { log(line: string): void; out(text: string): void }) => Promise<unknown>;
 
 export interface ExperimentOptions {
+  /** the flag names `seqrec train` accepts, snake_case and kebab-case, without dashes */
+  readonly trainFlags: readonly string[];
   readonly out?: string;
   readonly log?: (line: string) => void;
 }
@@ -142,11 +199,25 @@ export interface ExperimentSummary {
   readonly files: { csv: string; md: string; html: string };
 }
 
-export async function runExperiments(gridPath: string, train: TrainFn, options: ExperimentOptions = {}): Promise<ExperimentSummary> {
+export async function runExperiments(gridPath: string, train: TrainFn, options: ExperimentOptions): Promise<ExperimentSummary> {
   const say = options.log ?? ((l: string) => void process.stderr.write(`${l}\n`));
-  const grid = loadGrid(gridPath);
+  const grid = loadGrid(gridPath, options.trainFlags);
   const { out, runs } = planRuns(grid, gridPath, options.out);
   for (const r of runs) if (!existsSync(r.dataset)) throw new UserError(`${gridPath}: dataset ${r.dataset} not found`);
+  // the finished runs' files feed the reports: a damaged one stops the command before any training
+  const damaged: string[] = [];
+  for (const r of runs) {
+    if (!existsSync(join(r.dir, 'results.json'))) continue;
+    try {
+      readRunFiles(r.dir);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      damaged.push(e.message);
+    }
+  }
+  if (damaged.length > 0) {
+    throw new UserError(damaged.length === 1 ? damaged[0] : `${damaged[0]} (and ${damaged.length - 1} more damaged run file${damaged.length > 2 ? 's' : ''})`);
+  }
   await mkdir(out, { recursive: true });
   let ran = 0;
   let skipped = 0;
@@ -162,7 +233,7 @@ export async function runExperiments(gridPath: string, train: TrainFn, options: 
     say(`${tag}: ${resume ? 'resuming' : 'training'} in ${r.dir}`);
     const opts: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(r.flags)) opts[k.replace(/-/g, '_')] = typeof v === 'boolean' ? String(v) : String(v);
-    Object.assign(opts, { model: r.model, dataset: r.dataset, train_dir: r.dir, seed: String(r.seed), ...(resume ? { resume: true } : {}) });
+    Object.assign(opts, { model: r.model, dataset: r.dataset, train_dir: r.dir, seed: String(r.seed), ...(resume ? { resume: true } : { overwrite: true }) });
     await mkdir(r.dir, { recursive: true });
     try {
       await train(opts, { log: (l) => say(`  ${l}`), out: () => {} });
@@ -174,8 +245,12 @@ export async function runExperiments(gridPath: string, train: TrainFn, options: 
       failed.push(`${r.datasetName} ${r.model} ${r.config} seed ${r.seed}: ${msg}`);
     }
   }
-  const files = await writeReports(out, runs);
+  const { damaged: unreadable, ...files } = await writeReports(out, runs);
   say(`wrote ${files.csv}, ${files.md}, ${files.html}`);
+  for (const d of unreadable) {
+    say(`${d.run.datasetName} ${d.run.model} ${d.run.config} seed ${d.run.seed}: FAILED: ${d.message}`);
+    failed.push(`${d.run.datasetName} ${d.run.model} ${d.run.config} seed ${d.run.seed}: ${d.message}`);
+  }
   if (failed.length > 0) {
     throw new UserError(`${failed.length} of ${runs.length} runs failed (first: ${failed[0]}); the reports cover the others`);
   }
@@ -184,28 +259,96 @@ export async function runExperiments(gridPath: string, train: TrainFn, options: 
 
 // ---- reports -----------------------------------------------------------------------------------------
 
-interface LogLine {
-  epoch: number;
-  loss: number;
-  lr?: number | null;
-  valid?: Record<string, number>;
-}
+// What the reports read from a finished run folder, validated: the files may have been damaged
+// (a full disk, a bad copy, a hand edit) since `seqrec train` wrote them.
+
+const Metric = z.number().nullable(); // JSON writes NaN as null
+
+const ResultsFile = z.looseObject({
+  results: z.array(z.looseObject({ protocol: z.string(), split: z.string(), metrics: z.record(z.string(), Metric) })),
+  trainSeconds: z.number().nullish(),
+});
+
+const LogLineSchema = z.looseObject({
+  epoch: z.number(),
+  loss: Metric,
+  lr: z.number().nullish(),
+  valid: z.record(z.string(), Metric).optional(),
+});
+
+type ResultsData = z.infer<typeof ResultsFile>;
+type LogLine = z.infer<typeof LogLineSchema>;
 
 interface Collected {
   run: PlannedRun;
-  results: RunResults;
+  results: ResultsData;
   log: LogLine[];
 }
 
-function readLog(path: string): LogLine[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as LogLine);
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+function zodReason(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return `${issue.path.join('.') || 'top level'}: ${issue.message}`;
 }
 
-const metricKey = (row: EvalRow, m: string) => `${row.split} ${row.protocol} ${m}`;
+function readText(path: string, recovery: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? firstLine(e)}); ${recovery}`);
+  }
+}
+
+/** results.json of a finished run; a damaged one is a UserError naming it. */
+function readResults(dir: string): ResultsData {
+  const path = join(dir, 'results.json');
+  const recovery = 'delete it to rerun this run';
+  const text = readText(path, recovery);
+  const bad = (reason: string) => new UserError(`${path}: not a seqrec results file (${reason}); ${recovery}`);
+  if (text.trim() === '') throw bad('empty file');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw bad(`invalid JSON: ${firstLine(e)}`);
+  }
+  const parsed = ResultsFile.safeParse(raw);
+  if (!parsed.success) throw bad(zodReason(parsed.error));
+  return parsed.data;
+}
+
+/** log.jsonl of a finished run (none: no curve); a damaged one is a UserError naming it. */
+function readLog(dir: string): LogLine[] {
+  const path = join(dir, 'log.jsonl');
+  if (!existsSync(path)) return [];
+  // `seqrec train --resume` drops log lines it cannot read, and a finished run re-evaluates only
+  const recovery = existsSync(join(dir, 'last.safetensors'))
+    ? 'delete the results.json beside it to redo this run from its last checkpoint (the damaged lines are dropped)'
+    : `delete the run folder ${dir} to retrain this run`;
+  const lines: LogLine[] = [];
+  for (const [i, l] of readText(path, recovery).split('\n').entries()) {
+    if (l.trim() === '') continue;
+    const bad = (reason: string) => new UserError(`${path}: not a seqrec training log (line ${i + 1}: ${reason}); ${recovery}`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(l);
+    } catch (e) {
+      throw bad(`invalid JSON: ${firstLine(e)}`);
+    }
+    const parsed = LogLineSchema.safeParse(raw);
+    if (!parsed.success) throw bad(zodReason(parsed.error));
+    lines.push(parsed.data);
+  }
+  return lines;
+}
+
+/** The validated results.json and log.jsonl of a finished run folder. */
+function readRunFiles(dir: string): { results: ResultsData; log: LogLine[] } {
+  return { results: readResults(dir), log: readLog(dir) };
+}
+
+const metricKey = (row: { split: string; protocol: string }, m: string) => `${row.split} ${row.protocol} ${m}`;
 
 export function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -232,12 +375,24 @@ function chartJsSource(): string {
   return readFileSync(join(dirname(main), 'chart.umd.min.js'), 'utf8');
 }
 
-export async function writeReports(out: string, runs: readonly PlannedRun[]): Promise<{ csv: string; md: string; html: string }> {
+/**
+ * Writes results.csv, results.md and report.html over the finished runs. A run whose results.json or
+ * log.jsonl is damaged is left out and returned in `damaged` (with a one-line message naming the file).
+ */
+export async function writeReports(
+  out: string,
+  runs: readonly PlannedRun[],
+): Promise<{ csv: string; md: string; html: string; damaged: Array<{ run: PlannedRun; message: string }> }> {
   const collected: Collected[] = [];
+  const damaged: Array<{ run: PlannedRun; message: string }> = [];
   for (const run of runs) {
-    const p = join(run.dir, 'results.json');
-    if (!existsSync(p)) continue;
-    collected.push({ run, results: JSON.parse(await readFile(p, 'utf8')) as RunResults, log: readLog(join(run.dir, 'log.jsonl')) });
+    if (!existsSync(join(run.dir, 'results.json'))) continue;
+    try {
+      collected.push({ run, ...readRunFiles(run.dir) });
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      damaged.push({ run, message: e.message });
+    }
   }
   const metricCols: string[] = [];
   for (const c of collected) for (const row of c.results.results) for (const m of Object.keys(row.metrics)) {
@@ -245,7 +400,7 @@ export async function writeReports(out: string, runs: readonly PlannedRun[]): Pr
     if (!metricCols.includes(k)) metricCols.push(k);
   }
   const valueOf = (c: Collected, col: string): number | undefined => {
-    for (const row of c.results.results) for (const [m, v] of Object.entries(row.metrics)) if (metricKey(row, m) === col) return v;
+    for (const row of c.results.results) for (const [m, v] of Object.entries(row.metrics)) if (metricKey(row, m) === col) return v ?? undefined;
     return undefined;
   };
   const gridKeys = [...new Set(runs.flatMap((r) => Object.keys(r.gridValues)))];
@@ -361,5 +516,5 @@ for (const g of DATA) {
 `;
   const htmlPath = join(out, 'report.html');
   await writeFileAtomic(htmlPath, html);
-  return { csv, md: mdPath, html: htmlPath };
+  return { csv, md: mdPath, html: htmlPath, damaged };
 }

@@ -196,6 +196,7 @@ export async function runEpochs(
     steps = st.steps;
     hooks.log?.(`resumed after epoch ${st.epoch} (${steps} steps)`);
   }
+  await hooks.onStart?.();
   const checkpointAfter = (epoch: number) => (callerState?: unknown): Uint8Array[] => {
     const opt = optimizer.getState();
     const optimTensors = new Map<string, TensorEntry>();

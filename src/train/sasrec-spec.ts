@@ -168,6 +168,13 @@ export const sasrecSpec: ModelSpec = {
   description: 'SASRec (Kang & McAuley, 2018): causal self-attention over the item sequence',
   fileName: 'sasrec.safetensors',
 
+  checkOptions(split: Split, options: TrainOptions) {
+    const cfg = sasrecConfig(options, split.data.itemNum);
+    userSamplingFrom(options);
+    scheduleFrom(options, cfg.lr);
+    numWorkersFrom(options);
+  },
+
   async train(split: Split, options: TrainOptions, hooks) {
     const cfg = sasrecConfig(options, split.data.itemNum);
     const model = new SASRec(cfg, { rng: hooks.rng.fork() });

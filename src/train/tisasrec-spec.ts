@@ -221,16 +221,29 @@ function looksLikeTiSASRec(bytes: Uint8Array): boolean {
   }
 }
 
+/** The validated hyper-parameters, refusing a dataset without timestamps. */
+function checkedConfig(split: Split, options: TrainOptions): TiSASRecRunConfig {
+  const cfg = tisasrecConfig(options, split.data.itemNum);
+  if (!split.trainTimes || !split.data.times) {
+    throw new UserError('--model tisasrec: the dataset file has no timestamps (TiSASRec needs "user item time" lines, or --time_col for CSV/TSV/JSONL)');
+  }
+  scheduleFrom(options, cfg.lr);
+  return cfg;
+}
+
 export const tisasrecSpec: ModelSpec = {
   name: 'tisasrec',
   description: 'TiSASRec (Li, Wang & McAuley, 2020): self-attention with absolute positions and relative time intervals',
   fileName: 'tisasrec.safetensors',
 
+  checkOptions(split: Split, options: TrainOptions) {
+    checkedConfig(split, options);
+    userSamplingFrom(options);
+    numWorkersFrom(options);
+  },
+
   async train(split: Split, options: TrainOptions, hooks) {
-    const cfg = tisasrecConfig(options, split.data.itemNum);
-    if (!split.trainTimes || !split.data.times) {
-      throw new UserError('--model tisasrec: the dataset file has no timestamps (TiSASRec needs "user item time" lines, or --time_col for CSV/TSV/JSONL)');
-    }
+    const cfg = checkedConfig(split, options);
     const scaling = fitTimeScaling(split.data, TIME_UNITS[cfg.timeUnit]);
     const scaled = scaleSplitTimes(split, scaling);
     const model = new TiSASRec(cfg, { rng: hooks.rng.fork() });
