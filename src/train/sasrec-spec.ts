@@ -10,8 +10,8 @@ import { SASRec, type SASRecConfig } from '../models/sasrec.js';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpointBytes, CheckpointError } from '../models/checkpoint-format.js';
 import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.js';
 import { Adam } from '../optim/adam.js';
+import { checkpointExtras } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
-import { idMapFromSorted } from '../data/ids.js';
 import { checkCommonHyper } from './config-checks.js';
 import { describeTrainingPlan, numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
 
@@ -80,11 +80,6 @@ function configMetadata(cfg: SASRecRunConfig): Record<string, unknown> {
     num_epochs: cfg.numEpochs,
     ...mhcMetadata(cfg.mhc),
   };
-}
-
-/** An IdMap from a checkpoint's id list (index = dense id, [0] = '' padding). */
-function idMapFrom(raw: string[]): IdMap {
-  return idMapFromSorted(raw.slice(1));
 }
 
 class TrainedSASRec implements TrainedModel {
@@ -205,12 +200,7 @@ export const sasrecSpec: ModelSpec = {
     const model = new SASRec(cfg, { seed: 0 });
     model.loadStateDict(ckpt.tensors);
     model.eval();
-    const items = ckpt.idMaps ? idMapFrom(ckpt.idMaps.items) : idMapFrom(['', ...Array.from({ length: cfg.itemNum }, (_, i) => String(i + 1))]);
-    const users = ckpt.idMaps ? idMapFrom(ckpt.idMaps.users) : undefined;
-    let histories: Int32Array[] | undefined;
-    if (ckpt.extra.user_histories) {
-      histories = (JSON.parse(ckpt.extra.user_histories) as number[][]).map((h) => Int32Array.from(h));
-    }
+    const { items, users, histories } = checkpointExtras(ckpt, cfg.itemNum);
     return new TrainedSASRec(model, cfg, items, users, histories);
   },
 };

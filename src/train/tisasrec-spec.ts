@@ -21,8 +21,8 @@ import { TiSASRec, type TiSASRecConfig } from '../models/tisasrec.js';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpointBytes, CheckpointError } from '../models/checkpoint-format.js';
 import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.js';
 import { Adam } from '../optim/adam.js';
+import { checkpointExtras } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
-import { idMapFromSorted } from '../data/ids.js';
 import { checkCommonHyper } from './config-checks.js';
 import { describeTrainingPlan, numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
 
@@ -106,11 +106,6 @@ function configMetadata(cfg: TiSASRecRunConfig): Record<string, unknown> {
     num_epochs: cfg.numEpochs,
     ...mhcMetadata(cfg.mhc),
   };
-}
-
-/** An IdMap from a checkpoint's id list (index = dense id, [0] = '' padding). */
-function idMapFrom(raw: string[]): IdMap {
-  return idMapFromSorted(raw.slice(1));
 }
 
 interface ScalingJson {
@@ -277,19 +272,7 @@ export const tisasrecSpec: ModelSpec = {
     model.loadStateDict(ckpt.tensors);
     model.eval();
     if (ckpt.extra.time_scaling) model.timeScaling = scalingFromJson(ckpt.extra.time_scaling);
-    const items = ckpt.idMaps ? idMapFrom(ckpt.idMaps.items) : idMapFrom(['', ...Array.from({ length: cfg.itemNum }, (_, i) => String(i + 1))]);
-    const users = ckpt.idMaps ? idMapFrom(ckpt.idMaps.users) : undefined;
-    let histories: Int32Array[] | undefined;
-    let historyTimes: Float64Array[] | undefined;
-    try {
-      if (ckpt.extra.user_histories) histories = (JSON.parse(ckpt.extra.user_histories) as number[][]).map((h) => Int32Array.from(h));
-      if (ckpt.extra.user_times) historyTimes = (JSON.parse(ckpt.extra.user_times) as number[][]).map((t) => Float64Array.from(t));
-    } catch {
-      throw new CheckpointError('metadata "user_histories" / "user_times" is not valid JSON');
-    }
-    if (histories && historyTimes && (histories.length !== historyTimes.length || histories.some((h, u) => h.length !== historyTimes![u].length))) {
-      throw new CheckpointError('metadata "user_times" does not match "user_histories"');
-    }
+    const { items, users, histories, historyTimes } = checkpointExtras(ckpt, cfg.itemNum);
     return new TrainedTiSASRec(model, cfg, items, users, histories, historyTimes);
   },
 };
