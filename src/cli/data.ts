@@ -35,6 +35,7 @@ export function intFlag(opts: Opts, snake: string, min = 0): number | undefined 
   const v = snakeValue(opts, snake);
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v.trim()) || Number(v) < min) throw new UserError(`--${snake}: expected an integer ≥ ${min}, got "${v}"`);
+  if (Number(v) > 2 ** 31 - 1) throw new UserError(`--${snake}: at most ${2 ** 31 - 1}, got "${v}"`);
   return Number(v);
 }
 

@@ -1,3 +1,4 @@
+import { checkAtMost } from '../train/config-checks.js';
 import { Option, type Command } from 'commander';
 import { basename } from 'node:path';
 import { UserError } from './errors.js';
@@ -118,12 +119,17 @@ export function evalFlagsFrom(opts: Opts): EvalFlags {
   }
   const protocols: Array<'sampled' | 'full'> = p === 'both' ? ['sampled', 'full'] : [p];
   const ksText = snakeValue(opts, 'ks');
+  const numNegatives = intFlag(opts, 'num_negatives', 1) ?? 100;
+  const evalBatchSize = intFlag(opts, 'eval_batch_size', 1);
+  // candidate and score buffers are eval_batch_size × (num_negatives + 1) floats
+  checkAtMost('num_negatives', numNegatives, 100_000);
+  if (evalBatchSize !== undefined) checkAtMost('eval_batch_size', evalBatchSize, 65_536);
   return {
     protocols,
     ks: ksText === undefined ? [10] : parseKs(ksText),
     evalUsers: intFlag(opts, 'eval_users', 1),
-    numNegatives: intFlag(opts, 'num_negatives', 1) ?? 100,
-    evalBatchSize: intFlag(opts, 'eval_batch_size', 1),
+    numNegatives,
+    evalBatchSize,
     seed: intFlag(opts, 'seed', 0) ?? 42,
   };
 }

@@ -5,6 +5,7 @@
  * mHC variants use pre-LN blocks: `--norm_first false` together with mHC is an error.
  */
 import { UserError } from '../cli/errors.js';
+import { checkAtMost } from './config-checks.js';
 import type { TrainOptions } from '../models/registry.js';
 import { MHC_DEFAULTS, type MHCConfig } from '../nn/mhc.js';
 
@@ -29,6 +30,8 @@ export function mhcFromOptions(options: TrainOptions): MHCConfig | null {
   if (!(Number.isInteger(cfg.expansionRate) && cfg.expansionRate >= 1)) throw new UserError(`--mhc_expansion_rate: expected a positive integer, got ${cfg.expansionRate}`);
   if (!(Number.isInteger(cfg.sinkhornIter) && cfg.sinkhornIter >= 1)) throw new UserError(`--mhc_sinkhorn_iter: expected a positive integer, got ${cfg.sinkhornIter}`);
   if (!Number.isFinite(cfg.initGate)) throw new UserError(`--mhc_init_gate: expected a finite number, got ${cfg.initGate}`);
+  checkAtMost('mhc_expansion_rate', cfg.expansionRate, 64);
+  checkAtMost('mhc_sinkhorn_iter', cfg.sinkhornIter, 10_000);
   return cfg;
 }
 

@@ -23,7 +23,7 @@ import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.j
 import { Adam } from '../optim/adam.js';
 import { checkpointExtras } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
-import { checkCommonHyper } from './config-checks.js';
+import { checkAtMost, checkCommonHyper } from './config-checks.js';
 import { describeTrainingPlan, numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
 
 /**
@@ -85,6 +85,7 @@ export function tisasrecConfig(options: TrainOptions, itemNum: number): TiSASRec
   };
   checkCommonHyper(cfg);
   if (!(Number.isInteger(cfg.timeSpan) && cfg.timeSpan >= 0)) throw new UserError(`--time_span: expected an integer ≥ 0, got ${cfg.timeSpan}`);
+  checkAtMost('time_span', cfg.timeSpan, 1_000_000);
   return cfg;
 }
 

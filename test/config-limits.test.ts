@@ -1,0 +1,32 @@
+/**
+ * Sizes far past anything trainable are refused with the flag's name, before any allocation: an
+ * allocator's "wasm alloc: length must be a non-negative integer, got 5e+21" names nothing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sasrecConfig } from '../src/train/sasrec-spec.js';
+import { tisasrecConfig } from '../src/train/tisasrec-spec.js';
+import { evalFlagsFrom } from '../src/cli/options.js';
+
+test('huge hyper-parameters name their flag and the limit', () => {
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ maxlen: 1e20 }, /^--maxlen: at most 8192, got 100000000000000000000$/],
+    [{ hiddenUnits: 100000 }, /^--hidden_units: at most 4096/],
+    [{ numBlocks: 1000 }, /^--num_blocks: at most 64/],
+    [{ batchSize: 1e7 }, /^--batch_size: at most 65536/],
+    [{ numEpochs: 1e9 }, /^--num_epochs: at most 1000000/],
+    [{ mhcExpansionRate: 100000 }, /^--mhc_expansion_rate: at most 64/],
+    [{ mhc: true, mhcSinkhornIter: 1e9 }, /^--mhc_sinkhorn_iter: at most 10000/],
+  ];
+  for (const [opts, why] of cases) assert.throws(() => sasrecConfig(opts, 100), { name: 'UserError', message: why }, JSON.stringify(opts));
+  assert.throws(() => tisasrecConfig({ timeSpan: 1e9 }, 100), { name: 'UserError', message: /^--time_span: at most 1000000/ });
+  // the limits are far from the paper settings
+  assert.equal(sasrecConfig({ maxlen: 200, hiddenUnits: 50 }, 100).maxlen, 200);
+});
+
+test('evaluation sizes: --num_negatives and --eval_batch_size are bounded, integers past 2^31 refused', () => {
+  assert.throws(() => evalFlagsFrom({ num_negatives: '999999' }), { name: 'UserError', message: /^--num_negatives: at most 100000, got 999999$/ });
+  assert.throws(() => evalFlagsFrom({ num_negatives: '99999999999' }), { name: 'UserError', message: /^--num_negatives: at most 2147483647/ });
+  assert.throws(() => evalFlagsFrom({ eval_batch_size: '100000' }), { name: 'UserError', message: /^--eval_batch_size: at most 65536/ });
+  assert.equal(evalFlagsFrom({ num_negatives: '100' }).numNegatives, 100);
+});
