@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { sasrecConfig } from '../src/train/sasrec-spec.js';
 import { tisasrecConfig } from '../src/train/tisasrec-spec.js';
 import { evalFlagsFrom } from '../src/cli/options.js';
+import { runCli } from './helpers/cli.js';
 
 test('huge hyper-parameters name their flag and the limit', () => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
@@ -29,4 +30,10 @@ test('evaluation sizes: --num_negatives and --eval_batch_size are bounded, integ
   assert.throws(() => evalFlagsFrom({ num_negatives: '99999999999' }), { name: 'UserError', message: /^--num_negatives: at most 2147483647/ });
   assert.throws(() => evalFlagsFrom({ eval_batch_size: '100000' }), { name: 'UserError', message: /^--eval_batch_size: at most 65536/ });
   assert.equal(evalFlagsFrom({ num_negatives: '100' }).numNegatives, 100);
+});
+
+test('--threads above 256 is refused before any worker starts', async () => {
+  const r = await runCli(['train', '--model', 'pop', '--dataset', 'test/fixtures/data/tiny.txt', '--threads', '300', '--train_dir', 'unused-threads-dir']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^seqrec: --threads: at most 256, got 300$/m);
 });

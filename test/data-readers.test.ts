@@ -100,6 +100,24 @@ test('malformed line → UserError naming file and 1-based line', async () => {
   await rejectsUser(readInteractions(fx('ratings.dat'), { format: 'ml-udata' }), /ratings\.dat:1: expected "user<TAB>item/);
 });
 
+test('infinite timestamps (1e400) and one column named for two roles → UserError', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-readers-'));
+  try {
+    const write = (name: string, text: string) => {
+      const p = path.join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    };
+    await rejectsUser(readInteractions(write('inf.txt', 'u1 i1 5\nu1 i2 1e400\n')), /inf\.txt:2: expected "user item timestamp"/);
+    await rejectsUser(readInteractions(write('inf.csv', 'user,item,timestamp\nu1,i1,-1e999\n')), /inf\.csv:2: bad timestamp "-1e999"/);
+    await rejectsUser(readInteractions(write('inf.jsonl', '{"user":"u1","item":"i1","timestamp":1e400}\n')), /inf\.jsonl:1: bad timestamp/);
+    await rejectsUser(readInteractions(fx('tiny.csv'), { userCol: 'movieId', itemCol: 'movieId' }), /tiny\.csv: --user_col and --item_col name the same column "movieId"/);
+    await rejectsUser(readInteractions(fx('tiny.csv'), { timeCol: 'userId' }), /--user_col and --time_col name the same column "userId"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('empty, blank-only and missing files → UserError', async () => {
   await rejectsUser(readInteractions(fx('empty.txt')), /empty\.txt: no interactions \(the file is empty\)/);
   await rejectsUser(readInteractions(fx('blank.txt')), /blank\.txt: no interactions/);

@@ -5,6 +5,7 @@ import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { UserError } from './errors.js';
 import { isSameFile } from './output-paths.js';
+import { checkAtMost } from '../train/config-checks.js';
 import { addSnakeOption, intFlag, snakeValue } from './data.js';
 import {
   addDatasetOptions,
@@ -109,7 +110,7 @@ export function resolveSpec(name: string | undefined, bytes?: Uint8Array, path?:
   }
   if (bytes) {
     const spec = detectModel(bytes);
-    if (!spec) throw new UserError(`${path}: not a model file seqrec knows (${modelNames().join(', ')}); pass --model`);
+    if (!spec) throw new UserError(`${path}: not a model file seqrec knows (${modelNames().join(', ')}), or a damaged one; with --model it says what is wrong`);
     return spec;
   }
   throw new UserError(`--model is required (available: ${modelNames().join(', ')})`);
@@ -128,8 +129,14 @@ export async function loadModelFile(path: string, modelName?: string): Promise<{
   try {
     return { spec, model: spec.load(bytes) };
   } catch (err) {
-    throw new UserError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw modelFileError(path, err);
   }
+}
+
+/** A model file's load error as one line naming the file (the loaders call the file "checkpoint"). */
+function modelFileError(path: string, err: unknown): UserError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new UserError(`${path}: ${message.replace(/^checkpoint: /, '')}`);
 }
 
 /** The model's items must be the dataset's (same dense ids for the same original ids). */
@@ -344,7 +351,7 @@ class BestCheckpoint {
     try {
       return this.spec.load(bytes);
     } catch (err) {
-      throw new UserError(`${this.path}: ${err instanceof Error ? err.message : String(err)}`);
+      throw modelFileError(this.path, err);
     }
   }
 }
@@ -425,7 +432,9 @@ function checkTrainDir(
 /** `seqrec train` with parsed flags (snake_case or camelCase keys, values as strings or typed). */
 export async function runTrain(opts: Opts, io: TrainIo = {}): Promise<TrainRun> {
   // --threads: intra-op threads for the wasm kernels (default: every core); stopped on any exit
-  const pool = await startKernelThreads(getKernels(), intFlag(opts, 'threads', 1) ?? defaultThreads());
+  const threads = intFlag(opts, 'threads', 1) ?? defaultThreads();
+  checkAtMost('threads', threads, 256); // each thread is a worker with its own wasm instance
+  const pool = await startKernelThreads(getKernels(), threads);
   try {
     return await runTrainOnThreads(opts, io);
   } finally {

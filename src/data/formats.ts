@@ -7,7 +7,7 @@ export type ConcreteFormat = Exclude<DataFormat, 'auto'>;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 export function isNumeric(s: string): boolean {
-  return NUMBER.test(s);
+  return NUMBER.test(s) && Number.isFinite(Number(s)); // "1e400" matches the pattern but is Infinity
 }
 
 /** Picks a format from the file name, else from the first non-blank line. */

@@ -142,12 +142,21 @@ function resolveColumn(
   return k;
 }
 
+/** The user, item and time columns must be three different columns (time: −1 when absent). */
+function checkDistinctColumns(path: string, names: readonly string[], user: number, item: number, time: number): void {
+  const pairs: Array<[number, number, string]> = [[user, item, '--user_col and --item_col'], [user, time, '--user_col and --time_col'], [item, time, '--item_col and --time_col']];
+  for (const [a, b, flags] of pairs) {
+    if (a >= 0 && a === b) throw new UserError(`${path}: ${flags} name the same column "${names[a]}"`);
+  }
+}
+
 function delimitedParser(path: string, headerLine: string, headerNo: number, sep: string, opts: ReadOptions): LineParser {
   const header = splitDelimited(headerLine, sep);
   if (!header) throw new UserError(`${path}:${headerNo}: unbalanced quote in header`);
   const u = resolveColumn(path, headerNo, header, opts.userCol, USER_COLUMNS, '--user_col', true);
   const i = resolveColumn(path, headerNo, header, opts.itemCol, ITEM_COLUMNS, '--item_col', true);
   const t = opts.timeCol === 'none' ? -1 : resolveColumn(path, headerNo, header, opts.timeCol, TIME_COLUMNS, '--time_col', false);
+  checkDistinctColumns(path, header, u, i, t);
   const need = Math.max(u, i, t) + 1;
   return {
     hasTime: t >= 0,
@@ -163,7 +172,7 @@ function delimitedParser(path: string, headerLine: string, headerNo: number, sep
       let time = 0;
       if (t >= 0) {
         time = parseTime(f[t]);
-        if (Number.isNaN(time)) throw new UserError(`${path}:${lineNo}: bad timestamp ${JSON.stringify(f[t])} in column "${header[t]}"`);
+        if (!Number.isFinite(time)) throw new UserError(`${path}:${lineNo}: bad timestamp ${JSON.stringify(f[t])} in column "${header[t]}"`);
       }
       log.push(user, item, time);
     },
@@ -176,6 +185,7 @@ function jsonlParser(path: string, firstLine: string, firstNo: number, opts: Rea
   const u = keys[resolveColumn(path, firstNo, keys, opts.userCol, USER_COLUMNS, '--user_col', true)];
   const i = keys[resolveColumn(path, firstNo, keys, opts.itemCol, ITEM_COLUMNS, '--item_col', true)];
   const tk = opts.timeCol === 'none' ? -1 : resolveColumn(path, firstNo, keys, opts.timeCol, TIME_COLUMNS, '--time_col', false);
+  checkDistinctColumns(path, keys, keys.indexOf(u), keys.indexOf(i), tk);
   const t = tk >= 0 ? keys[tk] : null;
   return {
     hasTime: t !== null,
@@ -191,7 +201,7 @@ function jsonlParser(path: string, firstLine: string, firstNo: number, opts: Rea
       if (t !== null) {
         const v = rec[t];
         time = typeof v === 'number' ? v : typeof v === 'string' ? parseTime(v) : NaN;
-        if (Number.isNaN(time)) throw new UserError(`${path}:${lineNo}: bad timestamp in field "${t}"`);
+        if (!Number.isFinite(time)) throw new UserError(`${path}:${lineNo}: bad timestamp in field "${t}"`);
       }
       log.push(String(user), String(item), time);
     },

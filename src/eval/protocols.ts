@@ -158,7 +158,7 @@ export async function evaluateSampled(scorer: Scorer, split: Split, options: Sam
         }
       }
       if (numNeg > 0 && distinct >= itemNum) {
-        throw new Error(`user ${u} has every item in train; no negatives to sample`);
+        throw new UserError(`user ${u} has every item in train; no negatives to sample`);
       }
       const base = b * C;
       candidates[base] = heldOut[u];

@@ -53,6 +53,7 @@
  * element structure, except that the packed path draws no masks for skipped padding queries.
  */
 import * as init from '../engine/init.js';
+import { UserError } from '../cli/errors.js';
 import * as ops from '../engine/ops.js';
 import { Rng } from '../engine/rng.js';
 import { getTape, withInferenceTape } from '../engine/tape.js';
@@ -411,7 +412,7 @@ export class TiSASRec extends Module implements Scorer {
       } else if (user === 0) {
         for (let k = 0; k < cols.length; k++) scaled[b * L + cols[k]] = k + 1;
       } else {
-        throw new Error(`TiSASRec needs timestamps: the history of user ${user} has none (the dataset has no time column?)`);
+        throw new UserError(`TiSASRec needs timestamps: the history of user ${user} has none (the dataset has no time column?)`);
       }
     }
     return { batchSize: B, seqs: batch.seqs, times: scaled };
