@@ -83,3 +83,16 @@ test('an unwritable standard output is one line and exit 1; train has written it
   assert.equal(oneErrorLine(train.stderr), 'seqrec: standard output: no space left on device');
   for (const f of ['poprec.json', 'results.json', 'summary.txt']) assert.ok(existsSync(join(runDir, f)), `${f} written before the table`);
 });
+
+test('a --train_dir that cannot be created is one line, and never hangs (Node 20 recursive mkdir loops under /proc)', { timeout: 60_000 }, async () => {
+  const f = join(dir, 'plain-file');
+  writeFileSync(f, 'x\n');
+  const under = await runCli(['train', '--model', 'pop', '--dataset', tiny, '--train_dir', join(f, 'sub')]);
+  assert.equal(under.code, 2, under.stderr);
+  assert.equal(oneErrorLine(under.stderr), `seqrec: ${join(f, 'sub')}: a part of the path is not a directory`);
+  if (existsSync('/proc/self')) {
+    const proc = await runCli(['train', '--model', 'pop', '--dataset', tiny, '--train_dir', '/proc/seqrec-cannot-exist']);
+    assert.equal(proc.code, 2, proc.stderr);
+    assert.equal(oneErrorLine(proc.stderr), 'seqrec: /proc/seqrec-cannot-exist: no such file or directory');
+  }
+});

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, readFile, rm } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -34,6 +34,7 @@ import { formatResultsTable, toRow, writeJsonAtomic, type EvalRow, type RunResul
 import { VERSION } from '../version.js';
 import { getKernels } from '../kernels/index.js';
 import { defaultThreads, startKernelThreads } from '../kernels/wasm/pool.js';
+import { makeDirs } from '../data/dirs.js';
 export { VERSION };
 
 /**
@@ -523,7 +524,7 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
     const prepareDir = async () => {
       if (prepared) return;
       prepared = true;
-      await mkdir(trainDir, { recursive: true });
+      await makeDirs(trainDir);
       if (resume) await truncateLog(files.log, resumedEpoch);
       else {
         for (const f of [modelPath, files.last, join(trainDir, 'results.json'), join(trainDir, 'summary.txt')]) await rm(f, { force: true });

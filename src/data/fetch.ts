@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -12,6 +12,7 @@ import { readInteractions } from './readers.js';
 import { datasetStats, type DatasetStats } from './stats.js';
 import type { Interactions } from './types.js';
 import { writeIdMaps, writeSasrecFile } from './writer.js';
+import { makeDirs } from './dirs.js';
 
 export const DEFAULT_BASE_URL = 'https://files.grouplens.org/datasets/movielens';
 
@@ -113,7 +114,7 @@ export async function fetchMovieLens(name: MovieLensName, options: FetchOptions 
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const base = (options.baseUrl ?? process.env.SEQREC_DATA_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   const expected = (options.sha256 ?? spec.sha256).toLowerCase();
-  await mkdir(cacheDir, { recursive: true });
+  await makeDirs(cacheDir);
 
   const zipPath = join(cacheDir, `${name}.zip`);
   let downloaded = false;
@@ -140,11 +141,11 @@ export async function fetchMovieLens(name: MovieLensName, options: FetchOptions 
   }
   if (!files[spec.ratings]) throw new UserError(`${zipPath}: ${spec.ratings} is missing from the zip`);
   const dir = join(cacheDir, name);
-  await mkdir(dir, { recursive: true });
+  await makeDirs(dir);
   for (const [entry, bytes] of Object.entries(files)) {
     const dest = join(cacheDir, entry);
     if (!dest.startsWith(dir)) continue; // refuses `..` entries
-    await mkdir(join(dest, '..'), { recursive: true });
+    await makeDirs(join(dest, '..'));
     await writeFile(`${dest}.tmp-${process.pid}`, bytes);
     await rename(`${dest}.tmp-${process.pid}`, dest);
   }

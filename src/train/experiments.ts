@@ -21,13 +21,13 @@
  * will be skipped (a damaged one is refused naming the file, instead of breaking the reports).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../cli/errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { makeDirs } from '../data/dirs.js';
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -218,7 +218,7 @@ export async function runExperiments(gridPath: string, train: TrainFn, options: 
   if (damaged.length > 0) {
     throw new UserError(damaged.length === 1 ? damaged[0] : `${damaged[0]} (and ${damaged.length - 1} more damaged run file${damaged.length > 2 ? 's' : ''})`);
   }
-  await mkdir(out, { recursive: true });
+  await makeDirs(out);
   let ran = 0;
   let skipped = 0;
   const failed: string[] = [];
@@ -234,7 +234,7 @@ export async function runExperiments(gridPath: string, train: TrainFn, options: 
     const opts: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(r.flags)) opts[k.replace(/-/g, '_')] = typeof v === 'boolean' ? String(v) : String(v);
     Object.assign(opts, { model: r.model, dataset: r.dataset, train_dir: r.dir, seed: String(r.seed), ...(resume ? { resume: true } : { overwrite: true }) });
-    await mkdir(r.dir, { recursive: true });
+    await makeDirs(r.dir);
     try {
       await train(opts, { log: (l) => say(`  ${l}`), out: () => {} });
       ran++;

@@ -1,7 +1,7 @@
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import type { EvalResult } from '../eval/protocols.js';
+import { makeDirs } from '../data/dirs.js';
 
 /** One evaluation: a protocol on one held-out split. */
 export interface EvalRow {
@@ -70,6 +70,6 @@ export function formatResultsTable(rows: readonly EvalRow[]): string {
 
 /** Writes JSON atomically (temp file + rename), creating the folder. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeDirs(dirname(path));
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
