@@ -6,6 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LoadedCheckpoint } from '../src/models/checkpoint-format.js';
 import { checkpointExtras } from '../src/train/checkpoint-extras.js';
+import { encodeCheckpointBytes } from '../src/models/checkpoint-format.js';
+import { SASRec } from '../src/models/sasrec.js';
+import { sasrecSpec } from '../src/train/sasrec-spec.js';
 
 const ITEMS = 4;
 const ckpt = (extra: Record<string, string>, items = ['', 'a', 'b', 'c', 'd'], users = ['', 'u1', 'u2']): LoadedCheckpoint => ({
@@ -42,4 +45,12 @@ test('damaged extras are refused with the metadata key and what is wrong', () =>
     [ckpt({ user_times: '[[],[1],[2]]' }), /"user_times" does not match "user_histories"/],
   ];
   for (const [c, why] of cases) assert.throws(() => checkpointExtras(c, ITEMS), { name: 'CheckpointError', message: why });
+});
+
+test('a bad value in a checkpoint\'s config metadata is reported as the file\'s, not as a flag', () => {
+  const model = new SASRec({ itemNum: 5, maxlen: 4, hiddenUnits: 4, numBlocks: 1, numHeads: 1, dropoutRate: 0.2 }, { seed: 1 });
+  const config = { model: 'sasrec', item_num: 5, maxlen: 4, hidden_units: 4, num_blocks: 1, num_heads: 1, dropout_rate: 5, norm_first: false, l2_emb: 0, batch_size: 8, lr: 0.001, num_epochs: 1 };
+  const bytes = encodeCheckpointBytes({ tensors: model.stateDict(), config });
+  assert.throws(() => sasrecSpec.load(bytes), { name: 'CheckpointError', message: /^metadata "config": dropout_rate: expected a value in \[0, 1\), got 5$/ });
+  assert.equal(sasrecSpec.load(encodeCheckpointBytes({ tensors: model.stateDict(), config: { ...config, dropout_rate: 0.2 } })).name, 'sasrec');
 });

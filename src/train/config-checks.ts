@@ -1,4 +1,5 @@
 import { UserError } from '../cli/errors.js';
+import { CheckpointError } from '../models/checkpoint-format.js';
 
 /** The hyper-parameters every attention model shares, checked once; errors name the flag. */
 export interface CommonHyper {
@@ -22,6 +23,20 @@ export const HYPER_LIMITS = { maxlen: 8192, hidden_units: 4096, num_blocks: 64, 
 /** `--flag` is at most `limit`, else a UserError naming both. */
 export function checkAtMost(flag: string, value: number, limit: number): void {
   if (value > limit) throw new UserError(`--${flag}: at most ${limit}, got ${value}`);
+}
+
+/**
+ * Builds a model config from a checkpoint's settings: a value the flag checks refuse is the file's
+ * fault when it came from its config metadata, so it is reported as such ("config dropout_rate: …"),
+ * not as a flag the user did not give.
+ */
+export function configOrCheckpointError<T>(build: () => T, fromFileConfig: boolean): T {
+  try {
+    return build();
+  } catch (err) {
+    if (fromFileConfig && err instanceof UserError) throw new CheckpointError(`metadata "config": ${err.message.replace(/^--/, '')}`);
+    throw err;
+  }
 }
 
 export function checkCommonHyper(cfg: CommonHyper): void {

@@ -12,7 +12,7 @@ import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.j
 import { Adam } from '../optim/adam.js';
 import { checkpointExtras } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
-import { checkCommonHyper } from './config-checks.js';
+import { checkCommonHyper, configOrCheckpointError } from './config-checks.js';
 import { describeTrainingPlan, numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
 
 /** The reference's flag defaults (SASRec.pytorch main.py), except num_epochs (1000 there, for ML-1M). */
@@ -137,7 +137,7 @@ function configFromCheckpoint(
   for (const [k, v] of Object.entries(fromFile)) if (v !== undefined && v !== null) merged[k] = v;
   // flags may add what a foreign file cannot say (num_heads, norm_first), never contradict the shapes
   for (const k of ['numHeads', 'normFirst', 'dropoutRate'] as const) if (options[k] !== undefined && config === undefined) merged[k] = options[k];
-  const cfg = sasrecConfig(merged, emb.shape[0] - 1);
+  const cfg = configOrCheckpointError(() => sasrecConfig(merged, emb.shape[0] - 1), config !== undefined);
   if (cfg.hiddenUnits !== emb.shape[1] || cfg.maxlen !== pos.shape[0] - 1 || cfg.numBlocks !== blocks) {
     throw new CheckpointError(
       `config says hidden_units ${cfg.hiddenUnits}, maxlen ${cfg.maxlen}, num_blocks ${cfg.numBlocks} but the tensors have ${emb.shape[1]}, ${pos.shape[0] - 1}, ${blocks}`,

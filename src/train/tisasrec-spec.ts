@@ -23,7 +23,7 @@ import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.j
 import { Adam } from '../optim/adam.js';
 import { checkpointExtras } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
-import { checkAtMost, checkCommonHyper } from './config-checks.js';
+import { checkAtMost, checkCommonHyper, configOrCheckpointError } from './config-checks.js';
 import { describeTrainingPlan, numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
 
 /**
@@ -195,7 +195,7 @@ function configFromCheckpoint(
   for (const [k, v] of Object.entries(fromFile)) if (v !== undefined && v !== null) merged[k] = v;
   // flags may add what a foreign file cannot say (num_heads, dropout), never contradict the shapes
   for (const k of ['numHeads', 'dropoutRate'] as const) if (options[k] !== undefined && config === undefined) merged[k] = options[k];
-  const cfg = tisasrecConfig(merged, emb.shape[0] - 1);
+  const cfg = configOrCheckpointError(() => tisasrecConfig(merged, emb.shape[0] - 1), config !== undefined);
   if (cfg.hiddenUnits !== emb.shape[1] || cfg.maxlen !== absK.shape[0] || cfg.numBlocks !== blocks || cfg.timeSpan !== timeK.shape[0] - 1) {
     throw new CheckpointError(
       `config says hidden_units ${cfg.hiddenUnits}, maxlen ${cfg.maxlen}, num_blocks ${cfg.numBlocks}, time_span ${cfg.timeSpan} ` +
