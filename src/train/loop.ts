@@ -156,6 +156,34 @@ function sameConfig(saved: Record<string, unknown> | undefined, now: Record<stri
   return undefined;
 }
 
+/**
+ * A model's whole training: every epoch (runEpochs) with the flags' schedule and sampling workers,
+ * then the optimizer's memory is handed back (and the model's too when training fails). Returns
+ * `trained` with its model in evaluation mode.
+ */
+export async function trainAllEpochs<T extends TrainedModel>(
+  model: SteppableModel & { dispose(): void; eval(): unknown },
+  optimizer: Adam,
+  sampler: TrainSampler,
+  numEpochs: number,
+  baseLr: number,
+  options: TrainOptions,
+  hooks: TrainHooks,
+  trained: T,
+): Promise<T> {
+  try {
+    const settings = { numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, baseLr), numWorkers: numWorkersFrom(options) };
+    await runEpochs(model, optimizer, sampler, settings, hooks, () => trained);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    optimizer.dispose();
+  }
+  model.eval();
+  return trained;
+}
+
 export async function runEpochs(
   model: SteppableModel,
   optimizer: Adam,

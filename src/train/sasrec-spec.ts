@@ -13,7 +13,7 @@ import { Adam } from '../optim/adam.js';
 import { checkpointExtras } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { checkCommonHyper, configOrCheckpointError } from './config-checks.js';
-import { describeTrainingPlan, numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
+import { describeTrainingPlan, numWorkersFrom, scheduleFrom, trainAllEpochs, userSamplingFrom } from './loop.js';
 
 /** The reference's flag defaults (SASRec.pytorch main.py), except num_epochs (1000 there, for ML-1M). */
 export const SASREC_DEFAULTS = {
@@ -180,16 +180,7 @@ export const sasrecSpec: ModelSpec = {
       `SASRec: d ${cfg.hiddenUnits}, ${cfg.numBlocks} blocks, ${cfg.numHeads} heads, maxlen ${cfg.maxlen}, dropout ${cfg.dropoutRate}, ` +
         `lr ${cfg.lr}, batch ${cfg.batchSize}, ${describeTrainingPlan(cfg.numEpochs, sampler, cfg.mhc)}`,
     );
-    try {
-      await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr), numWorkers: numWorkersFrom(options) }, hooks, () => trained);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    } finally {
-      optimizer.dispose();
-    }
-    model.eval();
-    return trained;
+    return trainAllEpochs(model, optimizer, sampler, cfg.numEpochs, cfg.lr, options, hooks, trained);
   },
 
   sniff: looksLikeSASRec,

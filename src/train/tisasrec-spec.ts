@@ -24,7 +24,7 @@ import { Adam } from '../optim/adam.js';
 import { checkpointExtras } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { checkAtMost, checkCommonHyper, configOrCheckpointError } from './config-checks.js';
-import { describeTrainingPlan, numWorkersFrom, runEpochs, scheduleFrom, userSamplingFrom } from './loop.js';
+import { describeTrainingPlan, numWorkersFrom, scheduleFrom, trainAllEpochs, userSamplingFrom } from './loop.js';
 
 /**
  * TiSASRec.pytorch main.py's defaults, except num_epochs (201 there: seqrec evaluates every
@@ -252,16 +252,7 @@ export const tisasrecSpec: ModelSpec = {
         `time_unit ${cfg.timeUnit}, dropout ${cfg.dropoutRate}, l2_emb ${cfg.l2Emb}, lr ${cfg.lr}, batch ${cfg.batchSize}, ` +
         describeTrainingPlan(cfg.numEpochs, sampler, cfg.mhc),
     );
-    try {
-      await runEpochs(model, optimizer, sampler, { numEpochs: cfg.numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, cfg.lr), numWorkers: numWorkersFrom(options) }, hooks, () => trained);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    } finally {
-      optimizer.dispose();
-    }
-    model.eval();
-    return trained;
+    return trainAllEpochs(model, optimizer, sampler, cfg.numEpochs, cfg.lr, options, hooks, trained);
   },
 
   sniff: looksLikeTiSASRec,
