@@ -6,8 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sasrecConfig } from '../src/train/sasrec-spec.js';
 import { tisasrecConfig } from '../src/train/tisasrec-spec.js';
-import { evalFlagsFrom } from '../src/cli/options.js';
+import { join } from 'node:path';
+import { evalFlagsFrom, flagsIgnoredBy } from '../src/cli/options.js';
+import { testTempDir } from './helpers/tmp.js';
 import { runCli } from './helpers/cli.js';
+
+const dir = testTempDir('seqrec-config-limits-');
 
 test('huge hyper-parameters name their flag and the limit', () => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
@@ -33,7 +37,16 @@ test('evaluation sizes: --num_negatives and --eval_batch_size are bounded, integ
 });
 
 test('--threads above 256 is refused before any worker starts', async () => {
-  const r = await runCli(['train', '--model', 'pop', '--dataset', 'test/fixtures/data/tiny.txt', '--threads', '300', '--train_dir', 'unused-threads-dir']);
+  const r = await runCli(['train', '--model', 'pop', '--dataset', 'test/fixtures/data/tiny.txt', '--threads', '300', '--train_dir', join(dir, 'unused')]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^seqrec: --threads: at most 256, got 300$/m);
+});
+
+test('flags a model does not read are named (a note, not an error: grids cross models with common flags)', async () => {
+  assert.deepEqual(flagsIgnoredBy('sasrec', { timeSpan: 10, timeUnit: 'days', maxlen: 50, popCountOn: 'all' }), ['time_span', 'time_unit', 'pop_count_on']);
+  assert.deepEqual(flagsIgnoredBy('tisasrec', { timeSpan: 10, maxlen: 50 }), []);
+  assert.deepEqual(flagsIgnoredBy('pop', { maxlen: 50, numEpochs: 3, popCountOn: 'train' }), ['maxlen', 'num_epochs']);
+  const r = await runCli(['train', '--model', 'pop', '--dataset', 'test/fixtures/data/tiny.txt', '--maxlen', '10', '--train_dir', join(dir, 'pop-note')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^note: --model pop does not use --maxlen; ignored$/m);
 });

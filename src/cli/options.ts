@@ -138,8 +138,11 @@ export function evalFlagsFrom(opts: Opts): EvalFlags {
 
 type Kind = 'int' | 'float' | 'bool' | 'string';
 
-/** snake_case flag → kind and help. Defaults belong to each model (see its spec), so none are set here. */
-export const HYPER_FLAGS: ReadonlyArray<readonly [snake: string, kind: Kind, help: string]> = [
+/**
+ * snake_case flag → kind, help, and the models that read it (default: the attention models, sasrec and
+ * tisasrec). Defaults belong to each model (see its spec), so none are set here.
+ */
+export const HYPER_FLAGS: ReadonlyArray<readonly [snake: string, kind: Kind, help: string, models?: readonly string[]]> = [
   ['batch_size', 'int', 'training batch size (sasrec default 128)'],
   ['lr', 'float', 'learning rate (default 0.001)'],
   ['maxlen', 'int', 'maximum sequence length (sasrec default 200, tisasrec 50)'],
@@ -150,10 +153,10 @@ export const HYPER_FLAGS: ReadonlyArray<readonly [snake: string, kind: Kind, hel
   ['l2_emb', 'float', 'L2 penalty l2_emb·ΣW² on embeddings (sasrec default 0; tisasrec 0.00005, over item, position and interval embeddings)'],
   ['num_epochs', 'int', 'training epochs (sasrec default 200)'],
   ['eval_every', 'int', 'evaluate on valid every N epochs and keep the best checkpoint (default 20, as the reference)'],
-  ['norm_first', 'bool', 'pre-LN blocks, as the reference --norm_first'],
+  ['norm_first', 'bool', 'pre-LN blocks, as the reference --norm_first', ['sasrec', 'tisasrec']],
   ['use_time', 'bool', 'the reference\'s switch to TiSASRec: here use --model tisasrec (with --model sasrec this flag is an error)'],
-  ['time_span', 'int', 'TiSASRec: clip relative time intervals at this many (per-user scaled) units (default 256)'],
-  ['time_unit', 'string', 'TiSASRec: none (default, as the reference) | seconds | minutes | hours | days: raw unix-second timestamps are divided by this unit and rounded BEFORE the reference\'s per-user scaling (each user\'s times divided by the user\'s smallest non-zero gap). The unit cancels in that division, so it acts through the rounding: events within one unit become simultaneous and a user\'s time step is at least one unit (e.g. days: intervals count in multiples of the user\'s shortest gap between visit days)'],
+  ['time_span', 'int', 'TiSASRec: clip relative time intervals at this many (per-user scaled) units (default 256)', ['tisasrec']],
+  ['time_unit', 'string', 'TiSASRec: none (default, as the reference) | seconds | minutes | hours | days: raw unix-second timestamps are divided by this unit and rounded BEFORE the reference\'s per-user scaling (each user\'s times divided by the user\'s smallest non-zero gap). The unit cancels in that division, so it acts through the rounding: events within one unit become simultaneous and a user\'s time step is at least one unit (e.g. days: intervals count in multiples of the user\'s shortest gap between visit days)', ['tisasrec']],
   ['mhc', 'bool', 'manifold-constrained hyper-connections (mHC, arXiv 2512.24880): n residual streams mixed by doubly stochastic matrices; implies pre-LN blocks (off by default)'],
   ['mhc_expansion_rate', 'int', 'mHC: number of residual streams (default 4; giving it turns mHC on)'],
   ['mhc_sinkhorn_iter', 'int', 'mHC: Sinkhorn-Knopp iterations (default 20)'],
@@ -163,8 +166,19 @@ export const HYPER_FLAGS: ReadonlyArray<readonly [snake: string, kind: Kind, hel
   ['warmup_steps', 'int', 'linear warm-up over the first W optimizer steps: lr·(step+1)/W, then lr; composes with step decay (multiplied; the decay clock starts at step 0)'],
   ['num_workers', 'int', 'batch sampling threads: 0 (default) samples on the main thread between steps; N ≥ 1 samples on one worker thread up to 3 batches ahead (the random stream is sequential, so N > 1 is the same single producer). Same seed = the same batches and run for any N, --resume included. Sampling is only 1-4% of a step (bench/sampling-share.ts: SASRec Games maxlen 50, ML-100k maxlen 200; TiSASRec < 1%), so a worker can save at most that, and only with a spare core: with --threads using every core it competes with the compute threads (on the 2-core reference machine no gain was measurable, hence 0). Try 1 with --threads below the core count'],
   ['user_sampling', 'string', "which user each batch row trains on: shuffle (default) = a random order redrawn every pass over the users; cycle = SASRec.pytorch's sampler, which tests counter % usernum == 0 only at batch starts, so with a batch size coprime to the user count ONE order is cycled through for batch_size passes (Games: ~128 epochs); uniform = TiSASRec.pytorch's sampler, each row an independent uniformly random user. cycle makes the Games training loss fall more slowly (BENCHMARKS.md); use the matching one to reproduce a reference's curves"],
-  ['pop_count_on', 'string', 'pop: count popularity on train (default; no leakage) or all (train+valid+test, leaks the held-out items; for comparison only)'],
+  ['pop_count_on', 'string', 'pop: count popularity on train (default; no leakage) or all (train+valid+test, leaks the held-out items; for comparison only)', ['pop']],
 ];
+
+const ATTENTION_MODELS = ['sasrec', 'tisasrec'] as const;
+
+/**
+ * The given hyper-parameter flags that `model` does not read (e.g. --time_span with sasrec, --maxlen
+ * with pop), as snake_case names: the caller notes them, since a flag with no effect is usually a
+ * mistake (a grid crossing models with common flags gives them on purpose, so this is no error).
+ */
+export function flagsIgnoredBy(model: string, options: TrainOptions): string[] {
+  return HYPER_FLAGS.filter(([snake, , , models]) => options[camel(snake)] !== undefined && !(models ?? ATTENTION_MODELS).includes(model)).map(([snake]) => snake);
+}
 
 export function addHyperOptions(cmd: Command): Command {
   for (const [snake, kind, help] of HYPER_FLAGS) {

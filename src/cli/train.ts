@@ -16,6 +16,7 @@ import {
   datasetName,
   evalFlagsFrom,
   loadSplitFrom,
+  flagsIgnoredBy,
   trainOptionsFrom,
   type EvalFlags,
   type LoadedSplit,
@@ -497,6 +498,8 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
     checkTrainDir(trainDir, loaded.path, [modelPath, files.log, files.last, files.config, results, join(trainDir, 'summary.txt')], [modelPath, results, files.last], { resume, overwrite });
     // every flag is checked before the directory is touched
     spec.checkOptions?.(loaded.split, trainOptions);
+    const ignored = flagsIgnoredBy(spec.name, trainOptions);
+    if (ignored.length > 0) say(`note: --model ${spec.name} does not use ${ignored.map((f) => `--${f}`).join(', ')}; ignored`);
     selection = new BestCheckpoint(spec, modelPath, files, loaded.split, flags, trainOptions, { patience, minDelta }, say);
     let resumeFrom: LoadedCheckpoint | undefined;
     let resumedEpoch = 0;
