@@ -495,7 +495,8 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
     modelPath = join(trainDir, spec.fileName);
     const files = { log: join(trainDir, 'log.jsonl'), last: join(trainDir, 'last.safetensors'), config: join(trainDir, 'config.json') };
     const results = join(trainDir, 'results.json');
-    checkTrainDir(trainDir, loaded.path, [modelPath, files.log, files.last, files.config, results, join(trainDir, 'summary.txt')], [modelPath, results, files.last], { resume, overwrite });
+    const summaryPath = join(trainDir, 'summary.txt');
+    checkTrainDir(trainDir, loaded.path, [modelPath, files.log, files.last, files.config, results, summaryPath], [modelPath, results, files.last], { resume, overwrite });
     // every flag is checked before the directory is touched
     spec.checkOptions?.(loaded.split, trainOptions);
     const ignored = flagsIgnoredBy(spec.name, trainOptions);
@@ -529,10 +530,7 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
       prepared = true;
       await makeDirs(trainDir);
       if (resume) await truncateLog(files.log, resumedEpoch);
-      else {
-        for (const f of [modelPath, files.last, join(trainDir, 'results.json'), join(trainDir, 'summary.txt')]) await rm(f, { force: true });
-        await rm(files.log, { force: true }); // created by the first epoch (models without epochs have none)
-      }
+      else for (const f of [modelPath, files.last, files.log, results, summaryPath]) await rm(f, { force: true }); // --overwrite: no trace of the old run
       await writeJsonAtomic(files.config, {
         seqrec: VERSION,
         command: 'train',
