@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
@@ -43,6 +43,25 @@ test('a finished run is kept: refused without --overwrite; refused flags and --r
 
   assert.deepEqual(snapshot(run), before, 'the finished run is byte for byte as it was');
 
+  // --resume of the finished run trains nothing, so its config.json stays the one it was trained with
+  const resumedFinished = await runCli(['train', ...tiny, '--num_epochs', '2', '--hidden_units', '16', '--train_dir', run, '--resume']);
+  assert.equal(resumedFinished.code, 0, resumedFinished.stderr);
+  assert.match(resumedFinished.stderr, /had already finished/);
+  assert.equal(readFileSync(join(run, 'config.json'), 'base64'), before.get('config.json'));
+
+  // --inference_only may not replace the training run's results.json (its default --train_dir is that folder)
+  const model = join(run, 'sasrec.safetensors');
+  const inference = ['train', '--model', 'sasrec', '--dataset', dataset, '--state_dict_path', model, '--inference_only', '--train_dir', run];
+  const refused = await runCli(inference);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /--inference_only would replace .*results\.json, the results of a training run/);
+  assert.equal(JSON.parse(readFileSync(join(run, 'results.json'), 'utf8')).command, 'train');
+  const elsewhere = await runCli([...inference.slice(0, -1), join(dir, 'inference-out')]);
+  assert.equal(elsewhere.code, 0, elsewhere.stderr);
+  const forced = await runCli([...inference, '--overwrite']);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(JSON.parse(readFileSync(join(run, 'results.json'), 'utf8')).command, 'train --inference_only');
+
   const replaced = await runCli(['train', ...tiny, '--num_epochs', '1', '--train_dir', run, '--overwrite']);
   assert.equal(replaced.code, 0, replaced.stderr);
   assert.equal(readFileSync(join(run, 'log.jsonl'), 'utf8').trim().split('\n').length, 1, 'the new run has one epoch');
@@ -59,7 +78,7 @@ test('the dataset is never among the files a run writes', async () => {
   assert.equal(readFileSync(inside, 'utf8'), readFileSync(dataset, 'utf8'));
 });
 
-test('eval --output and convert --output may not be an input, a directory, or in a missing directory', async () => {
+test('eval --output and convert --output may not be an input or a directory', async () => {
   const run = join(dir, 'for-eval');
   const t = await runCli(['train', ...tiny, '--num_epochs', '1', '--train_dir', run]);
   assert.equal(t.code, 0, t.stderr);
@@ -69,14 +88,17 @@ test('eval --output and convert --output may not be an input, a directory, or in
     [model, /--output .* is the --state_dict_path file: refusing to overwrite an input/],
     [dataset, /--output .* is the --dataset file: refusing to overwrite an input/],
     [run, /is a directory/],
-    [join(dir, 'no-such-dir', 'r.json'), /the directory .*no-such-dir does not exist/],
   ] as const) {
     const r = await runCli(['eval', '--state_dict_path', model, '--dataset', dataset, '--output', output]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, why);
   }
   assert.deepEqual(readFileSync(model), modelBytes);
-  assert.equal(existsSync(join(dir, 'no-such-dir')), false);
+  // a new folder for the output is created, as before
+  const fresh = join(dir, 'new-dir', 'sub', 'r.json');
+  const ok = await runCli(['eval', '--state_dict_path', model, '--dataset', dataset, '--output', fresh]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(JSON.parse(readFileSync(fresh, 'utf8')).command, 'eval');
 
   const input = join(dir, 'input.txt');
   copyFileSync(dataset, input);

@@ -4,7 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sasrecConfig } from '../src/train/sasrec-spec.js';
+import { sasrecConfig, sasrecSpec } from '../src/train/sasrec-spec.js';
+import { checkTrainingSizes } from '../src/train/config-checks.js';
+import { encodeCheckpointBytes } from '../src/models/checkpoint-format.js';
+import { SASRec } from '../src/models/sasrec.js';
 import { tisasrecConfig } from '../src/train/tisasrec-spec.js';
 import { join } from 'node:path';
 import { evalFlagsFrom, flagsIgnoredBy } from '../src/cli/options.js';
@@ -23,10 +26,23 @@ test('huge hyper-parameters name their flag and the limit', () => {
     [{ mhcExpansionRate: 100000 }, /^--mhc_expansion_rate: at most 64/],
     [{ mhc: true, mhcSinkhornIter: 1e9 }, /^--mhc_sinkhorn_iter: at most 10000/],
   ];
-  for (const [opts, why] of cases) assert.throws(() => sasrecConfig(opts, 100), { name: 'UserError', message: why }, JSON.stringify(opts));
+  for (const [opts, why] of cases) {
+    assert.throws(() => checkTrainingSizes(sasrecConfig(opts, 100)), { name: 'UserError', message: why }, JSON.stringify(opts));
+  }
   assert.throws(() => tisasrecConfig({ timeSpan: 1e9 }, 100), { name: 'UserError', message: /^--time_span: at most 1000000/ });
   // the limits are far from the paper settings
   assert.equal(sasrecConfig({ maxlen: 200, hiddenUnits: 50 }, 100).maxlen, 200);
+});
+
+test('the training limits do not apply to loading a model file (a huge --num_epochs left to early stopping)', () => {
+  const model = new SASRec({ itemNum: 5, maxlen: 4, hiddenUnits: 4, numBlocks: 1, numHeads: 1, dropoutRate: 0.2 }, { seed: 1 });
+  const config = { model: 'sasrec', item_num: 5, maxlen: 4, hidden_units: 4, num_blocks: 1, num_heads: 1, dropout_rate: 0.2, norm_first: false, l2_emb: 0, batch_size: 8, lr: 0.001, num_epochs: 100_000_000 };
+  assert.equal(sasrecSpec.load(encodeCheckpointBytes({ tensors: model.stateDict(), config })).name, 'sasrec');
+});
+
+test('--seed takes any uint32 (the Rng seed), and no more', () => {
+  assert.equal(evalFlagsFrom({ seed: '3000000000' }).seed, 3_000_000_000);
+  assert.throws(() => evalFlagsFrom({ seed: String(2 ** 32) }), { name: 'UserError', message: /^--seed: at most 4294967295/ });
 });
 
 test('evaluation sizes: --num_negatives and --eval_batch_size are bounded, integers past 2^31 refused', () => {

@@ -111,8 +111,9 @@ test('infinite timestamps (1e400) and one column named for two roles → UserErr
     await rejectsUser(readInteractions(write('inf.txt', 'u1 i1 5\nu1 i2 1e400\n')), /inf\.txt:2: expected "user item timestamp"/);
     await rejectsUser(readInteractions(write('inf.csv', 'user,item,timestamp\nu1,i1,-1e999\n')), /inf\.csv:2: bad timestamp "-1e999"/);
     await rejectsUser(readInteractions(write('inf.jsonl', '{"user":"u1","item":"i1","timestamp":1e400}\n')), /inf\.jsonl:1: bad timestamp/);
-    await rejectsUser(readInteractions(fx('tiny.csv'), { userCol: 'movieId', itemCol: 'movieId' }), /tiny\.csv: --user_col and --item_col name the same column "movieId"/);
-    await rejectsUser(readInteractions(fx('tiny.csv'), { timeCol: 'userId' }), /--user_col and --time_col name the same column "userId"/);
+    await rejectsUser(readInteractions(fx('tiny.csv'), { userCol: 'movieId', itemCol: 'movieId' }), /tiny\.csv: --user_col and --item_col are the same column "movieId"$/);
+    await rejectsUser(readInteractions(fx('tiny.csv'), { timeCol: 'userId' }), /the detected user column and --time_col are the same column "userId" \(name the other columns too/);
+    await rejectsUser(readInteractions(fx('tiny.csv'), { userCol: 'timestamp' }), /--user_col and the detected time column are the same column "timestamp"/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -235,14 +235,19 @@ test('full ranking: excludes history and padding, ranks among the rest, ties do 
   assert.deepEqual([...ties.ranks!], [0, 0, 0]);
 });
 
-test('non-finite scores are refused by both protocols (an all-NaN model would otherwise rank as perfect)', async () => {
+test('NaN and +Infinity scores are refused by both protocols (an all-NaN model would otherwise rank as perfect)', async () => {
   const split = makeSplit([[1, 2, 3, 4, 5], [2, 3, 4, 6, 1], [4, 4, 4]], 6);
-  for (const bad of [NaN, Infinity, -Infinity]) {
+  for (const bad of [NaN, Infinity]) {
     for (const scorer of [new TableScorer(6, 3, () => bad), new TableScorer(6, 3, (_u, i) => (i === 5 ? bad : i))]) {
       await assert.rejects(evaluateFullRanking(scorer, split, { which: 'test' }), { name: 'UserError', message: new RegExp(`scores ${bad}.*diverged`) });
       await assert.rejects(evaluateSampled(scorer, split, { which: 'test', rng: new Rng(1), numNegatives: 40 }), { name: 'UserError', message: new RegExp(`scores ${bad}`) });
     }
   }
+  // allowed: −Infinity (a scorer's mask) anywhere, and anything at scoreAll's padding index 0
+  const masked = new TableScorer(6, 3, (_u, i) => (i === 0 ? NaN : i === 6 ? -Infinity : i));
+  const full = await evaluateFullRanking(masked, split, { which: 'test', keepRanks: true });
+  assert.equal(full.users, 3);
+  await evaluateSampled(new TableScorer(6, 3, (_u, i) => (i === 6 ? -Infinity : i)), split, { which: 'test', rng: new Rng(1), numNegatives: 40 });
 });
 
 test('full ranking with test history including the valid item (scorer receives train + valid)', async () => {

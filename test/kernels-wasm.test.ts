@@ -248,6 +248,22 @@ test('free / mark / release reuse memory', () => {
   assert.throws(() => k.free(new Float32Array(3)), RangeError);
 });
 
+test('freeing the top block lowers the bump pointer through every free block below it, in any free order', () => {
+  const k = createWasmKernelsSync();
+  const start = k.arena.used;
+  const blocks = [100, 30, 500, 7, 64, 1000].map((n) => k.alloc(n));
+  const grown = k.arena.used;
+  for (const i of [1, 4, 0, 2]) k.free(blocks[i]); // not the top: onto the free lists
+  assert.equal(k.arena.used, grown);
+  k.free(blocks[5]); // the top: down to blocks[3], the one block still in use
+  assert.equal(k.arena.used, blocks[3].byteOffset + 64 - k.arena.base); // 7 floats round up to 64 bytes
+  k.free(blocks[3]); // the last one: everything is free again
+  assert.equal(k.arena.used, start);
+  // the free lists were emptied along the way: the same sizes are bump-allocated again, from the start
+  const again = k.alloc(100);
+  assert.equal(again.byteOffset, blocks[0].byteOffset);
+});
+
 test('falls back to the reference kernels for everything wasm does not implement', async () => {
   const k = await createWasmKernels();
   assert.match(k.name, /^wasm-(relaxed-)?simd$/);

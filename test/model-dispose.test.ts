@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../src/engine/rng.js';
-import { getTape } from '../src/engine/tape.js';
+import { getTape, releaseScratchPools } from '../src/engine/tape.js';
 import { referenceKernels, setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
 import { SASRec } from '../src/models/sasrec.js';
@@ -67,3 +67,17 @@ for (const [name, make] of [
     });
   });
 }
+
+test('runs of different shapes (an experiment grid): with the scratch pools released after each, the arena stays at its first level', () => {
+  withWasm((k) => {
+    const rng = new Rng(2);
+    const used: number[] = [];
+    for (const [d, heads] of [[8, 1], [16, 2], [24, 2], [32, 4], [8, 1]] as const) {
+      round(() => new SASRec({ itemNum: ITEMS, maxlen: L, hiddenUnits: d, numBlocks: 2, numHeads: heads, dropoutRate: 0.2 }, { seed: d }), rng);
+      round(() => new TiSASRec({ itemNum: ITEMS, maxlen: L, hiddenUnits: d, numBlocks: 1, numHeads: heads, dropoutRate: 0.2, timeSpan: 8 }, { seed: d }), rng);
+      releaseScratchPools();
+      used.push(k.arena.used);
+    }
+    assert.ok(used.every((u) => u === used[0]), `arena bytes in use after each shape: ${used.join(', ')}`);
+  });
+});

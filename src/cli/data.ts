@@ -31,11 +31,11 @@ export function snakeValue(opts: Opts, snake: string): string | undefined {
   return v === undefined ? undefined : String(v);
 }
 
-export function intFlag(opts: Opts, snake: string, min = 0): number | undefined {
+export function intFlag(opts: Opts, snake: string, min = 0, max = 2 ** 31 - 1): number | undefined {
   const v = snakeValue(opts, snake);
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v.trim()) || Number(v) < min) throw new UserError(`--${snake}: expected an integer ≥ ${min}, got "${v}"`);
-  if (Number(v) > 2 ** 31 - 1) throw new UserError(`--${snake}: at most ${2 ** 31 - 1}, got "${v}"`);
+  if (Number(v) > max) throw new UserError(`--${snake}: at most ${max}, got "${v}"`);
   return Number(v);
 }
 

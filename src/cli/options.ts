@@ -130,7 +130,7 @@ export function evalFlagsFrom(opts: Opts): EvalFlags {
     evalUsers: intFlag(opts, 'eval_users', 1),
     numNegatives,
     evalBatchSize,
-    seed: intFlag(opts, 'seed', 0) ?? 42,
+    seed: intFlag(opts, 'seed', 0, 2 ** 32 - 1) ?? 42, // Rng seeds are uint32
   };
 }
 

@@ -31,6 +31,4 @@ export function checkOutputPath(outFlag: string, output: string, inputs: Readonl
   }
   if (output === '') throw new UserError(`--${outFlag}: the path is empty`);
   if (existsSync(output) && statSync(output).isDirectory()) throw new UserError(`--${outFlag} ${output}: is a directory (a file is needed)`);
-  const dir = dirname(resolve(output));
-  if (!existsSync(dir)) throw new UserError(`--${outFlag} ${output}: the directory ${dir} does not exist`);
 }

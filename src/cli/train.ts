@@ -1,5 +1,5 @@
 import { appendFile, readFile, rm } from 'node:fs/promises';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -34,6 +34,7 @@ import { formatResultsTable, toRow, writeJsonAtomic, type EvalRow, type RunResul
 
 import { VERSION } from '../version.js';
 import { getKernels } from '../kernels/index.js';
+import { releaseScratchPools } from '../engine/tape.js';
 import { defaultThreads, startKernelThreads } from '../kernels/wasm/pool.js';
 import { makeDirs } from '../data/dirs.js';
 export { VERSION };
@@ -431,6 +432,23 @@ function checkTrainDir(
   }
 }
 
+/**
+ * --inference_only writes results.json into --train_dir, by default the training run's own folder:
+ * it may not replace the results of a training run there (an earlier --inference_only's it may).
+ */
+function refuseToReplaceTrainingResults(path: string, overwrite: boolean): void {
+  if (overwrite || !existsSync(path)) return;
+  let command: unknown;
+  try {
+    command = (JSON.parse(readFileSync(path, 'utf8')) as { command?: unknown }).command;
+  } catch {
+    command = undefined;
+  }
+  if (command !== 'train --inference_only') {
+    throw new UserError(`--inference_only would replace ${path}, the results of a training run: pass another --train_dir, or --overwrite`);
+  }
+}
+
 /** `seqrec train` with parsed flags (snake_case or camelCase keys, values as strings or typed). */
 export async function runTrain(opts: Opts, io: TrainIo = {}): Promise<TrainRun> {
   // --threads: intra-op threads for the wasm kernels (default: every core); stopped on any exit
@@ -455,6 +473,7 @@ async function runTrainOnThreads(opts: Opts, io: TrainIo): Promise<TrainRun> {
     return await trainAndEvaluate(opts, io, owned);
   } finally {
     for (const m of owned) m.dispose?.();
+    releaseScratchPools();
   }
 }
 
@@ -485,6 +504,7 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
   let selection: BestCheckpoint | undefined;
   const t0 = performance.now();
   if (inferenceOnly) {
+    refuseToReplaceTrainingResults(join(trainDir, 'results.json'), overwrite);
     model = (await loadModelFile(statePath!, spec.name)).model;
     owned.add(model);
     checkSameItems(model, loaded);
@@ -529,8 +549,15 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
       if (prepared) return;
       prepared = true;
       await makeDirs(trainDir);
-      if (resume) await truncateLog(files.log, resumedEpoch);
-      else for (const f of [modelPath, files.last, files.log, results, summaryPath]) await rm(f, { force: true }); // --overwrite: no trace of the old run
+      if (resume) {
+        await truncateLog(files.log, resumedEpoch); // drops lines it cannot read, and any past the checkpoint
+        // resuming a finished run trains nothing: its config.json stays the one it was trained with
+        if (finished) return;
+      } else {
+        // --overwrite: no trace of the old run, whichever model it was
+        const modelFiles = modelNames().map((n) => join(trainDir, getModel(n)!.fileName));
+        for (const f of [...modelFiles, files.last, files.log, results, summaryPath]) await rm(f, { force: true });
+      }
       await writeJsonAtomic(files.config, {
         seqrec: VERSION,
         command: 'train',

@@ -143,10 +143,15 @@ function resolveColumn(
 }
 
 /** The user, item and time columns must be three different columns (time: −1 when absent). */
-function checkDistinctColumns(path: string, names: readonly string[], user: number, item: number, time: number): void {
-  const pairs: Array<[number, number, string]> = [[user, item, '--user_col and --item_col'], [user, time, '--user_col and --time_col'], [item, time, '--item_col and --time_col']];
-  for (const [a, b, flags] of pairs) {
-    if (a >= 0 && a === b) throw new UserError(`${path}: ${flags} name the same column "${names[a]}"`);
+function checkDistinctColumns(path: string, names: readonly string[], user: number, item: number, time: number, opts: ReadOptions): void {
+  const role = (flag: string, given: string | undefined) => (given !== undefined ? flag : `the detected ${flag.slice(2, -4)} column`);
+  const u = role('--user_col', opts.userCol), i = role('--item_col', opts.itemCol), t = role('--time_col', opts.timeCol);
+  const pairs: Array<[number, number, string, string]> = [[user, item, u, i], [user, time, u, t], [item, time, i, t]];
+  for (const [a, b, first, second] of pairs) {
+    if (a >= 0 && a === b) {
+      const hint = first.startsWith('--') && second.startsWith('--') ? '' : ' (name the other columns too, or --time_col none)';
+      throw new UserError(`${path}: ${first} and ${second} are the same column "${names[a]}"${hint}`);
+    }
   }
 }
 
@@ -156,7 +161,7 @@ function delimitedParser(path: string, headerLine: string, headerNo: number, sep
   const u = resolveColumn(path, headerNo, header, opts.userCol, USER_COLUMNS, '--user_col', true);
   const i = resolveColumn(path, headerNo, header, opts.itemCol, ITEM_COLUMNS, '--item_col', true);
   const t = opts.timeCol === 'none' ? -1 : resolveColumn(path, headerNo, header, opts.timeCol, TIME_COLUMNS, '--time_col', false);
-  checkDistinctColumns(path, header, u, i, t);
+  checkDistinctColumns(path, header, u, i, t, opts);
   const need = Math.max(u, i, t) + 1;
   return {
     hasTime: t >= 0,
@@ -185,7 +190,7 @@ function jsonlParser(path: string, firstLine: string, firstNo: number, opts: Rea
   const u = keys[resolveColumn(path, firstNo, keys, opts.userCol, USER_COLUMNS, '--user_col', true)];
   const i = keys[resolveColumn(path, firstNo, keys, opts.itemCol, ITEM_COLUMNS, '--item_col', true)];
   const tk = opts.timeCol === 'none' ? -1 : resolveColumn(path, firstNo, keys, opts.timeCol, TIME_COLUMNS, '--time_col', false);
-  checkDistinctColumns(path, keys, keys.indexOf(u), keys.indexOf(i), tk);
+  checkDistinctColumns(path, keys, keys.indexOf(u), keys.indexOf(i), tk, opts);
   const t = tk >= 0 ? keys[tk] : null;
   return {
     hasTime: t !== null,

@@ -9,7 +9,7 @@
  * to step (the packed padding-skip path: the number of real tokens varies per batch) therefore reuse
  * a bounded set of buffers instead of growing the pool by one buffer per size ever seen.
  */
-import { getKernels } from '../kernels/index.js';
+import { getKernels, releaseBuffer } from '../kernels/index.js';
 import type { Kernels } from '../kernels/types.js';
 import { Parameter, Tensor, shapeSize } from './tensor.js';
 
@@ -101,6 +101,17 @@ export class Tape {
     this.reset();
     this.free.clear();
   }
+
+  /**
+   * Hands every pooled buffer back to the kernel backend (releaseBuffer) and empties the pool: with
+   * the wasm backend, clearPool alone would leave the memory taken. Tensors of this tape are invalid
+   * afterwards.
+   */
+  releasePool(): void {
+    this.reset();
+    for (const list of this.free.values()) for (const buf of list) releaseBuffer(buf);
+    this.free.clear();
+  }
 }
 
 /**
@@ -136,6 +147,16 @@ let inferenceActive = false;
  * loading the best checkpoint after training, or running an experiment grid in one process, would add
  * a full evaluation pool per model (TiSASRec at maxlen 200: over 1 GiB each). Not re-entrant.
  */
+/**
+ * Hands the scratch pools of the current tape and the inference tape back to the kernel backend, e.g.
+ * between the runs of an experiment grid, whose shapes differ from run to run.
+ */
+export function releaseScratchPools(): void {
+  if (inferenceActive) throw new Error('releaseScratchPools: called during inference');
+  current.releasePool();
+  inferenceTape.releasePool();
+}
+
 export function withInferenceTape<T>(fn: () => T): T {
   if (inferenceActive) throw new Error('withInferenceTape: nested call (the inner reset would recycle the outer buffers)');
   inferenceActive = true;

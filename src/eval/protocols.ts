@@ -106,16 +106,20 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeou
  * above itself).
  */
 /**
- * Non-finite scores would rank silently (a NaN never ranks above anything, so an all-NaN model scores
- * HR = NDCG = 1): they mean diverged training or a checkpoint with non-finite weights, so stop.
+ * NaN and +Infinity scores would rank silently (a NaN never ranks above anything, so an all-NaN model
+ * scores HR = NDCG = 1): they mean diverged training or a checkpoint with non-finite weights, so stop.
+ * −Infinity is allowed (a scorer may mask items with it). Rows are `stride` scores long; the first
+ * `skip` of each (scoreAll's padding item 0) are not looked at.
  */
-function assertFiniteScores(scores: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) {
-    const s = scores[i];
-    if (s - s !== 0) {
+function assertFiniteScores(scores: Float32Array, rows: number, stride: number, skip = 0): void {
+  for (let r = 0; r < rows; r++) {
+    for (let i = r * stride + skip; i < (r + 1) * stride; i++) {
+      const s = scores[i];
+      if (s !== s || s === Infinity) {
       throw new UserError(
-        `evaluation: the model scores ${s} for some items: its weights have diverged (try a lower --lr) or the checkpoint holds non-finite values`,
-      );
+          `evaluation: the model scores ${s} for some items: its weights have diverged (try a lower --lr) or the checkpoint holds non-finite values`,
+        );
+      }
     }
   }
 }
@@ -171,7 +175,7 @@ export async function evaluateSampled(scorer: Scorer, split: Split, options: Sam
     const batch = buildEvalBatch(split, batchUsers, scorer.maxlen, which);
     const scores = scorer.scoreCandidates(batch, candidates, C);
     if (scores.length < B * C) throw new Error(`scoreCandidates returned ${scores.length} scores, expected ${B * C}`);
-    assertFiniteScores(scores, B * C);
+    assertFiniteScores(scores, B, C);
     for (let b = 0; b < B; b++) {
       const r = rankFirst(scores, b * C, C);
       metrics.add(r);
@@ -219,7 +223,7 @@ export async function evaluateFullRanking(scorer: Scorer, split: Split, options:
       const batch = buildEvalBatch(split, batchUsers, scorer.maxlen, which);
       const scores = scorer.scoreAll(batch, scoreBuf);
       if (scores.length < B * N1) throw new Error(`scoreAll returned ${scores.length} scores, expected ${B * N1}`);
-      assertFiniteScores(scores, B * N1);
+      assertFiniteScores(scores, B, N1, 1);
       for (let b = 0; b < B; b++) {
         const u = batchUsers[b];
         const target = heldOut[u];

@@ -39,6 +39,17 @@ export function configOrCheckpointError<T>(build: () => T, fromFileConfig: boole
   }
 }
 
+/**
+ * HYPER_LIMITS, for a run about to train (not when loading a model file: its tensors fix the sizes,
+ * and its recorded training settings, e.g. a huge --num_epochs left to early stopping, no longer matter).
+ */
+export function checkTrainingSizes(cfg: CommonHyper): void {
+  const sizes: Array<[keyof typeof HYPER_LIMITS, number]> = [
+    ['maxlen', cfg.maxlen], ['hidden_units', cfg.hiddenUnits], ['num_blocks', cfg.numBlocks], ['batch_size', cfg.batchSize], ['num_epochs', cfg.numEpochs],
+  ];
+  for (const [flag, v] of sizes) checkAtMost(flag, v, HYPER_LIMITS[flag]);
+}
+
 export function checkCommonHyper(cfg: CommonHyper): void {
   const positive: Array<[string, number]> = [
     ['maxlen', cfg.maxlen], ['hidden_units', cfg.hiddenUnits], ['num_heads', cfg.numHeads],
@@ -46,10 +57,6 @@ export function checkCommonHyper(cfg: CommonHyper): void {
   ];
   for (const [flag, v] of positive) if (!(Number.isInteger(v) && v >= 1)) throw new UserError(`--${flag}: expected a positive integer, got ${v}`);
   if (!(Number.isInteger(cfg.numBlocks) && cfg.numBlocks >= 0)) throw new UserError(`--num_blocks: expected an integer ≥ 0, got ${cfg.numBlocks}`);
-  const sizes: Array<[keyof typeof HYPER_LIMITS, number]> = [
-    ['maxlen', cfg.maxlen], ['hidden_units', cfg.hiddenUnits], ['num_blocks', cfg.numBlocks], ['batch_size', cfg.batchSize], ['num_epochs', cfg.numEpochs],
-  ];
-  for (const [flag, v] of sizes) checkAtMost(flag, v, HYPER_LIMITS[flag]);
   if (cfg.hiddenUnits % cfg.numHeads !== 0) throw new UserError(`--num_heads ${cfg.numHeads} must divide --hidden_units ${cfg.hiddenUnits}`);
   if (!(cfg.dropoutRate >= 0 && cfg.dropoutRate < 1)) throw new UserError(`--dropout_rate: expected a value in [0, 1), got ${cfg.dropoutRate}`);
   if (!(cfg.lr > 0)) throw new UserError(`--lr: expected a positive number, got ${cfg.lr}`);

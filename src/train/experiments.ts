@@ -37,7 +37,7 @@ export const GridSchema = z
     models: z.array(z.string().min(1)).min(1),
     flags: z.record(z.string(), Scalar).default({}),
     grid: z.record(z.string(), z.array(Scalar).min(1)).default({}),
-    seeds: z.array(z.number().int().min(0)).min(1).default([42]),
+    seeds: z.array(z.number().int().min(0).max(2 ** 32 - 1)).min(1).default([42]), // Rng seeds are uint32
     out: z.string().min(1).optional(),
   })
   .strict();

@@ -12,7 +12,7 @@ import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.j
 import { Adam } from '../optim/adam.js';
 import { checkpointExtras } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
-import { checkCommonHyper, configOrCheckpointError } from './config-checks.js';
+import { checkCommonHyper, checkTrainingSizes, configOrCheckpointError } from './config-checks.js';
 import { describeTrainingPlan, numWorkersFrom, scheduleFrom, trainAllEpochs, userSamplingFrom } from './loop.js';
 
 /** The reference's flag defaults (SASRec.pytorch main.py), except num_epochs (1000 there, for ML-1M). */
@@ -165,6 +165,7 @@ export const sasrecSpec: ModelSpec = {
 
   checkOptions(split: Split, options: TrainOptions) {
     const cfg = sasrecConfig(options, split.data.itemNum);
+    checkTrainingSizes(cfg);
     userSamplingFrom(options);
     scheduleFrom(options, cfg.lr);
     numWorkersFrom(options);
@@ -172,6 +173,7 @@ export const sasrecSpec: ModelSpec = {
 
   async train(split: Split, options: TrainOptions, hooks) {
     const cfg = sasrecConfig(options, split.data.itemNum);
+    checkTrainingSizes(cfg);
     const model = new SASRec(cfg, { rng: hooks.rng.fork() });
     const optimizer = new Adam(model.namedParameters(), { lr: cfg.lr, betas: [0.9, 0.98], eps: 1e-8 });
     const sampler = new TrainSampler(split, { batchSize: cfg.batchSize, maxlen: cfg.maxlen, userSampling: userSamplingFrom(options), rng: hooks.rng.fork() });
@@ -188,10 +190,16 @@ export const sasrecSpec: ModelSpec = {
   load(bytes: Uint8Array, options: TrainOptions = {}) {
     const ckpt = decodeCheckpoint(bytes, 'checkpoint');
     const cfg = configFromCheckpoint(ckpt.tensors, ckpt.config, options);
-    const model = new SASRec(cfg, { seed: 0 });
-    model.loadStateDict(ckpt.tensors);
-    model.eval();
+    // everything that can refuse the file comes before the model: a refused file leaves no wasm memory taken
     const { items, users, histories } = checkpointExtras(ckpt, cfg.itemNum);
+    const model = new SASRec(cfg, { seed: 0 });
+    try {
+      model.loadStateDict(ckpt.tensors);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    model.eval();
     return new TrainedSASRec(model, cfg, items, users, histories);
   },
 };

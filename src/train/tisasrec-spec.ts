@@ -23,7 +23,7 @@ import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.j
 import { Adam } from '../optim/adam.js';
 import { checkpointExtras } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
-import { checkAtMost, checkCommonHyper, configOrCheckpointError } from './config-checks.js';
+import { checkAtMost, checkCommonHyper, checkTrainingSizes, configOrCheckpointError } from './config-checks.js';
 import { describeTrainingPlan, numWorkersFrom, scheduleFrom, trainAllEpochs, userSamplingFrom } from './loop.js';
 
 /**
@@ -220,6 +220,7 @@ function looksLikeTiSASRec(bytes: Uint8Array): boolean {
 /** The validated hyper-parameters, refusing a dataset without timestamps. */
 function checkedConfig(split: Split, options: TrainOptions): TiSASRecRunConfig {
   const cfg = tisasrecConfig(options, split.data.itemNum);
+  checkTrainingSizes(cfg);
   if (!split.trainTimes || !split.data.times) {
     throw new UserError('--model tisasrec: the dataset file has no timestamps (TiSASRec needs "user item time" lines, or --time_col for CSV/TSV/JSONL)');
   }
@@ -260,11 +261,18 @@ export const tisasrecSpec: ModelSpec = {
   load(bytes: Uint8Array, options: TrainOptions = {}) {
     const ckpt = decodeCheckpoint(bytes, 'checkpoint');
     const cfg = configFromCheckpoint(ckpt.tensors, ckpt.config, options);
-    const model = new TiSASRec(cfg, { seed: 0 });
-    model.loadStateDict(ckpt.tensors);
-    model.eval();
-    if (ckpt.extra.time_scaling) model.timeScaling = scalingFromJson(ckpt.extra.time_scaling);
+    // everything that can refuse the file comes before the model: a refused file leaves no wasm memory taken
     const { items, users, histories, historyTimes } = checkpointExtras(ckpt, cfg.itemNum);
+    const timeScaling = ckpt.extra.time_scaling ? scalingFromJson(ckpt.extra.time_scaling) : undefined;
+    const model = new TiSASRec(cfg, { seed: 0 });
+    try {
+      model.loadStateDict(ckpt.tensors);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    model.eval();
+    if (timeScaling) model.timeScaling = timeScaling;
     return new TrainedTiSASRec(model, cfg, items, users, histories, historyTimes);
   },
 };

@@ -30,6 +30,8 @@ export class WasmArena {
   /** Highest `top` ever reached: memory at and above it is untouched (zero). */
   private highWater: number;
   private readonly freeLists = new Map<number, number[]>();
+  /** every block on a free list, by its end address → its size (to lower `top` through free blocks) */
+  private readonly freeByEnd = new Map<number, number>();
   private readonly buffers = new Set<ArrayBufferLike>();
   private lastBuffer: ArrayBufferLike | null = null;
   private maxPages: number;
@@ -59,7 +61,11 @@ export class WasmArena {
     const size = roundUp(bytes, ALIGN);
     if (size === 0) return this.top;
     const list = this.freeLists.get(size);
-    if (list !== undefined && list.length > 0) return list.pop()!;
+    if (list !== undefined && list.length > 0) {
+      const reused = list.pop()!;
+      this.freeByEnd.delete(reused + size);
+      return reused;
+    }
     const addr = this.top;
     this.ensure(addr + size);
     this.top = addr + size;
@@ -88,12 +94,22 @@ export class WasmArena {
       throw new RangeError(`wasm free: ${addr}+${bytes} was not allocated by this arena`);
     }
     if (addr + size === this.top) {
-      this.top = addr; // the last block: just move the bump pointer back
+      // the last block: move the bump pointer back, and on through free blocks that now end at it,
+      // so that memory freed in any order (a finished run's tensors) becomes one free region again
+      this.top = addr;
+      for (let below = this.freeByEnd.get(this.top); below !== undefined; below = this.freeByEnd.get(this.top)) {
+        const start = this.top - below;
+        const list = this.freeLists.get(below)!;
+        list.splice(list.lastIndexOf(start), 1);
+        this.freeByEnd.delete(this.top);
+        this.top = start;
+      }
       return;
     }
     let list = this.freeLists.get(size);
     if (list === undefined) this.freeLists.set(size, (list = []));
     list.push(addr);
+    this.freeByEnd.set(addr + size, size);
   }
 
   /** Current bump position, for `release`. */
@@ -112,6 +128,7 @@ export class WasmArena {
       const kept = list.filter((a) => a + size <= mark);
       if (kept.length !== list.length) this.freeLists.set(size, kept);
     }
+    for (const end of this.freeByEnd.keys()) if (end > mark) this.freeByEnd.delete(end);
   }
 
   /** A Float32Array view of `length` floats at `addr`. */
