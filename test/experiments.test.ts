@@ -164,15 +164,19 @@ test('unknown flag names in flags: or grid: are refused in one line before any r
   assert.equal(rg.stderr.trim(), `seqrec: ${g}: grid: unknown flag "lrr" (did you mean lr?)`);
   assert.ok(!existsSync(typoOut), 'no run folder before the grid is valid');
 
-  // the valid names are those of `seqrec train`, in both of the CLI's spellings; camelCase is not one
+  // the valid names are those of `seqrec train`, in both of the CLI's spellings, and camelCase (as the train command reads it)
   const flags = trainFlagNames();
   for (const f of ['num_epochs', 'num-epochs', 'threads', 'min_user_count', 'eval-protocol', 'norm_first']) assert.ok(flags.includes(f), f);
   writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { num-epochs: 1, threads: 1, min_user_count: 1 }\ngrid: { eval_protocol: [full] }\n');
   assert.deepEqual(loadGrid(g, flags).flags, { 'num-epochs': 1, threads: 1, min_user_count: 1 });
-  writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { numEpochs: 1, seeds: 2 }\n');
+  writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { numEpochs: 1, hiddenUnits: 8 }\n');
+  assert.deepEqual(loadGrid(g, flags).flags, { numEpochs: 1, hiddenUnits: 8 });
+  writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { numEpoch: 1, seeds: 2 }\n');
   assert.throws(() => loadGrid(g, flags), {
-    message: `${g}: flags: unknown flag "numEpochs" (did you mean num_epochs?); flags: unknown flag "seeds" (seeds is a top-level key of the grid file, not a flag)`,
+    message: `${g}: flags: unknown flag "numEpoch" (did you mean num_epochs?); flags: unknown flag "seeds" (seeds is a top-level key of the grid file, not a flag)`,
   });
+  writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { trainDir: x }\n');
+  assert.throws(() => loadGrid(g, flags), /"trainDir" is set by the experiment/);
   // flags the experiment sets itself keep their own message
   writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\ngrid: { train-dir: [a] }\n');
   assert.throws(() => loadGrid(g, flags), /"train-dir" is set by the experiment/);

@@ -119,14 +119,15 @@ export function loadGrid(path: string, trainFlags: readonly string[]): Grid {
   }
   const grid = parsed.data;
   for (const k of [...Object.keys(grid.flags), ...Object.keys(grid.grid)]) {
-    if (RESERVED.includes(k) || RESERVED.includes(k.replace(/-/g, '_'))) {
+    if (RESERVED.includes(k.replace(/-/g, '_').replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))) {
       throw new UserError(`${path}: flag "${k}" is set by the experiment (use datasets / models / seeds)`);
     }
   }
   const unknown: string[] = [];
   for (const [section, keys] of [['flags', Object.keys(grid.flags)], ['grid', Object.keys(grid.grid)]] as const) {
     for (const k of keys) {
-      if (trainFlags.includes(k)) continue;
+      // camelCase as the train command reads it (hiddenUnits = hidden_units), as older grids wrote them
+      if (trainFlags.includes(k) || trainFlags.includes(k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))) continue;
       const guess = closestFlag(k, trainFlags);
       const hint = guess
         ? `(did you mean ${guess}?)`
