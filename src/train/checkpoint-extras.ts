@@ -2,11 +2,12 @@
  * What a seqrec SASRec/TiSASRec checkpoint carries besides the weights: the id maps and the users'
  * histories (for `recommend --user` and `eval` without the dataset's ids), read and checked against the
  * model so that a damaged file is one clear error instead of an "index out of range" or `undefined`
- * item ids at recommendation time.
+ * item ids at recommendation time; and the model built from the file's weights (withWeights).
  */
 import { idMapFromSorted } from '../data/ids.js';
 import type { IdMap } from '../data/types.js';
 import { CheckpointError, type LoadedCheckpoint } from '../models/checkpoint-format.js';
+import type { Module, TensorEntry } from '../nn/module.js';
 
 export interface CheckpointExtras {
   items: IdMap;
@@ -72,4 +73,19 @@ export function checkpointExtras(ckpt: LoadedCheckpoint, itemNum: number): Check
     });
   }
   return out;
+}
+
+/**
+ * A freshly built model with the file's weights, in evaluation mode; when they do not fit, the model's
+ * (wasm) memory is handed back before the error goes on.
+ */
+export function withWeights<M extends Module>(model: M, tensors: ReadonlyMap<string, TensorEntry>): M {
+  try {
+    model.loadStateDict(tensors);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  model.eval();
+  return model;
 }

@@ -10,7 +10,7 @@ import { SASRec, type SASRecConfig } from '../models/sasrec.js';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpointBytes, CheckpointError } from '../models/checkpoint-format.js';
 import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.js';
 import { Adam } from '../optim/adam.js';
-import { checkpointExtras } from './checkpoint-extras.js';
+import { checkpointExtras, withWeights } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { checkCommonHyper, checkTrainingSizes, configOrCheckpointError } from './config-checks.js';
 import { describeTrainingPlan, numWorkersFrom, scheduleFrom, trainAllEpochs, userSamplingFrom } from './loop.js';
@@ -192,14 +192,7 @@ export const sasrecSpec: ModelSpec = {
     const cfg = configFromCheckpoint(ckpt.tensors, ckpt.config, options);
     // everything that can refuse the file comes before the model: a refused file leaves no wasm memory taken
     const { items, users, histories } = checkpointExtras(ckpt, cfg.itemNum);
-    const model = new SASRec(cfg, { seed: 0 });
-    try {
-      model.loadStateDict(ckpt.tensors);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    model.eval();
+    const model = withWeights(new SASRec(cfg, { seed: 0 }), ckpt.tensors);
     return new TrainedSASRec(model, cfg, items, users, histories);
   },
 };

@@ -21,7 +21,7 @@ import { TiSASRec, type TiSASRecConfig } from '../models/tisasrec.js';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpointBytes, CheckpointError } from '../models/checkpoint-format.js';
 import type { ModelSpec, TrainedModel, TrainOptions } from '../models/registry.js';
 import { Adam } from '../optim/adam.js';
-import { checkpointExtras } from './checkpoint-extras.js';
+import { checkpointExtras, withWeights } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { checkAtMost, checkCommonHyper, checkTrainingSizes, configOrCheckpointError } from './config-checks.js';
 import { describeTrainingPlan, numWorkersFrom, scheduleFrom, trainAllEpochs, userSamplingFrom } from './loop.js';
@@ -264,14 +264,7 @@ export const tisasrecSpec: ModelSpec = {
     // everything that can refuse the file comes before the model: a refused file leaves no wasm memory taken
     const { items, users, histories, historyTimes } = checkpointExtras(ckpt, cfg.itemNum);
     const timeScaling = ckpt.extra.time_scaling ? scalingFromJson(ckpt.extra.time_scaling) : undefined;
-    const model = new TiSASRec(cfg, { seed: 0 });
-    try {
-      model.loadStateDict(ckpt.tensors);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    model.eval();
+    const model = withWeights(new TiSASRec(cfg, { seed: 0 }), ckpt.tensors);
     if (timeScaling) model.timeScaling = timeScaling;
     return new TrainedTiSASRec(model, cfg, items, users, histories, historyTimes);
   },
