@@ -14,7 +14,12 @@ import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/ind
 import { SASRec } from '../src/models/sasrec.js';
 import { TiSASRec } from '../src/models/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
+import { join } from 'node:path';
+import { runTrain } from '../src/cli/train.js';
+import '../src/train/models.js';
 import { leftPaddedBatch } from './helpers/batches.js';
+import { writeRingDataset } from './helpers/datasets.js';
+import { testTempDir } from './helpers/tmp.js';
 
 const ITEMS = 300;
 const L = 12;
@@ -80,4 +85,24 @@ test('runs of different shapes (an experiment grid): with the scratch pools rele
     }
     assert.ok(used.every((u) => u === used[0]), `arena bytes in use after each shape: ${used.join(', ')}`);
   });
+});
+
+test('training and evaluation take their scratch memory one after the other: a run that fits each alone fits', { timeout: 120_000 }, async () => {
+  // TiSASRec, batch 256: ~240 MiB of wasm memory with the pools released around each evaluation,
+  // ~345 MiB when the training pool stays while validation runs (measured); a 290 MiB ceiling tells them apart
+  const k = createWasmKernelsSync({ maximumMiB: 290 });
+  setKernels(k);
+  const dir = testTempDir('seqrec-peak-');
+  try {
+    const data = writeRingDataset(join(dir, 'ring.txt'), { users: 600, items: 60, length: (u) => 30 + (u % 20), timed: true });
+    const run = await runTrain(
+      { model: 'tisasrec', dataset: data, hidden_units: '32', maxlen: '48', num_epochs: '1', eval_every: '1', batch_size: '256', threads: '1', train_dir: join(dir, 'run'), seed: '1' },
+      { log: () => {}, out: () => {} },
+    );
+    assert.equal(run.results.results.length, 2);
+    assert.ok(k.memory.buffer.byteLength <= 290 * 2 ** 20);
+  } finally {
+    getTape().clearPool();
+    setKernels(referenceKernels);
+  }
 });

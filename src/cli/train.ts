@@ -293,6 +293,9 @@ class BestCheckpoint {
     if (info.epoch % this.evalEvery === 0 || last) {
       const k = this.k;
       const t0 = performance.now();
+      // training's scratch memory and evaluation's one after the other, never both at once: a large
+      // TiSASRec (maxlen 200, d 200) needs each alone within wasm's 4 GiB, not their sum
+      releaseScratchPools();
       const res = await evaluateSampled(info.model.scorer, this.split, {
         which: 'valid',
         ks: this.flags.ks,
@@ -301,6 +304,7 @@ class BestCheckpoint {
         batchSize: this.flags.evalBatchSize,
         rng: runRngs(this.flags.seed).sampledValid,
       });
+      releaseScratchPools();
       st.trainSeconds += (performance.now() - t0) / 1000;
       valid = res.metrics;
       const ndcg = res.metrics[`NDCG@${k}`];
@@ -600,6 +604,7 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
     say(`saved ${modelPath}`);
   }
 
+  releaseScratchPools(); // training is over: its scratch memory goes to evaluation
   const rows = await runEvaluations(model.scorer, loaded.split, flags);
   const results: RunResults = {
     seqrec: VERSION,
