@@ -141,13 +141,6 @@ const inferenceTape = new Tape();
 let inferenceActive = false;
 
 /**
- * Runs fn without recording on the process-wide inference tape, whose buffers are recycled when fn
- * returns (so fn must copy out what it returns). Every model shares this one tape: a scratch pool per
- * model would stay allocated for as long as the process lives (the wasm arena never shrinks), so
- * loading the best checkpoint after training, or running an experiment grid in one process, would add
- * a full evaluation pool per model (TiSASRec at maxlen 200: over 1 GiB each). Not re-entrant.
- */
-/**
  * Hands the scratch pools of the current tape and the inference tape back to the kernel backend, e.g.
  * between the runs of an experiment grid, whose shapes differ from run to run.
  */
@@ -157,6 +150,13 @@ export function releaseScratchPools(): void {
   inferenceTape.releasePool();
 }
 
+/**
+ * Runs fn without recording on the process-wide inference tape, whose buffers are recycled when fn
+ * returns (so fn must copy out what it returns). Every model shares this one tape: a scratch pool per
+ * model would stay allocated for as long as the process lives (the wasm arena never shrinks), so
+ * loading the best checkpoint after training, or running an experiment grid in one process, would add
+ * a full evaluation pool per model (TiSASRec at maxlen 200: over 1 GiB each). Not re-entrant.
+ */
 export function withInferenceTape<T>(fn: () => T): T {
   if (inferenceActive) throw new Error('withInferenceTape: nested call (the inner reset would recycle the outer buffers)');
   inferenceActive = true;

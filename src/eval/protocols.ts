@@ -97,15 +97,6 @@ function heldOutOf(split: Split, which: HeldOut): Int32Array {
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
- * Sampled evaluation, as the reference: candidates = [held-out item, then numNegatives items drawn
- * uniformly from 1..itemNum with replacement, redrawn while in the user's train set ∪ {0}].
- *
- * Matching the reference on purpose: only the TRAIN items are excluded from the negatives. For the
- * test split the valid item is not excluded (the reference builds `rated = set(train[u])` in both
- * functions), and the held-out item itself may be drawn as a negative (it then ties and does not rank
- * above itself).
- */
-/**
  * NaN and +Infinity scores would rank silently (a NaN never ranks above anything, so an all-NaN model
  * scores HR = NDCG = 1): they mean diverged training or a checkpoint with non-finite weights, so stop.
  * −Infinity is allowed (a scorer may mask items with it). Rows are `stride` scores long; the first
@@ -116,7 +107,7 @@ function assertFiniteScores(scores: Float32Array, rows: number, stride: number, 
     for (let i = r * stride + skip; i < (r + 1) * stride; i++) {
       const s = scores[i];
       if (s !== s || s === Infinity) {
-      throw new UserError(
+        throw new UserError(
           `evaluation: the model scores ${s} for some items: its weights have diverged (try a lower --lr) or the checkpoint holds non-finite values`,
         );
       }
@@ -124,6 +115,15 @@ function assertFiniteScores(scores: Float32Array, rows: number, stride: number, 
   }
 }
 
+/**
+ * Sampled evaluation, as the reference: candidates = [held-out item, then numNegatives items drawn
+ * uniformly from 1..itemNum with replacement, redrawn while in the user's train set ∪ {0}].
+ *
+ * Matching the reference on purpose: only the TRAIN items are excluded from the negatives. For the
+ * test split the valid item is not excluded (the reference builds `rated = set(train[u])` in both
+ * functions), and the held-out item itself may be drawn as a negative (it then ties and does not rank
+ * above itself).
+ */
 export async function evaluateSampled(scorer: Scorer, split: Split, options: SampledOptions): Promise<EvalResult> {
   const { which, rng } = options;
   const ks = options.ks ?? DEFAULT_KS;
