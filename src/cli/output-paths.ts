@@ -23,9 +23,8 @@ export function isSameFile(existing: string, other: string): boolean {
  * directory. Inputs are [flag, path] pairs; absent paths are skipped.
  */
 export function checkOutputPath(outFlag: string, output: string, inputs: ReadonlyArray<readonly [string, string | undefined]>): void {
-  const out = canonical(output);
   for (const [flag, input] of inputs) {
-    if (input && existsSync(input) && canonical(input) === out) {
+    if (input && isSameFile(input, output)) {
       throw new UserError(`--${outFlag} ${output} is the ${flag} file: refusing to overwrite an input`);
     }
   }

@@ -500,6 +500,11 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
 
   const loaded = await loadSplitFrom(opts);
   const trainDir = resolve(snakeValue(opts, 'train_dir') ?? join('runs', `${datasetName(loaded.path)}_${spec.name}`));
+  // the files of a run besides the model's own (spec.fileName)
+  const files = {
+    log: join(trainDir, 'log.jsonl'), last: join(trainDir, 'last.safetensors'), config: join(trainDir, 'config.json'),
+    results: join(trainDir, 'results.json'), summary: join(trainDir, 'summary.txt'),
+  };
   say(`dataset ${loaded.path}: ${loaded.data.userNum} users, ${loaded.data.itemNum} items`);
 
   let model: TrainedModel;
@@ -508,7 +513,7 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
   let selection: BestCheckpoint | undefined;
   const t0 = performance.now();
   if (inferenceOnly) {
-    refuseToReplaceTrainingResults(join(trainDir, 'results.json'), overwrite);
+    refuseToReplaceTrainingResults(files.results, overwrite);
     model = (await loadModelFile(statePath!, spec.name)).model;
     owned.add(model);
     checkSameItems(model, loaded);
@@ -517,10 +522,7 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
     if (statePath) throw new UserError(`--state_dict_path without --inference_only: use --resume to continue a run in --train_dir`);
     const rngs = runRngs(flags.seed);
     modelPath = join(trainDir, spec.fileName);
-    const files = { log: join(trainDir, 'log.jsonl'), last: join(trainDir, 'last.safetensors'), config: join(trainDir, 'config.json') };
-    const results = join(trainDir, 'results.json');
-    const summaryPath = join(trainDir, 'summary.txt');
-    checkTrainDir(trainDir, loaded.path, [modelPath, files.log, files.last, files.config, results, summaryPath], [modelPath, results, files.last], { resume, overwrite });
+    checkTrainDir(trainDir, loaded.path, [modelPath, ...Object.values(files)], [modelPath, files.results, files.last], { resume, overwrite });
     // every flag is checked before the directory is touched
     spec.checkOptions?.(loaded.split, trainOptions);
     const ignored = flagsIgnoredBy(spec.name, trainOptions);
@@ -560,7 +562,7 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
       } else {
         // --overwrite: no trace of the old run, whichever model it was
         const modelFiles = modelNames().map((n) => join(trainDir, getModel(n)!.fileName));
-        for (const f of [...modelFiles, files.last, files.log, results, summaryPath]) await rm(f, { force: true });
+        for (const f of [...modelFiles, files.last, files.log, files.results, files.summary]) await rm(f, { force: true });
       }
       await writeJsonAtomic(files.config, {
         seqrec: VERSION,
@@ -618,9 +620,8 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
     ...(trainSeconds === undefined ? {} : { trainSeconds }),
     createdAt: new Date().toISOString(),
   };
-  const resultsPath = join(trainDir, 'results.json');
-  await writeJsonAtomic(resultsPath, results);
-  say(`wrote ${resultsPath}`);
+  await writeJsonAtomic(files.results, results);
+  say(`wrote ${files.results}`);
 
   let summary = '';
   if (selection) {
@@ -637,7 +638,7 @@ async function trainAndEvaluate(opts: Opts, io: TrainIo, owned: Set<TrainedModel
       st.bestEpoch > 0 ? `best epoch ${st.bestEpoch}: valid NDCG@${k} ${(st.bestNdcg ?? 0).toFixed(4)} (${fmt(st.bestMetrics)})` : 'no validation run',
       `test (${testRow?.protocol ?? '-'}): ${fmt(testRow?.metrics)}`,
     ].join('\n');
-    await writeFileAtomic(join(trainDir, 'summary.txt'), `${summary}\n`);
+    await writeFileAtomic(files.summary, `${summary}\n`);
     for (const l of summary.split('\n')) say(`summary: ${l}`);
   }
   // stdout last: every file is on disk even if standard output cannot be written

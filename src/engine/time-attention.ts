@@ -20,7 +20,7 @@
  * their position and interval embeddings differ from key to key). See Kernels (types.ts) for the
  * exact layout and masking semantics.
  */
-import { getKernels, type Kernels } from '../kernels/index.js';
+import { getKernels, releaseBuffer, type Kernels } from '../kernels/index.js';
 import { gemmBatched } from '../kernels/wasm/batched.js';
 import { LossTargets } from './loss-targets.js';
 import type { Rng } from './rng.js';
@@ -305,7 +305,7 @@ class KernelInts {
 
   /** Hands the block back to the backend that gave it (when it can take blocks back); get() allocates anew. */
   release(): void {
-    if (this.block !== null) (this.kernels as { free?(a: Float32Array): void }).free?.(this.block);
+    if (this.block !== null && this.kernels !== null) releaseBuffer(this.block, this.kernels);
     this.block = null;
     this.ints = new Int32Array(0);
   }

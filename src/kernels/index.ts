@@ -20,12 +20,12 @@ export function setKernels(kernels: Kernels): void {
 }
 
 /**
- * Hands a buffer from alloc() back to the active backend for reuse where that backend manages its own
- * memory (wasm: its linear memory never shrinks, so a buffer not handed back stays taken for the life
- * of the process); elsewhere the garbage collector takes it. Buffers of another backend are left alone.
- * The caller must not touch the buffer afterwards.
+ * Hands a buffer from alloc() back to `backend` (default: the active one) for reuse where that backend
+ * manages its own memory (wasm: its linear memory never shrinks, so a buffer not handed back stays
+ * taken for the life of the process); elsewhere the garbage collector takes it. Buffers the backend
+ * does not own are left alone. The caller must not touch the buffer afterwards.
  */
-export function releaseBuffer(buffer: Float32Array): void {
-  const k = active as Kernels & { free?(a: Float32Array): void; arena?: { owns(a: ArrayBufferView): boolean } };
+export function releaseBuffer(buffer: Float32Array, backend: Kernels = active): void {
+  const k = backend as Kernels & { free?(a: Float32Array): void; arena?: { owns(a: ArrayBufferView): boolean } };
   if (k.free && k.arena?.owns(buffer)) k.free(buffer);
 }

@@ -301,6 +301,19 @@ function readText(path: string, recovery: string): string {
   }
 }
 
+/** JSON text checked against a schema; `bad(reason)` builds the error for invalid JSON or a mismatch. */
+function parseJsonAs<T>(text: string, schema: z.ZodType<T>, bad: (reason: string) => Error): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw bad(`invalid JSON: ${firstLine(e)}`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw bad(zodReason(parsed.error));
+  return parsed.data;
+}
+
 /** results.json of a finished run; a damaged one is a UserError naming it. */
 function readResults(dir: string): ResultsData {
   const path = join(dir, 'results.json');
@@ -308,15 +321,7 @@ function readResults(dir: string): ResultsData {
   const text = readText(path, recovery);
   const bad = (reason: string) => new UserError(`${path}: not a seqrec results file (${reason}); ${recovery}`);
   if (text.trim() === '') throw bad('empty file');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw bad(`invalid JSON: ${firstLine(e)}`);
-  }
-  const parsed = ResultsFile.safeParse(raw);
-  if (!parsed.success) throw bad(zodReason(parsed.error));
-  return parsed.data;
+  return parseJsonAs(text, ResultsFile, bad);
 }
 
 /** log.jsonl of a finished run (none: no curve); a damaged one is a UserError naming it. */
@@ -331,15 +336,7 @@ function readLog(dir: string): LogLine[] {
   for (const [i, l] of readText(path, recovery).split('\n').entries()) {
     if (l.trim() === '') continue;
     const bad = (reason: string) => new UserError(`${path}: not a seqrec training log (line ${i + 1}: ${reason}); ${recovery}`);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(l);
-    } catch (e) {
-      throw bad(`invalid JSON: ${firstLine(e)}`);
-    }
-    const parsed = LogLineSchema.safeParse(raw);
-    if (!parsed.success) throw bad(zodReason(parsed.error));
-    lines.push(parsed.data);
+    lines.push(parseJsonAs(l, LogLineSchema, bad));
   }
   return lines;
 }

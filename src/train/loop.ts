@@ -67,6 +67,13 @@ export function userSamplingFrom(options: TrainOptions): UserSampling {
   return v as UserSampling;
 }
 
+/** The loop's flags (user sampling, learning-rate schedule, sampling workers), checked without training. */
+export function checkLoopOptions(options: TrainOptions, baseLr: number): void {
+  userSamplingFrom(options);
+  scheduleFrom(options, baseLr);
+  numWorkersFrom(options);
+}
+
 /**
  * The tail of a model's "training plan" log line, common to every model: epochs × steps, the user
  * sampling when it is not the default shuffle, and the mHC streams when on.

@@ -13,7 +13,7 @@ import { Adam } from '../optim/adam.js';
 import { checkpointExtras, withWeights } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { checkCommonHyper, checkTrainingSizes, configOrCheckpointError } from './config-checks.js';
-import { describeTrainingPlan, numWorkersFrom, scheduleFrom, trainAllEpochs, userSamplingFrom } from './loop.js';
+import { checkLoopOptions, describeTrainingPlan, trainAllEpochs, userSamplingFrom } from './loop.js';
 
 /** The reference's flag defaults (SASRec.pytorch main.py), except num_epochs (1000 there, for ML-1M). */
 export const SASREC_DEFAULTS = {
@@ -166,9 +166,7 @@ export const sasrecSpec: ModelSpec = {
   checkOptions(split: Split, options: TrainOptions) {
     const cfg = sasrecConfig(options, split.data.itemNum);
     checkTrainingSizes(cfg);
-    userSamplingFrom(options);
-    scheduleFrom(options, cfg.lr);
-    numWorkersFrom(options);
+    checkLoopOptions(options, cfg.lr);
   },
 
   async train(split: Split, options: TrainOptions, hooks) {

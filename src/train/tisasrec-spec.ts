@@ -24,7 +24,7 @@ import { Adam } from '../optim/adam.js';
 import { checkpointExtras, withWeights } from './checkpoint-extras.js';
 import { mhcFromOptions, mhcMetadata, mhcOptionsFromCheckpoint } from './mhc-options.js';
 import { checkAtMost, checkCommonHyper, checkTrainingSizes, configOrCheckpointError } from './config-checks.js';
-import { describeTrainingPlan, numWorkersFrom, scheduleFrom, trainAllEpochs, userSamplingFrom } from './loop.js';
+import { checkLoopOptions, describeTrainingPlan, trainAllEpochs, userSamplingFrom } from './loop.js';
 
 /**
  * TiSASRec.pytorch main.py's defaults, except num_epochs (201 there: seqrec evaluates every
@@ -224,7 +224,6 @@ function checkedConfig(split: Split, options: TrainOptions): TiSASRecRunConfig {
   if (!split.trainTimes || !split.data.times) {
     throw new UserError('--model tisasrec: the dataset file has no timestamps (TiSASRec needs "user item time" lines, or --time_col for CSV/TSV/JSONL)');
   }
-  scheduleFrom(options, cfg.lr);
   return cfg;
 }
 
@@ -234,9 +233,7 @@ export const tisasrecSpec: ModelSpec = {
   fileName: 'tisasrec.safetensors',
 
   checkOptions(split: Split, options: TrainOptions) {
-    checkedConfig(split, options);
-    userSamplingFrom(options);
-    numWorkersFrom(options);
+    checkLoopOptions(options, checkedConfig(split, options).lr);
   },
 
   async train(split: Split, options: TrainOptions, hooks) {
