@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readInteractions } from '../src/data/index.js';
-import { sharedPath } from './helpers/shared.js';
+import { sharedPath, NEEDS_SHARED } from './helpers/shared.js';
 
 const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
 const fx = (name: string) => path.join(repoRoot, 'test/fixtures/data', name);
@@ -33,7 +33,7 @@ function oneLineError(r: Run, pattern: RegExp): void {
   assert.match(lines[0], pattern);
 }
 
-test('data stats prints the Games counts', async () => {
+test('data stats prints the Games counts', { skip: NEEDS_SHARED }, async () => {
   const r = await seqrec('data', 'stats', '--dataset', sharedPath('data/games/Video.txt'));
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^users +31,013$/m);
@@ -41,7 +41,7 @@ test('data stats prints the Games counts', async () => {
   assert.match(r.stdout, /^actions +287,107$/m);
 });
 
-test('data stats --json with k-core flags (kebab aliases) on ml-100k', async () => {
+test('data stats --json with k-core flags (kebab aliases) on ml-100k', { skip: NEEDS_SHARED }, async () => {
   const r = await seqrec('data', 'stats', '--dataset', sharedPath('data/ml-100k/u.data'), '--min-user-count', '5', '--min_item_count', '5', '--json');
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);

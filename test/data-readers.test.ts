@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { readInteractions, bundledDatasetPath, datasetStats, loadDataset } from '../src/data/index.js';
 import { UserError } from '../src/cli/errors.js';
 import type { Interactions } from '../src/data/types.js';
-import { sharedPath } from './helpers/shared.js';
+import { sharedPath, NEEDS_SHARED } from './helpers/shared.js';
 
 const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
 const fx = (name: string) => path.join(repoRoot, 'test/fixtures/data', name);
@@ -141,7 +141,7 @@ test('.gz files are gunzipped by content (any name); corrupt gzip → UserError'
   }
 });
 
-test('Games Video.txt (shared copy): 31,013 users, 23,715 items, ids map to themselves', async () => {
+test('Games Video.txt (shared copy): 31,013 users, 23,715 items, ids map to themselves', { skip: NEEDS_SHARED }, async () => {
   const d = await readInteractions(shared('games/Video.txt'));
   const s = datasetStats(d);
   assert.equal(s.users, 31013);
@@ -151,7 +151,7 @@ test('Games Video.txt (shared copy): 31,013 users, 23,715 items, ids map to them
   for (const i of [1, 77, 23715]) assert.equal(d.items.toRaw[i], String(i));
 });
 
-test('bundled data/games/Video.txt.gz reads to the same dataset', async () => {
+test('bundled data/games/Video.txt.gz reads to the same dataset', { skip: NEEDS_SHARED }, async () => {
   const p = bundledDatasetPath();
   assert.equal(p, path.join(repoRoot, 'data/games/Video.txt.gz'));
   const d = await loadDataset(p);

@@ -4,7 +4,7 @@ import { TrainSampler, buildHistory, buildHistoryTimes, leaveOneOut, leftPad, re
 import { UserError } from '../src/cli/errors.js';
 import { idMapFromSorted } from '../src/data/ids.js';
 import type { Interactions, Split, TrainBatch } from '../src/data/types.js';
-import { sharedPath } from './helpers/shared.js';
+import { sharedPath, NEEDS_SHARED } from './helpers/shared.js';
 
 
 function makeData(lists: number[][], itemNum: number, withTimes = false): Interactions {
@@ -141,7 +141,7 @@ test('refilling a batch via `out` gives the same stream as fresh batches', () =>
   for (let k = 0; k < 4; k++) assert.deepEqual(b.nextBatch(out), a.nextBatch());
 });
 
-test('Games: one epoch of 128 × 50 batches is fast and never draws a train item as negative', async () => {
+test('Games: one epoch of 128 × 50 batches is fast and never draws a train item as negative', { skip: NEEDS_SHARED }, async () => {
   const data = await readInteractions(sharedPath('data/games/Video.txt'));
   const split = leaveOneOut(data);
   const t0 = performance.now();

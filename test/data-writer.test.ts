@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readInteractions, writeIdMaps, writeSasrecFile, datasetStats, formatStats } from '../src/data/index.js';
 import { writeFileAtomic } from '../src/data/atomic.js';
-import { sharedPath } from './helpers/shared.js';
+import { sharedPath, NEEDS_SHARED } from './helpers/shared.js';
 
 const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
 
@@ -29,7 +29,7 @@ test('a failed write leaves the previous file untouched and no temporary file', 
   }
 });
 
-test('writeSasrecFile + writeIdMaps round-trip MovieLens ids and times; large files stream in chunks', async () => {
+test('writeSasrecFile + writeIdMaps round-trip MovieLens ids and times; large files stream in chunks', { skip: NEEDS_SHARED }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-writer-'));
   try {
     const src = await readInteractions(sharedPath('data/ml-100k/u.data'));

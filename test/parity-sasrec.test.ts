@@ -11,10 +11,11 @@ import { getTape } from '../src/engine/tape.js';
 import { SASRec } from '../src/models/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { assertClose, fixtureFolders, flatInts, loadFixture, FIXTURES_DIR } from './helpers/fixtures.js';
+import { NEEDS_SHARED_FIXTURES } from './helpers/shared.js';
 
 const folders = fixtureFolders('sasrec');
 
-test('sasrec fixtures are present', () => {
+test('sasrec fixtures are present', { skip: NEEDS_SHARED_FIXTURES }, () => {
   // the shipped set has sasrec-postln and sasrec-preln; a custom $SEQREC_FIXTURES needs at least one
   assert.ok(folders.length >= (process.env.SEQREC_FIXTURES ? 1 : 2), `expected the sasrec fixtures under ${FIXTURES_DIR}, found ${folders.join(', ') || 'none'}`);
 });

@@ -14,6 +14,7 @@ import { TimeBatchLayout } from '../src/engine/time-attention.js';
 import { TiSASRec } from '../src/models/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { assertClose, fixtureFolders, flatInts, loadFixture, FIXTURES_DIR, type Fixture } from './helpers/fixtures.js';
+import { NEEDS_SHARED_FIXTURES } from './helpers/shared.js';
 
 const folders = fixtureFolders('tisasrec');
 
@@ -42,7 +43,7 @@ function setup(fx: Fixture, packed: boolean) {
   return { cfg, model, base, times, relations, exp };
 }
 
-test('tisasrec fixtures are present', () => {
+test('tisasrec fixtures are present', { skip: NEEDS_SHARED_FIXTURES }, () => {
   assert.ok(folders.length >= 1, `expected a tisasrec fixture under ${FIXTURES_DIR}, found none`);
 });
 

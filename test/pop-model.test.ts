@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { Interactions, Split } from '../src/data/types.js';
 import { PopRec, PopRecModel, countPopularity, popSpec } from '../src/models/pop.js';
 import { detectModel, getModel, modelNames } from '../src/models/registry.js';
 import { evaluateFullRanking, evaluateSampled } from '../src/eval/protocols.js';
 import { Rng } from '../src/engine/rng.js';
 import { leaveOneOut, loadDataset } from '../src/data/index.js';
-import { sharedPath } from './helpers/shared.js';
+import { NEEDS_SHARED, sharedPath } from './helpers/shared.js';
 
 function makeSplit(seqs: number[][], itemNum: number): Split {
   const userNum = seqs.length;
@@ -110,7 +109,7 @@ test('registry: pop is registered; train() honours popCountOn', async () => {
 });
 
 const GAMES = sharedPath('data/games/Video.txt');
-test('Games (real data): train-only counts and the paper-range sampled figures', { skip: !existsSync(GAMES) }, async () => {
+test('Games (real data): train-only counts and the paper-range sampled figures', { skip: NEEDS_SHARED }, async () => {
   const data = await loadDataset(GAMES);
   const split = leaveOneOut(data);
   const pop = PopRec.fit(split);

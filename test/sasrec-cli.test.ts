@@ -7,7 +7,7 @@ import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
 import { sasrecSpec } from '../src/train/sasrec-spec.js';
 import { parseSafetensors } from '../src/engine/safetensors.js';
-import { SHARED_FIXTURES_URL } from './helpers/shared.js';
+import { SHARED_FIXTURES_URL, NEEDS_SHARED } from './helpers/shared.js';
 
 const dir = testTempDir('seqrec-sasrec-cli-');
 
@@ -71,7 +71,7 @@ test('a truncated checkpoint is refused with one line naming the file', async ()
   assert.match(r.stderr, /bad\.safetensors/);
 });
 
-test('a PyTorch state_dict saved as safetensors loads and scores like PyTorch', () => {
+test('a PyTorch state_dict saved as safetensors loads and scores like PyTorch', { skip: NEEDS_SHARED }, () => {
   const fixture = new URL('sasrec-postln/', SHARED_FIXTURES_URL);
   const model = sasrecSpec.load(readFileSync(new URL('weights.safetensors', fixture)));
   const inputs = JSON.parse(readFileSync(new URL('inputs.json', fixture), 'utf8'));

@@ -8,7 +8,7 @@ import { tisasrecSpec } from '../src/train/tisasrec-spec.js';
 import { sasrecSpec } from '../src/train/sasrec-spec.js';
 import { parseSafetensors } from '../src/engine/safetensors.js';
 import { TiSASRec } from '../src/models/tisasrec.js';
-import { SHARED_FIXTURES_URL } from './helpers/shared.js';
+import { SHARED_FIXTURES_URL, NEEDS_SHARED } from './helpers/shared.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'seqrec-tisasrec-cli-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -129,7 +129,7 @@ test('--time_unit days trains and is recorded; --user_sampling uniform is report
   assert.equal(JSON.parse(metadata.time_scaling).unit, 86400);
 });
 
-test('a PyTorch TiSASRec state_dict saved as safetensors is detected, loads and predicts like PyTorch', () => {
+test('a PyTorch TiSASRec state_dict saved as safetensors is detected, loads and predicts like PyTorch', { skip: NEEDS_SHARED }, () => {
   const fixture = new URL('tisasrec/', SHARED_FIXTURES_URL);
   const bytes = readFileSync(new URL('weights.safetensors', fixture));
   assert.ok(tisasrecSpec.sniff(bytes));
