@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { loadDataset, leaveOneOut, TrainSampler } from '../src/data/index.js';
 import { getTape } from '../src/engine/tape.js';
 import { Rng } from '../src/engine/rng.js';
-import { SASRec } from '../src/models/sasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { serializeSafetensors } from '../src/engine/safetensors.js';
 import { loadCheckpointSync } from '../src/train/checkpoint.js';
 import { arg } from './args.js';

@@ -24,8 +24,8 @@ import { loadDataset, leaveOneOut } from '../src/data/index.js';
 import { Rng } from '../src/engine/rng.js';
 import { evaluateFullRanking, evaluateSampled, selectEvalUsers } from '../src/eval/index.js';
 import { getKernels } from '../src/kernels/index.js';
-import { SASRec } from '../src/models/sasrec.js';
-import { recommendTopK } from '../src/cli/recommend.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
+import { recommendTopK } from '../src/eval/recommend.js';
 import { arg } from './args.js';
 import { useWasmKernels } from '../src/kernels/wasm/install.js';
 
@@ -102,14 +102,14 @@ if (cases.includes('recommend')) {
   const rec: Record<string, unknown> = {};
   for (const [label, u] of Object.entries(picks)) {
     const history = Int32Array.from([...split.train[u], split.valid[u]]);
-    for (let i = 0; i < warmup; i++) recommendTopK(model, history, 10, u);
+    for (let i = 0; i < warmup; i++) recommendTopK(model, { user: u, items: history }, 10);
     const ms: number[] = [];
     const cpuMs: number[] = [];
     let top: number[] = [];
     for (let i = 0; i < reps; i++) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      const best = recommendTopK(model, history, 10, u);
+      const best = recommendTopK(model, { user: u, items: history }, 10);
       ms.push(performance.now() - t0);
       const c = process.cpuUsage(c0);
       cpuMs.push((c.user + c.system) / 1000);

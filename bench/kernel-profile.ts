@@ -13,9 +13,10 @@ import { Tape, setTape } from '../src/engine/tape.js';
 import { loadDataset, leaveOneOut, TrainSampler, type TrainBatch } from '../src/data/index.js';
 import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
-import { SASRec } from '../src/models/sasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
+import { trainStep } from '../src/train/step.js';
 
 const dataset = arg('dataset', 'games');
 const spec = dataset === 'games'
@@ -63,7 +64,7 @@ for (let s = 0; s < warmup + steps; s++) {
   acc.clear();
   calls.clear();
   const t0 = now();
-  model.trainStep(batches[s % batches.length], adam);
+  trainStep(model, adam, batches[s % batches.length]);
   const dt = now() - t0;
   if (s < warmup) continue;
   totals.push(dt);

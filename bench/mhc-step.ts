@@ -19,9 +19,10 @@ import { Tape, setTape } from '../src/engine/tape.js';
 import { loadDataset, leaveOneOut, TrainSampler, type TrainBatch } from '../src/data/index.js';
 import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
-import { SASRec } from '../src/models/sasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
+import { trainStep } from '../src/train/step.js';
 
 const DATASETS = [
   { name: 'games', path: '../../shared/data/games/Video.txt', dropout: 0.5 },
@@ -87,7 +88,7 @@ async function bench(spec: typeof DATASETS[number]): Promise<void> {
         for (let s = 0; s < (r === 0 ? 2 : 0) + steps; s++) {
           acc.clear();
           const t0 = now();
-          const loss = c.model.trainStep(batches[bi++ % batches.length], c.adam);
+          const loss = trainStep(c.model, c.adam, batches[bi++ % batches.length]);
           const dt = now() - t0;
           if (!Number.isFinite(loss)) throw new Error(`${c.label}: loss ${loss}`);
           if (r === 0 && s < 2) continue;

@@ -17,10 +17,11 @@ import { mkdirSync, openSync, writeSync, closeSync, writeFileSync } from 'node:f
 import { loadDataset, leaveOneOut, TrainSampler, type UserSampling } from '../src/data/index.js';
 import { Rng } from '../src/engine/rng.js';
 import { serializeSafetensors } from '../src/engine/safetensors.js';
-import { SASRec } from '../src/models/sasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
 import { useWasmKernels } from '../src/kernels/wasm/install.js';
+import { trainStep } from '../src/train/step.js';
 
 const dataset = arg('dataset', '');
 const out = arg('out', '');
@@ -61,7 +62,7 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
     writeSync(fd, batch.seqs);
     writeSync(fd, batch.pos);
     writeSync(fd, batch.neg);
-    const l = model.trainStep(batch, adam);
+    const l = trainStep(model, adam, batch);
     lossSum += l;
     if (stepLog.length < stepLogN) stepLog.push(l);
   }

@@ -26,11 +26,13 @@ import { TimeBatchLayout } from '../src/engine/time-attention.js';
 import { getKernels } from '../src/kernels/index.js';
 import { useWasmKernels } from '../src/kernels/wasm/install.js';
 import { startKernelThreads } from '../src/kernels/wasm/pool.js';
-import type { TrainedModel } from '../src/models/registry.js';
-import { SASRec } from '../src/models/sasrec.js';
-import { TiSASRec } from '../src/models/tisasrec.js';
+import type { Model, Network } from '../src/models/contract.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
+import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
-import { runEpochs, type SteppableModel } from '../src/train/loop.js';
+import { runEpochs } from '../src/train/loop.js';
+import { trainingOptions } from '../src/train/options.js';
+import { trainStep } from '../src/train/step.js';
 
 useWasmKernels();
 const arg = (name: string): string | undefined => {
@@ -46,7 +48,7 @@ interface Case {
   name: string;
   split: Split;
   maxlen: number;
-  model: () => SteppableModel & { trainStep(b: TrainBatch, o: Adam): number; namedParameters(): ReturnType<SASRec['namedParameters']> };
+  model: () => Network;
   timed: boolean;
 }
 
@@ -89,7 +91,7 @@ if (!epochsMode) {
       const a = performance.now();
       batch = sampler.nextBatch(batch);
       const b = performance.now();
-      model.trainStep(batch, opt);
+      trainStep(model, opt, batch);
       const c2 = performance.now();
       if (c.timed) layout.build(batch.seqs, 128, { packed: true, timeSpan: 256, times: batch.times });
       const d = performance.now();
@@ -106,7 +108,7 @@ if (!epochsMode) {
     );
   }
 } else {
-  const snapshot = (): TrainedModel => ({ describe: () => ({}) }) as unknown as TrainedModel;
+  const snapshot = { describe: () => ({}) } as unknown as Model;
   for (const c of cases) {
     const perEpoch = Math.ceil(c.split.data.userNum / 128);
     const stepsPerEpoch = Math.min(perEpoch, steps);
@@ -126,7 +128,7 @@ if (!epochsMode) {
           const opt = new Adam(model.namedParameters(), { lr: 0.001 });
           const sampler = new TrainSampler(c.split, { batchSize: 128, maxlen: c.maxlen, rng: new Rng(1) });
           // warm-up outside the timing (JIT, kernel buffers)
-          for (let s = 0; s < 2; s++) model.trainStep(sampler.nextBatch(), opt);
+          for (let s = 0; s < 2; s++) trainStep(model, opt, sampler.nextBatch());
           if (v.workers > 0 && v.threads === 1) {
             const t0 = performance.now();
             const p = await PrefetchSampler.start(sampler);
@@ -150,9 +152,10 @@ if (!epochsMode) {
             stats = p.stats;
             return p;
           };
-          let history;
+          const history: number[] = [];
           try {
-            history = await runEpochs(model, opt, sampler, { numEpochs, stepsPerEpoch, numWorkers: v.workers }, { rng: new Rng(2) }, snapshot);
+            const training = { ...trainingOptions.parse({}), numEpochs, numWorkers: v.workers };
+            await runEpochs(model, opt, sampler, snapshot, training, { onEpoch: (info) => void history.push(info.seconds) }, stepsPerEpoch);
           } finally {
             PrefetchSampler.start = origStart;
           }
@@ -165,7 +168,7 @@ if (!epochsMode) {
             waits = stats.waits;
             firstMs = stats.firstMs;
           }
-          const seconds = history.reduce((s, h) => s + h.seconds, 0);
+          const seconds = history.reduce((s, h) => s + h, 0);
           const list = runs.get(key(v)) ?? [];
           list.push({ msPerStep: (1000 * seconds) / n, takeMs: take, waits, firstMs });
           runs.set(key(v), list);

@@ -22,12 +22,13 @@ import { fileURLToPath } from 'node:url';
 import { Tape, setTape } from '../src/engine/tape.js';
 import { loadDataset, leaveOneOut, TrainSampler, type TrainBatch } from '../src/data/index.js';
 import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index.js';
-import { SASRec } from '../src/models/sasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import type { WasmKernels } from '../src/kernels/wasm/index.js';
 import { RANGE_KERNELS } from '../src/kernels/wasm/parallel.js';
 import { startThreadPool, type ThreadPoolOptions, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
 import { arg } from './args.js';
+import { trainStep } from '../src/train/step.js';
 
 interface DatasetSpec {
   name: string;
@@ -130,7 +131,7 @@ async function benchDataset(spec: DatasetSpec, bks: Array<{ name: string; k: Ker
         for (let s = 0; s < (r === 0 ? warmup : 1) + steps; s++) {
           const batch = batches[bi++ % nBatches];
           const t0 = performance.now();
-          const loss = c.model.trainStep(batch, c.adam);
+          const loss = trainStep(c.model, c.adam, batch);
           const dt = performance.now() - t0;
           if (!Number.isFinite(loss)) throw new Error(`${spec.name} ${c.kernels} ${c.path}: loss ${loss}`);
           if (s >= (r === 0 ? warmup : 1)) c.times.push(dt);

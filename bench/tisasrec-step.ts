@@ -23,10 +23,12 @@ import { Tape, setTape } from '../src/engine/tape.js';
 import { loadDataset, leaveOneOut, TrainSampler, type TrainBatch } from '../src/data/index.js';
 import { fitTimeScaling, scaleSplitTimes } from '../src/data/time.js';
 import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index.js';
-import { SASRec } from '../src/models/sasrec.js';
-import { TiSASRec } from '../src/models/tisasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
+import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
+import { trainStep } from '../src/train/step.js';
+import type { Network } from '../src/models/contract.js';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
@@ -49,7 +51,7 @@ function median(xs: number[]): number {
 
 interface Config {
   name: string;
-  model: { trainStep(b: TrainBatch, o: Adam): number };
+  model: Network;
   adam: Adam;
   tape: Tape;
   batches: TrainBatch[];
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
           for (let s = 0; s < w + steps; s++) {
             const batch = c.batches[(bi + s) % nBatches];
             const t0 = now();
-            const loss = c.model.trainStep(batch, c.adam);
+            const loss = trainStep(c.model, c.adam, batch);
             const dt = now() - t0;
             if (!Number.isFinite(loss)) throw new Error(`${c.name}: loss ${loss}`);
             if (s >= w) c.times.push(dt);

@@ -13,10 +13,11 @@ import { loadDataset, leaveOneOut, TrainSampler, type UserSampling, type TrainBa
 import { Rng } from '../src/engine/rng.js';
 import { getKernels } from '../src/kernels/index.js';
 import { startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
-import { SASRec } from '../src/models/sasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
 import { useWasmKernels } from '../src/kernels/wasm/install.js';
+import { trainStep } from '../src/train/step.js';
 
 const dataset = arg('dataset', '');
 if (!dataset) {
@@ -58,7 +59,7 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
   let lossSum = 0;
   for (let s = 0; s < steps; s++) {
     batch = sampler.nextBatch(batch);
-    lossSum += model.trainStep(batch, adam);
+    lossSum += trainStep(model, adam, batch);
   }
   const dt = (performance.now() - t0) / 1000;
   epochSeconds.push(dt);

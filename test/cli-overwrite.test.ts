@@ -31,7 +31,7 @@ test('a finished run is kept: refused without --overwrite; refused flags and --r
 
   const badFlag = await runCli(['train', ...tiny, '--num_epochs', '2', '--maxlen', '0', '--train_dir', run, '--overwrite']);
   assert.equal(badFlag.code, 2, badFlag.stderr);
-  assert.match(badFlag.stderr, /--maxlen: expected a positive integer, got 0/);
+  assert.match(badFlag.stderr, /--maxlen: expected an integer ≥ 1, got 0/);
 
   const noTimes = await runCli(['train', ...tiny.map((a) => (a === 'sasrec' ? 'tisasrec' : a)), '--num_epochs', '2', '--train_dir', run, '--overwrite']);
   assert.equal(noTimes.code, 2, noTimes.stderr);

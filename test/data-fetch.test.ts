@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { strToU8, zipSync } from 'fflate';
 import { fetchMovieLens, readInteractions } from '../src/data/index.js';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/core/errors.js';
 
 const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
 

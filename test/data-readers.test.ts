@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { readInteractions, bundledDatasetPath, datasetStats, loadDataset } from '../src/data/index.js';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/core/errors.js';
 import type { Interactions } from '../src/data/types.js';
 import { sharedPath, NEEDS_SHARED } from './helpers/shared.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TrainSampler, buildHistory, buildHistoryTimes, leaveOneOut, leftPad, readInteractions } from '../src/data/index.js';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/core/errors.js';
 import { idMapFromSorted } from '../src/data/ids.js';
 import type { Interactions, Split, TrainBatch } from '../src/data/types.js';
 import { sharedPath, NEEDS_SHARED } from './helpers/shared.js';

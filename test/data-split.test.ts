@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluableUserCount, leaveOneOut, readInteractions, requireEvaluableUsers } from '../src/data/index.js';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/core/errors.js';
 import { idMapFromSorted } from '../src/data/ids.js';
 import type { Interactions } from '../src/data/types.js';
 

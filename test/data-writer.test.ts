@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readInteractions, writeIdMaps, writeSasrecFile, datasetStats, formatStats } from '../src/data/index.js';
-import { writeFileAtomic } from '../src/data/atomic.js';
+import { writeFileAtomic } from '../src/io/atomic.js';
 import { sharedPath, NEEDS_SHARED } from './helpers/shared.js';
 
 const repoRoot = path.resolve(fileURLToPath(import.meta.url), '../..');
@@ -16,10 +16,13 @@ test('a failed write leaves the previous file untouched and no temporary file', 
     const target = path.join(dir, 'out.txt');
     writeFileSync(target, 'old\n');
     await assert.rejects(
-      writeFileAtomic(target, async (put) => {
-        for (let k = 0; k < 20000; k++) await put('1 2\n');
-        throw new Error('boom');
-      }),
+      writeFileAtomic(
+        target,
+        (async function* () {
+          for (let k = 0; k < 20000; k++) yield '1 2\n';
+          throw new Error('boom');
+        })(),
+      ),
       /boom/,
     );
     assert.equal(readFileSync(target, 'utf8'), 'old\n');

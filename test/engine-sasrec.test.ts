@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import { fans } from '../src/engine/init.js';
 import { Rng } from '../src/engine/rng.js';
 import { Parameter } from '../src/engine/tensor.js';
-import { SASRec, type SASRecConfig } from '../src/models/sasrec.js';
+import { SASRec, type SASRecConfig } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
+import { trainStep } from '../src/train/step.js';
 
 const small: SASRecConfig = { itemNum: 30, maxlen: 6, hiddenUnits: 8, numBlocks: 2, numHeads: 2, dropoutRate: 0.2 };
 
@@ -168,9 +169,9 @@ test('training on a fixed batch lowers the loss (with dropout and l2)', () => {
   const m = new SASRec({ ...small, l2Emb: 1e-4 }, { seed: 5 });
   const adam = new Adam(m.namedParameters(), { lr: 0.01 });
   const batch = batchOf(new Rng(6), 8, small.maxlen, small.itemNum);
-  const first = m.trainStep(batch, adam);
+  const first = trainStep(m, adam, batch);
   let last = first;
-  for (let i = 0; i < 30; i++) last = m.trainStep(batch, adam);
+  for (let i = 0; i < 30; i++) last = trainStep(m, adam, batch);
   assert.ok(Number.isFinite(first) && last < first * 0.7, `loss ${first} → ${last}`);
   assert.ok(m.itemEmb.weight.data.subarray(0, small.hiddenUnits).every((x) => x === 0), 'padding row moved');
 });
@@ -180,7 +181,7 @@ test('a seeded training run is reproducible', () => {
     const m = new SASRec(small, { seed: 9 });
     const adam = new Adam(m.namedParameters());
     const batch = batchOf(new Rng(1), 4, small.maxlen, small.itemNum);
-    for (let i = 0; i < 3; i++) m.trainStep(batch, adam);
+    for (let i = 0; i < 3; i++) trainStep(m, adam, batch);
     return m.lastLayernorm.weight.data.slice();
   };
   assert.deepEqual(run(), run());

@@ -5,7 +5,7 @@ import type { HistoryBatch, Scorer } from '../src/eval/types.js';
 import { Rng } from '../src/engine/rng.js';
 import { evaluateFullRanking, evaluateSampled, selectEvalUsers, topK } from '../src/eval/protocols.js';
 import { buildEvalBatch } from '../src/eval/history.js';
-import { SASRec } from '../src/models/sasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { referenceKernels, setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
-import { loadGrid, mean, planRuns, runExperiments, std, writeReports } from '../src/train/experiments.js';
-import { trainFlagNames } from '../src/cli/experiments.js';
+import { loadGrid, planRuns } from '../src/experiments/grid.js';
+import { mean, std, writeReports } from '../src/experiments/report.js';
+import { runExperiments } from '../src/experiments/run.js';
+import { trainOptionNames } from '../src/train/request.js';
 
 const dir = testTempDir('seqrec-experiments-');
 
@@ -164,9 +166,9 @@ test('unknown flag names in flags: or grid: are refused in one line before any r
   assert.equal(rg.stderr.trim(), `seqrec: ${g}: grid: unknown flag "lrr" (did you mean lr?)`);
   assert.ok(!existsSync(typoOut), 'no run folder before the grid is valid');
 
-  // the valid names are those of `seqrec train`, in both of the CLI's spellings, and camelCase (as the train command reads it)
-  const flags = trainFlagNames();
-  for (const f of ['num_epochs', 'num-epochs', 'threads', 'min_user_count', 'eval-protocol', 'norm_first']) assert.ok(flags.includes(f), f);
+  // the valid names are those `seqrec train` reads, in any of its spellings: snake_case, kebab-case, camelCase
+  const flags = trainOptionNames();
+  for (const f of ['num_epochs', 'threads', 'min_user_count', 'eval_protocol', 'norm_first', 'pop_count_on', 'time_span']) assert.ok(flags.includes(f), f);
   writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { num-epochs: 1, threads: 1, min_user_count: 1 }\ngrid: { eval_protocol: [full] }\n');
   assert.deepEqual(loadGrid(g, flags).flags, { 'num-epochs': 1, threads: 1, min_user_count: 1 });
   writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { numEpochs: 1, hiddenUnits: 8 }\n');
@@ -201,7 +203,7 @@ const popRun = join(damagedOut, 'runs', 'ring', 'pop', 'default', 'seed-1');
 /** runExperiments in this process with a train that must not be called: the message it is refused with. */
 async function refusedInProcess(gridFile: string): Promise<string> {
   let trained = 0;
-  const err = await runExperiments(gridFile, async () => void trained++, { trainFlags: trainFlagNames(), log: () => {} }).then(
+  const err = await runExperiments(gridFile, { train: async () => void trained++, log: () => {} }).then(
     () => assert.fail('the grid ran'),
     (e: unknown) => e as Error,
   );
@@ -239,7 +241,7 @@ test('a damaged results.json of a finished run is refused naming the file, befor
   assert.ok(!existsSync(sasrecRun), 'nothing trained');
 
   // the reports leave out a run whose file is damaged and say which (damage found after training)
-  const { out: o, runs } = planRuns(loadGrid(damagedGrid, trainFlagNames()), damagedGrid);
+  const { out: o, runs } = planRuns(loadGrid(damagedGrid, trainOptionNames()), damagedGrid);
   const rep = await writeReports(o, runs);
   assert.equal(rep.damaged.length, 1);
   assert.equal(rep.damaged[0].run.model, 'pop');

@@ -9,7 +9,7 @@ import * as mhc from '../src/engine/mhc-ops.js';
 import * as ops from '../src/engine/ops.js';
 import { Rng } from '../src/engine/rng.js';
 import { Parameter } from '../src/engine/tensor.js';
-import { SASRec } from '../src/models/sasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { HyperConnection } from '../src/nn/mhc.js';
 import { gradCheck } from './helpers/gradcheck.js';
 

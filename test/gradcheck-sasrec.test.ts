@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../src/engine/rng.js';
-import { SASRec } from '../src/models/sasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { gradCheck } from './helpers/gradcheck.js';
 
 for (const normFirst of [false, true]) {

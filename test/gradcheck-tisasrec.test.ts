@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Rng } from '../src/engine/rng.js';
 import { Parameter } from '../src/engine/tensor.js';
 import { TimeBatchLayout, timeAwareAttention, unpackRows } from '../src/engine/time-attention.js';
-import { TiSASRec } from '../src/models/tisasrec.js';
+import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
 import { gradCheck } from './helpers/gradcheck.js';
 
 function param(shape: number[], rng: Rng, scale = 1): Parameter {

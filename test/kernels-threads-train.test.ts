@@ -15,13 +15,14 @@ import { Tape, setTape } from '../src/engine/tape.js';
 import { referenceKernels, setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { startThreadPool } from '../src/kernels/wasm/pool.js';
-import type { SASRecConfig } from '../src/models/sasrec.js';
-import { TiSASRec, type TiSASRecConfig } from '../src/models/tisasrec.js';
+import type { SASRecConfig } from '../src/models/sasrec/sasrec.js';
+import { TiSASRec, type TiSASRecConfig } from '../src/models/tisasrec/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { leftPaddedBatch } from './helpers/batches.js';
 import { trainSASRecAndPredict } from './helpers/sasrec-train.js';
+import { trainStep } from '../src/train/step.js';
 
 const L = 30;
 const ITEMS = 60;
@@ -82,7 +83,7 @@ function trainTi(threads: boolean, cfg: TiSASRecConfig, steps: number) {
       const b = makeBatch(lengths, rng);
       const times = new Float64Array(b.seqs.length);
       for (let i = 0; i < times.length; i++) if (b.seqs[i] !== 0) times[i] = (i % L) * 2 + rng.nextInt(3);
-      losses.push(model.trainStep({ ...b, times }, adam));
+      losses.push(trainStep(model, adam, { ...b, times }));
     }
     return { losses, params: new Map(model.namedParameters().map(([n, p]) => [n, p.data.slice()] as const)) };
   } finally {

@@ -16,11 +16,12 @@ import { Tape, setTape } from '../src/engine/tape.js';
 import { Parameter, type Tensor } from '../src/engine/tensor.js';
 import * as mhc from '../src/engine/mhc-ops.js';
 import * as ops from '../src/engine/ops.js';
-import { SASRec } from '../src/models/sasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { rng32 } from './helpers/random.js';
 import { randomPair, testWasmVariants } from './helpers/wasm.js';
 import { leftPaddedBatch } from './helpers/batches.js';
+import { trainStep } from '../src/train/step.js';
 
 /** |got − want| ≤ tol · (|want| + 0.01 · max|want|): relative, with a floor for values near 0. */
 function close(got: Float32Array, want: Float32Array, tol: number, what: string): void {
@@ -197,7 +198,7 @@ function trainMHC(k: Kernels): { losses: number[]; grads: Map<string, Float32Arr
     const adam = new Adam(model.namedParameters(), { lr: 0.01, betas: [0.9, 0.98] });
     const rng = new Rng(11);
     const losses: number[] = [];
-    for (let s = 0; s < 4; s++) losses.push(model.trainStep(batch(rng), adam));
+    for (let s = 0; s < 4; s++) losses.push(trainStep(model, adam, batch(rng)));
     adam.zeroGrad();
     tape.reset();
     tape.backward(model.loss(batch(rng)));

@@ -18,10 +18,11 @@ import { Rng } from '../src/engine/rng.js';
 import { Tape, getTape, setTape } from '../src/engine/tape.js';
 import { Parameter } from '../src/engine/tensor.js';
 import { TimeBatchLayout, timeAwareAttention } from '../src/engine/time-attention.js';
-import { TiSASRec } from '../src/models/tisasrec.js';
+import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { fillRand, rng32 } from './helpers/random.js';
 import { testWasmVariants } from './helpers/wasm.js';
+import { trainStep } from '../src/train/step.js';
 
 /** |got − want| ≤ tol·|want| + abs; NaN in both is fine (entries a kernel must leave alone, checked by the callers). */
 function assertClose(got: Float32Array, want: Float32Array, tol: number, abs: number, what: string): void {
@@ -362,7 +363,7 @@ function trainTiSASRec(K: Kernels): { losses: number[]; emb: Float32Array } {
           t += rng.nextInt(4);
         }
       });
-      losses.push(model.trainStep({ batchSize: B, seqs, pos, neg, times }, adam));
+      losses.push(trainStep(model, adam, { batchSize: B, seqs, pos, neg, times }));
     }
     const emb = model.namedParameters().find(([n]) => n === 'item_emb.weight')![1].data.slice();
     return { losses, emb };

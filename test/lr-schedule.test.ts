@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import { checkSchedule, isConstant, lrAt } from '../src/optim/schedule.js';
 import { leaveOneOut } from '../src/data/split.js';
 import { Rng } from '../src/engine/rng.js';
-import { sasrecSpec } from '../src/train/sasrec-spec.js';
-import { scheduleFrom } from '../src/train/loop.js';
+import { asKey } from '../src/core/options.js';
+import { sasrec } from '../src/models/sasrec/spec.js';
+import { trainNetwork } from '../src/train/loop.js';
+import { trainingOptions } from '../src/train/options.js';
+import { buildNetwork } from '../src/train/train.js';
 import type { Interactions } from '../src/data/types.js';
 
 test('step decay: lr · rate^floor(step / N), counted in optimizer steps', () => {
@@ -29,8 +32,10 @@ test('warm-up and decay compose multiplicatively; the decay clock starts at step
 test('invalid schedules are refused naming the flag', () => {
   assert.throws(() => checkSchedule({ baseLr: 1, warmupSteps: -1 }), /--warmup_steps/);
   assert.throws(() => checkSchedule({ baseLr: 1, decayStep: 2, decayRate: 0 }), /--lr_decay_rate/);
-  assert.throws(() => scheduleFrom({ lrDecayStep: 5 }, 0.1), /--lr_decay_step needs --lr_decay_rate/);
-  assert.throws(() => scheduleFrom({ lrDecayRate: 0.5 }, 0.1), /--lr_decay_rate needs --lr_decay_step/);
+  assert.throws(() => trainingOptions.parse({ lr_decay_step: '5' }), { message: /^--lr_decay_step: needs --lr_decay_rate$/ });
+  assert.throws(() => trainingOptions.parse({ lr_decay_rate: '0.5' }), { message: /^--lr_decay_rate: needs --lr_decay_step$/ });
+  assert.throws(() => trainingOptions.parse({ warmup_steps: '-1' }), { message: /^--warmup_steps: expected an integer ≥ 0, got -1$/ });
+  assert.throws(() => trainingOptions.parse({ lrDecayRate: 0 }, asKey), { message: /^lrDecayRate: expected a number > 0, got 0$/ });
 });
 
 test('the training loop sets the scheduled lr before every step', async () => {
@@ -41,11 +46,10 @@ test('the training loop sets the scheduled lr before every step', async () => {
   const data = { userNum: 80, itemNum: 20, seqs, users: ids(80, 'u'), items: ids(20, 'i') } as unknown as Interactions;
   const split = leaveOneOut(data, 3);
   const lrs: number[] = [];
-  await sasrecSpec.train(
-    split,
-    { maxlen: 6, hiddenUnits: 8, numBlocks: 1, batchSize: 16, numEpochs: 3, lr: 0.01, warmupSteps: 10, lrDecayStep: 7, lrDecayRate: 0.5 },
-    { rng: new Rng(1), onEpoch: (info) => void lrs.push(info.lr!) },
-  );
+  const training = trainingOptions.parse({ batchSize: 16, numEpochs: 3, lr: 0.01, warmupSteps: 10, lrDecayStep: 7, lrDecayRate: 0.5 }, asKey);
+  const options = sasrec.options.parse({ maxlen: 6, hiddenUnits: 8, numBlocks: 1 }, asKey);
+  const model = await trainNetwork(buildNetwork(sasrec, split, options, training, new Rng(1)), training, { onEpoch: (info) => void lrs.push(info.lr) });
+  model.dispose();
   // step 4: warm-up 5/10 → 0.005; step 9: warm-up done, decay 0.5 → 0.005; step 14: 0.25 → 0.0025
   assert.deepEqual(lrs, [0.005, 0.005, 0.0025]);
 });

@@ -7,8 +7,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseSafetensors } from '../src/engine/safetensors.js';
-import { sasrecSpec } from '../src/train/sasrec-spec.js';
-import type { SASRec } from '../src/models/sasrec.js';
+import { sasrec } from '../src/models/sasrec/spec.js';
+import type { SASRec } from '../src/models/sasrec/sasrec.js';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
@@ -36,7 +36,7 @@ test('train --mhc_expansion_rate 2 (2 epochs), then eval and recommend', async (
   assert.equal(config.norm_first, true);
 
   // the loaded model is the mHC model with the trained weights
-  const loaded = sasrecSpec.load(readFileSync(ckpt));
+  const loaded = sasrec.load(readFileSync(ckpt));
   const model = loaded.scorer as SASRec;
   assert.deepEqual(model.config.mhc, { expansionRate: 2, sinkhornIter: 20, initGate: 0.01 });
   assert.notEqual(model.mhcLayers!.at(0).attn.alphaRes.data[0], Math.fround(0.01), 'the gates trained');

@@ -9,7 +9,7 @@ import { sinkhorn } from '../src/engine/mhc-ops.js';
 import { Rng } from '../src/engine/rng.js';
 import { getTape, noGrad } from '../src/engine/tape.js';
 import { Tensor } from '../src/engine/tensor.js';
-import { SASRec, type SASRecConfig } from '../src/models/sasrec.js';
+import { SASRec, type SASRecConfig } from '../src/models/sasrec/sasrec.js';
 import { HyperConnection, RES_OFF_DIAGONAL } from '../src/nn/mhc.js';
 import { assertClose } from './helpers/fixtures.js';
 import { leftPaddedBatch } from './helpers/batches.js';

@@ -11,15 +11,16 @@ import { Rng } from '../src/engine/rng.js';
 import { getTape, releaseScratchPools } from '../src/engine/tape.js';
 import { referenceKernels, setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
-import { SASRec } from '../src/models/sasrec.js';
-import { TiSASRec } from '../src/models/tisasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
+import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { join } from 'node:path';
-import { runTrain } from '../src/cli/train.js';
-import '../src/train/models.js';
+import { parseTrainRequest } from '../src/train/request.js';
+import { runTraining } from '../src/train/run.js';
 import { leftPaddedBatch } from './helpers/batches.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
+import { trainStep } from '../src/train/step.js';
 
 const ITEMS = 300;
 const L = 12;
@@ -42,8 +43,8 @@ function round(make: () => SASRec | TiSASRec, rng: Rng): void {
   const optimizer = new Adam(model.namedParameters());
   const batch = { ...leftPaddedBatch(LENGTHS, rng, L, ITEMS), times: new Float64Array(LENGTHS.length * L) };
   for (let b = 0; b < LENGTHS.length; b++) for (let t = 0; t < L; t++) batch.times[b * L + t] = 3 * t;
-  model.trainStep(batch as never, optimizer);
-  model.trainStep(batch as never, optimizer);
+  trainStep(model, optimizer, batch as never);
+  trainStep(model, optimizer, batch as never);
   const history = { batchSize: LENGTHS.length, maxlen: L, users: new Int32Array(LENGTHS.length), seqs: batch.seqs };
   const scores = model.scoreAll(history);
   assert.equal(scores.length, LENGTHS.length * (ITEMS + 1));
@@ -95,9 +96,9 @@ test('training and evaluation take their scratch memory one after the other: a r
   const dir = testTempDir('seqrec-peak-');
   try {
     const data = writeRingDataset(join(dir, 'ring.txt'), { users: 600, items: 60, length: (u) => 30 + (u % 20), timed: true });
-    const run = await runTrain(
-      { model: 'tisasrec', dataset: data, hidden_units: '32', maxlen: '48', num_epochs: '1', eval_every: '1', batch_size: '256', threads: '1', train_dir: join(dir, 'run'), seed: '1' },
-      { log: () => {}, out: () => {} },
+    const run = await runTraining(
+      parseTrainRequest({ model: 'tisasrec', dataset: data, hidden_units: '32', maxlen: '48', num_epochs: '1', eval_every: '1', batch_size: '256', threads: '1', train_dir: join(dir, 'run'), seed: '1' }),
+      { log: () => {} },
     );
     assert.equal(run.results.results.length, 2);
     assert.ok(k.memory.buffer.byteLength <= 290 * 2 ** 20);

@@ -8,10 +8,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { getTape } from '../src/engine/tape.js';
-import { SASRec } from '../src/models/sasrec.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { assertClose, fixtureFolders, flatInts, loadFixture, FIXTURES_DIR } from './helpers/fixtures.js';
 import { NEEDS_SHARED_FIXTURES } from './helpers/shared.js';
+import { trainStep } from '../src/train/step.js';
 
 const folders = fixtureFolders('sasrec');
 
@@ -122,7 +123,7 @@ for (const name of folders) for (const packed of [false, true]) {
     adam.step();
     tape.reset();
     checkAdam('adam1', 1);
-    for (let s = 2; s <= 3; s++) model.trainStep(batch, adam);
+    for (let s = 2; s <= 3; s++) trainStep(model, adam, batch);
     assert.equal(adam.stepCount, 3);
     checkAdam('adam3', 3);
   });

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Interactions, Split } from '../src/data/types.js';
-import { PopRec, PopRecModel, countPopularity, popSpec } from '../src/models/pop.js';
+import { PopRec, PopRecModel, countPopularity } from '../src/models/pop/pop.js';
+import { pop as popSpec } from '../src/models/pop/spec.js';
 import { detectModel, getModel, modelNames } from '../src/models/registry.js';
 import { evaluateFullRanking, evaluateSampled } from '../src/eval/protocols.js';
 import { Rng } from '../src/engine/rng.js';
@@ -96,16 +97,20 @@ test('model file round trip: counts, id maps and histories survive; sniffing and
   assert.throws(() => popSpec.load(enc({ ...bad, histories: [[], [99], [], []] })), /out of 1\.\.6/);
 });
 
-test('registry: pop is registered; train() honours popCountOn', async () => {
+test('registry: pop is registered; fitting honours pop_count_on', async () => {
   assert.ok(modelNames().includes('pop'));
   assert.equal(getModel('pop'), popSpec);
   assert.equal(getModel('nope'), undefined);
   const split = makeSplit(SEQS, 6);
   const lines: string[] = [];
-  const all = await popSpec.train(split, { popCountOn: 'all' }, { rng: new Rng(1), log: (l) => lines.push(l) });
+  assert.equal(popSpec.learning.kind, 'fit');
+  if (popSpec.learning.kind !== 'fit') return;
+  const all = await popSpec.learning.fit(split, popSpec.options.parse({ pop_count_on: 'all' }), { rng: new Rng(1), log: (l) => lines.push(l) });
   assert.deepEqual([...(all.scorer as PopRec).counts], [0, 4, 3, 1, 1, 1, 1]);
   assert.equal(lines.length, 1);
-  await assert.rejects(popSpec.train(split, { popCountOn: 'sometimes' }, { rng: new Rng(1) }));
+  const train = await popSpec.learning.fit(split, popSpec.options.parse({}), { rng: new Rng(1) });
+  assert.deepEqual([...(train.scorer as PopRec).counts], [0, 3, 3, 0, 0, 0, 1], 'train counts by default');
+  assert.throws(() => popSpec.options.parse({ pop_count_on: 'sometimes' }), { message: /^--pop_count_on: expected train or all, got "sometimes"$/ });
 });
 
 const GAMES = sharedPath('data/games/Video.txt');

@@ -1,7 +1,7 @@
 /** loopStateOf: which train_state a --resume accepts (the words of a real checkpoint are signed int32). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LoadedCheckpoint } from '../src/models/checkpoint-format.js';
+import type { LoadedCheckpoint } from '../src/models/common/checkpoint-format.js';
 import { loopStateOf } from '../src/train/loop.js';
 
 const state = (patch: Record<string, unknown> = {}) => ({

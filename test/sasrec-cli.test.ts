@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
-import { sasrecSpec } from '../src/train/sasrec-spec.js';
+import { sasrec } from '../src/models/sasrec/spec.js';
 import { parseSafetensors } from '../src/engine/safetensors.js';
 import { SHARED_FIXTURES_URL, NEEDS_SHARED } from './helpers/shared.js';
 
@@ -73,7 +73,7 @@ test('a truncated checkpoint is refused with one line naming the file', async ()
 
 test('a PyTorch state_dict saved as safetensors loads and scores like PyTorch', { skip: NEEDS_SHARED }, () => {
   const fixture = new URL('sasrec-postln/', SHARED_FIXTURES_URL);
-  const model = sasrecSpec.load(readFileSync(new URL('weights.safetensors', fixture)));
+  const model = sasrec.load(readFileSync(new URL('weights.safetensors', fixture)));
   const inputs = JSON.parse(readFileSync(new URL('inputs.json', fixture), 'utf8'));
   const expected = parseSafetensors(readFileSync(new URL('expected.safetensors', fixture))).tensors.get('predict_logits')!;
   const B = inputs.log_seqs.length;

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { Tape, setTape } from '../src/engine/tape.js';
 import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
-import type { SASRecConfig } from '../src/models/sasrec.js';
+import type { SASRecConfig } from '../src/models/sasrec/sasrec.js';
 import { trainSASRecAndPredict, type SASRecRun } from './helpers/sasrec-train.js';
 
 const L = 12;

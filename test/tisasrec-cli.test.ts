@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
-import { tisasrecSpec } from '../src/train/tisasrec-spec.js';
-import { sasrecSpec } from '../src/train/sasrec-spec.js';
+import { tisasrec } from '../src/models/tisasrec/spec.js';
+import { sasrec } from '../src/models/sasrec/spec.js';
 import { parseSafetensors } from '../src/engine/safetensors.js';
-import { TiSASRec } from '../src/models/tisasrec.js';
+import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
 import { SHARED_FIXTURES_URL, NEEDS_SHARED } from './helpers/shared.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'seqrec-tisasrec-cli-'));
@@ -132,9 +132,9 @@ test('--time_unit days trains and is recorded; --user_sampling uniform is report
 test('a PyTorch TiSASRec state_dict saved as safetensors is detected, loads and predicts like PyTorch', { skip: NEEDS_SHARED }, () => {
   const fixture = new URL('tisasrec/', SHARED_FIXTURES_URL);
   const bytes = readFileSync(new URL('weights.safetensors', fixture));
-  assert.ok(tisasrecSpec.sniff(bytes));
-  assert.ok(!sasrecSpec.sniff(bytes));
-  const loaded = tisasrecSpec.load(bytes, { numHeads: 2 });
+  assert.ok(tisasrec.sniff(bytes));
+  assert.ok(!sasrec.sniff(bytes));
+  const loaded = tisasrec.load(bytes, { numHeads: 2 });
   const model = loaded.scorer as TiSASRec;
   assert.equal(model.config.timeSpan, 16);
   assert.equal(model.maxlen, 10);

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { Rng } from '../src/engine/rng.js';
 import { parseSafetensors } from '../src/engine/safetensors.js';
 import { getTape } from '../src/engine/tape.js';
-import { TiSASRec, type TiSASRecConfig } from '../src/models/tisasrec.js';
+import { TiSASRec, type TiSASRecConfig } from '../src/models/tisasrec/tisasrec.js';
 import { assertClose } from './helpers/fixtures.js';
 import { gradCheck } from './helpers/gradcheck.js';
 import { runCli } from './helpers/cli.js';

@@ -14,7 +14,7 @@ import { Rng } from '../src/engine/rng.js';
 import { getTape } from '../src/engine/tape.js';
 import { Parameter } from '../src/engine/tensor.js';
 import { TimeBatchLayout, timeAwareAttention } from '../src/engine/time-attention.js';
-import { TiSASRec } from '../src/models/tisasrec.js';
+import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
 import { assertClose } from './helpers/fixtures.js';
 
 function param(shape: number[], rng: Rng): Parameter {

@@ -1,9 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { UserError } from './errors.js';
+import { UserError } from '../core/errors.js';
 import { commandModules } from './commands.js';
-import { VERSION } from '../version.js';
-import '../train/models.js';
-import { useWasmKernels } from '../kernels/wasm/install.js';
+import { VERSION } from '../core/version.js';
+import { installKernelsFromEnv } from '../kernels/wasm/install.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -17,14 +16,6 @@ export function buildProgram(): Command {
   for (const register of commandModules) register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
-}
-
-/** The fast WebAssembly kernels unless SEQREC_KERNELS=reference asks for the plain-TypeScript ones. */
-function selectKernels(): void {
-  const choice = process.env.SEQREC_KERNELS ?? 'wasm';
-  if (choice === 'reference') return;
-  if (choice !== 'wasm') throw new UserError(`SEQREC_KERNELS: expected wasm or reference, got "${choice}"`);
-  useWasmKernels();
 }
 
 const FILE_ERRORS: Record<string, string> = {
@@ -77,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
   guardStdout();
   const program = buildProgram();
   try {
-    selectKernels();
+    installKernelsFromEnv();
     await program.parseAsync(argv);
     return 0;
   } catch (err) {

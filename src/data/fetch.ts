@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { unzipSync } from 'fflate';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { kcore, type KcoreMode } from './kcore.js';
 import { readInteractions } from './readers.js';
 import { datasetStats, type DatasetStats } from './stats.js';
 import type { Interactions } from './types.js';
 import { writeIdMaps, writeSasrecFile } from './writer.js';
-import { makeDirs } from './dirs.js';
+import { makeDirs } from '../io/dirs.js';
 
 export const DEFAULT_BASE_URL = 'https://files.grouplens.org/datasets/movielens';
 

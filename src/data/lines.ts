@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 
 /** True when the file starts with the gzip magic bytes (so `.gz` is detected by content, not by name). */
 export async function isGzipFile(path: string): Promise<boolean> {

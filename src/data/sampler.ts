@@ -1,4 +1,4 @@
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { Rng } from '../engine/rng.js';
 import type { Split, TrainBatch } from './types.js';
 

@@ -47,3 +47,11 @@ export interface TrainBatch {
   readonly neg: Int32Array; // [B*maxlen] sampled negatives (0 where pos is 0)
   readonly times?: Float64Array; // [B*maxlen] timestamps of the inputs (TiSASRec), 0 for padding
 }
+
+/** A dataset file with its leave-one-out split. */
+export interface LoadedSplit {
+  readonly path: string;
+  readonly data: Interactions;
+  readonly split: Split;
+  readonly minInteractions: number;
+}

@@ -1,4 +1,4 @@
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import type { IdMap, Interactions } from './types.js';
 
 export interface WriteOptions {
@@ -13,17 +13,28 @@ export async function writeSasrecFile(data: Interactions, path: string, options:
   const withTimes = options.withTimes ?? data.times !== undefined;
   if (withTimes && !data.times) throw new Error('writeSasrecFile: withTimes requested but the data has no timestamps');
   const sep = options.separator ?? ' ';
-  await writeFileAtomic(path, async (put) => {
-    for (let u = 1; u <= data.userNum; u++) {
-      const s = data.seqs[u];
-      const t = data.times?.[u];
-      let lines = '';
-      for (let k = 0; k < s.length; k++) {
-        lines += withTimes ? `${u}${sep}${s[k]}${sep}${t![k]}\n` : `${u}${sep}${s[k]}\n`;
-      }
-      await put(lines);
+  await writeFileAtomic(path, inChunks(eventLines(data, withTimes, sep)));
+}
+
+function* eventLines(data: Interactions, withTimes: boolean, sep: string): Generator<string> {
+  for (let u = 1; u <= data.userNum; u++) {
+    const s = data.seqs[u];
+    const t = data.times?.[u];
+    for (let k = 0; k < s.length; k++) yield withTimes ? `${u}${sep}${s[k]}${sep}${t![k]}\n` : `${u}${sep}${s[k]}\n`;
+  }
+}
+
+/** Lines joined into chunks of about 64 KiB, so a large file is written in few calls. */
+function* inChunks(lines: Iterable<string>): Generator<string> {
+  let chunk = '';
+  for (const line of lines) {
+    chunk += line;
+    if (chunk.length >= 1 << 16) {
+      yield chunk;
+      chunk = '';
     }
-  });
+  }
+  if (chunk !== '') yield chunk;
 }
 
 /** The id-map file names written next to a converted file `path`. */
@@ -40,15 +51,9 @@ export async function writeIdMaps(data: Interactions, path: string): Promise<{ u
 }
 
 async function writeMap(map: IdMap, path: string): Promise<void> {
-  await writeFileAtomic(path, async (put) => {
-    let chunk = '';
-    for (let i = 1; i < map.toRaw.length; i++) {
-      chunk += `${i}\t${map.toRaw[i]}\n`;
-      if (chunk.length > 1 << 16) {
-        await put(chunk);
-        chunk = '';
-      }
-    }
-    await put(chunk);
-  });
+  await writeFileAtomic(path, inChunks(mapLines(map)));
+}
+
+function* mapLines(map: IdMap): Generator<string> {
+  for (let i = 1; i < map.toRaw.length; i++) yield `${i}\t${map.toRaw[i]}\n`;
 }

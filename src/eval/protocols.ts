@@ -1,4 +1,4 @@
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import type { Split } from '../data/types.js';
 import type { Rng } from '../engine/rng.js';
 import type { Scorer } from './types.js';

@@ -1,19 +1,19 @@
 /**
  * Reading and writing seqrec checkpoints on disk (atomic writes, one-line errors naming the file).
- * The format itself lives in src/models/checkpoint-format.ts (no Node APIs, so browsers read it too).
+ * The format itself lives in src/models/common/checkpoint-format.ts (no Node APIs, so browsers read it too).
  */
 import { readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import {
   CheckpointError,
   decodeCheckpoint as decodePure,
   encodeCheckpoint,
   type CheckpointData,
   type LoadedCheckpoint,
-} from '../models/checkpoint-format.js';
-import { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
+} from '../models/common/checkpoint-format.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../io/atomic.js';
 
 export {
   CHECKPOINT_FORMAT,
@@ -24,7 +24,7 @@ export {
   type CheckpointData,
   type IdMaps,
   type LoadedCheckpoint,
-} from '../models/checkpoint-format.js';
+} from '../models/common/checkpoint-format.js';
 
 /** Decodes checkpoint bytes; `path` only names the file in error messages (UserError when invalid). */
 export function decodeCheckpoint(bytes: Uint8Array, path: string): LoadedCheckpoint {

@@ -1,99 +1,73 @@
 /**
- * The epoch loop shared by the neural models: sample a batch, set the scheduled learning rate, take a
- * step, report progress, and hand the model to the caller after every epoch (evaluation, best
- * checkpoint, early stopping, resume checkpoints).
+ * The gradient training loop every neural model shares: draw a batch, set the scheduled learning
+ * rate, take a step (zero-grad, the network's loss, backward, Adam), report progress, and hand the
+ * model to the caller after every epoch (evaluation, best checkpoint, early stopping, resume
+ * checkpoints).
  *
  * Resume: `EpochInfo.checkpoint()` captures everything that makes the next epoch what it would have
  * been: the weights, Adam's moments and step count, the sampler's RNG words and pass position, and the
  * dropout RNG. `hooks.resumeFrom` restores them, so a resumed run reproduces an uninterrupted one
  * exactly. The schedule needs no state of its own: it is a function of Adam's step count.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import type { TrainBatch } from '../data/types.js';
 import { PrefetchSampler } from '../data/prefetch.js';
-import { USER_SAMPLING_MODES, type SamplerState, type TrainSampler, type UserSampling } from '../data/sampler.js';
-import type { Rng } from '../engine/rng.js';
-import { encodeCheckpoint, type LoadedCheckpoint } from '../models/checkpoint-format.js';
-import type { TrainedModel, TrainHooks, TrainOptions } from '../models/registry.js';
-import type { MHCConfig } from '../nn/mhc.js';
-import type { Adam } from '../optim/adam.js';
-import { checkSchedule, lrAt, type LrSchedule } from '../optim/schedule.js';
+import type { SamplerState, TrainSampler } from '../data/sampler.js';
+import { encodeCheckpoint, type LoadedCheckpoint } from '../models/common/checkpoint-format.js';
+import type { GradientSetup, Model, Network } from '../models/contract.js';
+import type { TensorEntry } from '../nn/module.js';
+import { Adam } from '../optim/adam.js';
+import { lrAt, type LrSchedule } from '../optim/schedule.js';
+import { scheduleOf, type TrainingConfig } from './options.js';
+import { trainStep } from './step.js';
 
-interface TensorEntry {
-  readonly shape: readonly number[];
-  data: Float32Array;
+/** The reference's Adam settings (SASRec.pytorch main.py); the learning rate is an option. */
+export const ADAM_BETAS: readonly [number, number] = [0.9, 0.98];
+export const ADAM_EPS = 1e-8;
+
+/** What a training run reports to, and asks of, its caller. All optional. */
+export interface TrainHooks {
+  /** a line of human-readable log */
+  log?(line: string): void;
+  /** progress inside an epoch; info carries live figures such as loss, lr and steps/s */
+  progress?(done: number, total: number, label: string, info?: Readonly<Record<string, number>>): void;
+  /**
+   * Called after each epoch with the model as it stands; the caller may evaluate it (early stopping)
+   * and save a checkpoint. Resolving to true stops training.
+   */
+  onEpoch?(info: EpochInfo): void | boolean | Promise<void | boolean>;
+  /**
+   * Called once before the first epoch, after the model has been built and (with resumeFrom) the
+   * checkpoint restored: the caller may now write to the run directory.
+   */
+  onStart?(): void | Promise<void>;
+  /**
+   * Resume: a checkpoint written from `EpochInfo.checkpoint()`; training continues after its epoch
+   * with the same sampler, dropout and schedule state.
+   */
+  readonly resumeFrom?: LoadedCheckpoint;
 }
 
-export interface SteppableModel {
-  trainStep(batch: TrainBatch, optimizer: Adam): number;
-  stateDict(): Map<string, TensorEntry>;
-  loadStateDict(state: ReadonlyMap<string, TensorEntry>): void;
-  readonly dropoutRng: Rng;
-}
-
-export interface LoopSettings {
-  readonly numEpochs: number;
-  /** steps per epoch; the reference's (users − 1) // batch_size + 1 */
-  readonly stepsPerEpoch: number;
-  /** learning-rate schedule (default: constant optimizer.lr) */
-  readonly schedule?: LrSchedule;
-  /** sampler worker threads (--num_workers; default DEFAULT_NUM_WORKERS): 0 samples on this thread, ≥ 1 on one prefetching worker */
-  readonly numWorkers?: number;
-}
-
-/**
- * --num_workers when not given: 0. Measured with bench/sampling-share.ts --epochs on the 2-core
- * machine (--threads 1 and 2): sampling is 1-4% of a step and a worker showed no gain beyond the
- * noise, while its wake-ups take CPU from the compute threads when every core computes.
- */
-export const DEFAULT_NUM_WORKERS = 0;
-
-/** --num_workers from the train options (UserError naming the flag), default DEFAULT_NUM_WORKERS. */
-export function numWorkersFrom(options: TrainOptions): number {
-  const v = options.numWorkers;
-  if (v === undefined) return DEFAULT_NUM_WORKERS;
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 0)) throw new UserError(`--num_workers: expected an integer ≥ 0, got ${String(v)}`);
-  return n;
-}
-
-/** --user_sampling: which user each batch row trains on (data/sampler.ts). */
-export function userSamplingFrom(options: TrainOptions): UserSampling {
-  const v = options.userSampling;
-  if (v === undefined) return 'shuffle';
-  if (!USER_SAMPLING_MODES.includes(v as UserSampling)) {
-    throw new UserError(`--user_sampling: expected ${USER_SAMPLING_MODES.join(', ')}, got ${String(v)}`);
-  }
-  return v as UserSampling;
-}
-
-/** The loop's flags (user sampling, learning-rate schedule, sampling workers), checked without training. */
-export function checkLoopOptions(options: TrainOptions, baseLr: number): void {
-  userSamplingFrom(options);
-  scheduleFrom(options, baseLr);
-  numWorkersFrom(options);
-}
-
-/**
- * The tail of a model's "training plan" log line, common to every model: epochs × steps, the user
- * sampling when it is not the default shuffle, and the mHC streams when on.
- */
-export function describeTrainingPlan(
-  numEpochs: number,
-  sampler: Pick<TrainSampler, 'batchesPerEpoch' | 'userSampling'>,
-  mhc: MHCConfig | null | undefined,
-): string {
-  return (
-    `${numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
-    (sampler.userSampling !== 'shuffle' ? `, user sampling ${sampler.userSampling}` : '') +
-    (mhc ? `, mHC ${mhc.expansionRate} streams (Sinkhorn ${mhc.sinkhornIter}, gate ${mhc.initGate}, pre-LN)` : '')
-  );
-}
-
-export interface EpochRecord {
+/** What the loop reports after each epoch. */
+export interface EpochInfo {
   epoch: number;
+  /** mean training loss of the epoch */
   loss: number;
+  model: Model;
+  /** true after the last epoch */
+  last: boolean;
+  /** learning rate of the epoch's last step */
+  lr: number;
+  /** wall-clock seconds of the epoch */
   seconds: number;
+  /** optimizer steps taken so far in the run */
+  steps: number;
+  /**
+   * The full training state after this epoch as checkpoint bytes (model + optimizer + `train_state`),
+   * for `resumeFrom`; `callerState` (JSON) is stored with it as `train_state.caller`. The chunks view
+   * live buffers: write them before training continues.
+   */
+  checkpoint(callerState?: unknown): Uint8Array[];
 }
 
 /** train_state of a resume checkpoint. */
@@ -107,25 +81,6 @@ export interface LoopState {
   dropoutRng: number[];
   schedule: LrSchedule;
   caller?: unknown;
-}
-
-/** The lr schedule from --lr_decay_step / --lr_decay_rate / --warmup_steps (UserError naming the flag). */
-export function scheduleFrom(options: TrainOptions, baseLr: number): LrSchedule {
-  const get = (k: string): number | undefined => (options[k] === undefined ? undefined : Number(options[k]));
-  const s: LrSchedule = {
-    baseLr,
-    warmupSteps: get('warmupSteps'),
-    decayStep: get('lrDecayStep'),
-    decayRate: get('lrDecayRate'),
-  };
-  try {
-    checkSchedule(s);
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
-  if ((s.decayStep ?? 0) > 0 && s.decayRate === undefined) throw new UserError('--lr_decay_step needs --lr_decay_rate');
-  if (s.decayRate !== undefined && s.decayRate !== 1 && !((s.decayStep ?? 0) > 0)) throw new UserError('--lr_decay_rate needs --lr_decay_step');
-  return s;
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
@@ -163,54 +118,61 @@ function sameConfig(saved: Record<string, unknown> | undefined, now: Record<stri
   return undefined;
 }
 
+/** The training log's first line: the model, then the loop's settings. */
+function planLine(setup: GradientSetup, training: TrainingConfig): string {
+  const { sampler } = setup;
+  return (
+    `${setup.summary}, lr ${training.lr}, batch ${training.batchSize}, ${training.numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
+    (sampler.userSampling !== 'shuffle' ? `, user sampling ${sampler.userSampling}` : '')
+  );
+}
+
 /**
- * A model's whole training: every epoch (runEpochs) with the flags' schedule and sampling workers,
- * then the optimizer's memory is handed back (and the model's too when training fails). Returns
- * `trained` with its model in evaluation mode.
+ * A gradient model's whole training: Adam over the network's parameters, every epoch with the
+ * options' schedule and sampling workers, then the optimizer's memory back (and the network's too when
+ * training fails). Returns the model, its network in evaluation mode.
  */
-export async function trainAllEpochs<T extends TrainedModel>(
-  model: SteppableModel & { dispose(): void; eval(): unknown },
-  optimizer: Adam,
-  sampler: TrainSampler,
-  numEpochs: number,
-  baseLr: number,
-  options: TrainOptions,
-  hooks: TrainHooks,
-  trained: T,
-): Promise<T> {
+export async function trainNetwork(setup: GradientSetup, training: TrainingConfig, hooks: TrainHooks): Promise<Model> {
+  const { network, model } = setup;
+  hooks.log?.(planLine(setup, training));
+  const optimizer = new Adam(network.namedParameters(), { lr: training.lr, betas: [...ADAM_BETAS], eps: ADAM_EPS });
   try {
-    const settings = { numEpochs, stepsPerEpoch: sampler.batchesPerEpoch, schedule: scheduleFrom(options, baseLr), numWorkers: numWorkersFrom(options) };
-    await runEpochs(model, optimizer, sampler, settings, hooks, () => trained);
+    await runEpochs(network, optimizer, setup.sampler, model, training, hooks);
   } catch (err) {
     model.dispose();
     throw err;
   } finally {
     optimizer.dispose();
   }
-  model.eval();
-  return trained;
+  network.eval();
+  return model;
 }
 
+/**
+ * The epochs themselves, with the optimizer given. `stepsPerEpoch` is the sampler's pass over the
+ * users; a benchmark may take shorter epochs.
+ */
 export async function runEpochs(
-  model: SteppableModel,
+  network: Network,
   optimizer: Adam,
   sampler: TrainSampler,
-  settings: LoopSettings,
+  model: Model,
+  training: TrainingConfig,
   hooks: TrainHooks,
-  snapshot: () => TrainedModel,
-): Promise<EpochRecord[]> {
-  const history: EpochRecord[] = [];
-  const schedule = settings.schedule ?? { baseLr: optimizer.lr };
+  stepsPerEpoch = sampler.batchesPerEpoch,
+): Promise<void> {
+  const schedule = scheduleOf(training);
+  const numEpochs = training.numEpochs;
   let startEpoch = 1;
   let steps = 0;
   if (hooks.resumeFrom) {
     const ckpt = hooks.resumeFrom;
     const st = loopStateOf(ckpt, 'the resume checkpoint');
-    const mismatch = sameConfig(ckpt.config, snapshot().describe());
+    const mismatch = sameConfig(ckpt.config, model.describe());
     if (mismatch) throw new UserError(`--resume: ${mismatch}`);
-    if (st.stepsPerEpoch !== settings.stepsPerEpoch) throw new UserError(`--resume: ${st.stepsPerEpoch} steps per epoch in the checkpoint, ${settings.stepsPerEpoch} now (another dataset?)`);
+    if (st.stepsPerEpoch !== stepsPerEpoch) throw new UserError(`--resume: ${st.stepsPerEpoch} steps per epoch in the checkpoint, ${stepsPerEpoch} now (another dataset?)`);
     try {
-      model.loadStateDict(ckpt.tensors);
+      network.loadStateDict(ckpt.tensors);
       const names = optimizer.names;
       const get = (k: string) => {
         const t = ckpt.optimizer!.get(k);
@@ -226,7 +188,7 @@ export async function runEpochs(
     if (JSON.stringify(st.schedule) !== JSON.stringify(schedule)) {
       throw new UserError(`--resume: the learning-rate schedule differs from the checkpoint's (${JSON.stringify(st.schedule)})`);
     }
-    model.dropoutRng.setState(st.dropoutRng);
+    network.dropoutRng.setState(st.dropoutRng);
     startEpoch = st.epoch + 1;
     steps = st.steps;
     hooks.log?.(`resumed after epoch ${st.epoch} (${steps} steps)`);
@@ -243,21 +205,20 @@ export async function runEpochs(
       format: 'seqrec-train-state-1',
       epoch,
       steps,
-      stepsPerEpoch: settings.stepsPerEpoch,
+      stepsPerEpoch,
       adamStep: opt.step,
       sampler: source ? source.getState() : sampler.getState(),
-      dropoutRng: model.dropoutRng.getState(),
+      dropoutRng: network.dropoutRng.getState(),
       schedule,
       ...(callerState === undefined ? {} : { caller: callerState }),
     };
-    return encodeCheckpoint({ tensors: model.stateDict(), config: snapshot().describe(), optimizer: optimTensors, trainState });
+    return encodeCheckpoint({ tensors: network.stateDict(), config: model.describe(), optimizer: optimTensors, trainState });
   };
 
   // --num_workers ≥ 1: the same sampler stream from a worker thread, a few batches ahead (data/prefetch.ts);
   // checkpoints store its state as of the batches consumed, and this sampler is left in that state.
-  const numWorkers = settings.numWorkers ?? DEFAULT_NUM_WORKERS;
-  if (numWorkers > 1) hooks.log?.(`--num_workers ${numWorkers}: batches come from one prefetching worker (the sampler's random stream is sequential)`);
-  const source = numWorkers > 0 && startEpoch <= settings.numEpochs ? await PrefetchSampler.start(sampler) : undefined;
+  if (training.numWorkers > 1) hooks.log?.(`--num_workers ${training.numWorkers}: batches come from one prefetching worker (the sampler's random stream is sequential)`);
+  const source = training.numWorkers > 0 && startEpoch <= numEpochs ? await PrefetchSampler.start(sampler) : undefined;
   try {
     await epochLoop();
   } finally {
@@ -266,45 +227,37 @@ export async function runEpochs(
       sampler.setState(source.getState());
     }
   }
-  return history;
 
   async function epochLoop(): Promise<void> {
     let batch: TrainBatch | undefined;
-    for (let epoch = startEpoch; epoch <= settings.numEpochs; epoch++) {
+    for (let epoch = startEpoch; epoch <= numEpochs; epoch++) {
       const t0 = performance.now();
       let lossSum = 0;
-      const label = `epoch ${epoch}/${settings.numEpochs}`;
-      for (let step = 0; step < settings.stepsPerEpoch; step++) {
+      const label = `epoch ${epoch}/${numEpochs}`;
+      for (let step = 0; step < stepsPerEpoch; step++) {
         batch = source ? await source.next() : sampler.nextBatch(batch);
         optimizer.lr = lrAt(schedule, steps);
-        const loss = model.trainStep(batch, optimizer);
+        const loss = trainStep(network, optimizer, batch);
         steps++;
         if (!Number.isFinite(loss)) {
           throw new Error(`training diverged: loss is ${loss} at epoch ${epoch}, step ${step + 1} (try a lower --lr)`);
         }
         lossSum += loss;
-        if (hooks.progress && ((step & 7) === 7 || step + 1 === settings.stepsPerEpoch)) {
+        if (hooks.progress && ((step & 7) === 7 || step + 1 === stepsPerEpoch)) {
           const seconds = (performance.now() - t0) / 1000;
-          hooks.progress(step + 1, settings.stepsPerEpoch, label, {
-            loss: lossSum / (step + 1),
-            lr: optimizer.lr,
-            stepsPerSecond: (step + 1) / seconds,
-          });
+          hooks.progress(step + 1, stepsPerEpoch, label, { loss: lossSum / (step + 1), lr: optimizer.lr, stepsPerSecond: (step + 1) / seconds });
         }
       }
-      const record = { epoch, loss: lossSum / settings.stepsPerEpoch, seconds: (performance.now() - t0) / 1000 };
-      history.push(record);
-      hooks.log?.(
-        `${label}: loss ${record.loss.toFixed(4)}, lr ${optimizer.lr.toPrecision(3)}, ${record.seconds.toFixed(2)} s ` +
-          `(${(settings.stepsPerEpoch / record.seconds).toFixed(1)} steps/s)`,
-      );
+      const loss = lossSum / stepsPerEpoch;
+      const seconds = (performance.now() - t0) / 1000;
+      hooks.log?.(`${label}: loss ${loss.toFixed(4)}, lr ${optimizer.lr.toPrecision(3)}, ${seconds.toFixed(2)} s (${(stepsPerEpoch / seconds).toFixed(1)} steps/s)`);
       const stop = await hooks.onEpoch?.({
         epoch,
-        loss: record.loss,
-        model: snapshot(),
-        last: epoch === settings.numEpochs,
+        loss,
+        model,
+        last: epoch === numEpochs,
         lr: optimizer.lr,
-        seconds: record.seconds,
+        seconds,
         steps,
         checkpoint: checkpointAfter(epoch),
       });

@@ -1,8 +1,9 @@
 /** The short SASRec training run that the backend / thread agreement tests compare. */
 import { Rng } from '../../src/engine/rng.js';
-import { SASRec, type SASRecConfig } from '../../src/models/sasrec.js';
+import { SASRec, type SASRecConfig } from '../../src/models/sasrec/sasrec.js';
 import { Adam } from '../../src/optim/adam.js';
 import { leftPaddedBatch } from './batches.js';
+import { trainStep } from '../../src/train/step.js';
 
 export interface SASRecRun {
   losses: number[];
@@ -23,7 +24,7 @@ export function trainSASRecAndPredict(cfg: SASRecConfig, steps: number, lengths:
   const rng = new Rng(11);
   const batch = (rows: number[]) => leftPaddedBatch(rows, rng, cfg.maxlen, cfg.itemNum);
   const losses: number[] = [];
-  for (let s = 0; s < steps; s++) losses.push(model.trainStep(batch(lengths), adam));
+  for (let s = 0; s < steps; s++) losses.push(trainStep(model, adam, batch(lengths)));
   const params = new Map(model.namedParameters().map(([n, p]) => [n, p.data.slice()] as const));
   model.eval();
   const b = batch([4, cfg.maxlen, 0]);

@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
-import { setKernels } from '../index.js';
+import { UserError } from '../../core/errors.js';
+import { getKernels, referenceKernels, setKernels } from '../index.js';
 import { createWasmKernelsSync, type WasmKernels } from './index.js';
 
 /**
@@ -12,4 +13,16 @@ export function useWasmKernels(): WasmKernels {
   const kernels = createWasmKernelsSync();
   setKernels(kernels);
   return kernels;
+}
+
+/**
+ * The kernels SEQREC_KERNELS names, installed unless a backend other than the reference one is
+ * active already: the WebAssembly kernels by default, the plain-TypeScript reference kernels with
+ * SEQREC_KERNELS=reference.
+ */
+export function installKernelsFromEnv(): void {
+  const choice = process.env.SEQREC_KERNELS ?? 'wasm';
+  if (choice === 'reference') return;
+  if (choice !== 'wasm') throw new UserError(`SEQREC_KERNELS: expected wasm or reference, got "${choice}"`);
+  if (getKernels() === referenceKernels) useWasmKernels();
 }

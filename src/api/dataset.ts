@@ -1,0 +1,34 @@
+import { asKey } from '../core/options.js';
+import { fromEvents, type Event } from '../data/events.js';
+import { loadDataset as loadFile } from '../data/load.js';
+import { datasetOptions, loadOptionsOf } from '../data/options.js';
+import type { Interactions } from '../data/types.js';
+import { refuseUnknown } from './options.js';
+
+export { fromEvents, type Event };
+
+/** How a dataset file is read and filtered (the CLI's --format, --user_col, … --kcore). */
+export interface DatasetOptions {
+  /** 'auto' (default): by file name, else by content */
+  readonly format?: 'auto' | 'sasrec' | 'ml-ratings' | 'ml-udata' | 'csv' | 'tsv' | 'jsonl';
+  readonly userCol?: string;
+  readonly itemCol?: string;
+  /** 'none' ignores any time column */
+  readonly timeCol?: string;
+  /** k-core: drop users / items with fewer events */
+  readonly minUserCount?: number;
+  readonly minItemCount?: number;
+  /** 'one-pass' (default, as SASRec) or 'iterative' (until stable) */
+  readonly kcore?: 'one-pass' | 'iterative';
+}
+
+const readingOptions = datasetOptions.pick('format', 'user_col', 'item_col', 'time_col', 'min_user_count', 'min_item_count', 'kcore');
+
+/**
+ * Reads an interaction file: SASRec text ("user item [time]"), MovieLens ratings.dat / u.data, CSV,
+ * TSV or JSONL, plain or gzipped; ids become dense 1..N and each user's events are put in time order.
+ */
+export async function loadDataset(path: string, options: DatasetOptions = {}): Promise<Interactions> {
+  refuseUnknown(options, [readingOptions]);
+  return loadFile(path, loadOptionsOf(readingOptions.parse(options, asKey)));
+}

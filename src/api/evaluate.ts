@@ -1,0 +1,45 @@
+import { asKey } from '../core/options.js';
+import { splitOptions } from '../data/options.js';
+import { leaveOneOut, requireEvaluableUsers } from '../data/split.js';
+import type { Interactions } from '../data/types.js';
+import { evalOptions, seedOptions } from '../eval/options.js';
+import type { EvalRow } from '../eval/results.js';
+import { runEvaluations } from '../eval/run.js';
+import type { Model } from '../models/contract.js';
+import { checkSameItems } from '../train/model-file.js';
+import { ensureKernels, refuseUnknown } from './options.js';
+
+/** How to evaluate (the CLI's evaluation options, camelCase). */
+export interface EvaluateOptions {
+  /** 'sampled' (default: the held-out item among numNegatives random items), 'full' (every item) or 'both' */
+  readonly evalProtocol?: 'sampled' | 'full' | 'both';
+  /** cut-offs of HR@K and NDCG@K (default [10]) */
+  readonly ks?: readonly number[];
+  /** negatives per user in the sampled protocol (default 100) */
+  readonly numNegatives?: number;
+  /** evaluate a random sample of this many users (default: all) */
+  readonly evalUsers?: number;
+  /** users per scoring call */
+  readonly evalBatchSize?: number;
+  /** the evaluation's random seed (default 42, as train's: the same negatives) */
+  readonly seed?: number;
+  /** users with fewer interactions are not evaluated (default 3) */
+  readonly minInteractions?: number;
+}
+
+/**
+ * Evaluates `model` on `data` (the data it was trained on), split leave-one-out: each protocol on
+ * valid (history = train) and test (history = train + valid). One row per protocol and split, with
+ * HR@K, NDCG@K and MRR.
+ */
+export async function evaluate(model: Model, data: Interactions, options: EvaluateOptions = {}): Promise<EvalRow[]> {
+  refuseUnknown(options, [evalOptions, seedOptions, splitOptions]);
+  const evaluation = evalOptions.parse(options, asKey);
+  const { seed } = seedOptions.parse(options, asKey);
+  const { minInteractions } = splitOptions.parse(options, asKey);
+  const split = leaveOneOut(data, minInteractions);
+  requireEvaluableUsers(split);
+  checkSameItems(model, { path: 'data', data, split, minInteractions });
+  ensureKernels();
+  return runEvaluations(model.scorer, split, evaluation, seed);
+}

@@ -1,0 +1,37 @@
+/** A dataset from events held in memory (the library's way in, beside the file readers). */
+import { UserError } from '../core/errors.js';
+import { EventLog } from './eventlog.js';
+import type { Interactions } from './types.js';
+
+/** One interaction: who touched which item, and when (any number that orders a user's events). */
+export interface Event {
+  readonly user: string | number;
+  readonly item: string | number;
+  readonly time?: number;
+}
+
+function id(v: unknown, what: string, i: number): string {
+  if ((typeof v === 'string' && v !== '') || (typeof v === 'number' && Number.isFinite(v))) return String(v);
+  throw new UserError(`events[${i}]: ${what} must be a non-empty string or a finite number, got ${JSON.stringify(v)}`);
+}
+
+/**
+ * Interactions from events: ids are mapped to dense 1..N (in ascending order of the original ids, as
+ * the file readers do) and each user's events are put in time order (stable for ties). Either every
+ * event has a time or none has; without times the given order is the users' order.
+ */
+export function fromEvents(events: Iterable<Event>): Interactions {
+  let log: EventLog | undefined;
+  let i = 0;
+  for (const e of events) {
+    if (typeof e !== 'object' || e === null) throw new UserError(`events[${i}]: expected {user, item, time?}, got ${JSON.stringify(e)}`);
+    const timed = e.time !== undefined;
+    log ??= new EventLog(timed);
+    if (timed !== log.hasTime) throw new UserError(`events[${i}]: give a time for every event or for none`);
+    if (timed && !(typeof e.time === 'number' && Number.isFinite(e.time))) throw new UserError(`events[${i}]: time must be a finite number, got ${JSON.stringify(e.time)}`);
+    log.push(id(e.user, 'user', i), id(e.item, 'item', i), e.time ?? 0);
+    i++;
+  }
+  if (!log) throw new UserError('no events');
+  return log.finish();
+}

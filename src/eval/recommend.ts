@@ -1,0 +1,21 @@
+/** Top-K recommendation for one query, the same for every model: all items scored, the history excluded. */
+import { buildSingleBatch } from './history.js';
+import { topK } from './protocols.js';
+import type { Scorer } from './types.js';
+
+/** One user's query: what any model may read about whom it recommends for. */
+export interface Query {
+  /** the dense user id, or 0 for a history of no known user (cold start, an ad-hoc history) */
+  readonly user?: number;
+  /** the history, dense item ids in time order (may be empty) */
+  readonly items: ArrayLike<number>;
+  /** the raw timestamps of `items`, for models that use time */
+  readonly times?: ArrayLike<number>;
+}
+
+/** The `k` best items (dense ids, best first) after the query's history, its items excluded. */
+export function recommendTopK(scorer: Scorer, query: Query, k: number): Array<{ item: number; score: number }> {
+  const batch = buildSingleBatch(query.items, scorer.maxlen, query.user ?? 0, query.times);
+  const scores = scorer.scoreAll(batch);
+  return topK(scores, 0, scorer.itemNum, k, query.items);
+}

@@ -1,0 +1,85 @@
+/** What a run's evaluation reports: results.json, and the results table. */
+import type { LoadedSplit } from '../data/types.js';
+import type { EvalConfig } from './options.js';
+import { protocolsOf } from './options.js';
+import type { EvalResult } from './protocols.js';
+
+/** One evaluation: a protocol on one held-out split. */
+export interface EvalRow {
+  readonly protocol: 'sampled' | 'full';
+  readonly split: 'valid' | 'test';
+  readonly users: number;
+  readonly metrics: Record<string, number>;
+  /** wall-clock seconds of this evaluation */
+  readonly seconds?: number;
+}
+
+/** What results.json holds. */
+export interface RunResults {
+  readonly seqrec: string;
+  readonly command: string;
+  readonly model: string;
+  readonly modelSettings: Record<string, unknown>;
+  readonly dataset: {
+    readonly path: string;
+    readonly users: number;
+    readonly items: number;
+    readonly interactions: number;
+    /** users with a valid and a test item */
+    readonly evaluableUsers: number;
+    /** leave-one-out threshold used */
+    readonly minInteractions: number;
+  };
+  readonly evaluation: {
+    readonly protocols: Array<'sampled' | 'full'>;
+    readonly ks: number[];
+    readonly numNegatives: number;
+    /** null = all evaluable users */
+    readonly evalUsers: number | null;
+    readonly seed: number;
+  };
+  readonly results: EvalRow[];
+  /** where the model was saved / loaded from */
+  readonly modelPath?: string;
+  readonly trainSeconds?: number;
+  readonly createdAt: string;
+}
+
+export function toRow(protocol: EvalRow['protocol'], split: EvalRow['split'], res: EvalResult, seconds?: number): EvalRow {
+  return seconds === undefined
+    ? { protocol, split, users: res.users, metrics: res.metrics }
+    : { protocol, split, users: res.users, metrics: res.metrics, seconds };
+}
+
+/** A plain-text table: one line per (protocol, split), one column per metric, 4 decimals. */
+export function formatResultsTable(rows: readonly EvalRow[]): string {
+  if (rows.length === 0) return '(no evaluation)';
+  const metricNames: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r.metrics)) if (!metricNames.includes(k)) metricNames.push(k);
+  const header = ['protocol', 'split', 'users', ...metricNames];
+  const lines = rows.map((r) => [
+    r.protocol,
+    r.split,
+    String(r.users),
+    ...metricNames.map((m) => (r.metrics[m] === undefined ? '-' : r.metrics[m].toFixed(4))),
+  ]);
+  const widths = header.map((h, j) => Math.max(h.length, ...lines.map((l) => l[j].length)));
+  const fmt = (cells: string[]) =>
+    cells.map((c, j) => (j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ').trimEnd();
+  return [fmt(header), ...lines.map(fmt)].join('\n');
+}
+
+/** results.json's dataset header. */
+export function datasetHeader(loaded: LoadedSplit): RunResults['dataset'] {
+  const { data, split } = loaded;
+  let interactions = 0;
+  for (let u = 1; u <= data.userNum; u++) interactions += data.seqs[u].length;
+  let evaluable = 0;
+  for (let u = 1; u <= data.userNum; u++) if (split.test[u] !== 0) evaluable++;
+  return { path: loaded.path, users: data.userNum, items: data.itemNum, interactions, evaluableUsers: evaluable, minInteractions: loaded.minInteractions };
+}
+
+/** results.json's evaluation header. */
+export function evaluationHeader(c: EvalConfig, seed: number): RunResults['evaluation'] {
+  return { protocols: protocolsOf(c), ks: c.ks, numNegatives: c.numNegatives, evalUsers: c.evalUsers ?? null, seed };
+}

@@ -1,0 +1,50 @@
+/** The evaluations of a run: every selected protocol on valid, then test, each with its own random stream. */
+import type { Split } from '../data/types.js';
+import { Rng } from '../engine/rng.js';
+import { protocolsOf, type EvalConfig } from './options.js';
+import { evaluateFullRanking, evaluateSampled } from './protocols.js';
+import { toRow, type EvalRow } from './results.js';
+import type { Scorer } from './types.js';
+
+/**
+ * Random streams of a run, derived from its seed in a fixed order so that an evaluation gives the
+ * same numbers whether it runs after `train` or alone in `eval`, and whichever protocols are selected.
+ */
+export interface RunRngs {
+  readonly train: Rng;
+  readonly sampledValid: Rng;
+  readonly sampledTest: Rng;
+  readonly fullValid: Rng;
+  readonly fullTest: Rng;
+}
+
+export function runRngs(seed: number): RunRngs {
+  const root = new Rng(seed);
+  return { train: root.fork(), sampledValid: root.fork(), sampledTest: root.fork(), fullValid: root.fork(), fullTest: root.fork() };
+}
+
+/** Reports the progress of one evaluation: a label, then (users done, users to do) after every batch. */
+export type EvalProgress = (label: string) => { update(done: number, total: number): void; stop(): void };
+
+/** Runs the selected protocols on valid then test; one row per (protocol, split). */
+export async function runEvaluations(scorer: Scorer, split: Split, c: EvalConfig, seed: number, progress?: EvalProgress): Promise<EvalRow[]> {
+  const rngs = runRngs(seed);
+  const rows: EvalRow[] = [];
+  for (const protocol of protocolsOf(c)) {
+    for (const which of ['valid', 'test'] as const) {
+      const bar = progress?.(`${protocol} ${which}`);
+      const t0 = performance.now();
+      try {
+        const common = { which, ks: c.ks, evalUsers: c.evalUsers, batchSize: c.evalBatchSize, onProgress: bar?.update };
+        const res =
+          protocol === 'sampled'
+            ? await evaluateSampled(scorer, split, { ...common, numNegatives: c.numNegatives, rng: which === 'valid' ? rngs.sampledValid : rngs.sampledTest })
+            : await evaluateFullRanking(scorer, split, { ...common, rng: which === 'valid' ? rngs.fullValid : rngs.fullTest });
+        rows.push(toRow(protocol, which, res, Math.round(performance.now() - t0) / 1000));
+      } finally {
+        bar?.stop();
+      }
+    }
+  }
+  return rows;
+}

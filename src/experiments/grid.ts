@@ -1,0 +1,185 @@
+/**
+ * `seqrec experiments grid.yaml`: datasets × models × flag grid × seeds, trained one after another in
+ * this process (through the same code as `seqrec train`), resumable, summarised into results.csv,
+ * results.md (mean ± sample std over seeds) and report.html (training curves, chart.js inlined so
+ * the page works offline).
+ *
+ * Grid file (YAML or JSON):
+ *   datasets: [data/ring.txt]          # paths, relative to the grid file
+ *   models: [sasrec, tisasrec]
+ *   flags: { num_epochs: 20, maxlen: 50 }   # train flags (snake_case names) for every run
+ *   grid: { lr: [0.001, 0.0005] }      # optional: every combination of these values is a config
+ *   seeds: [1, 2, 3]                   # default [42]
+ *   out: runs/exp                      # default: <grid file name>-results next to the grid file
+ *
+ * Run folders: <out>/runs/<dataset>/<model>/<config>/seed-<s>. A run whose results.json exists is
+ * skipped; one with a last.safetensors but no results.json is resumed (--resume), so rerunning an
+ * interrupted grid loses at most one epoch.
+ *
+ * Everything is checked before the first run starts: flag names (exactly those `seqrec train`
+ * accepts, snake_case or kebab-case), datasets, and the results.json / log.jsonl of the runs that
+ * will be skipped (a damaged one is refused naming the file, instead of breaking the reports).
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { UserError } from '../core/errors.js';
+import { snake } from '../core/options.js';
+import { trainOptionNames } from '../train/request.js';
+
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+export const GridSchema = z
+  .object({
+    datasets: z.array(z.string().min(1)).min(1),
+    models: z.array(z.string().min(1)).min(1),
+    flags: z.record(z.string(), Scalar).default({}),
+    grid: z.record(z.string(), z.array(Scalar).min(1)).default({}),
+    seeds: z.array(z.number().int().min(0).max(2 ** 32 - 1)).min(1).default([42]), // Rng seeds are uint32
+    out: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type Grid = z.infer<typeof GridSchema>;
+
+/** Flags that the experiment itself sets per run. */
+const RESERVED = ['model', 'dataset', 'train_dir', 'seed', 'resume', 'overwrite', 'state_dict_path', 'inference_only'];
+
+export interface PlannedRun {
+  readonly dataset: string;
+  readonly datasetName: string;
+  readonly model: string;
+  /** the grid values of this config, e.g. { lr: 0.01 } */
+  readonly gridValues: Record<string, string | number | boolean>;
+  /** a readable id of (grid values): "lr=0.01_maxlen=50", or "default" */
+  readonly config: string;
+  readonly seed: number;
+  readonly flags: Record<string, string | number | boolean>;
+  readonly dir: string;
+}
+
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The train flag a misspelled key most likely meant (snake_case), if one is close enough. */
+export function closestFlag(key: string, flags: readonly string[]): string | undefined {
+  const k = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/-/g, '_');
+  const candidates = [...new Set(flags.map((f) => f.replace(/-/g, '_')))].filter((f) => !RESERVED.includes(f));
+  let best: string | undefined;
+  let bestDist = k.length <= 4 ? 1 : k.length <= 8 ? 2 : 3;
+  for (const f of candidates) {
+    const dist = editDistance(k, f);
+    if (dist < bestDist || (dist === bestDist && best === undefined)) {
+      best = f;
+      bestDist = dist;
+    }
+  }
+  if (best !== undefined) return best;
+  // a missing word: dropout → dropout_rate, epochs → num_epochs (when only one flag fits)
+  const partial = candidates.filter((f) => f.startsWith(`${k}_`) || f.endsWith(`_${k}`));
+  return partial.length === 1 ? partial[0] : undefined;
+}
+
+/**
+ * Reads and validates a grid file; errors are one line naming the file. trainFlags: the option names
+ * `seqrec train` reads (snake_case); a key of flags / grid that is none of them, in any spelling, is
+ * refused.
+ */
+export function loadGrid(path: string, trainFlags: readonly string[] = trainOptionNames()): Grid {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read grid file ${path} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new UserError(`${path}: not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const parsed = GridSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UserError(`${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  const grid = parsed.data;
+  for (const k of [...Object.keys(grid.flags), ...Object.keys(grid.grid)]) {
+    if (RESERVED.includes(snake(k))) {
+      throw new UserError(`${path}: flag "${k}" is set by the experiment (use datasets / models / seeds)`);
+    }
+  }
+  const unknown: string[] = [];
+  for (const [section, keys] of [['flags', Object.keys(grid.flags)], ['grid', Object.keys(grid.grid)]] as const) {
+    for (const k of keys) {
+      // any spelling the train command reads: hidden_units, hidden-units, hiddenUnits (as older grids wrote them)
+      if (trainFlags.includes(snake(k))) continue;
+      const guess = closestFlag(k, trainFlags);
+      const hint = guess
+        ? `(did you mean ${guess}?)`
+        : Object.hasOwn(GridSchema.shape, k)
+          ? `(${k} is a top-level key of the grid file, not a flag)`
+          : '(not a `seqrec train` flag; see seqrec train --help)';
+      unknown.push(`${section}: unknown flag "${k}" ${hint}`);
+    }
+  }
+  if (unknown.length > 0) throw new UserError(`${path}: ${unknown.join('; ')}`);
+  return grid;
+}
+
+const slug = (s: string) => s.replace(/[^A-Za-z0-9.=+-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+
+function datasetName(path: string): string {
+  const b = basename(path).replace(/\.gz$/i, '').replace(/\.[^.]*$/, '');
+  return slug(b || basename(path));
+}
+
+/** Every run of the grid, in execution order (dataset, model, config, seed). */
+export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { out: string; runs: PlannedRun[] } {
+  const base = dirname(resolve(gridPath));
+  const out = resolve(outOverride ?? (grid.out ? resolve(base, grid.out) : join(base, `${basename(gridPath).replace(/\.[^.]*$/, '')}-results`)));
+  const keys = Object.keys(grid.grid);
+  let combos: Array<Record<string, string | number | boolean>> = [{}];
+  for (const k of keys) combos = combos.flatMap((c) => grid.grid[k].map((v) => ({ ...c, [k]: v })));
+  const runs: PlannedRun[] = [];
+  const names = new Map<string, string>();
+  for (const d of grid.datasets) {
+    const dataset = resolve(base, d);
+    let dn = datasetName(dataset);
+    if (names.has(dn) && names.get(dn) !== dataset) dn = `${dn}-${[...names.keys()].filter((n) => n.startsWith(dn)).length + 1}`;
+    names.set(dn, dataset);
+    for (const model of grid.models) {
+      for (const gridValues of combos) {
+        const config = keys.length === 0 ? 'default' : slug(keys.map((k) => `${k}=${String(gridValues[k])}`).join('_'));
+        for (const seed of grid.seeds) {
+          runs.push({
+            dataset,
+            datasetName: dn,
+            model,
+            gridValues,
+            config,
+            seed,
+            flags: { ...grid.flags, ...gridValues },
+            dir: join(out, 'runs', dn, slug(model), config, `seed-${seed}`),
+          });
+        }
+      }
+    }
+  }
+  return { out, runs };
+}
+

@@ -1,0 +1,90 @@
+/** `seqrec experiments`: every run of a grid file, one after another, resumable; then the reports. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../core/errors.js';
+import { makeDirs } from '../io/dirs.js';
+import { parseTrainRequest } from '../train/request.js';
+import { runTraining } from '../train/run.js';
+import { loadGrid, planRuns } from './grid.js';
+import { readRunFiles, writeReports } from './report.js';
+
+/** One run: `seqrec train`'s options as the grid gives them (snake_case names, string values). */
+export type TrainFn = (options: Record<string, unknown>, io: { log(line: string): void }) => Promise<unknown>;
+
+/** The real run: the same request parsing and training as `seqrec train`. */
+export const trainRun: TrainFn = (options, io) => runTraining(parseTrainRequest(options), io);
+
+export interface ExperimentOptions {
+  /** the output folder (default: the grid's "out", else <grid name>-results next to the grid file) */
+  readonly out?: string;
+  readonly log?: (line: string) => void;
+  /** how one run trains (default trainRun; tests count calls instead) */
+  readonly train?: TrainFn;
+}
+
+export interface ExperimentSummary {
+  readonly out: string;
+  readonly ran: number;
+  readonly skipped: number;
+  readonly files: { csv: string; md: string; html: string };
+}
+
+export async function runExperiments(gridPath: string, options: ExperimentOptions = {}): Promise<ExperimentSummary> {
+  const say = options.log ?? ((l: string) => void process.stderr.write(`${l}\n`));
+  const train = options.train ?? trainRun;
+  const grid = loadGrid(gridPath);
+  const { out, runs } = planRuns(grid, gridPath, options.out);
+  for (const r of runs) if (!existsSync(r.dataset)) throw new UserError(`${gridPath}: dataset ${r.dataset} not found`);
+  // the finished runs' files feed the reports: a damaged one stops the command before any training
+  const damaged: string[] = [];
+  for (const r of runs) {
+    if (!existsSync(join(r.dir, 'results.json'))) continue;
+    try {
+      readRunFiles(r.dir);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      damaged.push(e.message);
+    }
+  }
+  if (damaged.length > 0) {
+    throw new UserError(damaged.length === 1 ? damaged[0] : `${damaged[0]} (and ${damaged.length - 1} more damaged run file${damaged.length > 2 ? 's' : ''})`);
+  }
+  await makeDirs(out);
+  let ran = 0;
+  let skipped = 0;
+  const failed: string[] = [];
+  for (const [i, r] of runs.entries()) {
+    const tag = `[${i + 1}/${runs.length}] ${r.datasetName} ${r.model} ${r.config} seed ${r.seed}`;
+    if (existsSync(join(r.dir, 'results.json'))) {
+      say(`${tag}: done already, skipped`);
+      skipped++;
+      continue;
+    }
+    const resume = existsSync(join(r.dir, 'last.safetensors'));
+    say(`${tag}: ${resume ? 'resuming' : 'training'} in ${r.dir}`);
+    const opts: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(r.flags)) opts[k.replace(/-/g, '_')] = typeof v === 'boolean' ? String(v) : String(v);
+    Object.assign(opts, { model: r.model, dataset: r.dataset, train_dir: r.dir, seed: String(r.seed), ...(resume ? { resume: true } : { overwrite: true }) });
+    await makeDirs(r.dir);
+    try {
+      await train(opts, { log: (l) => say(`  ${l}`) });
+      ran++;
+    } catch (e) {
+      // one failing run (a flag one model refuses, a dataset without timestamps) does not stop the grid
+      const msg = e instanceof Error ? e.message : String(e);
+      say(`${tag}: FAILED: ${msg}`);
+      failed.push(`${r.datasetName} ${r.model} ${r.config} seed ${r.seed}: ${msg}`);
+    }
+  }
+  const { damaged: unreadable, ...files } = await writeReports(out, runs);
+  say(`wrote ${files.csv}, ${files.md}, ${files.html}`);
+  for (const d of unreadable) {
+    say(`${d.run.datasetName} ${d.run.model} ${d.run.config} seed ${d.run.seed}: FAILED: ${d.message}`);
+    failed.push(`${d.run.datasetName} ${d.run.model} ${d.run.config} seed ${d.run.seed}: ${d.message}`);
+  }
+  if (failed.length > 0) {
+    throw new UserError(`${failed.length} of ${runs.length} runs failed (first: ${failed[0]}); the reports cover the others`);
+  }
+  return { out, ran, skipped, files };
+}
+

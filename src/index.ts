@@ -1,0 +1,20 @@
+/**
+ * seqrec as a library: read interaction data, train a model, evaluate it with the field's protocols,
+ * recommend, save and load model files.
+ *
+ * ```js
+ * import { fromEvents, train, evaluate, recommend, saveModel, loadModel } from 'seqrec';
+ * ```
+ */
+export { fromEvents, loadDataset, type DatasetOptions, type Event } from './api/dataset.js';
+export { train, type TrainOptions } from './api/train.js';
+export { evaluate, type EvaluateOptions } from './api/evaluate.js';
+export { recommend, type RecommendQuery } from './api/recommend.js';
+export { loadModel, saveModel, type LoadModelOptions } from './api/model-file.js';
+export { modelNames } from './models/registry.js';
+export { UserError } from './core/errors.js';
+export { VERSION } from './core/version.js';
+export type { Catalog, Model } from './models/contract.js';
+export type { Interactions, IdMap } from './data/types.js';
+export type { EvalRow } from './eval/results.js';
+export type { Scorer, HistoryBatch } from './eval/types.js';

@@ -1,0 +1,21 @@
+/**
+ * The options every self-attention model shares (the reference main.py's names). Each model takes
+ * them with its own defaults (`attentionOptions.withDefaults`). The upper limits are far above
+ * anything the field trains with: past them sizes overflow memory or index arithmetic, and the user
+ * gets an error naming the option instead of an allocator's.
+ */
+import { bool, choice, defineOptions, int, num } from '../../core/options.js';
+import { LOSS_NAMES } from '../../losses/index.js';
+
+export const attentionOptions = defineOptions({
+  maxlen: int({ help: 'maximum sequence length: the last maxlen items of a history are read', default: 200, min: 1, max: 8192 }),
+  hidden_units: int({ help: 'embedding size d', default: 50, min: 1, max: 4096 }),
+  num_blocks: int({ help: 'self-attention blocks', default: 2, min: 0, max: 64 }),
+  num_heads: int({ help: 'attention heads (must divide hidden_units)', default: 1, min: 1, max: 4096 }),
+  dropout_rate: num({ help: 'dropout rate (the paper uses 0.5 on Amazon data)', default: 0.2, min: 0, below: 1 }),
+  l2_emb: num({ help: 'L2 penalty l2_emb·ΣW² on the embeddings', default: 0, min: 0 }),
+  norm_first: bool({ help: 'pre-LN blocks, as the reference --norm_first (default false; mHC implies true)' }),
+  loss: choice(LOSS_NAMES, { help: 'training loss: bce (binary cross-entropy, one sampled negative per position)', default: 'bce' }),
+}).rule((c, name) =>
+  c.hiddenUnits % c.numHeads !== 0 ? ['num_heads', `${c.numHeads} must divide ${name('hidden_units')} ${c.hiddenUnits}`] : undefined,
+);

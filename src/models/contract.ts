@@ -1,0 +1,134 @@
+/**
+ * The model contract. Every model, neural or not, is registered as a ModelSpec: its name, its
+ * options (one declaration each: flags, defaults, limits, help), how it learns, and how its file is
+ * recognised and read. What it learns, or loads, is a Model: a Scorer of query batches (eval/types)
+ * with the catalogue it was trained on, which describes its settings, saves itself and frees its
+ * memory. Recommending top-K is the same for every model (eval/recommend.ts, over scoreAll).
+ *
+ * Two ways to learn:
+ * - `fit`: the model computes itself from the data (counting, closed form, alternating least squares);
+ * - `gradient`: the model builds a Network that only computes a loss on a batch; the training loop
+ *   (train/) owns everything else: zero-grad, backward, the optimizer step, the learning-rate
+ *   schedule, evaluation, best-checkpoint selection, early stopping and resume.
+ */
+import type { ConfigOf, OptionGroup, Options } from '../core/options.js';
+import type { TrainSampler, UserSampling } from '../data/sampler.js';
+import type { IdMap, Split, TrainBatch } from '../data/types.js';
+import type { Rng } from '../engine/rng.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { Scorer } from '../eval/types.js';
+import type { Module } from '../nn/module.js';
+
+/** What a model knows of the data it was trained on, to recommend with original ids. */
+export interface Catalog {
+  /** dense item ids 1..itemNum ↔ original ids */
+  readonly items: IdMap;
+  /** user ids, when the model file carries them */
+  readonly users?: IdMap;
+  /** histories[u]: user u's known items in time order (dense ids), when the model file carries them */
+  readonly histories?: readonly Int32Array[];
+  /** historyTimes[u]: the raw timestamps of histories[u], when the model uses time and its file carries them */
+  readonly historyTimes?: readonly Float64Array[];
+}
+
+/** A trained or loaded model. */
+export interface Model extends Catalog {
+  /** its registry name, e.g. 'pop' */
+  readonly name: string;
+  readonly scorer: Scorer;
+  /** its settings, as written into results.json and the model file */
+  describe(): Record<string, unknown>;
+  /** the model file's bytes */
+  serialize(): Uint8Array;
+  /**
+   * Hands the model's kernel-backend memory back (parameters, layout buffers); the model must not
+   * be used afterwards. A no-op for models whose memory the garbage collector manages.
+   */
+  dispose(): void;
+}
+
+/** What a learning model may report to its caller. */
+export interface Reporter {
+  /** a line of human-readable log */
+  log?(line: string): void;
+}
+
+/** A model that computes itself from the data. */
+export interface Fitting<C> {
+  readonly kind: 'fit';
+  /** refuses data the model cannot learn from, before anything is computed or written */
+  check?(split: Split, config: C): void;
+  fit(split: Split, config: C, context: Reporter & { readonly rng: Rng }): Model | Promise<Model>;
+}
+
+/** The network of a gradient-trained model: a module that computes its training loss on a batch. */
+export interface Network extends Module {
+  /** the loss of one batch on the current tape (the training loop runs backward and the optimizer) */
+  loss(batch: TrainBatch): Tensor;
+  /** the stream its dropout masks come from (saved and restored by resume) */
+  readonly dropoutRng: Rng;
+}
+
+/** How the training loop wants its batches (its options). */
+export interface BatchSettings {
+  readonly batchSize: number;
+  readonly userSampling: UserSampling;
+}
+
+/** Training settings a model file records with the weights (provenance, and the resume check). */
+export interface TrainingRecord {
+  readonly batchSize: number;
+  readonly lr: number;
+  readonly numEpochs: number;
+}
+
+/** The training settings of the field's reference code (SASRec.pytorch), when a model sets no others. */
+export const DEFAULT_TRAINING_RECORD: TrainingRecord = { batchSize: 128, lr: 0.001, numEpochs: 200 };
+
+/** A freshly built gradient model. */
+export interface GradientSetup {
+  readonly network: Network;
+  /** the training batches (data/sampler.ts), which the loop draws and checkpoints */
+  readonly sampler: TrainSampler;
+  /** the model the network is, once trained (id maps, histories, file format) */
+  readonly model: Model;
+  /** one line describing the model and its sizes, for the training log */
+  readonly summary: string;
+}
+
+/** A model trained by gradient descent on sampled batches. */
+export interface GradientLearning<C> {
+  readonly kind: 'gradient';
+  /** defaults of the training options that differ for this model */
+  readonly trainingDefaults?: Partial<TrainingRecord>;
+  /** refuses data the model cannot train on, before anything is built or written */
+  check?(split: Split, config: C): void;
+  /**
+   * A network with fresh weights, and its batches. Randomness comes from `rng` in a fixed order
+   * (the network's initialisation and dropout from rng.fork(), then the sampler's from the next
+   * rng.fork()), so that a seed gives the same run.
+   */
+  build(split: Split, config: C, rng: Rng, batches: BatchSettings, record: TrainingRecord): GradientSetup;
+}
+
+/** A registered model: `--model <name>`. */
+export interface ModelSpec<O extends Options = Options> {
+  readonly name: string;
+  readonly description: string;
+  /** the model file's name in a run directory, e.g. 'sasrec.safetensors' */
+  readonly fileName: string;
+  /** the model's own options (hyper-parameters), with their defaults */
+  readonly options: OptionGroup<O>;
+  readonly learning: Fitting<ConfigOf<O>> | GradientLearning<ConfigOf<O>>;
+  /** true when `bytes` look like this model's file (used when the model is not named) */
+  sniff(bytes: Uint8Array): boolean;
+  /**
+   * Parses a model file; throws a one-line error when it is not valid. `overrides` are options a
+   * foreign file (a converted PyTorch state_dict) cannot carry, such as num_heads.
+   */
+  load(bytes: Uint8Array, overrides?: Readonly<Record<string, unknown>>): Model;
+}
+
+/** Any registered model, whatever its options. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyModelSpec = ModelSpec<any>;

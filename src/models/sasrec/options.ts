@@ -1,0 +1,32 @@
+/**
+ * SASRec's options: the reference main.py's flags and defaults (maxlen 200, d 50, 2 blocks, 1 head,
+ * dropout 0.2, post-LN), the mHC variant's, and the network configuration they give.
+ */
+import { bool, defineOptions, type ConfigOf } from '../../core/options.js';
+import { attentionOptions } from '../common/attention-options.js';
+import { mhcConfig, mhcNeedsPreLN, mhcOptions } from '../common/mhc-options.js';
+import type { SASRecConfig } from './sasrec.js';
+
+export const sasrecOptions = attentionOptions
+  .with(mhcOptions)
+  .with(defineOptions({ use_time: bool({ help: "the reference's switch to TiSASRec: here use --model tisasrec (with --model sasrec it is an error)" }) }))
+  .rule(mhcNeedsPreLN)
+  .rule((c) => (c.useTime === true ? ['use_time', 'SASRec ignores time; use --model tisasrec for time-aware training'] : undefined));
+
+export type SASRecOptions = ConfigOf<typeof sasrecOptions.options>;
+
+/** The network's configuration for a catalogue of `itemNum` items. */
+export function networkConfig(o: SASRecOptions, itemNum: number): SASRecConfig {
+  const mhc = mhcConfig(o);
+  return {
+    itemNum,
+    maxlen: o.maxlen,
+    hiddenUnits: o.hiddenUnits,
+    numBlocks: o.numBlocks,
+    numHeads: o.numHeads,
+    dropoutRate: o.dropoutRate,
+    l2Emb: o.l2Emb,
+    normFirst: mhc !== null || (o.normFirst ?? false),
+    mhc,
+  };
+}

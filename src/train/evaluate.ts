@@ -1,0 +1,32 @@
+/** Evaluating a trained model on a dataset it was trained on: results.json's content. */
+import { VERSION } from '../core/version.js';
+import type { LoadedSplit } from '../data/types.js';
+import type { EvalConfig } from '../eval/options.js';
+import { datasetHeader, evaluationHeader, type RunResults } from '../eval/results.js';
+import { runEvaluations, type EvalProgress } from '../eval/run.js';
+import type { Model } from '../models/contract.js';
+import { checkSameItems } from './model-file.js';
+
+export interface EvaluationRun {
+  readonly command: string;
+  /** where the model was saved or loaded from */
+  readonly modelPath?: string;
+  readonly progress?: EvalProgress;
+}
+
+/** Every selected protocol on valid and test; refuses a dataset whose items are not the model's. */
+export async function evaluateModel(model: Model, loaded: LoadedSplit, evaluation: EvalConfig, seed: number, run: EvaluationRun): Promise<RunResults> {
+  checkSameItems(model, loaded);
+  const rows = await runEvaluations(model.scorer, loaded.split, evaluation, seed, run.progress);
+  return {
+    seqrec: VERSION,
+    command: run.command,
+    model: model.name,
+    modelSettings: model.describe(),
+    dataset: datasetHeader(loaded),
+    evaluation: evaluationHeader(evaluation, seed),
+    results: rows,
+    ...(run.modelPath !== undefined ? { modelPath: run.modelPath } : {}),
+    createdAt: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * A training request: every option group of `seqrec train` parsed once into one typed value, from
+ * CLI flags, a grid file's entries or a library call alike. Errors name the option as its source
+ * spells it; options the chosen model does not read are listed (a note, not an error: a grid
+ * crosses models with common flags).
+ */
+import { UserError } from '../core/errors.js';
+import { asFlag, defineOptions, str, unreadKeys, type Naming, type OptionGroup } from '../core/options.js';
+import { datasetOptions, splitOptions, type DatasetConfig, type SplitConfig } from '../data/options.js';
+import { evalOptions, seedOptions, type EvalConfig } from '../eval/options.js';
+import type { AnyModelSpec } from '../models/contract.js';
+import { allModels, getModel, modelNames } from '../models/registry.js';
+import { runOptions, trainingOptions, type RunConfig, type TrainingConfig } from './options.js';
+
+export const modelOption = defineOptions({
+  model: str({ help: `the model: ${modelNames().join(' | ')}`, arg: 'name' }),
+});
+
+/** The spec of a model name; `naming` names the option in the error. */
+export function resolveModel(name: string | undefined, naming: Naming = asFlag): AnyModelSpec {
+  const available = `available: ${modelNames().join(', ')}`;
+  if (name === undefined) throw new UserError(`${naming('model')} is required (${available})`);
+  const spec = getModel(name);
+  if (!spec) throw new UserError(`${naming('model')}: unknown model "${name}" (${available})`);
+  return spec;
+}
+
+export interface TrainRequest {
+  readonly spec: AnyModelSpec;
+  /** the model's own options, parsed with its defaults */
+  readonly modelOptions: Record<string, unknown>;
+  readonly training: TrainingConfig;
+  readonly evaluation: EvalConfig;
+  readonly seed: number;
+  readonly dataset: DatasetConfig & SplitConfig;
+  readonly run: RunConfig;
+  /** the given options this model does not read (snake_case) */
+  readonly ignored: string[];
+}
+
+/** The option groups of the command besides the models' own, in --help order. */
+export const TRAIN_COMMAND_GROUPS: readonly OptionGroup[] = [modelOption, datasetOptions, splitOptions, runOptions, evalOptions, seedOptions, trainingOptions];
+
+/** Every option `seqrec train` reads: the command's groups, then each model's. */
+export function trainCommandGroups(): OptionGroup[] {
+  return [...TRAIN_COMMAND_GROUPS, ...allModels().map((m) => m.options)];
+}
+
+/** The loop's options that model selection reads for every model, fitted ones included. */
+const loopOnlyForSelection = trainingOptions.pick('eval_every', 'patience', 'min_delta');
+
+/** The snake_case names of every option `seqrec train` reads. */
+export function trainOptionNames(): string[] {
+  return [...new Set(trainCommandGroups().flatMap((g) => g.names))];
+}
+
+/** The groups that `spec` reads beyond the command's own. */
+function groupsReadBy(spec: AnyModelSpec): OptionGroup[] {
+  return spec.learning.kind === 'gradient' ? [spec.options, trainingOptions] : [spec.options];
+}
+
+/** The training loop's options with the model's own defaults. */
+export function trainingOptionsFor(spec: AnyModelSpec): typeof trainingOptions {
+  return spec.learning.kind === 'gradient' ? trainingOptions.withDefaults(spec.learning.trainingDefaults ?? {}) : trainingOptions;
+}
+
+/**
+ * The typed request from raw option values under any spelling. Keys no group of the command reads
+ * are an error; keys of other models (or the loop's, for a fitted model) are listed in `ignored`.
+ */
+export function parseTrainRequest(raw: Readonly<Record<string, unknown>>, naming: Naming = asFlag): TrainRequest {
+  const unknown = unreadKeys(raw, trainCommandGroups());
+  if (unknown.length > 0) throw new UserError(`unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map(naming).join(', ')}`);
+  const run = runOptions.parse(raw, naming);
+  const dataset = datasetOptions.with(splitOptions).parse(raw, naming);
+  const evaluation = evalOptions.parse(raw, naming);
+  const { seed } = seedOptions.parse(raw, naming);
+  const spec = resolveModel(modelOption.parse(raw, naming).model, naming);
+  const modelOptions = spec.options.parse(raw, naming) as Record<string, unknown>;
+  const training = trainingOptionsFor(spec).parse(raw, naming);
+  const ignored = unreadKeys(raw, [...TRAIN_COMMAND_GROUPS.filter((g) => g !== trainingOptions), ...groupsReadBy(spec), loopOnlyForSelection]);
+  return { spec, modelOptions, training, evaluation, seed, dataset, run, ignored };
+}
+

@@ -1,0 +1,191 @@
+/**
+ * `seqrec train` as a function: load the dataset, guard the run directory, train (or, with
+ * --inference_only, load) the model, evaluate it on valid and test, and write config.json,
+ * results.json and summary.txt beside the model, log.jsonl and last.safetensors.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UserError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
+import { datasetName, loadSplit } from '../data/options.js';
+import type { LoadedSplit } from '../data/types.js';
+import { releaseScratchPools } from '../engine/tape.js';
+import { protocolsOf } from '../eval/options.js';
+import { datasetHeader, type RunResults } from '../eval/results.js';
+import type { EvalProgress } from '../eval/run.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
+import { makeDirs } from '../io/dirs.js';
+import { getKernels } from '../kernels/index.js';
+import { defaultThreads, startKernelThreads } from '../kernels/wasm/pool.js';
+import type { Model } from '../models/contract.js';
+import { allModels } from '../models/registry.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { loopStateOf } from './loop.js';
+import { evaluateModel } from './evaluate.js';
+import { loadModelFile } from './model-file.js';
+import type { TrainRequest } from './request.js';
+import { checkTrainDir, clearRun, DirectoryStore, refuseToReplaceTrainingResults, runFiles, truncateLog, type RunFiles } from './run-dir.js';
+import { selectionK, selectionStateOf, type SelectionState } from './selection.js';
+import { isFinished, trainModel, type TrainPlan } from './train.js';
+
+export interface TrainIo {
+  /** log lines (stderr by default) */
+  log?(line: string): void;
+  /** progress inside a training epoch */
+  progress?(done: number, total: number, label: string, info?: Readonly<Record<string, number>>): void;
+  /** progress of each evaluation */
+  evalProgress?: EvalProgress;
+}
+
+/** What a train run produced: results.json's content, the summary, and where the files are. */
+export interface TrainRun {
+  readonly trainDir: string;
+  readonly results: RunResults;
+  readonly summary: string;
+}
+
+const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** Runs a training request on its kernel threads; every model it builds is disposed when it ends. */
+export async function runTraining(req: TrainRequest, io: TrainIo = {}): Promise<TrainRun> {
+  const pool = await startKernelThreads(getKernels(), req.run.threads ?? defaultThreads());
+  const owned = new Set<Model>();
+  try {
+    return await trainAndEvaluate(req, io, owned);
+  } finally {
+    for (const m of owned) m.dispose();
+    releaseScratchPools();
+    await pool?.close();
+  }
+}
+
+async function trainAndEvaluate(req: TrainRequest, io: TrainIo, owned: Set<Model>): Promise<TrainRun> {
+  const say = io.log ?? stderrLine;
+  const { spec, run } = req;
+  const loaded = await loadSplit(req.dataset);
+  const trainDir = resolve(run.trainDir ?? join('runs', `${datasetName(loaded.path)}_${spec.name}`));
+  const files = runFiles(trainDir, spec.fileName);
+  say(`dataset ${loaded.path}: ${loaded.data.userNum} users, ${loaded.data.itemNum} items`);
+
+  let model: Model;
+  let modelPath: string;
+  let state: SelectionState | undefined;
+  let trainSeconds: number | undefined;
+  if (run.inferenceOnly) {
+    refuseToReplaceTrainingResults(files.results, run.overwrite);
+    model = (await loadModelFile(run.stateDictPath!, spec.name)).model;
+    owned.add(model);
+    modelPath = resolve(run.stateDictPath!);
+  } else {
+    modelPath = files.model;
+    checkTrainDir(trainDir, files, loaded.path, run);
+    if (req.ignored.length > 0) say(`note: --model ${spec.name} does not use ${req.ignored.map((f) => `--${f}`).join(', ')}; ignored`);
+    const t0 = performance.now();
+    const trained = await train(req, loaded, files, say, io);
+    model = trained.model;
+    owned.add(model);
+    state = trained.state;
+    trainSeconds = state.epochs > 0 ? Math.round(state.trainSeconds * 1000) / 1000 : Math.round(performance.now() - t0) / 1000;
+    say(`saved ${modelPath}`);
+  }
+
+  releaseScratchPools(); // training is over: its scratch memory goes to evaluation
+  const command = run.inferenceOnly ? 'train --inference_only' : 'train';
+  const evaluated = await evaluateModel(model, loaded, req.evaluation, req.seed, { command, modelPath, progress: io.evalProgress });
+  const results: RunResults = trainSeconds === undefined ? evaluated : { ...evaluated, trainSeconds };
+  const rows = results.results;
+  await writeJsonAtomic(files.results, results);
+  say(`wrote ${files.results}`);
+
+  let summary = '';
+  if (state) {
+    summary = summaryText(req, loaded, state, rows, trainSeconds ?? 0);
+    await writeFileAtomic(files.summary, `${summary}\n`);
+    for (const l of summary.split('\n')) say(`summary: ${l}`);
+  }
+  return { trainDir, results, summary };
+}
+
+/**
+ * Trains into the run directory. The directory is written only once training is about to start:
+ * after the model has checked the data and, with --resume, the checkpoint has been restored (a
+ * refused run leaves the directory as it was).
+ */
+async function train(req: TrainRequest, loaded: LoadedSplit, files: RunFiles, say: (line: string) => void, io: TrainIo) {
+  const { spec, run } = req;
+  const plan: TrainPlan = { spec, options: req.modelOptions, training: req.training, evaluation: req.evaluation, seed: req.seed };
+  const now = datasetHeader(loaded);
+  let resume: { checkpoint: Awaited<ReturnType<typeof loadCheckpoint>>; state: SelectionState } | undefined;
+  let resumedEpoch = 0;
+  if (run.resume) {
+    if (!existsSync(files.last)) throw new UserError(`--resume: no ${files.last} to resume from (train without --resume first)`);
+    const checkpoint = await loadCheckpoint(files.last);
+    const state = selectionStateOf(checkpoint, files.last);
+    const was = state.dataset;
+    if (was && (was.users !== now.users || was.items !== now.items || was.interactions !== now.interactions)) {
+      throw new UserError(
+        `--resume: ${files.last} was trained on ${was.users} users, ${was.items} items, ${was.interactions} interactions; ` +
+          `--dataset ${loaded.path} has ${now.users}, ${now.items}, ${now.interactions}`,
+      );
+    }
+    resumedEpoch = loopStateOf(checkpoint, files.last).epoch;
+    resume = { checkpoint, state };
+  }
+  const finished = resume !== undefined && isFinished(resume.state, req.training, { resume });
+  if (finished) say(`--resume: the run in ${dirOf(files)} had already finished (epoch ${resumedEpoch}${resume!.state.stopped ? ', stopped early' : ''})`);
+
+  const prepareDir = async () => {
+    await makeDirs(dirOf(files));
+    if (run.resume) {
+      await truncateLog(files.log, resumedEpoch); // drops lines it cannot read, and any past the checkpoint
+      // resuming a finished run trains nothing: its config.json stays the one it was trained with
+      if (finished) return;
+    } else {
+      await clearRun(files, allModels().map((m) => join(dirOf(files), m.fileName)));
+    }
+    await writeJsonAtomic(files.config, configJson(req, loaded, dirOf(files), run.resume ? resumedEpoch : null));
+  };
+
+  const store = new DirectoryStore(files);
+  const result = await trainModel(plan, loaded.split, {
+    store,
+    log: say,
+    progress: io.progress,
+    onStart: prepareDir,
+    ...(resume ? { resume } : {}),
+  });
+  return result;
+}
+
+const dirOf = (files: RunFiles) => resolve(files.config, '..');
+
+/** config.json: what the run was asked to do. */
+function configJson(req: TrainRequest, loaded: LoadedSplit, trainDir: string, resumedFromEpoch: number | null): Record<string, unknown> {
+  const gradient = req.spec.learning.kind === 'gradient';
+  return {
+    seqrec: VERSION,
+    command: 'train',
+    model: req.spec.name,
+    dataset: loaded.path,
+    trainDir,
+    options: gradient ? { ...req.modelOptions, ...req.training } : { ...req.modelOptions },
+    evaluation: { ...req.evaluation, protocols: protocolsOf(req.evaluation), seed: req.seed },
+    resumedFromEpoch,
+    startedAt: new Date().toISOString(),
+  };
+}
+
+function summaryText(req: TrainRequest, loaded: LoadedSplit, st: SelectionState, rows: RunResults['results'], trainSeconds: number): string {
+  const k = selectionK(req.evaluation);
+  const testRow = rows.find((r) => r.split === 'test');
+  const fmt = (m: Record<string, number> | null | undefined) => (m ? Object.entries(m).map(([n, v]) => `${n} ${v.toFixed(4)}`).join(', ') : '-');
+  const { patience, minDelta } = req.training;
+  return [
+    `model ${req.spec.name}, dataset ${loaded.path}`,
+    st.epochs === 0
+      ? `fitted in ${trainSeconds.toFixed(1)} s (no epochs)`
+      : `trained ${st.epochs} epochs${st.stopped ? ` (stopped early: patience ${patience}, min_delta ${minDelta})` : ''} in ${trainSeconds.toFixed(1)} s`,
+    st.bestEpoch > 0 ? `best epoch ${st.bestEpoch}: valid NDCG@${k} ${(st.bestNdcg ?? 0).toFixed(4)} (${fmt(st.bestMetrics)})` : 'no validation run',
+    `test (${testRow?.protocol ?? '-'}): ${fmt(testRow?.metrics)}`,
+  ].join('\n');
+}
