@@ -32,125 +32,54 @@
  */
 import * as init from '../../engine/init.js';
 import * as ops from '../../engine/ops.js';
-import { Rng } from '../../engine/rng.js';
+import type { Rng } from '../../engine/rng.js';
 import { PackedBatch } from '../../engine/packing.js';
-import { getTape, withInferenceTape } from '../../engine/tape.js';
-import type { Tensor } from '../../engine/tensor.js';
-import type { HistoryBatch, Scorer } from '../../eval/types.js';
+import type { Parameter, Tensor } from '../../engine/tensor.js';
+import type { HistoryBatch } from '../../eval/types.js';
 import type { TrainBatch } from '../../data/types.js';
-import { getKernels } from '../../kernels/index.js';
+import type { NextItemTargets } from '../../losses/index.js';
 import { MultiheadAttention } from '../../nn/attention.js';
-import { PointWiseFeedForward } from '../../nn/feedforward.js';
-import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
-import { MHCBlock, collapseStreams, expandStreams, validateMHCConfig, type MHCConfig } from '../../nn/mhc.js';
-import { Module, ModuleList } from '../../nn/module.js';
-import { bceLoss, type NextItemLoss, type NextItemTargets } from '../../losses/index.js';
+import { Dropout, Embedding } from '../../nn/layers.js';
+import { collapseStreams, expandStreams } from '../../nn/mhc.js';
+import {
+  completeConfig,
+  networkRngs,
+  SelfAttentiveNetwork,
+  type NetworkOptions,
+  type SelfAttentiveConfig,
+} from '../common/self-attentive.js';
 import { targetLogits } from '../common/target-logits.js';
 
-export interface SASRecConfig {
-  itemNum: number;
-  maxlen: number;
-  hiddenUnits: number;
-  numBlocks: number;
-  numHeads: number;
-  dropoutRate: number;
-  /** pre-LN blocks (the reference's --norm_first) */
-  normFirst?: boolean;
-  /** weight of Σ item_emb² in the loss */
-  l2Emb?: number;
-  /**
-   * Manifold-constrained hyper-connections (nn/mhc.ts; off when absent/null): n residual streams kept
-   * across the blocks, collapsed by their mean before the last LayerNorm. Requires pre-LN blocks
-   * (normFirst is then implied; an explicit normFirst: false is an error). Parameters `mhc_layers.*`.
-   */
-  mhc?: MHCConfig | null;
-}
+/** SASRec's sizes (the reference's flag names, camelCase); normFirst: the reference's --norm_first. */
+export type SASRecConfig = SelfAttentiveConfig;
 
-export interface SASRecOptions {
-  /** seeds initialisation and (forked) dropout when no rng is given; default 42 */
-  seed?: number;
-  /** initialisation randomness */
-  rng?: Rng;
-  /** dropout randomness (default: forked from rng) */
-  dropoutRng?: Rng;
-  /** skip padding (the packed path, default true); false computes every position densely */
-  packed?: boolean;
-  /** the training loss (default: BCE with one negative, the paper's) */
-  loss?: NextItemLoss;
-}
+export type SASRecOptions = NetworkOptions;
 
 /** The rows the training forward needs (a TrainBatch satisfies it). */
 export type SASRecBatch = Pick<TrainBatch, 'batchSize' | 'maxlen' | 'seqs' | 'pos' | 'neg'>;
 
 export type { TensorEntry } from '../../nn/module.js';
 
-const LN_EPS = 1e-8;
-
-export class SASRec extends Module implements Scorer {
+export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch> {
   readonly config: Readonly<Required<SASRecConfig>>;
-  readonly itemNum: number;
-  readonly maxlen: number;
-  /** the stream dropout masks are drawn from (save/restore its state to resume a run exactly) */
-  readonly dropoutRng: Rng;
 
   readonly itemEmb: Embedding;
   readonly posEmb: Embedding;
   readonly embDropout: Dropout;
-  readonly attentionLayernorms: ModuleList<LayerNorm>;
-  readonly attentionLayers: ModuleList<MultiheadAttention>;
-  readonly forwardLayernorms: ModuleList<LayerNorm>;
-  readonly forwardLayers: ModuleList<PointWiseFeedForward>;
-  readonly lastLayernorm: LayerNorm;
-  /** the hyper-connections per block (mHC variant only; registered last, as `mhc_layers`) */
-  readonly mhcLayers: ModuleList<MHCBlock> | null = null;
-
-  /**
-   * Whether loss/predict/scoreCandidates/scoreAll skip padding (see the file comment).
-   * Both paths give the same results without dropout; forward() is always dense.
-   */
-  packed: boolean;
-
-  /** the training objective over the output features (losses/) */
-  readonly objective: NextItemLoss;
 
   private readonly trainLayout = new PackedBatch();
   private readonly evalLayout = new PackedBatch();
 
   constructor(config: SASRecConfig, opts: SASRecOptions = {}) {
-    super();
-    if (config.mhc) {
-      validateMHCConfig(config.mhc);
-      if (config.normFirst === false) throw new Error('SASRec: mHC uses pre-LN blocks; normFirst: false is not supported with mhc');
-    }
-    const c = (this.config = { normFirst: !!config.mhc, l2Emb: 0, ...config, mhc: config.mhc ? { ...config.mhc } : null });
-    if (c.mhc) c.normFirst = true;
-    if (c.hiddenUnits % c.numHeads !== 0) throw new Error(`SASRec: num_heads ${c.numHeads} must divide hidden_units ${c.hiddenUnits}`);
-    this.itemNum = c.itemNum;
-    this.maxlen = c.maxlen;
-    const rng = opts.rng ?? new Rng(opts.seed ?? 42);
-    const drop = (this.dropoutRng = opts.dropoutRng ?? rng.fork());
-    this.packed = opts.packed ?? true;
-    this.objective = opts.loss ?? bceLoss;
+    const c = completeConfig('SASRec', config);
+    const { rng, dropoutRng: drop } = networkRngs(opts);
+    super(c, opts, drop);
+    this.config = c;
     const d = c.hiddenUnits;
-
     this.itemEmb = this.addModule('item_emb', new Embedding(c.itemNum + 1, d, rng, 0));
     this.posEmb = this.addModule('pos_emb', new Embedding(c.maxlen + 1, d, rng, 0));
     this.embDropout = this.addModule('emb_dropout', new Dropout(c.dropoutRate, drop));
-    const blocks = Array.from({ length: c.numBlocks }, () => ({
-      attnNorm: new LayerNorm(d, LN_EPS),
-      attn: new MultiheadAttention(d, c.numHeads, c.dropoutRate, rng, drop),
-      ffnNorm: new LayerNorm(d, LN_EPS),
-      ffn: new PointWiseFeedForward(d, c.dropoutRate, rng, drop),
-    }));
-    this.attentionLayernorms = this.addModule('attention_layernorms', new ModuleList(blocks.map((b) => b.attnNorm)));
-    this.attentionLayers = this.addModule('attention_layers', new ModuleList(blocks.map((b) => b.attn)));
-    this.forwardLayernorms = this.addModule('forward_layernorms', new ModuleList(blocks.map((b) => b.ffnNorm)));
-    this.forwardLayers = this.addModule('forward_layers', new ModuleList(blocks.map((b) => b.ffn)));
-    this.lastLayernorm = this.addModule('last_layernorm', new LayerNorm(d, LN_EPS));
-    const m = c.mhc;
-    if (m) {
-      this.mhcLayers = this.addModule('mhc_layers', new ModuleList(Array.from({ length: c.numBlocks }, () => new MHCBlock(m.expansionRate, d, m))));
-    }
+    this.addBlocks(c, () => new MultiheadAttention(d, c.numHeads, c.dropoutRate, rng, drop), rng);
     this.resetParameters(rng);
   }
 
@@ -198,10 +127,7 @@ export class SASRec extends Module implements Scorer {
     if (this.mhcLayers) return this.encodeMHC(x, attention);
 
     for (let i = 0; i < this.config.numBlocks; i++) {
-      const attnNorm = this.attentionLayernorms.at(i);
-      const attn = this.attentionLayers.at(i);
-      const ffnNorm = this.forwardLayernorms.at(i);
-      const ffn = this.forwardLayers.at(i);
+      const { attnNorm, attn, ffnNorm, ffn } = this.block(i);
       if (this.config.normFirst) {
         x = ops.add(x, attention(attn, attnNorm.forward(x)));
         x = ops.add(x, ffn.forward(ffnNorm.forward(x)));
@@ -219,16 +145,11 @@ export class SASRec extends Module implements Scorer {
    * mean goes through the last LayerNorm.
    */
   private encodeMHC(x: Tensor, attention: (attn: MultiheadAttention, h: Tensor) => Tensor): Tensor {
-    const mhcLayers = this.mhcLayers!;
     let streams = expandStreams(x, this.config.mhc!.expansionRate);
     for (let i = 0; i < this.config.numBlocks; i++) {
-      const attnNorm = this.attentionLayernorms.at(i);
-      const attn = this.attentionLayers.at(i);
-      const ffnNorm = this.forwardLayernorms.at(i);
-      const ffn = this.forwardLayers.at(i);
-      const hc = mhcLayers.at(i);
-      streams = hc.attn.forward(streams, (u) => attention(attn, attnNorm.forward(u)));
-      streams = hc.ffn.forward(streams, (u) => ffn.forward(ffnNorm.forward(u)));
+      const { attnNorm, attn, ffnNorm, ffn, hc } = this.block(i);
+      streams = hc!.attn.forward(streams, (u) => attention(attn, attnNorm.forward(u)));
+      streams = hc!.ffn.forward(streams, (u) => ffn.forward(ffnNorm.forward(u)));
     }
     return this.lastLayernorm.forward(collapseStreams(streams));
   }
@@ -271,21 +192,16 @@ export class SASRec extends Module implements Scorer {
     return { posLogits, negLogits };
   }
 
-  /**
-   * The training loss (bench.py's with the default BCE): the objective over the features at the
-   * positions with a target, + l2_emb · Σ item_emb².
-   */
-  loss(batch: SASRecBatch): Tensor {
-    let loss = this.objective.compute(this.trainingTargets(batch), this.itemEmb);
-    if (this.config.l2Emb !== 0) loss = ops.add(loss, ops.scale(ops.sumSquares(this.itemEmb.weight), this.config.l2Emb));
-    return loss;
+  /** bench.py's L2 term: l2_emb · Σ item_emb². */
+  protected get regularisation(): { weight: number; embeddings: Parameter[] } {
+    return { weight: this.config.l2Emb, embeddings: [this.itemEmb.weight] };
   }
 
   /**
    * The features the loss scores: on the packed path only the rows with a target (every one has
    * pos ≠ 0, so the mean over them is the reference's masked mean), else every [B·L] position.
    */
-  private trainingTargets(batch: SASRecBatch): NextItemTargets {
+  protected trainingTargets(batch: SASRecBatch): NextItemTargets {
     const layout = this.trainLayout;
     if (this.packed && this.pack(layout, batch.seqs, batch.batchSize)) {
       layout.buildTargets(batch.pos, batch.neg);
@@ -300,19 +216,7 @@ export class SASRec extends Module implements Scorer {
    * (call eval() first for inference, as the reference does). Returns a fresh [B·C] array.
    */
   predict(logSeqs: Int32Array, batchSize: number, candidates: Int32Array, numCandidates: number): Float32Array {
-    return withInferenceTape(() => {
-      const d = this.config.hiddenUnits;
-      const C = numCandidates;
-      if (candidates.length !== batchSize * C) throw new Error(`predict: ${candidates.length} candidates for ${batchSize}×${C}`);
-      const feats = this.lastFeatures(logSeqs, batchSize);
-      const cand = this.itemEmb.forward(candidates);
-      const k = getKernels();
-      const out = getTape().alloc(batchSize * C);
-      for (let b = 0; b < batchSize; b++) {
-        k.gemm(false, true, 1, C, d, 1, feats.data, b * d, d, cand.data, b * C * d, d, 0, out, b * C, C);
-      }
-      return out.slice();
-    });
+    return this.candidateScores(() => this.lastFeatures(logSeqs, batchSize), batchSize, candidates, numCandidates);
   }
 
   scoreCandidates(batch: HistoryBatch, candidates: Int32Array, numCandidates: number): Float32Array {
@@ -320,19 +224,7 @@ export class SASRec extends Module implements Scorer {
   }
 
   scoreAll(batch: HistoryBatch, out?: Float32Array): Float32Array {
-    return this.inEvalMode(() =>
-      withInferenceTape(() => {
-        const B = batch.batchSize;
-        const d = this.config.hiddenUnits;
-        const n = this.itemNum + 1;
-        const feats = this.lastFeatures(batch.seqs, B);
-        // straight into the caller's buffer when given (no fresh B·n array per call)
-        const dst = out !== undefined && out.length >= B * n ? out.subarray(0, B * n) : undefined;
-        const scores = dst ?? getTape().alloc(B * n);
-        getKernels().gemm(false, true, B, n, d, 1, feats.data, 0, d, this.itemEmb.weight.data, 0, d, 0, scores, 0, n);
-        return dst ?? scores.slice();
-      }),
-    );
+    return this.inEvalMode(() => this.allScores(() => this.lastFeatures(batch.seqs, batch.batchSize), batch.batchSize, out));
   }
 
   /**

@@ -55,48 +55,38 @@
 import * as init from '../../engine/init.js';
 import { UserError } from '../../core/errors.js';
 import * as ops from '../../engine/ops.js';
-import { Rng } from '../../engine/rng.js';
-import { getTape, withInferenceTape } from '../../engine/tape.js';
+import type { Rng } from '../../engine/rng.js';
+import { getTape } from '../../engine/tape.js';
 import { Tensor, type Parameter } from '../../engine/tensor.js';
 import { TimeBatchLayout } from '../../engine/time-attention.js';
-import type { HistoryBatch, Scorer } from '../../eval/types.js';
+import type { HistoryBatch } from '../../eval/types.js';
 import { scaleUserTimes, type TimeScaling } from '../../data/time.js';
 import { getKernels } from '../../kernels/index.js';
-import { PointWiseFeedForward } from '../../nn/feedforward.js';
-import { Dropout, Embedding, LayerNorm } from '../../nn/layers.js';
-import { Module, ModuleList } from '../../nn/module.js';
-import { MHCBlock, collapseStreams, expandStreams, validateMHCConfig, type MHCConfig } from '../../nn/mhc.js';
+import { Dropout, Embedding } from '../../nn/layers.js';
+import { collapseStreams, expandStreams } from '../../nn/mhc.js';
 import { TimeAwareMultiHeadAttention, type TimeAttentionContext } from '../../nn/time-attention.js';
-import { bceLoss, type NextItemLoss, type NextItemTargets } from '../../losses/index.js';
+import type { NextItemTargets } from '../../losses/index.js';
+import {
+  completeConfig,
+  networkRngs,
+  SelfAttentiveNetwork,
+  type NetworkOptions,
+  type SelfAttentiveConfig,
+} from '../common/self-attentive.js';
 import { targetLogits } from '../common/target-logits.js';
 
-export interface TiSASRecConfig {
-  itemNum: number;
-  maxlen: number;
-  hiddenUnits: number;
-  numBlocks: number;
-  numHeads: number;
-  dropoutRate: number;
+/**
+ * TiSASRec's sizes (the reference's flag names, camelCase). l2Emb weighs Σ W² over the item,
+ * absolute-position and interval embeddings; normFirst (pre-LN) is not in the reference (see the file
+ * comment).
+ */
+export interface TiSASRecConfig extends SelfAttentiveConfig {
   /** relative intervals are clipped at this many (scaled) units; the interval tables have time_span + 1 rows */
   timeSpan: number;
-  /** weight of Σ W² over the item, absolute-position and interval embeddings in the loss */
-  l2Emb?: number;
-  /** pre-LN blocks (not in the reference; see the file comment) */
-  normFirst?: boolean;
-  /** manifold-constrained hyper-connections (nn/mhc.ts; implies normFirst; parameters `mhc_layers.*`) */
-  mhc?: MHCConfig | null;
 }
 
-export interface TiSASRecOptions {
-  /** seeds initialisation and (forked) dropout when no rng is given; default 42 */
-  seed?: number;
-  rng?: Rng;
-  dropoutRng?: Rng;
-  /** skip padding queries (default true); false computes every position densely */
-  packed?: boolean;
-  /** the training loss (default: BCE with one negative, the paper's) */
-  loss?: NextItemLoss;
-}
+/** How the network is built; `packed` skips padding queries (default true). */
+export type TiSASRecOptions = NetworkOptions;
 
 /** The rows of a training forward: ids [B·L], and the time relations as scaled times or as relation matrices. */
 export interface TiSASRecBatch {
@@ -115,13 +105,8 @@ export type TiSASRecInput = Pick<TiSASRecBatch, 'batchSize' | 'seqs' | 'times' |
 
 export type { TensorEntry } from '../../nn/module.js';
 
-const LN_EPS = 1e-8;
-
-export class TiSASRec extends Module implements Scorer {
+export class TiSASRec extends SelfAttentiveNetwork<TimeAwareMultiHeadAttention, TiSASRecBatch> {
   readonly config: Readonly<Required<TiSASRecConfig>>;
-  readonly itemNum: number;
-  readonly maxlen: number;
-  readonly dropoutRng: Rng;
 
   readonly itemEmb: Embedding;
   readonly absPosKEmb: Embedding;
@@ -133,44 +118,22 @@ export class TiSASRec extends Module implements Scorer {
   readonly absPosVEmbDropout: Dropout;
   readonly timeMatrixKDropout: Dropout;
   readonly timeMatrixVDropout: Dropout;
-  readonly attentionLayernorms: ModuleList<LayerNorm>;
-  readonly attentionLayers: ModuleList<TimeAwareMultiHeadAttention>;
-  readonly forwardLayernorms: ModuleList<LayerNorm>;
-  readonly forwardLayers: ModuleList<PointWiseFeedForward>;
-  readonly lastLayernorm: LayerNorm;
-  /** the hyper-connections per block (mHC variant only; registered last, as `mhc_layers`) */
-  readonly mhcLayers: ModuleList<MHCBlock> | null = null;
 
-  /** skip padding queries (see the file comment); both paths give the same results without dropout */
-  packed: boolean;
   /**
    * How the Scorer methods turn HistoryBatch's raw times into the model's scaled times (null: each
    * history by its own min and smallest gap). Set by the trainer / checkpoint loader.
    */
   timeScaling: TimeScaling | null = null;
 
-  /** the training objective over the output features (losses/) */
-  readonly objective: NextItemLoss;
-
   private readonly trainLayout = new TimeBatchLayout();
   private readonly evalLayout = new TimeBatchLayout();
 
   constructor(config: TiSASRecConfig, opts: TiSASRecOptions = {}) {
-    super();
-    if (config.mhc) {
-      validateMHCConfig(config.mhc);
-      if (config.normFirst === false) throw new Error('TiSASRec: mHC uses pre-LN blocks; normFirst: false is not supported with mhc');
-    }
-    const c = (this.config = { l2Emb: 0, normFirst: !!config.mhc, ...config, mhc: config.mhc ? { ...config.mhc } : null });
-    if (c.mhc) c.normFirst = true;
-    if (c.hiddenUnits % c.numHeads !== 0) throw new Error(`TiSASRec: num_heads ${c.numHeads} must divide hidden_units ${c.hiddenUnits}`);
+    const c = completeConfig('TiSASRec', config);
     if (!Number.isInteger(c.timeSpan) || c.timeSpan < 0) throw new Error(`TiSASRec: time_span must be an integer ≥ 0, got ${c.timeSpan}`);
-    this.itemNum = c.itemNum;
-    this.maxlen = c.maxlen;
-    const rng = opts.rng ?? new Rng(opts.seed ?? 42);
-    const drop = (this.dropoutRng = opts.dropoutRng ?? rng.fork());
-    this.packed = opts.packed ?? true;
-    this.objective = opts.loss ?? bceLoss;
+    const { rng, dropoutRng: drop } = networkRngs(opts);
+    super(c, opts, drop);
+    this.config = c;
     const d = c.hiddenUnits;
     const p = c.dropoutRate;
 
@@ -184,21 +147,7 @@ export class TiSASRec extends Module implements Scorer {
     this.absPosVEmbDropout = this.addModule('abs_pos_V_emb_dropout', new Dropout(p, drop));
     this.timeMatrixKDropout = this.addModule('time_matrix_K_dropout', new Dropout(p, drop));
     this.timeMatrixVDropout = this.addModule('time_matrix_V_dropout', new Dropout(p, drop));
-    const blocks = Array.from({ length: c.numBlocks }, () => ({
-      attnNorm: new LayerNorm(d, LN_EPS),
-      attn: new TimeAwareMultiHeadAttention(d, c.numHeads, p, rng, drop),
-      ffnNorm: new LayerNorm(d, LN_EPS),
-      ffn: new PointWiseFeedForward(d, p, rng, drop),
-    }));
-    this.attentionLayernorms = this.addModule('attention_layernorms', new ModuleList(blocks.map((b) => b.attnNorm)));
-    this.attentionLayers = this.addModule('attention_layers', new ModuleList(blocks.map((b) => b.attn)));
-    this.forwardLayernorms = this.addModule('forward_layernorms', new ModuleList(blocks.map((b) => b.ffnNorm)));
-    this.forwardLayers = this.addModule('forward_layers', new ModuleList(blocks.map((b) => b.ffn)));
-    this.lastLayernorm = this.addModule('last_layernorm', new LayerNorm(d, LN_EPS));
-    const m = c.mhc;
-    if (m) {
-      this.mhcLayers = this.addModule('mhc_layers', new ModuleList(Array.from({ length: c.numBlocks }, () => new MHCBlock(m.expansionRate, d, m))));
-    }
+    this.addBlocks(c, () => new TimeAwareMultiHeadAttention(d, c.numHeads, p, rng, drop), rng);
     this.resetParameters(rng);
   }
 
@@ -213,9 +162,12 @@ export class TiSASRec extends Module implements Scorer {
     if (this.mhcLayers) for (const b of this.mhcLayers.items) b.resetStatic();
   }
 
-  /** The embeddings the l2_emb term covers (the reference's five). */
-  get regularisedEmbeddings(): Parameter[] {
-    return [this.itemEmb.weight, this.absPosKEmb.weight, this.absPosVEmb.weight, this.timeMatrixKEmb.weight, this.timeMatrixVEmb.weight];
+  /** The L2 term: l2_emb · Σ W² over the reference's five embeddings. */
+  protected get regularisation(): { weight: number; embeddings: Parameter[] } {
+    return {
+      weight: this.config.l2Emb,
+      embeddings: [this.itemEmb.weight, this.absPosKEmb.weight, this.absPosVEmb.weight, this.timeMatrixKEmb.weight, this.timeMatrixVEmb.weight],
+    };
   }
 
   private buildLayout(layout: TimeBatchLayout, input: TiSASRecInput, packed: boolean): boolean {
@@ -253,14 +205,15 @@ export class TiSASRec extends Module implements Scorer {
     };
     if (this.mhcLayers) return this.encodeMHC(x, mask, ctx);
     for (let i = 0; i < this.config.numBlocks; i++) {
+      const { attnNorm, attn, ffnNorm, ffn } = this.block(i);
       if (this.config.normFirst) {
-        x = ops.add(x, this.attentionLayers.at(i).forward(this.attentionLayernorms.at(i).forward(x), x, ctx));
-        x = ops.add(x, this.forwardLayers.at(i).forward(this.forwardLayernorms.at(i).forward(x)));
+        x = ops.add(x, attn.forward(attnNorm.forward(x), x, ctx));
+        x = ops.add(x, ffn.forward(ffnNorm.forward(x)));
       } else {
-        const q = this.attentionLayernorms.at(i).forward(x);
-        x = ops.add(q, this.attentionLayers.at(i).forward(q, x, ctx));
-        x = this.forwardLayernorms.at(i).forward(x);
-        x = ops.add(x, this.forwardLayers.at(i).forward(x));
+        const q = attnNorm.forward(x);
+        x = ops.add(q, attn.forward(q, x, ctx));
+        x = ffnNorm.forward(x);
+        x = ops.add(x, ffn.forward(x));
       }
       if (mask) x = ops.mul(x, mask);
     }
@@ -273,13 +226,9 @@ export class TiSASRec extends Module implements Scorer {
     const streamMask = mask ? expandStreams(mask, n) : null;
     let s = expandStreams(x, n);
     for (let i = 0; i < this.config.numBlocks; i++) {
-      const hc = this.mhcLayers!.at(i);
-      const attnNorm = this.attentionLayernorms.at(i);
-      const attn = this.attentionLayers.at(i);
-      const ffnNorm = this.forwardLayernorms.at(i);
-      const ffn = this.forwardLayers.at(i);
-      s = hc.attn.forward(s, (u) => attn.forward(attnNorm.forward(u), u, ctx));
-      s = hc.ffn.forward(s, (u) => ffn.forward(ffnNorm.forward(u)));
+      const { attnNorm, attn, ffnNorm, ffn, hc } = this.block(i);
+      s = hc!.attn.forward(s, (u) => attn.forward(attnNorm.forward(u), u, ctx));
+      s = hc!.ffn.forward(s, (u) => ffn.forward(ffnNorm.forward(u)));
       if (streamMask) s = ops.mul(s, streamMask);
     }
     return this.lastLayernorm.forward(collapseStreams(s));
@@ -326,21 +275,10 @@ export class TiSASRec extends Module implements Scorer {
   }
 
   /**
-   * The training loss: the objective (default BCE over the positions with pos ≠ 0, positives and
-   * negatives) + l2_emb · Σ W² over the five embeddings.
-   */
-  loss(batch: TiSASRecBatch): Tensor {
-    let loss = this.objective.compute(this.trainingTargets(batch), this.itemEmb);
-    const l2 = this.config.l2Emb;
-    if (l2 !== 0) for (const w of this.regularisedEmbeddings) loss = ops.add(loss, ops.scale(ops.sumSquares(w), l2));
-    return loss;
-  }
-
-  /**
    * The features the loss scores: on the packed path only the rows with a target; every [B·L]
    * position when the batch needs the dense path (not left-padded, or a target on a padding input).
    */
-  private trainingTargets(batch: TiSASRecBatch): NextItemTargets {
+  protected trainingTargets(batch: TiSASRecBatch): NextItemTargets {
     const layout = this.trainLayout;
     if (this.packed && this.buildLayout(layout, batch, true)) {
       layout.buildTargets(batch.pos, batch.neg);
@@ -358,39 +296,20 @@ export class TiSASRec extends Module implements Scorer {
    * times are scaled (or relations given). Returns a fresh [B·C] array.
    */
   predict(input: TiSASRecInput, candidates: Int32Array, numCandidates: number): Float32Array {
-    return withInferenceTape(() => {
-      const B = input.batchSize;
-      const C = numCandidates;
-      const d = this.config.hiddenUnits;
-      if (candidates.length !== B * C) throw new Error(`predict: ${candidates.length} candidates for ${B}×${C}`);
-      const feats = this.lastFeatures(input);
-      const cand = this.itemEmb.forward(candidates);
-      const k = getKernels();
-      const out = getTape().alloc(B * C);
-      for (let b = 0; b < B; b++) k.gemm(false, true, 1, C, d, 1, feats.data, b * d, d, cand.data, b * C * d, d, 0, out, b * C, C);
-      return out.slice();
-    });
+    return this.candidateScores(() => this.lastFeatures(input), input.batchSize, candidates, numCandidates);
   }
 
   /** Scores of every item 0..itemNum [B·(itemNum+1)] after each history (times scaled). */
-  predictAll(input: TiSASRecInput): Float32Array {
-    return withInferenceTape(() => {
-      const B = input.batchSize;
-      const d = this.config.hiddenUnits;
-      const n = this.itemNum + 1;
-      const feats = this.lastFeatures(input);
-      const out = getTape().alloc(B * n);
-      getKernels().gemm(false, true, B, n, d, 1, feats.data, 0, d, this.itemEmb.weight.data, 0, d, 0, out, 0, n);
-      return out.slice();
-    });
+  predictAll(input: TiSASRecInput, out?: Float32Array): Float32Array {
+    return this.allScores(() => this.lastFeatures(input), input.batchSize, out);
   }
 
   scoreCandidates(batch: HistoryBatch, candidates: Int32Array, numCandidates: number): Float32Array {
     return this.inEvalMode(() => this.predict(this.historyInput(batch), candidates, numCandidates));
   }
 
-  scoreAll(batch: HistoryBatch): Float32Array {
-    return this.inEvalMode(() => this.predictAll(this.historyInput(batch)));
+  scoreAll(batch: HistoryBatch, out?: Float32Array): Float32Array {
+    return this.inEvalMode(() => this.predictAll(this.historyInput(batch), out));
   }
 
   /** HistoryBatch (raw times) → model input (scaled times), per the rules in the file comment. */
