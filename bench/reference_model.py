@@ -1,6 +1,6 @@
-"""Shared by the Python sides of the benchmarks: the reference model.py (from
-../shared/bench/pytorch-ref) with bench.py's initialisation, its training loss, and a safetensors
-reader that needs only numpy."""
+"""Shared by the Python sides of the benchmarks and of studies/dropout-loss.py and
+studies/replay-train.py: the reference model.py (from ../shared/bench/pytorch-ref) with bench.py's
+initialisation, its training loss, and a safetensors reader that needs only numpy."""
 import json
 import os
 import struct

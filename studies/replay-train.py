@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""The reference side of bench/replay-train.ts: trains the reference model.py (bench.py's loss and
+"""The reference side of studies/replay-train.ts: trains the reference model.py (bench.py's loss and
 Adam) from seqrec's initial weights on seqrec's batches and prints the per-epoch mean loss beside
 seqrec's.
 
-  /usr/bin/python3 bench/replay-train.py --dir DIR [--epochs N]
+  /usr/bin/python3 studies/replay-train.py --dir DIR [--epochs N]
 """
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bench'))  # reference_model.py lives in bench/
 from reference_model import import_reference, read_safetensors, reference_init, training_loss
 
 

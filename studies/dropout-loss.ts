@@ -1,11 +1,11 @@
 /**
  * Train-mode (dropout) loss of a trained SASRec checkpoint, averaged over many dropout draws, on fixed
  * batches — seqrec's side of a check that our dropout has PyTorch's statistics (the parity fixtures
- * run with dropout 0, so they cannot see this). bench/dropout-loss.py computes the same figures with
+ * run with dropout 0, so they cannot see this). studies/dropout-loss.py computes the same figures with
  * the reference model.py; the eval-mode losses must agree to float precision and the mean train-mode
  * losses within their standard errors.
  *
- *   node --import tsx bench/dropout-loss.ts --checkpoint F.safetensors --dataset F --batches 8 --draws 40
+ *   node --import tsx studies/dropout-loss.ts --checkpoint F.safetensors --dataset F --batches 8 --draws 40
  *        --out batches.json [--seed 1]
  *
  * Writes the batches (and, per batch, eval loss and mean ± s.e. of the train-mode loss for the dense
@@ -19,14 +19,14 @@ import { Rng } from '../src/engine/rng.js';
 import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { serializeSafetensors } from '../src/engine/safetensors.js';
 import { loadCheckpointSync } from '../src/train/checkpoint.js';
-import { arg } from './args.js';
+import { arg } from '../bench/args.js';
 import { useWasmKernels } from '../src/kernels/wasm/install.js';
 
 const checkpoint = arg('checkpoint', '');
 const dataset = arg('dataset', '');
 const out = arg('out', '');
 if (!checkpoint || !dataset || !out) {
-  console.error('usage: bench/dropout-loss.ts --checkpoint F --dataset F --out batches.json [--batches 8] [--draws 40] [--seed 1]');
+  console.error('usage: studies/dropout-loss.ts --checkpoint F --dataset F --out batches.json [--batches 8] [--draws 40] [--seed 1]');
   process.exit(2);
 }
 const nBatches = Number(arg('batches', '8'));
@@ -36,7 +36,7 @@ const seed = Number(arg('seed', '1'));
 useWasmKernels();
 
 const ckpt = loadCheckpointSync(checkpoint);
-// a bare state_dict (bench/replay-train.ts's init.safetensors) takes its config from config.json beside it
+// a bare state_dict (studies/replay-train.ts's init.safetensors) takes its config from config.json beside it
 const cfg = (ckpt.config ?? JSON.parse(readFileSync(join(dirname(checkpoint), 'config.json'), 'utf8'))) as Record<string, number | boolean>;
 const config = {
   itemNum: cfg.item_num as number, maxlen: cfg.maxlen as number, hiddenUnits: cfg.hidden_units as number,

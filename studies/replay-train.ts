@@ -1,11 +1,11 @@
 /**
  * Replayable training run: seqrec trains SASRec from its initial weights on its sampler's batches and
- * saves both (init.safetensors, batches.i32) so bench/replay-train.py can train the reference model.py
+ * saves both (init.safetensors, batches.i32) so studies/replay-train.py can train the reference model.py
  * from the same start on the same batches. With dropout 0 the two loss curves must coincide (up to
  * float rounding); with dropout they differ only by the dropout draws. A gap then lies in the model,
  * the loss or the optimiser, not in sampling or initialisation.
  *
- *   node --import tsx bench/replay-train.ts --dataset F --out DIR [--maxlen 50] [--dropout 0.5]
+ *   node --import tsx studies/replay-train.ts --dataset F --out DIR [--maxlen 50] [--dropout 0.5]
  *        [--epochs 10] [--seed 1] [--packed true] [--step_log N] [--user_sampling shuffle|cycle|uniform]
  *        [--kernels wasm|reference]
  *
@@ -19,14 +19,14 @@ import { Rng } from '../src/engine/rng.js';
 import { serializeSafetensors } from '../src/engine/safetensors.js';
 import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
-import { arg } from './args.js';
+import { arg } from '../bench/args.js';
 import { useWasmKernels } from '../src/kernels/wasm/install.js';
 import { trainStep } from '../src/train/step.js';
 
 const dataset = arg('dataset', '');
 const out = arg('out', '');
 if (!dataset || !out) {
-  console.error('usage: bench/replay-train.ts --dataset F --out DIR [--maxlen 50] [--dropout 0.5] [--epochs 10] [--seed 1]');
+  console.error('usage: studies/replay-train.ts --dataset F --out DIR [--maxlen 50] [--dropout 0.5] [--epochs 10] [--seed 1]');
   process.exit(2);
 }
 const maxlen = Number(arg('maxlen', '50'));

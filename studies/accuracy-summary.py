@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarise accuracy runs: seqrec results.json files and PyTorch-reference bench.py logs.
 
-  python3 bench/accuracy-summary.py --seqrec DIR [DIR …] --reference LOG [LOG …]
+  python3 studies/accuracy-summary.py --seqrec DIR [DIR …] --reference LOG [LOG …]
 
 For both, the reported test metrics are those of the evaluation with the best valid NDCG@10 (seqrec
 keeps that checkpoint; for the reference the same rule is applied to its periodic evaluations), and

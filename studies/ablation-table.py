@@ -2,7 +2,7 @@
 """Markdown table of seqrec runs grouped by variant: mean ± std over seeds of the test metrics (best
 valid checkpoint), median training seconds per epoch, and peak RSS.
 
-  python3 bench/ablation-table.py "SASRec=.cache/abl/games-sasrec-s?" "SASRec-mHC n=4=.cache/abl/games-sasrec-mhc4-s?"  (LABEL=GLOB; the last = splits)
+  python3 studies/ablation-table.py "SASRec=.cache/abl/games-sasrec-s?" "SASRec-mHC n=4=.cache/abl/games-sasrec-mhc4-s?"  (LABEL=GLOB; the last = splits)
 
 Each run directory is a `seqrec train --train_dir`; its peak RSS is read from DIR.time, the output of
 `/usr/bin/time -v` around the run, when present. Epoch seconds exclude the periodic evaluations (they are

@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
-"""The reference side of bench/dropout-loss.ts: the same checkpoint and batches through the reference
+"""The reference side of studies/dropout-loss.ts: the same checkpoint and batches through the reference
 model.py, eval-mode loss and mean +- s.e. of the train-mode (dropout) loss over --draws draws, printed
 beside seqrec's figures from the JSON file that dropout-loss.ts wrote; then, for the batches whose
 mean gradients dropout-loss.ts saved, the same comparison per parameter.
 
-  /usr/bin/python3 bench/dropout-loss.py --checkpoint F.safetensors --batches batches.json [--draws 40]
+  /usr/bin/python3 studies/dropout-loss.py --checkpoint F.safetensors --batches batches.json [--draws 40]
 """
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bench'))  # reference_model.py lives in bench/
 from reference_model import import_reference, read_safetensors, training_loss
 
 
