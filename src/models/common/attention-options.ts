@@ -4,8 +4,10 @@
  * anything the field trains with: past them sizes overflow memory or index arithmetic, and the user
  * gets an error naming the option instead of an allocator's.
  */
-import { bool, choice, defineOptions, int, num } from '../../core/options.js';
+import { bool, choice, defineOptions, int, num, type ConfigOf } from '../../core/options.js';
 import { LOSS_NAMES } from '../../losses/index.js';
+import { mhcConfig, type mhcOptions } from './mhc-options.js';
+import type { SelfAttentiveConfig } from './self-attentive.js';
 
 export const attentionOptions = defineOptions({
   maxlen: int({ help: 'maximum sequence length: the last maxlen items of a history are read', default: 200, min: 1, max: 8192 }),
@@ -19,3 +21,37 @@ export const attentionOptions = defineOptions({
 }).rule((c, name) =>
   c.hiddenUnits % c.numHeads !== 0 ? ['num_heads', `${c.numHeads} must divide ${name('hidden_units')} ${c.hiddenUnits}`] : undefined,
 );
+
+type AttentionValues = ConfigOf<typeof attentionOptions.options> & ConfigOf<typeof mhcOptions.options>;
+
+/**
+ * The network sizes the options give, for a catalogue of `itemNum` items. Pre-LN blocks when mHC is
+ * on, or when asked for and `preLN` allows it (TiSASRec has no pre-LN variant without mHC).
+ */
+export function selfAttentiveConfig(o: AttentionValues, itemNum: number, preLN: boolean): SelfAttentiveConfig {
+  const mhc = mhcConfig(o);
+  return {
+    itemNum,
+    maxlen: o.maxlen,
+    hiddenUnits: o.hiddenUnits,
+    numBlocks: o.numBlocks,
+    numHeads: o.numHeads,
+    dropoutRate: o.dropoutRate,
+    l2Emb: o.l2Emb,
+    normFirst: mhc !== null || (preLN && (o.normFirst ?? false)),
+    mhc,
+  };
+}
+
+/** The first entries of a self-attentive model's checkpoint `config`: the model and its sizes. */
+export function sizeMetadata(model: string, cfg: SelfAttentiveConfig): Record<string, unknown> {
+  return {
+    model,
+    item_num: cfg.itemNum,
+    maxlen: cfg.maxlen,
+    hidden_units: cfg.hiddenUnits,
+    num_blocks: cfg.numBlocks,
+    num_heads: cfg.numHeads,
+    dropout_rate: cfg.dropoutRate,
+  };
+}

@@ -5,6 +5,7 @@
 import type { TrainingRecord } from '../contract.js';
 import type { LoadedCheckpoint } from '../common/checkpoint-format.js';
 import { CheckpointError } from '../common/checkpoint-format.js';
+import { sizeMetadata } from '../common/attention-options.js';
 import { optionsFromCheckpoint, sniffCheckpoint, trainingRecordMetadata } from '../common/checkpoint-config.js';
 import { mhcFromTensors, mhcMetadata } from '../common/mhc-options.js';
 import { sasrecOptions, type SASRecOptions } from './options.js';
@@ -13,13 +14,7 @@ import type { SASRecConfig } from './sasrec.js';
 /** The checkpoint's `config` metadata. */
 export function sasrecMetadata(cfg: SASRecConfig, record: TrainingRecord): Record<string, unknown> {
   return {
-    model: 'sasrec',
-    item_num: cfg.itemNum,
-    maxlen: cfg.maxlen,
-    hidden_units: cfg.hiddenUnits,
-    num_blocks: cfg.numBlocks,
-    num_heads: cfg.numHeads,
-    dropout_rate: cfg.dropoutRate,
+    ...sizeMetadata('sasrec', cfg),
     norm_first: cfg.normFirst ?? false,
     l2_emb: cfg.l2Emb ?? 0,
     ...trainingRecordMetadata(record),

@@ -3,8 +3,8 @@
  * dropout 0.2, post-LN), the mHC variant's, and the network configuration they give.
  */
 import { bool, defineOptions, type ConfigOf } from '../../core/options.js';
-import { attentionOptions } from '../common/attention-options.js';
-import { mhcConfig, mhcNeedsPreLN, mhcOptions } from '../common/mhc-options.js';
+import { attentionOptions, selfAttentiveConfig } from '../common/attention-options.js';
+import { mhcNeedsPreLN, mhcOptions } from '../common/mhc-options.js';
 import type { SASRecConfig } from './sasrec.js';
 
 export const sasrecOptions = attentionOptions
@@ -17,16 +17,5 @@ export type SASRecOptions = ConfigOf<typeof sasrecOptions.options>;
 
 /** The network's configuration for a catalogue of `itemNum` items. */
 export function networkConfig(o: SASRecOptions, itemNum: number): SASRecConfig {
-  const mhc = mhcConfig(o);
-  return {
-    itemNum,
-    maxlen: o.maxlen,
-    hiddenUnits: o.hiddenUnits,
-    numBlocks: o.numBlocks,
-    numHeads: o.numHeads,
-    dropoutRate: o.dropoutRate,
-    l2Emb: o.l2Emb,
-    normFirst: mhc !== null || (o.normFirst ?? false),
-    mhc,
-  };
+  return selfAttentiveConfig(o, itemNum, true);
 }

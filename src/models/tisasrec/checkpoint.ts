@@ -6,6 +6,7 @@
 import type { TimeScaling } from '../../data/time.js';
 import type { TrainingRecord } from '../contract.js';
 import { CheckpointError, type LoadedCheckpoint } from '../common/checkpoint-format.js';
+import { sizeMetadata } from '../common/attention-options.js';
 import { optionsFromCheckpoint, sniffCheckpoint, trainingRecordMetadata } from '../common/checkpoint-config.js';
 import { mhcFromTensors, mhcMetadata } from '../common/mhc-options.js';
 import { tisasrecOptions, type TiSASRecOptions } from './options.js';
@@ -14,13 +15,7 @@ import type { TiSASRecConfig } from './tisasrec.js';
 /** The checkpoint's `config` metadata. */
 export function tisasrecMetadata(cfg: TiSASRecConfig, timeUnit: string, record: TrainingRecord): Record<string, unknown> {
   return {
-    model: 'tisasrec',
-    item_num: cfg.itemNum,
-    maxlen: cfg.maxlen,
-    hidden_units: cfg.hiddenUnits,
-    num_blocks: cfg.numBlocks,
-    num_heads: cfg.numHeads,
-    dropout_rate: cfg.dropoutRate,
+    ...sizeMetadata('tisasrec', cfg),
     l2_emb: cfg.l2Emb ?? 0,
     time_span: cfg.timeSpan,
     time_unit: timeUnit,

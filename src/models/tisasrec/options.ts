@@ -5,7 +5,7 @@
  * unsquared norm.
  */
 import { bool, choice, defineOptions, int, type ConfigOf } from '../../core/options.js';
-import { attentionOptions } from '../common/attention-options.js';
+import { attentionOptions, selfAttentiveConfig } from '../common/attention-options.js';
 import { mhcConfig, mhcNeedsPreLN, mhcOptions } from '../common/mhc-options.js';
 import type { TiSASRecConfig } from './tisasrec.js';
 
@@ -40,17 +40,5 @@ export type TiSASRecOptions = ConfigOf<typeof tisasrecOptions.options>;
 
 /** The network's configuration for a catalogue of `itemNum` items. */
 export function networkConfig(o: TiSASRecOptions, itemNum: number): TiSASRecConfig {
-  const mhc = mhcConfig(o);
-  return {
-    itemNum,
-    maxlen: o.maxlen,
-    hiddenUnits: o.hiddenUnits,
-    numBlocks: o.numBlocks,
-    numHeads: o.numHeads,
-    dropoutRate: o.dropoutRate,
-    l2Emb: o.l2Emb,
-    timeSpan: o.timeSpan,
-    normFirst: mhc !== null,
-    mhc,
-  };
+  return { ...selfAttentiveConfig(o, itemNum, false), timeSpan: o.timeSpan };
 }
