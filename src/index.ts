@@ -9,7 +9,7 @@
 export { fromEvents, loadDataset, type DatasetOptions, type Event } from './api/dataset.js';
 export { train, type TrainOptions } from './api/train.js';
 export { evaluate, type EvaluateOptions } from './api/evaluate.js';
-export { recommend, type RecommendQuery } from './api/recommend.js';
+export { recommend, type RecommendQuery, type Recommendation } from './api/recommend.js';
 export { loadModel, saveModel, type LoadModelOptions } from './api/model-file.js';
 export { modelNames } from './models/registry.js';
 export { UserError } from './core/errors.js';

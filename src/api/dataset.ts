@@ -11,12 +11,15 @@ export { fromEvents, type Event };
 export interface DatasetOptions {
   /** 'auto' (default): by file name, else by content */
   readonly format?: 'auto' | 'sasrec' | 'ml-ratings' | 'ml-udata' | 'csv' | 'tsv' | 'jsonl';
+  /** CSV/TSV/JSONL user column (default: user_id, userId, user, …) */
   readonly userCol?: string;
+  /** CSV/TSV/JSONL item column (default: item_id, itemId, movieId, …) */
   readonly itemCol?: string;
   /** 'none' ignores any time column */
   readonly timeCol?: string;
-  /** k-core: drop users / items with fewer events */
+  /** k-core: drop users with fewer events */
   readonly minUserCount?: number;
+  /** k-core: drop items with fewer events */
   readonly minItemCount?: number;
   /** 'one-pass' (default, as SASRec) or 'iterative' (until stable) */
   readonly kcore?: 'one-pass' | 'iterative';

@@ -10,6 +10,7 @@ export async function saveModel(model: Model, path: string): Promise<void> {
   await writeFileAtomic(path, model.serialize());
 }
 
+/** How loadModel() reads a file. */
 export interface LoadModelOptions {
   /** the model, when it should not be detected from the file */
   readonly model?: string;

@@ -23,6 +23,7 @@ import { ensureKernels, refuseUnknown } from './options.js';
 export interface TrainOptions {
   /** the model: 'pop', 'sasrec', 'tisasrec' (see modelNames()) */
   readonly model: string;
+  /** the run's random seed (default 42): initialisation, sampling, dropout and evaluation negatives */
   readonly seed?: number;
   /** one line of training log (default: none) */
   readonly onLog?: (line: string) => void;

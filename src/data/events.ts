@@ -5,8 +5,11 @@ import type { Interactions } from './types.js';
 
 /** One interaction: who touched which item, and when (any number that orders a user's events). */
 export interface Event {
+  /** the user's id, kept as the original id */
   readonly user: string | number;
+  /** the item's id, kept as the original id */
   readonly item: string | number;
+  /** when (unix seconds for time-aware models, else any increasing number); none: the given order */
   readonly time?: number;
 }
 

@@ -8,13 +8,17 @@ export interface IdMap {
 
 /** Every user's interactions in chronological order, with dense ids. */
 export interface Interactions {
+  /** users, with dense ids 1..userNum */
   readonly userNum: number;
+  /** items, with dense ids 1..itemNum */
   readonly itemNum: number;
   /** seqs[u] for u in 1..userNum (seqs[0] is empty): item indices in time order */
   readonly seqs: Int32Array[];
   /** times[u][k] is the raw timestamp of seqs[u][k]; present only when the source had timestamps */
   readonly times?: Float64Array[];
+  /** user ids: dense ↔ original */
   readonly users: IdMap;
+  /** item ids: dense ↔ original */
   readonly items: IdMap;
 }
 

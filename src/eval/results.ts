@@ -6,9 +6,13 @@ import type { EvalResult } from './protocols.js';
 
 /** One evaluation: a protocol on one held-out split. */
 export interface EvalRow {
+  /** sampled (the held-out item among random negatives) or full (every item ranked) */
   readonly protocol: 'sampled' | 'full';
+  /** valid (history = train) or test (history = train + valid) */
   readonly split: 'valid' | 'test';
+  /** users evaluated */
   readonly users: number;
+  /** HR@K, NDCG@K for each cut-off, and MRR, averaged over the users */
   readonly metrics: Record<string, number>;
   /** wall-clock seconds of this evaluation */
   readonly seconds?: number;

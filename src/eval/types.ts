@@ -4,16 +4,23 @@
  * the reference's evaluate() builds them.
  */
 export interface HistoryBatch {
+  /** B: the histories in the batch */
   readonly batchSize: number;
+  /** the length every history is left-padded (or cut) to */
   readonly maxlen: number;
-  readonly users: Int32Array; // [B] dense user ids (0 for an ad-hoc history)
-  readonly seqs: Int32Array; // [B*maxlen]
-  readonly times?: Float64Array; // [B*maxlen] when the model uses time
+  /** [B] dense user ids (0 for an ad-hoc history) */
+  readonly users: Int32Array;
+  /** [B·maxlen] item ids, left-padded with 0 */
+  readonly seqs: Int32Array;
+  /** [B·maxlen] raw timestamps of seqs, when the model uses time */
+  readonly times?: Float64Array;
 }
 
+/** What evaluation and recommendation ask of a model: scores of items after each history of a batch. */
 export interface Scorer {
   /** number of history positions the model reads (histories are cut/padded to this) */
   readonly maxlen: number;
+  /** items the model scores, dense ids 1..itemNum */
   readonly itemNum: number;
   /** scores[b*C + c] = score of candidates[b*C + c] after history b */
   scoreCandidates(batch: HistoryBatch, candidates: Int32Array, numCandidates: number): Float32Array;

@@ -35,6 +35,7 @@ export interface Catalog {
 export interface Model extends Catalog {
   /** its registry name, e.g. 'pop' */
   readonly name: string;
+  /** scores query batches (what evaluation and recommendation call) */
   readonly scorer: Scorer;
   /** its settings, as written into results.json and the model file */
   describe(): Record<string, unknown>;

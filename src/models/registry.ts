@@ -11,6 +11,7 @@ const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec];
 
 const registry = new Map<string, AnyModelSpec>(MODELS.map((spec) => [spec.name, spec]));
 
+/** The registered models' names (the values of `--model`). */
 export function modelNames(): string[] {
   return [...registry.keys()];
 }
