@@ -22,7 +22,7 @@
  */
 import { loadDataset, leaveOneOut } from '../src/data/index.js';
 import { Rng } from '../src/engine/rng.js';
-import { evaluateFullRanking, evaluateSampled, selectEvalUsers } from '../src/eval/index.js';
+import { evaluateFullRanking, evaluateSampled, selectEvalUsers } from '../src/eval/protocols.js';
 import { getKernels } from '../src/kernels/index.js';
 import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { recommendTopK } from '../src/eval/recommend.js';

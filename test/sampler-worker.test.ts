@@ -61,7 +61,7 @@ test('a batch handed out is transferred, not copied: taking the next one detache
 
 test('an error in the worker surfaces as one line', async () => {
   const real = new TrainSampler(split, { batchSize: 8, maxlen: 8, seed: 1 });
-  const broken = { packedTrain: () => real.packedTrain(), getState: () => ({ ...real.getState(), position: 10_000 }) } as unknown as TrainSampler;
+  const broken = { flatTrainData: () => real.flatTrainData(), getState: () => ({ ...real.getState(), position: 10_000 }) } as unknown as TrainSampler;
   const p = await PrefetchSampler.start(broken);
   try {
     await assert.rejects(p.next(), (e: Error) => {

@@ -2,7 +2,7 @@
  * `--num_workers`: training batches sampled on a worker thread ahead of the compute.
  *
  * One producer: the worker (data/sampler-worker.ts) runs the very same TrainSampler code, rebuilt from
- * the main sampler's packed train data and RNG state, so the batches and their order are exactly those
+ * the main sampler's train data in flat arrays and RNG state, so the batches and their order are exactly those
  * of the main-thread sampler. The stream is inherently sequential (rejection-sampled negatives draw a
  * data-dependent number of RNG words), so a second producer would have to replay every draw of the
  * batches it skips; and one producer already samples many times faster than a step consumes
@@ -18,7 +18,7 @@
  * 20 ms so a crashed worker is noticed. The worker is unref'd; close() terminates it.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import type { PackedTrain, SamplerState, TrainSampler } from './sampler.js';
+import type { FlatTrainData, SamplerState, TrainSampler } from './sampler.js';
 import type { TrainBatch } from './types.js';
 
 /** From the TypeScript sources (tsx) the worker is the .ts file next to this one; from dist/ the .js. */
@@ -89,7 +89,7 @@ export class PrefetchSampler {
     const depth = options.depth ?? 3;
     if (!(Number.isInteger(depth) && depth >= 1)) throw new RangeError(`PrefetchSampler: depth must be a positive integer, got ${depth}`);
     const state = sampler.getState();
-    const packed: PackedTrain = sampler.packedTrain();
+    const flat: FlatTrainData = sampler.flatTrainData();
     const signal = new SharedArrayBuffer(4);
     const { port1, port2 } = new MessageChannel();
     let worker: Worker;
@@ -99,9 +99,9 @@ export class PrefetchSampler {
       port1.close();
       throw new Error(`sampler worker failed to start: ${firstLine(e)}`);
     }
-    const transfer = [packed.offsets.buffer, packed.items.buffer] as ArrayBuffer[];
-    if (packed.times) transfer.push(packed.times.buffer as ArrayBuffer);
-    port1.postMessage({ kind: 'init', packed, state, slots: depth + 1 }, transfer);
+    const transfer = [flat.offsets.buffer, flat.items.buffer] as ArrayBuffer[];
+    if (flat.times) transfer.push(flat.times.buffer as ArrayBuffer);
+    port1.postMessage({ kind: 'init', flat, state, slots: depth + 1 }, transfer);
     try {
       await new Promise<void>((resolve, reject) => {
         worker.once('message', (m) => (m === 'ready' ? resolve() : reject(new Error(`unexpected message ${String(m)}`))));

@@ -1,12 +1,12 @@
 /**
  * Worker-thread entry of the prefetching sampler (data/prefetch.ts). It runs the very same
- * TrainSampler code as the main thread, rebuilt from the main sampler's packed train data and its
+ * TrainSampler code as the main thread, rebuilt from the main sampler's train data in flat arrays and its
  * RNG state, so it draws exactly the batches the main thread would have drawn, in the same order.
  *
  * Protocol (on the MessagePort in workerData.port; every message posted is followed by a bump of the
  * shared counter workerData.signal, so the main thread can sleep in Atomics.wait instead of turning
  * its event loop):
- * - in: { kind: 'init', packed, state, slots } once (packed arrays transferred); the worker answers
+ * - in: { kind: 'init', flat, state, slots } once (the flat arrays transferred); the worker answers
  *   'ready' on parentPort, then fills `slots` batch buffers ahead.
  * - out: { kind: 'batch', users, seqs, pos, neg, times?, state } with the arrays' buffers transferred;
  *   `state` is the sampler's state just after this batch (what a resume checkpoint must store when
@@ -17,12 +17,12 @@
  * - in: { kind: 'stop' }.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { TrainSampler, type PackedTrain, type SamplerState } from './sampler.js';
+import { TrainSampler, type FlatTrainData, type SamplerState } from './sampler.js';
 import type { TrainBatch } from './types.js';
 
 interface Init {
   kind: 'init';
-  packed: PackedTrain;
+  flat: FlatTrainData;
   state: SamplerState;
   slots: number;
 }
@@ -98,8 +98,8 @@ function pump(): void {
 port.on('message', (m: Incoming) => {
   try {
     if (m.kind === 'init') {
-      sampler = TrainSampler.fromPacked(m.packed, m.state);
-      shape = { batchSize: m.packed.batchSize, maxlen: m.packed.maxlen, withTimes: m.packed.times !== undefined };
+      sampler = TrainSampler.fromFlat(m.flat, m.state);
+      shape = { batchSize: m.flat.batchSize, maxlen: m.flat.maxlen, withTimes: m.flat.times !== undefined };
       for (let k = 0; k < m.slots; k++) free.push(freshBatch());
       parentPort!.postMessage('ready');
     } else if (m.kind === 'recycle') {

@@ -34,8 +34,8 @@ export interface SamplerState {
   position: number;
 }
 
-/** A sampler's train data and shape in a few flat arrays (see TrainSampler.packedTrain). */
-export interface PackedTrain {
+/** A sampler's train data and shape in a few flat arrays (see TrainSampler.flatTrainData). */
+export interface FlatTrainData {
   userNum: number;
   itemNum: number;
   batchSize: number;
@@ -110,10 +110,10 @@ export class TrainSampler {
   }
 
   /**
-   * The train sequences this sampler draws from, packed for a sampler worker (data/sampler-worker.ts):
+   * The train sequences this sampler draws from, in flat arrays for a sampler worker (data/sampler-worker.ts):
    * fresh arrays (CSR: user u's items are items[offsets[u]..offsets[u+1]]), safe to transfer.
    */
-  packedTrain(): PackedTrain {
+  flatTrainData(): FlatTrainData {
     const offsets = new Int32Array(this.userNum + 2);
     let total = 0;
     for (let u = 1; u <= this.userNum; u++) {
@@ -130,8 +130,8 @@ export class TrainSampler {
     return { userNum: this.userNum, itemNum: this.itemNum, batchSize: this.batchSize, maxlen: this.maxlen, userSampling: this.userSampling, offsets, items, times };
   }
 
-  /** A sampler over packedTrain()'s data in the given state: draws exactly what the original would from that state. */
-  static fromPacked(p: PackedTrain, state: SamplerState): TrainSampler {
+  /** A sampler over flatTrainData()'s data in the given state: draws exactly what the original would from that state. */
+  static fromFlat(p: FlatTrainData, state: SamplerState): TrainSampler {
     const train: Int32Array[] = [new Int32Array(0)];
     const trainTimes: Float64Array[] | undefined = p.times ? [new Float64Array(0)] : undefined;
     for (let u = 1; u <= p.userNum; u++) {

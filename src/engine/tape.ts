@@ -1,5 +1,5 @@
 /**
- * Reverse-mode autodiff: ops push a backward closure onto the active tape; `backward(loss)` runs them
+ * Reverse-mode autodiff: ops push a backward closure onto the active tape; `getTape().backward(loss)` runs them
  * newest first. Intermediate buffers (op outputs, their grads, saved statistics) come from the tape's
  * pool and go back to it on `reset()`, so a training loop of same-shaped steps allocates nothing after
  * the first step. Tensors produced by ops are therefore valid only until the next reset().
@@ -182,12 +182,3 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** backward() on the active tape. */
-export function backward(root: Tensor, seed?: Float32Array): void {
-  current.backward(root, seed);
-}
-
-/** reset() of the active tape: call once per training step, after the optimiser step. */
-export function resetTape(): void {
-  current.reset();
-}
