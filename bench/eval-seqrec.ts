@@ -130,4 +130,4 @@ if (cases.includes('recommend')) {
   result.recommend = rec;
 }
 result.peak_rss_mb_self = round(process.resourceUsage().maxRSS / 1024, 1);
-console.log('RESULT_JSON ' + JSON.stringify(result));
+console.log(`RESULT_JSON ${JSON.stringify(result)}`);

@@ -192,7 +192,7 @@ if (variantArg !== undefined) {
     const rows = SHAPES.map((s, i) => {
       const r = [s.name, f(simd.one[i]), f(relaxed?.one[i])];
       if (threads) r.push(f(simd.two?.[i]), f(relaxed?.two?.[i] ?? undefined));
-      r.push(ts[i].toFixed(2), (simd.one[i] / ts[i]).toFixed(0) + '×');
+      r.push(ts[i].toFixed(2), `${(simd.one[i] / ts[i]).toFixed(0)}×`);
       return r;
     });
     const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));

@@ -45,11 +45,11 @@ for (const entry of entries) {
       ...v.flags,
     ], { stdio: 'inherit' });
     const b64 = readFileSync(wasmPath).toString('base64');
-    const ident = (name + v.suffix).replace(/-([a-z])/g, (_, c) => c.toUpperCase()) + 'Wasm';
+    const ident = `${(name + v.suffix).replace(/-([a-z])/g, (_, c) => c.toUpperCase())}Wasm`;
     lines.push(`export const ${ident} = '${b64}';`);
   }
-  writeFileSync(target + '.tmp', lines.join('\n') + '\n');
-  renameSync(target + '.tmp', target);
+  writeFileSync(`${target}.tmp`, `${lines.join('\n')}\n`);
+  renameSync(`${target}.tmp`, target);
   built++;
 }
 console.log(`build-wasm: ${entries.length} kernel module(s), ${built} rebuilt`);

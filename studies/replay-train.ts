@@ -70,5 +70,5 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
   console.log(lines[lines.length - 1]);
 }
 closeSync(fd);
-if (stepLogN > 0) writeFileSync(`${out}/seqrec-steps.txt`, stepLog.map((x) => x.toFixed(6)).join('\n') + '\n');
-writeFileSync(`${out}/seqrec-${packed ? 'packed' : 'dense'}.log`, lines.join('\n') + '\n');
+if (stepLogN > 0) writeFileSync(`${out}/seqrec-steps.txt`, `${stepLog.map((x) => x.toFixed(6)).join('\n')}\n`);
+writeFileSync(`${out}/seqrec-${packed ? 'packed' : 'dense'}.log`, `${lines.join('\n')}\n`);

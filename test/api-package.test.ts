@@ -15,7 +15,7 @@ const dir = testTempDir('seqrec-package-');
 /** npm, as the test runner's npm when `npm test` started it. */
 function npm(args: string[], cwd: string): SpawnSyncReturns<string> {
   const cli = process.env.npm_execpath;
-  const [cmd, argv] = cli && cli.endsWith('.js') ? [process.execPath, [cli, ...args]] : ['npm', args];
+  const [cmd, argv] = cli?.endsWith('.js') ? [process.execPath, [cli, ...args]] : ['npm', args];
   return spawnSync(cmd, argv, { cwd, encoding: 'utf8', timeout: 180_000 });
 }
 

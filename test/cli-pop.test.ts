@@ -33,7 +33,7 @@ const DATA = [
 
 const dir = mkdtempSync(join(tmpdir(), 'seqrec-cli-pop-'));
 const dataset = join(dir, 'tiny.txt');
-writeFileSync(dataset, DATA.flatMap(([u, items]) => items.map((i) => `${u} ${i}`)).join('\n') + '\n');
+writeFileSync(dataset, `${DATA.flatMap(([u, items]) => items.map((i) => `${u} ${i}`)).join('\n')}\n`);
 const runDir = join(dir, 'run');
 const model = join(runDir, 'poprec.json');
 

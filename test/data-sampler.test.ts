@@ -157,7 +157,10 @@ test('Games: one epoch of 128 × 50 batches is fast and never draws a train item
     for (let r = 0; r < b.batchSize; r++) {
       const u = b.users[r];
       let set = trainSets.get(u);
-      if (!set) trainSets.set(u, (set = new Set(split.train[u])));
+      if (!set) {
+        set = new Set(split.train[u]);
+        trainSets.set(u, set);
+      }
       for (let p = 0; p < b.maxlen; p++) {
         const k = r * b.maxlen + p;
         assert.equal(b.neg[k] === 0, b.pos[k] === 0);

@@ -13,7 +13,10 @@ const small: SASRecConfig = { itemNum: 30, maxlen: 6, hiddenUnits: 8, numBlocks:
 function std(a: Float32Array): number {
   let s = 0;
   let ss = 0;
-  for (const x of a) (s += x), (ss += x * x);
+  for (const x of a) {
+    s += x;
+    ss += x * x;
+  }
   const m = s / a.length;
   return Math.sqrt(ss / a.length - m * m);
 }

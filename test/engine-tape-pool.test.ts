@@ -22,7 +22,11 @@ test('poolCapacity: ≥ n, at most 12.5% slack above 64, monotone, 8 capacities 
 
 test('steps with varying sizes reuse a bounded set of buffers; alloc returns exactly n floats', () => {
   let allocs = 0;
-  const counting = { ...referenceKernels, name: 'counting', alloc: (n: number) => (allocs++, new Float32Array(n)) };
+  const counting = { ...referenceKernels, name: 'counting', alloc: (n: number) => {
+      allocs++;
+      return new Float32Array(n);
+    },
+  };
   const prev = getKernels();
   setKernels(counting);
   try {

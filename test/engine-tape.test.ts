@@ -50,7 +50,11 @@ test('backward without a seed needs a scalar', () => {
 
 test('after reset, a same-shaped step allocates no new buffers', () => {
   let allocs = 0;
-  const counting = { ...referenceKernels, name: 'counting', alloc: (n: number) => (allocs++, new Float32Array(n)) };
+  const counting = { ...referenceKernels, name: 'counting', alloc: (n: number) => {
+      allocs++;
+      return new Float32Array(n);
+    },
+  };
   const prevK = getKernels();
   setKernels(counting);
   const prevTape = setTape(new Tape());

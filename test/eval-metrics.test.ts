@@ -33,7 +33,10 @@ test('rankFirst matches a stable argsort().argsort() of -scores on random rows w
     return order.findIndex((o) => o.i === 0);
   };
   let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
   for (let trial = 0; trial < 500; trial++) {
     const n = 2 + Math.floor(rnd() * 30);
     const s = Array.from({ length: n }, () => Math.floor(rnd() * 5)); // few distinct values → ties

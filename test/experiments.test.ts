@@ -17,13 +17,13 @@ writeRingDataset(join(dir, 'ring.txt'), { users: 60, length: (u) => 6 + (u % 5),
 const gridPath = join(dir, 'grid.yaml');
 writeFileSync(
   gridPath,
-  [
+  `${[
     'datasets: [ring.txt]',
     'models: [sasrec, tisasrec]',
     'flags: { num_epochs: 2, eval_every: 1, maxlen: 8, hidden_units: 8, num_blocks: 1, batch_size: 16, lr: 0.01 }',
     'seeds: [1, 2]',
     'out: exp',
-  ].join('\n') + '\n',
+  ].join('\n')}\n`,
 );
 const out = join(dir, 'exp');
 
@@ -188,13 +188,13 @@ test('unknown flag names in flags: or grid: are refused in one line before any r
 const damagedGrid = join(dir, 'damaged.yaml');
 writeFileSync(
   damagedGrid,
-  [
+  `${[
     'datasets: [ring.txt]',
     'models: [sasrec, pop]',
     'flags: { num-epochs: 1, eval-every: 1, maxlen: 8, hidden-units: 8, num-blocks: 1, batch-size: 16, lr: 0.01 }',
     'seeds: [1]',
     'out: damaged',
-  ].join('\n') + '\n',
+  ].join('\n')}\n`,
 );
 const damagedOut = join(dir, 'damaged');
 const sasrecRun = join(damagedOut, 'runs', 'ring', 'sasrec', 'default', 'seed-1');

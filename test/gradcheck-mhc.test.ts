@@ -142,7 +142,7 @@ test('stream mixes: the wasm backend == the fused reference kernels, forward and
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5 + 1e-5 * Math.abs(b[i]), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
   };
   close(fast.out, ref.out, 'forward');
-  fast.grads1.forEach((g, i) => close(g, ref.grads1[i], `streamMix grad ${i}`));
-  fast.grads2.forEach((g, i) => close(g, ref.grads2[i], `streamWeightedSum grad ${i}`));
+  for (const [i, g] of fast.grads1.entries()) close(g, ref.grads1[i], `streamMix grad ${i}`);
+  for (const [i, g] of fast.grads2.entries()) close(g, ref.grads2[i], `streamWeightedSum grad ${i}`);
   assert.ok(ref.grads2[0].length > 0 && ref.grads2[4].length > 0);
 });

@@ -160,7 +160,7 @@ for (const threads of [2, 3]) {
       RANGE_KERNELS.forEach(([name, pointers], id) => {
         // 4 arrays (every kernel uses at most 4); scalars: alpha 0.37 / Adam's hyper-parameters
         const bufs = [0, 1, 2, 3].map(() => fillRand(k.alloc(n), r));
-        bufs[3].forEach((x, i) => (bufs[3][i] = Math.abs(x))); // Adam's v ≥ 0
+        for (const [i, x] of bufs[3].entries()) bufs[3][i] = Math.abs(x); // Adam's v ≥ 0
         const scalars = name === 'optAdam' ? [1e-3, 0.9, 0.98, 1e-8, 0.1, 0.0199] : [0.37];
         const run = (arrays: Float32Array[], split: boolean): void => {
           let ai = 0, si = 0;

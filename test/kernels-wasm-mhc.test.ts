@@ -261,8 +261,8 @@ for (const backend of ['reference', 'wasm'] as const) {
       };
       const separate = run((xin) => ws.map((w) => ops.linear(xin, w, null)));
       const stacked = run((xin) => mhc.linearStacked(xin, ws));
-      stacked.outs.forEach((o, i) => close(o, separate.outs[i], 1e-5, `output ${i}`));
-      stacked.grads.forEach((g, i) => close(g, separate.grads[i], 1e-5, `gradient ${i}`));
+      for (const [i, o] of stacked.outs.entries()) close(o, separate.outs[i], 1e-5, `output ${i}`);
+      for (const [i, g] of stacked.grads.entries()) close(g, separate.grads[i], 1e-5, `gradient ${i}`);
     } finally {
       setTape(prev);
       setKernels(referenceKernels);

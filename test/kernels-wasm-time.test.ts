@@ -50,7 +50,7 @@ function makeLayout(len: number, counts: number[], firstRow: number, r: () => nu
   const numSeq = counts.length;
   const qStart = new Int32Array(numSeq), qCount = Int32Array.from(counts);
   let row = firstRow;
-  counts.forEach((n, b) => { qStart[b] = row; row += n; });
+  for (const [b, n] of counts.entries()) { qStart[b] = row; row += n; };
   const qPadded = new Int32Array(row);
   counts.forEach((n, b) => {
     if (n !== len) return;
@@ -295,17 +295,17 @@ function packedVsDense(K: Kernels): void {
       const real: number[] = [];
       for (let r = 0; r < B * L; r++) if (!packed || seqs[r] !== 0) real.push(r);
       const q = param(lay.rows);
-      real.forEach((r, i) => q.data.set(qDense.data.subarray(r * d, (r + 1) * d), i * d));
+      for (const [i, r] of real.entries()) q.data.set(qDense.data.subarray(r * d, (r + 1) * d), i * d);
       const perSeq = (full: Parameter) => {
         const t = param(lay.bucketTotal);
-        lay.bucketIndex.forEach((k, i) => t.data.set(full.data.subarray(k * d, (k + 1) * d), i * d));
+        for (const [i, k] of lay.bucketIndex.entries()) t.data.set(full.data.subarray(k * d, (k + 1) * d), i * d);
         return t;
       };
       const tk = perSeq(tkFull), tv = perSeq(tvFull);
       kc.grad = null; vc.grad = null;
       const out = timeAwareAttention(q, kc, vc, tk, tv, lay, { heads: 2 });
       const seed = new Float32Array(lay.rows * d);
-      real.forEach((r, i) => seed.set(dOut.subarray(r * d, (r + 1) * d), i * d));
+      for (const [i, r] of real.entries()) seed.set(dOut.subarray(r * d, (r + 1) * d), i * d);
       const tape = getTape();
       tape.backward(out, seed);
       const outAt = new Float32Array(B * L * d), gq = new Float32Array(B * L * d);
@@ -315,7 +315,7 @@ function packedVsDense(K: Kernels): void {
       });
       const fold = (t: Parameter) => {
         const g = new Float32Array((span + 1) * d);
-        lay.bucketIndex.forEach((k, i) => { for (let c = 0; c < d; c++) g[k * d + c] += t.grad![i * d + c]; });
+        for (const [i, k] of lay.bucketIndex.entries()) { for (let c = 0; c < d; c++) g[k * d + c] += t.grad![i * d + c]; };
         return g;
       };
       const res = { out: outAt, gq, gkc: kc.grad!.slice(), gvc: vc.grad!.slice(), gtk: fold(tk), gtv: fold(tv) };

@@ -24,7 +24,7 @@ test('warm-up and decay compose multiplicatively; the decay clock starts at step
   const s = { baseLr: 1, warmupSteps: 4, decayStep: 2, decayRate: 0.1 };
   const got = [0, 1, 2, 3, 4, 5].map((k) => lrAt(s, k));
   const want = [0.25, 0.5, 0.75 * 0.1, 1 * 0.1, 0.1 ** 2, 0.1 ** 2];
-  got.forEach((g, i) => assert.ok(Math.abs(g - want[i]) < 1e-15, `step ${i}: ${g} vs ${want[i]}`));
+  for (const [i, g] of got.entries()) assert.ok(Math.abs(g - want[i]) < 1e-15, `step ${i}: ${g} vs ${want[i]}`);
   assert.equal(isConstant(s), false);
   assert.equal(isConstant({ baseLr: 1 }), true);
 });

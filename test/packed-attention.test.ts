@@ -207,7 +207,10 @@ test('packedCausalAttention kernel: probability layout [P_pad, P_0..P_i] per que
     const k0 = 3 * 3 * d + d + h * hd;
     let a = 0;
     let b = 0;
-    for (let c = 0; c < hd; c++) (a += qkv.data[qi + c] * qkv.data[kp + c]), (b += qkv.data[qi + c] * qkv.data[k0 + c]);
+    for (let c = 0; c < hd; c++) {
+      a += qkv.data[qi + c] * qkv.data[kp + c];
+      b += qkv.data[qi + c] * qkv.data[k0 + c];
+    }
     a /= Math.sqrt(hd);
     b /= Math.sqrt(hd);
     const want = (2 * Math.exp(a)) / (2 * Math.exp(a) + Math.exp(b));

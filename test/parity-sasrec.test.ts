@@ -114,7 +114,10 @@ for (const name of folders) for (const packed of [false, true]) {
         const expExact: number[] = [];
         for (let i = 0; i < p.size; i++) {
           if (m[i]) assert.ok(Math.abs(p.data[i] - e[i]) <= 2 * steps * cfg.lr * 1.001 && Math.abs(p.data[i] - w[i]) <= steps * cfg.lr * 1.001, `${tag}.${n}[${i}] moved beyond Adam's bound`);
-          else exact.push(p.data[i]), expExact.push(e[i]);
+          else {
+            exact.push(p.data[i]);
+            expExact.push(e[i]);
+          }
         }
         assertClose(`${tag}.${n}`, exact, expExact);
       }

@@ -178,13 +178,13 @@ test('sorts names and metadata keys by UTF-8 bytes (Rust order), not UTF-16 unit
   const order = ['B', 'a.10', 'a.2', 'b', '\uFF00', '\u{1F600}'];
   let last = -1;
   for (const n of order) {
-    const at = h.indexOf(JSON.stringify(n) + ':');
+    const at = h.indexOf(`${JSON.stringify(n)}:`);
     assert.ok(at > last, `${n} out of order in ${h}`);
     last = at;
   }
   assert.ok(h.startsWith('{"__metadata__":{"10":"x","2":"z","a":"y"},'));
   const back = parseSafetensors(out);
-  names.forEach((n, i) => assert.equal(back.tensors.get(n)!.data[0], i));
+  for (const [i, n] of names.entries()) assert.equal(back.tensors.get(n)!.data[0], i);
   // Array and Map inputs give the same bytes.
   assert.deepEqual(
     serializeSafetensors(names.map((n, i) => ({ name: n, ...t(i) })), { a: 'y', '2': 'z', '10': 'x' }),
@@ -210,8 +210,9 @@ test('scalars, empty tensors, subarray views and a "__proto__" metadata key roun
   assert.equal(back.tensors.get('empty')!.data.length, 0);
   assert.deepEqual([...back.tensors.get('view')!.data].slice(0, 2), [1.5, -2.25]);
   assert.ok(Number.isNaN(back.tensors.get('view')!.data[2]));
-  assert.ok(Object.prototype.hasOwnProperty.call(back.metadata, '__proto__'));
-  assert.equal(back.metadata['__proto__'], 'p');
+  const key = '__proto__';
+  assert.ok(Object.hasOwn(back.metadata, key));
+  assert.equal(back.metadata[key], 'p');
   assert.equal(Object.getPrototypeOf(back.metadata), Object.prototype);
 });
 

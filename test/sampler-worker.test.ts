@@ -83,7 +83,7 @@ test('train --num_workers 0, 1 and 2 give the same run (SASRec and TiSASRec)', a
   for (const [name, args, counts] of [['sasrec', sasrec, ['0', '1', '2']], ['tisasrec', tisasrec, ['0', '1']]] as const) {
     const dirs = counts.map((n) => join(dir, `${name}-w${n}`));
     const runs = await Promise.all(counts.map((n, i) => runCli(['train', ...args, '--num_epochs', '4', '--num_workers', n, '--train_dir', dirs[i]])));
-    runs.forEach((r) => assert.equal(r.code, 0, r.stderr));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
     const logs = dirs.map((d) => readLog(d).map((l) => [l.epoch, l.loss, l.valid]));
     for (let i = 1; i < dirs.length; i++) {
       assert.deepEqual(logs[i], logs[0], `${name}: --num_workers ${counts[i]} vs 0`);

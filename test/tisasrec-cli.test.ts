@@ -7,7 +7,7 @@ import { runCli } from './helpers/cli.js';
 import { tisasrec } from '../src/models/tisasrec/spec.js';
 import { sasrec } from '../src/models/sasrec/spec.js';
 import { parseSafetensors } from '../src/engine/safetensors.js';
-import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
+import type { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
 import { SHARED_FIXTURES_URL, NEEDS_SHARED } from './helpers/shared.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'seqrec-tisasrec-cli-'));
@@ -29,8 +29,8 @@ const plain = join(dir, 'ring.txt');
       time += 60 * (1 + ((u + t) % 4)) * (t % 3 === 2 ? 30 : 1);
     }
   }
-  writeFileSync(dataset, lines.join('\n') + '\n');
-  writeFileSync(plain, untimed.join('\n') + '\n');
+  writeFileSync(dataset, `${lines.join('\n')}\n`);
+  writeFileSync(plain, `${untimed.join('\n')}\n`);
 }
 const runDir = join(dir, 'run');
 const ckpt = join(runDir, 'tisasrec.safetensors');

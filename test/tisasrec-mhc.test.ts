@@ -150,7 +150,7 @@ test('CLI: train --model tisasrec --mhc_expansion_rate 2 (2 epochs), recommend',
         time += 60 * (1 + ((u + t) % 4));
       }
     }
-    writeFileSync(dataset, lines.join('\n') + '\n');
+    writeFileSync(dataset, `${lines.join('\n')}\n`);
     const runDir = join(dir, 'run');
     const r = await runCli([
       'train', '--model', 'tisasrec', '--dataset', dataset, '--train_dir', runDir, '--num_epochs', '2', '--eval_every', '1',

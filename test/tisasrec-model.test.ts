@@ -79,7 +79,7 @@ test('timeAwareAttention equals the reference formula (dense: uniform padding ro
     // the op takes each sequence's rows of the tables
     const perSeq = (t: Parameter, lay: TimeBatchLayout) => {
       const out = new Parameter(new Float32Array(lay.bucketTotal * d), [lay.bucketTotal, d]);
-      lay.bucketIndex.forEach((k, i) => out.data.set(t.data.subarray(k * d, (k + 1) * d), i * d));
+      for (const [i, k] of lay.bucketIndex.entries()) out.data.set(t.data.subarray(k * d, (k + 1) * d), i * d);
       return out;
     };
     const got = timeAwareAttention(q, kc, vc, perSeq(tk, dense), perSeq(tv, dense), dense, { heads });
@@ -94,7 +94,7 @@ test('timeAwareAttention equals the reference formula (dense: uniform padding ro
     const qp = new Parameter(new Float32Array(packed.rows * d), [packed.rows, d]);
     const realRows: number[] = [];
     for (let r = 0; r < B * L; r++) if (seqs[r] !== 0) realRows.push(r);
-    realRows.forEach((r, k) => qp.data.set(q.data.subarray(r * d, (r + 1) * d), k * d));
+    for (const [k, r] of realRows.entries()) qp.data.set(q.data.subarray(r * d, (r + 1) * d), k * d);
     const gp = timeAwareAttention(qp, kc, vc, perSeq(tk, packed), perSeq(tv, packed), packed, { heads });
     assertClose(`packed, ${heads} heads`, gp.data.subarray(0, gp.size), realRows.flatMap((r) => Array.from(want.subarray(r * d, (r + 1) * d))), 1e-5, 1e-6);
     getTape().reset();
@@ -116,7 +116,7 @@ test('compactRelations: per-sequence buckets in order of first appearance, mappi
       const firstSeen = [...new Set(entries)];
       assert.equal(lay.bucketCount[b], firstSeen.length);
       assert.deepEqual(Array.from(lay.bucketIndex.subarray(start, start + firstSeen.length)), firstSeen);
-      entries.forEach((v, e) => assert.equal(lay.bucketIndex[start + lay.bucketRel[lay.qStart[b] * L + e]], v));
+      for (const [e, v] of entries.entries()) assert.equal(lay.bucketIndex[start + lay.bucketRel[lay.qStart[b] * L + e]], v);
       start += firstSeen.length;
     }
     assert.equal(lay.bucketTotal, start);
@@ -165,14 +165,14 @@ test('TiSASRec packed path equals the dense path: loss, every gradient, predicti
       tape.reset();
     }
     assertClose('loss', [losses[1]], [losses[0]], 1e-5);
-    grads[0].forEach((g, i) => assertClose(`grad ${models[0].namedParameters()[i][0]}`, grads[1][i], g, 1e-4, 1e-6));
+    for (const [i, g] of grads[0].entries()) assertClose(`grad ${models[0].namedParameters()[i][0]}`, grads[1][i], g, 1e-4, 1e-6);
     // the packed path really ran: it exposes logits at the loss positions only
     const res = models[1].forwardPacked(batch);
     assert.ok(res && res.index.length < batch.seqs.length);
     getTape().reset();
     const C = 5;
     const cands = Int32Array.from({ length: 6 * C }, () => 1 + rng.nextInt(20));
-    models.forEach((m) => m.eval());
+    for (const m of models) m.eval();
     assertClose('predict', models[1].predict(batch, cands, C), models[0].predict(batch, cands, C), 1e-4, 1e-5);
     assertClose('predictAll', models[1].predictAll(batch), models[0].predictAll(batch), 1e-4, 1e-5);
   }

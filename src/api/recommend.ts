@@ -1,5 +1,5 @@
 import { UserError } from '../core/errors.js';
-import { recommendTopK } from '../eval/recommend.js';
+import { recommendTopK, type Query } from '../eval/recommend.js';
 import type { Model } from '../models/contract.js';
 import { mapItems, queryForUser } from '../train/query.js';
 
@@ -34,7 +34,7 @@ export interface Recommendation {
  */
 export function recommend(model: Model, query: RecommendQuery, k = 10): Recommendation[] {
   if (!(Number.isInteger(k) && k >= 1)) throw new UserError(`k: expected an integer ≥ 1, got ${k}`);
-  let q;
+  let q: Query;
   if (query.user !== undefined) {
     q = queryForUser(model, String(query.user), undefined, 'the model');
   } else if (query.history !== undefined) {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import { bool, defineOptions, int, str } from '../core/options.js';
 import { datasetOptions, loadDatasetFrom } from '../data/options.js';
-import { recommendTopK } from '../eval/recommend.js';
+import { recommendTopK, type Query } from '../eval/recommend.js';
 import { loadModelFile, modelFileOptions } from '../train/model-file.js';
 import { queryForHistory, queryForUser, parseHistory } from '../train/query.js';
 import { addOptions, commandGroups } from './flags.js';
@@ -41,7 +41,7 @@ export function register(program: Command): void {
     if ((o.user === undefined) === (o.history === undefined)) throw new UserError('recommend: give exactly one of --user or --history');
     const { model } = await loadModelFile(file.stateDictPath, file.model);
     try {
-      let query;
+      let query: Query;
       if (o.user !== undefined) {
         const from = source.dataset !== undefined ? await loadDatasetFrom(source) : undefined;
         query = queryForUser(model, o.user, from && { ...from.data, path: from.path }, file.stateDictPath);

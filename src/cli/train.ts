@@ -23,12 +23,7 @@ export function register(program: Command): void {
   cmd.action(async (opts: Record<string, unknown>) => {
     const request = parseTrainRequest(opts);
     const bar = trainingBar();
-    let run;
-    try {
-      run = await runTraining(request, { log: (l) => bar.log(l), progress: bar.update, evalProgress: evalProgressBar });
-    } finally {
-      bar.stop();
-    }
+    const run = await runTraining(request, { log: (l) => bar.log(l), progress: bar.update, evalProgress: evalProgressBar }).finally(() => bar.stop());
     // stdout last: every file is on disk even if standard output cannot be written
     process.stdout.write(`${formatResultsTable(run.results.results)}\n`);
   });

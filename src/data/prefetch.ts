@@ -135,7 +135,10 @@ export class PrefetchSampler {
       const got = receiveMessageOnPort(this.port);
       if (got) {
         const m = got.message as Outgoing;
-        if (m.kind === 'error') throw (this.failure = new Error(`sampler worker: ${m.message}`));
+        if (m.kind === 'error') {
+          this.failure = new Error(`sampler worker: ${m.message}`);
+          throw this.failure;
+        }
         const now = performance.now();
         if (this.stats.batches++ === 0) this.stats.firstMs = now - start;
         else {

@@ -43,7 +43,7 @@ export function relationMatrix(timeSeq: ArrayLike<number>, timeSpan: number, out
   for (let i = 0; i < L; i++) {
     for (let j = 0; j < L; j++) {
       const span = Math.abs(timeSeq[i] - timeSeq[j]);
-      out[i * L + j] = span > timeSpan ? timeSpan : span;
+      out[i * L + j] = Math.min(span , timeSpan);
     }
   }
   return out;

@@ -71,7 +71,8 @@ export function linearStacked(x: Tensor, weights: readonly Tensor[]): Tensor[] {
       if (x.requiresGrad) {
         // the first gradient of x (mHC's x̃ has no other consumer) is written, not added to zeros
         const first = x.grad === null && !(x instanceof Parameter);
-        const dx = first ? (x.grad = tape.alloc(x.size)) : tape.gradOf(x);
+        const dx = first ? tape.alloc(x.size) : tape.gradOf(x);
+        if (first) x.grad = dx;
         K.gemm(false, false, rows, inF, total, 1, dAll, 0, total, wAll, 0, inF, first ? 0 : 1, dx, 0, inF);
       }
       if (!weights.some((w) => w.requiresGrad)) return;

@@ -170,7 +170,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
       if (!dy) return;
       if (x.requiresGrad) K.gemm(false, false, rows, inF, outF, 1, dy, 0, outF, w.data, 0, inF, 1, tape.gradOf(x), 0, inF);
       if (w.requiresGrad) K.gemm(true, false, outF, inF, rows, 1, dy, 0, outF, x.data, 0, inF, 1, tape.gradOf(w), 0, inF);
-      if (b && b.requiresGrad) K.colSumAcc(rows, outF, dy, 0, tape.gradOf(b), 0);
+      if (b?.requiresGrad) K.colSumAcc(rows, outF, dy, 0, tape.gradOf(b), 0);
     });
   }
   return out;

@@ -145,7 +145,7 @@ export function parseSafetensors(bytes: Uint8Array): ParsedSafetensors {
     if (!isPlainObject(info)) fail(`tensor ${q(name)}: entry is not a JSON object`);
     const { dtype, shape, data_offsets: offsets } = info;
     if (typeof dtype !== 'string') fail(`tensor ${q(name)}: missing or non-string dtype`);
-    const size = Object.prototype.hasOwnProperty.call(DTYPE_SIZE, dtype) ? DTYPE_SIZE[dtype] : undefined;
+    const size = Object.hasOwn(DTYPE_SIZE, dtype) ? DTYPE_SIZE[dtype] : undefined;
     if (size === undefined) fail(`tensor ${q(name)}: unknown dtype ${q(dtype)}`);
     if (!READABLE.has(dtype)) fail(`tensor ${q(name)}: dtype ${dtype} is not supported`);
     if (!Array.isArray(shape) || !shape.every(isNonNegInt)) {

@@ -45,7 +45,7 @@ export class Tape {
 
   /** A new op output; it requires grad when recording and any input does. */
   output(shape: readonly number[], ...inputs: Array<Tensor | null | undefined>): Tensor {
-    const needsGrad = this.enabled && inputs.some((t) => t != null && t.requiresGrad);
+    const needsGrad = this.enabled && inputs.some((t) => t?.requiresGrad);
     return new Tensor(this.alloc(shapeSize(shape)), shape, needsGrad);
   }
 
@@ -90,7 +90,10 @@ export class Tape {
     this.nodes = [];
     for (const buf of this.used) {
       let list = this.free.get(buf.length);
-      if (!list) this.free.set(buf.length, (list = []));
+      if (!list) {
+        list = [];
+        this.free.set(buf.length, list);
+      }
       list.push(buf);
     }
     this.used = [];

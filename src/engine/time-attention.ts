@@ -25,7 +25,7 @@ import { gemmBatched } from '../kernels/wasm/batched.js';
 import { LossTargets } from './loss-targets.js';
 import type { Rng } from './rng.js';
 import { getTape } from './tape.js';
-import { Tensor, shapeStr } from './tensor.js';
+import { type Tensor, shapeStr } from './tensor.js';
 
 /** Which rows are queries, and their relation indices (see the kernel docs in src/kernels/types.ts). */
 export interface TimeAttentionLayout {
@@ -94,7 +94,7 @@ export function unpackRows(x: Tensor, layout: TimeAttentionLayout, fill: Tensor 
       K.unpackRowsBackward(
         numSeq, len, d, qStart, qCount, out.grad, 0,
         x.requiresGrad ? tape.gradOf(x) : null, 0,
-        fill && fill.requiresGrad ? tape.gradOf(fill) : null, 0,
+        fill?.requiresGrad ? tape.gradOf(fill) : null, 0,
       );
     });
   }
@@ -216,7 +216,7 @@ export function timeAwareAttention(
     else forward(null);
     if (uniform) {
       gemmBatched(K, false, false, len, hd, len, 1, dropped, hP, len, vc.data, c0, d, 0, out.data, c0, d, numSeq, len * len, len * d, len * d);
-      eachSeq((b, r0, n, U, u0, w0) => K.gemm(false, false, n, hd, U, 1, buckets, hB + w0, U, tv.data, u0 * d + c0, d, 1, out.data, r0 * d + c0, d));
+      eachSeq((_b, r0, n, U, u0, w0) => K.gemm(false, false, n, hd, U, 1, buckets, hB + w0, U, tv.data, u0 * d + c0, d, 1, out.data, r0 * d + c0, d));
     }
   }
 

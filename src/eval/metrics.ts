@@ -36,12 +36,9 @@ export function reciprocalRank(rank: number): number {
 export function rankFirst(scores: ArrayLike<number>, offset: number, n: number): number {
   const t = scores[offset];
   let rank = 0;
-  if (t !== t) {
+  if (Number.isNaN(t)) {
     // NaN target: every non-NaN candidate sorts before it
-    for (let c = 1; c < n; c++) {
-      const s = scores[offset + c];
-      if (s === s) rank++;
-    }
+    for (let c = 1; c < n; c++) if (!Number.isNaN(scores[offset + c])) rank++;
     return rank;
   }
   for (let c = 1; c < n; c++) if (scores[offset + c] > t) rank++;

@@ -106,7 +106,7 @@ function assertFiniteScores(scores: Float32Array, rows: number, stride: number, 
   for (let r = 0; r < rows; r++) {
     for (let i = r * stride + skip; i < (r + 1) * stride; i++) {
       const s = scores[i];
-      if (s !== s || s === Infinity) {
+      if (Number.isNaN(s) || s === Infinity) {
         throw new UserError(
           `evaluation: the model scores ${s} for some items: its weights have diverged (try a lower --lr) or the checkpoint holds non-finite values`,
         );
@@ -291,7 +291,7 @@ export function topK(
   for (let i = 1; i <= itemNum; i++) {
     if (skip[i]) continue;
     const s = scores[offset + i];
-    if (s !== s) continue;
+    if (Number.isNaN(s)) continue;
     if (best.length === k && !(s > best[k - 1].score)) continue;
     let pos = best.length;
     while (pos > 0 && s > best[pos - 1].score) pos--;

@@ -147,7 +147,7 @@ export async function writeReports(
     const k = metricKey(row, m);
     if (!metricCols.includes(k)) metricCols.push(k);
   }
-  const valueOf = (c: Collected, col: string): number | undefined => {
+  const metricOf = (c: Collected, col: string): number | undefined => {
     for (const row of c.results.results) for (const [m, v] of Object.entries(row.metrics)) if (metricKey(row, m) === col) return v ?? undefined;
     return undefined;
   };
@@ -159,7 +159,7 @@ export async function writeReports(
   for (const c of collected) {
     lines.push(
       [c.run.datasetName, c.run.model, c.run.config, ...gridKeys.map((k) => c.run.gridValues[k]), c.run.seed, c.log.length,
-        c.results.trainSeconds, ...metricCols.map((m) => valueOf(c, m)), c.run.dir].map(csvCell).join(','),
+        c.results.trainSeconds, ...metricCols.map((m) => metricOf(c, m)), c.run.dir].map(csvCell).join(','),
     );
   }
   const csv = join(out, 'results.csv');
@@ -181,7 +181,7 @@ export async function writeReports(
     `|${' --- |'.repeat(4 + shownCols.length + 1)}`,
   ];
   const cells = (cs: Collected[], col: string) => {
-    const xs = cs.map((c) => valueOf(c, col)).filter((x): x is number => x !== undefined);
+    const xs = cs.map((c) => metricOf(c, col)).filter((x): x is number => x !== undefined);
     return xs.length === 0 ? '-' : `${mean(xs).toFixed(4)} ± ${std(xs).toFixed(4)}`;
   };
   for (const cs of groups.values()) {

@@ -131,5 +131,4 @@ export interface ModelSpec<O extends Options = Options> {
 }
 
 /** Any registered model, whatever its options. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyModelSpec = ModelSpec<any>;
+export type AnyModelSpec = ModelSpec<Options>;

@@ -118,7 +118,7 @@ export class ModuleList<M extends Module> extends Module {
   constructor(items: M[]) {
     super();
     this.items = items;
-    items.forEach((m, i) => this.addModule(String(i), m));
+    for (const [i, m] of items.entries()) this.addModule(String(i), m);
   }
   get length(): number {
     return this.items.length;

@@ -35,7 +35,7 @@ export interface TrainHooks {
    * Called after each epoch with the model as it stands; the caller may evaluate it (early stopping)
    * and save a checkpoint. Resolving to true stops training.
    */
-  onEpoch?(info: EpochInfo): void | boolean | Promise<void | boolean>;
+  onEpoch?(info: EpochInfo): boolean | undefined | Promise<boolean | undefined>;
   /**
    * Called once before the first epoch, after the model has been built and (with resumeFrom) the
    * checkpoint restored: the caller may now write to the run directory.

@@ -27,6 +27,6 @@ export function writeRingDataset(path: string, options: RingOptions = {}): strin
       lines.push(timed ? `u${u} ${item} ${1_600_000_000 + 3600 * t * (1 + (u % 3))}` : `u${u} ${item}`);
     }
   }
-  writeFileSync(path, lines.join('\n') + '\n');
+  writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
 }

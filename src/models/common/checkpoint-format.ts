@@ -156,7 +156,7 @@ function parseJsonMeta(path: string | undefined, metadata: Record<string, string
 
 /** Decodes checkpoint bytes; `path`, when given, names the file in error messages. */
 export function decodeCheckpoint(bytes: Uint8Array, path?: string): LoadedCheckpoint {
-  let parsed;
+  let parsed: ReturnType<typeof parseSafetensors>;
   try {
     parsed = parseSafetensors(bytes);
   } catch (e) {
@@ -164,7 +164,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path?: string): LoadedCheckp
     throw e;
   }
   const { tensors, metadata } = parsed;
-  const has = (k: string) => Object.prototype.hasOwnProperty.call(metadata, k);
+  const has = (k: string) => Object.hasOwn(metadata, k);
   // a NaN or ±Infinity weight would make every score NaN, which ranks as a perfect model
   for (const [name, t] of tensors) {
     const d = t.data;
