@@ -286,7 +286,8 @@ export function mk5xN(kc: i32, hp: i32, w: usize, ws: usize, z: usize, zs: usize
 /**
  * Dropout factor of the merged padding key (p copies, kept count k ~ Binomial(p, 1 − dropP) drawn
  * by inverse CDF from u ∈ [0, 1)): k / (p·(1 − dropP)). The same float64 operations, in the same
- * order, as paddingKeepFactor in src/kernels/reference.ts (documented there), so both give the same bits.
+ * order, as paddingKeepFactor in src/kernels/reference/attention.ts (documented there), so both give
+ * the same bits.
  */
 export function paddingKeepFactor(u: f64, p: i32, dropP: f64): f64 {
   if (p > 1000) return 1;

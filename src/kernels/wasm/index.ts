@@ -20,7 +20,7 @@
  * cross-origin-isolated page).
  */
 import type { Kernels } from '../types.js';
-import { referenceKernels } from '../reference.js';
+import { referenceKernels } from '../reference/index.js';
 import { WasmArena } from './arena.js';
 import { gemmWasm, gemmRelaxedWasm } from './generated/gemm.js';
 import { extraKernels } from './extra.js';
