@@ -2,8 +2,8 @@
 // multiply-add, a vectorised exp, a xoshiro128** generator kept in locals by the callers, and
 // small register-blocked micro-kernels with arbitrary strides.
 //
-// Everything here is compiled into the one module built from gemm.entry.ts (all kernels share one
-// module so that their static data never collide on the shared memory).
+// Everything here is compiled into the one module built from kernels.entry.ts (all kernels share
+// one module so that their static data never collide on the shared memory).
 
 @inline export function fmadd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);

@@ -22,8 +22,8 @@
 import type { Kernels } from '../types.js';
 import { referenceKernels } from '../reference/index.js';
 import { WasmArena } from './arena.js';
-import { gemmWasm, gemmRelaxedWasm } from './generated/gemm.js';
-import { extraKernels } from './extra.js';
+import { kernelsWasm, kernelsRelaxedWasm } from './generated/kernels.js';
+import { kernelGroups } from './kernel-groups.js';
 import type { ParallelSlot } from './parallel.js';
 
 export { WasmArena } from './arena.js';
@@ -42,7 +42,7 @@ export interface WasmKernelOptions {
   maximumMiB?: number;
 }
 
-/** The exports of gemm.entry.ts (pointers are byte addresses, leading dims in elements). */
+/** The GEMM exports of the kernel module (asm/gemm.ts; pointers are byte addresses, leading dims in elements). */
 export interface GemmExports {
   gemm(transA: number, transB: number, M: number, N: number, K: number, alpha: number,
        a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, pack: number): void;
@@ -95,7 +95,7 @@ export function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
 
 let bytesCache: { simd: Uint8Array<ArrayBuffer>; relaxed: Uint8Array<ArrayBuffer> } | undefined;
 function moduleBytes(): { simd: Uint8Array<ArrayBuffer>; relaxed: Uint8Array<ArrayBuffer> } {
-  return (bytesCache ??= { simd: decodeBase64(gemmWasm), relaxed: decodeBase64(gemmRelaxedWasm) });
+  return (bytesCache ??= { simd: decodeBase64(kernelsWasm), relaxed: decodeBase64(kernelsRelaxedWasm) });
 }
 
 /** Whether this runtime accepts the relaxed-SIMD build. */
@@ -226,7 +226,7 @@ function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKe
 
   const kernels: WasmKernels = {
     ...base,
-    ...extraKernels(instance.exports, arena, base, parallel), // attention, element-wise, … (extra.ts)
+    ...kernelGroups(instance.exports, arena, base, parallel), // attention, element-wise, mHC, time (kernel-groups.ts)
     name: `wasm-${variant}`,
     variant,
     memory,

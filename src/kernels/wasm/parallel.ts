@@ -4,7 +4,7 @@
  * that implements it (pool.ts, Node worker_threads on the same shared memory) is an optional layer,
  * and without one (browser, `--threads 1`) every call runs on the calling thread as before.
  *
- * Every method takes the raw arguments of one wasm call (byte addresses; see gemm.entry.ts and
+ * Every method takes the raw arguments of one wasm call (byte addresses; see asm/gemm.ts and
  * asm/attention.ts) and either runs the whole call, split across threads along independent outputs
  * so that every output float is computed by exactly the same instructions in the same order as on
  * one thread (bit-identical results), and returns true; or declines (work below its threshold)

@@ -537,6 +537,3 @@ export function gemmBatched(transA: i32, transB: i32, M: i32, N: i32, K: i32, al
     c += sC;
   }
 }
-
-// The non-GEMM kernels (attention, element-wise, …) are compiled into this same module.
-export * from "./kernels";
