@@ -1,6 +1,6 @@
-// Helpers shared by the non-GEMM AssemblyScript kernels (attention.ts, elementwise.ts): fused
-// multiply-add, a vectorised exp, a xoshiro128** generator kept in locals by the callers, and
-// small register-blocked micro-kernels with arbitrary strides.
+// Helpers shared by the non-GEMM AssemblyScript kernels (attention.ts, elementwise.ts, time.ts,
+// mhc.ts): fused multiply-add, a vectorised exp, a xoshiro128** generator kept in locals by the
+// callers, and small register-blocked micro-kernels with arbitrary strides.
 //
 // Everything here is compiled into the one module built from kernels.entry.ts (all kernels share
 // one module so that their static data never collide on the shared memory).
