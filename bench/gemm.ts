@@ -15,7 +15,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
+import type { WasmThreadPool } from '../src/kernels/wasm/pool.js';
+import { startThreadPool } from '../src/kernels/wasm/pool-start.js';
 import { createWasmKernelsSync, relaxedSimdSupported, type WasmKernels, type WasmVariant } from '../src/kernels/wasm/index.js';
 
 interface Shape {

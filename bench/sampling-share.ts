@@ -25,7 +25,7 @@ import { Rng } from '../src/engine/rng.js';
 import { TimeBatchLayout } from '../src/engine/time-attention.js';
 import { getKernels } from '../src/kernels/index.js';
 import { useWasmKernels } from '../src/kernels/wasm/install.js';
-import { startKernelThreads } from '../src/kernels/wasm/pool.js';
+import { startKernelThreads } from '../src/kernels/wasm/pool-start.js';
 import type { Model, Network } from '../src/models/contract.js';
 import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';

@@ -26,7 +26,8 @@ import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import type { WasmKernels } from '../src/kernels/wasm/index.js';
 import { RANGE_KERNELS } from '../src/kernels/wasm/parallel.js';
-import { startThreadPool, type ThreadPoolOptions, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
+import type { ThreadPoolOptions, WasmThreadPool } from '../src/kernels/wasm/pool.js';
+import { startThreadPool } from '../src/kernels/wasm/pool-start.js';
 import { arg } from './args.js';
 import { trainStep } from '../src/train/step.js';
 

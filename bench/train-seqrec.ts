@@ -12,7 +12,8 @@
 import { loadDataset, leaveOneOut, TrainSampler, type UserSampling, type TrainBatch } from '../src/data/index.js';
 import { Rng } from '../src/engine/rng.js';
 import { getKernels } from '../src/kernels/index.js';
-import { startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
+import type { WasmThreadPool } from '../src/kernels/wasm/pool.js';
+import { startThreadPool } from '../src/kernels/wasm/pool-start.js';
 import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';

@@ -1,7 +1,7 @@
 /** Reference kernels against direct float64 formulas (the fast backend is tested against these). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { referenceKernels as K } from '../src/kernels/reference.js';
+import { referenceKernels as K } from '../src/kernels/reference/index.js';
 import { Rng } from '../src/engine/rng.js';
 
 function rand(n: number, rng: Rng): Float32Array {

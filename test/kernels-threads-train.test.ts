@@ -14,7 +14,7 @@ import { Rng } from '../src/engine/rng.js';
 import { Tape, setTape } from '../src/engine/tape.js';
 import { referenceKernels, setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
-import { startThreadPool } from '../src/kernels/wasm/pool.js';
+import { startThreadPool } from '../src/kernels/wasm/pool-start.js';
 import type { SASRecConfig } from '../src/models/sasrec/sasrec.js';
 import { TiSASRec, type TiSASRecConfig } from '../src/models/tisasrec/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';

@@ -8,7 +8,9 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
-import { SplitTuner, startThreadPool, type WasmThreadPool } from '../src/kernels/wasm/pool.js';
+import type { WasmThreadPool } from '../src/kernels/wasm/pool.js';
+import { startThreadPool } from '../src/kernels/wasm/pool-start.js';
+import { SplitTuner } from '../src/kernels/wasm/split-tuner.js';
 import { xoshiroJump, xoshiroStep } from '../src/kernels/wasm/xoshiro-jump.js';
 import { RANGE_KERNELS } from '../src/kernels/wasm/parallel.js';
 import { fillRand, rng32 } from './helpers/random.js';

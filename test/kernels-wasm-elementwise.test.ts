@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
-import { referenceKernels as ref } from '../src/kernels/reference.js';
+import { referenceKernels as ref } from '../src/kernels/reference/index.js';
 import { rng32 } from './helpers/random.js';
 import { randomPair, testWasmVariants } from './helpers/wasm.js';
 

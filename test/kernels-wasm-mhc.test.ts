@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
-import { mhcReferenceKernels as ref } from '../src/kernels/reference-mhc.js';
+import { mhcReferenceKernels as ref } from '../src/kernels/reference/mhc.js';
 import { referenceKernels, setKernels, type Kernels } from '../src/kernels/index.js';
 import { Rng } from '../src/engine/rng.js';
 import { Tape, setTape } from '../src/engine/tape.js';

@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWasmKernelsSync, type WasmKernels } from '../src/kernels/wasm/index.js';
-import { referenceKernels as ref } from '../src/kernels/reference.js';
+import { referenceKernels as ref } from '../src/kernels/reference/index.js';
 import { getKernels, setKernels, type Kernels } from '../src/kernels/index.js';
 import { Rng } from '../src/engine/rng.js';
 import { Tape, getTape, setTape } from '../src/engine/tape.js';

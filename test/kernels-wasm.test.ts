@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import {
   createWasmKernels, createWasmKernelsSync, relaxedSimdSupported, type WasmKernels,
 } from '../src/kernels/wasm/index.js';
-import { referenceKernels } from '../src/kernels/reference.js';
+import { referenceKernels } from '../src/kernels/reference/index.js';
 import { gemmBatched as gemmBatchedAny } from '../src/kernels/wasm/batched.js';
 
 /** Deterministic uniform(-1, 1) floats. */

@@ -11,7 +11,7 @@ import { PackedBatch } from '../src/engine/packing.js';
 import { Rng } from '../src/engine/rng.js';
 import { getTape } from '../src/engine/tape.js';
 import { Parameter } from '../src/engine/tensor.js';
-import { paddingKeepFactor, referenceKernels } from '../src/kernels/reference.js';
+import { paddingKeepFactor, referenceKernels } from '../src/kernels/reference/index.js';
 import { gradCheck } from './helpers/gradcheck.js';
 
 function param(shape: number[], rng: Rng, scale = 1): Parameter {

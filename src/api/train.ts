@@ -6,7 +6,7 @@ import type { Interactions } from '../data/types.js';
 import { evalOptions, seedOptions } from '../eval/options.js';
 import { releaseScratchPools } from '../engine/tape.js';
 import { getKernels } from '../kernels/index.js';
-import { startKernelThreads } from '../kernels/wasm/pool.js';
+import { startKernelThreads } from '../kernels/wasm/pool-start.js';
 import type { Model } from '../models/contract.js';
 import { runOptions } from '../train/options.js';
 import { modelOption, resolveModel, trainCommandGroups, trainingOptionsFor } from '../train/request.js';

@@ -4,10 +4,10 @@
  * one backend should not be handed to another (a wasm backend computes on views of its own memory).
  */
 import type { Kernels } from './types.js';
-import { referenceKernels } from './reference.js';
+import { referenceKernels } from './reference/index.js';
 
 export type { Kernels } from './types.js';
-export { referenceKernels } from './reference.js';
+export { referenceKernels } from './reference/index.js';
 
 let active: Kernels = referenceKernels;
 

@@ -1,6 +1,6 @@
 /**
  * The hot loops behind the ops. Ops call these and never care which backend runs them:
- * `reference.ts` is plain TypeScript (the ground truth in tests), the WebAssembly SIMD backend
+ * `reference/` is plain TypeScript (the ground truth in tests), the WebAssembly SIMD backend
  * implements the same interface and falls back to the reference for anything it lacks.
  * All matrices are row-major Float32Arrays addressed by (array, offset, leading dimension).
  *
@@ -171,7 +171,7 @@ export interface Kernels {
    * uniform u each; A_j = u < dropP ? 0 : P_j/(1−dropP). The padding slot stands for p copies that the
    * dense reference drops one by one, so its u draws the kept count k ~ Binomial(p, 1 − dropP) (inverse
    * CDF; p = 1: u < dropP drops) and A_P = P_P · k/(p(1−dropP)) — the reference's distribution of the
-   * dropped padding weight, exactly (reference.ts, paddingKeepFactor).
+   * dropped padding weight, exactly (reference/attention.ts, paddingKeepFactor).
    */
   packedCausalAttentionForward(
     numSeg: number, heads: number, headDim: number,

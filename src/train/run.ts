@@ -16,7 +16,7 @@ import type { EvalProgress } from '../eval/run.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { makeDirs } from '../io/dirs.js';
 import { getKernels } from '../kernels/index.js';
-import { defaultThreads, startKernelThreads } from '../kernels/wasm/pool.js';
+import { defaultThreads, startKernelThreads } from '../kernels/wasm/pool-start.js';
 import type { Model } from '../models/contract.js';
 import { allModels } from '../models/registry.js';
 import { loadCheckpoint } from './checkpoint.js';

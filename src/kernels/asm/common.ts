@@ -1,9 +1,9 @@
-// Helpers shared by the non-GEMM AssemblyScript kernels (attention.ts, elementwise.ts): fused
-// multiply-add, a vectorised exp, a xoshiro128** generator kept in locals by the callers, and
-// small register-blocked micro-kernels with arbitrary strides.
+// Helpers shared by the non-GEMM AssemblyScript kernels (attention.ts, elementwise.ts, time.ts,
+// mhc.ts): fused multiply-add, a vectorised exp, a xoshiro128** generator kept in locals by the
+// callers, and small register-blocked micro-kernels with arbitrary strides.
 //
-// Everything here is compiled into the one module built from gemm.entry.ts (all kernels share one
-// module so that their static data never collide on the shared memory).
+// Everything here is compiled into the one module built from kernels.entry.ts (all kernels share
+// one module so that their static data never collide on the shared memory).
 
 @inline export function fmadd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
@@ -286,7 +286,8 @@ export function mk5xN(kc: i32, hp: i32, w: usize, ws: usize, z: usize, zs: usize
 /**
  * Dropout factor of the merged padding key (p copies, kept count k ~ Binomial(p, 1 − dropP) drawn
  * by inverse CDF from u ∈ [0, 1)): k / (p·(1 − dropP)). The same float64 operations, in the same
- * order, as paddingKeepFactor in src/kernels/reference.ts (documented there), so both give the same bits.
+ * order, as paddingKeepFactor in src/kernels/reference/attention.ts (documented there), so both give
+ * the same bits.
  */
 export function paddingKeepFactor(u: f64, p: i32, dropP: f64): f64 {
   if (p > 1000) return 1;

@@ -99,7 +99,7 @@ export function ewDropout(n: i32, p: f64, rng: usize, x: usize, mask: usize, out
   rngSave(rng);
 }
 
-/** Floats per chunk of raw draws (4 KiB: stays in L1). */
+/** Raw draws (u32) per chunk (4 KiB: stays in L1). */
 export const RAW_CHUNK: i32 = 1024;
 
 // ---------------------------------------------------------------------------------------------

@@ -245,7 +245,7 @@ export function mhcSinkhornForward(rows: i32, n: i32, iters: i32, logits: usize,
   }
 }
 
-/** Reverse mode through every iteration (see reference-mhc.ts sinkhornBackward); dLogits accumulates. */
+/** Reverse mode through every iteration (see reference/mhc.ts sinkhornBackward); dLogits accumulates. */
 export function mhcSinkhornBackward(rows: i32, n: i32, iters: i32, logits: usize, dOut: usize, dLogits: usize, work: usize): void {
   const nn = n * n;
   const matB = <usize>nn << 2;

@@ -71,7 +71,7 @@ export function attentionKernels(
     return [p, p + segBytes, p + segBytes + 64];
   };
 
-  /** Rows of an [rows, ld] operand at offset off whose `cols` columns from colOff fit in x. */
+  /** Rows of an [rows, ld] operand at offset off whose first `cols` columns fit in x. */
   const rowsOf = (x: Float32Array, off: number, ld: number, cols: number): number =>
     x.length - off < cols ? 0 : Math.floor((x.length - off - cols) / ld) + 1;
 

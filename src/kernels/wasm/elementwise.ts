@@ -2,8 +2,8 @@
  * JS side of the wasm fill / element-wise / row / LayerNorm / loss / Adam kernels
  * (src/kernels/asm/elementwise.ts). Float arrays from the backend's `alloc` go to wasm zero-copy;
  * if any float operand is a plain array the call falls back to the base (reference) kernel, which
- * is correct, just slower. Int32 index arrays are plain JS arrays: they are copied into the scratch
- * block per call (4 bytes per index). Ranges are checked, so a bad offset throws instead of
+ * is correct, just slower. Int32 index arrays are copied into the scratch block on every call
+ * (4 bytes per index), wherever they live. Ranges are checked, so a bad offset throws instead of
  * touching another buffer in the shared memory. No Node built-ins.
  */
 import type { Kernels } from '../types.js';
@@ -77,7 +77,7 @@ export function elementwiseKernels(ex: ElementwiseExports, arena: WasmArena, scr
   };
 
   return {
-    // (TypedArray.fill on a SharedArrayBuffer view runs ~10× slower than on a plain buffer in V8)
+    // (in wasm: TypedArray.fill on a SharedArrayBuffer view is much slower in V8; BENCHMARKS.md)
     fill(n, value, x, xOff) {
       if (!owns(x)) return base.fill(n, value, x, xOff);
       count('fill', n);

@@ -3,27 +3,31 @@
  *
  * `createWasmKernels()` returns a `Kernels` object that starts from the reference kernels (so any
  * kernel the wasm module does not implement falls back to plain TypeScript) and overrides `alloc`,
- * `gemm` and `gemmBatched` with the wasm versions.
+ * `gemm` and `gemmBatched` with the wasm versions (this file) and the other kernel groups with
+ * theirs (kernel-groups.ts).
  *
- * Variants: the module is built twice (scripts/build-wasm.mjs): relaxed SIMD (`f32x4.relaxed_madd`,
- * a fused multiply-add) and plain SIMD. The relaxed one is chosen when the runtime validates it
- * (Node 20 needs `--experimental-wasm-relaxed-simd`; Node ≥ 22 and current browsers have it on).
- * `kernels.name` says which is active: 'wasm-relaxed-simd' or 'wasm-simd'.
+ * Variants: the module (asm/kernels.entry.ts) is built twice (scripts/build-wasm.mjs): relaxed
+ * SIMD (`f32x4.relaxed_madd`, a fused multiply-add) and plain SIMD. The relaxed one is chosen when
+ * the runtime validates it (Node 20 only with `--experimental-wasm-relaxed-simd`, which
+ * useWasmKernels in install.ts sets; Node ≥ 22 has it on). `kernels.name` says which is active:
+ * 'wasm-relaxed-simd' or 'wasm-simd'.
  *
- * Memory: one shared `WebAssembly.Memory` imported by the module (so worker threads can compute
- * on the same bytes later). `alloc` hands out zeroed, 64-byte-aligned Float32Array views into it
- * (see arena.ts for free / mark / release). Arrays from `alloc` go to the kernels zero-copy; any
- * other Float32Array is copied into scratch, computed on and (for outputs) copied back: correct,
+ * Memory: one shared `WebAssembly.Memory` imported by the module, so that the thread pool's
+ * workers (pool.ts) compute on the same bytes. `alloc` hands out zeroed, 64-byte-aligned
+ * Float32Array views into it (see arena.ts for free / mark / release). Arrays from `alloc` go to
+ * the kernels zero-copy; GEMM copies any other Float32Array into scratch, computes on it and (for
+ * outputs) copies it back, the other kernel groups hand such calls to the base kernels: correct,
  * just slower.
  *
- * No Node built-ins here: this runs in the browser too (shared memory there needs a
- * cross-origin-isolated page).
+ * Neither this file nor anything it imports uses Node built-ins, so the backend runs in the
+ * browser too (shared memory there needs a cross-origin-isolated page). The Node-only parts are
+ * the thread pool (pool.ts, pool-start.ts, pool-worker.ts) and install.ts.
  */
 import type { Kernels } from '../types.js';
-import { referenceKernels } from '../reference.js';
+import { referenceKernels } from '../reference/index.js';
 import { WasmArena } from './arena.js';
-import { gemmWasm, gemmRelaxedWasm } from './generated/gemm.js';
-import { extraKernels } from './extra.js';
+import { kernelsWasm, kernelsRelaxedWasm } from './generated/kernels.js';
+import { kernelGroups } from './kernel-groups.js';
 import type { ParallelSlot } from './parallel.js';
 
 export { WasmArena } from './arena.js';
@@ -42,7 +46,7 @@ export interface WasmKernelOptions {
   maximumMiB?: number;
 }
 
-/** The exports of gemm.entry.ts (pointers are byte addresses, leading dims in elements). */
+/** The GEMM exports of the kernel module (asm/gemm.ts; pointers are byte addresses, leading dims in elements). */
 export interface GemmExports {
   gemm(transA: number, transB: number, M: number, N: number, K: number, alpha: number,
        a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, pack: number): void;
@@ -64,8 +68,8 @@ export interface WasmKernels extends Kernels {
   readonly exports: GemmExports;
   /**
    * Intra-op parallelism: while `parallel.runner` is set (a thread pool, see pool.ts, Node only),
-   * big GEMM and packed-attention calls are split across its threads (bit-identical results);
-   * null (the default): everything runs on the calling thread.
+   * big GEMM, packed-attention and element-wise calls may be split across its threads
+   * (bit-identical results); null (the default): everything runs on the calling thread.
    */
   readonly parallel: ParallelSlot;
   gemmBatched(
@@ -95,7 +99,7 @@ export function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
 
 let bytesCache: { simd: Uint8Array<ArrayBuffer>; relaxed: Uint8Array<ArrayBuffer> } | undefined;
 function moduleBytes(): { simd: Uint8Array<ArrayBuffer>; relaxed: Uint8Array<ArrayBuffer> } {
-  return (bytesCache ??= { simd: decodeBase64(gemmWasm), relaxed: decodeBase64(gemmRelaxedWasm) });
+  return (bytesCache ??= { simd: decodeBase64(kernelsWasm), relaxed: decodeBase64(kernelsRelaxedWasm) });
 }
 
 /** Whether this runtime accepts the relaxed-SIMD build. */
@@ -226,7 +230,7 @@ function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKe
 
   const kernels: WasmKernels = {
     ...base,
-    ...extraKernels(instance.exports, arena, base, parallel), // attention, element-wise, … (extra.ts)
+    ...kernelGroups(instance.exports, arena, base, parallel), // attention, element-wise, mHC, time (kernel-groups.ts)
     name: `wasm-${variant}`,
     variant,
     memory,

@@ -4,7 +4,8 @@ import { getKernels, referenceKernels, setKernels } from '../index.js';
 import { createWasmKernelsSync, type WasmKernels } from './index.js';
 
 /**
- * Installs the WebAssembly kernels as the engine's (Node only; the browser build creates them itself).
+ * Installs the WebAssembly kernels as the engine's (Node only; in a browser, create them with
+ * createWasmKernels from ./index.js and setKernels).
  * Node 20 validates relaxed-SIMD (fused multiply-add) modules only behind this V8 flag; the kernels
  * fall back to plain SIMD where the runtime still refuses them. Returns them (for .name, a thread pool).
  */

@@ -2,12 +2,13 @@
  * The hook through which the wasm backend hands big kernel calls to other threads (intra-op
  * parallelism). No Node built-ins: the backend itself only knows this interface; the thread pool
  * that implements it (pool.ts, Node worker_threads on the same shared memory) is an optional layer,
- * and without one (browser, `--threads 1`) every call runs on the calling thread as before.
+ * and without one (browser, `--threads 1`) every call runs on the calling thread.
  *
- * Every method takes the raw arguments of one wasm call (byte addresses; see gemm.entry.ts and
- * asm/attention.ts) and either runs the whole call, split across threads along independent outputs
- * so that every output float is computed by exactly the same instructions in the same order as on
- * one thread (bit-identical results), and returns true; or declines (work below its threshold)
+ * Every method takes the raw arguments of one wasm call (byte addresses; see asm/gemm.ts,
+ * asm/attention.ts and asm/elementwise.ts) and either runs the whole call and returns true (split
+ * across threads along independent outputs, so that every output float is computed by exactly the
+ * same instructions in the same order as on one thread: bit-identical results; or on the calling
+ * thread, where the runner's timing finds that faster), or declines (e.g. work below its threshold)
  * and returns false, and the caller runs the call itself.
  */
 export interface ParallelRunner {

@@ -1,15 +1,15 @@
 /**
  * Intra-op thread pool for the wasm backend (Node only: worker_threads). `startThreadPool(k, n)`
- * starts n − 1 workers that instantiate the backend's compiled module on the SAME shared memory,
- * and installs itself as `k.parallel.runner`: from then on big kernel calls are split, the calling
- * thread computing the first part, each worker one of the others.
+ * (pool-start.ts) starts n − 1 workers (pool-worker.ts) that instantiate the backend's compiled
+ * module on the SAME shared memory, and attaches the pool as `k.parallel.runner`: from then on big
+ * kernel calls are split, the calling thread computing the first part, each worker one of the others.
  *
  * Splits (only along independent outputs, never inside a reduction, so every output float is
  * computed by the same instructions in the same order as on one thread — results are bit-identical
  * to `--threads 1`):
  * - GEMM: by matrices of a batch; else by rows of C in multiples of 10 (two 5-row slivers: the
- *   GEMM's 10×4 edge kernel pairs slivers, so the pairing stays the same) when M ≥ 4N; else by
- *   columns in multiples of 8 (its panels).
+ *   GEMM's 10×4 edge kernel pairs slivers, so the pairing stays the same) when M ≥ 4N or N < 16;
+ *   else by columns in multiples of 8 (its panels).
  * - packed attention forward / backward: by segments (sequences), balanced by their triangle
  *   sizes. Forward dropout draws from one serial xoshiro128** stream: each worker starts from the
  *   state jumped ahead by the draws before its first segment (xoshiro-jump.ts) and the last part's
@@ -18,24 +18,19 @@
  *   calling thread adds them afterwards in segment order, as one thread would have.
  * - element-wise kernels (fill, add, axpy, scale, mul, mulAcc, relu, reluBackward, Adam): by index
  *   ranges starting at multiples of 16 elements (parallel.ts RANGE_KERNELS).
- * Calls below a size floor stay on the calling thread; above it, SplitTuner decides by measured
- * time (default `adaptive`): on a machine whose other core is busy with other work a split call
- * waits for the worker to be scheduled (measured here under load ≈ 10 on 2 cores: 5–40× slower
- * per call), so the tuner then keeps calls on one thread; with a free core it splits.
+ * Calls below a size floor stay on the calling thread; above it, SplitTuner (split-tuner.ts)
+ * decides by measured time (default `adaptive`): on a machine whose other core is busy with other
+ * work a split call waits for the worker to be scheduled and takes many times longer (BENCHMARKS.md,
+ * "Two threads"), so the tuner then keeps calls on one thread; with a free core it splits.
  *
- * Synchronisation: one 256-byte control block per worker in the shared memory (job sequence
- * number, op, arguments as float64, done sequence number, error flag). A job is posted by writing
- * the arguments and bumping the sequence number (Atomics.store + notify); the worker spins briefly
- * on it, then sleeps in Atomics.wait. No postMessage per call. Waits time out (an error, never a
- * hang), and the workers are unref'd: they never keep the process alive; `close()` stops them.
- *
- * The worker's code is a plain-JavaScript string (eval worker): no worker entry file to resolve,
- * so the pool runs the same from the TypeScript sources (tsx) and from the compiled dist/.
+ * The calling thread's waits for the workers time out (an error, never a hang), and the workers
+ * are unref'd: they never keep the process alive; `close()` stops them.
  */
 import { Worker } from 'node:worker_threads';
-import { availableParallelism } from 'node:os';
 import type { WasmKernels } from './index.js';
 import { attentionChunkBytes, RANGE_KERNELS, type ParallelRunner, type RangeRunner } from './parallel.js';
+import { ARGS, CTL_BYTES, DONE, ERR, MAX_ARGS, OP, OP_ATTN_BWD, OP_ATTN_FWD, OP_EXIT, OP_GEMM, OP_RANGE, SEQ, WORKER_SRC } from './pool-worker.js';
+import { sizeClass, SplitTuner } from './split-tuner.js';
 import { xoshiroJump } from './xoshiro-jump.js';
 
 export interface ThreadPoolOptions {
@@ -58,13 +53,11 @@ export interface ThreadPoolOptions {
 }
 
 /**
- * Size floors, set from bench/step.ts --threads 1,2 on this 2-core Zen 4 (2026-11-25, shared with
- * other jobs, load 3–12): a worker's wake-up from Atomics.wait alone is ≥ 50 µs, and no split of an
- * element-wise call (fill/Adam/…, ≤ 1.2 M elements) nor of a Games-sized GEMM (2^22–2^23 flops) was
- * ever measured faster than one thread (forced splits made the Games step 15–25% slower), so those
- * stay single-threaded: the floors sit above them. ML-100k's GEMMs (≥ 2^25 flops) and packed
- * attention (≈ 2^25 units) are above the floors and left to the tuner (the split won there on some
- * calls even under load).
+ * Size floors: no split of an element-wise call of a Games-sized step (fill, Adam, …: up to 1.2 M
+ * elements) nor of its GEMMs (2^22–2^23 flops) was ever measured faster than one thread (a split
+ * call first has to wake a worker from Atomics.wait), so the floors sit above them. ML-100k's
+ * GEMMs (≥ 2^25 flops) and packed attention (≈ 2^25 units) are above the floors and left to the
+ * tuner. The measurements: BENCHMARKS.md, "Two threads".
  */
 export const DEFAULT_POOL_OPTIONS: Required<ThreadPoolOptions> = {
   gemmMinFlops: 2 ** 24,
@@ -74,123 +67,6 @@ export const DEFAULT_POOL_OPTIONS: Required<ThreadPoolOptions> = {
   timeoutMs: 120_000,
   adaptive: true,
 };
-
-/**
- * Chooses, per size class of a kernel, between one thread and the split by their measured time
- * per unit of work (exponential moving averages; each mode's first call is not counted: tier-up,
- * page faults). Now and then a call takes the other mode, so a change of load on the machine is
- * noticed: when the time spent in the better mode since the last such try reaches EXPLORE_RATIO
- * times what one try is expected to lose (and at least EXPLORE_MIN calls passed), so trying costs
- * at most ~1/EXPLORE_RATIO of the time, and a mode that is far worse (a busy second core: a split
- * call can take 40× longer) is tried rarely. Either choice gives the same bits, so timing noise
- * only costs time.
- */
-export class SplitTuner {
-  static readonly WARM = 2;
-  static readonly EXPLORE_MIN = 8;
-  static readonly EXPLORE_RATIO = 20;
-  private readonly classes = new Map<number, { calls: number; n: [number, number]; t: [number, number]; since: number; sinceCalls: number }>();
-
-  /** Whether the next call of class `key`, of `work` units, should be split. */
-  wantSplit(key: number, work: number): boolean {
-    let c = this.classes.get(key);
-    if (c === undefined) this.classes.set(key, (c = { calls: 0, n: [0, 0], t: [0, 0], since: 0, sinceCalls: 0 }));
-    c.calls++;
-    if (c.n[1] < SplitTuner.WARM) return true;
-    if (c.n[0] < SplitTuner.WARM) return false;
-    const splitFaster = c.t[1] < c.t[0];
-    const best = Math.min(c.t[0], c.t[1]), other = Math.max(c.t[0], c.t[1]);
-    if (c.sinceCalls >= SplitTuner.EXPLORE_MIN && c.since >= SplitTuner.EXPLORE_RATIO * (other - best) * work) {
-      c.since = 0;
-      c.sinceCalls = 0;
-      return !splitFaster;
-    }
-    c.since += best * work;
-    c.sinceCalls++;
-    return splitFaster;
-  }
-
-  /** Records a call's time per unit of work. */
-  record(key: number, split: boolean, perUnit: number): void {
-    const c = this.classes.get(key);
-    if (c === undefined) return;
-    const i = split ? 1 : 0;
-    c.n[i]++;
-    if (c.n[i] === 2) c.t[i] = perUnit;
-    else if (c.n[i] > 2) c.t[i] += 0.25 * (perUnit - c.t[i]);
-  }
-
-  /** [class key, calls, time per unit single, split] for each class seen (for benchmarks). */
-  summary(): [number, number, number, number][] {
-    return [...this.classes].map(([k, c]) => [k, c.calls, c.t[0], c.t[1]]);
-  }
-}
-
-/** Size class of a call: kernel × power of two of its work. */
-function sizeClass(kernel: number, work: number): number {
-  return kernel * 64 + Math.floor(Math.log2(Math.max(1, work)));
-}
-
-/** `os.availableParallelism()`: the default thread count. */
-export function defaultThreads(): number {
-  return Math.max(1, availableParallelism());
-}
-
-// control block layout (Int32 slots / Float64 slots)
-const CTL_BYTES = 256;
-const SEQ = 0; // job sequence number (caller writes)
-const DONE = 1; // finished sequence number (worker writes)
-const OP = 2;
-const ERR = 3;
-const ARGS = 4; // float64 index of the first argument (byte 32)
-const MAX_ARGS = 27;
-
-const OP_EXIT = 0;
-const OP_GEMM = 1;
-const OP_ATTN_FWD = 2;
-const OP_ATTN_BWD = 3;
-const OP_RANGE = 4;
-
-const WORKER_SRC = `
-const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, ctl, spin } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const rangeFns = ${JSON.stringify(RANGE_KERNELS.map(([name]) => name))}.map((name) => ex[name]);
-const i32 = new Int32Array(memory.buffer, ctl, ${CTL_BYTES / 4});
-const a = new Float64Array(memory.buffer, ctl, ${CTL_BYTES / 8});
-parentPort.postMessage('ready');
-let seen = 0;
-for (;;) {
-  let n = 0;
-  while (Atomics.load(i32, ${SEQ}) === seen) {
-    if (++n > spin) { Atomics.wait(i32, ${SEQ}, seen); n = 0; }
-  }
-  seen = Atomics.load(i32, ${SEQ});
-  const op = i32[${OP}];
-  if (op === ${OP_EXIT}) break;
-  try {
-    if (op === ${OP_GEMM}) {
-      ex.gemmBatched(a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16],
-                     a[17], a[18], a[19], a[20], a[21]);
-    } else if (op === ${OP_ATTN_FWD}) {
-      ex.packedAttnForward(a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16],
-                           a[17], a[18], a[19], a[20]);
-    } else if (op === ${OP_ATTN_BWD}) {
-      ex.packedAttnBackwardPad(a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16],
-                               a[17], a[18], a[19], a[20], a[21], a[22], a[23]);
-    } else if (op === ${OP_RANGE}) {
-      rangeFns[a[4]](a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
-    } else {
-      throw new Error('unknown op ' + op);
-    }
-  } catch (e) {
-    i32[${ERR}] = 1;
-    try { parentPort.postMessage({ error: String(e && e.stack || e) }); } catch {}
-  }
-  Atomics.store(i32, ${DONE}, seen);
-  Atomics.notify(i32, ${DONE});
-}
-`;
 
 interface AttnExports {
   packedAttnForward(...args: number[]): void;
@@ -569,35 +445,4 @@ export class WasmThreadPool implements ParallelRunner, RangeRunner {
     this.tuner.record(key, true, (performance.now() - t0) / split.work);
     return true;
   }
-}
-
-/**
- * Starts a pool of `threads` threads (the caller + threads − 1 workers) on the backend's memory
- * and attaches it (k.parallel.runner). threads = 1 attaches nothing. `close()` detaches and stops.
- */
-export async function startThreadPool(k: WasmKernels, threads: number, options: ThreadPoolOptions = {}): Promise<WasmThreadPool> {
-  if (k.parallel.runner !== null) throw new Error('wasm thread pool: the kernels already have one');
-  const pool = new WasmThreadPool(k, threads, options);
-  try {
-    await pool.ready();
-  } catch (e) {
-    await pool.close();
-    throw e;
-  }
-  if (threads > 1) k.parallel.runner = pool;
-  return pool;
-}
-
-/**
- * For the CLI: `threads` threads on the active kernels when they are the wasm backend and
- * threads > 1 (else nothing to do: null). A pool already attached (a run inside a run) is left as
- * it is (null: the caller closes nothing).
- */
-export async function startKernelThreads(k: object, threads: number, options: ThreadPoolOptions = {}): Promise<WasmThreadPool | null> {
-  if (threads <= 1 || !isWasmKernels(k) || k.parallel.runner !== null) return null;
-  return startThreadPool(k, threads, options);
-}
-
-function isWasmKernels(k: object): k is WasmKernels {
-  return 'parallel' in k && 'module' in k && 'arena' in k && 'memory' in k;
 }

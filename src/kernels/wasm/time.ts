@@ -37,8 +37,9 @@ type TimeKernels = Pick<Kernels,
   'unpackRows' | 'unpackRowsBackward'>;
 
 /**
- * One call's operands for the scratch block: an i32/f64 array range that is used in place when it
- * lives in wasm memory, else copied in (copyIn) and/or back (copyOut); or `bytes` of work space.
+ * One call's operands for the scratch block: an i32 array range that is used in place when it
+ * lives in wasm memory, else copied in (copyIn) and/or back (copyOut); an f64 array range (always
+ * copied in); or `bytes` of work space.
  */
 type Part =
   | { kind: 'i32'; arr: Int32Array; off: number; n: number; copyIn: boolean; copyOut: boolean }

@@ -6,7 +6,7 @@
  *
  * One step (rngRaw in asm/common.ts): t = s1 << 9; s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
  * s3 = rotl(s3, 11) — linear over GF(2), so n steps are the matrix Tⁿ; T^(2^k) are built by
- * squaring on first use (≈ 1 ms for all of them) and kept.
+ * squaring on first use and kept.
  */
 
 /** One step of the state (in place). */

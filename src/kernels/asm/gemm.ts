@@ -16,13 +16,12 @@
 // edge (M, N, K not multiples of the block) into zero padding, except the final store which
 // writes only the valid rows/columns.
 //
-// Why 5×8 (measured with Node 20 / V8 11.3 on Zen 4, kernel alone, data in L1): V8 has 15
-// allocatable xmm registers; 5×8 uses 10 accumulators + 2 B vectors + 1 broadcast (+1 temp for
-// mul+add) and runs 44 GFLOPS plain / 55 relaxed vs 42 / 53 for 4×8; 6×8 spills without FMA
-// (29 GFLOPS). And 5 divides SASRec's row counts (50, 200, batch·maxlen), so no row tail.
+// Why 5×8: V8 has 15 allocatable xmm registers; 5×8 uses 10 accumulators + 2 B vectors + 1
+// broadcast (+1 temp for mul+add) and measured faster than 4×8 in both builds, while 6×8 spills
+// without FMA. And 5 divides SASRec's row counts (50, 200, batch·maxlen), so no row tail.
 // The k loop does one k per iteration: unrolling makes V8 hoist all the broadcasts and spill
-// accumulators (25 vs 33 GFLOPS end to end). Reading A in place instead of packing it costs more
-// per k (4 pointer bumps + zero-extensions) than the packing does.
+// accumulators (slower end to end). Reading A in place instead of packing it costs more per k
+// (4 pointer bumps + zero-extensions) than the packing does.
 //
 // Built twice by scripts/build-wasm.mjs: plain SIMD (mul + add) and relaxed SIMD
 // (f32x4.relaxed_madd, a fused multiply-add on x64 with FMA).
@@ -355,8 +354,8 @@ function kernel5x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, beta: f32,
 }
 
 /**
- * 5×4 block for a last panel of at most 4 columns (bp = packed B panel, kc × 4): about 0.7× the
- * time of a 5×8 block, vs 1× for a zero-padded 8-wide panel.
+ * 5×4 block for a last panel of at most 4 columns (bp = packed B panel, kc × 4): cheaper than a
+ * 5×8 block over a zero-padded 8-wide panel.
  */
 function kernel5x4(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, beta: f32,
                    mr: i32, nr: i32, tile: usize): void {
@@ -396,8 +395,8 @@ function kernel5x4(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, beta: f32,
 
 /**
  * 10×4 block for a last panel of at most 4 columns over two slivers (ap0: rows 0-4, ap1: rows
- * 5-9): 10 accumulators like the 5×8 kernel, so a 2-column tail (N = 50) costs about 0.6 of a
- * 5×8 block per 5 rows instead of 0.78 with the 5×4 kernel.
+ * 5-9): 10 accumulators like the 5×8 kernel, so a narrow tail (N = 50: 2 columns) costs less per
+ * 5 rows than with the 5×4 kernel.
  */
 function kernel10x4(kc: i32, ap0: usize, ap1: usize, bp: usize, c: usize, ldc: i32, beta: f32,
                     mr: i32, nr: i32, tile: usize): void {
@@ -483,9 +482,9 @@ export function gemm(transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f3
       for (let ic = 0; ic < M; ic += MC) {
         const mc = imin(MC, M - ic);
         // Transposed A: pack the whole block first, reading A row by row (sequentially; per
-        // sliver it would be a strided walk, 8% slower on attention's backward). Row-major A:
-        // pack each sliver right before its panels (it stays in L1; a 200-row block would not:
-        // 13% slower on the projections).
+        // sliver it would be a strided walk, slower on attention's backward). Row-major A:
+        // pack each sliver right before its panels (it stays in L1; a 200-row block would not,
+        // and was slower on the projections).
         if (tA) packA(true, a, lda, ic, pc, mc, kc, packedA, alpha);
         const sliverB = <usize>kc * <usize>(MR << 2);
         for (let ir = 0; ir < mc; ir += MR) {
@@ -537,6 +536,3 @@ export function gemmBatched(transA: i32, transB: i32, M: i32, N: i32, K: i32, al
     c += sC;
   }
 }
-
-// The non-GEMM kernels (attention, element-wise, …) are compiled into this same module.
-export * from "./kernels";

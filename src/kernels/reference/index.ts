@@ -1,0 +1,61 @@
+/**
+ * Plain-TypeScript kernels: the ground truth the fast backend is tested against. Inner sums run in
+ * float64 (JS numbers) and are rounded once when stored, so these are at least as accurate as PyTorch's
+ * float32 CPU kernels. One file per kernel group, as in asm/ and wasm/.
+ */
+import type { Kernels } from '../types.js';
+import { gemm } from './gemm.js';
+import {
+  fill, add, axpy, scale, mul, mulAcc, relu, reluBackward, dropout, addBias, colSumAcc, rowDot, rowScaleAcc,
+  gatherRows, scatterAddRows, layerNormForward, layerNormBackward,
+} from './elementwise.js';
+import {
+  causalAttentionForward, causalAttentionBackward, packedCausalAttentionForward, packedCausalAttentionBackward,
+} from './attention.js';
+import {
+  timeRelations, timeAttentionSoftmaxForward, timeAttentionSoftmaxBackward, compactRelations, unpackRows,
+  unpackRowsBackward,
+} from './time.js';
+import { sumSquares, bceLogitsMaskedSum, bceLogitsMaskedBackward } from './loss.js';
+import { adamStep } from './optimizer.js';
+import { mhcReferenceKernels } from './mhc.js';
+
+export { paddingKeepFactor } from './attention.js';
+
+export const referenceKernels: Kernels = {
+  name: 'reference',
+  alloc: (length: number) => new Float32Array(length),
+  gemm,
+  fill,
+  add,
+  axpy,
+  scale,
+  mul,
+  mulAcc,
+  relu,
+  reluBackward,
+  dropout,
+  addBias,
+  colSumAcc,
+  rowDot,
+  rowScaleAcc,
+  gatherRows,
+  scatterAddRows,
+  layerNormForward,
+  layerNormBackward,
+  causalAttentionForward,
+  causalAttentionBackward,
+  packedCausalAttentionForward,
+  packedCausalAttentionBackward,
+  timeRelations,
+  timeAttentionSoftmaxForward,
+  timeAttentionSoftmaxBackward,
+  compactRelations,
+  unpackRows,
+  unpackRowsBackward,
+  sumSquares,
+  bceLogitsMaskedSum,
+  bceLogitsMaskedBackward,
+  adamStep,
+  ...mhcReferenceKernels,
+};
