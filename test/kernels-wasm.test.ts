@@ -21,7 +21,7 @@ function rand(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** Naive GEMM with float64 accumulation (independent of src/kernels/reference.ts). */
+/** Naive GEMM with float64 accumulation (independent of src/kernels/reference/gemm.ts). */
 function naiveGemm(
   tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number,
   A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
