@@ -1,2 +1,2 @@
-/** The package version (kept equal to package.json's by test/version.test.ts). */
+/** The package version (kept equal to package.json's by test/core-version.test.ts). */
 export const VERSION = '0.1.0';
