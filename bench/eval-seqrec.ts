@@ -89,10 +89,19 @@ for (const name of ['sampled', 'full'] as const) {
     secs.push(dt);
     metrics = res.metrics;
     if (res.users !== users.length) throw new Error(`${name}: evaluated ${res.users} users, expected ${users.length}`);
-    console.log(`${name} run ${r + 1}: ${dt.toFixed(3)} s for ${res.users} users (${((1e6 * dt) / res.users).toFixed(1)} µs/user), NDCG@10 ${res.metrics['NDCG@10'].toFixed(4)}`);
+    console.log(
+      `${name} run ${r + 1}: ${dt.toFixed(3)} s for ${res.users} users (${((1e6 * dt) / res.users).toFixed(1)} µs/user), NDCG@10 ${res.metrics['NDCG@10'].toFixed(4)}`,
+    );
   }
   const st = stats(secs);
-  result[name] = { s: secs.map((x) => round(x)), min_s: round(st.min), median_s: round(st.median), batch: batchSize ?? (name === 'sampled' ? 256 : 128), ndcg10: round(metrics['NDCG@10'], 4), hr10: round(metrics['HR@10'], 4) };
+  result[name] = {
+    s: secs.map((x) => round(x)),
+    min_s: round(st.min),
+    median_s: round(st.median),
+    batch: batchSize ?? (name === 'sampled' ? 256 : 128),
+    ndcg10: round(metrics['NDCG@10'], 4),
+    hr10: round(metrics['HR@10'], 4),
+  };
 }
 
 if (cases.includes('recommend')) {
@@ -122,10 +131,20 @@ if (cases.includes('recommend')) {
     const q = quant(ms);
     const qc = quant(cpuMs);
     rec[label] = {
-      user: u, history_len: history.length, used_len: Math.min(history.length, maxlen), reps,
-      p50_ms: round(q(0.5)), p99_ms: round(q(0.99)), min_ms: round(q(0)), cpu_p50_ms: round(qc(0.5)), cpu_p99_ms: round(qc(0.99)), top10: top,
+      user: u,
+      history_len: history.length,
+      used_len: Math.min(history.length, maxlen),
+      reps,
+      p50_ms: round(q(0.5)),
+      p99_ms: round(q(0.99)),
+      min_ms: round(q(0)),
+      cpu_p50_ms: round(qc(0.5)),
+      cpu_p99_ms: round(qc(0.99)),
+      top10: top,
     };
-    console.log(`recommend (${label} history, ${Math.min(history.length, maxlen)} items): p50 ${q(0.5).toFixed(3)} ms, p99 ${q(0.99).toFixed(3)} ms over ${reps} (CPU time p50 ${qc(0.5).toFixed(3)}, p99 ${qc(0.99).toFixed(3)} ms)`);
+    console.log(
+      `recommend (${label} history, ${Math.min(history.length, maxlen)} items): p50 ${q(0.5).toFixed(3)} ms, p99 ${q(0.99).toFixed(3)} ms over ${reps} (CPU time p50 ${qc(0.5).toFixed(3)}, p99 ${qc(0.99).toFixed(3)} ms)`,
+    );
   }
   result.recommend = rec;
 }

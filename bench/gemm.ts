@@ -29,7 +29,10 @@ interface Shape {
   batch: number;
 }
 
-const B = 128, L = 200, D = 50, ROWS = 25600;
+const B = 128,
+  L = 200,
+  D = 50,
+  ROWS = 25600;
 const SHAPES: Shape[] = [
   // (i) projections over all batch×maxlen rows (PyTorch Linear: y = x·Wᵀ)
   { name: '(i) proj fwd  X·Wᵀ  [25600×50]·[50×50]ᵀ', tA: false, tB: true, M: ROWS, N: D, K: D, batch: 1 },
@@ -61,14 +64,20 @@ const variantArg = args.includes('--variant') ? (args[args.indexOf('--variant') 
 function rand(n: number, seed: number, out: Float32Array): Float32Array {
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     out[i] = (s / 4294967296) * 2 - 1;
   }
   return out;
 }
 
 function dims(s: Shape): { lda: number; ldb: number; ldc: number; sA: number; sB: number; sC: number } {
-  const lda = s.tA ? s.M : s.K, ldb = s.tB ? s.K : s.N, ldc = s.N;
+  const lda = s.tA ? s.M : s.K,
+    ldb = s.tB ? s.K : s.N,
+    ldc = s.N;
   return { lda, ldb, ldc, sA: s.M * s.K, sB: s.K * s.N, sC: s.M * s.N };
 }
 
@@ -80,7 +89,11 @@ function timeIt(fn: () => void, minTime: number, reps: number): number {
     let n = 0;
     const t0 = performance.now();
     let t = t0;
-    do { fn(); n++; t = performance.now(); } while (t - t0 < minTime * 1000);
+    do {
+      fn();
+      n++;
+      t = performance.now();
+    } while (t - t0 < minTime * 1000);
     best = Math.min(best, (t - t0) / 1000 / n);
   }
   return best;
@@ -91,11 +104,17 @@ function benchWasm(k: WasmKernels, s: Shape): number {
   const A = rand(s.batch * sA, 1, k.alloc(s.batch * sA));
   const Bm = rand(s.batch * sB, 2, k.alloc(s.batch * sB));
   const C = k.alloc(s.batch * sC);
-  const sec = timeIt(() => {
-    if (s.batch === 1) k.gemm(s.tA, s.tB, s.M, s.N, s.K, 1, A, 0, lda, Bm, 0, ldb, 0, C, 0, ldc);
-    else k.gemmBatched(s.tA, s.tB, s.M, s.N, s.K, 1, A, 0, lda, Bm, 0, ldb, 0, C, 0, ldc, s.batch, sA, sB, sC);
-  }, quick ? 0.1 : 0.25, quick ? 3 : 7);
-  k.free(C); k.free(Bm); k.free(A);
+  const sec = timeIt(
+    () => {
+      if (s.batch === 1) k.gemm(s.tA, s.tB, s.M, s.N, s.K, 1, A, 0, lda, Bm, 0, ldb, 0, C, 0, ldc);
+      else k.gemmBatched(s.tA, s.tB, s.M, s.N, s.K, 1, A, 0, lda, Bm, 0, ldb, 0, C, 0, ldc, s.batch, sA, sB, sC);
+    },
+    quick ? 0.1 : 0.25,
+    quick ? 3 : 7,
+  );
+  k.free(C);
+  k.free(Bm);
+  k.free(A);
   return (2 * s.M * s.N * s.K * s.batch) / sec / 1e9;
 }
 
@@ -103,14 +122,19 @@ function benchWasm(k: WasmKernels, s: Shape): number {
 function tsGemm(s: Shape, A: Float32Array, Bm: Float32Array, C: Float32Array): void {
   const { lda, ldb, ldc, sA, sB, sC } = dims(s);
   for (let t = 0; t < s.batch; t++) {
-    const ao = t * sA, bo = t * sB, co = t * sC;
+    const ao = t * sA,
+      bo = t * sB,
+      co = t * sC;
     for (let i = 0; i < s.M; i++) {
       const ci = co + i * ldc;
       for (let j = 0; j < s.N; j++) C[ci + j] = 0;
       for (let kk = 0; kk < s.K; kk++) {
         const a = s.tA ? A[ao + kk * lda + i] : A[ao + i * lda + kk];
         if (s.tB) for (let j = 0; j < s.N; j++) C[ci + j] += a * Bm[bo + j * ldb + kk];
-        else { const bk = bo + kk * ldb; for (let j = 0; j < s.N; j++) C[ci + j] += a * Bm[bk + j]; }
+        else {
+          const bk = bo + kk * ldb;
+          for (let j = 0; j < s.N; j++) C[ci + j] += a * Bm[bk + j];
+        }
       }
     }
   }
@@ -145,11 +169,17 @@ function benchTwoThreads(k: WasmKernels, pool: WasmThreadPool, s: Shape): number
   for (let i = 0; i < C.length; i++) if (C[i] !== want[i]) throw new Error(`two-thread split differs at ${i}`);
   const sec = timeIt(() => call(C), quick ? 0.1 : 0.25, quick ? 3 : 7);
   k.parallel.runner = null;
-  k.free(want); k.free(C); k.free(Bm); k.free(A);
+  k.free(want);
+  k.free(C);
+  k.free(Bm);
+  k.free(A);
   return (2 * s.M * s.N * s.K * s.batch) / sec / 1e9;
 }
 
-interface VariantResult { one: number[]; two: number[] | null }
+interface VariantResult {
+  one: number[];
+  two: number[] | null;
+}
 
 async function measure(variant: WasmVariant): Promise<VariantResult> {
   const k = createWasmKernelsSync({ variant });
@@ -174,10 +204,19 @@ if (variantArg !== undefined) {
     relaxed = await measure('relaxed-simd');
   } else {
     try {
-      const out = execFileSync(process.execPath, [
-        '--experimental-wasm-relaxed-simd', ...process.execArgv, fileURLToPath(import.meta.url),
-        '--variant', 'relaxed-simd', ...(quick ? ['--quick'] : []), ...(threads ? ['--threads'] : []),
-      ], { encoding: 'utf8' });
+      const out = execFileSync(
+        process.execPath,
+        [
+          '--experimental-wasm-relaxed-simd',
+          ...process.execArgv,
+          fileURLToPath(import.meta.url),
+          '--variant',
+          'relaxed-simd',
+          ...(quick ? ['--quick'] : []),
+          ...(threads ? ['--threads'] : []),
+        ],
+        { encoding: 'utf8' },
+      );
       relaxed = JSON.parse(out.trim().split('\n').pop()!) as VariantResult;
     } catch (e) {
       console.error(`relaxed SIMD run failed: ${(e as Error).message}`);

@@ -19,9 +19,10 @@ import { arg } from './args.js';
 import { trainStep } from '../src/train/step.js';
 
 const dataset = arg('dataset', 'games');
-const spec = dataset === 'games'
-  ? { path: '../../shared/data/games/Video.txt', maxlen: 50, dropout: 0.5, steps: 30 }
-  : { path: '../../shared/data/ml-100k/u.data', maxlen: 200, dropout: 0.2, steps: 8 };
+const spec =
+  dataset === 'games'
+    ? { path: '../../shared/data/games/Video.txt', maxlen: 50, dropout: 0.5, steps: 30 }
+    : { path: '../../shared/data/ml-100k/u.data', maxlen: 200, dropout: 0.2, steps: 8 };
 const steps = Number(arg('steps', String(spec.steps)));
 const warmup = Number(arg('warmup', '3'));
 const base: Kernels = arg('kernels', 'wasm') === 'wasm' ? createWasmKernelsSync() : referenceKernels;
@@ -29,7 +30,12 @@ const base: Kernels = arg('kernels', 'wasm') === 'wasm' ? createWasmKernelsSync(
 // --cpu: this process's CPU time instead of wall time (steadier when other work shares the cores;
 // a syscall per reading, ~µs resolution)
 const useCpu = process.argv.includes('--cpu');
-const now = useCpu ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
+const now = useCpu
+  ? () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    }
+  : () => performance.now();
 const acc = new Map<string, number>();
 const calls = new Map<string, number>();
 const wrapped: Record<string, unknown> = { ...base };
@@ -81,7 +87,9 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const lastCalls = new Map(calls);
-console.log(`${dataset} (${base.name}, ${useCpu ? 'CPU' : 'wall'} time): step median ${median(totals).toFixed(1)} ms, min ${Math.min(...totals).toFixed(1)} ms over ${steps} steps`);
+console.log(
+  `${dataset} (${base.name}, ${useCpu ? 'CPU' : 'wall'} time): step median ${median(totals).toFixed(1)} ms, min ${Math.min(...totals).toFixed(1)} ms over ${steps} steps`,
+);
 const rows = [...per.entries()].map(([n, ts]) => [n, median(ts), Math.min(...ts)] as const).sort((a, b) => b[1] - a[1]);
 console.log(`  ${'kernel'.padEnd(34)} ${'median'.padStart(8)}    ${'min'.padStart(8)}`);
 for (const [n, t, mn] of rows) {

@@ -35,7 +35,10 @@ const steps = Number(arg('steps', '6'));
 const rounds = Number(arg('rounds', '4'));
 const profile = process.argv.includes('--profile');
 const now = process.argv.includes('--cpu')
-  ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }
+  ? () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    }
   : () => performance.now();
 const kernels: Kernels = arg('kernels', 'wasm') === 'wasm' ? createWasmKernelsSync() : referenceKernels;
 
@@ -61,9 +64,16 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-interface Config { label: string; model: SASRec; adam: Adam; tape: Tape; times: number[]; perKernel: Map<string, number[]> }
+interface Config {
+  label: string;
+  model: SASRec;
+  adam: Adam;
+  tape: Tape;
+  times: number[];
+  perKernel: Map<string, number[]>;
+}
 
-async function bench(spec: typeof DATASETS[number]): Promise<void> {
+async function bench(spec: (typeof DATASETS)[number]): Promise<void> {
   const split = leaveOneOut(await loadDataset(fileURLToPath(new URL(spec.path, import.meta.url))));
   const sampler = new TrainSampler(split, { batchSize: 128, maxlen, seed: 1 });
   const batches: TrainBatch[] = Array.from({ length: 8 }, () => sampler.nextBatch());
@@ -72,7 +82,12 @@ async function bench(spec: typeof DATASETS[number]): Promise<void> {
   const configs: Config[] = [0, ...rates].map((n) => {
     const model = new SASRec(
       {
-        itemNum: split.data.itemNum, maxlen, hiddenUnits: 50, numBlocks: 2, numHeads: 1, dropoutRate: spec.dropout,
+        itemNum: split.data.itemNum,
+        maxlen,
+        hiddenUnits: 50,
+        numBlocks: 2,
+        numHeads: 1,
+        dropoutRate: spec.dropout,
         ...(n > 0 ? { mhc: { expansionRate: n, sinkhornIter: 20, initGate: 0.01 } } : {}),
       },
       { seed: 42, packed: true },
@@ -107,10 +122,14 @@ async function bench(spec: typeof DATASETS[number]): Promise<void> {
   }
   setKernels(referenceKernels);
   const plain = Math.min(...configs[0].times);
-  console.log(`\n${spec.name}: B=128 L=${maxlen} d=50, 2 blocks, 1 head, ${kernels.name}, packed; min over ${configs[0].times.length} steps, one process, ${process.argv.includes('--cpu') ? 'CPU' : 'wall'} time`);
+  console.log(
+    `\n${spec.name}: B=128 L=${maxlen} d=50, 2 blocks, 1 head, ${kernels.name}, packed; min over ${configs[0].times.length} steps, one process, ${process.argv.includes('--cpu') ? 'CPU' : 'wall'} time`,
+  );
   for (const c of configs) {
     const mn = Math.min(...c.times);
-    console.log(`  ${c.label.padEnd(9)} min ${mn.toFixed(1).padStart(7)} ms  median ${median(c.times).toFixed(1).padStart(7)} ms  ${(mn / plain).toFixed(2)}× plain`);
+    console.log(
+      `  ${c.label.padEnd(9)} min ${mn.toFixed(1).padStart(7)} ms  median ${median(c.times).toFixed(1).padStart(7)} ms  ${(mn / plain).toFixed(2)}× plain`,
+    );
   }
   if (!profile) return;
   for (const c of configs) {

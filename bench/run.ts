@@ -53,8 +53,25 @@ const CASES: Case[] = [
     dataset: () => {
       const out = join(work, 'ml-100k.txt');
       if (!existsSync(out)) {
-        const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/run.ts'), 'convert', '--input', join(shared, 'data/ml-100k/u.data'),
-          '--output', out, '--min_user_count', '5', '--min_item_count', '5', '--no_times'], { stdio: 'inherit' });
+        const r = spawnSync(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            join(root, 'src/cli/run.ts'),
+            'convert',
+            '--input',
+            join(shared, 'data/ml-100k/u.data'),
+            '--output',
+            out,
+            '--min_user_count',
+            '5',
+            '--min_item_count',
+            '5',
+            '--no_times',
+          ],
+          { stdio: 'inherit' },
+        );
         if (r.status !== 0) throw new Error('converting ml-100k failed');
       }
       return out;
@@ -77,17 +94,50 @@ function resultJson(stdout: string): Record<string, unknown> {
 }
 
 function runSeqrec(c: Case, epochs: number, threads: number): Figures {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/train-seqrec.ts'), '--dataset', c.dataset(),
-    '--maxlen', String(c.maxlen), '--dropout', String(c.dropout), '--epochs', String(epochs), '--threads', String(threads)],
-    { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'bench/train-seqrec.ts'),
+      '--dataset',
+      c.dataset(),
+      '--maxlen',
+      String(c.maxlen),
+      '--dropout',
+      String(c.dropout),
+      '--epochs',
+      String(epochs),
+      '--threads',
+      String(threads),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
   if (r.status !== 0) throw new Error(`seqrec run failed: ${r.stderr}`);
   const j = resultJson(r.stdout);
   return { ms_per_step: Number(j.ms_per_step), mean_epoch_s_excl_first: Number(j.mean_epoch_s_excl_first), peak_rss_mb: Number(j.peak_rss_mb_self) };
 }
 
 function runReference(c: Case, epochs: number, threads: number): Figures | undefined {
-  const r = spawnSync('bash', [refScript, '--dataset', c.dataset(), '--maxlen', String(c.maxlen), '--dropout', String(c.dropout),
-    '--epochs', String(epochs), '--threads', String(threads), '--eval_every', '0'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(
+    'bash',
+    [
+      refScript,
+      '--dataset',
+      c.dataset(),
+      '--maxlen',
+      String(c.maxlen),
+      '--dropout',
+      String(c.dropout),
+      '--epochs',
+      String(epochs),
+      '--threads',
+      String(threads),
+      '--eval_every',
+      '0',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
   if (r.status === 2 && /no python with torch/.test(r.stderr)) return undefined;
   if (r.status !== 0) throw new Error(`reference run failed: ${r.stderr.slice(-2000)}`);
   const j = resultJson(r.stdout);
@@ -109,13 +159,16 @@ const refBatch = Number(arg('ref_batch', '128'));
 const refFullBatch = Number(arg('ref_full_batch', '128'));
 const noReference = process.argv.includes('--no_reference');
 const datasetNames = CASES.map((c) => c.name);
-const caseArgs = arg('cases', 'train,eval,recommend').split(',').filter((x) => x !== '');
+const caseArgs = arg('cases', 'train,eval,recommend')
+  .split(',')
+  .filter((x) => x !== '');
 // legacy: dataset names in --cases select training on those datasets
 const legacyDatasets = caseArgs.filter((x) => datasetNames.includes(x));
 const wantedCases = new Set(caseArgs.filter((x) => !datasetNames.includes(x)).flatMap((x) => (x === 'eval' ? ['sampled', 'full'] : [x])));
 if (legacyDatasets.length > 0) wantedCases.add('train');
 for (const c of wantedCases) {
-  if (!['train', 'sampled', 'full', 'recommend'].includes(c)) throw new Error(`--cases: unknown case "${c}" (train, eval, sampled, full, recommend, ${datasetNames.join(', ')})`);
+  if (!['train', 'sampled', 'full', 'recommend'].includes(c))
+    throw new Error(`--cases: unknown case "${c}" (train, eval, sampled, full, recommend, ${datasetNames.join(', ')})`);
 }
 const wanted = arg('datasets', legacyDatasets.length > 0 ? legacyDatasets.join(',') : datasetNames.join(',')).split(',');
 const datasets = CASES.filter((x) => wanted.includes(x.name));
@@ -123,7 +176,10 @@ const rows: Array<Record<string, unknown>> = [];
 const evalRows: Array<Record<string, unknown>> = [];
 const recRows: Array<Record<string, unknown>> = [];
 let referenceSkipped = false;
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}; load average ${load()}`);
 console.log(`cases: ${[...wantedCases].join(', ')}; datasets: ${datasets.map((c) => c.name).join(', ')}`);
 if (wantedCases.has('train')) console.log(`train: ${epochs} epochs per run, epoch 1 excluded`);
@@ -162,17 +218,54 @@ const pyCmd = (): string | undefined => {
 };
 const python = evalCases.length > 0 && !noReference ? pyCmd() : undefined;
 for (const c of evalCases.length > 0 ? datasets : []) {
-  const common = ['--dataset', c.dataset(), '--maxlen', String(c.maxlen), '--cases', evalCases.join(','), '--repeats', String(repeats), '--reps', String(reps)];
+  const common = [
+    '--dataset',
+    c.dataset(),
+    '--maxlen',
+    String(c.maxlen),
+    '--cases',
+    evalCases.join(','),
+    '--repeats',
+    String(repeats),
+    '--reps',
+    String(reps),
+  ];
   const loadBefore = load();
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/eval-seqrec.ts'), ...common], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`seqrec eval run failed: ${r.stderr.slice(-2000)}`);
-  process.stdout.write(r.stdout.split('\n').filter((l) => l && !l.startsWith('RESULT_JSON')).map((l) => `  seqrec ${c.name}: ${l}\n`).join(''));
+  process.stdout.write(
+    r.stdout
+      .split('\n')
+      .filter((l) => l && !l.startsWith('RESULT_JSON'))
+      .map((l) => `  seqrec ${c.name}: ${l}\n`)
+      .join(''),
+  );
   const ours = resultJson(r.stdout);
   let ref: Record<string, unknown> | undefined;
   if (python) {
-    const p = spawnSync(python, ['-u', join(root, 'bench/reference-eval.py'), ...common, '--threads', String(refThreads), '--batch', String(refBatch), '--full_batch', String(refFullBatch)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const p = spawnSync(
+      python,
+      [
+        '-u',
+        join(root, 'bench/reference-eval.py'),
+        ...common,
+        '--threads',
+        String(refThreads),
+        '--batch',
+        String(refBatch),
+        '--full_batch',
+        String(refFullBatch),
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 26 },
+    );
     if (p.status !== 0) throw new Error(`reference eval run failed: ${p.stderr.slice(-2000)}`);
-    process.stdout.write(p.stdout.split('\n').filter((l) => l && !l.startsWith('RESULT_JSON')).map((l) => `  reference ${c.name}: ${l}\n`).join(''));
+    process.stdout.write(
+      p.stdout
+        .split('\n')
+        .filter((l) => l && !l.startsWith('RESULT_JSON'))
+        .map((l) => `  reference ${c.name}: ${l}\n`)
+        .join(''),
+    );
     ref = resultJson(p.stdout);
   } else if (!noReference) referenceSkipped = true;
   for (const name of ['sampled', 'full'] as const) {

@@ -42,7 +42,10 @@ const arg = (name: string): string | undefined => {
 const epochsMode = process.argv.includes('--epochs');
 const steps = Number(arg('--steps') ?? (epochsMode ? 24 : 40));
 const rounds = Number(arg('--rounds') ?? 3);
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 interface Case {
   name: string;
@@ -55,7 +58,10 @@ interface Case {
 const cases: Case[] = [];
 const games = leaveOneOut(await loadDataset(bundledDatasetPath()), 3);
 const sasrecCase = (name: string, split: Split, maxlen: number): Case => ({
-  name, split, maxlen, timed: false,
+  name,
+  split,
+  maxlen,
+  timed: false,
   model: () => new SASRec({ itemNum: split.data.itemNum, maxlen, hiddenUnits: 50, numBlocks: 2, numHeads: 1, dropoutRate: 0.2 }, { seed: 1 }),
 });
 cases.push(sasrecCase('SASRec Games maxlen 50', games, 50));
@@ -68,8 +74,15 @@ if (timedPath) {
   const split = leaveOneOut(data, 3);
   const scaled = scaleSplitTimes(split, fitTimeScaling(data, 1));
   cases.push({
-    name: 'TiSASRec ML-100k maxlen 50', split: scaled, maxlen: 50, timed: true,
-    model: () => new TiSASRec({ itemNum: data.itemNum, maxlen: 50, hiddenUnits: 50, numBlocks: 2, numHeads: 1, dropoutRate: 0.2, l2Emb: 0.00005, timeSpan: 256 }, { seed: 1 }),
+    name: 'TiSASRec ML-100k maxlen 50',
+    split: scaled,
+    maxlen: 50,
+    timed: true,
+    model: () =>
+      new TiSASRec(
+        { itemNum: data.itemNum, maxlen: 50, hiddenUnits: 50, numBlocks: 2, numHeads: 1, dropoutRate: 0.2, l2Emb: 0.00005, timeSpan: 256 },
+        { seed: 1 },
+      ),
   });
 }
 
@@ -104,7 +117,9 @@ if (!epochsMode) {
     const share = (100 * tSample) / (tSample + tStep);
     console.log(
       `${c.name}: sampling ${(tSample / steps).toFixed(2)} ms/batch, step ${(tStep / steps).toFixed(1)} ms → sampling is ${share.toFixed(1)}% of a step` +
-        (c.timed ? `; time preparation inside the step (TimeBatchLayout.build) ${(tLayout / steps).toFixed(2)} ms = ${((100 * tLayout) / tStep).toFixed(1)}% of it` : ''),
+        (c.timed
+          ? `; time preparation inside the step (TimeBatchLayout.build) ${(tLayout / steps).toFixed(2)} ms = ${((100 * tLayout) / tStep).toFixed(1)}% of it`
+          : ''),
     );
   }
 } else {
@@ -114,8 +129,11 @@ if (!epochsMode) {
     const stepsPerEpoch = Math.min(perEpoch, steps);
     const numEpochs = Math.max(1, Math.ceil(steps / stepsPerEpoch));
     const variants: { threads: number; workers: number }[] = [
-      { threads: 1, workers: 0 }, { threads: 1, workers: 1 },
-      { threads: 2, workers: 0 }, { threads: 2, workers: 1 }, { threads: 2, workers: 2 },
+      { threads: 1, workers: 0 },
+      { threads: 1, workers: 1 },
+      { threads: 2, workers: 0 },
+      { threads: 2, workers: 1 },
+      { threads: 2, workers: 2 },
     ];
     const key = (v: { threads: number; workers: number }) => `threads ${v.threads}, workers ${v.workers}`;
     const runs = new Map<string, { msPerStep: number; takeMs: number; waits: number; firstMs: number }[]>();
@@ -189,7 +207,9 @@ if (!epochsMode) {
       console.log(
         `  ${key(v)}: min ${min(ms).toFixed(1)} / median ${median(ms).toFixed(1)} ms/step, ${((min(ms) * perEpoch) / 1000).toFixed(2)} s/epoch${rel}; ` +
           `main thread taking batches ${median(list.map((x) => x.takeMs)).toFixed(3)} ms/step (median)` +
-          (v.workers > 0 ? ` (first batch ${median(list.map((x) => x.firstMs)).toFixed(0)} ms), batch not ready ${median(list.map((x) => x.waits))}× after it` : ''),
+          (v.workers > 0
+            ? ` (first batch ${median(list.map((x) => x.firstMs)).toFixed(0)} ms), batch not ready ${median(list.map((x) => x.waits))}× after it`
+            : ''),
       );
     }
     if (startMs.length) console.log(`  worker start-up (once per run): min ${Math.min(...startMs).toFixed(0)} ms`);

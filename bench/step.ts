@@ -111,16 +111,17 @@ async function benchDataset(spec: DatasetSpec, bks: Array<{ name: string; k: Ker
 
   const configs: Config[] = [];
   for (const { name, k } of bks) {
-    for (const path of paths) for (const threads of name === 'reference' ? [1] : threadCounts) {
-      setKernels(k);
-      const tape = new Tape();
-      const model = new SASRec(
-        { itemNum: split.data.itemNum, maxlen: spec.maxlen, hiddenUnits: 50, numBlocks: 2, numHeads: 1, dropoutRate: spec.dropout },
-        { seed: 42, packed: path === 'packed' },
-      );
-      const adam = new Adam(model.namedParameters(), { lr: 0.001, betas: [0.9, 0.98] });
-      configs.push({ kernels: threads > 1 ? `${name} ${threads}T` : name, path, threads, k, model, adam, tape, times: [] });
-    }
+    for (const path of paths)
+      for (const threads of name === 'reference' ? [1] : threadCounts) {
+        setKernels(k);
+        const tape = new Tape();
+        const model = new SASRec(
+          { itemNum: split.data.itemNum, maxlen: spec.maxlen, hiddenUnits: 50, numBlocks: 2, numHeads: 1, dropoutRate: spec.dropout },
+          { seed: 42, packed: path === 'packed' },
+        );
+        const adam = new Adam(model.namedParameters(), { lr: 0.001, betas: [0.9, 0.98] });
+        configs.push({ kernels: threads > 1 ? `${name} ${threads}T` : name, path, threads, k, model, adam, tape, times: [] });
+      }
   }
   let bi = 0;
   for (let r = 0; r < rounds; r++) {
@@ -144,9 +145,19 @@ async function benchDataset(spec: DatasetSpec, bks: Array<{ name: string; k: Ker
   }
   setKernels(referenceKernels);
   return {
-    dataset: spec.name, maxlen: spec.maxlen, dropout: spec.dropout, users: split.data.userNum, items: split.data.itemNum,
+    dataset: spec.name,
+    maxlen: spec.maxlen,
+    dropout: spec.dropout,
+    users: split.data.userNum,
+    items: split.data.itemNum,
     realFraction: realFrac,
-    results: configs.map((c) => ({ kernels: c.kernels, path: c.path, steps: c.times.length, medianMs: median(c.times), minMs: Math.min(...c.times) })),
+    results: configs.map((c) => ({
+      kernels: c.kernels,
+      path: c.path,
+      steps: c.times.length,
+      medianMs: median(c.times),
+      minMs: Math.min(...c.times),
+    })),
   };
 }
 
@@ -157,13 +168,17 @@ for (const spec of DATASETS) {
   const res = await benchDataset(spec, bks);
   all.push(res);
   if (!json) {
-    console.log(`\n${res.dataset}: B=128 L=${res.maxlen} d=50, 2 blocks, 1 head, dropout ${res.dropout}; ${res.items} items; ` +
-      `real tokens ${(100 * res.realFraction).toFixed(1)}% of the batch`);
+    console.log(
+      `\n${res.dataset}: B=128 L=${res.maxlen} d=50, 2 blocks, 1 head, dropout ${res.dropout}; ${res.items} items; ` +
+        `real tokens ${(100 * res.realFraction).toFixed(1)}% of the batch`,
+    );
     console.log('kernels            path     steps  median ms    min ms   vs dense');
     for (const r of res.results) {
       const dense = res.results.find((x) => x.kernels === r.kernels && x.path === 'dense');
       const ratio = dense ? `${(dense.medianMs / r.medianMs).toFixed(2)}×` : '';
-      console.log(`${r.kernels.padEnd(18)} ${r.path.padEnd(8)} ${String(r.steps).padStart(5)} ${r.medianMs.toFixed(1).padStart(10)} ${r.minMs.toFixed(1).padStart(9)} ${ratio.padStart(10)}`);
+      console.log(
+        `${r.kernels.padEnd(18)} ${r.path.padEnd(8)} ${String(r.steps).padStart(5)} ${r.medianMs.toFixed(1).padStart(10)} ${r.minMs.toFixed(1).padStart(9)} ${ratio.padStart(10)}`,
+      );
     }
   }
 }

@@ -41,7 +41,12 @@ const warmup = Number(arg('warmup', '2'));
 const json = process.argv.includes('--json');
 // --cpu: this process's CPU time instead of wall time (steadier when other work shares the cores)
 const useCpu = process.argv.includes('--cpu');
-const now = useCpu ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
+const now = useCpu
+  ? () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    }
+  : () => performance.now();
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -123,8 +128,16 @@ async function main(): Promise<void> {
       if (c.name.startsWith('sasrec')) base.set(path, { median: ms, min });
       const sas = base.get(path)!;
       const row = {
-        maxlen: L, realTokens: realFrac, kernels: k.name, clock: useCpu ? 'cpu' : 'wall', config: c.name, medianMs: ms, minMs: min,
-        steps: c.times.length, ratioToSasrec: ms / sas.median, minRatioToSasrec: min / sas.min,
+        maxlen: L,
+        realTokens: realFrac,
+        kernels: k.name,
+        clock: useCpu ? 'cpu' : 'wall',
+        config: c.name,
+        medianMs: ms,
+        minMs: min,
+        steps: c.times.length,
+        ratioToSasrec: ms / sas.median,
+        minRatioToSasrec: min / sas.min,
       };
       rows.push(row);
       if (!json) {

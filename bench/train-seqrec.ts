@@ -65,7 +65,9 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
   const dt = (performance.now() - t0) / 1000;
   epochSeconds.push(dt);
   losses.push(lossSum / steps);
-  console.log(`epoch ${epoch}: train ${dt.toFixed(3)} s (${(steps / dt).toFixed(2)} steps/s, ${((1000 * dt) / steps).toFixed(1)} ms/step), mean loss ${(lossSum / steps).toFixed(4)}`);
+  console.log(
+    `epoch ${epoch}: train ${dt.toFixed(3)} s (${(steps / dt).toFixed(2)} steps/s, ${((1000 * dt) / steps).toFixed(1)} ms/step), mean loss ${(lossSum / steps).toFixed(4)}`,
+  );
 }
 const steady = epochSeconds.length > 1 ? epochSeconds.slice(1) : epochSeconds;
 const mean = steady.reduce((a, b) => a + b, 0) / steady.length;

@@ -39,8 +39,12 @@ const ckpt = loadCheckpointSync(checkpoint);
 // a bare state_dict (studies/replay-train.ts's init.safetensors) takes its config from config.json beside it
 const cfg = (ckpt.config ?? JSON.parse(readFileSync(join(dirname(checkpoint), 'config.json'), 'utf8'))) as Record<string, number | boolean>;
 const config = {
-  itemNum: cfg.item_num as number, maxlen: cfg.maxlen as number, hiddenUnits: cfg.hidden_units as number,
-  numBlocks: cfg.num_blocks as number, numHeads: cfg.num_heads as number, dropoutRate: cfg.dropout_rate as number,
+  itemNum: cfg.item_num as number,
+  maxlen: cfg.maxlen as number,
+  hiddenUnits: cfg.hidden_units as number,
+  numBlocks: cfg.num_blocks as number,
+  numHeads: cfg.num_heads as number,
+  dropoutRate: cfg.dropout_rate as number,
   normFirst: Boolean(cfg.norm_first),
 };
 const data = await loadDataset(dataset);
@@ -108,7 +112,8 @@ for (const packed of [false, true]) {
 writeFileSync(
   out,
   JSON.stringify({
-    config: { ...cfg }, draws,
+    config: { ...cfg },
+    draws,
     batches: batches.map((b) => ({ seqs: [...b.seqs], pos: [...b.pos], neg: [...b.neg], batchSize: b.batchSize, maxlen: b.maxlen })),
     seqrec: results,
   }),

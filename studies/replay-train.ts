@@ -47,7 +47,10 @@ const steps = sampler.batchesPerEpoch;
 
 mkdirSync(out, { recursive: true });
 writeFileSync(`${out}/init.safetensors`, serializeSafetensors(model.stateDict()));
-writeFileSync(`${out}/config.json`, JSON.stringify({ item_num: data.itemNum, maxlen, hidden_units: 50, num_blocks: 2, num_heads: 1, dropout_rate: dropout, epochs, steps }));
+writeFileSync(
+  `${out}/config.json`,
+  JSON.stringify({ item_num: data.itemNum, maxlen, hidden_units: 50, num_blocks: 2, num_heads: 1, dropout_rate: dropout, epochs, steps }),
+);
 const fd = openSync(`${out}/batches.i32`, 'w');
 writeSync(fd, new Int32Array([epochs * steps, 128, maxlen]));
 

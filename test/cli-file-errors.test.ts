@@ -17,7 +17,10 @@ const tiny = 'test/fixtures/data/tiny.txt';
 
 /** The one `seqrec:` line of stderr, asserting it is the only one and the last line (no trace after it). */
 function oneErrorLine(stderr: string): string {
-  const errors = stderr.trim().split('\n').filter((l) => l.startsWith('seqrec:'));
+  const errors = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('seqrec:'));
   assert.equal(errors.length, 1, stderr);
   assert.ok(stderr.trim().endsWith(errors[0]), `no stack trace after the error:\n${stderr}`);
   assert.doesNotMatch(stderr, /\n\s+at /, 'no stack frames');
@@ -51,7 +54,9 @@ test('--train_dir naming an existing file is refused with its path', async () =>
 
 test('fileErrorLine: a failed rename names the destination without the temporary suffix; other errors pass', () => {
   const rename = Object.assign(new Error("EISDIR: illegal operation on a directory, rename 'x/o.txt.tmp-123' -> 'x/o.txt'"), {
-    code: 'EISDIR', path: 'x/o.txt.tmp-123', dest: 'x/o.txt',
+    code: 'EISDIR',
+    path: 'x/o.txt.tmp-123',
+    dest: 'x/o.txt',
   });
   assert.equal(fileErrorLine(rename), 'x/o.txt: is a directory (a file is needed)');
   const write = Object.assign(new Error('EPERM'), { code: 'EPERM', path: '/r/config.json.tmp-30603-9f0a1b2c3d4e' });
@@ -73,7 +78,9 @@ function runToFullDevice(args: string[]): Promise<{ code: number; stderr: string
   });
 }
 
-test('an unwritable standard output is one line and exit 1; train has written its files first', { skip: !existsSync('/dev/full') && 'no /dev/full' }, async () => {
+test('an unwritable standard output is one line and exit 1; train has written its files first', {
+  skip: !existsSync('/dev/full') && 'no /dev/full',
+}, async () => {
   const stats = await runToFullDevice(['data', 'stats', '--dataset', tiny]);
   assert.equal(stats.code, 1, stats.stderr);
   assert.equal(oneErrorLine(stats.stderr), 'seqrec: standard output: no space left on device');
@@ -84,7 +91,9 @@ test('an unwritable standard output is one line and exit 1; train has written it
   for (const f of ['poprec.json', 'results.json', 'summary.txt']) assert.ok(existsSync(join(runDir, f)), `${f} written before the table`);
 });
 
-test('a --train_dir that cannot be created is one line, and never hangs (Node 20 recursive mkdir loops under /proc)', { timeout: 60_000 }, async () => {
+test('a --train_dir that cannot be created is one line, and never hangs (Node 20 recursive mkdir loops under /proc)', {
+  timeout: 60_000,
+}, async () => {
   const f = join(dir, 'plain-file');
   writeFileSync(f, 'x\n');
   const under = await runCli(['train', '--model', 'pop', '--dataset', tiny, '--train_dir', join(f, 'sub')]);

@@ -21,7 +21,22 @@ const ckpt = join(runDir, 'sasrec.safetensors');
 const tiny = ['--maxlen', '8', '--hidden_units', '8', '--num_blocks', '2', '--num_heads', '2', '--dropout_rate', '0.1', '--batch_size', '16'];
 
 test('train --mhc_expansion_rate 2 (2 epochs), then eval and recommend', async () => {
-  const r = await runCli(['train', '--model', 'sasrec', '--dataset', dataset, '--train_dir', runDir, '--num_epochs', '2', '--eval_every', '1', '--mhc_expansion_rate', '2', ...tiny]);
+  const r = await runCli([
+    'train',
+    '--model',
+    'sasrec',
+    '--dataset',
+    dataset,
+    '--train_dir',
+    runDir,
+    '--num_epochs',
+    '2',
+    '--eval_every',
+    '1',
+    '--mhc_expansion_rate',
+    '2',
+    ...tiny,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /mHC 2 streams \(Sinkhorn 20, gate 0\.01, pre-LN\)/);
   assert.ok(existsSync(ckpt));
@@ -66,7 +81,22 @@ test('mHC flag errors are user errors', async () => {
 
 test('--resume of an mHC run (mhc_layers.* weights and their Adam state) equals the uninterrupted run', async () => {
   const args = (d: string, epochs: string) => [
-    'train', '--model', 'sasrec', '--dataset', dataset, '--train_dir', d, '--num_epochs', epochs, '--eval_every', '1', '--mhc_expansion_rate', '2', '--seed', '5', ...tiny,
+    'train',
+    '--model',
+    'sasrec',
+    '--dataset',
+    dataset,
+    '--train_dir',
+    d,
+    '--num_epochs',
+    epochs,
+    '--eval_every',
+    '1',
+    '--mhc_expansion_rate',
+    '2',
+    '--seed',
+    '5',
+    ...tiny,
   ];
   const a = join(dir, 'resumed');
   const b = join(dir, 'straight');

@@ -13,10 +13,32 @@ import { testTempDir } from './helpers/tmp.js';
 
 const dir = testTempDir('seqrec-overwrite-');
 const dataset = writeRingDataset(join(dir, 'ring.txt'), { users: 30 });
-const tiny = ['--model', 'sasrec', '--dataset', dataset, '--maxlen', '6', '--hidden_units', '8', '--num_blocks', '1', '--batch_size', '16', '--threads', '1', '--seed', '3'];
+const tiny = [
+  '--model',
+  'sasrec',
+  '--dataset',
+  dataset,
+  '--maxlen',
+  '6',
+  '--hidden_units',
+  '8',
+  '--num_blocks',
+  '1',
+  '--batch_size',
+  '16',
+  '--threads',
+  '1',
+  '--seed',
+  '3',
+];
 
 /** Every file of a directory with its bytes. */
-const snapshot = (d: string) => new Map(readdirSync(d).sort().map((f) => [f, readFileSync(join(d, f)).toString('base64')]));
+const snapshot = (d: string) =>
+  new Map(
+    readdirSync(d)
+      .sort()
+      .map((f) => [f, readFileSync(join(d, f)).toString('base64')]),
+  );
 
 test('a finished run is kept: refused without --overwrite; refused flags and --resume mismatches change nothing', async () => {
   const run = join(dir, 'finished');
@@ -27,13 +49,24 @@ test('a finished run is kept: refused without --overwrite; refused flags and --r
 
   const again = await runCli(['train', ...tiny, '--num_epochs', '2', '--train_dir', run]);
   assert.equal(again.code, 2, again.stderr);
-  assert.match(again.stderr, /--train_dir .*finished already holds a run \((sasrec\.safetensors|results\.json)\): --resume continues it, --overwrite replaces it/);
+  assert.match(
+    again.stderr,
+    /--train_dir .*finished already holds a run \((sasrec\.safetensors|results\.json)\): --resume continues it, --overwrite replaces it/,
+  );
 
   const badFlag = await runCli(['train', ...tiny, '--num_epochs', '2', '--maxlen', '0', '--train_dir', run, '--overwrite']);
   assert.equal(badFlag.code, 2, badFlag.stderr);
   assert.match(badFlag.stderr, /--maxlen: expected an integer ≥ 1, got 0/);
 
-  const noTimes = await runCli(['train', ...tiny.map((a) => (a === 'sasrec' ? 'tisasrec' : a)), '--num_epochs', '2', '--train_dir', run, '--overwrite']);
+  const noTimes = await runCli([
+    'train',
+    ...tiny.map((a) => (a === 'sasrec' ? 'tisasrec' : a)),
+    '--num_epochs',
+    '2',
+    '--train_dir',
+    run,
+    '--overwrite',
+  ]);
   assert.equal(noTimes.code, 2, noTimes.stderr);
   assert.match(noTimes.stderr, /no timestamps/);
 

@@ -40,7 +40,21 @@ const model = join(runDir, 'poprec.json');
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('train --model pop: table on stdout, results.json with hand-computed full-ranking figures, model file', async () => {
-  const r = await cli(['train', '--model', 'pop', '--dataset', dataset, '--train_dir', runDir, '--eval_protocol', 'both', '--ks', '1,10', '--seed', '7']);
+  const r = await cli([
+    'train',
+    '--model',
+    'pop',
+    '--dataset',
+    dataset,
+    '--train_dir',
+    runDir,
+    '--eval_protocol',
+    'both',
+    '--ks',
+    '1,10',
+    '--seed',
+    '7',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[0], /^protocol\s+split\s+users\s+HR@1\s+NDCG@1\s+HR@10\s+NDCG@10\s+MRR$/);
@@ -70,9 +84,23 @@ test('train --model pop: table on stdout, results.json with hand-computed full-r
   assert.ok(existsSync(model));
 });
 
-test('eval on the saved model reproduces train\'s numbers (same seed) and writes --output', async () => {
+test("eval on the saved model reproduces train's numbers (same seed) and writes --output", async () => {
   const out = join(dir, 'eval.json');
-  const r = await cli(['eval', '--state_dict_path', model, '--dataset', dataset, '--eval_protocol', 'both', '--ks', '1,10', '--seed', '7', '--output', out]);
+  const r = await cli([
+    'eval',
+    '--state_dict_path',
+    model,
+    '--dataset',
+    dataset,
+    '--eval_protocol',
+    'both',
+    '--ks',
+    '1,10',
+    '--seed',
+    '7',
+    '--output',
+    out,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const a = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')).results;
   const b = JSON.parse(readFileSync(out, 'utf8')).results;
@@ -82,7 +110,25 @@ test('eval on the saved model reproduces train\'s numbers (same seed) and writes
   );
   // the reference's spelling: train --state_dict_path F --inference_only evaluates F without training
   const dir2 = join(dir, 'inference');
-  const r3 = await cli(['train', '--model', 'pop', '--dataset', dataset, '--state_dict_path', model, '--inference_only', 'true', '--train_dir', dir2, '--eval_protocol', 'both', '--ks', '1,10', '--seed', '7']);
+  const r3 = await cli([
+    'train',
+    '--model',
+    'pop',
+    '--dataset',
+    dataset,
+    '--state_dict_path',
+    model,
+    '--inference_only',
+    'true',
+    '--train_dir',
+    dir2,
+    '--eval_protocol',
+    'both',
+    '--ks',
+    '1,10',
+    '--seed',
+    '7',
+  ]);
   assert.equal(r3.code, 0, r3.stderr);
   assert.deepEqual(readdirSync(dir2), ['results.json']);
   assert.deepEqual(

@@ -18,10 +18,29 @@ const ckpt = join(runDir, 'sasrec.safetensors');
 const tiny = ['--maxlen', '8', '--hidden_units', '16', '--num_blocks', '1', '--num_heads', '2', '--dropout_rate', '0.1', '--batch_size', '16'];
 
 test('train --model sasrec learns a predictable sequence, keeps the best checkpoint and writes results.json', async () => {
-  const r = await runCli(['train', '--model', 'sasrec', '--dataset', dataset, '--train_dir', runDir, '--num_epochs', '30', '--eval_every', '10', '--lr', '0.01', ...tiny]);
+  const r = await runCli([
+    'train',
+    '--model',
+    'sasrec',
+    '--dataset',
+    dataset,
+    '--train_dir',
+    runDir,
+    '--num_epochs',
+    '30',
+    '--eval_every',
+    '10',
+    '--lr',
+    '0.01',
+    ...tiny,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(existsSync(ckpt));
-  assert.deepEqual(readdirSync(runDir).filter((f) => f.includes('.tmp')), [], 'no temp files left');
+  assert.deepEqual(
+    readdirSync(runDir).filter((f) => f.includes('.tmp')),
+    [],
+    'no temp files left',
+  );
   const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8'));
   const test = results.results.find((row: { split: string }) => row.split === 'test');
   // 101 candidates: a random scorer gets HR@10 ≈ 0.1; the ring is learnable
@@ -41,7 +60,10 @@ test('--inference_only on the checkpoint reproduces the reported metrics', async
   const r = await runCli(['train', '--model', 'sasrec', '--dataset', dataset, '--state_dict_path', ckpt, '--inference_only', '--train_dir', out]);
   assert.equal(r.code, 0, r.stderr);
   const after = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  assert.deepEqual(after.results.map((x: { metrics: unknown }) => x.metrics), before.results.map((x: { metrics: unknown }) => x.metrics));
+  assert.deepEqual(
+    after.results.map((x: { metrics: unknown }) => x.metrics),
+    before.results.map((x: { metrics: unknown }) => x.metrics),
+  );
 });
 
 test('recommend speaks original ids and excludes the history', async () => {

@@ -34,10 +34,40 @@ const plain = join(dir, 'ring.txt');
 }
 const runDir = join(dir, 'run');
 const ckpt = join(runDir, 'tisasrec.safetensors');
-const tiny = ['--maxlen', '8', '--hidden_units', '16', '--num_blocks', '1', '--num_heads', '2', '--dropout_rate', '0.1', '--batch_size', '16', '--time_span', '16'];
+const tiny = [
+  '--maxlen',
+  '8',
+  '--hidden_units',
+  '16',
+  '--num_blocks',
+  '1',
+  '--num_heads',
+  '2',
+  '--dropout_rate',
+  '0.1',
+  '--batch_size',
+  '16',
+  '--time_span',
+  '16',
+];
 
 test('train --model tisasrec learns a predictable sequence and writes a reference-named checkpoint', async () => {
-  const r = await runCli(['train', '--model', 'tisasrec', '--dataset', dataset, '--train_dir', runDir, '--num_epochs', '30', '--eval_every', '10', '--lr', '0.01', ...tiny]);
+  const r = await runCli([
+    'train',
+    '--model',
+    'tisasrec',
+    '--dataset',
+    dataset,
+    '--train_dir',
+    runDir,
+    '--num_epochs',
+    '30',
+    '--eval_every',
+    '10',
+    '--lr',
+    '0.01',
+    ...tiny,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(existsSync(ckpt));
   assert.match(r.stderr, /TiSASRec: d 16, 1 blocks, 2 heads, maxlen 8, time_span 16, time_unit none/);
@@ -66,15 +96,30 @@ test('--inference_only and eval reproduce the reported metrics', async () => {
   const r = await runCli(['train', '--model', 'tisasrec', '--dataset', dataset, '--state_dict_path', ckpt, '--inference_only', '--train_dir', out]);
   assert.equal(r.code, 0, r.stderr);
   const after = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  assert.deepEqual(after.results.map((x: { metrics: unknown }) => x.metrics), before.results.map((x: { metrics: unknown }) => x.metrics));
+  assert.deepEqual(
+    after.results.map((x: { metrics: unknown }) => x.metrics),
+    before.results.map((x: { metrics: unknown }) => x.metrics),
+  );
   // eval detects the model from the file
   const e = await runCli(['eval', '--state_dict_path', ckpt, '--dataset', dataset, '--json']);
   assert.equal(e.code, 0, e.stderr);
-  assert.deepEqual(JSON.parse(e.stdout).results.map((x: { metrics: unknown }) => x.metrics), before.results.map((x: { metrics: unknown }) => x.metrics));
+  assert.deepEqual(
+    JSON.parse(e.stdout).results.map((x: { metrics: unknown }) => x.metrics),
+    before.results.map((x: { metrics: unknown }) => x.metrics),
+  );
 });
 
 test('recommend: timed and untimed ad-hoc histories, known users', async () => {
-  const timed = await runCli(['recommend', '--state_dict_path', ckpt, '--history', '1000@1600000000 1010@1600000060 1020@1600000180', '--k', '3', '--json']);
+  const timed = await runCli([
+    'recommend',
+    '--state_dict_path',
+    ckpt,
+    '--history',
+    '1000@1600000000 1010@1600000060 1020@1600000180',
+    '--k',
+    '3',
+    '--json',
+  ]);
   assert.equal(timed.code, 0, timed.stderr);
   const out = JSON.parse(timed.stdout);
   assert.equal(out.items.length, 3);
@@ -88,7 +133,10 @@ test('recommend: timed and untimed ad-hoc histories, known users', async () => {
   // the times reach the model: other gaps, other scores
   const bursty = await runCli(['recommend', '--state_dict_path', ckpt, '--history', '1000@0 1010@1 1020@100000', '--k', '3', '--json']);
   assert.equal(bursty.code, 0, bursty.stderr);
-  assert.notDeepEqual(JSON.parse(bursty.stdout).items.map((x: { score: number }) => x.score), out.items.map((x: { score: number }) => x.score));
+  assert.notDeepEqual(
+    JSON.parse(bursty.stdout).items.map((x: { score: number }) => x.score),
+    out.items.map((x: { score: number }) => x.score),
+  );
   const user = await runCli(['recommend', '--state_dict_path', ckpt, '--user', 'u3', '--k', '2']);
   assert.equal(user.code, 0, user.stderr);
   assert.equal(user.stdout.trim().split('\n').length, 2);
@@ -106,22 +154,66 @@ test('recommend: timed and untimed ad-hoc histories, known users', async () => {
 test('a file without timestamps is refused with one line; --use_time with sasrec points to tisasrec', async () => {
   const r = await runCli(['train', '--model', 'tisasrec', '--dataset', plain, '--train_dir', join(dir, 'none'), '--num_epochs', '1', ...tiny]);
   assert.equal(r.code, 2);
-  assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('seqrec:')).length, 1);
+  assert.equal(
+    r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('seqrec:')).length,
+    1,
+  );
   assert.match(r.stderr, /seqrec: .*no timestamps/);
   const s = await runCli(['train', '--model', 'sasrec', '--use_time', '--dataset', dataset, '--train_dir', join(dir, 'none'), '--num_epochs', '1']);
   assert.equal(s.code, 2);
   assert.match(s.stderr, /--use_time.*--model tisasrec/);
-  const nf = await runCli(['train', '--model', 'tisasrec', '--norm_first', '--dataset', dataset, '--train_dir', join(dir, 'none'), '--num_epochs', '1']);
+  const nf = await runCli([
+    'train',
+    '--model',
+    'tisasrec',
+    '--norm_first',
+    '--dataset',
+    dataset,
+    '--train_dir',
+    join(dir, 'none'),
+    '--num_epochs',
+    '1',
+  ]);
   assert.equal(nf.code, 2);
   assert.match(nf.stderr, /--norm_first: TiSASRec has no pre-LN variant/);
-  const u = await runCli(['train', '--model', 'tisasrec', '--time_unit', 'weeks', '--dataset', dataset, '--train_dir', join(dir, 'none'), '--num_epochs', '1']);
+  const u = await runCli([
+    'train',
+    '--model',
+    'tisasrec',
+    '--time_unit',
+    'weeks',
+    '--dataset',
+    dataset,
+    '--train_dir',
+    join(dir, 'none'),
+    '--num_epochs',
+    '1',
+  ]);
   assert.equal(u.code, 2);
   assert.match(u.stderr, /--time_unit: expected one of none, seconds, minutes, hours, days/);
 });
 
 test('--time_unit days trains and is recorded; --user_sampling uniform is reported in the plan line', async () => {
   const out = join(dir, 'days');
-  const r = await runCli(['train', '--model', 'tisasrec', '--time_unit', 'days', '--user_sampling', 'uniform', '--dataset', dataset, '--train_dir', out, '--num_epochs', '2', ...tiny]);
+  const r = await runCli([
+    'train',
+    '--model',
+    'tisasrec',
+    '--time_unit',
+    'days',
+    '--user_sampling',
+    'uniform',
+    '--dataset',
+    dataset,
+    '--train_dir',
+    out,
+    '--num_epochs',
+    '2',
+    ...tiny,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout + r.stderr, /TiSASRec: d 16,.* 2 epochs of \d+ steps, user sampling uniform/);
   const { metadata } = parseSafetensors(readFileSync(join(out, 'tisasrec.safetensors')));

@@ -37,7 +37,20 @@ test('huge hyper-parameters name their flag and the limit', () => {
 
 test('the training limits do not apply to loading a model file (a huge --num_epochs left to early stopping)', () => {
   const model = new SASRec({ itemNum: 5, maxlen: 4, hiddenUnits: 4, numBlocks: 1, numHeads: 1, dropoutRate: 0.2 }, { seed: 1 });
-  const config = { model: 'sasrec', item_num: 5, maxlen: 4, hidden_units: 4, num_blocks: 1, num_heads: 1, dropout_rate: 0.2, norm_first: false, l2_emb: 0, batch_size: 8, lr: 0.001, num_epochs: 100_000_000 };
+  const config = {
+    model: 'sasrec',
+    item_num: 5,
+    maxlen: 4,
+    hidden_units: 4,
+    num_blocks: 1,
+    num_heads: 1,
+    dropout_rate: 0.2,
+    norm_first: false,
+    l2_emb: 0,
+    batch_size: 8,
+    lr: 0.001,
+    num_epochs: 100_000_000,
+  };
   const loaded = sasrec.load(encodeCheckpointBytes({ tensors: model.stateDict(), config }));
   assert.equal(loaded.name, 'sasrec');
   assert.equal(loaded.describe().num_epochs, 100_000_000);
@@ -51,7 +64,10 @@ test('--seed takes any uint32 (the Rng seed), and no more', () => {
 });
 
 test('evaluation sizes: --num_negatives and --eval_batch_size are bounded, integers past 2^31 refused', () => {
-  assert.throws(() => evalOptions.parse({ num_negatives: '999999' }), { name: 'OptionError', message: /^--num_negatives: at most 100000, got 999999$/ });
+  assert.throws(() => evalOptions.parse({ num_negatives: '999999' }), {
+    name: 'OptionError',
+    message: /^--num_negatives: at most 100000, got 999999$/,
+  });
   assert.throws(() => evalOptions.parse({ num_negatives: '99999999999' }), { name: 'OptionError', message: /^--num_negatives: at most 100000/ });
   assert.throws(() => evalOptions.parse({ eval_users: '99999999999' }), { name: 'OptionError', message: /^--eval_users: at most 2147483647/ });
   assert.throws(() => evalOptions.parse({ eval_batch_size: '100000' }), { name: 'OptionError', message: /^--eval_batch_size: at most 65536/ });
@@ -59,17 +75,41 @@ test('evaluation sizes: --num_negatives and --eval_batch_size are bounded, integ
 });
 
 test('--threads above 256 is refused before any worker starts', async () => {
-  const r = await runCli(['train', '--model', 'pop', '--dataset', 'test/fixtures/data/tiny.txt', '--threads', '300', '--train_dir', join(dir, 'unused')]);
+  const r = await runCli([
+    'train',
+    '--model',
+    'pop',
+    '--dataset',
+    'test/fixtures/data/tiny.txt',
+    '--threads',
+    '300',
+    '--train_dir',
+    join(dir, 'unused'),
+  ]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^seqrec: --threads: at most 256, got 300$/m);
 });
 
 test('flags a model does not read are named (a note, not an error: grids cross models with common flags)', async () => {
   const ignored = (raw: Record<string, unknown>) => parseTrainRequest(raw).ignored;
-  assert.deepEqual(ignored({ model: 'sasrec', time_span: '10', time_unit: 'days', maxlen: '50', pop_count_on: 'all' }), ['time_span', 'time_unit', 'pop_count_on']);
+  assert.deepEqual(ignored({ model: 'sasrec', time_span: '10', time_unit: 'days', maxlen: '50', pop_count_on: 'all' }), [
+    'time_span',
+    'time_unit',
+    'pop_count_on',
+  ]);
   assert.deepEqual(ignored({ model: 'tisasrec', time_span: '10', maxlen: '50', eval_every: '5' }), []);
   assert.deepEqual(ignored({ model: 'pop', maxlen: '50', num_epochs: '3', pop_count_on: 'train', patience: '2' }), ['maxlen', 'num_epochs']);
-  const r = await runCli(['train', '--model', 'pop', '--dataset', 'test/fixtures/data/tiny.txt', '--maxlen', '10', '--train_dir', join(dir, 'pop-note')]);
+  const r = await runCli([
+    'train',
+    '--model',
+    'pop',
+    '--dataset',
+    'test/fixtures/data/tiny.txt',
+    '--maxlen',
+    '10',
+    '--train_dir',
+    join(dir, 'pop-note'),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^note: --model pop does not use --maxlen; ignored$/m);
 });

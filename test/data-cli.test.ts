@@ -58,13 +58,22 @@ test('convert writes dense SASRec lines with timestamps plus id maps, readable b
     assert.equal(readFileSync(`${out}.users.tsv`, 'utf8'), '1\tu10\n2\tu7\n');
     assert.equal(readFileSync(`${out}.items.tsv`, 'utf8'), '1\ta\n2\tb\n3\tc\n');
     const back = await readInteractions(out);
-    assert.deepEqual(back.seqs.slice(1).map((s) => Array.from(s)), [[1, 3, 2], [1, 3, 2]]);
+    assert.deepEqual(
+      back.seqs.slice(1).map((s) => Array.from(s)),
+      [
+        [1, 3, 2],
+        [1, 3, 2],
+      ],
+    );
 
     const plain = path.join(dir, 'plain.txt');
     const r2 = await seqrec('convert', '--input', fx('tiny.csv'), '--output', plain, '--no_times', '--sep', 'tab');
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(readFileSync(plain, 'utf8'), '1\t1\n1\t3\n2\t1\n2\t2\n');
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('.tmp-')),
+      [],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -74,9 +83,15 @@ test('errors: malformed line, empty file, bad flag value → exit 2 and one line
   const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-convert-'));
   try {
     const out = path.join(dir, 'out.txt');
-    oneLineError(await seqrec('convert', '--input', fx('malformed.txt'), '--output', out), /^seqrec: .*malformed\.txt:4: expected "user item", got "three 13 x y"$/);
+    oneLineError(
+      await seqrec('convert', '--input', fx('malformed.txt'), '--output', out),
+      /^seqrec: .*malformed\.txt:4: expected "user item", got "three 13 x y"$/,
+    );
     oneLineError(await seqrec('data', 'stats', '--dataset', fx('empty.txt')), /^seqrec: .*empty\.txt: no interactions/);
-    oneLineError(await seqrec('convert', '--input', fx('tiny.txt'), '--output', out, '--min_user_count', 'abc'), /^seqrec: --min_user_count: expected an integer ≥ 0, got "abc"$/);
+    oneLineError(
+      await seqrec('convert', '--input', fx('tiny.txt'), '--output', out, '--min_user_count', 'abc'),
+      /^seqrec: --min_user_count: expected an integer ≥ 0, got "abc"$/,
+    );
     assert.deepEqual(readdirSync(dir), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });

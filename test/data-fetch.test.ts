@@ -83,7 +83,10 @@ test('checksum mismatch → UserError, the download is removed and nothing is co
     assert.equal(existsSync(path.join(cacheDir, 'ml-100k.txt')), false);
     assert.equal(existsSync(path.join(cacheDir, 'ml-100k')), false);
     // without an override the official checksum is expected, and our test zip does not match it
-    await assert.rejects(fetchMovieLens('ml-100k', { cacheDir, baseUrl }), /expected 50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229/);
+    await assert.rejects(
+      fetchMovieLens('ml-100k', { cacheDir, baseUrl }),
+      /expected 50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229/,
+    );
     await assert.rejects(fetchMovieLens('ml-1m', { cacheDir, baseUrl }), (err: unknown) => err instanceof UserError && /HTTP 404/.test(err.message));
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });

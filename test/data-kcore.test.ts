@@ -38,23 +38,31 @@ test('ml-100k u.data, 5/5 one-pass: 943 users, 1,349 items, 99,287 actions; iter
 
 test('one-pass uses raw counts only; iterative repeats until stable; ids re-densified in raw order', () => {
   // item 3 is rare (1 event); user 3 has 2 events. min 2/2:
-  const d = fromLists([
-    [1, 2, 3],
-    [1, 2],
-    [2, 4],
-    [4],
-  ]);
+  const d = fromLists([[1, 2, 3], [1, 2], [2, 4], [4]]);
   const one = kcore(d, { minUserCount: 2, minItemCount: 2 });
   // raw counts: users 3,2,2,1 ; items 1:2, 2:3, 3:1, 4:2 → drop user 4 and item 3, keep item 4 (raw count 2)
   assert.equal(one.userNum, 3);
   assert.deepEqual(one.users.toRaw, ['', 'u1', 'u2', 'u3']);
   assert.deepEqual(one.items.toRaw, ['', 'i1', 'i2', 'i4']);
-  assert.deepEqual(one.seqs.slice(1).map((s) => Array.from(s)), [[1, 2], [1, 2], [2, 3]]);
+  assert.deepEqual(
+    one.seqs.slice(1).map((s) => Array.from(s)),
+    [
+      [1, 2],
+      [1, 2],
+      [2, 3],
+    ],
+  );
   const iter = kcore(d, { minUserCount: 2, minItemCount: 2, mode: 'iterative' });
   // after pass 1 item i4 has 1 event → dropped; then user u3 has 1 event → dropped
   assert.deepEqual(iter.users.toRaw, ['', 'u1', 'u2']);
   assert.deepEqual(iter.items.toRaw, ['', 'i1', 'i2']);
-  assert.deepEqual(iter.seqs.slice(1).map((s) => Array.from(s)), [[1, 2], [1, 2]]);
+  assert.deepEqual(
+    iter.seqs.slice(1).map((s) => Array.from(s)),
+    [
+      [1, 2],
+      [1, 2],
+    ],
+  );
   assert.equal(kcore(d, { minUserCount: 0, minItemCount: 0 }), d);
 });
 
@@ -75,17 +83,27 @@ interface Expected {
   user1_relation_matrix: number[][];
 }
 
-test('TiSASRec preprocessing fixture: reader + one-pass 5-core + dense ids + time scaling reproduce expected.json', { skip: NEEDS_SHARED }, async () => {
+test('TiSASRec preprocessing fixture: reader + one-pass 5-core + dense ids + time scaling reproduce expected.json', {
+  skip: NEEDS_SHARED,
+}, async () => {
   const dir = shared('fixtures/tisasrec-preprocessing');
   const exp = JSON.parse(readFileSync(path.join(dir, 'expected.json'), 'utf8')) as Expected;
   const data = kcore(await readInteractions(path.join(dir, 'raw.txt')), { minUserCount: 5, minItemCount: 5 });
   assert.equal(data.userNum, Object.keys(exp.sequences).length);
   for (const [u, seq] of Object.entries(exp.sequences)) {
-    assert.deepEqual(Array.from(data.seqs[Number(u)]), seq.map((p) => p[0]), `items of user ${u}`);
+    assert.deepEqual(
+      Array.from(data.seqs[Number(u)]),
+      seq.map((p) => p[0]),
+      `items of user ${u}`,
+    );
   }
   const scaled = scaleTimes(data);
   for (const [u, seq] of Object.entries(exp.sequences)) {
-    assert.deepEqual(Array.from(scaled.times![Number(u)]), seq.map((p) => p[1]), `times of user ${u}`);
+    assert.deepEqual(
+      Array.from(scaled.times![Number(u)]),
+      seq.map((p) => p[1]),
+      `times of user ${u}`,
+    );
   }
   // the relation matrix of user 1's training input (train[:-1], left-padded)
   const split = leaveOneOut(scaled);
@@ -98,7 +116,10 @@ test('TiSASRec preprocessing fixture: reader + one-pass 5-core + dense ids + tim
 test('relationMatrix clips at time_span; scaleTimes uses Python rounding (half to even)', () => {
   assert.deepEqual(Array.from(relationMatrix([0, 3, 10], 5)), [0, 3, 5, 3, 0, 5, 5, 5, 0]);
   const d: Interactions = {
-    ...fromLists([[1, 2, 3], [1, 2]]),
+    ...fromLists([
+      [1, 2, 3],
+      [1, 2],
+    ]),
     // user 1 gaps 2 and 5 → scale 2: (0, 2, 7)/2 = 0, 1, 3.5 → round half even 4 → +1
     // user 2 equal times → scale 1
     times: [new Float64Array(0), Float64Array.from([100, 102, 107]), Float64Array.from([200, 200])],

@@ -33,7 +33,11 @@ test('sasrec "user item": file order, dense ids in ascending numeric raw order, 
   assert.deepEqual(d.items.toRaw, ['', '10', '11', '12', '13']);
   assert.deepEqual(d.users.toRaw, ['', '1', '2', '3']);
   assert.equal(d.items.toIndex.get('12'), 3);
-  assert.deepEqual(seqs(d), [[1, 2, 3], [2, 4, 1, 3], [4, 1]]);
+  assert.deepEqual(seqs(d), [
+    [1, 2, 3],
+    [2, 4, 1, 3],
+    [4, 1],
+  ]);
   assert.equal(d.seqs[0].length, 0);
   assert.equal(d.times, undefined);
 });
@@ -44,16 +48,28 @@ test('sasrec with timestamps (tabs): string ids sorted as strings, events sorted
   assert.deepEqual(d.items.toRaw, ['', 'a', 'b', 'c']);
   // u10: c@100, a@50, b@100 → a, c, b (c before b: tie keeps file order)
   // u7: b@300, a@100, c@100 → a, c, b
-  assert.deepEqual(seqs(d), [[1, 3, 2], [1, 3, 2]]);
-  assert.deepEqual(times(d), [[50, 100, 100], [100, 100, 300]]);
+  assert.deepEqual(seqs(d), [
+    [1, 3, 2],
+    [1, 3, 2],
+  ]);
+  assert.deepEqual(times(d), [
+    [50, 100, 100],
+    [100, 100, 300],
+  ]);
 });
 
 test('MovieLens ratings.dat: "::" separated, numeric id order (10 after 2), time sorted', async () => {
   const d = await readInteractions(fx('ratings.dat'));
   assert.deepEqual(d.users.toRaw, ['', '2', '5']);
   assert.deepEqual(d.items.toRaw, ['', '1', '2', '3', '10']);
-  assert.deepEqual(seqs(d), [[1, 4, 3], [1, 3, 2]]);
-  assert.deepEqual(times(d), [[978301000, 978301500, 978302000], [978300700, 978300760, 978300760]]);
+  assert.deepEqual(seqs(d), [
+    [1, 4, 3],
+    [1, 3, 2],
+  ]);
+  assert.deepEqual(times(d), [
+    [978301000, 978301500, 978302000],
+    [978300700, 978300760, 978300760],
+  ]);
 });
 
 test('MovieLens u.data (tab, rating ignored)', async () => {
@@ -67,8 +83,14 @@ test('CSV with header: default column names, quoted fields with commas and escap
   const d = await readInteractions(fx('tiny.csv'));
   assert.deepEqual(d.users.toRaw, ['', 'alice', 'bob']);
   assert.deepEqual(d.items.toRaw, ['', 'Alien', 'Say "hi"', 'The Matrix, 1999']);
-  assert.deepEqual(seqs(d), [[1, 3], [1, 2]]);
-  assert.deepEqual(times(d), [[900, 1000], [1000, 1100]]);
+  assert.deepEqual(seqs(d), [
+    [1, 3],
+    [1, 2],
+  ]);
+  assert.deepEqual(times(d), [
+    [900, 1000],
+    [1000, 1100],
+  ]);
 });
 
 test('TSV needs --user_col/--item_col for unknown headers; ISO dates become unix seconds', async () => {
@@ -111,9 +133,18 @@ test('infinite timestamps (1e400) and one column named for two roles → UserErr
     await rejectsUser(readInteractions(write('inf.txt', 'u1 i1 5\nu1 i2 1e400\n')), /inf\.txt:2: expected "user item timestamp"/);
     await rejectsUser(readInteractions(write('inf.csv', 'user,item,timestamp\nu1,i1,-1e999\n')), /inf\.csv:2: bad timestamp "-1e999"/);
     await rejectsUser(readInteractions(write('inf.jsonl', '{"user":"u1","item":"i1","timestamp":1e400}\n')), /inf\.jsonl:1: bad timestamp/);
-    await rejectsUser(readInteractions(fx('tiny.csv'), { userCol: 'movieId', itemCol: 'movieId' }), /tiny\.csv: --user_col and --item_col are the same column "movieId"$/);
-    await rejectsUser(readInteractions(fx('tiny.csv'), { timeCol: 'userId' }), /the detected user column and --time_col are the same column "userId" \(name the other columns too/);
-    await rejectsUser(readInteractions(fx('tiny.csv'), { userCol: 'timestamp' }), /--user_col and the detected time column are the same column "timestamp"/);
+    await rejectsUser(
+      readInteractions(fx('tiny.csv'), { userCol: 'movieId', itemCol: 'movieId' }),
+      /tiny\.csv: --user_col and --item_col are the same column "movieId"$/,
+    );
+    await rejectsUser(
+      readInteractions(fx('tiny.csv'), { timeCol: 'userId' }),
+      /the detected user column and --time_col are the same column "userId" \(name the other columns too/,
+    );
+    await rejectsUser(
+      readInteractions(fx('tiny.csv'), { userCol: 'timestamp' }),
+      /--user_col and the detected time column are the same column "timestamp"/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -18,7 +18,12 @@ const split: Split = leaveOneOut(await readInteractions(dataset), 3);
 const rows = (b: TrainBatch) => [Array.from(b.users), Array.from(b.seqs), Array.from(b.pos), Array.from(b.neg), b.times ? Array.from(b.times) : null];
 
 test('the worker draws exactly the main-thread batches and states, across passes and from a mid-pass state', async () => {
-  for (const [depth, userSampling] of [[1, 'shuffle'], [3, 'shuffle'], [3, 'cycle'], [2, 'uniform']] as const) {
+  for (const [depth, userSampling] of [
+    [1, 'shuffle'],
+    [3, 'shuffle'],
+    [3, 'cycle'],
+    [2, 'uniform'],
+  ] as const) {
     const main = new TrainSampler(split, { batchSize: 16, maxlen: 8, userSampling, rng: new Rng(5) });
     const other = new TrainSampler(split, { batchSize: 16, maxlen: 8, userSampling, rng: new Rng(5) });
     // start mid-pass (as after a resume): both advanced by 3 batches on the main thread
@@ -74,13 +79,60 @@ test('an error in the worker surfaces as one line', async () => {
   }
 });
 
-const readLog = (d: string) => readFileSync(join(d, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readLog = (d: string) =>
+  readFileSync(join(d, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 const metricsOf = (d: string) => JSON.parse(readFileSync(join(d, 'results.json'), 'utf8')).results.map((r: { metrics: unknown }) => r.metrics);
-const sasrec = ['--model', 'sasrec', '--dataset', dataset, '--maxlen', '8', '--hidden_units', '16', '--num_blocks', '1', '--num_heads', '2', '--batch_size', '16', '--lr', '0.01', '--seed', '7', '--eval_every', '2'];
-const tisasrec = ['--model', 'tisasrec', '--dataset', dataset, '--maxlen', '8', '--hidden_units', '8', '--num_blocks', '1', '--batch_size', '16', '--lr', '0.01', '--seed', '3', '--eval_every', '2'];
+const sasrec = [
+  '--model',
+  'sasrec',
+  '--dataset',
+  dataset,
+  '--maxlen',
+  '8',
+  '--hidden_units',
+  '16',
+  '--num_blocks',
+  '1',
+  '--num_heads',
+  '2',
+  '--batch_size',
+  '16',
+  '--lr',
+  '0.01',
+  '--seed',
+  '7',
+  '--eval_every',
+  '2',
+];
+const tisasrec = [
+  '--model',
+  'tisasrec',
+  '--dataset',
+  dataset,
+  '--maxlen',
+  '8',
+  '--hidden_units',
+  '8',
+  '--num_blocks',
+  '1',
+  '--batch_size',
+  '16',
+  '--lr',
+  '0.01',
+  '--seed',
+  '3',
+  '--eval_every',
+  '2',
+];
 
 test('train --num_workers 0, 1 and 2 give the same run (SASRec and TiSASRec)', async () => {
-  for (const [name, args, counts] of [['sasrec', sasrec, ['0', '1', '2']], ['tisasrec', tisasrec, ['0', '1']]] as const) {
+  for (const [name, args, counts] of [
+    ['sasrec', sasrec, ['0', '1', '2']],
+    ['tisasrec', tisasrec, ['0', '1']],
+  ] as const) {
     const dirs = counts.map((n) => join(dir, `${name}-w${n}`));
     const runs = await Promise.all(counts.map((n, i) => runCli(['train', ...args, '--num_epochs', '4', '--num_workers', n, '--train_dir', dirs[i]])));
     for (const r of runs) assert.equal(r.code, 0, r.stderr);
@@ -95,14 +147,22 @@ test('train --num_workers 0, 1 and 2 give the same run (SASRec and TiSASRec)', a
 
 test('--resume with --num_workers 1 continues the uninterrupted run (whatever the worker had sampled ahead)', async () => {
   const full = join(dir, 'sasrec-w0'); // 4 epochs, --num_workers 0, written by the test above
-  for (const [first, second] of [['1', '1'], ['1', '0'], ['0', '1']]) {
+  for (const [first, second] of [
+    ['1', '1'],
+    ['1', '0'],
+    ['0', '1'],
+  ]) {
     const d = join(dir, `resume-${first}-${second}`);
     const r1 = await runCli(['train', ...sasrec, '--num_epochs', '2', '--num_workers', first, '--train_dir', d]);
     assert.equal(r1.code, 0, r1.stderr);
     const r2 = await runCli(['train', ...sasrec, '--num_epochs', '4', '--num_workers', second, '--train_dir', d, '--resume']);
     assert.equal(r2.code, 0, r2.stderr);
     assert.match(r2.stderr, /resumed after epoch 2/);
-    assert.deepEqual(readLog(d).map((l) => [l.epoch, l.loss, l.lr, l.valid]), readLog(full).map((l) => [l.epoch, l.loss, l.lr, l.valid]), `${first} then ${second}`);
+    assert.deepEqual(
+      readLog(d).map((l) => [l.epoch, l.loss, l.lr, l.valid]),
+      readLog(full).map((l) => [l.epoch, l.loss, l.lr, l.valid]),
+      `${first} then ${second}`,
+    );
     assert.deepEqual(metricsOf(d), metricsOf(full));
   }
 });

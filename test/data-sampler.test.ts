@@ -6,7 +6,6 @@ import { idMapFromSorted } from '../src/data/ids.js';
 import type { Interactions, Split, TrainBatch } from '../src/data/types.js';
 import { sharedPath, NEEDS_SHARED } from './helpers/shared.js';
 
-
 function makeData(lists: number[][], itemNum: number, withTimes = false): Interactions {
   const base = {
     userNum: lists.length,
@@ -24,7 +23,16 @@ function row(b: TrainBatch, r: number, a: Int32Array | Float64Array): number[] {
 
 test('row semantics: inputs = train[:-1] right-aligned, pos = next item, neg outside train, 0 on padding', () => {
   // user 1 train [5, 3, 1] (+ valid 2, test 4); user 2 train [1] (+ 2, 6) is never sampled
-  const split = leaveOneOut(makeData([[5, 3, 1, 2, 4], [1, 2, 6]], 40, true));
+  const split = leaveOneOut(
+    makeData(
+      [
+        [5, 3, 1, 2, 4],
+        [1, 2, 6],
+      ],
+      40,
+      true,
+    ),
+  );
   const s = new TrainSampler(split, { batchSize: 6, maxlen: 4, seed: 1 });
   const b = s.nextBatch();
   assert.deepEqual(Array.from(b.users), [1, 1, 1, 1, 1, 1]);
@@ -50,7 +58,12 @@ test('long histories are cut to the last maxlen inputs', () => {
 });
 
 function tenUsers(): Split {
-  return leaveOneOut(makeData(Array.from({ length: 10 }, (_, u) => [u + 1, u + 2, u + 3, u + 4]), 30));
+  return leaveOneOut(
+    makeData(
+      Array.from({ length: 10 }, (_, u) => [u + 1, u + 2, u + 3, u + 4]),
+      30,
+    ),
+  );
 }
 
 test('every pass visits each user once, in a fresh random order; seeded and reproducible', () => {
@@ -58,7 +71,11 @@ test('every pass visits each user once, in a fresh random order; seeded and repr
   assert.equal(s.batchesPerEpoch, 2);
   const passes: number[][] = [];
   for (let p = 0; p < 3; p++) passes.push([...s.nextBatch().users, ...s.nextBatch().users]);
-  for (const pass of passes) assert.deepEqual([...pass].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  for (const pass of passes)
+    assert.deepEqual(
+      [...pass].sort((a, b) => a - b),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    );
   assert.notDeepEqual(passes[0], passes[1]);
   const again = new TrainSampler(tenUsers(), { batchSize: 5, seed: 7, maxlen: 3 });
   assert.deepEqual([...again.nextBatch().users, ...again.nextBatch().users], passes[0]);
@@ -71,11 +88,17 @@ test("user sampling 'cycle': one order cycled through until a batch starts at a 
   const s = new TrainSampler(tenUsers(), { batchSize: 3, seed: 7, maxlen: 3, userSampling: 'cycle' });
   const draws = Array.from({ length: 20 }, () => [...s.nextBatch().users]).flat();
   const first = draws.slice(0, 10);
-  assert.deepEqual([...first].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(
+    [...first].sort((a, b) => a - b),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  );
   assert.deepEqual(draws.slice(10, 20), first, 'pass 2 (which starts inside batch 4) repeats pass 1');
   assert.deepEqual(draws.slice(20, 30), first, 'pass 3 too');
   const next = draws.slice(30, 40);
-  assert.deepEqual([...next].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(
+    [...next].sort((a, b) => a - b),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  );
   assert.notDeepEqual(next, first, 'batch 10 starts at draw 30: a new order');
   assert.deepEqual(draws.slice(40, 50), next);
   // 'shuffle' (the default) redraws the order at every pass boundary, even inside a batch
@@ -83,8 +106,14 @@ test("user sampling 'cycle': one order cycled through until a batch starts at a 
   const pd = Array.from({ length: 10 }, () => [...p.nextBatch().users]).flat();
   assert.deepEqual(pd.slice(0, 10), first, 'both modes draw the same first order');
   assert.notDeepEqual(pd.slice(10, 20), first);
-  assert.deepEqual([...pd.slice(10, 20)].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-  assert.throws(() => new TrainSampler(tenUsers(), { batchSize: 3, maxlen: 3, userSampling: 'epoch' as never }), /userSampling must be shuffle, cycle, uniform/);
+  assert.deepEqual(
+    [...pd.slice(10, 20)].sort((a, b) => a - b),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  );
+  assert.throws(
+    () => new TrainSampler(tenUsers(), { batchSize: 3, maxlen: 3, userSampling: 'epoch' as never }),
+    /userSampling must be shuffle, cycle, uniform/,
+  );
 });
 
 test("user sampling 'uniform': independent uniform users, with replacement (TiSASRec.pytorch)", () => {
@@ -110,30 +139,83 @@ test("user sampling 'uniform': independent uniform users, with replacement (TiSA
 
 test('users with ≤ 1 train items are replaced by random trainable users', () => {
   // users 2 and 4 have 1 train item after the split
-  const split = leaveOneOut(makeData([[1, 2, 3, 4], [5, 6, 7], [1, 3, 5, 7], [2, 4, 6]], 10));
+  const split = leaveOneOut(
+    makeData(
+      [
+        [1, 2, 3, 4],
+        [5, 6, 7],
+        [1, 3, 5, 7],
+        [2, 4, 6],
+      ],
+      10,
+    ),
+  );
   const s = new TrainSampler(split, { batchSize: 8, maxlen: 2, seed: 3 });
   for (let k = 0; k < 20; k++) for (const u of s.nextBatch().users) assert.ok(u === 1 || u === 3, `user ${u}`);
-  assert.throws(() => new TrainSampler(leaveOneOut(makeData([[1, 2, 3], [2, 3, 1]], 3)), { batchSize: 2, maxlen: 2 }), /no user has 2 or more training items/);
+  assert.throws(
+    () =>
+      new TrainSampler(
+        leaveOneOut(
+          makeData(
+            [
+              [1, 2, 3],
+              [2, 3, 1],
+            ],
+            3,
+          ),
+        ),
+        { batchSize: 2, maxlen: 2 },
+      ),
+    /no user has 2 or more training items/,
+  );
   // a trainable user who has seen every item could never get a negative
-  assert.throws(() => new TrainSampler(leaveOneOut(makeData([[1, 2], [2, 1, 2]], 2)), { batchSize: 2, maxlen: 2 }), UserError);
+  assert.throws(
+    () =>
+      new TrainSampler(
+        leaveOneOut(
+          makeData(
+            [
+              [1, 2],
+              [2, 1, 2],
+            ],
+            2,
+          ),
+        ),
+        { batchSize: 2, maxlen: 2 },
+      ),
+    UserError,
+  );
 });
 
 test('getState/setState resumes the exact stream, mid-pass and at a pass boundary (JSON round trip)', () => {
   // batch 5: skip 4 is mid-pass; batch 3 ('cycle' keeps an order for 3 passes): skip 4 mid-cycle, 10 at the redraw
-  for (const [batchSize, userSampling, skips] of [[5, 'shuffle', [3, 4]], [3, 'cycle', [4, 7, 10]]] as const) for (const skip of skips) {
-    const a = new TrainSampler(tenUsers(), { batchSize, seed: 11, maxlen: 3, userSampling });
-    for (let k = 0; k < skip; k++) a.nextBatch();
-    const state = JSON.parse(JSON.stringify(a.getState()));
-    const expected = Array.from({ length: 12 }, () => a.nextBatch());
-    const b = new TrainSampler(tenUsers(), { batchSize, seed: 999, maxlen: 3, userSampling });
-    b.nextBatch();
-    b.setState(state);
-    for (const e of expected) assert.deepEqual(b.nextBatch(), e);
-  }
+  for (const [batchSize, userSampling, skips] of [
+    [5, 'shuffle', [3, 4]],
+    [3, 'cycle', [4, 7, 10]],
+  ] as const)
+    for (const skip of skips) {
+      const a = new TrainSampler(tenUsers(), { batchSize, seed: 11, maxlen: 3, userSampling });
+      for (let k = 0; k < skip; k++) a.nextBatch();
+      const state = JSON.parse(JSON.stringify(a.getState()));
+      const expected = Array.from({ length: 12 }, () => a.nextBatch());
+      const b = new TrainSampler(tenUsers(), { batchSize, seed: 999, maxlen: 3, userSampling });
+      b.nextBatch();
+      b.setState(state);
+      for (const e of expected) assert.deepEqual(b.nextBatch(), e);
+    }
 });
 
 test('refilling a batch via `out` gives the same stream as fresh batches', () => {
-  const split = leaveOneOut(makeData([[1, 2, 3, 4, 5], [2, 3, 4, 5, 6, 7]], 9, true));
+  const split = leaveOneOut(
+    makeData(
+      [
+        [1, 2, 3, 4, 5],
+        [2, 3, 4, 5, 6, 7],
+      ],
+      9,
+      true,
+    ),
+  );
   const a = new TrainSampler(split, { batchSize: 3, maxlen: 5, seed: 5 });
   const b = new TrainSampler(split, { batchSize: 3, maxlen: 5, seed: 5 });
   const out = b.nextBatch();
@@ -178,7 +260,16 @@ test('Games: one epoch of 128 × 50 batches is fast and never draws a train item
 });
 
 test('buildHistory: train (+ valid for test) left-padded like the reference evaluate()', () => {
-  const split = leaveOneOut(makeData([[5, 3, 1, 2, 4], [1, 2]], 6, true));
+  const split = leaveOneOut(
+    makeData(
+      [
+        [5, 3, 1, 2, 4],
+        [1, 2],
+      ],
+      6,
+      true,
+    ),
+  );
   assert.deepEqual(Array.from(buildHistory(split, 1, 5, false)), [0, 0, 5, 3, 1]);
   assert.deepEqual(Array.from(buildHistory(split, 1, 5, true)), [0, 5, 3, 1, 2]);
   assert.deepEqual(Array.from(buildHistory(split, 1, 2, true)), [1, 2]);

@@ -22,10 +22,16 @@ const data: Interactions = {
 
 test('leave-one-out: last → test, second-last → valid, rest → train; < 3 events → all train, not evaluated', () => {
   const s = leaveOneOut(data);
-  assert.deepEqual(s.train.map((t) => Array.from(t)), [[], [5, 3, 1], [2], [3, 4], [6]]);
+  assert.deepEqual(
+    s.train.map((t) => Array.from(t)),
+    [[], [5, 3, 1], [2], [3, 4], [6]],
+  );
   assert.deepEqual(Array.from(s.valid), [0, 2, 1, 0, 0]);
   assert.deepEqual(Array.from(s.test), [0, 4, 6, 0, 0]);
-  assert.deepEqual(s.trainTimes!.map((t) => Array.from(t)), [[], [5, 15, 25], [3], [2, 12], [1]]);
+  assert.deepEqual(
+    s.trainTimes!.map((t) => Array.from(t)),
+    [[], [5, 15, 25], [3], [2, 12], [1]],
+  );
   assert.deepEqual(Array.from(s.validTimes!), [0, 35, 13, 0, 0]);
   assert.deepEqual(Array.from(s.testTimes!), [0, 45, 23, 0, 0]);
   assert.equal(evaluableUserCount(s), 2);
@@ -34,7 +40,10 @@ test('leave-one-out: last → test, second-last → valid, rest → train; < 3 e
 
 test('threshold is a parameter: 4 reproduces the SASRec.pytorch reference (nfeedback < 4)', () => {
   const s = leaveOneOut(data, 4);
-  assert.deepEqual(s.train.map((t) => Array.from(t)), [[], [5, 3, 1], [2, 1, 6], [3, 4], [6]]);
+  assert.deepEqual(
+    s.train.map((t) => Array.from(t)),
+    [[], [5, 3, 1], [2, 1, 6], [3, 4], [6]],
+  );
   assert.deepEqual(Array.from(s.test), [0, 4, 0, 0, 0]);
   assert.throws(() => leaveOneOut(data, 2), RangeError);
 });

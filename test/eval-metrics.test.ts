@@ -1,15 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  RankMetrics,
-  checkKs,
-  hitAt,
-  metricNames,
-  metricsFromRanks,
-  ndcgAt,
-  rankFirst,
-  reciprocalRank,
-} from '../src/eval/metrics.js';
+import { RankMetrics, checkKs, hitAt, metricNames, metricsFromRanks, ndcgAt, rankFirst, reciprocalRank } from '../src/eval/metrics.js';
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 

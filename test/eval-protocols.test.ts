@@ -58,7 +58,13 @@ class TableScorer implements Scorer {
 }
 
 test('histories are built like the reference: left-padded train (+ valid for test), oldest cut', () => {
-  const split = makeSplit([[1, 2, 3, 4, 5, 6], [7, 8, 9]], 9);
+  const split = makeSplit(
+    [
+      [1, 2, 3, 4, 5, 6],
+      [7, 8, 9],
+    ],
+    9,
+  );
   const v = buildEvalBatch(split, [1, 2], 3, 'valid');
   assert.deepEqual([...v.seqs], [2, 3, 4, /* user 2 */ 0, 0, 7]);
   assert.deepEqual([...v.users], [1, 2]);
@@ -70,7 +76,13 @@ test('histories are built like the reference: left-padded train (+ valid for tes
 test('sampled: hand-computed ranks with forced negatives (held-out item is a repeat, one free item)', async () => {
   // itemNum 6; user 1's train covers 1..5, valid = 3 (a repeat), test = 6 → valid negatives can only be 6
   // user 2: train [1..5], valid 6, test 2 (repeat)
-  const split = makeSplit([[1, 2, 3, 4, 5, 3, 6], [1, 2, 3, 4, 5, 6, 2]], 6);
+  const split = makeSplit(
+    [
+      [1, 2, 3, 4, 5, 3, 6],
+      [1, 2, 3, 4, 5, 6, 2],
+    ],
+    6,
+  );
   const byItem = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.9];
   const scorer = new TableScorer(6, 4, (_u, i) => byItem[i]);
   const res = await evaluateSampled(scorer, split, { which: 'valid', numNegatives: 7, ks: [5, 10], rng: new Rng(1), keepRanks: true });
@@ -92,7 +104,14 @@ test('sampled: hand-computed ranks with forced negatives (held-out item is a rep
 });
 
 test('sampled: all-equal scores → every held-out item ranks first (ties do not count above)', async () => {
-  const split = makeSplit([[1, 2, 3, 4], [5, 6, 7, 8, 9], [2, 4, 6]], 30);
+  const split = makeSplit(
+    [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8, 9],
+      [2, 4, 6],
+    ],
+    30,
+  );
   const scorer = new TableScorer(30, 5, () => 1);
   for (const which of ['valid', 'test'] as const) {
     const res = await evaluateSampled(scorer, split, { which, rng: new Rng(3) });
@@ -103,7 +122,13 @@ test('sampled: all-equal scores → every held-out item ranks first (ties do not
 
 test('sampled: best and worst held-out items give hand-computed averages', async () => {
   // user 1's held-out items score below everything, user 2's above everything
-  const split = makeSplit([[1, 2, 3, 4], [5, 6, 7, 8]], 50);
+  const split = makeSplit(
+    [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ],
+    50,
+  );
   const held = new Set([3, 4, 7, 8]);
   const scorer = new TableScorer(50, 5, (u, i) => (held.has(i) ? (u === 1 ? -1 : 2) : 1));
   // a negative that is one of the held-out items ties with user 1's target (not above): counted out below
@@ -219,7 +244,14 @@ test('sampled with evalUsers evaluates only the subsample', async () => {
 
 test('full ranking: excludes history and padding, ranks among the rest, ties do not count above', async () => {
   // scores: item i → i (higher id better); padding 0 gets a huge score that must be ignored
-  const split = makeSplit([[6, 5, 2, 3], [3, 6, 1, 3], [4, 4, 4]], 6);
+  const split = makeSplit(
+    [
+      [6, 5, 2, 3],
+      [3, 6, 1, 3],
+      [4, 4, 4],
+    ],
+    6,
+  );
   const scorer = new TableScorer(6, 3, (_u, i) => (i === 0 ? 1e9 : i));
   const v = await evaluateFullRanking(scorer, split, { which: 'valid', keepRanks: true });
   // user 1 valid 2: excluded {6,5}; above 2: {3,4} → 2. user 2 valid 1: excluded {3,6}; above 1: {2,4,5} → 3
@@ -236,11 +268,24 @@ test('full ranking: excludes history and padding, ranks among the rest, ties do 
 });
 
 test('NaN and +Infinity scores are refused by both protocols (an all-NaN model would otherwise rank as perfect)', async () => {
-  const split = makeSplit([[1, 2, 3, 4, 5], [2, 3, 4, 6, 1], [4, 4, 4]], 6);
+  const split = makeSplit(
+    [
+      [1, 2, 3, 4, 5],
+      [2, 3, 4, 6, 1],
+      [4, 4, 4],
+    ],
+    6,
+  );
   for (const bad of [NaN, Infinity]) {
     for (const scorer of [new TableScorer(6, 3, () => bad), new TableScorer(6, 3, (_u, i) => (i === 5 ? bad : i))]) {
-      await assert.rejects(evaluateFullRanking(scorer, split, { which: 'test' }), { name: 'UserError', message: new RegExp(`scores ${bad}.*diverged`) });
-      await assert.rejects(evaluateSampled(scorer, split, { which: 'test', rng: new Rng(1), numNegatives: 40 }), { name: 'UserError', message: new RegExp(`scores ${bad}`) });
+      await assert.rejects(evaluateFullRanking(scorer, split, { which: 'test' }), {
+        name: 'UserError',
+        message: new RegExp(`scores ${bad}.*diverged`),
+      });
+      await assert.rejects(evaluateSampled(scorer, split, { which: 'test', rng: new Rng(1), numNegatives: 40 }), {
+        name: 'UserError',
+        message: new RegExp(`scores ${bad}`),
+      });
     }
   }
   // allowed: −Infinity (a scorer's mask) anywhere, and anything at scoreAll's padding index 0
@@ -261,9 +306,18 @@ test('full ranking with test history including the valid item (scorer receives t
 
 test('topK: best items first, excluded items and padding skipped, ties by lower id', () => {
   const s = Float32Array.from([100, 0.1, 0.9, 0.5, 0.9, 0.3]);
-  assert.deepEqual(topK(s, 0, 5, 3).map((x) => x.item), [2, 4, 3]);
-  assert.deepEqual(topK(s, 0, 5, 3, [2]).map((x) => x.item), [4, 3, 5]);
-  assert.deepEqual(topK(s, 0, 5, 10).map((x) => x.item), [2, 4, 3, 5, 1]);
+  assert.deepEqual(
+    topK(s, 0, 5, 3).map((x) => x.item),
+    [2, 4, 3],
+  );
+  assert.deepEqual(
+    topK(s, 0, 5, 3, [2]).map((x) => x.item),
+    [4, 3, 5],
+  );
+  assert.deepEqual(
+    topK(s, 0, 5, 10).map((x) => x.item),
+    [2, 4, 3, 5, 1],
+  );
 });
 
 test('full ranking equals a brute-force count on random histories (repeats, target in history, ties, odd item counts)', async () => {

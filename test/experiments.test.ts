@@ -37,11 +37,12 @@ test('a grid of 2 models × 2 seeds runs, writes results.csv / results.md / repo
   const r = await runCli(['experiments', gridPath]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /4 runs trained, 0 skipped/);
-  for (const m of ['sasrec', 'tisasrec']) for (const s of [1, 2]) {
-    const runDir = join(out, 'runs', 'ring', m, 'default', `seed-${s}`);
-    assert.ok(existsSync(join(runDir, 'results.json')), runDir);
-    assert.equal(readFileSync(join(runDir, 'log.jsonl'), 'utf8').trim().split('\n').length, 2);
-  }
+  for (const m of ['sasrec', 'tisasrec'])
+    for (const s of [1, 2]) {
+      const runDir = join(out, 'runs', 'ring', m, 'default', `seed-${s}`);
+      assert.ok(existsSync(join(runDir, 'results.json')), runDir);
+      assert.equal(readFileSync(join(runDir, 'log.jsonl'), 'utf8').trim().split('\n').length, 2);
+    }
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 5, 'header + 4 runs');
   assert.match(csv[0], /^dataset,model,config,seed,epochs,train_seconds,.*test sampled NDCG@10/);
@@ -52,7 +53,9 @@ test('a grid of 2 models × 2 seeds runs, writes results.csv / results.md / repo
   assert.match(rows[1], /^\| ring \| tisasrec \| default \| 2 \|/);
   // the mean ± std in the table is that of the two runs' results.json
   const testNdcg = (m: string, s: number) =>
-    JSON.parse(readFileSync(join(out, 'runs', 'ring', m, 'default', `seed-${s}`, 'results.json'), 'utf8')).results.find((x: { split: string }) => x.split === 'test').metrics['NDCG@10'];
+    JSON.parse(readFileSync(join(out, 'runs', 'ring', m, 'default', `seed-${s}`, 'results.json'), 'utf8')).results.find(
+      (x: { split: string }) => x.split === 'test',
+    ).metrics['NDCG@10'];
   const xs = [testNdcg('sasrec', 1), testNdcg('sasrec', 2)];
   assert.ok(rows[0].includes(`${mean(xs).toFixed(4)} ± ${std(xs).toFixed(4)}`), rows[0]);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
@@ -133,7 +136,9 @@ test('a failing run does not stop the grid; bad grid files are refused in one li
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /tisasrec default seed 3: FAILED: .*timestamps/);
   assert.match(r.stderr, /seqrec: 1 of 2 runs failed/);
-  const csv = readFileSync(join(dir, 'mixed', 'results.csv'), 'utf8').trim().split('\n');
+  const csv = readFileSync(join(dir, 'mixed', 'results.csv'), 'utf8')
+    .trim()
+    .split('\n');
   assert.equal(csv.length, 2);
   assert.match(csv[1], /^untimed,pop,default,3,/);
 
@@ -168,7 +173,8 @@ test('unknown flag names in flags: or grid: are refused in one line before any r
 
   // the valid names are those `seqrec train` reads, in any of its spellings: snake_case, kebab-case, camelCase
   const flags = trainOptionNames();
-  for (const f of ['num_epochs', 'threads', 'min_user_count', 'eval_protocol', 'norm_first', 'pop_count_on', 'time_span']) assert.ok(flags.includes(f), f);
+  for (const f of ['num_epochs', 'threads', 'min_user_count', 'eval_protocol', 'norm_first', 'pop_count_on', 'time_span'])
+    assert.ok(flags.includes(f), f);
   writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { num-epochs: 1, threads: 1, min_user_count: 1 }\ngrid: { eval_protocol: [full] }\n');
   assert.deepEqual(loadGrid(g, flags).flags, { 'num-epochs': 1, threads: 1, min_user_count: 1 });
   writeFileSync(g, 'datasets: [ring.txt]\nmodels: [pop]\nflags: { numEpochs: 1, hiddenUnits: 8 }\n');

@@ -22,8 +22,14 @@ test('valid extras load: id maps, histories and times', () => {
   const x = catalogFromCheckpoint(ckpt({ user_histories: '[[],[1,2],[4]]', user_times: '[[],[10,20],[5]]' }), ITEMS);
   assert.equal(x.items.toRaw[4], 'd');
   assert.equal(x.users!.toRaw[2], 'u2');
-  assert.deepEqual(x.histories!.map((h) => [...h]), [[], [1, 2], [4]]);
-  assert.deepEqual(x.historyTimes!.map((t) => [...t]), [[], [10, 20], [5]]);
+  assert.deepEqual(
+    x.histories!.map((h) => [...h]),
+    [[], [1, 2], [4]],
+  );
+  assert.deepEqual(
+    x.historyTimes!.map((t) => [...t]),
+    [[], [10, 20], [5]],
+  );
   const bare = catalogFromCheckpoint({ tensors: new Map(), config: undefined, extra: {} }, ITEMS);
   assert.deepEqual(bare.items.toRaw, ['', '1', '2', '3', '4']);
   assert.equal(bare.histories, undefined);
@@ -47,10 +53,26 @@ test('damaged extras are refused with the metadata key and what is wrong', () =>
   for (const [c, why] of cases) assert.throws(() => catalogFromCheckpoint(c, ITEMS), { name: 'CheckpointError', message: why });
 });
 
-test('a bad value in a checkpoint\'s config metadata is reported as the file\'s, not as a flag', () => {
+test("a bad value in a checkpoint's config metadata is reported as the file's, not as a flag", () => {
   const model = new SASRec({ itemNum: 5, maxlen: 4, hiddenUnits: 4, numBlocks: 1, numHeads: 1, dropoutRate: 0.2 }, { seed: 1 });
-  const config = { model: 'sasrec', item_num: 5, maxlen: 4, hidden_units: 4, num_blocks: 1, num_heads: 1, dropout_rate: 5, norm_first: false, l2_emb: 0, batch_size: 8, lr: 0.001, num_epochs: 1 };
+  const config = {
+    model: 'sasrec',
+    item_num: 5,
+    maxlen: 4,
+    hidden_units: 4,
+    num_blocks: 1,
+    num_heads: 1,
+    dropout_rate: 5,
+    norm_first: false,
+    l2_emb: 0,
+    batch_size: 8,
+    lr: 0.001,
+    num_epochs: 1,
+  };
   const bytes = encodeCheckpointBytes({ tensors: model.stateDict(), config });
-  assert.throws(() => sasrec.load(bytes), { name: 'CheckpointError', message: /^metadata "config": dropout_rate: expected a number in \[0, 1\), got 5$/ });
+  assert.throws(() => sasrec.load(bytes), {
+    name: 'CheckpointError',
+    message: /^metadata "config": dropout_rate: expected a number in \[0, 1\), got 5$/,
+  });
   assert.equal(sasrec.load(encodeCheckpointBytes({ tensors: model.stateDict(), config: { ...config, dropout_rate: 0.2 } })).name, 'sasrec');
 });

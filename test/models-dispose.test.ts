@@ -57,8 +57,26 @@ function round(make: () => SASRec | TiSASRec, rng: Rng): void {
 
 for (const [name, make] of [
   ['SASRec', () => new SASRec({ itemNum: ITEMS, maxlen: L, hiddenUnits: 16, numBlocks: 2, numHeads: 2, dropoutRate: 0.2 }, { seed: 5 })],
-  ['SASRec-mHC', () => new SASRec({ itemNum: ITEMS, maxlen: L, hiddenUnits: 16, numBlocks: 2, numHeads: 1, dropoutRate: 0.2, mhc: { expansionRate: 2, sinkhornIter: 5, initGate: 0.01 } }, { seed: 5 })],
-  ['TiSASRec', () => new TiSASRec({ itemNum: ITEMS, maxlen: L, hiddenUnits: 16, numBlocks: 2, numHeads: 2, dropoutRate: 0.2, timeSpan: 8 }, { seed: 5 })],
+  [
+    'SASRec-mHC',
+    () =>
+      new SASRec(
+        {
+          itemNum: ITEMS,
+          maxlen: L,
+          hiddenUnits: 16,
+          numBlocks: 2,
+          numHeads: 1,
+          dropoutRate: 0.2,
+          mhc: { expansionRate: 2, sinkhornIter: 5, initGate: 0.01 },
+        },
+        { seed: 5 },
+      ),
+  ],
+  [
+    'TiSASRec',
+    () => new TiSASRec({ itemNum: ITEMS, maxlen: L, hiddenUnits: 16, numBlocks: 2, numHeads: 2, dropoutRate: 0.2, timeSpan: 8 }, { seed: 5 }),
+  ],
 ] as const) {
   test(`${name}: disposed models give their wasm memory back; the arena does not grow after the first round`, () => {
     withWasm((k) => {
@@ -78,13 +96,25 @@ test('runs of different shapes (an experiment grid): with the scratch pools rele
   withWasm((k) => {
     const rng = new Rng(2);
     const used: number[] = [];
-    for (const [d, heads] of [[8, 1], [16, 2], [24, 2], [32, 4], [8, 1]] as const) {
+    for (const [d, heads] of [
+      [8, 1],
+      [16, 2],
+      [24, 2],
+      [32, 4],
+      [8, 1],
+    ] as const) {
       round(() => new SASRec({ itemNum: ITEMS, maxlen: L, hiddenUnits: d, numBlocks: 2, numHeads: heads, dropoutRate: 0.2 }, { seed: d }), rng);
-      round(() => new TiSASRec({ itemNum: ITEMS, maxlen: L, hiddenUnits: d, numBlocks: 1, numHeads: heads, dropoutRate: 0.2, timeSpan: 8 }, { seed: d }), rng);
+      round(
+        () => new TiSASRec({ itemNum: ITEMS, maxlen: L, hiddenUnits: d, numBlocks: 1, numHeads: heads, dropoutRate: 0.2, timeSpan: 8 }, { seed: d }),
+        rng,
+      );
       releaseScratchPools();
       used.push(k.arena.used);
     }
-    assert.ok(used.every((u) => u === used[0]), `arena bytes in use after each shape: ${used.join(', ')}`);
+    assert.ok(
+      used.every((u) => u === used[0]),
+      `arena bytes in use after each shape: ${used.join(', ')}`,
+    );
   });
 });
 
@@ -97,7 +127,18 @@ test('training and evaluation take their scratch memory one after the other: a r
   try {
     const data = writeRingDataset(join(dir, 'ring.txt'), { users: 600, items: 60, length: (u) => 30 + (u % 20), timed: true });
     const run = await runTraining(
-      parseTrainRequest({ model: 'tisasrec', dataset: data, hidden_units: '32', maxlen: '48', num_epochs: '1', eval_every: '1', batch_size: '256', threads: '1', train_dir: join(dir, 'run'), seed: '1' }),
+      parseTrainRequest({
+        model: 'tisasrec',
+        dataset: data,
+        hidden_units: '32',
+        maxlen: '48',
+        num_epochs: '1',
+        eval_every: '1',
+        batch_size: '256',
+        threads: '1',
+        train_dir: join(dir, 'run'),
+        seed: '1',
+      }),
       { log: () => {} },
     );
     assert.equal(run.results.results.length, 2);

@@ -36,7 +36,11 @@ function makeSplit(seqs: number[][], itemNum: number): Split {
 }
 
 // user 1: train [1,2,1], valid 3, test 4; user 2: train [2,1], valid 5, test 1; user 3 (2 items, all train): [2,6]
-const SEQS = [[1, 2, 1, 3, 4], [2, 1, 5, 1], [2, 6]];
+const SEQS = [
+  [1, 2, 1, 3, 4],
+  [2, 1, 5, 1],
+  [2, 6],
+];
 
 test('popularity is counted on the train split only (held-out items do not leak)', () => {
   const split = makeSplit(SEQS, 6);

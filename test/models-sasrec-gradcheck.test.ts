@@ -15,7 +15,8 @@ for (const normFirst of [false, true]) {
       { seed: 3 },
     );
     const batch = {
-      batchSize: 3, maxlen: 5,
+      batchSize: 3,
+      maxlen: 5,
       seqs: Int32Array.from([0, 0, 3, 4, 5, 1, 2, 3, 4, 5, 0, 0, 0, 0, 7]),
       pos: Int32Array.from([0, 0, 4, 5, 6, 2, 3, 4, 5, 6, 0, 0, 0, 0, 8]),
       neg: Int32Array.from([0, 0, 9, 10, 11, 12, 11, 10, 9, 8, 0, 0, 0, 0, 1]),

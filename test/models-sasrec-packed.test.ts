@@ -50,8 +50,16 @@ for (const normFirst of [false, true]) {
       const fp = packed.forwardPacked(batch);
       const want = [...batch.pos.keys()].filter((i) => batch.pos[i] !== 0);
       assert.deepEqual([...fp.index], want);
-      assertClose('pos logits', fp.posLogits.data.subarray(0, fp.posLogits.size), want.map((i) => denseLogits.pos[i]));
-      assertClose('neg logits', fp.negLogits.data.subarray(0, fp.negLogits.size), want.map((i) => denseLogits.neg[i]));
+      assertClose(
+        'pos logits',
+        fp.posLogits.data.subarray(0, fp.posLogits.size),
+        want.map((i) => denseLogits.pos[i]),
+      );
+      assertClose(
+        'neg logits',
+        fp.negLogits.data.subarray(0, fp.negLogits.size),
+        want.map((i) => denseLogits.neg[i]),
+      );
       tape.reset();
 
       // loss and every gradient
@@ -153,7 +161,8 @@ for (const normFirst of [false, true]) {
       { seed: 3, packed: true },
     );
     const batch = {
-      batchSize: 3, maxlen: 5,
+      batchSize: 3,
+      maxlen: 5,
       seqs: Int32Array.from([0, 0, 3, 4, 5, 1, 2, 3, 4, 5, 0, 0, 0, 0, 7]),
       pos: Int32Array.from([0, 0, 4, 5, 6, 2, 3, 4, 5, 6, 0, 0, 0, 0, 8]),
       neg: Int32Array.from([0, 0, 9, 10, 11, 12, 11, 10, 9, 8, 0, 0, 0, 0, 1]),

@@ -40,7 +40,16 @@ const wasm = createWasmKernelsSync();
 for (const heads of [1, 2]) {
   for (const normFirst of [false, true]) {
     test(`SASRec on wasm kernels follows the reference kernels (dropout 0.3, ${heads} head(s), ${normFirst ? 'pre' : 'post'}-LN)`, () => {
-      const cfg: SASRecConfig = { itemNum: ITEMS, maxlen: L, hiddenUnits: 10, numBlocks: 2, numHeads: heads, dropoutRate: 0.3, normFirst, l2Emb: 0.001 };
+      const cfg: SASRecConfig = {
+        itemNum: ITEMS,
+        maxlen: L,
+        hiddenUnits: 10,
+        numBlocks: 2,
+        numHeads: heads,
+        dropoutRate: 0.3,
+        normFirst,
+        l2Emb: 0.001,
+      };
       const w = train(wasm, cfg, 4);
       const r = train(referenceKernels, cfg, 4);
       close(w.losses, r.losses, 1e-4, 'loss');

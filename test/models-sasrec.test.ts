@@ -79,7 +79,11 @@ test('initialisation as the reference trainer: xavier-normal ≥2-D, 1-D default
 
 test('Adam matches a hand-written PyTorch update over several steps, and state round-trips', () => {
   const p = new Parameter(Float32Array.from([0.5, -0.3, 0]), [3]);
-  const grads = [[0.1, -0.2, 0], [0.3, 0.1, 0], [-0.05, 0.2, 0]];
+  const grads = [
+    [0.1, -0.2, 0],
+    [0.3, 0.1, 0],
+    [-0.05, 0.2, 0],
+  ];
   const adam = new Adam([['w', p] as const], { lr: 0.01, betas: [0.9, 0.98], eps: 1e-8 });
   const ref = { p: [0.5, -0.3, 0], m: [0, 0, 0], v: [0, 0, 0] };
   grads.forEach((g, t) => {
@@ -176,7 +180,10 @@ test('training on a fixed batch lowers the loss (with dropout and l2)', () => {
   let last = first;
   for (let i = 0; i < 30; i++) last = trainStep(m, adam, batch);
   assert.ok(Number.isFinite(first) && last < first * 0.7, `loss ${first} → ${last}`);
-  assert.ok(m.itemEmb.weight.data.subarray(0, small.hiddenUnits).every((x) => x === 0), 'padding row moved');
+  assert.ok(
+    m.itemEmb.weight.data.subarray(0, small.hiddenUnits).every((x) => x === 0),
+    'padding row moved',
+  );
 });
 
 test('a seeded training run is reproducible', () => {

@@ -38,33 +38,35 @@ test('unpackRows gradient (rows and fill)', () => {
   assert.ok(res.analytic[1].some((v) => v !== 0));
 });
 
-for (const packed of [false, true]) for (const heads of [1, 2]) for (const dropout of [0, 0.3]) {
-  const name = `timeAwareAttention gradient: ${packed ? 'packed' : 'dense'}, ${heads} head(s), dropout ${dropout}`;
-  test(name, () => {
-    const d = 4;
-    const layout = new TimeBatchLayout();
-    assert.ok(layout.build(SEQS, B, { packed, timeSpan: SPAN, times: TIMES }));
-    assert.equal(layout.rows, packed ? 9 : 15);
-    const rng = new Rng(11 + heads);
-    const q = param([layout.rows, d], rng);
-    const kc = param([B * L, d], rng);
-    const vc = param([B * L, d], rng);
-    // each sequence's own rows of the interval tables
-    assert.ok(layout.bucketTotal > 3 && layout.bucketTotal <= 3 * (SPAN + 1));
-    const tk = param([layout.bucketTotal, d], rng);
-    const tv = param([layout.bucketTotal, d], rng);
-    const drop = new Rng(5);
-    const state = drop.getState();
-    const fn = ([a, b, c, e, f]: Parameter[]) => timeAwareAttention(a, b, c, e, f, layout, { heads, dropout, rng: drop, training: true });
-    const res = gradCheck(fn, [q, kc, vc, tk, tv], { eps: 1e-2, beforeEach: () => drop.setState(state) });
-    assert.ok(res.ok, `ratio ${res.worstRatio}: ${res.worst}`);
-    assert.equal(res.checked, q.size + kc.size + vc.size + tk.size + tv.size);
-    // every input gets some gradient (padded keys included: they are attended to)
-    for (const g of res.analytic) assert.ok(g.some((v) => v !== 0));
-    // keys of the first sequence's padded columns get gradient from its real queries
-    assert.ok(res.analytic[1].subarray(0, d).some((v) => v !== 0));
-  });
-}
+for (const packed of [false, true])
+  for (const heads of [1, 2])
+    for (const dropout of [0, 0.3]) {
+      const name = `timeAwareAttention gradient: ${packed ? 'packed' : 'dense'}, ${heads} head(s), dropout ${dropout}`;
+      test(name, () => {
+        const d = 4;
+        const layout = new TimeBatchLayout();
+        assert.ok(layout.build(SEQS, B, { packed, timeSpan: SPAN, times: TIMES }));
+        assert.equal(layout.rows, packed ? 9 : 15);
+        const rng = new Rng(11 + heads);
+        const q = param([layout.rows, d], rng);
+        const kc = param([B * L, d], rng);
+        const vc = param([B * L, d], rng);
+        // each sequence's own rows of the interval tables
+        assert.ok(layout.bucketTotal > 3 && layout.bucketTotal <= 3 * (SPAN + 1));
+        const tk = param([layout.bucketTotal, d], rng);
+        const tv = param([layout.bucketTotal, d], rng);
+        const drop = new Rng(5);
+        const state = drop.getState();
+        const fn = ([a, b, c, e, f]: Parameter[]) => timeAwareAttention(a, b, c, e, f, layout, { heads, dropout, rng: drop, training: true });
+        const res = gradCheck(fn, [q, kc, vc, tk, tv], { eps: 1e-2, beforeEach: () => drop.setState(state) });
+        assert.ok(res.ok, `ratio ${res.worstRatio}: ${res.worst}`);
+        assert.equal(res.checked, q.size + kc.size + vc.size + tk.size + tv.size);
+        // every input gets some gradient (padded keys included: they are attended to)
+        for (const g of res.analytic) assert.ok(g.some((v) => v !== 0));
+        // keys of the first sequence's padded columns get gradient from its real queries
+        assert.ok(res.analytic[1].subarray(0, d).some((v) => v !== 0));
+      });
+    }
 
 test('TiSASRec loss gradient with dropout 0.3 (packed and dense paths)', () => {
   for (const packed of [true, false]) {
@@ -73,7 +75,9 @@ test('TiSASRec loss gradient with dropout 0.3 (packed and dense paths)', () => {
       { seed: 3, packed },
     );
     const batch = {
-      batchSize: B, seqs: SEQS, times: TIMES,
+      batchSize: B,
+      seqs: SEQS,
+      times: TIMES,
       pos: Int32Array.from([0, 0, 4, 5, 6, 2, 3, 4, 5, 6, 0, 0, 0, 0, 8]),
       neg: Int32Array.from([0, 0, 9, 10, 11, 12, 11, 10, 9, 8, 0, 0, 0, 0, 1]),
     };

@@ -116,7 +116,17 @@ test('TiSASRec-mHC: packed == dense (loss, every gradient) with all mHC paramete
 
 test('tiny TiSASRec-mHC loss gradient, dropout 0.3 (every mHC element)', () => {
   const model = new TiSASRec(
-    { itemNum: 12, maxlen: 5, hiddenUnits: 4, numBlocks: 2, numHeads: 2, dropoutRate: 0.3, timeSpan: 4, l2Emb: 0.01, mhc: { expansionRate: 2, sinkhornIter: 6, initGate: 0.5 } },
+    {
+      itemNum: 12,
+      maxlen: 5,
+      hiddenUnits: 4,
+      numBlocks: 2,
+      numHeads: 2,
+      dropoutRate: 0.3,
+      timeSpan: 4,
+      l2Emb: 0.01,
+      mhc: { expansionRate: 2, sinkhornIter: 6, initGate: 0.5 },
+    },
     { seed: 3, packed: false },
   );
   const batch = {
@@ -130,11 +140,17 @@ test('tiny TiSASRec-mHC loss gradient, dropout 0.3 (every mHC element)', () => {
   const init = new Rng(17);
   for (const [name, p] of named) if (p.shape.length === 1 || name.includes('.b_')) for (let i = 0; i < p.size; i++) p.data[i] += 0.2 * init.normal();
   const state = model.dropoutRng.getState();
-  const res = gradCheck(() => model.loss(batch), named.map(([, p]) => p), {
-    eps: 3e-3, rtol: 2e-2, atol: 2e-3,
-    beforeEach: () => model.dropoutRng.setState(state),
-    skip: (i, e) => !named[i][0].startsWith('mhc_layers.') && e % Math.max(1, Math.floor(named[i][1].size / 8)) !== 0,
-  });
+  const res = gradCheck(
+    () => model.loss(batch),
+    named.map(([, p]) => p),
+    {
+      eps: 3e-3,
+      rtol: 2e-2,
+      atol: 2e-3,
+      beforeEach: () => model.dropoutRng.setState(state),
+      skip: (i, e) => !named[i][0].startsWith('mhc_layers.') && e % Math.max(1, Math.floor(named[i][1].size / 8)) !== 0,
+    },
+  );
   assert.ok(res.ok, `ratio ${res.worstRatio}: ${named[Number(res.worst.split(' ')[1])][0]} ${res.worst}`);
 });
 
@@ -153,9 +169,31 @@ test('CLI: train --model tisasrec --mhc_expansion_rate 2 (2 epochs), recommend',
     writeFileSync(dataset, `${lines.join('\n')}\n`);
     const runDir = join(dir, 'run');
     const r = await runCli([
-      'train', '--model', 'tisasrec', '--dataset', dataset, '--train_dir', runDir, '--num_epochs', '2', '--eval_every', '1',
-      '--maxlen', '8', '--hidden_units', '8', '--num_blocks', '1', '--num_heads', '2', '--batch_size', '16', '--time_span', '16',
-      '--mhc_expansion_rate', '2',
+      'train',
+      '--model',
+      'tisasrec',
+      '--dataset',
+      dataset,
+      '--train_dir',
+      runDir,
+      '--num_epochs',
+      '2',
+      '--eval_every',
+      '1',
+      '--maxlen',
+      '8',
+      '--hidden_units',
+      '8',
+      '--num_blocks',
+      '1',
+      '--num_heads',
+      '2',
+      '--batch_size',
+      '16',
+      '--time_span',
+      '16',
+      '--mhc_expansion_rate',
+      '2',
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /mHC 2 streams/);
@@ -163,10 +201,30 @@ test('CLI: train --model tisasrec --mhc_expansion_rate 2 (2 epochs), recommend',
     const { tensors, metadata } = parseSafetensors(readFileSync(ckpt));
     assert.deepEqual(tensors.get('mhc_layers.0.ffn.phi_res')?.shape, [4, 16]);
     assert.equal(JSON.parse(metadata.config).mhc_expansion_rate, 2);
-    const rec = await runCli(['recommend', '--state_dict_path', ckpt, '--history', '1000@1600000000 1010@1600000060 1020@1600000180', '--k', '3', '--json']);
+    const rec = await runCli([
+      'recommend',
+      '--state_dict_path',
+      ckpt,
+      '--history',
+      '1000@1600000000 1010@1600000060 1020@1600000180',
+      '--k',
+      '3',
+      '--json',
+    ]);
     assert.equal(rec.code, 0, rec.stderr);
     assert.equal(JSON.parse(rec.stdout).items.length, 3);
-    const plainPreLN = await runCli(['train', '--model', 'tisasrec', '--dataset', dataset, '--train_dir', join(dir, 'x'), '--num_epochs', '1', '--norm_first']);
+    const plainPreLN = await runCli([
+      'train',
+      '--model',
+      'tisasrec',
+      '--dataset',
+      dataset,
+      '--train_dir',
+      join(dir, 'x'),
+      '--num_epochs',
+      '1',
+      '--norm_first',
+    ]);
     assert.equal(plainPreLN.code, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });

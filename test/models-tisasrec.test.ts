@@ -26,8 +26,17 @@ function param(shape: number[], rng: Rng): Parameter {
 
 /** The reference's attention core for one batch (shared interval tables), written out per (b, h, i, j) in float64. */
 function naiveAttention(
-  seqs: Int32Array, B: number, L: number, d: number, heads: number,
-  q: Float32Array, kc: Float32Array, vc: Float32Array, tk: Float32Array, tv: Float32Array, rel: Int32Array,
+  seqs: Int32Array,
+  B: number,
+  L: number,
+  d: number,
+  heads: number,
+  q: Float32Array,
+  kc: Float32Array,
+  vc: Float32Array,
+  tk: Float32Array,
+  tv: Float32Array,
+  rel: Int32Array,
 ): Float64Array {
   const hd = d / heads;
   const out = new Float64Array(B * L * d);
@@ -96,7 +105,13 @@ test('timeAwareAttention equals the reference formula (dense: uniform padding ro
     for (let r = 0; r < B * L; r++) if (seqs[r] !== 0) realRows.push(r);
     for (const [k, r] of realRows.entries()) qp.data.set(q.data.subarray(r * d, (r + 1) * d), k * d);
     const gp = timeAwareAttention(qp, kc, vc, perSeq(tk, packed), perSeq(tv, packed), packed, { heads });
-    assertClose(`packed, ${heads} heads`, gp.data.subarray(0, gp.size), realRows.flatMap((r) => Array.from(want.subarray(r * d, (r + 1) * d))), 1e-5, 1e-6);
+    assertClose(
+      `packed, ${heads} heads`,
+      gp.data.subarray(0, gp.size),
+      realRows.flatMap((r) => Array.from(want.subarray(r * d, (r + 1) * d))),
+      1e-5,
+      1e-6,
+    );
     getTape().reset();
   }
 });
@@ -184,8 +199,11 @@ test('TiSASRec packed path falls back to dense when it must', () => {
   const packed = new TiSASRec(cfg, { seed: 1, packed: true });
   // a 0 after an item (not left-padded) and a target on a padding input
   const batch = {
-    batchSize: 2, seqs: Int32Array.from([1, 0, 2, 3, 0, 0, 4, 5]), times: Float64Array.from([1, 0, 2, 3, 0, 0, 1, 2]),
-    pos: Int32Array.from([2, 3, 3, 4, 0, 4, 5, 6]), neg: Int32Array.from([7, 7, 7, 7, 0, 7, 7, 7]),
+    batchSize: 2,
+    seqs: Int32Array.from([1, 0, 2, 3, 0, 0, 4, 5]),
+    times: Float64Array.from([1, 0, 2, 3, 0, 0, 1, 2]),
+    pos: Int32Array.from([2, 3, 3, 4, 0, 4, 5, 6]),
+    neg: Int32Array.from([7, 7, 7, 7, 0, 7, 7, 7]),
   };
   assert.equal(packed.forwardPacked(batch), null);
   getTape().reset();
@@ -223,9 +241,24 @@ function timed(lists: Array<Array<[number, number]>>): Interactions {
 }
 
 const DATA = timed([
-  [[1, 1000], [2, 1060], [3, 1060], [4, 1300], [5, 87400]],
-  [[2, 5000], [3, 5003], [1, 5009], [4, 5012]],
-  [[5, 700], [1, 700], [2, 700]],
+  [
+    [1, 1000],
+    [2, 1060],
+    [3, 1060],
+    [4, 1300],
+    [5, 87400],
+  ],
+  [
+    [2, 5000],
+    [3, 5003],
+    [1, 5009],
+    [4, 5012],
+  ],
+  [
+    [5, 700],
+    [1, 700],
+    [2, 700],
+  ],
 ]);
 
 test('fitTimeScaling with unit 1 reproduces scaleTimes; scaleSplitTimes scales train/valid/test alike', () => {
@@ -258,7 +291,9 @@ test('TiSASRec as a Scorer: raw times scaled per user, ad-hoc histories self-sca
   const model = new TiSASRec({ itemNum: 5, maxlen: 4, hiddenUnits: 4, numBlocks: 1, numHeads: 1, dropoutRate: 0, timeSpan: 8 }, { seed: 2 });
   model.timeScaling = fitTimeScaling(DATA);
   const batch = {
-    batchSize: 2, maxlen: 4, users: Int32Array.from([1, 0]),
+    batchSize: 2,
+    maxlen: 4,
+    users: Int32Array.from([1, 0]),
     seqs: Int32Array.from([1, 2, 3, 4, 0, 2, 3, 1]),
     times: Float64Array.from([1000, 1060, 1060, 1300, 0, 100, 130, 190]),
   };

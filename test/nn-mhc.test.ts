@@ -63,7 +63,10 @@ test('Sinkhorn-Knopp (20 iterations): rows and columns sum to 1 within 1e-5, ent
 test('mHC initial static biases: at gate 0 H_pre = 1/n, H_post = 1, H_res ≈ identity', () => {
   const n = 4;
   const hc = new HyperConnection(n, 3, { expansionRate: n, sinkhornIter: 20, initGate: 0 });
-  const x = new Tensor(Float32Array.from({ length: 5 * n * 3 }, (_, i) => Math.sin(i)), [5, n, 3]);
+  const x = new Tensor(
+    Float32Array.from({ length: 5 * n * 3 }, (_, i) => Math.sin(i)),
+    [5, n, 3],
+  );
   const { hPre, hPost, hRes } = noGrad(() => hc.mappings(x));
   assertClose('H_pre', hPre.data.subarray(0, hPre.size), new Array(5 * n).fill(1 / n), 1e-6);
   assertClose('H_post', hPost.data.subarray(0, hPost.size), new Array(5 * n).fill(1), 1e-6);
@@ -129,7 +132,12 @@ for (const n of [2, 3]) {
 
 test('SASRec-mHC: packed == dense (loss and every gradient) with all mHC parameters active', () => {
   const cfg: SASRecConfig = {
-    itemNum: ITEMS, maxlen: L, hiddenUnits: 8, numBlocks: 2, numHeads: 2, dropoutRate: 0,
+    itemNum: ITEMS,
+    maxlen: L,
+    hiddenUnits: 8,
+    numBlocks: 2,
+    numHeads: 2,
+    dropoutRate: 0,
     mhc: { expansionRate: 3, sinkhornIter: 10, initGate: 0.5 },
   };
   const dense = new SASRec(cfg, { seed: 4, packed: false });
@@ -162,7 +170,15 @@ test('SASRec-mHC: packed == dense (loss and every gradient) with all mHC paramet
 });
 
 test('SASRec-mHC: parameter names, shapes, pre-LN implied, post-LN refused', () => {
-  const m = new SASRec({ itemNum: 10, maxlen: 4, hiddenUnits: 6, numBlocks: 2, numHeads: 1, dropoutRate: 0, mhc: { expansionRate: 4, sinkhornIter: 20, initGate: 0.01 } });
+  const m = new SASRec({
+    itemNum: 10,
+    maxlen: 4,
+    hiddenUnits: 6,
+    numBlocks: 2,
+    numHeads: 1,
+    dropoutRate: 0,
+    mhc: { expansionRate: 4, sinkhornIter: 20, initGate: 0.01 },
+  });
   assert.equal(m.config.normFirst, true);
   const shapes = new Map(m.namedParameters().map(([k, p]) => [k, [...p.shape]]));
   assert.deepEqual(shapes.get('mhc_layers.0.attn.phi_pre'), [4, 24]);
@@ -174,10 +190,38 @@ test('SASRec-mHC: parameter names, shapes, pre-LN implied, post-LN refused', () 
   assert.equal(mhcNames.length, 2 * 2 * 9);
   // the plain model's names are a prefix-free subset: no collision with the reference's keys
   const plain = new SASRec({ itemNum: 10, maxlen: 4, hiddenUnits: 6, numBlocks: 2, numHeads: 1, dropoutRate: 0, normFirst: true });
-  assert.deepEqual(plain.namedParameters().map(([k]) => k), [...shapes.keys()].filter((k) => !k.startsWith('mhc_layers.')));
+  assert.deepEqual(
+    plain.namedParameters().map(([k]) => k),
+    [...shapes.keys()].filter((k) => !k.startsWith('mhc_layers.')),
+  );
   const hc = m.mhcLayers!.at(0).attn;
   assert.equal(hc.alphaPre.data[0], Math.fround(0.01));
   assert.ok(Math.abs(hc.bPre.data[0] + Math.log(3)) < 1e-6);
-  assert.throws(() => new SASRec({ itemNum: 10, maxlen: 4, hiddenUnits: 6, numBlocks: 1, numHeads: 1, dropoutRate: 0, normFirst: false, mhc: { expansionRate: 2, sinkhornIter: 5, initGate: 0 } }), /pre-LN/);
-  assert.throws(() => new SASRec({ itemNum: 10, maxlen: 4, hiddenUnits: 6, numBlocks: 1, numHeads: 1, dropoutRate: 0, mhc: { expansionRate: 0, sinkhornIter: 5, initGate: 0 } }), /expansion/);
+  assert.throws(
+    () =>
+      new SASRec({
+        itemNum: 10,
+        maxlen: 4,
+        hiddenUnits: 6,
+        numBlocks: 1,
+        numHeads: 1,
+        dropoutRate: 0,
+        normFirst: false,
+        mhc: { expansionRate: 2, sinkhornIter: 5, initGate: 0 },
+      }),
+    /pre-LN/,
+  );
+  assert.throws(
+    () =>
+      new SASRec({
+        itemNum: 10,
+        maxlen: 4,
+        hiddenUnits: 6,
+        numBlocks: 1,
+        numHeads: 1,
+        dropoutRate: 0,
+        mhc: { expansionRate: 0, sinkhornIter: 5, initGate: 0 },
+      }),
+    /expansion/,
+  );
 });

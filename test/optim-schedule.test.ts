@@ -12,12 +12,18 @@ import type { Interactions } from '../src/data/types.js';
 
 test('step decay: lr · rate^floor(step / N), counted in optimizer steps', () => {
   const s = { baseLr: 0.01, decayStep: 3, decayRate: 0.5 };
-  assert.deepEqual([0, 1, 2, 3, 5, 6, 9].map((k) => lrAt(s, k)), [0.01, 0.01, 0.01, 0.005, 0.005, 0.0025, 0.00125]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 5, 6, 9].map((k) => lrAt(s, k)),
+    [0.01, 0.01, 0.01, 0.005, 0.005, 0.0025, 0.00125],
+  );
 });
 
 test('linear warm-up: lr · (step+1)/W for the first W steps, then lr', () => {
   const s = { baseLr: 0.001, warmupSteps: 4 };
-  assert.deepEqual([0, 1, 2, 3, 4, 100].map((k) => lrAt(s, k)), [0.00025, 0.0005, 0.00075, 0.001, 0.001, 0.001]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 100].map((k) => lrAt(s, k)),
+    [0.00025, 0.0005, 0.00075, 0.001, 0.001, 0.001],
+  );
 });
 
 test('warm-up and decay compose multiplicatively; the decay clock starts at step 0', () => {
@@ -48,7 +54,9 @@ test('the training loop sets the scheduled lr before every step', async () => {
   const lrs: number[] = [];
   const training = trainingOptions.parse({ batchSize: 16, numEpochs: 3, lr: 0.01, warmupSteps: 10, lrDecayStep: 7, lrDecayRate: 0.5 }, asKey);
   const options = sasrec.options.parse({ maxlen: 6, hiddenUnits: 8, numBlocks: 1 }, asKey);
-  const model = await trainNetwork(buildNetwork(sasrec, split, options, training, new Rng(1)), training, { onEpoch: (info) => void lrs.push(info.lr) });
+  const model = await trainNetwork(buildNetwork(sasrec, split, options, training, new Rng(1)), training, {
+    onEpoch: (info) => void lrs.push(info.lr),
+  });
   model.dispose();
   // step 4: warm-up 5/10 → 0.005; step 9: warm-up done, decay 0.5 → 0.005; step 14: 0.25 → 0.0025
   assert.deepEqual(lrs, [0.005, 0.005, 0.0025]);

@@ -105,10 +105,7 @@ test('round-trips tensors, config, id maps, extra metadata, optimizer and train 
   assert.equal(raw.metadata.note, 'epoch 3\nbest');
   assert.ok(raw.tensors.has('optim.exp_avg.item_emb.weight'));
   // `{k: v for k, v in sd.items() if not k.startswith("optim.")}` is exactly the model's state_dict.
-  assert.deepEqual(
-    [...raw.tensors.keys()].filter((k) => !k.startsWith('optim.')).sort(),
-    [...ck.tensors.keys()].sort(),
-  );
+  assert.deepEqual([...raw.tensors.keys()].filter((k) => !k.startsWith('optim.')).sort(), [...ck.tensors.keys()].sort());
 
   // Sync variants write the same bytes and read the same checkpoint.
   const q = join(dir, 'sync.safetensors');

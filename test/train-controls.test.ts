@@ -12,9 +12,34 @@ const dir = testTempDir('seqrec-train-controls-');
 
 // 80 users walking a ring of 30 items: learnable, so the metrics move from epoch to epoch
 const dataset = writeRingDataset(join(dir, 'ring.txt'));
-const tiny = ['--model', 'sasrec', '--dataset', dataset, '--maxlen', '8', '--hidden_units', '16', '--num_blocks', '1', '--num_heads', '2', '--dropout_rate', '0.2', '--batch_size', '16', '--lr', '0.01', '--seed', '7'];
+const tiny = [
+  '--model',
+  'sasrec',
+  '--dataset',
+  dataset,
+  '--maxlen',
+  '8',
+  '--hidden_units',
+  '16',
+  '--num_blocks',
+  '1',
+  '--num_heads',
+  '2',
+  '--dropout_rate',
+  '0.2',
+  '--batch_size',
+  '16',
+  '--lr',
+  '0.01',
+  '--seed',
+  '7',
+];
 
-const readLog = (d: string) => readFileSync(join(d, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const readLog = (d: string) =>
+  readFileSync(join(d, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 const metricsOf = (d: string) => JSON.parse(readFileSync(join(d, 'results.json'), 'utf8')).results.map((r: { metrics: unknown }) => r.metrics);
 
 test('a run writes config.json, one log.jsonl line per epoch, summary.txt and last.safetensors', async () => {
@@ -27,7 +52,10 @@ test('a run writes config.json, one log.jsonl line per epoch, summary.txt and la
   assert.equal(config.options.hiddenUnits, 16);
   assert.equal(config.evaluation.seed, 7);
   const log = readLog(d);
-  assert.deepEqual(log.map((l) => l.epoch), [1, 2, 3]);
+  assert.deepEqual(
+    log.map((l) => l.epoch),
+    [1, 2, 3],
+  );
   for (const l of log) {
     assert.equal(typeof l.loss, 'number');
     assert.equal(typeof l.seconds, 'number');
@@ -48,9 +76,27 @@ test('a run writes config.json, one log.jsonl line per epoch, summary.txt and la
 test('early stopping: --patience evaluations without a gain > --min_delta end the run', async () => {
   const d = join(dir, 'early');
   // a learning rate this small changes nothing measurable: epoch 1 is the best, epochs 2 and 3 do not gain 0.01
-  const r = await runCli(['train', ...tiny, '--lr', '1e-9', '--train_dir', d, '--num_epochs', '20', '--eval_every', '1', '--patience', '2', '--min_delta', '0.01']);
+  const r = await runCli([
+    'train',
+    ...tiny,
+    '--lr',
+    '1e-9',
+    '--train_dir',
+    d,
+    '--num_epochs',
+    '20',
+    '--eval_every',
+    '1',
+    '--patience',
+    '2',
+    '--min_delta',
+    '0.01',
+  ]);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(readLog(d).map((l) => l.epoch), [1, 2, 3]);
+  assert.deepEqual(
+    readLog(d).map((l) => l.epoch),
+    [1, 2, 3],
+  );
   assert.match(r.stderr, /early stopping after epoch 3/);
   assert.match(readFileSync(join(d, 'summary.txt'), 'utf8'), /trained 3 epochs \(stopped early/);
   assert.match(r.stderr, /best valid epoch: 1/);
@@ -63,13 +109,19 @@ test('the same seed, data and flags give identical losses and metrics', async ()
   const [ra, rb] = await Promise.all([runCli(['train', ...args, '--train_dir', a]), runCli(['train', ...args, '--train_dir', b])]);
   assert.equal(ra.code, 0, ra.stderr);
   assert.equal(rb.code, 0, rb.stderr);
-  assert.deepEqual(readLog(a).map((l) => [l.loss, l.valid]), readLog(b).map((l) => [l.loss, l.valid]));
+  assert.deepEqual(
+    readLog(a).map((l) => [l.loss, l.valid]),
+    readLog(b).map((l) => [l.loss, l.valid]),
+  );
   assert.deepEqual(metricsOf(a), metricsOf(b));
   // and another seed gives another run (the test above is not vacuous)
   const c = join(dir, 'repro-c');
   const rc = await runCli(['train', ...args, '--seed', '8', '--train_dir', c]);
   assert.equal(rc.code, 0, rc.stderr);
-  assert.notDeepEqual(readLog(a).map((l) => l.loss), readLog(c).map((l) => l.loss));
+  assert.notDeepEqual(
+    readLog(a).map((l) => l.loss),
+    readLog(c).map((l) => l.loss),
+  );
 });
 
 test('--resume after 2 of 4 epochs gives exactly the uninterrupted run', async () => {
@@ -81,7 +133,10 @@ test('--resume after 2 of 4 epochs gives exactly the uninterrupted run', async (
   const r2 = await runCli(['train', ...args, '--num_epochs', '4', '--resume']);
   assert.equal(r2.code, 0, r2.stderr);
   assert.match(r2.stderr, /resumed after epoch 2/);
-  assert.deepEqual(readLog(d).map((l) => [l.epoch, l.loss, l.lr, l.valid]), readLog(full).map((l) => [l.epoch, l.loss, l.lr, l.valid]));
+  assert.deepEqual(
+    readLog(d).map((l) => [l.epoch, l.loss, l.lr, l.valid]),
+    readLog(full).map((l) => [l.epoch, l.loss, l.lr, l.valid]),
+  );
   assert.deepEqual(metricsOf(d), metricsOf(full));
   // a finished run resumed again does not train further
   const r3 = await runCli(['train', ...args, '--num_epochs', '4', '--resume']);
@@ -102,7 +157,12 @@ test('a run killed with SIGKILL mid-training resumes to the uninterrupted result
   // kill as soon as two epochs are checkpointed
   for (let i = 0; i < 3000; i++) {
     await new Promise((res) => setTimeout(res, 5));
-    if (existsSync(join(d, 'log.jsonl')) && readFileSync(join(d, 'log.jsonl'), 'utf8').split('\n').length > 2 && existsSync(join(d, 'last.safetensors'))) break;
+    if (
+      existsSync(join(d, 'log.jsonl')) &&
+      readFileSync(join(d, 'log.jsonl'), 'utf8').split('\n').length > 2 &&
+      existsSync(join(d, 'last.safetensors'))
+    )
+      break;
   }
   child.kill('SIGKILL');
   await exited;
@@ -110,7 +170,10 @@ test('a run killed with SIGKILL mid-training resumes to the uninterrupted result
   const r = await runCli(['train', ...args, '--train_dir', d, '--resume']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /resumed after epoch \d+/);
-  assert.deepEqual(readLog(d).map((l) => [l.epoch, l.loss]), readLog(full).map((l) => [l.epoch, l.loss]));
+  assert.deepEqual(
+    readLog(d).map((l) => [l.epoch, l.loss]),
+    readLog(full).map((l) => [l.epoch, l.loss]),
+  );
   assert.deepEqual(metricsOf(d), metricsOf(full));
 });
 
@@ -120,7 +183,10 @@ test('a corrupt or truncated last.safetensors is refused with one line naming th
   writeFileSync(last, readFileSync(last).subarray(0, 300));
   const r = await runCli(['train', ...tiny, '--train_dir', d, '--num_epochs', '5', '--resume']);
   assert.equal(r.code, 2, r.stderr);
-  const errors = r.stderr.trim().split('\n').filter((l) => l.startsWith('seqrec:'));
+  const errors = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('seqrec:'));
   assert.equal(errors.length, 1, r.stderr);
   assert.match(errors[0], /last\.safetensors: not a valid safetensors checkpoint/);
   assert.ok(r.stderr.trim().endsWith(errors[0]), 'the error is the last line, no stack trace');
@@ -135,14 +201,36 @@ test('a resume state whose random generator is stuck (all-zero words) is refused
   assert.equal(r1.code, 0, r1.stderr);
   const last = join(d, 'last.safetensors');
   for (const [where, patch] of [
-    ['sampler.rng', (s: { sampler: { rng: number[] } }) => { s.sampler.rng = [0, 0, 0, 0]; }],
-    ['dropoutRng', (s: { dropoutRng: number[] }) => { s.dropoutRng = [2 ** 32, 0, 0, 0]; }],
-    ['steps', (s: { steps: number }) => { s.steps = -5; }],
+    [
+      'sampler.rng',
+      (s: { sampler: { rng: number[] } }) => {
+        s.sampler.rng = [0, 0, 0, 0];
+      },
+    ],
+    [
+      'dropoutRng',
+      (s: { dropoutRng: number[] }) => {
+        s.dropoutRng = [2 ** 32, 0, 0, 0];
+      },
+    ],
+    [
+      'steps',
+      (s: { steps: number }) => {
+        s.steps = -5;
+      },
+    ],
   ] as const) {
     const ckpt = await loadCheckpoint(last);
     const saved = readFileSync(last);
     (patch as (s: unknown) => void)(ckpt.trainState);
-    await saveCheckpoint(last, { tensors: ckpt.tensors, config: ckpt.config ?? {}, idMaps: ckpt.idMaps, extra: ckpt.extra, optimizer: ckpt.optimizer, trainState: ckpt.trainState });
+    await saveCheckpoint(last, {
+      tensors: ckpt.tensors,
+      config: ckpt.config ?? {},
+      idMaps: ckpt.idMaps,
+      extra: ckpt.extra,
+      optimizer: ckpt.optimizer,
+      trainState: ckpt.trainState,
+    });
     const r = await runCli(['train', ...tiny, '--train_dir', d, '--num_epochs', '2', '--resume']);
     assert.equal(r.code, 2, `${where}: ${r.stderr}`);
     assert.match(r.stderr, /last\.safetensors: cannot resume from it: train_state is malformed/, where);
@@ -165,7 +253,28 @@ test('--resume with different hyper-parameters or another dataset is refused', a
 
 test('--resume is exact for TiSASRec too', async () => {
   const timed = writeRingDataset(join(dir, 'timed.txt'), { users: 60, length: (u) => 6 + (u % 5), timed: true });
-  const args = ['--model', 'tisasrec', '--dataset', timed, '--maxlen', '8', '--hidden_units', '8', '--num_blocks', '1', '--batch_size', '16', '--lr', '0.01', '--eval_every', '2', '--lr_decay_step', '3', '--lr_decay_rate', '0.5'];
+  const args = [
+    '--model',
+    'tisasrec',
+    '--dataset',
+    timed,
+    '--maxlen',
+    '8',
+    '--hidden_units',
+    '8',
+    '--num_blocks',
+    '1',
+    '--batch_size',
+    '16',
+    '--lr',
+    '0.01',
+    '--eval_every',
+    '2',
+    '--lr_decay_step',
+    '3',
+    '--lr_decay_rate',
+    '0.5',
+  ];
   const full = join(dir, 'ti-full');
   const d = join(dir, 'ti-resumed');
   const rf = await runCli(['train', ...args, '--train_dir', full, '--num_epochs', '4']);
@@ -174,7 +283,10 @@ test('--resume is exact for TiSASRec too', async () => {
   assert.equal(r1.code, 0, r1.stderr);
   const r2 = await runCli(['train', ...args, '--train_dir', d, '--num_epochs', '4', '--resume']);
   assert.equal(r2.code, 0, r2.stderr);
-  assert.deepEqual(readLog(d).map((l) => [l.loss, l.lr, l.valid]), readLog(full).map((l) => [l.loss, l.lr, l.valid]));
+  assert.deepEqual(
+    readLog(d).map((l) => [l.loss, l.lr, l.valid]),
+    readLog(full).map((l) => [l.loss, l.lr, l.valid]),
+  );
   assert.deepEqual(metricsOf(d), metricsOf(full));
   // a changed schedule is refused
   const r3 = await runCli(['train', ...args, '--lr_decay_rate', '0.9', '--train_dir', d, '--num_epochs', '6', '--resume']);

@@ -5,7 +5,11 @@ import type { LoadedCheckpoint } from '../src/models/common/checkpoint-format.js
 import { loopStateOf } from '../src/train/loop.js';
 
 const state = (patch: Record<string, unknown> = {}) => ({
-  format: 'seqrec-train-state-1', epoch: 1, steps: 1, stepsPerEpoch: 1, adamStep: 1,
+  format: 'seqrec-train-state-1',
+  epoch: 1,
+  steps: 1,
+  stepsPerEpoch: 1,
+  adamStep: 1,
   // as written by a real run (Rng.getState mixes signed and unsigned words)
   sampler: { rng: [-1625464891, 1626685178, -1212949695, 2230874010], passRng: [1077714308, -1292517381, -1084662613, 3784407766], position: 2 },
   dropoutRng: [2324156213, 2271588603, 3338772019, 274446662, 0.25],
@@ -30,6 +34,10 @@ test('stuck or out-of-range generator words and negative counters are refused', 
     { stepsPerEpoch: 0 },
   ];
   for (const patch of cases) {
-    assert.throws(() => loopStateOf(ckpt(state(patch)), 'last.safetensors'), /last\.safetensors: cannot resume from it: train_state is malformed/, JSON.stringify(patch));
+    assert.throws(
+      () => loopStateOf(ckpt(state(patch)), 'last.safetensors'),
+      /last\.safetensors: cannot resume from it: train_state is malformed/,
+      JSON.stringify(patch),
+    );
   }
 });

@@ -19,9 +19,7 @@ const fetchFilterOptions = datasetOptions.pick('min_user_count', 'min_item_count
 export function register(program: Command): void {
   const data = program.command('data').description('inspect and download datasets');
 
-  const stats = data
-    .command('stats')
-    .description('users, items, actions, sequence lengths and density of a dataset (after the optional k-core)');
+  const stats = data.command('stats').description('users, items, actions, sequence lengths and density of a dataset (after the optional k-core)');
   addOptions(stats, commandGroups(datasetOptions, jsonOption));
   stats.action(async (opts: Record<string, unknown>) => {
     const { json } = jsonOption.parse(opts);

@@ -32,11 +32,19 @@ export function register(program: Command): void {
     const dataset = datasetOptions.with(splitOptions).parse(opts);
     const evaluation = evalOptions.parse(opts);
     const { seed } = seedOptions.parse(opts);
-    if (output !== undefined) checkOutputPath('output', output, [['--state_dict_path', file.stateDictPath], ['--dataset', dataset.dataset]]);
+    if (output !== undefined)
+      checkOutputPath('output', output, [
+        ['--state_dict_path', file.stateDictPath],
+        ['--dataset', dataset.dataset],
+      ]);
     const { model } = await loadModelFile(file.stateDictPath, file.model);
     try {
       const loaded = await loadSplit(dataset);
-      const results = await evaluateModel(model, loaded, evaluation, seed, { command: 'eval', modelPath: resolve(file.stateDictPath), progress: evalProgressBar });
+      const results = await evaluateModel(model, loaded, evaluation, seed, {
+        command: 'eval',
+        modelPath: resolve(file.stateDictPath),
+        progress: evalProgressBar,
+      });
       // the file first: it is complete even if standard output cannot be written
       if (output !== undefined) await writeJsonAtomic(output, results);
       process.stdout.write(json ? `${JSON.stringify(results, null, 2)}\n` : `${formatResultsTable(results.results)}\n`);

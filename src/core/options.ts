@@ -17,7 +17,10 @@ export function camel(snake: string): string {
 }
 
 export function snake(name: string): string {
-  return name.replace(/-/g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  return name
+    .replace(/-/g, '_')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase();
 }
 
 /** How an option is named in an error message, by where its value came from. */

@@ -31,7 +31,8 @@ export function fromEvents(events: Iterable<Event>): Interactions {
     const timed = e.time !== undefined;
     log ??= new EventLog(timed);
     if (timed !== log.hasTime) throw new UserError(`events[${i}]: give a time for every event or for none`);
-    if (timed && !(typeof e.time === 'number' && Number.isFinite(e.time))) throw new UserError(`events[${i}]: time must be a finite number, got ${JSON.stringify(e.time)}`);
+    if (timed && !(typeof e.time === 'number' && Number.isFinite(e.time)))
+      throw new UserError(`events[${i}]: time must be a finite number, got ${JSON.stringify(e.time)}`);
     log.push(id(e.user, 'user', i), id(e.item, 'item', i), e.time ?? 0);
     i++;
   }

@@ -2,7 +2,16 @@ export type { IdMap, Interactions, LoadedSplit, Split, TrainBatch } from './type
 export { readInteractions, DATA_FORMATS, type DataFormat, type ReadOptions } from './readers.js';
 export { kcore, type KcoreMode, type KcoreOptions } from './kcore.js';
 export { leaveOneOut, requireEvaluableUsers, evaluableUserCount } from './split.js';
-export { TrainSampler, buildHistory, buildHistoryTimes, leftPad, USER_SAMPLING_MODES, type UserSampling, type SamplerOptions, type SamplerState } from './sampler.js';
+export {
+  TrainSampler,
+  buildHistory,
+  buildHistoryTimes,
+  leftPad,
+  USER_SAMPLING_MODES,
+  type UserSampling,
+  type SamplerOptions,
+  type SamplerState,
+} from './sampler.js';
 export { datasetStats, formatStats, type DatasetStats } from './stats.js';
 export { bundledDatasetPath, BUNDLED_DATASET } from './bundled.js';
 export { writeSasrecFile, writeIdMaps, idMapPaths, type WriteOptions } from './writer.js';
@@ -10,4 +19,13 @@ export { fetchMovieLens, defaultCacheDir, MOVIELENS, type MovieLensName, type Fe
 export { scaleTimes, relationMatrix } from './time.js';
 
 export { loadDataset, type LoadOptions } from './load.js';
-export { datasetOptions, splitOptions, loadSplit, loadDatasetFrom, datasetPath, datasetName, type DatasetConfig, type SplitConfig } from './options.js';
+export {
+  datasetOptions,
+  splitOptions,
+  loadSplit,
+  loadDatasetFrom,
+  datasetPath,
+  datasetName,
+  type DatasetConfig,
+  type SplitConfig,
+} from './options.js';

@@ -32,7 +32,8 @@ const WORKER_URL = new URL(FROM_SOURCE ? './sampler-worker.ts' : './sampler-work
 function spawnWorker(options: ConstructorParameters<typeof Worker>[1]): Worker {
   if (!FROM_SOURCE) return new Worker(WORKER_URL, options);
   const api = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })` +
+  const code =
+    `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })` +
     `.catch((e) => { setImmediate(() => { throw e; }); });`;
   return new Worker(code, { ...options, eval: true });
 }
@@ -115,8 +116,12 @@ export class PrefetchSampler {
     }
     worker.removeAllListeners();
     const p = new PrefetchSampler(worker, port1, new Int32Array(signal), state);
-    worker.on('error', (e) => { p.failure ??= new Error(`sampler worker: ${firstLine(e)}`); });
-    worker.on('exit', (code) => { if (!p.closed) p.failure ??= new Error(`sampler worker exited unexpectedly (code ${code})`); });
+    worker.on('error', (e) => {
+      p.failure ??= new Error(`sampler worker: ${firstLine(e)}`);
+    });
+    worker.on('exit', (code) => {
+      if (!p.closed) p.failure ??= new Error(`sampler worker exited unexpectedly (code ${code})`);
+    });
     worker.unref();
     return p;
   }

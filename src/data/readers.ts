@@ -65,13 +65,7 @@ function shown(line: string): string {
   return JSON.stringify(line.length > 60 ? `${line.slice(0, 57)}...` : line);
 }
 
-function makeParser(
-  format: ConcreteFormat,
-  path: string,
-  firstLine: string,
-  firstLineNo: number,
-  opts: ReadOptions,
-): LineParser {
+function makeParser(format: ConcreteFormat, path: string, firstLine: string, firstLineNo: number, opts: ReadOptions): LineParser {
   switch (format) {
     case 'sasrec':
       return sasrecParser(path, firstLine);
@@ -145,8 +139,14 @@ function resolveColumn(
 /** The user, item and time columns must be three different columns (time: −1 when absent). */
 function checkDistinctColumns(path: string, names: readonly string[], user: number, item: number, time: number, opts: ReadOptions): void {
   const role = (flag: string, given: string | undefined) => (given !== undefined ? flag : `the detected ${flag.slice(2, -4)} column`);
-  const u = role('--user_col', opts.userCol), i = role('--item_col', opts.itemCol), t = role('--time_col', opts.timeCol);
-  const pairs: Array<[number, number, string, string]> = [[user, item, u, i], [user, time, u, t], [item, time, i, t]];
+  const u = role('--user_col', opts.userCol),
+    i = role('--item_col', opts.itemCol),
+    t = role('--time_col', opts.timeCol);
+  const pairs: Array<[number, number, string, string]> = [
+    [user, item, u, i],
+    [user, time, u, t],
+    [item, time, i, t],
+  ];
   for (const [a, b, first, second] of pairs) {
     if (a >= 0 && a === b) {
       const hint = first.startsWith('--') && second.startsWith('--') ? '' : ' (name the other columns too, or --time_col none)';

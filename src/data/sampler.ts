@@ -127,7 +127,16 @@ export class TrainSampler {
       items.set(this.train[u], offsets[u]);
       times?.set(this.trainTimes![u], offsets[u]);
     }
-    return { userNum: this.userNum, itemNum: this.itemNum, batchSize: this.batchSize, maxlen: this.maxlen, userSampling: this.userSampling, offsets, items, times };
+    return {
+      userNum: this.userNum,
+      itemNum: this.itemNum,
+      batchSize: this.batchSize,
+      maxlen: this.maxlen,
+      userSampling: this.userSampling,
+      offsets,
+      items,
+      times,
+    };
   }
 
   /** A sampler over flatTrainData()'s data in the given state: draws exactly what the original would from that state. */
@@ -273,7 +282,13 @@ export function buildHistory(split: Split, user: number, maxlen: number, forTest
 }
 
 /** Timestamps aligned with buildHistory (0 for padding); undefined when the split has no times. */
-export function buildHistoryTimes(split: Split, user: number, maxlen: number, forTest: boolean, out: Float64Array = new Float64Array(maxlen)): Float64Array | undefined {
+export function buildHistoryTimes(
+  split: Split,
+  user: number,
+  maxlen: number,
+  forTest: boolean,
+  out: Float64Array = new Float64Array(maxlen),
+): Float64Array | undefined {
   if (!split.trainTimes) return undefined;
   out.fill(0);
   let idx = maxlen - 1;

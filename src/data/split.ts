@@ -52,6 +52,8 @@ export function evaluableUserCount(split: Split): number {
 export function requireEvaluableUsers(split: Split, source?: string): void {
   if (evaluableUserCount(split) === 0) {
     const where = source ? `${source}: ` : '';
-    throw new UserError(`${where}no user has ${split.minInteractions ?? 3} or more interactions, so leave-one-out leaves nothing to validate or test on`);
+    throw new UserError(
+      `${where}no user has ${split.minInteractions ?? 3} or more interactions, so leave-one-out leaves nothing to validate or test on`,
+    );
   }
 }

@@ -38,12 +38,16 @@ export function scaleTimes(data: Interactions): Interactions {
  * TiSASRec's relation matrix (computeRePos): out[i*L + j] = min(|t_i − t_j|, timeSpan) for a
  * left-padded time sequence of length L (padding time 0 takes part like any other value, as in the reference).
  */
-export function relationMatrix(timeSeq: ArrayLike<number>, timeSpan: number, out: Int32Array = new Int32Array(timeSeq.length * timeSeq.length)): Int32Array {
+export function relationMatrix(
+  timeSeq: ArrayLike<number>,
+  timeSpan: number,
+  out: Int32Array = new Int32Array(timeSeq.length * timeSeq.length),
+): Int32Array {
   const L = timeSeq.length;
   for (let i = 0; i < L; i++) {
     for (let j = 0; j < L; j++) {
       const span = Math.abs(timeSeq[i] - timeSeq[j]);
-      out[i * L + j] = Math.min(span , timeSpan);
+      out[i * L + j] = Math.min(span, timeSpan);
     }
   }
   return out;
@@ -110,7 +114,12 @@ function minAndScale(t: ArrayLike<number>): { min: number; scale: number } {
  * `user` when 1 ≤ user < userMin.length, else (an ad-hoc history, user 0) with the min and smallest
  * non-zero gap of these times themselves. Returns out.
  */
-export function scaleUserTimes(scaling: TimeScaling, user: number, raw: ArrayLike<number>, out: Float64Array = new Float64Array(raw.length)): Float64Array {
+export function scaleUserTimes(
+  scaling: TimeScaling,
+  user: number,
+  raw: ArrayLike<number>,
+  out: Float64Array = new Float64Array(raw.length),
+): Float64Array {
   const n = raw.length;
   for (let k = 0; k < n; k++) out[k] = roundHalfEven(raw[k] / scaling.unit - scaling.globalMin);
   let min: number;

@@ -63,12 +63,7 @@ export function buildEvalBatch(split: Split, users: ArrayLike<number>, maxlen: n
  * A one-row batch for one history, e.g. for `recommend`: `user` is the dense user id, or 0 for an
  * ad-hoc history of no known user.
  */
-export function buildSingleBatch(
-  items: ArrayLike<number>,
-  maxlen: number,
-  user = 0,
-  itemTimes?: ArrayLike<number>,
-): HistoryBatch {
+export function buildSingleBatch(items: ArrayLike<number>, maxlen: number, user = 0, itemTimes?: ArrayLike<number>): HistoryBatch {
   const seqs = new Int32Array(maxlen);
   const times = itemTimes ? new Float64Array(maxlen) : undefined;
   fillHistoryRow(seqs, 0, maxlen, items, 0, times, itemTimes);

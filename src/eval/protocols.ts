@@ -184,9 +184,7 @@ export async function evaluateSampled(scorer: Scorer, split: Split, options: Sam
     options.onProgress?.(start + B, users.length);
     if (start + B < users.length) await yieldToEventLoop();
   }
-  return ranks
-    ? { users: metrics.count, metrics: metrics.summary(), evaluated: users, ranks }
-    : { users: metrics.count, metrics: metrics.summary() };
+  return ranks ? { users: metrics.count, metrics: metrics.summary(), evaluated: users, ranks } : { users: metrics.count, metrics: metrics.summary() };
 }
 
 /**
@@ -252,9 +250,7 @@ export async function evaluateFullRanking(scorer: Scorer, split: Split, options:
     const free = (kernels as { free?: (a: Float32Array) => void }).free;
     if (scoreBuf && free) free.call(kernels, scoreBuf);
   }
-  return ranks
-    ? { users: metrics.count, metrics: metrics.summary(), evaluated: users, ranks }
-    : { users: metrics.count, metrics: metrics.summary() };
+  return ranks ? { users: metrics.count, metrics: metrics.summary(), evaluated: users, ranks } : { users: metrics.count, metrics: metrics.summary() };
 }
 
 /** Number of scores[from..to) strictly above t (four branch-free accumulators: several times a plain `if` loop on random scores). */

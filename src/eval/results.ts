@@ -69,7 +69,10 @@ export function formatResultsTable(rows: readonly EvalRow[]): string {
   ]);
   const widths = header.map((h, j) => Math.max(h.length, ...lines.map((l) => l[j].length)));
   const fmt = (cells: string[]) =>
-    cells.map((c, j) => (j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ').trimEnd();
+    cells
+      .map((c, j) => (j < 2 ? c.padEnd(widths[j]) : c.padStart(widths[j])))
+      .join('  ')
+      .trimEnd();
   return [fmt(header), ...lines.map(fmt)].join('\n');
 }
 
@@ -80,7 +83,14 @@ export function datasetHeader(loaded: LoadedSplit): RunResults['dataset'] {
   for (let u = 1; u <= data.userNum; u++) interactions += data.seqs[u].length;
   let evaluable = 0;
   for (let u = 1; u <= data.userNum; u++) if (split.test[u] !== 0) evaluable++;
-  return { path: loaded.path, users: data.userNum, items: data.itemNum, interactions, evaluableUsers: evaluable, minInteractions: loaded.minInteractions };
+  return {
+    path: loaded.path,
+    users: data.userNum,
+    items: data.itemNum,
+    interactions,
+    evaluableUsers: evaluable,
+    minInteractions: loaded.minInteractions,
+  };
 }
 
 /** results.json's evaluation header. */

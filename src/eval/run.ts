@@ -38,7 +38,11 @@ export async function runEvaluations(scorer: Scorer, split: Split, c: EvalConfig
         const common = { which, ks: c.ks, evalUsers: c.evalUsers, batchSize: c.evalBatchSize, onProgress: bar?.update };
         const res =
           protocol === 'sampled'
-            ? await evaluateSampled(scorer, split, { ...common, numNegatives: c.numNegatives, rng: which === 'valid' ? rngs.sampledValid : rngs.sampledTest })
+            ? await evaluateSampled(scorer, split, {
+                ...common,
+                numNegatives: c.numNegatives,
+                rng: which === 'valid' ? rngs.sampledValid : rngs.sampledTest,
+              })
             : await evaluateFullRanking(scorer, split, { ...common, rng: which === 'valid' ? rngs.fullValid : rngs.fullTest });
         rows.push(toRow(protocol, which, res, Math.round(performance.now() - t0) / 1000));
       } finally {

@@ -36,7 +36,16 @@ export const GridSchema = z
     models: z.array(z.string().min(1)).min(1),
     flags: z.record(z.string(), Scalar).default({}),
     grid: z.record(z.string(), z.array(Scalar).min(1)).default({}),
-    seeds: z.array(z.number().int().min(0).max(2 ** 32 - 1)).min(1).default([42]), // Rng seeds are uint32
+    seeds: z
+      .array(
+        z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 32 - 1),
+      )
+      .min(1)
+      .default([42]), // Rng seeds are uint32
     out: z.string().min(1).optional(),
   })
   .strict();
@@ -61,7 +70,9 @@ export interface PlannedRun {
 
 /** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
@@ -124,7 +135,10 @@ export function loadGrid(path: string, trainFlags: readonly string[] = trainOpti
     }
   }
   const unknown: string[] = [];
-  for (const [section, keys] of [['flags', Object.keys(grid.flags)], ['grid', Object.keys(grid.grid)]] as const) {
+  for (const [section, keys] of [
+    ['flags', Object.keys(grid.flags)],
+    ['grid', Object.keys(grid.grid)],
+  ] as const) {
     for (const k of keys) {
       // any spelling the train command reads: hidden_units, hidden-units, hiddenUnits (as older grids wrote them)
       if (trainFlags.includes(snake(k))) continue;
@@ -144,7 +158,9 @@ export function loadGrid(path: string, trainFlags: readonly string[] = trainOpti
 const slug = (s: string) => s.replace(/[^A-Za-z0-9.=+-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
 
 function datasetName(path: string): string {
-  const b = basename(path).replace(/\.gz$/i, '').replace(/\.[^.]*$/, '');
+  const b = basename(path)
+    .replace(/\.gz$/i, '')
+    .replace(/\.[^.]*$/, '');
   return slug(b || basename(path));
 }
 
@@ -182,4 +198,3 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
   }
   return { out, runs };
 }
-

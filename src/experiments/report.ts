@@ -143,10 +143,12 @@ export async function writeReports(
     }
   }
   const metricCols: string[] = [];
-  for (const c of collected) for (const row of c.results.results) for (const m of Object.keys(row.metrics)) {
-    const k = metricKey(row, m);
-    if (!metricCols.includes(k)) metricCols.push(k);
-  }
+  for (const c of collected)
+    for (const row of c.results.results)
+      for (const m of Object.keys(row.metrics)) {
+        const k = metricKey(row, m);
+        if (!metricCols.includes(k)) metricCols.push(k);
+      }
   const metricOf = (c: Collected, col: string): number | undefined => {
     for (const row of c.results.results) for (const [m, v] of Object.entries(row.metrics)) if (metricKey(row, m) === col) return v ?? undefined;
     return undefined;
@@ -158,8 +160,19 @@ export async function writeReports(
   const lines = [header.map(csvCell).join(',')];
   for (const c of collected) {
     lines.push(
-      [c.run.datasetName, c.run.model, c.run.config, ...gridKeys.map((k) => c.run.gridValues[k]), c.run.seed, c.log.length,
-        c.results.trainSeconds, ...metricCols.map((m) => metricOf(c, m)), c.run.dir].map(csvCell).join(','),
+      [
+        c.run.datasetName,
+        c.run.model,
+        c.run.config,
+        ...gridKeys.map((k) => c.run.gridValues[k]),
+        c.run.seed,
+        c.log.length,
+        c.results.trainSeconds,
+        ...metricCols.map((m) => metricOf(c, m)),
+        c.run.dir,
+      ]
+        .map(csvCell)
+        .join(','),
     );
   }
   const csv = join(out, 'results.csv');
@@ -187,7 +200,9 @@ export async function writeReports(
   for (const cs of groups.values()) {
     const r = cs[0].run;
     const secs = cs.map((c) => c.results.trainSeconds ?? 0);
-    md.push(`| ${r.datasetName} | ${r.model} | ${r.config} | ${cs.length} | ${shownCols.map((col) => cells(cs, col)).join(' | ')} | ${mean(secs).toFixed(1)} |`);
+    md.push(
+      `| ${r.datasetName} | ${r.model} | ${r.config} | ${cs.length} | ${shownCols.map((col) => cells(cs, col)).join(' | ')} | ${mean(secs).toFixed(1)} |`,
+    );
   }
   const missing = runs.length - collected.length;
   if (missing > 0) md.push('', `${missing} of ${runs.length} runs have not finished yet.`);

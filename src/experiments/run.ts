@@ -47,7 +47,9 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
     }
   }
   if (damaged.length > 0) {
-    throw new UserError(damaged.length === 1 ? damaged[0] : `${damaged[0]} (and ${damaged.length - 1} more damaged run file${damaged.length > 2 ? 's' : ''})`);
+    throw new UserError(
+      damaged.length === 1 ? damaged[0] : `${damaged[0]} (and ${damaged.length - 1} more damaged run file${damaged.length > 2 ? 's' : ''})`,
+    );
   }
   await makeDirs(out);
   let ran = 0;
@@ -64,7 +66,13 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
     say(`${tag}: ${resume ? 'resuming' : 'training'} in ${r.dir}`);
     const opts: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(r.flags)) opts[k.replace(/-/g, '_')] = typeof v === 'boolean' ? String(v) : String(v);
-    Object.assign(opts, { model: r.model, dataset: r.dataset, train_dir: r.dir, seed: String(r.seed), ...(resume ? { resume: true } : { overwrite: true }) });
+    Object.assign(opts, {
+      model: r.model,
+      dataset: r.dataset,
+      train_dir: r.dir,
+      seed: String(r.seed),
+      ...(resume ? { resume: true } : { overwrite: true }),
+    });
     await makeDirs(r.dir);
     try {
       await train(opts, { log: (l) => say(`  ${l}`) });
@@ -87,4 +95,3 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
   }
   return { out, ran, skipped, files };
 }
-

@@ -115,8 +115,7 @@ export function writeFileAtomicSync(path: string, data: AtomicDataSync): void {
     fd = fs.openSync(tmp, 'wx');
     created = true;
     if (mode !== undefined) fs.fchmodSync(fd, mode);
-    const chunks: Iterable<Chunk> =
-      typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
+    const chunks: Iterable<Chunk> = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
     for (const chunk of chunks) {
       const bytes = toBytes(chunk);
       let done = 0;

@@ -13,8 +13,11 @@ export class MultiheadAttention extends Module {
   readonly outProj: Linear;
 
   constructor(
-    readonly embedDim: number, readonly numHeads: number, readonly dropout: number,
-    rng: Rng, private readonly dropoutRng: Rng,
+    readonly embedDim: number,
+    readonly numHeads: number,
+    readonly dropout: number,
+    rng: Rng,
+    private readonly dropoutRng: Rng,
   ) {
     super();
     if (embedDim % numHeads !== 0) throw new Error(`MultiheadAttention: ${numHeads} heads do not divide ${embedDim}`);
@@ -30,7 +33,12 @@ export class MultiheadAttention extends Module {
   forward(x: Tensor, batch: number, len: number): Tensor {
     const qkv = ops.linear(x, this.inProjWeight, this.inProjBias);
     const heads = ops.causalAttentionPacked(qkv, {
-      batch, len, heads: this.numHeads, dropout: this.dropout, rng: this.dropoutRng, training: this.training,
+      batch,
+      len,
+      heads: this.numHeads,
+      dropout: this.dropout,
+      rng: this.dropoutRng,
+      training: this.training,
     });
     return this.outProj.forward(heads);
   }
@@ -42,7 +50,10 @@ export class MultiheadAttention extends Module {
   forwardPacked(x: Tensor, segments: PackedSegments): Tensor {
     const qkv = ops.linear(x, this.inProjWeight, this.inProjBias);
     const heads = ops.packedCausalAttention(qkv, segments, {
-      heads: this.numHeads, dropout: this.dropout, rng: this.dropoutRng, training: this.training,
+      heads: this.numHeads,
+      dropout: this.dropout,
+      rng: this.dropoutRng,
+      training: this.training,
     });
     return this.outProj.forward(heads);
   }

@@ -8,7 +8,12 @@ import { Module } from './module.js';
 /** torch.nn.Embedding: weight [num, dim] ~ N(0, 1), row paddingIdx zero and never updated. */
 export class Embedding extends Module {
   readonly weight: Parameter;
-  constructor(readonly num: number, readonly dim: number, rng: Rng, readonly paddingIdx: number | null = null) {
+  constructor(
+    readonly num: number,
+    readonly dim: number,
+    rng: Rng,
+    readonly paddingIdx: number | null = null,
+  ) {
     super();
     this.weight = this.addParameter('weight', [num, dim]);
     init.normal(this.weight, rng);
@@ -25,7 +30,13 @@ export class Embedding extends Module {
 export class Linear extends Module {
   readonly weight: Parameter;
   readonly bias: Parameter | null;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, rng: Rng, bias = true, weightShape?: readonly number[]) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    rng: Rng,
+    bias = true,
+    weightShape?: readonly number[],
+  ) {
     super();
     this.weight = this.addParameter('weight', weightShape ?? [outFeatures, inFeatures]);
     this.bias = bias ? this.addParameter('bias', [outFeatures]) : null;
@@ -53,7 +64,10 @@ export class PointwiseConv1d extends Linear {
 export class LayerNorm extends Module {
   readonly weight: Parameter;
   readonly bias: Parameter;
-  constructor(readonly dim: number, readonly eps = 1e-5) {
+  constructor(
+    readonly dim: number,
+    readonly eps = 1e-5,
+  ) {
     super();
     this.weight = this.addParameter('weight', [dim]);
     this.bias = this.addParameter('bias', [dim]);
@@ -67,7 +81,10 @@ export class LayerNorm extends Module {
 
 /** torch.nn.Dropout(p): active only in training mode; masks drawn from the given rng. */
 export class Dropout extends Module {
-  constructor(readonly p: number, private readonly rng: Rng) {
+  constructor(
+    readonly p: number,
+    private readonly rng: Rng,
+  ) {
     super();
   }
 

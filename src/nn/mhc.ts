@@ -40,8 +40,10 @@ export const MHC_RMS_EPS = 1e-6;
 export const RES_OFF_DIAGONAL = -8;
 
 export function validateMHCConfig(c: MHCConfig): void {
-  if (!(Number.isInteger(c.expansionRate) && c.expansionRate >= 1)) throw new Error(`mHC: expansion rate must be a positive integer, got ${c.expansionRate}`);
-  if (!(Number.isInteger(c.sinkhornIter) && c.sinkhornIter >= 1)) throw new Error(`mHC: Sinkhorn iterations must be a positive integer, got ${c.sinkhornIter}`);
+  if (!(Number.isInteger(c.expansionRate) && c.expansionRate >= 1))
+    throw new Error(`mHC: expansion rate must be a positive integer, got ${c.expansionRate}`);
+  if (!(Number.isInteger(c.sinkhornIter) && c.sinkhornIter >= 1))
+    throw new Error(`mHC: Sinkhorn iterations must be a positive integer, got ${c.sinkhornIter}`);
   if (!Number.isFinite(c.initGate)) throw new Error(`mHC: initial gate must be a finite number, got ${c.initGate}`);
 }
 
@@ -57,7 +59,11 @@ export class HyperConnection extends Module {
   readonly bPost: Parameter;
   readonly bRes: Parameter;
 
-  constructor(readonly n: number, readonly d: number, readonly config: Readonly<MHCConfig>) {
+  constructor(
+    readonly n: number,
+    readonly d: number,
+    readonly config: Readonly<MHCConfig>,
+  ) {
     super();
     const nd = n * d;
     this.phiPre = this.addParameter('phi_pre', [n, nd]);

@@ -23,8 +23,11 @@ export class TimeAwareMultiHeadAttention extends Module {
   readonly vW: Linear;
 
   constructor(
-    readonly hiddenSize: number, readonly headNum: number, readonly dropoutRate: number,
-    rng: Rng, private readonly dropoutRng: Rng,
+    readonly hiddenSize: number,
+    readonly headNum: number,
+    readonly dropoutRate: number,
+    rng: Rng,
+    private readonly dropoutRng: Rng,
   ) {
     super();
     if (hiddenSize % headNum !== 0) throw new Error(`TimeAwareMultiHeadAttention: ${headNum} heads do not divide ${hiddenSize}`);
@@ -49,7 +52,10 @@ export class TimeAwareMultiHeadAttention extends Module {
       v = unpackRows(v, layout, this.vW.bias);
     }
     return timeAwareAttention(q, ops.add(k, ctx.absK), ops.add(v, ctx.absV), ctx.timeK, ctx.timeV, layout, {
-      heads: this.headNum, dropout: this.dropoutRate, rng: this.dropoutRng, training: this.training,
+      heads: this.headNum,
+      dropout: this.dropoutRate,
+      rng: this.dropoutRng,
+      training: this.training,
     });
   }
 }

@@ -15,7 +15,13 @@ export interface EvaluationRun {
 }
 
 /** Every selected protocol on valid and test; refuses a dataset whose items are not the model's. */
-export async function evaluateModel(model: Model, loaded: LoadedSplit, evaluation: EvalConfig, seed: number, run: EvaluationRun): Promise<RunResults> {
+export async function evaluateModel(
+  model: Model,
+  loaded: LoadedSplit,
+  evaluation: EvalConfig,
+  seed: number,
+  run: EvaluationRun,
+): Promise<RunResults> {
   checkSameItems(model, loaded);
   const rows = await runEvaluations(model.scorer, loaded.split, evaluation, seed, run.progress);
   return {

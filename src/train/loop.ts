@@ -90,8 +90,10 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeou
  * zero state), and an optional finite spare normal.
  */
 const isWords = (x: unknown): x is number[] =>
-  Array.isArray(x) && (x.length === 4 || x.length === 5) &&
-  x.slice(0, 4).every((v) => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32) && x.slice(0, 4).some((v) => v >>> 0 !== 0) &&
+  Array.isArray(x) &&
+  (x.length === 4 || x.length === 5) &&
+  x.slice(0, 4).every((v) => Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 32) &&
+  x.slice(0, 4).some((v) => v >>> 0 !== 0) &&
   (x.length === 4 || (typeof x[4] === 'number' && Number.isFinite(x[4])));
 
 /** The loop state of a resume checkpoint, validated; UserError naming `what` otherwise. */
@@ -101,8 +103,18 @@ export function loopStateOf(ckpt: LoadedCheckpoint, what: string): LoopState {
   if (!s || typeof s !== 'object' || s.format !== 'seqrec-train-state-1') throw bad('it has no seqrec training state (train_state)');
   const sm = s.sampler as Partial<SamplerState> | undefined;
   const count = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
-  if (!count(s.epoch) || !count(s.steps) || !count(s.adamStep) || !Number.isInteger(s.stepsPerEpoch) || s.stepsPerEpoch! < 1 ||
-      !sm || !isWords(sm.rng) || !isWords(sm.passRng) || !Number.isInteger(sm.position) || !isWords(s.dropoutRng)) {
+  if (
+    !count(s.epoch) ||
+    !count(s.steps) ||
+    !count(s.adamStep) ||
+    !Number.isInteger(s.stepsPerEpoch) ||
+    s.stepsPerEpoch! < 1 ||
+    !sm ||
+    !isWords(sm.rng) ||
+    !isWords(sm.passRng) ||
+    !Number.isInteger(sm.position) ||
+    !isWords(s.dropoutRng)
+  ) {
     throw bad('train_state is malformed');
   }
   if (!ckpt.optimizer) throw bad('it has no optimizer state (optim.* tensors)');
@@ -170,7 +182,8 @@ export async function runEpochs(
     const st = loopStateOf(ckpt, 'the resume checkpoint');
     const mismatch = sameConfig(ckpt.config, model.describe());
     if (mismatch) throw new UserError(`--resume: ${mismatch}`);
-    if (st.stepsPerEpoch !== stepsPerEpoch) throw new UserError(`--resume: ${st.stepsPerEpoch} steps per epoch in the checkpoint, ${stepsPerEpoch} now (another dataset?)`);
+    if (st.stepsPerEpoch !== stepsPerEpoch)
+      throw new UserError(`--resume: ${st.stepsPerEpoch} steps per epoch in the checkpoint, ${stepsPerEpoch} now (another dataset?)`);
     try {
       network.loadStateDict(ckpt.tensors);
       const names = optimizer.names;
@@ -179,7 +192,12 @@ export async function runEpochs(
         if (!t) throw new Error(`optimizer tensor "${k}" missing`);
         return t.data;
       };
-      optimizer.setState({ step: st.adamStep, names: [...names], expAvg: names.map((n) => get(`exp_avg.${n}`)), expAvgSq: names.map((n) => get(`exp_avg_sq.${n}`)) });
+      optimizer.setState({
+        step: st.adamStep,
+        names: [...names],
+        expAvg: names.map((n) => get(`exp_avg.${n}`)),
+        expAvgSq: names.map((n) => get(`exp_avg_sq.${n}`)),
+      });
       sampler.setState(st.sampler);
     } catch (e) {
       if (e instanceof UserError) throw e;
@@ -194,30 +212,33 @@ export async function runEpochs(
     hooks.log?.(`resumed after epoch ${st.epoch} (${steps} steps)`);
   }
   await hooks.onStart?.();
-  const checkpointAfter = (epoch: number) => (callerState?: unknown): Uint8Array[] => {
-    const opt = optimizer.getState();
-    const optimTensors = new Map<string, TensorEntry>();
-    opt.names.forEach((n, i) => {
-      optimTensors.set(`exp_avg.${n}`, { shape: [opt.expAvg[i].length], data: opt.expAvg[i] });
-      optimTensors.set(`exp_avg_sq.${n}`, { shape: [opt.expAvgSq[i].length], data: opt.expAvgSq[i] });
-    });
-    const trainState: LoopState = {
-      format: 'seqrec-train-state-1',
-      epoch,
-      steps,
-      stepsPerEpoch,
-      adamStep: opt.step,
-      sampler: source ? source.getState() : sampler.getState(),
-      dropoutRng: network.dropoutRng.getState(),
-      schedule,
-      ...(callerState === undefined ? {} : { caller: callerState }),
+  const checkpointAfter =
+    (epoch: number) =>
+    (callerState?: unknown): Uint8Array[] => {
+      const opt = optimizer.getState();
+      const optimTensors = new Map<string, TensorEntry>();
+      opt.names.forEach((n, i) => {
+        optimTensors.set(`exp_avg.${n}`, { shape: [opt.expAvg[i].length], data: opt.expAvg[i] });
+        optimTensors.set(`exp_avg_sq.${n}`, { shape: [opt.expAvgSq[i].length], data: opt.expAvgSq[i] });
+      });
+      const trainState: LoopState = {
+        format: 'seqrec-train-state-1',
+        epoch,
+        steps,
+        stepsPerEpoch,
+        adamStep: opt.step,
+        sampler: source ? source.getState() : sampler.getState(),
+        dropoutRng: network.dropoutRng.getState(),
+        schedule,
+        ...(callerState === undefined ? {} : { caller: callerState }),
+      };
+      return encodeCheckpoint({ tensors: network.stateDict(), config: model.describe(), optimizer: optimTensors, trainState });
     };
-    return encodeCheckpoint({ tensors: network.stateDict(), config: model.describe(), optimizer: optimTensors, trainState });
-  };
 
   // --num_workers ≥ 1: the same sampler stream from a worker thread, a few batches ahead (data/prefetch.ts);
   // checkpoints store its state as of the batches consumed, and this sampler is left in that state.
-  if (training.numWorkers > 1) hooks.log?.(`--num_workers ${training.numWorkers}: batches come from one prefetching worker (the sampler's random stream is sequential)`);
+  if (training.numWorkers > 1)
+    hooks.log?.(`--num_workers ${training.numWorkers}: batches come from one prefetching worker (the sampler's random stream is sequential)`);
   const source = training.numWorkers > 0 && startEpoch <= numEpochs ? await PrefetchSampler.start(sampler) : undefined;
   try {
     await epochLoop();
@@ -250,7 +271,9 @@ export async function runEpochs(
       }
       const loss = lossSum / stepsPerEpoch;
       const seconds = (performance.now() - t0) / 1000;
-      hooks.log?.(`${label}: loss ${loss.toFixed(4)}, lr ${optimizer.lr.toPrecision(3)}, ${seconds.toFixed(2)} s (${(stepsPerEpoch / seconds).toFixed(1)} steps/s)`);
+      hooks.log?.(
+        `${label}: loss ${loss.toFixed(4)}, lr ${optimizer.lr.toPrecision(3)}, ${seconds.toFixed(2)} s (${(stepsPerEpoch / seconds).toFixed(1)} steps/s)`,
+      );
       const stop = await hooks.onEpoch?.({
         epoch,
         loss,

@@ -11,7 +11,8 @@ import { resolveModel } from './request.js';
 export function specForFile(bytes: Uint8Array, path: string, name?: string): AnyModelSpec {
   if (name !== undefined) return resolveModel(name);
   const spec = detectModel(bytes);
-  if (!spec) throw new UserError(`${path}: not a model file seqrec knows (${modelNames().join(', ')}), or a damaged one; with --model it says what is wrong`);
+  if (!spec)
+    throw new UserError(`${path}: not a model file seqrec knows (${modelNames().join(', ')}), or a damaged one; with --model it says what is wrong`);
   return spec;
 }
 

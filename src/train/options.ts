@@ -11,7 +11,11 @@ export const trainingOptions = defineOptions({
   batch_size: int({ help: 'training batch size', default: D.batchSize, min: 1, max: 65_536 }),
   lr: num({ help: 'learning rate (Adam, betas 0.9/0.98, as the reference)', default: D.lr, above: 0 }),
   num_epochs: int({ help: 'training epochs', default: D.numEpochs, min: 1, max: 1_000_000 }),
-  eval_every: int({ help: 'evaluate on valid every N epochs (and after the last) and keep the best checkpoint, as the reference', default: 20, min: 1 }),
+  eval_every: int({
+    help: 'evaluate on valid every N epochs (and after the last) and keep the best checkpoint, as the reference',
+    default: 20,
+    min: 1,
+  }),
   patience: int({
     help:
       'early stopping: stop after N evaluations in a row (see --eval_every) whose valid NDCG@10 does not beat the best so far by more than ' +
@@ -48,7 +52,9 @@ export const trainingOptions = defineOptions({
 })
   .rule((c, name) => ((c.lrDecayStep ?? 0) > 0 && c.lrDecayRate === undefined ? ['lr_decay_step', `needs ${name('lr_decay_rate')}`] : undefined))
   .rule((c, name) =>
-    c.lrDecayRate !== undefined && c.lrDecayRate !== 1 && !((c.lrDecayStep ?? 0) > 0) ? ['lr_decay_rate', `needs ${name('lr_decay_step')}`] : undefined,
+    c.lrDecayRate !== undefined && c.lrDecayRate !== 1 && !((c.lrDecayStep ?? 0) > 0)
+      ? ['lr_decay_rate', `needs ${name('lr_decay_step')}`]
+      : undefined,
   );
 
 export type TrainingConfig = ConfigOf<typeof trainingOptions.options>;

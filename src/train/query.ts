@@ -41,7 +41,8 @@ export function splitHistoryTimes(tokens: readonly string[]): { items: string[];
     const time = tok.slice(at + 1);
     const t = Number(time);
     if (item === '' || time.trim() === '' || !Number.isFinite(t)) throw new UserError(`--history: "${tok}" is not item@time with a numeric time`);
-    if (times.length > 0 && t < times[times.length - 1]) throw new UserError(`--history: times must not decrease ("${tok}" comes after time ${times[times.length - 1]})`);
+    if (times.length > 0 && t < times[times.length - 1])
+      throw new UserError(`--history: times must not decrease ("${tok}" comes after time ${times[times.length - 1]})`);
     items.push(item);
     times.push(t);
   }
@@ -62,7 +63,11 @@ export function queryForUser(catalog: Catalog, user: string, data: (Interactions
   if (data) {
     const du = data.users.toIndex.get(user);
     if (du === undefined) throw new UserError(`--user: unknown user id "${user}" (not in ${data.path})`);
-    const items = mapItems(catalog, Array.from(data.seqs[du], (i) => data.items.toRaw[i]), `--dataset ${data.path}`);
+    const items = mapItems(
+      catalog,
+      Array.from(data.seqs[du], (i) => data.items.toRaw[i]),
+      `--dataset ${data.path}`,
+    );
     const times = data.times?.[du];
     return { user: catalog.users?.toIndex.get(user) ?? 0, items, ...(times ? { times } : {}) };
   }

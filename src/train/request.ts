@@ -39,7 +39,15 @@ export interface TrainRequest {
 }
 
 /** The option groups of the command besides the models' own, in --help order. */
-export const TRAIN_COMMAND_GROUPS: readonly OptionGroup[] = [modelOption, datasetOptions, splitOptions, runOptions, evalOptions, seedOptions, trainingOptions];
+export const TRAIN_COMMAND_GROUPS: readonly OptionGroup[] = [
+  modelOption,
+  datasetOptions,
+  splitOptions,
+  runOptions,
+  evalOptions,
+  seedOptions,
+  trainingOptions,
+];
 
 /** Every option `seqrec train` reads: the command's groups, then each model's. */
 export function trainCommandGroups(): OptionGroup[] {
@@ -81,4 +89,3 @@ export function parseTrainRequest(raw: Readonly<Record<string, unknown>>, naming
   const ignored = unreadKeys(raw, [...TRAIN_COMMAND_GROUPS.filter((g) => g !== trainingOptions), ...groupsReadBy(spec), loopOnlyForSelection]);
   return { spec, modelOptions, training, evaluation, seed, dataset, run, ignored };
 }
-

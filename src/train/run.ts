@@ -132,7 +132,8 @@ async function train(req: TrainRequest, loaded: LoadedSplit, files: RunFiles, sa
     resume = { checkpoint, state };
   }
   const finished = resume !== undefined && isFinished(resume.state, req.training, { resume });
-  if (finished) say(`--resume: the run in ${dirOf(files)} had already finished (epoch ${resumedEpoch}${resume!.state.stopped ? ', stopped early' : ''})`);
+  if (finished)
+    say(`--resume: the run in ${dirOf(files)} had already finished (epoch ${resumedEpoch}${resume!.state.stopped ? ', stopped early' : ''})`);
 
   const prepareDir = async () => {
     await makeDirs(dirOf(files));
@@ -141,7 +142,10 @@ async function train(req: TrainRequest, loaded: LoadedSplit, files: RunFiles, sa
       // resuming a finished run trains nothing: its config.json stays the one it was trained with
       if (finished) return;
     } else {
-      await clearRun(files, allModels().map((m) => join(dirOf(files), m.fileName)));
+      await clearRun(
+        files,
+        allModels().map((m) => join(dirOf(files), m.fileName)),
+      );
     }
     await writeJsonAtomic(files.config, configJson(req, loaded, dirOf(files), run.resume ? resumedEpoch : null));
   };
@@ -178,7 +182,12 @@ function configJson(req: TrainRequest, loaded: LoadedSplit, trainDir: string, re
 function summaryText(req: TrainRequest, loaded: LoadedSplit, st: SelectionState, rows: RunResults['results'], trainSeconds: number): string {
   const k = selectionK(req.evaluation);
   const testRow = rows.find((r) => r.split === 'test');
-  const fmt = (m: Record<string, number> | null | undefined) => (m ? Object.entries(m).map(([n, v]) => `${n} ${v.toFixed(4)}`).join(', ') : '-');
+  const fmt = (m: Record<string, number> | null | undefined) =>
+    m
+      ? Object.entries(m)
+          .map(([n, v]) => `${n} ${v.toFixed(4)}`)
+          .join(', ')
+      : '-';
   const { patience, minDelta } = req.training;
   return [
     `model ${req.spec.name}, dataset ${loaded.path}`,

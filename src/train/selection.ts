@@ -43,9 +43,16 @@ export function freshSelectionState(): SelectionState {
 export function selectionStateOf(ckpt: LoadedCheckpoint, path: string): SelectionState {
   const c = loopStateOf(ckpt, path).caller as Partial<SelectionState> | undefined;
   const ok =
-    c !== undefined && c !== null && typeof c === 'object' &&
-    (c.bestNdcg === null || typeof c.bestNdcg === 'number') && Number.isInteger(c.bestEpoch) && typeof c.saved === 'boolean' &&
-    Number.isInteger(c.wait) && typeof c.stopped === 'boolean' && typeof c.trainSeconds === 'number' && Number.isInteger(c.epochs);
+    c !== undefined &&
+    c !== null &&
+    typeof c === 'object' &&
+    (c.bestNdcg === null || typeof c.bestNdcg === 'number') &&
+    Number.isInteger(c.bestEpoch) &&
+    typeof c.saved === 'boolean' &&
+    Number.isInteger(c.wait) &&
+    typeof c.stopped === 'boolean' &&
+    typeof c.trainSeconds === 'number' &&
+    Number.isInteger(c.epochs);
   if (!ok) throw new UserError(`${path}: cannot resume from it: train_state.caller is malformed`);
   return { ...(c as SelectionState), bestMetrics: c.bestMetrics ?? null };
 }

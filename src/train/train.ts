@@ -87,13 +87,25 @@ export async function trainModel(plan: TrainPlan, split: Split, ctx: TrainContex
 }
 
 /** A gradient model's network and batches, built with the training loop's options. */
-export function buildNetwork(spec: AnyModelSpec, split: Split, options: Readonly<Record<string, unknown>>, training: TrainingConfig, rng: Rng): GradientSetup {
+export function buildNetwork(
+  spec: AnyModelSpec,
+  split: Split,
+  options: Readonly<Record<string, unknown>>,
+  training: TrainingConfig,
+  rng: Rng,
+): GradientSetup {
   if (spec.learning.kind !== 'gradient') throw new Error(`${spec.name} is not trained by gradient`);
-  return spec.learning.build(split, options, rng, { batchSize: training.batchSize, userSampling: training.userSampling }, {
-    batchSize: training.batchSize,
-    lr: training.lr,
-    numEpochs: training.numEpochs,
-  });
+  return spec.learning.build(
+    split,
+    options,
+    rng,
+    { batchSize: training.batchSize, userSampling: training.userSampling },
+    {
+      batchSize: training.batchSize,
+      lr: training.lr,
+      numEpochs: training.numEpochs,
+    },
+  );
 }
 
 /** The data a run trains on, recorded in its resume state and checked on resume. */

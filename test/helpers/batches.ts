@@ -7,8 +7,11 @@ import type { Rng } from '../../src/engine/rng.js';
  * in that order, each uniform in 1..items. Padding is 0.
  */
 export function leftPaddedBatch(lengths: number[], rng: Rng, maxlen: number, items: number) {
-  const B = lengths.length, L = maxlen;
-  const seqs = new Int32Array(B * L), pos = new Int32Array(B * L), neg = new Int32Array(B * L);
+  const B = lengths.length,
+    L = maxlen;
+  const seqs = new Int32Array(B * L),
+    pos = new Int32Array(B * L),
+    neg = new Int32Array(B * L);
   lengths.forEach((n, b) => {
     for (let t = L - n; t < L; t++) {
       seqs[b * L + t] = 1 + rng.nextInt(items);

@@ -28,7 +28,7 @@ export function trainSASRecAndPredict(cfg: SASRecConfig, steps: number, lengths:
   const params = new Map(model.namedParameters().map(([n, p]) => [n, p.data.slice()] as const));
   model.eval();
   const b = batch([4, cfg.maxlen, 0]);
-  const cand = Int32Array.from({ length: 3 * 6 }, (_, i) => 1 + (i * 7) % cfg.itemNum);
+  const cand = Int32Array.from({ length: 3 * 6 }, (_, i) => 1 + ((i * 7) % cfg.itemNum));
   const scores = model.predict(b.seqs, 3, cand, 6).slice();
   return { losses, params, scores };
 }

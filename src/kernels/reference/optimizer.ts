@@ -9,8 +9,10 @@ export function adamStep(
   const bc2Sqrt = Math.sqrt(bc2);
   for (let i = 0; i < n; i++) {
     const gi = g[gOff + i];
-    const mi = (m[mOff + i] = beta1 * m[mOff + i] + (1 - beta1) * gi);
-    const vi = (v[vOff + i] = beta2 * v[vOff + i] + (1 - beta2) * gi * gi);
+    const mi = beta1 * m[mOff + i] + (1 - beta1) * gi;
+    const vi = beta2 * v[vOff + i] + (1 - beta2) * gi * gi;
+    m[mOff + i] = mi;
+    v[vOff + i] = vi;
     p[pOff + i] -= (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
   }
 }

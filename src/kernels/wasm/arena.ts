@@ -107,7 +107,10 @@ export class WasmArena {
       return;
     }
     let list = this.freeLists.get(size);
-    if (list === undefined) this.freeLists.set(size, (list = []));
+    if (list === undefined) {
+      list = [];
+      this.freeLists.set(size, list);
+    }
     list.push(addr);
     this.freeByEnd.set(addr + size, size);
   }

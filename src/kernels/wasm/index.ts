@@ -99,7 +99,8 @@ export function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
 
 let bytesCache: { simd: Uint8Array<ArrayBuffer>; relaxed: Uint8Array<ArrayBuffer> } | undefined;
 function moduleBytes(): { simd: Uint8Array<ArrayBuffer>; relaxed: Uint8Array<ArrayBuffer> } {
-  return (bytesCache ??= { simd: decodeBase64(kernelsWasm), relaxed: decodeBase64(kernelsRelaxedWasm) });
+  bytesCache ??= { simd: decodeBase64(kernelsWasm), relaxed: decodeBase64(kernelsRelaxedWasm) };
+  return bytesCache;
 }
 
 /** Whether this runtime accepts the relaxed-SIMD build. */
@@ -211,7 +212,7 @@ function build(module: WebAssembly.Module, variant: WasmVariant, options: WasmKe
     const tA = transA ? 1 : 0;
     const tB = transB ? 1 : 0;
     const runner = parallel.runner;
-    if (runner !== null && runner.gemm(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, strideA, strideB, strideC, pack)) return;
+    if (runner?.gemm(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, strideA, strideB, strideC, pack)) return;
     if (batch === 1) ex.gemm(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, pack);
     else ex.gemmBatched(tA, tB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc, batch, strideA, strideB, strideC, pack);
   };

@@ -17,7 +17,10 @@ export class SplitTuner {
   /** Whether the next call of class `key`, of `work` units, should be split. */
   wantSplit(key: number, work: number): boolean {
     let c = this.classes.get(key);
-    if (c === undefined) this.classes.set(key, (c = { calls: 0, n: [0, 0], t: [0, 0], since: 0, sinceCalls: 0 }));
+    if (c === undefined) {
+      c = { calls: 0, n: [0, 0], t: [0, 0], since: 0, sinceCalls: 0 };
+      this.classes.set(key, c);
+    }
     c.calls++;
     if (c.n[1] < SplitTuner.WARM) return true;
     if (c.n[0] < SplitTuner.WARM) return false;

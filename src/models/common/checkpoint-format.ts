@@ -108,7 +108,10 @@ export function encodeCheckpoint(ckpt: CheckpointData): Uint8Array[] {
     config: JSON.stringify(config),
   };
   if (idMaps) {
-    for (const [list, key] of [[idMaps.users, 'idMaps.users'], [idMaps.items, 'idMaps.items']] as const) {
+    for (const [list, key] of [
+      [idMaps.users, 'idMaps.users'],
+      [idMaps.items, 'idMaps.items'],
+    ] as const) {
       const bad = checkIdList(list, key);
       if (bad) throw new TypeError(`saveCheckpoint: ${bad}`);
     }
@@ -176,9 +179,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path?: string): LoadedCheckp
   let format: string | undefined;
   if (has('format') && metadata.format.startsWith('seqrec-checkpoint-')) {
     if (metadata.format !== CHECKPOINT_FORMAT) {
-      throw new CheckpointError(
-        `${where(path)}checkpoint format "${metadata.format}" is not supported (this seqrec reads ${CHECKPOINT_FORMAT})`,
-      );
+      throw new CheckpointError(`${where(path)}checkpoint format "${metadata.format}" is not supported (this seqrec reads ${CHECKPOINT_FORMAT})`);
     }
     format = metadata.format;
   }
@@ -233,4 +234,3 @@ export function decodeCheckpoint(bytes: Uint8Array, path?: string): LoadedCheckp
   }
   return out;
 }
-

@@ -7,8 +7,14 @@ import { bool, defineOptions, int, num, type Rule } from '../../core/options.js'
 import { MHC_DEFAULTS, type MHCConfig } from '../../nn/mhc.js';
 
 export const mhcOptions = defineOptions({
-  mhc: bool({ help: 'manifold-constrained hyper-connections (mHC, arXiv 2512.24880): n residual streams mixed by doubly stochastic matrices; implies pre-LN blocks (off by default)' }),
-  mhc_expansion_rate: int({ help: `mHC: number of residual streams (default ${MHC_DEFAULTS.expansionRate}; giving it turns mHC on)`, min: 1, max: 64 }),
+  mhc: bool({
+    help: 'manifold-constrained hyper-connections (mHC, arXiv 2512.24880): n residual streams mixed by doubly stochastic matrices; implies pre-LN blocks (off by default)',
+  }),
+  mhc_expansion_rate: int({
+    help: `mHC: number of residual streams (default ${MHC_DEFAULTS.expansionRate}; giving it turns mHC on)`,
+    min: 1,
+    max: 64,
+  }),
   mhc_sinkhorn_iter: int({ help: `mHC: Sinkhorn-Knopp iterations (default ${MHC_DEFAULTS.sinkhornIter})`, min: 1, max: 10_000 }),
   mhc_init_gate: num({ help: `mHC: initial value of the gates α (default ${MHC_DEFAULTS.initGate})` }),
 }).rule((c, name) => {
@@ -16,7 +22,9 @@ export const mhcOptions = defineOptions({
   const given = (['mhc_expansion_rate', 'mhc_sinkhorn_iter', 'mhc_init_gate'] as const).find(
     (o) => ({ mhc_expansion_rate: c.mhcExpansionRate, mhc_sinkhorn_iter: c.mhcSinkhornIter, mhc_init_gate: c.mhcInitGate })[o] !== undefined,
   );
-  return given ? [given, `mHC is off${c.mhc === false ? ` (${name('mhc')} false)` : ''}; turn it on with ${name('mhc')} or ${name('mhc_expansion_rate')}`] : undefined;
+  return given
+    ? [given, `mHC is off${c.mhc === false ? ` (${name('mhc')} false)` : ''}; turn it on with ${name('mhc')} or ${name('mhc_expansion_rate')}`]
+    : undefined;
 });
 
 interface MHCOptionValues {
@@ -32,7 +40,9 @@ function mhcOn(c: MHCOptionValues): boolean {
 
 /** mHC variants use pre-LN blocks: an explicit `norm_first false` with mHC is refused. */
 export const mhcNeedsPreLN: Rule<MHCOptionValues & { readonly normFirst?: boolean }> = (c, name) =>
-  mhcOn(c) && c.normFirst === false ? ['norm_first', `false: mHC variants use pre-LN blocks (leave ${name('norm_first')} out or set it true)`] : undefined;
+  mhcOn(c) && c.normFirst === false
+    ? ['norm_first', `false: mHC variants use pre-LN blocks (leave ${name('norm_first')} out or set it true)`]
+    : undefined;
 
 /** The mHC settings the options ask for, or null when mHC is off. */
 export function mhcConfig(c: MHCOptionValues): MHCConfig | null {

@@ -136,7 +136,11 @@ export abstract class SelfAttentiveNetwork<A extends Module, B> extends Module i
     this.forwardLayers = this.addModule('forward_layers', new ModuleList(blocks.map((b) => b.ffn)));
     this.lastLayernorm = this.addModule('last_layernorm', new LayerNorm(d, LN_EPS));
     const m = config.mhc;
-    if (m) this.mhcLayers = this.addModule('mhc_layers', new ModuleList(Array.from({ length: config.numBlocks }, () => new MHCBlock(m.expansionRate, d, m))));
+    if (m)
+      this.mhcLayers = this.addModule(
+        'mhc_layers',
+        new ModuleList(Array.from({ length: config.numBlocks }, () => new MHCBlock(m.expansionRate, d, m))),
+      );
   }
 
   /** Block i's modules. */

@@ -9,7 +9,9 @@ import type { SASRecConfig } from './sasrec.js';
 
 export const sasrecOptions = attentionOptions
   .with(mhcOptions)
-  .with(defineOptions({ use_time: bool({ help: "the reference's switch to TiSASRec: here use --model tisasrec (with --model sasrec it is an error)" }) }))
+  .with(
+    defineOptions({ use_time: bool({ help: "the reference's switch to TiSASRec: here use --model tisasrec (with --model sasrec it is an error)" }) }),
+  )
   .rule(mhcNeedsPreLN)
   .rule((c) => (c.useTime === true ? ['use_time', 'SASRec ignores time; use --model tisasrec for time-aware training'] : undefined));
 

@@ -41,13 +41,7 @@ import type { NextItemTargets } from '../../losses/index.js';
 import { MultiheadAttention } from '../../nn/attention.js';
 import { Dropout, Embedding } from '../../nn/layers.js';
 import { collapseStreams, expandStreams } from '../../nn/mhc.js';
-import {
-  completeConfig,
-  networkRngs,
-  SelfAttentiveNetwork,
-  type NetworkOptions,
-  type SelfAttentiveConfig,
-} from '../common/self-attentive.js';
+import { completeConfig, networkRngs, SelfAttentiveNetwork, type NetworkOptions, type SelfAttentiveConfig } from '../common/self-attentive.js';
 import { targetLogits } from '../common/target-logits.js';
 
 /** SASRec's sizes (the reference's flag names, camelCase); normFirst: the reference's --norm_first. */

@@ -28,7 +28,10 @@ export function tisasrecMetadata(cfg: TiSASRecConfig, timeUnit: string, record: 
 const FOREIGN_OVERRIDES = ['num_heads', 'dropout_rate', 'mhc_sinkhorn_iter', 'mhc_init_gate'];
 
 /** The options of the TiSASRec in `ckpt` and its item count. */
-export function tisasrecOptionsOf(ckpt: LoadedCheckpoint, overrides: Readonly<Record<string, unknown>>): { options: TiSASRecOptions; itemNum: number } {
+export function tisasrecOptionsOf(
+  ckpt: LoadedCheckpoint,
+  overrides: Readonly<Record<string, unknown>>,
+): { options: TiSASRecOptions; itemNum: number } {
   const { tensors } = ckpt;
   const emb = tensors.get('item_emb.weight');
   const absK = tensors.get('abs_pos_K_emb.weight');
@@ -70,8 +73,16 @@ export function timeScalingOf(ckpt: LoadedCheckpoint): TimeScaling | undefined {
     throw new CheckpointError('metadata "time_scaling" is not valid JSON');
   }
   const finite = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
-  if (!finite(j.unit) || !(j.unit! > 0) || !finite(j.global_min) || !Array.isArray(j.user_min) || !Array.isArray(j.user_scale) ||
-      j.user_min.length !== j.user_scale.length || !j.user_min.every(finite) || !j.user_scale.every((x) => finite(x) && x > 0)) {
+  if (
+    !finite(j.unit) ||
+    !(j.unit! > 0) ||
+    !finite(j.global_min) ||
+    !Array.isArray(j.user_min) ||
+    !Array.isArray(j.user_scale) ||
+    j.user_min.length !== j.user_scale.length ||
+    !j.user_min.every(finite) ||
+    !j.user_scale.every((x) => finite(x) && x > 0)
+  ) {
     throw new CheckpointError('metadata "time_scaling" is malformed');
   }
   return { unit: j.unit!, globalMin: j.global_min!, userMin: Float64Array.from(j.user_min), userScale: Float64Array.from(j.user_scale) };

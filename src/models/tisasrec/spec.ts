@@ -38,7 +38,9 @@ export const tisasrec: ModelSpec<typeof tisasrecOptions.options> = {
     kind: 'gradient',
     check(split) {
       if (!split.trainTimes || !split.data.times) {
-        throw new UserError('--model tisasrec: the dataset file has no timestamps (TiSASRec needs "user item time" lines, or --time_col for CSV/TSV/JSONL)');
+        throw new UserError(
+          '--model tisasrec: the dataset file has no timestamps (TiSASRec needs "user item time" lines, or --time_col for CSV/TSV/JSONL)',
+        );
       }
     },
     build(split, options, rng, batches, record) {

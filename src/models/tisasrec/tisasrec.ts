@@ -66,13 +66,7 @@ import { Dropout, Embedding } from '../../nn/layers.js';
 import { collapseStreams, expandStreams } from '../../nn/mhc.js';
 import { TimeAwareMultiHeadAttention, type TimeAttentionContext } from '../../nn/time-attention.js';
 import type { NextItemTargets } from '../../losses/index.js';
-import {
-  completeConfig,
-  networkRngs,
-  SelfAttentiveNetwork,
-  type NetworkOptions,
-  type SelfAttentiveConfig,
-} from '../common/self-attentive.js';
+import { completeConfig, networkRngs, SelfAttentiveNetwork, type NetworkOptions, type SelfAttentiveConfig } from '../common/self-attentive.js';
 import { targetLogits } from '../common/target-logits.js';
 
 /**
