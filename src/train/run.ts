@@ -11,7 +11,7 @@ import { datasetName, loadSplit } from '../data/options.js';
 import type { LoadedSplit } from '../data/types.js';
 import { releaseScratchPools } from '../engine/tape.js';
 import { protocolsOf } from '../eval/options.js';
-import { datasetHeader, type RunResults } from '../eval/results.js';
+import type { RunResults } from '../eval/results.js';
 import type { EvalProgress } from '../eval/run.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { makeDirs } from '../io/dirs.js';
@@ -26,7 +26,7 @@ import { loadModelFile } from './model-file.js';
 import type { TrainRequest } from './request.js';
 import { checkTrainDir, clearRun, DirectoryStore, refuseToReplaceTrainingResults, runFiles, truncateLog, type RunFiles } from './run-dir.js';
 import { selectionK, selectionStateOf, type SelectionState } from './selection.js';
-import { isFinished, trainModel, type TrainPlan } from './train.js';
+import { datasetSize, isFinished, trainModel, type TrainPlan } from './train.js';
 
 export interface TrainIo {
   /** log lines (stderr by default) */
@@ -81,7 +81,7 @@ async function trainAndEvaluate(req: TrainRequest, io: TrainIo, owned: Set<Model
     checkTrainDir(trainDir, files, loaded.path, run);
     if (req.ignored.length > 0) say(`note: --model ${spec.name} does not use ${req.ignored.map((f) => `--${f}`).join(', ')}; ignored`);
     const t0 = performance.now();
-    const trained = await train(req, loaded, files, say, io);
+    const trained = await train(req, loaded, trainDir, files, say, io);
     model = trained.model;
     owned.add(model);
     state = trained.state;
@@ -111,10 +111,10 @@ async function trainAndEvaluate(req: TrainRequest, io: TrainIo, owned: Set<Model
  * after the model has checked the data and, with --resume, the checkpoint has been restored (a
  * refused run leaves the directory as it was).
  */
-async function train(req: TrainRequest, loaded: LoadedSplit, files: RunFiles, say: (line: string) => void, io: TrainIo) {
+async function train(req: TrainRequest, loaded: LoadedSplit, trainDir: string, files: RunFiles, say: (line: string) => void, io: TrainIo) {
   const { spec, run } = req;
   const plan: TrainPlan = { spec, options: req.modelOptions, training: req.training, evaluation: req.evaluation, seed: req.seed };
-  const now = datasetHeader(loaded);
+  const now = datasetSize(loaded.split);
   let resume: { checkpoint: Awaited<ReturnType<typeof loadCheckpoint>>; state: SelectionState } | undefined;
   let resumedEpoch = 0;
   if (run.resume) {
@@ -132,11 +132,10 @@ async function train(req: TrainRequest, loaded: LoadedSplit, files: RunFiles, sa
     resume = { checkpoint, state };
   }
   const finished = resume !== undefined && isFinished(resume.state, req.training, { resume });
-  if (finished)
-    say(`--resume: the run in ${dirOf(files)} had already finished (epoch ${resumedEpoch}${resume!.state.stopped ? ', stopped early' : ''})`);
+  if (finished) say(`--resume: the run in ${trainDir} had already finished (epoch ${resumedEpoch}${resume!.state.stopped ? ', stopped early' : ''})`);
 
   const prepareDir = async () => {
-    await makeDirs(dirOf(files));
+    await makeDirs(trainDir);
     if (run.resume) {
       await truncateLog(files.log, resumedEpoch); // drops lines it cannot read, and any past the checkpoint
       // resuming a finished run trains nothing: its config.json stays the one it was trained with
@@ -144,10 +143,10 @@ async function train(req: TrainRequest, loaded: LoadedSplit, files: RunFiles, sa
     } else {
       await clearRun(
         files,
-        allModels().map((m) => join(dirOf(files), m.fileName)),
+        allModels().map((m) => join(trainDir, m.fileName)),
       );
     }
-    await writeJsonAtomic(files.config, configJson(req, loaded, dirOf(files), run.resume ? resumedEpoch : null));
+    await writeJsonAtomic(files.config, configJson(req, loaded, trainDir, run.resume ? resumedEpoch : null));
   };
 
   const store = new DirectoryStore(files);
@@ -160,8 +159,6 @@ async function train(req: TrainRequest, loaded: LoadedSplit, files: RunFiles, sa
   });
   return result;
 }
-
-const dirOf = (files: RunFiles) => resolve(files.config, '..');
 
 /** config.json: what the run was asked to do. */
 function configJson(req: TrainRequest, loaded: LoadedSplit, trainDir: string, resumedFromEpoch: number | null): Record<string, unknown> {
