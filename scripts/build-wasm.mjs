@@ -9,7 +9,7 @@
 //
 // A module is rebuilt only when its generated file is older than any asm source or this script
 // (`--force` rebuilds everything).
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync, statSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -68,4 +68,7 @@ for (const entry of entries) {
   renameSync(`${target}.tmp`, target);
   built++;
 }
+// a module whose entry is gone (renamed or removed) would still be compiled into dist/
+const expected = new Set(entries.map((e) => `${basename(e, '.entry.ts')}.ts`));
+for (const f of readdirSync(outDir)) if (!expected.has(f)) rmSync(join(outDir, f));
 console.log(`build-wasm: ${entries.length} kernel module(s), ${built} rebuilt`);
