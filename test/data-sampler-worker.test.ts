@@ -50,6 +50,25 @@ test('the worker draws exactly the main-thread batches and states, across passes
   }
 });
 
+test('the worker draws the main-thread batches with K negatives per position and with shared negatives', async () => {
+  for (const opts of [{ negatives: 4 }, { negatives: 5, sharedNegatives: true }, { negatives: 0 }]) {
+    const main = new TrainSampler(split, { batchSize: 16, maxlen: 8, rng: new Rng(7), ...opts });
+    const other = new TrainSampler(split, { batchSize: 16, maxlen: 8, rng: new Rng(7), ...opts });
+    const p = await PrefetchSampler.start(other, { depth: 2 });
+    try {
+      for (let k = 0; k < 12; k++) {
+        const got = await p.next();
+        const want = main.nextBatch();
+        assert.deepEqual(rows(got), rows(want), `${JSON.stringify(opts)} batch ${k}`);
+        assert.equal(got.negatives, want.negatives);
+        assert.equal(got.sharedNegatives, want.sharedNegatives);
+      }
+    } finally {
+      await p.close();
+    }
+  }
+});
+
 test('a batch handed out is transferred, not copied: taking the next one detaches it', async () => {
   const p = await PrefetchSampler.start(new TrainSampler(split, { batchSize: 8, maxlen: 8, seed: 1 }));
   try {

@@ -281,3 +281,56 @@ test('buildHistory: train (+ valid for test) left-padded like the reference eval
   assert.deepEqual(Array.from(leftPad([7, 8, 9], 2)), [8, 9]);
   assert.deepEqual(Array.from(leftPad([7], 3)), [0, 0, 7]);
 });
+
+test('K negatives per position: each outside the user train items, zeros on padding; K = 1 is the one-negative stream', () => {
+  const split = leaveOneOut(
+    makeData(
+      [
+        [5, 3, 1, 2, 4],
+        [7, 8, 9, 10, 11, 12],
+      ],
+      40,
+    ),
+  );
+  const K = 5;
+  const s = new TrainSampler(split, { batchSize: 4, maxlen: 4, seed: 3, negatives: K });
+  const b = s.nextBatch();
+  assert.equal(b.neg.length, 4 * 4 * K);
+  assert.equal(b.negatives, K);
+  for (let r = 0; r < 4; r++) {
+    const train = Array.from(split.train[b.users[r]]);
+    for (let t = 0; t < 4; t++) {
+      const negs = Array.from(b.neg.subarray((r * 4 + t) * K, (r * 4 + t + 1) * K));
+      if (b.pos[r * 4 + t] === 0) assert.deepEqual(negs, [0, 0, 0, 0, 0]);
+      else for (const n of negs) assert.ok(n >= 1 && n <= 40 && !train.includes(n), `neg ${n} of user ${b.users[r]}`);
+    }
+  }
+  const one = new TrainSampler(split, { batchSize: 4, maxlen: 4, seed: 3, negatives: 1 });
+  const dflt = new TrainSampler(split, { batchSize: 4, maxlen: 4, seed: 3 });
+  for (let k = 0; k < 5; k++) assert.deepEqual(Array.from(one.nextBatch().neg), Array.from(dflt.nextBatch().neg));
+});
+
+test('shared negatives: K uniform items once per batch, drawn after the rows; no per-position negatives; none with K = 0', () => {
+  const split = leaveOneOut(
+    makeData(
+      [
+        [5, 3, 1, 2, 4],
+        [7, 8, 9, 10, 11, 12],
+        [1, 2, 3, 4],
+      ],
+      30,
+    ),
+  );
+  const shared = new TrainSampler(split, { batchSize: 3, maxlen: 4, seed: 9, negatives: 6, sharedNegatives: true });
+  const plain = new TrainSampler(split, { batchSize: 3, maxlen: 4, seed: 9, negatives: 0 });
+  const b = shared.nextBatch();
+  const p = plain.nextBatch();
+  assert.equal(b.neg.length, 6);
+  assert.ok(b.sharedNegatives);
+  for (const n of b.neg) assert.ok(n >= 1 && n <= 30);
+  assert.equal(p.neg.length, 0);
+  // the rows come from the same stream: the shared draw follows them
+  assert.deepEqual(Array.from(b.users), Array.from(p.users));
+  assert.deepEqual(Array.from(b.seqs), Array.from(p.seqs));
+  assert.notDeepEqual(Array.from(shared.nextBatch().neg), Array.from(b.neg), 'a fresh draw every batch');
+});

@@ -78,7 +78,14 @@ export class PrefetchSampler {
   private failure: Error | undefined;
   private closed = false;
 
-  private constructor(worker: Worker, port: MessagePort, sig: Int32Array, state: SamplerState) {
+  private constructor(
+    worker: Worker,
+    port: MessagePort,
+    sig: Int32Array,
+    state: SamplerState,
+    private readonly negatives: number,
+    private readonly sharedNegatives: boolean,
+  ) {
     this.worker = worker;
     this.port = port;
     this.sig = sig;
@@ -115,7 +122,7 @@ export class PrefetchSampler {
       throw new Error(`sampler worker failed to start: ${firstLine(e)}`);
     }
     worker.removeAllListeners();
-    const p = new PrefetchSampler(worker, port1, new Int32Array(signal), state);
+    const p = new PrefetchSampler(worker, port1, new Int32Array(signal), state, sampler.negatives, sampler.sharedNegatives);
     worker.on('error', (e) => {
       p.failure ??= new Error(`sampler worker: ${firstLine(e)}`);
     });
@@ -151,7 +158,16 @@ export class PrefetchSampler {
           this.stats.takeMs += now - start;
         }
         this.state = m.state;
-        const base = { batchSize: m.users.length, maxlen: m.seqs.length / m.users.length, users: m.users, seqs: m.seqs, pos: m.pos, neg: m.neg };
+        const base = {
+          batchSize: m.users.length,
+          maxlen: m.seqs.length / m.users.length,
+          users: m.users,
+          seqs: m.seqs,
+          pos: m.pos,
+          neg: m.neg,
+          negatives: this.negatives,
+          sharedNegatives: this.sharedNegatives,
+        };
         this.current = m.times ? { ...base, times: m.times } : base;
         return this.current;
       }

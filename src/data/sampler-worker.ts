@@ -38,7 +38,7 @@ type Incoming = Init | ({ kind: 'recycle' } & Arrays) | { kind: 'stop' };
 const { port, signal } = workerData as { port: MessagePort; signal: SharedArrayBuffer };
 const sig = new Int32Array(signal);
 let sampler: TrainSampler | undefined;
-let shape: { batchSize: number; maxlen: number; withTimes: boolean } | undefined;
+let shape: { batchSize: number; maxlen: number; withTimes: boolean; negatives: number; sharedNegatives: boolean } | undefined;
 const free: TrainBatch[] = [];
 let stopped = false;
 let scheduled = false;
@@ -56,18 +56,18 @@ function fail(e: unknown): void {
 }
 
 function batchOf(a: Arrays): TrainBatch {
-  const { batchSize, maxlen } = shape!;
-  const base = { batchSize, maxlen, users: a.users, seqs: a.seqs, pos: a.pos, neg: a.neg };
+  const { batchSize, maxlen, negatives, sharedNegatives } = shape!;
+  const base = { batchSize, maxlen, users: a.users, seqs: a.seqs, pos: a.pos, neg: a.neg, negatives, sharedNegatives };
   return a.times ? { ...base, times: a.times } : base;
 }
 
 function freshBatch(): TrainBatch {
-  const { batchSize: B, maxlen: L, withTimes } = shape!;
+  const { batchSize: B, maxlen: L, withTimes, negatives, sharedNegatives } = shape!;
   return batchOf({
     users: new Int32Array(B),
     seqs: new Int32Array(B * L),
     pos: new Int32Array(B * L),
-    neg: new Int32Array(B * L),
+    neg: new Int32Array(sharedNegatives ? negatives : B * L * negatives),
     times: withTimes ? new Float64Array(B * L) : undefined,
   });
 }
@@ -99,7 +99,8 @@ port.on('message', (m: Incoming) => {
   try {
     if (m.kind === 'init') {
       sampler = TrainSampler.fromFlat(m.flat, m.state);
-      shape = { batchSize: m.flat.batchSize, maxlen: m.flat.maxlen, withTimes: m.flat.times !== undefined };
+      const { batchSize, maxlen, negatives, sharedNegatives } = m.flat;
+      shape = { batchSize, maxlen, withTimes: m.flat.times !== undefined, negatives, sharedNegatives };
       for (let k = 0; k < m.slots; k++) free.push(freshBatch());
       parentPort!.postMessage('ready');
     } else if (m.kind === 'recycle') {

@@ -23,6 +23,12 @@ export interface SamplerOptions {
   seed?: number;
   /** draw from this generator instead (it is advanced by the sampler) */
   rng?: Rng;
+  /**
+   * Negatives K (default 1; 0 draws none): per position, K items outside the user's train items, each
+   * drawn as the single one is; with sharedNegatives, K uniform items once per batch for every position.
+   */
+  negatives?: number;
+  sharedNegatives?: boolean;
 }
 
 /** Everything needed to resume the sample stream exactly: RNG words and the position in the current pass. */
@@ -41,6 +47,8 @@ export interface FlatTrainData {
   batchSize: number;
   maxlen: number;
   userSampling: UserSampling;
+  negatives: number;
+  sharedNegatives: boolean;
   offsets: Int32Array;
   items: Int32Array;
   times?: Float64Array;
@@ -59,6 +67,9 @@ export class TrainSampler {
   readonly userNum: number;
   readonly itemNum: number;
   readonly userSampling: UserSampling;
+  /** negatives per position (or shared by the batch), see SamplerOptions */
+  readonly negatives: number;
+  readonly sharedNegatives: boolean;
   private readonly rng: Rng;
   private readonly train: Int32Array[];
   private readonly trainTimes: Float64Array[] | undefined;
@@ -79,6 +90,10 @@ export class TrainSampler {
     if (!USER_SAMPLING_MODES.includes(this.userSampling)) {
       throw new RangeError(`TrainSampler: userSampling must be ${USER_SAMPLING_MODES.join(', ')}, got ${String(this.userSampling)}`);
     }
+    this.negatives = options.negatives ?? 1;
+    this.sharedNegatives = options.sharedNegatives ?? false;
+    if (!Number.isInteger(this.negatives) || this.negatives < 0)
+      throw new RangeError(`TrainSampler: negatives must be an integer ≥ 0, got ${this.negatives}`);
     this.userNum = split.data.userNum;
     this.itemNum = split.data.itemNum;
     this.train = split.train;
@@ -133,6 +148,8 @@ export class TrainSampler {
       batchSize: this.batchSize,
       maxlen: this.maxlen,
       userSampling: this.userSampling,
+      negatives: this.negatives,
+      sharedNegatives: this.sharedNegatives,
       offsets,
       items,
       times,
@@ -150,7 +167,14 @@ export class TrainSampler {
     const noIds = { toIndex: new Map<string, number>(), toRaw: [] as string[] };
     const data = { userNum: p.userNum, itemNum: p.itemNum, seqs: train, users: noIds, items: noIds };
     const split = { data, train, trainTimes, valid: new Int32Array(p.userNum + 1), test: new Int32Array(p.userNum + 1) } as Split;
-    const sampler = new TrainSampler(split, { batchSize: p.batchSize, maxlen: p.maxlen, userSampling: p.userSampling, seed: 0 });
+    const sampler = new TrainSampler(split, {
+      batchSize: p.batchSize,
+      maxlen: p.maxlen,
+      userSampling: p.userSampling,
+      negatives: p.negatives,
+      sharedNegatives: p.sharedNegatives,
+      seed: 0,
+    });
     sampler.setState(state);
     return sampler;
   }
@@ -165,9 +189,12 @@ export class TrainSampler {
     const B = this.batchSize;
     const L = this.maxlen;
     const withTimes = this.trainTimes !== undefined;
+    const negLength = this.sharedNegatives ? this.negatives : B * L * this.negatives;
     let batch: TrainBatch;
     if (out) {
-      if (out.batchSize !== B || out.maxlen !== L || (withTimes && !out.times)) throw new RangeError('nextBatch: `out` has another shape');
+      if (out.batchSize !== B || out.maxlen !== L || out.neg.length !== negLength || (withTimes && !out.times)) {
+        throw new RangeError('nextBatch: `out` has another shape');
+      }
       batch = out;
       batch.seqs.fill(0);
       batch.pos.fill(0);
@@ -180,7 +207,9 @@ export class TrainSampler {
         users: new Int32Array(B),
         seqs: new Int32Array(B * L),
         pos: new Int32Array(B * L),
-        neg: new Int32Array(B * L),
+        neg: new Int32Array(negLength),
+        negatives: this.negatives,
+        sharedNegatives: this.sharedNegatives,
       };
       batch = withTimes ? { ...base, times: new Float64Array(B * L) } : base;
     }
@@ -200,6 +229,7 @@ export class TrainSampler {
       batch.users[b] = uid;
       this.fillRow(uid, b * L, batch);
     }
+    if (this.sharedNegatives) for (let k = 0; k < this.negatives; k++) batch.neg[k] = 1 + this.rng.nextInt(this.itemNum);
     return batch;
   }
 
@@ -215,12 +245,13 @@ export class TrainSampler {
     const lo = this.seenOffsets[uid];
     const hi = this.seenOffsets[uid + 1];
     const L = this.maxlen;
+    const K = this.sharedNegatives ? 0 : this.negatives;
     let nxt = s[s.length - 1];
     let idx = L - 1;
     for (let k = s.length - 2; k >= 0 && idx >= 0; k--, idx--) {
       batch.seqs[off + idx] = s[k];
       batch.pos[off + idx] = nxt;
-      batch.neg[off + idx] = this.negative(lo, hi);
+      for (let j = 0; j < K; j++) batch.neg[(off + idx) * K + j] = this.negative(lo, hi);
       if (t) batch.times![off + idx] = t[k];
       nxt = s[k];
     }

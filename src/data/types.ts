@@ -48,7 +48,12 @@ export interface TrainBatch {
   readonly users: Int32Array; // [B]
   readonly seqs: Int32Array; // [B*maxlen] inputs
   readonly pos: Int32Array; // [B*maxlen] next items (0 where the input is padding)
-  readonly neg: Int32Array; // [B*maxlen] sampled negatives (0 where pos is 0)
+  /** sampled negatives: [B·maxlen·K] (K per position, 0 where pos is 0), or [K] shared by every position */
+  readonly neg: Int32Array;
+  /** K: negatives per position, or shared by the batch (default 1; 0 = none) */
+  readonly negatives?: number;
+  /** neg is one list for the whole batch (sampled softmax), not K per position */
+  readonly sharedNegatives?: boolean;
   readonly times?: Float64Array; // [B*maxlen] timestamps of the inputs (TiSASRec), 0 for padding
 }
 

@@ -11,8 +11,9 @@ export class LossTargets {
   count = 0;
   /** [M] feature row scoring each target (`outsideRow` when its input column has no row of its own) */
   rows = new Int32Array(0);
-  /** [M] positive and negative ids of each target */
+  /** [M] positive id of each target */
   pos = new Int32Array(0);
+  /** [M·K] the K negative ids of each target (K = negPerPos of build()) */
   neg = new Int32Array(0);
   /** [M] flat index b·L + t of each target in the [B, L] batch (ascending) */
   index = new Int32Array(0);
@@ -21,21 +22,24 @@ export class LossTargets {
 
   /**
    * Sequence b has feature rows for columns firstCol(b) … L − 1, from row firstRow(b) on; a target in
-   * an earlier column (its input is padding) gets `outsideRow`.
+   * an earlier column (its input is padding) gets `outsideRow`. `neg` holds negPerPos ids per position
+   * (0: no negatives).
    */
   build(
     pos: Int32Array, neg: Int32Array, batchSize: number, len: number,
     firstCol: (b: number) => number, firstRow: (b: number) => number, outsideRow: number, what: string,
+    negPerPos = 1,
   ): void {
     const n = batchSize * len;
-    if (pos.length !== n || neg.length !== n) throw new Error(`${what}: pos/neg need ${n} ids`);
+    const K = negPerPos;
+    if (pos.length !== n || neg.length !== n * K) throw new Error(`${what}: pos needs ${n} ids, neg ${n * K}`);
     let M = 0;
     for (let i = 0; i < n; i++) if (pos[i] !== 0) M++;
-    if (this.buf.length < 4 * M) this.buf = new Int32Array(4 * Math.max(M, 16));
+    if (this.buf.length < (3 + K) * M) this.buf = new Int32Array((3 + K) * Math.max(M, 16));
     const rows = this.buf.subarray(0, M);
     const tp = this.buf.subarray(M, 2 * M);
-    const tn = this.buf.subarray(2 * M, 3 * M);
-    const ti = this.buf.subarray(3 * M, 4 * M);
+    const ti = this.buf.subarray(2 * M, 3 * M);
+    const tn = this.buf.subarray(3 * M, (3 + K) * M);
     let m = 0;
     for (let b = 0; b < batchSize; b++) {
       const c0 = firstCol(b);
@@ -45,7 +49,8 @@ export class LossTargets {
         if (pos[i] === 0) continue;
         rows[m] = t >= c0 ? r0 + t - c0 : outsideRow;
         tp[m] = pos[i];
-        tn[m] = neg[i];
+        if (K === 1) tn[m] = neg[i];
+        else tn.set(neg.subarray(i * K, (i + 1) * K), m * K);
         ti[m] = i;
         m++;
       }

@@ -120,7 +120,7 @@ export class PackedBatch implements PackedSegments {
    * loss mask), with the packed row whose features score it. In the reference sampler pos ≠ 0 exactly
    * where the input ≠ 0; a target at a padding input is scored from the padding row (as in PyTorch).
    */
-  buildTargets(pos: Int32Array, neg: Int32Array): void {
-    this.targets.build(pos, neg, this.batchSize, this.len, (b) => this.segPad[b], (b) => this.segStart[b], this.padRow, 'PackedBatch');
+  buildTargets(pos: Int32Array, neg: Int32Array, negPerPos = 1): void {
+    this.targets.build(pos, neg, this.batchSize, this.len, (b) => this.segPad[b], (b) => this.segStart[b], this.padRow, 'PackedBatch', negPerPos);
   }
 }

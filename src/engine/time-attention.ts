@@ -475,8 +475,8 @@ export class TimeBatchLayout implements TimeAttentionLayout {
    * mask), in flat order, with the query row that scores it (−1 when its input column is not a query row,
    * which only a packed layout can have: a target at a padding input).
    */
-  buildTargets(pos: Int32Array, neg: Int32Array): void {
-    this.targets.build(pos, neg, this.numSeq, this.len, (b) => this.len - this.qCount[b], (b) => this.qStart[b], -1, 'TimeBatchLayout');
+  buildTargets(pos: Int32Array, neg: Int32Array, negPerPos = 1): void {
+    this.targets.build(pos, neg, this.numSeq, this.len, (b) => this.len - this.qCount[b], (b) => this.qStart[b], -1, 'TimeBatchLayout', negPerPos);
   }
 }
 

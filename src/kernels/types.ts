@@ -307,6 +307,50 @@ export interface Kernels {
     dPos: Float32Array, dPosOff: number, dNeg: Float32Array, dNegOff: number,
   ): void;
 
+  /** Σ softplus(sign · x[i]) over n values, sign ±1 (returns): BCE-with-logits of labels 1 (sign −1) or 0 (sign +1). */
+  softplusSum(n: number, sign: number, x: Float32Array, xOff: number): number;
+  /** dx[i] += scale · sign · sigmoid(sign · x[i]) (accumulates; softplusSum's backward). */
+  softplusBackward(n: number, sign: number, x: Float32Array, xOff: number, scale: number, dx: Float32Array, dxOff: number): void;
+  /** Σ over m < M, k < K of softplus(neg[m·K + k] − pos[m]): BPR's −log σ(pos − neg) over K negatives per row (returns). */
+  bprSum(M: number, K: number, pos: Float32Array, posOff: number, neg: Float32Array, negOff: number): number;
+  /** bprSum's backward, scaled: dNeg[m·K + k] += scale·σ(neg − pos); dPos[m] −= the same, summed over k (accumulates). */
+  bprBackward(
+    M: number, K: number, pos: Float32Array, posOff: number, neg: Float32Array, negOff: number, scale: number,
+    dPos: Float32Array, dPosOff: number, dNeg: Float32Array, dNegOff: number,
+  ): void;
+  /**
+   * Softmax cross-entropy of M rows [pos[m], neg[m·K .. m·K + K)] with the target in front: writes each row's
+   * log-sum-exp to lse[m] and returns Σ_m (lse[m] − pos[m]). A negative whose skip[m·K + k] ≠ 0 is left out
+   * of its row (a sampled item equal to the positive); skip may be null.
+   */
+  sampledSoftmaxForward(
+    M: number, K: number, pos: Float32Array, posOff: number, neg: Float32Array, negOff: number,
+    skip: Uint8Array | null, lse: Float64Array,
+  ): number;
+  /** sampledSoftmaxForward's backward: dPos[m] += scale·(p_pos − 1), dNeg[m·K + k] += scale·p_k (0 where skipped) (accumulates). */
+  sampledSoftmaxBackward(
+    M: number, K: number, pos: Float32Array, posOff: number, neg: Float32Array, negOff: number,
+    skip: Uint8Array | null, lse: Float64Array, scale: number,
+    dPos: Float32Array, dPosOff: number, dNeg: Float32Array, dNegOff: number,
+  ): void;
+  /**
+   * One column chunk of a row-wise softmax over many columns (the full-catalogue cross-entropy): logits
+   * [rows × cols] (row stride ld) hold the columns c0 … c0 + cols − 1. Each row's running maximum and sum
+   * of exp(logit − maximum) absorb the chunk (online log-sum-exp; start from −Infinity and 0); the row's
+   * logit at column target[r], when inside the chunk, is stored in targetLogit[r].
+   */
+  softmaxChunkStats(
+    rows: number, cols: number, logits: Float32Array, lOff: number, ld: number, c0: number,
+    target: Int32Array, targetOff: number, rowMax: Float64Array, rowSum: Float64Array, targetLogit: Float64Array,
+  ): void;
+  /**
+   * The chunk's gradient in place: logits[r, c] ← scale·(exp(logits[r, c] − lse[r]) − [target[r] = c0 + c]).
+   */
+  softmaxChunkGrad(
+    rows: number, cols: number, logits: Float32Array, lOff: number, ld: number, c0: number,
+    target: Int32Array, targetOff: number, lse: Float64Array, scale: number,
+  ): void;
+
   // ---- manifold-constrained hyper-connections (mHC, nn/mhc.ts) ---------------------------------
   // Stream layout: a row of the widened residual holds n streams of d values, x[(r·n + i)·d + c].
   /**

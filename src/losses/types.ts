@@ -10,16 +10,25 @@ export interface NextItemTargets {
   readonly features: Tensor;
   /** [M]: the next item at each row (0: no target) */
   readonly pos: Int32Array;
-  /** [M]: the sampled negative item at each row (0 where pos is 0) */
+  /** the sampled negatives: [M·K], K per row (0 where pos is 0), or [K] for every row when shared */
   readonly neg: Int32Array;
+}
+
+/** How a loss wants its negatives drawn (the sampler's options). */
+export interface NegativeSampling {
+  /** K per position (0: none) */
+  readonly negatives: number;
+  /** one list of K for the whole batch instead */
+  readonly sharedNegatives: boolean;
 }
 
 /**
  * A training objective for next-item prediction: scores the targets with the output item embedding
- * (logit = feature · item_emb(item)) and reduces them to one scalar loss on the tape.
+ * (logit = feature · item_emb(item), + a per-item bias where the model has one) and reduces them to
+ * one scalar loss on the tape.
  */
-export interface NextItemLoss {
+export interface NextItemLoss extends NegativeSampling {
   /** the --loss name */
   readonly name: string;
-  compute(targets: NextItemTargets, itemEmb: Embedding): Tensor;
+  compute(targets: NextItemTargets, itemEmb: Embedding, bias?: Tensor): Tensor;
 }

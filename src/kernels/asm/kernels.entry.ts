@@ -6,3 +6,4 @@ export * from './attention';
 export * from './elementwise';
 export * from './time';
 export * from './mhc';
+export * from './softmax';

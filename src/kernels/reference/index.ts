@@ -16,7 +16,10 @@ import {
   timeRelations, timeAttentionSoftmaxForward, timeAttentionSoftmaxBackward, compactRelations, unpackRows,
   unpackRowsBackward,
 } from './time.js';
-import { sumSquares, bceLogitsMaskedSum, bceLogitsMaskedBackward } from './loss.js';
+import {
+  sumSquares, bceLogitsMaskedSum, bceLogitsMaskedBackward, softplusSum, softplusBackward, bprSum, bprBackward,
+  sampledSoftmaxForward, sampledSoftmaxBackward, softmaxChunkStats, softmaxChunkGrad,
+} from './loss.js';
 import { adamStep } from './optimizer.js';
 import { mhcReferenceKernels } from './mhc.js';
 
@@ -56,6 +59,14 @@ export const referenceKernels: Kernels = {
   sumSquares,
   bceLogitsMaskedSum,
   bceLogitsMaskedBackward,
+  softplusSum,
+  softplusBackward,
+  bprSum,
+  bprBackward,
+  sampledSoftmaxForward,
+  sampledSoftmaxBackward,
+  softmaxChunkStats,
+  softmaxChunkGrad,
   adamStep,
   ...mhcReferenceKernels,
 };

@@ -4,8 +4,7 @@
  * anything the field trains with: past them sizes overflow memory or index arithmetic, and the user
  * gets an error naming the option instead of an allocator's.
  */
-import { bool, choice, defineOptions, int, num, type ConfigOf } from '../../core/options.js';
-import { LOSS_NAMES } from '../../losses/index.js';
+import { bool, defineOptions, int, num, type ConfigOf } from '../../core/options.js';
 import { mhcConfig, type mhcOptions } from './mhc-options.js';
 import type { SelfAttentiveConfig } from './self-attentive.js';
 
@@ -17,7 +16,6 @@ export const attentionOptions = defineOptions({
   dropout_rate: num({ help: 'dropout rate (the paper uses 0.5 on Amazon data)', default: 0.2, min: 0, below: 1 }),
   l2_emb: num({ help: 'L2 penalty l2_emb·ΣW² on the embeddings', default: 0, min: 0 }),
   norm_first: bool({ help: 'pre-LN blocks, as the reference --norm_first (default false; mHC implies true)' }),
-  loss: choice(LOSS_NAMES, { help: 'training loss: bce (binary cross-entropy, one sampled negative per position)', default: 'bce' }),
 }).rule((c, name) =>
   c.hiddenUnits % c.numHeads !== 0 ? ['num_heads', `${c.numHeads} must divide ${name('hidden_units')} ${c.hiddenUnits}`] : undefined,
 );

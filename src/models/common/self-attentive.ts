@@ -75,6 +75,18 @@ export function networkRngs(opts: NetworkOptions): { rng: Rng; dropoutRng: Rng }
   return { rng, dropoutRng: opts.dropoutRng ?? rng.fork() };
 }
 
+/** The negatives of a batch: K per position (0: none, or the batch's shared list). */
+export function negativesPerPosition(batch: { readonly negatives?: number; readonly sharedNegatives?: boolean }): number {
+  return batch.sharedNegatives ? 0 : (batch.negatives ?? 1);
+}
+
+const NO_IDS = new Int32Array(0);
+
+/** The ids LossTargets gathers K per target: the batch's per-position negatives, or none when they are shared. */
+export function perPositionNegatives(batch: { readonly neg: Int32Array; readonly sharedNegatives?: boolean }): Int32Array {
+  return batch.sharedNegatives ? NO_IDS : batch.neg;
+}
+
 /** One block's modules. */
 export interface Block<A> {
   readonly attnNorm: LayerNorm;

@@ -2,6 +2,7 @@
  * SASRec's model file: the reference's state_dict tensor names, the options in the `config`
  * metadata under the reference's flag names, and what a foreign file's tensors say of them.
  */
+import { lossMetadata, type LossConfig } from '../../losses/index.js';
 import type { TrainingRecord } from '../contract.js';
 import type { LoadedCheckpoint } from '../common/checkpoint-format.js';
 import { CheckpointError } from '../common/checkpoint-format.js';
@@ -12,11 +13,12 @@ import { sasrecOptions, type SASRecOptions } from './options.js';
 import type { SASRecConfig } from './sasrec.js';
 
 /** The checkpoint's `config` metadata. */
-export function sasrecMetadata(cfg: SASRecConfig, record: TrainingRecord): Record<string, unknown> {
+export function sasrecMetadata(cfg: SASRecConfig, options: LossConfig, record: TrainingRecord): Record<string, unknown> {
   return {
     ...sizeMetadata('sasrec', cfg),
     norm_first: cfg.normFirst ?? false,
     l2_emb: cfg.l2Emb ?? 0,
+    ...lossMetadata(options),
     ...trainingRecordMetadata(record),
     ...mhcMetadata(cfg.mhc),
   };

@@ -3,11 +3,13 @@
  * dropout 0.2, post-LN), the mHC variant's, and the network configuration they give.
  */
 import { bool, defineOptions, type ConfigOf } from '../../core/options.js';
+import { lossOptions } from '../../losses/index.js';
 import { attentionOptions, selfAttentiveConfig } from '../common/attention-options.js';
 import { mhcNeedsPreLN, mhcOptions } from '../common/mhc-options.js';
 import type { SASRecConfig } from './sasrec.js';
 
 export const sasrecOptions = attentionOptions
+  .with(lossOptions)
   .with(mhcOptions)
   .with(
     defineOptions({ use_time: bool({ help: "the reference's switch to TiSASRec: here use --model tisasrec (with --model sasrec it is an error)" }) }),

@@ -41,7 +41,15 @@ import type { NextItemTargets } from '../../losses/index.js';
 import { MultiheadAttention } from '../../nn/attention.js';
 import { Dropout, Embedding } from '../../nn/layers.js';
 import { collapseStreams, expandStreams } from '../../nn/mhc.js';
-import { completeConfig, networkRngs, SelfAttentiveNetwork, type NetworkOptions, type SelfAttentiveConfig } from '../common/self-attentive.js';
+import {
+  completeConfig,
+  negativesPerPosition,
+  networkRngs,
+  perPositionNegatives,
+  SelfAttentiveNetwork,
+  type NetworkOptions,
+  type SelfAttentiveConfig,
+} from '../common/self-attentive.js';
 import { targetLogits } from '../common/target-logits.js';
 
 /** SASRec's sizes (the reference's flag names, camelCase); normFirst: the reference's --norm_first. */
@@ -50,7 +58,7 @@ export type SASRecConfig = SelfAttentiveConfig;
 export type SASRecOptions = NetworkOptions;
 
 /** The rows the training forward needs (a TrainBatch satisfies it). */
-export type SASRecBatch = Pick<TrainBatch, 'batchSize' | 'maxlen' | 'seqs' | 'pos' | 'neg'>;
+export type SASRecBatch = Pick<TrainBatch, 'batchSize' | 'maxlen' | 'seqs' | 'pos' | 'neg' | 'negatives' | 'sharedNegatives'>;
 
 export type { TensorEntry } from '../../nn/module.js';
 
@@ -198,9 +206,9 @@ export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch
   protected trainingTargets(batch: SASRecBatch): NextItemTargets {
     const layout = this.trainLayout;
     if (this.packed && this.pack(layout, batch.seqs, batch.batchSize)) {
-      layout.buildTargets(batch.pos, batch.neg);
+      layout.buildTargets(batch.pos, perPositionNegatives(batch), negativesPerPosition(batch));
       const { rows, pos, neg } = layout.targets;
-      return { features: ops.embedding(this.log2featsPacked(layout), rows), pos, neg };
+      return { features: ops.embedding(this.log2featsPacked(layout), rows), pos, neg: batch.sharedNegatives ? batch.neg : neg };
     }
     return { features: this.log2feats(batch.seqs, batch.batchSize), pos: batch.pos, neg: batch.neg };
   }

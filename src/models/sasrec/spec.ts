@@ -1,6 +1,6 @@
 /** `--model sasrec`: SASRec and its mHC variant, trained by gradient on the reference's sampler. */
 import { TrainSampler } from '../../data/sampler.js';
-import { LOSSES } from '../../losses/index.js';
+import { describeLoss, lossFor } from '../../losses/index.js';
 import type { ModelSpec } from '../contract.js';
 import { catalogFromCheckpoint, catalogOf, withWeights } from '../common/catalog.js';
 import { decodeCheckpoint } from '../common/checkpoint-format.js';
@@ -21,15 +21,23 @@ export const sasrec: ModelSpec<typeof sasrecOptions.options> = {
     kind: 'gradient',
     build(split, options, rng, batches, record) {
       const cfg = networkConfig(options, split.data.itemNum);
-      const network = new SASRec(cfg, { rng: rng.fork(), loss: LOSSES[options.loss] });
-      const sampler = new TrainSampler(split, { ...batches, maxlen: cfg.maxlen, rng: rng.fork() });
+      const loss = lossFor(options, cfg.itemNum);
+      const network = new SASRec(cfg, { rng: rng.fork(), loss });
+      const sampler = new TrainSampler(split, {
+        ...batches,
+        maxlen: cfg.maxlen,
+        rng: rng.fork(),
+        negatives: loss.negatives,
+        sharedNegatives: loss.sharedNegatives,
+      });
       return {
         network,
         sampler,
-        model: new NetworkModel('sasrec', network, sasrecMetadata(cfg, record), catalogOf(split, false)),
+        model: new NetworkModel('sasrec', network, sasrecMetadata(cfg, options, record), catalogOf(split, false)),
         summary:
           `SASRec: d ${cfg.hiddenUnits}, ${cfg.numBlocks} blocks, ${cfg.numHeads} heads, maxlen ${cfg.maxlen}, dropout ${cfg.dropoutRate}` +
-          describeMHC(cfg.mhc),
+          describeMHC(cfg.mhc) +
+          describeLoss(options),
       };
     },
   },
@@ -44,6 +52,6 @@ export const sasrec: ModelSpec<typeof sasrecOptions.options> = {
     // everything that can refuse the file comes before the network: a refused file takes no wasm memory
     const catalog = catalogFromCheckpoint(ckpt, itemNum);
     const network = withWeights(new SASRec(cfg, { seed: 0 }), ckpt.tensors);
-    return new NetworkModel('sasrec', network, sasrecMetadata(cfg, record), catalog);
+    return new NetworkModel('sasrec', network, sasrecMetadata(cfg, options, record), catalog);
   },
 };

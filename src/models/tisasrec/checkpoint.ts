@@ -4,6 +4,7 @@
  * fitted time transform (metadata `time_scaling`) that evaluation and `recommend` apply to raw times.
  */
 import type { TimeScaling } from '../../data/time.js';
+import { lossMetadata, type LossConfig } from '../../losses/index.js';
 import type { TrainingRecord } from '../contract.js';
 import { CheckpointError, type LoadedCheckpoint } from '../common/checkpoint-format.js';
 import { sizeMetadata } from '../common/attention-options.js';
@@ -13,12 +14,17 @@ import { tisasrecOptions, type TiSASRecOptions } from './options.js';
 import type { TiSASRecConfig } from './tisasrec.js';
 
 /** The checkpoint's `config` metadata. */
-export function tisasrecMetadata(cfg: TiSASRecConfig, timeUnit: string, record: TrainingRecord): Record<string, unknown> {
+export function tisasrecMetadata(
+  cfg: TiSASRecConfig,
+  options: LossConfig & { readonly timeUnit: string },
+  record: TrainingRecord,
+): Record<string, unknown> {
   return {
     ...sizeMetadata('tisasrec', cfg),
     l2_emb: cfg.l2Emb ?? 0,
     time_span: cfg.timeSpan,
-    time_unit: timeUnit,
+    time_unit: options.timeUnit,
+    ...lossMetadata(options),
     ...trainingRecordMetadata(record),
     ...mhcMetadata(cfg.mhc),
   };

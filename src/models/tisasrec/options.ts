@@ -5,6 +5,7 @@
  * unsquared norm.
  */
 import { bool, choice, defineOptions, int, type ConfigOf } from '../../core/options.js';
+import { lossOptions } from '../../losses/index.js';
 import { attentionOptions, selfAttentiveConfig } from '../common/attention-options.js';
 import { mhcConfig, mhcNeedsPreLN, mhcOptions } from '../common/mhc-options.js';
 import type { TiSASRecConfig } from './tisasrec.js';
@@ -14,6 +15,7 @@ export const TIME_UNIT_NAMES = ['none', 'seconds', 'minutes', 'hours', 'days'] a
 
 export const tisasrecOptions = attentionOptions
   .withDefaults({ maxlen: 50, l2Emb: 0.00005 })
+  .with(lossOptions)
   .with(mhcOptions)
   .with(
     defineOptions({

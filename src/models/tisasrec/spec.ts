@@ -13,7 +13,7 @@
 import { UserError } from '../../core/errors.js';
 import { TrainSampler } from '../../data/sampler.js';
 import { fitTimeScaling, scaleSplitTimes, TIME_UNITS } from '../../data/time.js';
-import { LOSSES } from '../../losses/index.js';
+import { describeLoss, lossFor } from '../../losses/index.js';
 import type { ModelSpec } from '../contract.js';
 import { catalogFromCheckpoint, catalogOf, withWeights } from '../common/catalog.js';
 import { decodeCheckpoint } from '../common/checkpoint-format.js';
@@ -45,18 +45,26 @@ export const tisasrec: ModelSpec<typeof tisasrecOptions.options> = {
     },
     build(split, options, rng, batches, record) {
       const cfg = networkConfig(options, split.data.itemNum);
+      const loss = lossFor(options, cfg.itemNum);
       const scaling = fitTimeScaling(split.data, TIME_UNITS[options.timeUnit]);
-      const network = new TiSASRec(cfg, { rng: rng.fork(), loss: LOSSES[options.loss] });
+      const network = new TiSASRec(cfg, { rng: rng.fork(), loss });
       network.timeScaling = scaling;
-      const sampler = new TrainSampler(scaleSplitTimes(split, scaling), { ...batches, maxlen: cfg.maxlen, rng: rng.fork() });
+      const sampler = new TrainSampler(scaleSplitTimes(split, scaling), {
+        ...batches,
+        maxlen: cfg.maxlen,
+        rng: rng.fork(),
+        negatives: loss.negatives,
+        sharedNegatives: loss.sharedNegatives,
+      });
       return {
         network,
         sampler,
-        model: new NetworkModel('tisasrec', network, tisasrecMetadata(cfg, options.timeUnit, record), catalogOf(split, true), timeMetadata(network)),
+        model: new NetworkModel('tisasrec', network, tisasrecMetadata(cfg, options, record), catalogOf(split, true), timeMetadata(network)),
         summary:
           `TiSASRec: d ${cfg.hiddenUnits}, ${cfg.numBlocks} blocks, ${cfg.numHeads} heads, maxlen ${cfg.maxlen}, time_span ${cfg.timeSpan}, ` +
           `time_unit ${options.timeUnit}, dropout ${cfg.dropoutRate}, l2_emb ${cfg.l2Emb}` +
-          describeMHC(cfg.mhc),
+          describeMHC(cfg.mhc) +
+          describeLoss(options),
       };
     },
   },
@@ -73,6 +81,6 @@ export const tisasrec: ModelSpec<typeof tisasrecOptions.options> = {
     const timeScaling = timeScalingOf(ckpt);
     const network = withWeights(new TiSASRec(cfg, { seed: 0 }), ckpt.tensors);
     if (timeScaling) network.timeScaling = timeScaling;
-    return new NetworkModel('tisasrec', network, tisasrecMetadata(cfg, options.timeUnit, record), catalog, timeMetadata(network));
+    return new NetworkModel('tisasrec', network, tisasrecMetadata(cfg, options, record), catalog, timeMetadata(network));
   },
 };

@@ -66,7 +66,15 @@ import { Dropout, Embedding } from '../../nn/layers.js';
 import { collapseStreams, expandStreams } from '../../nn/mhc.js';
 import { TimeAwareMultiHeadAttention, type TimeAttentionContext } from '../../nn/time-attention.js';
 import type { NextItemTargets } from '../../losses/index.js';
-import { completeConfig, networkRngs, SelfAttentiveNetwork, type NetworkOptions, type SelfAttentiveConfig } from '../common/self-attentive.js';
+import {
+  completeConfig,
+  negativesPerPosition,
+  networkRngs,
+  perPositionNegatives,
+  SelfAttentiveNetwork,
+  type NetworkOptions,
+  type SelfAttentiveConfig,
+} from '../common/self-attentive.js';
 import { targetLogits } from '../common/target-logits.js';
 
 /**
@@ -88,6 +96,9 @@ export interface TiSASRecBatch {
   readonly seqs: Int32Array;
   readonly pos: Int32Array;
   readonly neg: Int32Array;
+  /** negatives per position, or shared by the batch (TrainBatch's) */
+  readonly negatives?: number;
+  readonly sharedNegatives?: boolean;
   /** [B·L] scaled times, 0 at padding (TrainBatch.times of a scaled split) */
   readonly times?: ArrayLike<number>;
   /** [B·L·L] the reference's time matrices (already clipped at time_span); used instead of times when given */
@@ -275,11 +286,11 @@ export class TiSASRec extends SelfAttentiveNetwork<TimeAwareMultiHeadAttention, 
   protected trainingTargets(batch: TiSASRecBatch): NextItemTargets {
     const layout = this.trainLayout;
     if (this.packed && this.buildLayout(layout, batch, true)) {
-      layout.buildTargets(batch.pos, batch.neg);
+      layout.buildTargets(batch.pos, perPositionNegatives(batch), negativesPerPosition(batch));
       const { rows, pos, neg, count } = layout.targets;
       let onRows = true;
       for (let m = 0; m < count; m++) if (rows[m] < 0) onRows = false;
-      if (onRows) return { features: ops.embedding(this.encode(layout), rows), pos, neg };
+      if (onRows) return { features: ops.embedding(this.encode(layout), rows), pos, neg: batch.sharedNegatives ? batch.neg : neg };
     }
     this.buildLayout(layout, batch, false);
     return { features: this.encode(layout), pos: batch.pos, neg: batch.neg };
