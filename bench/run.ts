@@ -3,13 +3,17 @@
  * same data and hyper-parameters, one case after the other (never concurrently: 2 cores). Prints the
  * figures of both sides and the ratio (reference time / seqrec time) per case and dataset.
  *
- *   node --import tsx bench/run.ts [--cases train,eval,recommend] [--datasets games,ml-100k]
+ *   node --import tsx bench/run.ts [--cases train,ce,eval,recommend] [--datasets games,ml-100k]
  *        [--epochs 3] [--threads 1[,2]] [--ref_threads 1] [--repeats 3] [--reps 1000] [--ref_batch 128] [--ref_full_batch 128]
- *        [--no_reference] [--json out.json]
+ *        [--ce_steps 20] [--ce_ref_steps 6] [--no_reference] [--json out.json]
  *
  * Cases (default: all):
  *   train      training epochs (bench/train-seqrec.ts vs the reference's bench.py): ms/step, s/epoch,
  *              peak RSS; seqrec once per --threads value (its wasm thread pool), the reference once. Epoch 1 is excluded from the mean on both sides (start-up).
+ *   ce         training steps with the full-catalogue softmax (--loss ce; bench/ce-seqrec.ts vs
+ *              bench/reference-ce.py, the reference model with every position's logits against item_emb and
+ *              F.cross_entropy ignoring padding, as published SASRec+ code): median ms per step on both
+ *              sides, and seqrec's floor, the loss's three [positions × d]·[d × items] GEMMs timed alone.
  *   eval       = sampled,full: evaluation of ALL evaluable users on the test split of an untrained
  *              SASRec (d=50, 2 blocks, 1 head), --repeats runs per side, min and median seconds:
  *     sampled    held-out item + 100 negatives (the reference's evaluate() candidates);
@@ -159,7 +163,7 @@ const refBatch = Number(arg('ref_batch', '128'));
 const refFullBatch = Number(arg('ref_full_batch', '128'));
 const noReference = process.argv.includes('--no_reference');
 const datasetNames = CASES.map((c) => c.name);
-const caseArgs = arg('cases', 'train,eval,recommend')
+const caseArgs = arg('cases', 'train,ce,eval,recommend')
   .split(',')
   .filter((x) => x !== '');
 // legacy: dataset names in --cases select training on those datasets
@@ -167,8 +171,8 @@ const legacyDatasets = caseArgs.filter((x) => datasetNames.includes(x));
 const wantedCases = new Set(caseArgs.filter((x) => !datasetNames.includes(x)).flatMap((x) => (x === 'eval' ? ['sampled', 'full'] : [x])));
 if (legacyDatasets.length > 0) wantedCases.add('train');
 for (const c of wantedCases) {
-  if (!['train', 'sampled', 'full', 'recommend'].includes(c))
-    throw new Error(`--cases: unknown case "${c}" (train, eval, sampled, full, recommend, ${datasetNames.join(', ')})`);
+  if (!['train', 'ce', 'sampled', 'full', 'recommend'].includes(c))
+    throw new Error(`--cases: unknown case "${c}" (train, ce, eval, sampled, full, recommend, ${datasetNames.join(', ')})`);
 }
 const wanted = arg('datasets', legacyDatasets.length > 0 ? legacyDatasets.join(',') : datasetNames.join(',')).split(',');
 const datasets = CASES.filter((x) => wanted.includes(x.name));
@@ -207,8 +211,6 @@ for (const c of datasets) {
 }
 if (rows.length > 0) console.table(rows);
 
-const evalCases = ['sampled', 'full', 'recommend'].filter((x) => wantedCases.has(x));
-const ratio = (ref: number | undefined, ours: number) => (ref === undefined ? null : Number((ref / ours).toFixed(2)));
 const pyCmd = (): string | undefined => {
   // PYTHON=... selects the interpreter (as run.sh); otherwise the first of python3, /usr/bin/python3 with torch
   for (const py of process.env.PYTHON ? [process.env.PYTHON] : ['python3', '/usr/bin/python3']) {
@@ -216,6 +218,55 @@ const pyCmd = (): string | undefined => {
   }
   return undefined;
 };
+
+// full-softmax (CE) training steps: seqrec against its GEMM floor and against PyTorch's CE step
+const ceSteps = Number(arg('ce_steps', '20'));
+const ceRefSteps = Number(arg('ce_ref_steps', '6'));
+const ceRows: Array<Record<string, unknown>> = [];
+const pythonForCe = wantedCases.has('ce') && !noReference ? pyCmd() : undefined;
+for (const c of wantedCases.has('ce') ? datasets : []) {
+  const common = ['--dataset', c.dataset(), '--maxlen', String(c.maxlen), '--dropout', String(c.dropout)];
+  let ref: Record<string, unknown> | undefined;
+  if (pythonForCe) {
+    const p = spawnSync(
+      pythonForCe,
+      ['-u', join(root, 'bench/reference-ce.py'), ...common, '--steps', String(ceRefSteps), '--threads', String(refThreads)],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      },
+    );
+    if (p.status !== 0) throw new Error(`reference CE run failed: ${p.stderr.slice(-2000)}`);
+    ref = resultJson(p.stdout);
+  } else if (!noReference) referenceSkipped = true;
+  for (const threads of seqrecThreads) {
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'bench/ce-seqrec.ts'), ...common, '--steps', String(ceSteps), '--threads', String(threads)],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      },
+    );
+    if (r.status !== 0) throw new Error(`seqrec CE run failed: ${r.stderr.slice(-2000)}`);
+    const ours = resultJson(r.stdout);
+    const row = {
+      case: `CE step, ${c.name} (maxlen ${c.maxlen}, ${ours.items} items, ${ours.mean_real_positions} positions)`,
+      seqrec_threads: threads,
+      seqrec_ms_per_step: ours.ms_per_step_median,
+      gemm_floor_ms: ours.gemm_floor_ms,
+      step_over_floor: ours.step_over_floor,
+      reference_ms_per_step: ref?.ms_per_step_median ?? null,
+      speedup: ref ? Number((Number(ref.ms_per_step_median) / Number(ours.ms_per_step_median)).toFixed(2)) : null,
+    };
+    ceRows.push(row);
+    console.log(JSON.stringify(row));
+  }
+}
+if (ceRows.length > 0) console.table(ceRows);
+
+const evalCases = ['sampled', 'full', 'recommend'].filter((x) => wantedCases.has(x));
+const ratio = (ref: number | undefined, ours: number) => (ref === undefined ? null : Number((ref / ours).toFixed(2)));
 const python = evalCases.length > 0 && !noReference ? pyCmd() : undefined;
 for (const c of evalCases.length > 0 ? datasets : []) {
   const common = [
@@ -319,4 +370,4 @@ if (recRows.length > 0) console.table(recRows);
 if (referenceSkipped) console.log('reference skipped: no python with torch + numpy (seqrec figures only)');
 console.log(`load average at the end ${load()}`);
 const out = arg('json', '');
-if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, eval: evalRows, recommend: recRows }, null, 2));
+if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, ce: ceRows, eval: evalRows, recommend: recRows }, null, 2));
