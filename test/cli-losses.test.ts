@@ -14,14 +14,59 @@ import { testTempDir } from './helpers/tmp.js';
 
 const dir = testTempDir('seqrec-cli-losses-');
 const dataset = writeRingDataset(join(dir, 'ring.txt'), { timed: true });
-const tiny = ['--maxlen', '8', '--hidden_units', '16', '--num_blocks', '1', '--num_heads', '2', '--dropout_rate', '0.1', '--batch_size', '16', '--threads', '1'];
-const resultsOf = (d: string) => JSON.parse(readFileSync(join(d, 'results.json'), 'utf8')) as { results: Array<{ protocol: string; split: string; metrics: Record<string, number> }> };
+const tiny = [
+  '--maxlen',
+  '8',
+  '--hidden_units',
+  '16',
+  '--num_blocks',
+  '1',
+  '--num_heads',
+  '2',
+  '--dropout_rate',
+  '0.1',
+  '--batch_size',
+  '16',
+  '--threads',
+  '1',
+];
+const resultsOf = (d: string) =>
+  JSON.parse(readFileSync(join(d, 'results.json'), 'utf8')) as {
+    results: Array<{ protocol: string; split: string; metrics: Record<string, number> }>;
+  };
 const testNdcg = (d: string, protocol: string) => resultsOf(d).results.find((r) => r.split === 'test' && r.protocol === protocol)!.metrics['NDCG@10'];
 
-test('every loss learns the ring (full-ranking test NDCG@10 well above chance), and its model file says which loss', { timeout: 240_000 }, async () => {
-  for (const loss of [['ce'], ['bce_k', '--train_negatives', '4'], ['gbce', '--train_negatives', '4'], ['sampled_softmax', '--train_negatives', '8', '--shared_negatives'], ['bpr', '--train_negatives', '2']]) {
+test('every loss learns the ring (full-ranking test NDCG@10 well above chance), and its model file says which loss', {
+  timeout: 240_000,
+}, async () => {
+  for (const loss of [
+    ['ce'],
+    ['bce_k', '--train_negatives', '4'],
+    ['gbce', '--train_negatives', '4'],
+    ['sampled_softmax', '--train_negatives', '8', '--shared_negatives'],
+    ['bpr', '--train_negatives', '2'],
+  ]) {
     const d = join(dir, `learn-${loss[0]}`);
-    const r = await runCli(['train', '--model', 'sasrec', '--dataset', dataset, '--train_dir', d, '--num_epochs', '20', '--eval_every', '10', '--lr', '0.01', '--eval_protocol', 'full', ...tiny, '--loss', ...loss]);
+    const r = await runCli([
+      'train',
+      '--model',
+      'sasrec',
+      '--dataset',
+      dataset,
+      '--train_dir',
+      d,
+      '--num_epochs',
+      '20',
+      '--eval_every',
+      '10',
+      '--lr',
+      '0.01',
+      '--eval_protocol',
+      'full',
+      ...tiny,
+      '--loss',
+      ...loss,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`SASRec: .*loss ${loss[0]}`));
     // 30 items, history excluded: chance is about 1/25
@@ -48,7 +93,22 @@ test('every loss learns the ring (full-ranking test NDCG@10 well above chance), 
 
 test('TiSASRec trains with --loss ce', async () => {
   const d = join(dir, 'tisasrec-ce');
-  const r = await runCli(['train', '--model', 'tisasrec', '--dataset', dataset, '--train_dir', d, '--num_epochs', '2', '--eval_every', '1', ...tiny, '--loss', 'ce']);
+  const r = await runCli([
+    'train',
+    '--model',
+    'tisasrec',
+    '--dataset',
+    dataset,
+    '--train_dir',
+    d,
+    '--num_epochs',
+    '2',
+    '--eval_every',
+    '1',
+    ...tiny,
+    '--loss',
+    'ce',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /TiSASRec: .*loss ce/);
 });
@@ -62,7 +122,11 @@ test('a run with --loss sampled_softmax resumes to exactly the uninterrupted run
   assert.equal((await runCli(['train', ...flags, '--train_dir', part, '--num_epochs', '2'])).code, 0);
   const r = await runCli(['train', ...flags, '--train_dir', part, '--num_epochs', '4', '--resume']);
   assert.equal(r.code, 0, r.stderr);
-  const losses = (d: string) => readFileSync(join(d, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).loss);
+  const losses = (d: string) =>
+    readFileSync(join(d, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).loss);
   assert.deepEqual(losses(part), losses(full));
   const metrics = (d: string) => resultsOf(d).results.map((r) => r.metrics);
   assert.deepEqual(metrics(part), metrics(full));

@@ -102,6 +102,14 @@ test('fullSoftmaxCrossEntropy equals the plain softmax over items 1..N, for any 
   w.data.set(p0, 0);
   getTape().reset();
   assert.throws(() => fullSoftmaxCrossEntropy(f, w, Int32Array.from([0, 1, 1, 1, 1, 1]), null), /target 0 of row 0 is not in 1\.\.11/);
+  // rows past `items` (BERT4Rec's mask token) take no part either
+  const wider = new Parameter(new Float32Array((N + 2) * d), [N + 2, d]);
+  wider.data.set(w.data);
+  wider.data.fill(50, (N + 1) * d);
+  const widerBias = new Parameter(new Float32Array(N + 2), [N + 2]);
+  widerBias.data.set(bias.data);
+  assert.ok(Math.abs(fullSoftmaxCrossEntropy(f, wider, target, widerBias, 4, N).data[0] - want) < 1e-5);
+  getTape().reset();
 });
 
 test('fullSoftmaxCrossEntropy on the WebAssembly kernels matches the reference kernels (value and gradients, odd chunk widths)', () => {

@@ -91,19 +91,28 @@ export function sampledSoftmaxLoss(pos: Tensor, neg: Tensor, skip: Uint8Array | 
 export const SOFTMAX_CHUNK = 2048;
 
 /**
- * The mean over rows of −log softmax(f[r] · wᵀ + bias)[target[r]] over the items 1..N (row 0 of w, the
- * padding item, takes no part) → a scalar: the full-catalogue cross-entropy (SASRec+, BERT4Rec).
+ * The mean over rows of −log softmax(f[r] · wᵀ + bias)[target[r]] over the items 1..items (row 0 of w, the
+ * padding item, takes no part; nor do rows past `items`, e.g. BERT4Rec's mask token; default: every
+ * row but 0) → a scalar: the full-catalogue cross-entropy (SASRec+, BERT4Rec).
  * The [rows × items] logits are never held at once: the forward pass computes them chunk by chunk
  * (GEMM → running log-sum-exp); the backward pass computes each chunk again (GEMM → softmax gradient
  * in place → one GEMM into df, one into dw). `bias` [N + 1] is optional.
  */
-export function fullSoftmaxCrossEntropy(f: Tensor, w: Tensor, target: Int32Array, bias: Tensor | null = null, chunk = SOFTMAX_CHUNK): Tensor {
+export function fullSoftmaxCrossEntropy(
+  f: Tensor,
+  w: Tensor,
+  target: Int32Array,
+  bias: Tensor | null = null,
+  chunk = SOFTMAX_CHUNK,
+  items = w.shape[0] - 1,
+): Tensor {
   const M = f.rows;
   const d = f.lastDim;
   if (w.shape.length !== 2 || w.shape[1] !== d) throw new Error(`fullSoftmaxCrossEntropy: weight ${shapeStr(w.shape)} is not [items, ${d}]`);
   if (target.length !== M) throw new Error(`fullSoftmaxCrossEntropy: ${target.length} targets for ${M} rows`);
-  const n1 = w.shape[0];
-  if (bias && bias.size !== n1) throw new Error(`fullSoftmaxCrossEntropy: bias of ${bias.size} for ${n1} items`);
+  if (!(Number.isInteger(items) && items >= 1 && items < w.shape[0])) throw new Error(`fullSoftmaxCrossEntropy: ${items} items of a ${w.shape[0]}-row weight`);
+  const n1 = items + 1;
+  if (bias && bias.size < n1) throw new Error(`fullSoftmaxCrossEntropy: bias of ${bias.size} for ${n1} items`);
   for (let r = 0; r < M; r++) {
     if (!(target[r] >= 1 && target[r] < n1)) throw new Error(`fullSoftmaxCrossEntropy: target ${target[r]} of row ${r} is not in 1..${n1 - 1}`);
   }

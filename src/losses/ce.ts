@@ -13,9 +13,9 @@ export const ceLoss: NextItemLoss = {
   name: 'ce',
   negatives: 0,
   sharedNegatives: false,
-  compute(targets, itemEmb, bias) {
+  compute(targets, itemEmb, bias, items) {
     const t = realTargets(targets, 0, false);
     if (t.pos.length === 0) return ops.scale(ops.sumSquares(t.features), 0);
-    return fullSoftmaxCrossEntropy(t.features, itemEmb.weight, t.pos, bias ?? null);
+    return fullSoftmaxCrossEntropy(t.features, itemEmb.weight, t.pos, bias ?? null, undefined, items);
   },
 };

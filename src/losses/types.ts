@@ -30,5 +30,9 @@ export interface NegativeSampling {
 export interface NextItemLoss extends NegativeSampling {
   /** the --loss name */
   readonly name: string;
-  compute(targets: NextItemTargets, itemEmb: Embedding, bias?: Tensor): Tensor;
+  /**
+   * The loss of the targets. The candidate items are 1..items: every row of itemEmb but the padding
+   * row 0 unless `items` says fewer (a model whose embedding has more rows, e.g. BERT4Rec's mask token).
+   */
+  compute(targets: NextItemTargets, itemEmb: Embedding, bias?: Tensor, items?: number): Tensor;
 }
