@@ -293,3 +293,31 @@ test('--resume is exact for TiSASRec too', async () => {
   assert.equal(r3.code, 2, r3.stderr);
   assert.match(r3.stderr, /learning-rate schedule differs/);
 });
+
+test('--select_protocol full picks the best checkpoint on full-ranking valid NDCG@10', async () => {
+  const d = join(dir, 'select-full');
+  const r = await runCli(['train', ...tiny, '--train_dir', d, '--num_epochs', '4', '--eval_every', '2', '--select_protocol', 'full']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^epoch 2: valid full-ranking NDCG@10 0\.\d{4}/m);
+  // the logged valid metrics are the full-ranking ones: the sampled protocol's HR@10 on 30 items would be 1 almost everywhere
+  const log = readLog(d);
+  const bestLine = log.filter((l) => l.valid).reduce((a, b) => (b.valid['NDCG@10'] > a.valid['NDCG@10'] ? b : a));
+  const full = await runCli([
+    'eval',
+    '--state_dict_path',
+    join(d, 'sasrec.safetensors'),
+    '--dataset',
+    dataset,
+    '--eval_protocol',
+    'full',
+    '--seed',
+    '7',
+    '--json',
+  ]);
+  assert.equal(full.code, 0, full.stderr);
+  const validFull = JSON.parse(full.stdout).results.find((x: { split: string }) => x.split === 'valid').metrics['NDCG@10'];
+  assert.ok(
+    Math.abs(validFull - bestLine.valid['NDCG@10']) < 1e-9,
+    `saved model's full valid NDCG ${validFull} is the best logged ${bestLine.valid['NDCG@10']}`,
+  );
+});

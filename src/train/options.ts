@@ -23,6 +23,12 @@ export const trainingOptions = defineOptions({
     min: 1,
   }),
   min_delta: num({ help: 'early stopping: the valid NDCG@10 gain that counts as an improvement', default: 0, min: 0 }),
+  select_protocol: choice(['sampled', 'full'] as const, {
+    help:
+      'the protocol of the valid evaluations that pick the best checkpoint and drive early stopping: sampled (the reference: ' +
+      'the held-out item among --num_negatives random items) or full (every item ranked, history excluded; for full-ranking results)',
+    default: 'sampled',
+  }),
   lr_decay_step: int({
     help: 'step decay: multiply the learning rate by --lr_decay_rate every N optimizer steps (batches, not epochs; PyTorch StepLR stepped per batch): lr = lr·rate^floor(step/N)',
     min: 0,

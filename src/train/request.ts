@@ -55,7 +55,7 @@ export function trainCommandGroups(): OptionGroup[] {
 }
 
 /** The loop's options that model selection reads for every model, fitted ones included. */
-const loopOnlyForSelection = trainingOptions.pick('eval_every', 'patience', 'min_delta');
+const loopOnlyForSelection = trainingOptions.pick('eval_every', 'patience', 'min_delta', 'select_protocol');
 
 /** The snake_case names of every option `seqrec train` reads. */
 export function trainOptionNames(): string[] {

@@ -9,7 +9,7 @@ import { UserError } from '../core/errors.js';
 import type { Split } from '../data/types.js';
 import { releaseScratchPools } from '../engine/tape.js';
 import type { EvalConfig } from '../eval/options.js';
-import { evaluateSampled } from '../eval/protocols.js';
+import { evaluateFullRanking, evaluateSampled } from '../eval/protocols.js';
 import { runRngs } from '../eval/run.js';
 import type { LoadedCheckpoint } from '../models/common/checkpoint-format.js';
 import type { AnyModelSpec, Model } from '../models/contract.js';
@@ -71,7 +71,7 @@ export class ModelSelection {
     private readonly split: Split,
     private readonly evaluation: EvalConfig,
     private readonly seed: number,
-    private readonly training: Pick<TrainingConfig, 'evalEvery' | 'numEpochs' | 'patience' | 'minDelta'>,
+    private readonly training: Pick<TrainingConfig, 'evalEvery' | 'numEpochs' | 'patience' | 'minDelta' | 'selectProtocol'>,
   ) {}
 
   get k(): number {
@@ -91,14 +91,17 @@ export class ModelSelection {
       // training's scratch memory and evaluation's one after the other, never both at once: a large
       // TiSASRec (maxlen 200, d 200) needs each alone within wasm's 4 GiB, not their sum
       releaseScratchPools();
-      const res = await evaluateSampled(info.model.scorer, this.split, {
-        which: 'valid',
+      const common = {
+        which: 'valid' as const,
         ks: this.evaluation.ks,
         evalUsers: this.evaluation.evalUsers,
-        numNegatives: this.evaluation.numNegatives,
         batchSize: this.evaluation.evalBatchSize,
-        rng: runRngs(this.seed).sampledValid,
-      });
+      };
+      const rngs = runRngs(this.seed);
+      const res =
+        this.training.selectProtocol === 'full'
+          ? await evaluateFullRanking(info.model.scorer, this.split, { ...common, rng: rngs.fullValid })
+          : await evaluateSampled(info.model.scorer, this.split, { ...common, numNegatives: this.evaluation.numNegatives, rng: rngs.sampledValid });
       releaseScratchPools();
       st.trainSeconds += (performance.now() - t0) / 1000;
       valid = res.metrics;
@@ -108,7 +111,7 @@ export class ModelSelection {
       if (ndcg - best > this.training.minDelta) st.wait = 0;
       else st.wait++;
       log(
-        `epoch ${info.epoch}: valid NDCG@${k} ${ndcg.toFixed(4)}, HR@${k} ${res.metrics[`HR@${k}`].toFixed(4)}` +
+        `epoch ${info.epoch}: valid ${this.training.selectProtocol === 'full' ? 'full-ranking ' : ''}NDCG@${k} ${ndcg.toFixed(4)}, HR@${k} ${res.metrics[`HR@${k}`].toFixed(4)}` +
           (improved ? ' (best so far, saved)' : ` (best ${best.toFixed(4)} at epoch ${st.bestEpoch})`),
       );
       if (improved) {
