@@ -193,6 +193,20 @@ test('bundled data/games/Video.txt.gz reads to the same dataset', { skip: NEEDS_
   for (const u of [1, 123, 31013]) assert.deepEqual(Array.from(d.seqs[u]), Array.from(plain.seqs[u]));
 });
 
+/** Runs `body` with a function that writes a file in a temporary folder (returning its path); removes the folder. */
+async function withFiles(body: (write: (name: string, text: string | Buffer) => string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-sequences-'));
+  try {
+    await body((name, text) => {
+      const p = path.join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 test('sequences fixture (4- then 3-field lines, the first like u.data) is detected as sequences: one line per user, no times', async () => {
   assert.equal(await detectFileFormat(fx('sequences-short.txt')), 'sequences');
   const d = await readInteractions(fx('sequences-short.txt'));
@@ -224,20 +238,14 @@ test('detection: existing fixtures keep their formats; heads of equal 2–4-fiel
   };
   for (const [name, format] of Object.entries(expected)) assert.equal(await detectFileFormat(fx(name)), format, name);
 
-  const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-detect-'));
-  try {
-    const write = (name: string, text: string | Buffer) => {
-      const p = path.join(dir, name);
-      writeFileSync(p, text);
-      return p;
-    };
+  await withFiles(async (write) => {
     const detected = async (name: string, text: string | Buffer) => detectFileFormat(write(name, text));
     // u.data's content under another name: four numeric fields, users on several lines
     assert.equal(await detected('udata.txt', readFileSync(fx('u.data'))), 'ml-udata');
     // ambiguous heads (every line the same 2–4 fields): read as before
     assert.equal(await detected('same2.txt', '1 10\n2 11\n3 12\n'), 'sasrec');
     assert.equal(await detected('same3.txt', '1 10 11\n2 11 12\n'), 'sasrec');
-    assert.deepEqual(times(await readInteractions(path.join(dir, 'same3.txt'))), [[11], [12]]);
+    assert.deepEqual(times(await readInteractions(write('same3.txt', '1 10 11\n2 11 12\n'))), [[11], [12]]);
     assert.equal(await detected('same4.txt', '1 10 11 12\n2 11 12 13\n'), 'ml-udata');
     // a one-field line fits no format: it does not make the lengths differ
     assert.equal(await detected('lone.txt', '1 10\n2\n3 11\n'), 'sasrec');
@@ -257,19 +265,11 @@ test('detection: existing fixtures keep their formats; heads of equal 2–4-fiel
     const equal = Array.from({ length: 1000 }, (_, k) => `${k + 1} 7 8\n`).join('');
     assert.equal(await detected('late.txt', `${equal}1001 7 8 9 10 11\n`), 'sasrec');
     assert.equal(await detected('early.txt', `${equal.slice(0, -'1000 7 8\n'.length)}1000 7 8 9 10 11\n`), 'sequences');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('sequences errors: no item, a user on two lines (in and after the detection head) → one line naming file:line', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-seqerr-'));
-  try {
-    const write = (name: string, text: string) => {
-      const p = path.join(dir, name);
-      writeFileSync(p, text);
-      return p;
-    };
+  await withFiles(async (write) => {
     await rejectsUser(
       readInteractions(write('noitem.txt', '1 10 11 12 13\n\n2\n3 10\n')),
       /noitem\.txt:3: user "2" has no items \(expected "user item1 item2 …"\)$/,
@@ -286,9 +286,7 @@ test('sequences errors: no item, a user on two lines (in and after the detection
       readInteractions(write('repeat.txt', '1 10 11 12 13\n1 14\n')),
       /repeat\.txt:1: expected "user item" \(one sequence per line\? --format sequences\), got "1 10 11 12 13"$/,
     );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('Beauty.txt (S3-Rec, shared copy): detected as sequences; 22,363 users, 12,101 items, 198,502 actions', { skip: NEEDS_SHARED }, async () => {
