@@ -104,3 +104,88 @@ test('unknown flag → commander error, non-zero exit', async () => {
   assert.match(r.stderr, /unknown option '--no-such-flag'/);
   assert.equal(existsSync(path.join(repoRoot, '--no-such-flag')), false);
 });
+
+test('data stats reads Beauty.txt (one sequence per line) through --format auto', { skip: NEEDS_SHARED }, async () => {
+  const r = await seqrec('data', 'stats', '--dataset', sharedPath('data/beauty-s3rec/Beauty.txt'), '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.deepEqual([s.users, s.items, s.actions, s.hasTimes, s.minLength], [22363, 12101, 198502, false, 5]);
+});
+
+test('convert --layout sequences and back: the fixture, timestamps dropped with a note, the same interactions', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-convert-'));
+  try {
+    const dense = async (p: string, format?: 'sequences') => (await readInteractions(p, { format })).seqs.slice(1).map((s) => Array.from(s));
+    // sequences → sasrec
+    const events = path.join(dir, 'events.txt');
+    const r1 = await seqrec('convert', '--input', fx('sequences-short.txt'), '--output', events);
+    assert.equal(r1.code, 0, r1.stderr);
+    assert.equal(readFileSync(events, 'utf8'), '1 2\n1 3\n2 1\n2 1\n3 3\n3 1\n3 2\n');
+    assert.equal(readFileSync(`${events}.users.tsv`, 'utf8'), '1\t3\n2\t9\n3\t12\n');
+    assert.equal(readFileSync(`${events}.items.tsv`, 'utf8'), '1\t10\n2\t20\n3\t30\n');
+    assert.doesNotMatch(r1.stderr, /note:/);
+    const original = await dense(fx('sequences-short.txt'));
+    assert.deepEqual(await dense(events), original);
+    // sasrec → sequences
+    const lines = path.join(dir, 'lines.txt');
+    const r2 = await seqrec('convert', '--input', events, '--output', lines, '--layout', 'sequences');
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.equal(readFileSync(lines, 'utf8'), '1 2 3\n2 1 1\n3 3 1 2\n');
+    assert.match(r2.stderr, /^wrote .*lines\.txt: 3 users, 3 items, 7 actions, one line per user; id maps /);
+    assert.doesNotMatch(r2.stderr, /note:/);
+    assert.deepEqual(await dense(lines), original);
+
+    // timestamps are dropped; every user has 3 items, so 4 numeric fields a line: auto would say u.data
+    const timed = path.join(dir, 'timed.txt');
+    const r3 = await seqrec('convert', '--input', fx('tiny-ts.txt'), '--output', timed, '--layout', 'sequences', '--sep', 'tab');
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.equal(readFileSync(timed, 'utf8'), '1\t1\t3\t2\n2\t1\t3\t2\n');
+    assert.match(r3.stderr, /6 actions, one line per user \(timestamps dropped: the sequences layout has none\)/);
+    assert.match(r3.stderr, /\nnote: --format auto reads .*timed\.txt as ml-udata .*; read it with --format sequences\n$/);
+    assert.deepEqual(await dense(timed, 'sequences'), await dense(fx('tiny-ts.txt')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('convert Beauty.txt to sasrec and back to sequences gives the same file', { skip: NEEDS_SHARED }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-convert-'));
+  try {
+    const beauty = sharedPath('data/beauty-s3rec/Beauty.txt');
+    const events = path.join(dir, 'events.txt');
+    const back = path.join(dir, 'Beauty.txt');
+    const r1 = await seqrec('convert', '--input', beauty, '--output', events);
+    assert.equal(r1.code, 0, r1.stderr);
+    assert.match(r1.stderr, /22363 users, 12101 items, 198502 actions;/);
+    assert.equal(readFileSync(events, 'utf8').split('\n', 6).join(' '), '1 1 1 2 1 3 1 4 1 5 2 6');
+    const r2 = await seqrec('convert', '--input', events, '--output', back, '--layout', 'sequences');
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.doesNotMatch(r2.stderr, /note:/);
+    assert.ok(readFileSync(back).equals(readFileSync(beauty)), 'Beauty.txt converted twice differs');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('convert --help shows --layout and the detection rule; a bad --layout is one line, nothing written', async () => {
+  const help = await seqrec('convert', '--help');
+  assert.equal(help.code, 0, help.stderr);
+  const text = help.stdout.replace(/\s+/g, ' ');
+  assert.match(
+    text,
+    /--layout <layout> sasrec: one "user item \[timestamp\]" line per interaction; sequences: one "user item1 item2 …" line per user/,
+  );
+  assert.match(text, /\(default sasrec\)/);
+  assert.match(text, /a sequences file is one where no user starts two lines and a line has more than 4 fields or the lines differ in length/);
+  assert.match(text, /--format <name> .*\(auto \| sasrec \| sequences \| ml-ratings/);
+  const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-convert-'));
+  try {
+    oneLineError(
+      await seqrec('convert', '--input', fx('tiny.txt'), '--output', path.join(dir, 'out.txt'), '--layout', 'lines'),
+      /^seqrec: --layout: expected sasrec or sequences, got "lines"$/,
+    );
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

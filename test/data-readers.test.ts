@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { readInteractions, bundledDatasetPath, datasetStats, loadDataset } from '../src/data/index.js';
+import { readInteractions, bundledDatasetPath, datasetStats, detectFileFormat, loadDataset } from '../src/data/index.js';
 import { UserError } from '../src/core/errors.js';
 import type { Interactions } from '../src/data/types.js';
 import { sharedPath, NEEDS_SHARED } from './helpers/shared.js';
@@ -191,4 +191,114 @@ test('bundled data/games/Video.txt.gz reads to the same dataset', { skip: NEEDS_
   assert.equal(s.maxLength, 860);
   const plain = await readInteractions(shared('games/Video.txt'));
   for (const u of [1, 123, 31013]) assert.deepEqual(Array.from(d.seqs[u]), Array.from(plain.seqs[u]));
+});
+
+/** Runs `body` with a function that writes a file in a temporary folder (returning its path); removes the folder. */
+async function withFiles(body: (write: (name: string, text: string | Buffer) => string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-sequences-'));
+  try {
+    await body((name, text) => {
+      const p = path.join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('sequences fixture (4- then 3-field lines, the first like u.data) is detected as sequences: one line per user, no times', async () => {
+  assert.equal(await detectFileFormat(fx('sequences-short.txt')), 'sequences');
+  const d = await readInteractions(fx('sequences-short.txt'));
+  assert.deepEqual(d.users.toRaw, ['', '3', '9', '12']);
+  assert.deepEqual(d.items.toRaw, ['', '10', '20', '30']);
+  // 3: 20 30 · 9: 10 10 (a repeated item is kept) · 12: 30 10 20, in file order
+  assert.deepEqual(seqs(d), [
+    [2, 3],
+    [1, 1],
+    [3, 1, 2],
+  ]);
+  assert.equal(d.times, undefined);
+  assert.deepEqual(seqs(await readInteractions(fx('sequences-short.txt'), { format: 'sequences' })), seqs(d));
+  // the first line alone would say u.data, and u.data refuses the second line
+  await rejectsUser(readInteractions(fx('sequences-short.txt'), { format: 'ml-udata' }), /sequences-short\.txt:2: expected "user<TAB>item/);
+});
+
+test('detection: existing fixtures keep their formats; heads of equal 2–4-field lines keep the first line’s candidate', async () => {
+  const expected: Record<string, string> = {
+    'tiny.txt': 'sasrec',
+    'tiny-ts.txt': 'sasrec',
+    'few.txt': 'sasrec',
+    'malformed.txt': 'sasrec',
+    'u.data': 'ml-udata',
+    'ratings.dat': 'ml-ratings',
+    'tiny.csv': 'csv',
+    'tiny.tsv': 'tsv',
+    'tiny.jsonl': 'jsonl',
+  };
+  for (const [name, format] of Object.entries(expected)) assert.equal(await detectFileFormat(fx(name)), format, name);
+
+  await withFiles(async (write) => {
+    const detected = async (name: string, text: string | Buffer) => detectFileFormat(write(name, text));
+    // u.data's content under another name: four numeric fields, users on several lines
+    assert.equal(await detected('udata.txt', readFileSync(fx('u.data'))), 'ml-udata');
+    // ambiguous heads (every line the same 2–4 fields): read as before
+    assert.equal(await detected('same2.txt', '1 10\n2 11\n3 12\n'), 'sasrec');
+    assert.equal(await detected('same3.txt', '1 10 11\n2 11 12\n'), 'sasrec');
+    assert.deepEqual(times(await readInteractions(write('same3.txt', '1 10 11\n2 11 12\n'))), [[11], [12]]);
+    assert.equal(await detected('same4.txt', '1 10 11 12\n2 11 12 13\n'), 'ml-udata');
+    // a one-field line fits no format: it does not make the lengths differ
+    assert.equal(await detected('lone.txt', '1 10\n2\n3 11\n'), 'sasrec');
+    // more than 4 fields: only sequences has them, even on a single line
+    assert.equal(await detected('long.txt', '1 10 11 12 13\n'), 'sequences');
+    // a user on two lines is never sequences
+    assert.equal(await detected('repeat.txt', '1 10 11 12 13\n1 14\n'), 'sasrec');
+    assert.equal(await detected('repeat3.txt', '1 10 5\n2 11\n1 12 7\n'), 'sasrec');
+    // tab-separated numbers are no TSV header; a real header keeps TSV even when values hold spaces
+    assert.equal(await detected('tabs.txt', '1\t5\t6\t7\t8\n2\t5\n'), 'sequences');
+    assert.equal(await detected('table.txt', 'user_id\titem_id\ttitle\n1\t2\tThe Matrix\n2\t3\tAlien\n'), 'tsv');
+    // gzipped, any name
+    assert.equal(await detected('beauty.gz', gzipSync(Buffer.from('1 1 2\n2 3 4 5\n'))), 'sequences');
+    // the file name still wins
+    assert.equal(await detected('u.data', '1 10 11\n2 11 12 13\n'), 'ml-udata');
+    // only the first 1,000 lines are looked at: lengths that differ from line 1,001 on are not seen
+    const equal = Array.from({ length: 1000 }, (_, k) => `${k + 1} 7 8\n`).join('');
+    assert.equal(await detected('late.txt', `${equal}1001 7 8 9 10 11\n`), 'sasrec');
+    assert.equal(await detected('early.txt', `${equal.slice(0, -'1000 7 8\n'.length)}1000 7 8 9 10 11\n`), 'sequences');
+  });
+});
+
+test('sequences errors: no item, a user on two lines (in and after the detection head) → one line naming file:line', async () => {
+  await withFiles(async (write) => {
+    await rejectsUser(
+      readInteractions(write('noitem.txt', '1 10 11 12 13\n\n2\n3 10\n')),
+      /noitem\.txt:3: user "2" has no items \(expected "user item1 item2 …"\)$/,
+    );
+    await rejectsUser(
+      readInteractions(write('dup.txt', '1 10 11\n2 12\n1 13\n'), { format: 'sequences' }),
+      /dup\.txt:3: user "1" is on line 1 too \(the sequences format has one line per user\)$/,
+    );
+    await rejectsUser(readInteractions(fx('tiny.txt'), { format: 'sequences' }), /tiny\.txt:2: user "1" is on line 1 too/);
+    const many = Array.from({ length: 1001 }, (_, k) => `${k + 1} 7 8${k % 2 ? ' 9' : ''}\n`).join('');
+    await rejectsUser(readInteractions(write('late-dup.txt', `${many}5 7\n`)), /late-dup\.txt:1002: user "5" is on line 5 too/);
+    // a repeated user keeps detection from sequences; the refused line says what would read it
+    await rejectsUser(
+      readInteractions(write('repeat.txt', '1 10 11 12 13\n1 14\n')),
+      /repeat\.txt:1: expected "user item" \(one sequence per line\? --format sequences\), got "1 10 11 12 13"$/,
+    );
+  });
+});
+
+test('Beauty.txt (S3-Rec, shared copy): detected as sequences; 22,363 users, 12,101 items, 198,502 actions', { skip: NEEDS_SHARED }, async () => {
+  const p = shared('beauty-s3rec/Beauty.txt');
+  assert.equal(await detectFileFormat(p), 'sequences');
+  const d = await readInteractions(p);
+  const s = datasetStats(d);
+  assert.deepEqual([s.users, s.items, s.actions], [22363, 12101, 198502]);
+  assert.equal(d.times, undefined);
+  // its ids are 1..N, so the maps are the identity; the first lines are "1 1 2 3 4 5" and "2 6 7 8 9 10 4 11"
+  for (const u of [1, 2, 22363]) assert.equal(d.users.toRaw[u], String(u));
+  for (const i of [1, 4, 12101]) assert.equal(d.items.toRaw[i], String(i));
+  assert.deepEqual(Array.from(d.seqs[1]), [1, 2, 3, 4, 5]);
+  assert.deepEqual(Array.from(d.seqs[2]), [6, 7, 8, 9, 10, 4, 11]);
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readInteractions, writeIdMaps, writeSasrecFile, datasetStats, formatStats } from '../src/data/index.js';
+import { readInteractions, writeIdMaps, writeSasrecFile, writeSequencesFile, datasetStats, formatStats } from '../src/data/index.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { sharedPath, NEEDS_SHARED } from './helpers/shared.js';
 
@@ -63,4 +63,27 @@ test('formatStats shows counts with separators, mean/median and density', async 
   assert.equal(s.meanLength, 3);
   assert.equal(s.density, 9 / 12);
   assert.match(formatStats(s), /density +75\.0000%/);
+});
+
+test('writeSequencesFile: one line per user; u.data and Beauty read back the same (Beauty byte for byte)', { skip: NEEDS_SHARED }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'seqrec-writer-'));
+  try {
+    const src = await readInteractions(sharedPath('data/ml-100k/u.data'));
+    const out = path.join(dir, 'ml.txt');
+    await writeSequencesFile(src, out, { separator: '\t' });
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 943);
+    assert.equal(lines[0], ['1', ...Array.from(src.seqs[1], String)].join('\t'));
+    const back = await readInteractions(out);
+    assert.equal(back.times, undefined);
+    assert.deepEqual(datasetStats(back), { ...datasetStats(src), hasTimes: false });
+    for (let u = 1; u <= src.userNum; u++) assert.deepEqual(back.seqs[u], src.seqs[u]);
+
+    const beauty = sharedPath('data/beauty-s3rec/Beauty.txt');
+    const again = path.join(dir, 'Beauty.txt');
+    await writeSequencesFile(await readInteractions(beauty), again);
+    assert.ok(readFileSync(again).equals(readFileSync(beauty)), 'Beauty.txt written back differs');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -10,7 +10,7 @@ export { fromEvents, type Event };
 /** How a dataset file is read and filtered (the CLI's --format, --user_col, … --kcore). */
 export interface DatasetOptions {
   /** 'auto' (default): by file name, else by content */
-  readonly format?: 'auto' | 'sasrec' | 'ml-ratings' | 'ml-udata' | 'csv' | 'tsv' | 'jsonl';
+  readonly format?: 'auto' | 'sasrec' | 'sequences' | 'ml-ratings' | 'ml-udata' | 'csv' | 'tsv' | 'jsonl';
   /** CSV/TSV/JSONL user column (default: user_id, userId, user, …) */
   readonly userCol?: string;
   /** CSV/TSV/JSONL item column (default: item_id, itemId, movieId, …) */
@@ -28,8 +28,9 @@ export interface DatasetOptions {
 const readingOptions = datasetOptions.pick('format', 'user_col', 'item_col', 'time_col', 'min_user_count', 'min_item_count', 'kcore');
 
 /**
- * Reads an interaction file: SASRec text ("user item [time]"), MovieLens ratings.dat / u.data, CSV,
- * TSV or JSONL, plain or gzipped; ids become dense 1..N and each user's events are put in time order.
+ * Reads an interaction file: SASRec text ("user item [time]"), one sequence per line ("user item1
+ * item2 …"), MovieLens ratings.dat / u.data, CSV, TSV or JSONL, plain or gzipped; ids become dense
+ * 1..N and each user's events are put in time order.
  */
 export async function loadDataset(path: string, options: DatasetOptions = {}): Promise<Interactions> {
   refuseUnknown(options, [readingOptions]);

@@ -1,5 +1,5 @@
 export type { IdMap, Interactions, LoadedSplit, Split, TrainBatch } from './types.js';
-export { readInteractions, DATA_FORMATS, type DataFormat, type ReadOptions } from './readers.js';
+export { readInteractions, detectFileFormat, DATA_FORMATS, type DataFormat, type ReadOptions } from './readers.js';
 export { kcore, type KcoreMode, type KcoreOptions } from './kcore.js';
 export { leaveOneOut, requireEvaluableUsers, evaluableUserCount } from './split.js';
 export {
@@ -14,7 +14,7 @@ export {
 } from './sampler.js';
 export { datasetStats, formatStats, type DatasetStats } from './stats.js';
 export { bundledDatasetPath, BUNDLED_DATASET } from './bundled.js';
-export { writeSasrecFile, writeIdMaps, idMapPaths, type WriteOptions } from './writer.js';
+export { writeSasrecFile, writeSequencesFile, writeIdMaps, idMapPaths, type WriteOptions } from './writer.js';
 export { fetchMovieLens, defaultCacheDir, MOVIELENS, type MovieLensName, type FetchOptions, type FetchResult } from './fetch.js';
 export { scaleTimes, relationMatrix } from './time.js';
 

@@ -10,7 +10,7 @@ import type { Interactions, LoadedSplit } from './types.js';
 
 export const datasetOptions = defineOptions({
   dataset: str({ help: 'interaction file (default: the bundled Amazon Games dataset)', arg: 'file' }),
-  format: choice(DATA_FORMATS, { help: 'input format (auto: by file name, else by content; .gz is detected)', default: 'auto' }),
+  format: choice(DATA_FORMATS, { help: 'input format (auto: by file name, else by the first 1,000 lines; .gz is detected)', default: 'auto' }),
   user_col: str({ help: 'CSV/TSV/JSONL user column (default: user_id, userId, user, …)', arg: 'name' }),
   item_col: str({ help: 'CSV/TSV/JSONL item column (default: item_id, itemId, movieId, …)', arg: 'name' }),
   time_col: str({ help: 'CSV/TSV/JSONL time column (default: timestamp, time, …; "none" to ignore)', arg: 'name' }),

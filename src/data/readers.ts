@@ -4,7 +4,10 @@ import {
   type ConcreteFormat,
   type DataFormat,
   DATA_FORMATS,
+  DETECT_CHARS,
+  DETECT_LINES,
   detectFormat,
+  fieldsOf,
   findColumn,
   isNumeric,
   ITEM_COLUMNS,
@@ -19,7 +22,7 @@ import type { Interactions } from './types.js';
 export { DATA_FORMATS, type DataFormat } from './formats.js';
 
 export interface ReadOptions {
-  /** default 'auto': by file name, else by the first line's content */
+  /** default 'auto': by file name, else by the content of the first lines (detectFormat in formats.ts) */
   format?: DataFormat;
   /** CSV/TSV/JSONL column (key) names; when absent, common names (user_id, userId, movieId, timestamp, …) are tried */
   userCol?: string;
@@ -38,27 +41,65 @@ interface LineParser {
 /**
  * Reads a log of interactions, streaming line by line (plain or gzipped, detected by content).
  * Dense ids follow ascending raw-id order; with timestamps each user's events are sorted by time
- * (stable), else file order is taken as chronological.
+ * (stable), else file order is taken as chronological. Blank lines are skipped in every format.
  */
 export async function readInteractions(path: string, options: ReadOptions = {}): Promise<Interactions> {
   const format = options.format ?? 'auto';
   if (!(DATA_FORMATS as readonly string[]).includes(format)) {
     throw new UserError(`unknown format "${format}" (expected one of ${DATA_FORMATS.join(', ')})`);
   }
-  let parser: LineParser | null = null;
-  let log: EventLog | null = null;
-  for await (const [lineNo, line] of readLines(path)) {
-    if (line.trim() === '') continue;
-    if (!parser) {
-      const concrete = format === 'auto' ? detectFormat(path, line) : format;
-      parser = makeParser(concrete, path, line, lineNo, options);
-      log = new EventLog(parser.hasTime);
-      if (parser.header) continue;
+  const lines = readLines(path);
+  try {
+    // auto: the first lines are read ahead for detection, then parsed from memory like the rest
+    const { head, concrete } = format === 'auto' ? await detectFromHead(path, lines) : { head: [], concrete: format };
+    let parser: LineParser | null = null;
+    let log: EventLog | null = null;
+    for (const source of [head, lines]) {
+      for await (const [lineNo, line] of source) {
+        if (line.trim() === '') continue;
+        if (!parser) {
+          parser = makeParser(concrete, path, line, lineNo, options);
+          log = new EventLog(parser.hasTime);
+          if (parser.header) continue;
+        }
+        parser.parse(line, lineNo, log!);
+      }
     }
-    parser.parse(line, lineNo, log!);
+    if (!log || log.length === 0) throw new UserError(`${path}: no interactions (the file is empty)`);
+    return log.finish();
+  } finally {
+    await lines.return(undefined); // closes the file when a line of the head was refused
   }
-  if (!log || log.length === 0) throw new UserError(`${path}: no interactions (the file is empty)`);
-  return log.finish();
+}
+
+/** The format `--format auto` picks for a file; reads only the lines detection looks at. */
+export async function detectFileFormat(path: string): Promise<ConcreteFormat> {
+  const lines = readLines(path);
+  try {
+    return (await detectFromHead(path, lines)).concrete;
+  } finally {
+    await lines.return(undefined);
+  }
+}
+
+/**
+ * Reads the first non-blank lines, the ones detection looks at (DETECT_LINES, or fewer once they hold
+ * DETECT_CHARS characters), and detects the format from them; the caller parses `head` before the
+ * rest of `lines`.
+ */
+async function detectFromHead(path: string, lines: AsyncGenerator<[number, string]>) {
+  const head: Array<[number, string]> = [];
+  const texts: string[] = [];
+  let chars = 0;
+  while (head.length < DETECT_LINES && chars < DETECT_CHARS) {
+    const next = await lines.next();
+    if (next.done) break;
+    if (next.value[1].trim() === '') continue;
+    head.push(next.value);
+    texts.push(next.value[1]);
+    chars += next.value[1].length;
+  }
+  return { head, concrete: detectFormat(path, texts) };
 }
 
 function shown(line: string): string {
@@ -69,10 +110,12 @@ function makeParser(format: ConcreteFormat, path: string, firstLine: string, fir
   switch (format) {
     case 'sasrec':
       return sasrecParser(path, firstLine);
+    case 'sequences':
+      return sequencesParser(path);
     case 'ml-ratings':
       return fixedParser(path, (l) => l.trim().split('::'), 'user::item::rating::timestamp');
     case 'ml-udata':
-      return fixedParser(path, (l) => l.trim().split(/\s+/), 'user<TAB>item<TAB>rating<TAB>timestamp');
+      return fixedParser(path, fieldsOf, 'user<TAB>item<TAB>rating<TAB>timestamp');
     case 'csv':
     case 'tsv':
       return delimitedParser(path, firstLine, firstLineNo, format === 'csv' ? ',' : '\t', opts);
@@ -82,18 +125,43 @@ function makeParser(format: ConcreteFormat, path: string, firstLine: string, fir
 }
 
 function sasrecParser(path: string, firstLine: string): LineParser {
-  const hasTime = firstLine.trim().split(/\s+/).length === 3;
+  const hasTime = fieldsOf(firstLine).length === 3;
   const expected = hasTime ? '"user item timestamp"' : '"user item"';
   return {
     hasTime,
     header: false,
     parse(line, lineNo, log) {
-      const f = line.trim().split(/\s+/);
+      const f = fieldsOf(line);
       if (f.length !== (hasTime ? 3 : 2) || (hasTime && !isNumeric(f[2]))) {
-        const why = f.length === 2 || f.length === 3 ? ` (as on the first line)` : '';
+        // more than 4 fields fits no format but sequences (detection passed it over: a user on two lines)
+        const why = f.length === 2 || f.length === 3 ? ` (as on the first line)` : f.length > 4 ? ' (one sequence per line? --format sequences)' : '';
         throw new UserError(`${path}:${lineNo}: expected ${expected}${why}, got ${shown(line)}`);
       }
       log.push(f[0], f[1], hasTime ? Number(f[2]) : 0);
+    },
+  };
+}
+
+/**
+ * One line per user, `user item1 item2 …` in time order (S3-Rec, ICLRec, DuoRec, FMLP-Rec, BSARec);
+ * no timestamps. A line with no item, or a user's second line, is an error: a file that repeats
+ * users is most likely `user item` lines read with the wrong --format.
+ */
+function sequencesParser(path: string): LineParser {
+  const lineOfUser = new Map<string, number>();
+  return {
+    hasTime: false,
+    header: false,
+    parse(line, lineNo, log) {
+      const f = fieldsOf(line);
+      const user = f[0];
+      if (f.length < 2) throw new UserError(`${path}:${lineNo}: user ${JSON.stringify(user)} has no items (expected "user item1 item2 …")`);
+      const first = lineOfUser.get(user);
+      if (first !== undefined) {
+        throw new UserError(`${path}:${lineNo}: user ${JSON.stringify(user)} is on line ${first} too (the sequences format has one line per user)`);
+      }
+      lineOfUser.set(user, lineNo);
+      for (let k = 1; k < f.length; k++) log.push(user, f[k], 0);
     },
   };
 }

@@ -24,6 +24,23 @@ function* eventLines(data: Interactions, withTimes: boolean, sep: string): Gener
   }
 }
 
+/**
+ * Writes one sequence per line with dense ids: `user item1 item2 …`, users ascending, each user's items
+ * in time order (the S3-Rec / ICLRec layout; it has no timestamps).
+ */
+export async function writeSequencesFile(data: Interactions, path: string, options: Pick<WriteOptions, 'separator'> = {}): Promise<void> {
+  const sep = options.separator ?? ' ';
+  await writeFileAtomic(path, inChunks(sequenceLines(data, sep)));
+}
+
+function* sequenceLines(data: Interactions, sep: string): Generator<string> {
+  for (let u = 1; u <= data.userNum; u++) {
+    // a line with a user and no item could not be read back
+    if (data.seqs[u].length === 0) throw new Error(`writeSequencesFile: user ${u} has no interactions`);
+    yield `${u}${sep}${data.seqs[u].join(sep)}\n`;
+  }
+}
+
 /** Lines joined into chunks of about 64 KiB, so a large file is written in few calls. */
 function* inChunks(lines: Iterable<string>): Generator<string> {
   let chunk = '';
