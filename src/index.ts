@@ -16,5 +16,6 @@ export { UserError } from './core/errors.js';
 export { VERSION } from './core/version.js';
 export type { Catalog, Model } from './models/contract.js';
 export type { Interactions, IdMap } from './data/types.js';
+export { DATA_FORMATS, type DataFormat } from './data/formats.js';
 export type { EvalRow } from './eval/results.js';
 export type { Scorer, HistoryBatch } from './eval/types.js';

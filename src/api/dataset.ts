@@ -1,5 +1,6 @@
 import { asKey } from '../core/options.js';
 import { fromEvents, type Event } from '../data/events.js';
+import type { DataFormat } from '../data/formats.js';
 import { loadDataset as loadFile } from '../data/load.js';
 import { datasetOptions, loadOptionsOf } from '../data/options.js';
 import type { Interactions } from '../data/types.js';
@@ -10,7 +11,7 @@ export { fromEvents, type Event };
 /** How a dataset file is read and filtered (the CLI's --format, --user_col, … --kcore). */
 export interface DatasetOptions {
   /** 'auto' (default): by file name, else by content */
-  readonly format?: 'auto' | 'sasrec' | 'sequences' | 'ml-ratings' | 'ml-udata' | 'csv' | 'tsv' | 'jsonl';
+  readonly format?: DataFormat;
   /** CSV/TSV/JSONL user column (default: user_id, userId, user, …) */
   readonly userCol?: string;
   /** CSV/TSV/JSONL item column (default: item_id, itemId, movieId, …) */

@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
 
+/** Every --format value. */
 export const DATA_FORMATS = ['auto', 'sasrec', 'sequences', 'ml-ratings', 'ml-udata', 'csv', 'tsv', 'jsonl'] as const;
+/** An input format: auto (detected from the file name, else its first lines) or one of the readers. */
 export type DataFormat = (typeof DATA_FORMATS)[number];
 export type ConcreteFormat = Exclude<DataFormat, 'auto'>;
 
