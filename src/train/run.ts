@@ -178,7 +178,7 @@ function configJson(req: TrainRequest, loaded: LoadedSplit, trainDir: string, re
 
 function summaryText(req: TrainRequest, loaded: LoadedSplit, st: SelectionState, rows: RunResults['results'], trainSeconds: number): string {
   const k = selectionK(req.evaluation);
-  const testRow = rows.find((r) => r.split === 'test');
+  const testRow = rows.find((r) => r.split === 'test' && r.protocol === req.training.selectProtocol) ?? rows.find((r) => r.split === 'test');
   const fmt = (m: Record<string, number> | null | undefined) =>
     m
       ? Object.entries(m)
