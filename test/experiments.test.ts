@@ -45,7 +45,16 @@ test('a grid of 2 models × 2 seeds runs, writes results.csv / results.md / repo
     }
   const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length, 5, 'header + 4 runs');
-  assert.match(csv[0], /^dataset,model,config,seed,epochs,train_seconds,.*test sampled NDCG@10/);
+  assert.match(csv[0], /^dataset,model,config,seed,epochs,best_epoch,train_seconds,.*test sampled NDCG@10/);
+  // best_epoch: the epoch of the best valid NDCG@10 in the run's log
+  const runLog = (m: string, s: number) =>
+    readFileSync(join(out, 'runs', 'ring', m, 'default', `seed-${s}`, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+  const lines1 = runLog('sasrec', 1);
+  const best1 = lines1.reduce((a, b) => (b.valid['NDCG@10'] > a.valid['NDCG@10'] ? b : a)).epoch;
+  assert.match(csv[1], new RegExp(`^ring,sasrec,default,1,2,${best1},`));
   const md = readFileSync(join(out, 'results.md'), 'utf8');
   const rows = md.split('\n').filter((l) => /^\| ring \|/.test(l));
   assert.equal(rows.length, 2, md);
@@ -294,5 +303,5 @@ test('a damaged log.jsonl of a finished run is refused naming the file and the l
   assert.match(again.stderr, /already finished/);
   assert.equal(readFileSync(log, 'utf8'), good);
   const csv = readFileSync(join(damagedOut, 'results.csv'), 'utf8').trim().split('\n');
-  assert.match(csv[1], /^ring,sasrec,default,1,1,/, 'one epoch on the curve');
+  assert.match(csv[1], /^ring,sasrec,default,1,1,1,/, 'one epoch on the curve, the best');
 });

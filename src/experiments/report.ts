@@ -96,6 +96,17 @@ export function readRunFiles(dir: string): { results: ResultsData; log: LogLine[
   return { results: readResults(dir), log: readLog(dir) };
 }
 
+/** The epoch whose valid NDCG@10 was the best (the checkpoint a run reports), when the log has evaluations. */
+function bestEpoch(c: Collected): number | undefined {
+  let best: LogLine | undefined;
+  for (const l of c.log) {
+    const v = l.valid?.['NDCG@10'];
+    if (v === undefined || v === null) continue;
+    if (best === undefined || v > (best.valid!['NDCG@10'] as number)) best = l;
+  }
+  return best?.epoch;
+}
+
 const metricKey = (row: { split: string; protocol: string }, m: string) => `${row.split} ${row.protocol} ${m}`;
 
 export function mean(xs: readonly number[]): number {
@@ -156,7 +167,7 @@ export async function writeReports(
   const gridKeys = [...new Set(runs.flatMap((r) => Object.keys(r.gridValues)))];
 
   // results.csv: one row per finished run
-  const header = ['dataset', 'model', 'config', ...gridKeys, 'seed', 'epochs', 'train_seconds', ...metricCols, 'run_dir'];
+  const header = ['dataset', 'model', 'config', ...gridKeys, 'seed', 'epochs', 'best_epoch', 'train_seconds', ...metricCols, 'run_dir'];
   const lines = [header.map(csvCell).join(',')];
   for (const c of collected) {
     lines.push(
@@ -167,6 +178,7 @@ export async function writeReports(
         ...gridKeys.map((k) => c.run.gridValues[k]),
         c.run.seed,
         c.log.length,
+        bestEpoch(c),
         c.results.trainSeconds,
         ...metricCols.map((m) => metricOf(c, m)),
         c.run.dir,
@@ -190,8 +202,8 @@ export async function writeReports(
     '',
     `Mean ± sample standard deviation over seeds (n = number of finished seeds). Test metrics are those of the checkpoint with the best valid NDCG@10. Per-run values: results.csv; curves: report.html.`,
     '',
-    `| dataset | model | config | n | ${shownCols.join(' | ')} | train s |`,
-    `|${' --- |'.repeat(4 + shownCols.length + 1)}`,
+    `| dataset | model | config | n | ${shownCols.join(' | ')} | best epoch | train s |`,
+    `|${' --- |'.repeat(4 + shownCols.length + 2)}`,
   ];
   const cells = (cs: Collected[], col: string) => {
     const xs = cs.map((c) => metricOf(c, col)).filter((x): x is number => x !== undefined);
@@ -200,8 +212,10 @@ export async function writeReports(
   for (const cs of groups.values()) {
     const r = cs[0].run;
     const secs = cs.map((c) => c.results.trainSeconds ?? 0);
+    const best = cs.map(bestEpoch).filter((e): e is number => e !== undefined);
+    const bestCell = best.length === 0 ? '-' : `${mean(best).toFixed(0)}`;
     md.push(
-      `| ${r.datasetName} | ${r.model} | ${r.config} | ${cs.length} | ${shownCols.map((col) => cells(cs, col)).join(' | ')} | ${mean(secs).toFixed(1)} |`,
+      `| ${r.datasetName} | ${r.model} | ${r.config} | ${cs.length} | ${shownCols.map((col) => cells(cs, col)).join(' | ')} | ${bestCell} | ${mean(secs).toFixed(1)} |`,
     );
   }
   const missing = runs.length - collected.length;
