@@ -69,6 +69,30 @@ test('the worker draws the main-thread batches with K negatives per position and
   }
 });
 
+test('the worker draws the main-thread cloze batches (BERT4Rec): the cloze settings travel with the flat data', async () => {
+  const maskToken = split.data.itemNum + 1;
+  for (const opts of [{ negatives: 0 }, { negatives: 2 }, { negatives: 3, sharedNegatives: true }]) {
+    const cloze = { maskProb: 0.3, maskToken };
+    const main = new TrainSampler(split, { batchSize: 16, maxlen: 8, rng: new Rng(9), cloze, ...opts });
+    const other = new TrainSampler(split, { batchSize: 16, maxlen: 8, rng: new Rng(9), cloze, ...opts });
+    main.nextBatch();
+    other.nextBatch();
+    assert.deepEqual(other.flatTrainData().cloze, cloze);
+    const p = await PrefetchSampler.start(other, { depth: 2 });
+    try {
+      for (let k = 0; k < 12; k++) {
+        const got = await p.next();
+        const want = main.nextBatch();
+        assert.ok(got.seqs.includes(maskToken), 'cloze rows, not next-item ones');
+        assert.deepEqual(rows(got), rows(want), `${JSON.stringify(opts)} batch ${k}`);
+        assert.deepEqual(p.getState(), main.getState());
+      }
+    } finally {
+      await p.close();
+    }
+  }
+});
+
 test('a batch handed out is transferred, not copied: taking the next one detaches it', async () => {
   const p = await PrefetchSampler.start(new TrainSampler(split, { batchSize: 8, maxlen: 8, seed: 1 }));
   try {

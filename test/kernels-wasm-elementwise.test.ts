@@ -54,6 +54,13 @@ function suite(k: WasmKernels, inWasm: boolean): void {
       const [dy, dy0] = randomPair(k, L, r, 1, inWasm), [dx, dx0] = randomPair(k, L, r, 1, inWasm);
       k.reluBackward(n, y, 0, dy, off, dx, 1); ref.reluBackward(n, y0, 0, dy0, off, dx0, 1);
       close(dx, dx0, 1e-6, `${tag} reluBackward n=${n}`);
+      // exact GELU over [−12, 12) (both tails, the exp clamp), and its backward; the wasm erfc is the reference's fit in float32
+      const [g, g0] = randomPair(k, L, r, 12, inWasm), [gy, gy0] = randomPair(k, L, r, 1, inWasm);
+      k.geluForward(n, g, off, gy, 1); ref.geluForward(n, g0, off, gy0, 1);
+      close(gy, gy0, 1e-6, `${tag} geluForward n=${n}`);
+      const [gd, gd0] = randomPair(k, L, r, 1, inWasm), [gdx, gdx0] = randomPair(k, L, r, 1, inWasm);
+      k.geluBackward(n, g, off, gd, 0, gdx, 1); ref.geluBackward(n, g0, off, gd0, 0, gdx0, 1);
+      close(gdx, gdx0, 1e-6, `${tag} geluBackward n=${n}`);
       assert.ok(Math.abs(k.sumSquares(n, x, off) - ref.sumSquares(n, x0, off)) <= 1e-6 * (1 + n), `${tag} sumSquares n=${n}`);
     }
     // dropout: identical masks and generator state, and in place

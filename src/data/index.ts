@@ -11,6 +11,7 @@ export {
   type UserSampling,
   type SamplerOptions,
   type SamplerState,
+  type ClozeOptions,
 } from './sampler.js';
 export { datasetStats, formatStats, type DatasetStats } from './stats.js';
 export { bundledDatasetPath, BUNDLED_DATASET } from './bundled.js';

@@ -29,6 +29,23 @@ export interface SamplerOptions {
    */
   negatives?: number;
   sharedNegatives?: boolean;
+  /** Cloze batches (BERT4Rec's masked-item training) instead of next-item ones; see ClozeOptions */
+  cloze?: ClozeOptions;
+}
+
+/**
+ * Cloze batches (BERT4Rec): row = the user's last maxlen TRAIN items left-padded (all of them, not
+ * train[:-1]); each item is replaced by `maskToken` with probability `maskProb` (when none is, the last
+ * one is), pos = the original item at the masked positions and 0 elsewhere, negatives (K per masked
+ * position, or shared) drawn as in the next-item mode. Draws per row, oldest column first: one uniform
+ * per item (masked when u < maskProb), then that position's K negatives when it is masked; the forced
+ * last mask's negatives after them.
+ */
+export interface ClozeOptions {
+  /** ρ: the probability that an item is masked, in (0, 1] */
+  readonly maskProb: number;
+  /** the id of the [mask] token: above every item id (BERT4Rec: itemNum + 1) */
+  readonly maskToken: number;
 }
 
 /** Everything needed to resume the sample stream exactly: RNG words and the position in the current pass. */
@@ -49,6 +66,7 @@ export interface FlatTrainData {
   userSampling: UserSampling;
   negatives: number;
   sharedNegatives: boolean;
+  cloze?: ClozeOptions;
   offsets: Int32Array;
   items: Int32Array;
   times?: Float64Array;
@@ -59,7 +77,8 @@ export interface FlatTrainData {
  * order (or at random, as `userSampling` says); a user with ≤ 1 train items is replaced by a uniformly random user
  * (redrawn until one has ≥ 2); inputs = train[:-1] right-aligned in maxlen, pos = the next item,
  * neg = a uniform item in 1..itemNum outside the user's TRAIN items. As in the reference, only train
- * items are excluded, so the user's valid/test items can be drawn as negatives.
+ * items are excluded, so the user's valid/test items can be drawn as negatives. With `cloze`, the
+ * same users make BERT4Rec's masked-item rows instead (ClozeOptions).
  */
 export class TrainSampler {
   readonly batchSize: number;
@@ -70,6 +89,8 @@ export class TrainSampler {
   /** negatives per position (or shared by the batch), see SamplerOptions */
   readonly negatives: number;
   readonly sharedNegatives: boolean;
+  /** the cloze settings, when the batches are cloze batches */
+  readonly cloze: ClozeOptions | undefined;
   private readonly rng: Rng;
   private readonly train: Int32Array[];
   private readonly trainTimes: Float64Array[] | undefined;
@@ -94,6 +115,14 @@ export class TrainSampler {
     this.sharedNegatives = options.sharedNegatives ?? false;
     if (!Number.isInteger(this.negatives) || this.negatives < 0)
       throw new RangeError(`TrainSampler: negatives must be an integer ≥ 0, got ${this.negatives}`);
+    this.cloze = options.cloze ? { maskProb: options.cloze.maskProb, maskToken: options.cloze.maskToken } : undefined;
+    if (this.cloze) {
+      const { maskProb, maskToken } = this.cloze;
+      if (!(maskProb > 0 && maskProb <= 1)) throw new RangeError(`TrainSampler: cloze maskProb must be in (0, 1], got ${maskProb}`);
+      if (!(Number.isInteger(maskToken) && maskToken > split.data.itemNum)) {
+        throw new RangeError(`TrainSampler: cloze maskToken must be an integer above the item ids 1..${split.data.itemNum}, got ${maskToken}`);
+      }
+    }
     this.userNum = split.data.userNum;
     this.itemNum = split.data.itemNum;
     this.train = split.train;
@@ -150,6 +179,7 @@ export class TrainSampler {
       userSampling: this.userSampling,
       negatives: this.negatives,
       sharedNegatives: this.sharedNegatives,
+      ...(this.cloze ? { cloze: { ...this.cloze } } : {}),
       offsets,
       items,
       times,
@@ -173,6 +203,7 @@ export class TrainSampler {
       userSampling: p.userSampling,
       negatives: p.negatives,
       sharedNegatives: p.sharedNegatives,
+      ...(p.cloze ? { cloze: p.cloze } : {}),
       seed: 0,
     });
     sampler.setState(state);
@@ -227,7 +258,8 @@ export class TrainSampler {
       }
       while (this.train[uid].length <= 1) uid = 1 + this.rng.nextInt(this.userNum);
       batch.users[b] = uid;
-      this.fillRow(uid, b * L, batch);
+      if (this.cloze) this.fillClozeRow(uid, b * L, batch, this.cloze);
+      else this.fillRow(uid, b * L, batch);
     }
     if (this.sharedNegatives) for (let k = 0; k < this.negatives; k++) batch.neg[k] = 1 + this.rng.nextInt(this.itemNum);
     return batch;
@@ -255,6 +287,34 @@ export class TrainSampler {
       if (t) batch.times![off + idx] = t[k];
       nxt = s[k];
     }
+  }
+
+  /** A cloze row (see ClozeOptions) into the zeroed row at `off`. */
+  private fillClozeRow(uid: number, off: number, batch: TrainBatch, cloze: ClozeOptions): void {
+    const s = this.train[uid];
+    const t = this.trainTimes?.[uid];
+    const lo = this.seenOffsets[uid];
+    const hi = this.seenOffsets[uid + 1];
+    const L = this.maxlen;
+    const K = this.sharedNegatives ? 0 : this.negatives;
+    const n = Math.min(s.length, L);
+    const first = s.length - n;
+    const mask = (idx: number, item: number) => {
+      batch.seqs[off + idx] = cloze.maskToken;
+      batch.pos[off + idx] = item;
+      for (let j = 0; j < K; j++) batch.neg[(off + idx) * K + j] = this.negative(lo, hi);
+    };
+    let masked = 0;
+    for (let k = 0; k < n; k++) {
+      const idx = L - n + k;
+      const item = s[first + k];
+      if (t) batch.times![off + idx] = t[first + k];
+      if (this.rng.nextFloat() < cloze.maskProb) {
+        mask(idx, item);
+        masked++;
+      } else batch.seqs[off + idx] = item;
+    }
+    if (masked === 0) mask(L - 1, s[s.length - 1]);
   }
 
   private negative(lo: number, hi: number): number {

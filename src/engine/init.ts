@@ -34,3 +34,15 @@ export function uniform(t: Tensor, rng: Rng, lo: number, hi: number): void {
 export function constant(t: Tensor, value: number): void {
   t.data.fill(value, 0, t.size);
 }
+
+/**
+ * N(mean, std²) truncated to two standard deviations (values beyond are redrawn), as TensorFlow's
+ * truncated_normal_initializer, which BERT initialises its weights with.
+ */
+export function truncatedNormal(t: Tensor, rng: Rng, std: number, mean = 0): void {
+  for (let i = 0; i < t.size; i++) {
+    let z = rng.normal();
+    while (Math.abs(z) > 2) z = rng.normal();
+    t.data[i] = mean + std * z;
+  }
+}

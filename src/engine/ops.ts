@@ -4,17 +4,9 @@
  * tape buffers. All numeric loops live in the kernels (src/kernels), never here.
  */
 import { getKernels } from '../kernels/index.js';
-import type { Rng } from './rng.js';
+import { type Rng, withRngState } from './rng.js';
 import { getTape } from './tape.js';
 import { Tensor, sameShape, shapeStr } from './tensor.js';
-
-/** Lends a kernel the rng's four xoshiro words and takes the advanced state back. */
-function withRngState(rng: Rng, fn: (state: Uint32Array) => void): void {
-  const full = rng.getState();
-  const state = Uint32Array.from(full.slice(0, 4));
-  fn(state);
-  rng.setState([...state, ...full.slice(4)]);
-}
 
 function assertSameShape(op: string, a: Tensor, b: Tensor): void {
   if (!sameShape(a.shape, b.shape)) throw new Error(`${op}: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} differ`);
@@ -93,6 +85,20 @@ export function relu(x: Tensor): Tensor {
   if (out.requiresGrad) {
     tape.record(() => {
       if (out.grad) K.reluBackward(x.size, out.data, 0, out.grad, 0, tape.gradOf(x), 0);
+    });
+  }
+  return out;
+}
+
+/** Exact GELU, x·Φ(x) with the erf-based normal CDF (torch.nn.functional.gelu's default, not the tanh approximation). */
+export function gelu(x: Tensor): Tensor {
+  const K = getKernels();
+  const tape = getTape();
+  const out = tape.output(x.shape, x);
+  K.geluForward(x.size, x.data, 0, out.data, 0);
+  if (out.requiresGrad) {
+    tape.record(() => {
+      if (out.grad) K.geluBackward(x.size, x.data, 0, out.grad, 0, tape.gradOf(x), 0);
     });
   }
   return out;
@@ -293,6 +299,22 @@ export interface PackedAttentionOptions {
   training?: boolean;
 }
 
+/** The model width d and head size of a [rows, 3d] q | k | v projection split into `heads` heads; `op` names the errors. */
+export function qkvHeads(op: string, qkv: Tensor, heads: number): { d: number; headDim: number } {
+  const d3 = qkv.lastDim;
+  if (d3 % 3 !== 0) throw new Error(`${op}: last dim ${d3} is not 3·d`);
+  const d = d3 / 3;
+  if (!Number.isInteger(heads) || heads < 1 || d % heads !== 0) throw new Error(`${op}: ${heads} heads do not divide d = ${d}`);
+  return { d, headDim: d / heads };
+}
+
+/** The attention dropout rate in effect: 0 outside training or without an rng; checked to be in [0, 1). */
+export function attentionDropout(op: string, opts: PackedAttentionOptions): number {
+  const p = opts.training === false || !opts.rng ? 0 : (opts.dropout ?? 0);
+  if (!(p >= 0 && p < 1)) throw new Error(`${op}: dropout must be in [0, 1), got ${p}`);
+  return p;
+}
+
 /**
  * Causal multi-head attention on packed rows (q | k | v column blocks of one [rows, 3d] projection)
  * → [rows, d], skipping padding: each segment's query i attends to its keys 0..i plus, when the
@@ -303,12 +325,9 @@ export interface PackedAttentionOptions {
  */
 export function packedCausalAttention(qkv: Tensor, seg: PackedSegments, opts: PackedAttentionOptions): Tensor {
   const op = 'packedCausalAttention';
-  const d3 = qkv.lastDim;
-  if (d3 % 3 !== 0) throw new Error(`${op}: last dim ${d3} is not 3·d`);
-  const d = d3 / 3;
   const { heads } = opts;
-  if (!Number.isInteger(heads) || heads < 1 || d % heads !== 0) throw new Error(`${op}: ${heads} heads do not divide d = ${d}`);
-  const headDim = d / heads;
+  const { d, headDim } = qkvHeads(op, qkv, heads);
+  const d3 = 3 * d;
   const rows = qkv.rows;
   const { segCount, segStart, segLen, segPad, padRow } = seg;
   if (segStart.length < segCount || segLen.length < segCount || segPad.length < segCount) throw new Error(`${op}: segment arrays shorter than ${segCount}`);
@@ -321,8 +340,7 @@ export function packedCausalAttention(qkv: Tensor, seg: PackedSegments, opts: Pa
     if (segPad[s] < 0 || (segPad[s] > 0 && padRow < 0)) throw new Error(`${op}: segment ${s} has ${segPad[s]} padding positions but padRow is ${padRow}`);
     tri += (n * (n + 3)) / 2;
   }
-  const p = opts.training === false || !opts.rng ? 0 : (opts.dropout ?? 0);
-  if (!(p >= 0 && p < 1)) throw new Error(`${op}: dropout must be in [0, 1), got ${p}`);
+  const p = attentionDropout(op, opts);
   const K = getKernels();
   const tape = getTape();
   const out = tape.output([rows, d], qkv);

@@ -113,3 +113,11 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/** Lends a kernel the rng's four xoshiro words and takes the advanced state back. */
+export function withRngState(rng: Rng, fn: (state: Uint32Array) => void): void {
+  const full = rng.getState();
+  const state = Uint32Array.from(full.slice(0, 4));
+  fn(state);
+  rng.setState([...state, ...full.slice(4)]);
+}

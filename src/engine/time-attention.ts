@@ -23,7 +23,7 @@
 import { getKernels, releaseBuffer, type Kernels } from '../kernels/index.js';
 import { gemmBatched } from '../kernels/wasm/batched.js';
 import { LossTargets } from './loss-targets.js';
-import type { Rng } from './rng.js';
+import { type Rng, withRngState } from './rng.js';
 import { getTape } from './tape.js';
 import { type Tensor, shapeStr } from './tensor.js';
 
@@ -52,14 +52,6 @@ export interface TimeAttentionOptions {
   dropout?: number;
   rng?: Rng;
   training?: boolean;
-}
-
-/** Lends a kernel the rng's four xoshiro words and takes the advanced state back. */
-function withRngState(rng: Rng, fn: (state: Uint32Array) => void): void {
-  const full = rng.getState();
-  const state = Uint32Array.from(full.slice(0, 4));
-  fn(state);
-  rng.setState([...state, ...full.slice(4)]);
 }
 
 function checkLayout(op: string, layout: TimeAttentionLayout): void {

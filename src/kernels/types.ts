@@ -64,6 +64,13 @@ export interface Kernels {
   /** dx[i] += y[i] > 0 ? dy[i] : 0, where y is relu's output (accumulates). */
   reluBackward(n: number, y: Float32Array, yOff: number, dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number): void;
   /**
+   * Exact (erf-based) GELU, PyTorch's default: out[i] = x·Φ(x) with Φ(x) = ½·erfc(−x/√2), the standard
+   * normal CDF (writes). The reference evaluates erfc to a relative error below 1.2e-7 (float32 level).
+   */
+  geluForward(n: number, x: Float32Array, xOff: number, out: Float32Array, outOff: number): void;
+  /** dx[i] += dy[i] · (Φ(x[i]) + x[i]·φ(x[i])), φ the standard normal density (accumulates; geluForward's backward). */
+  geluBackward(n: number, x: Float32Array, xOff: number, dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number): void;
+  /**
    * Inverted dropout. For i = 0..n-1 in order: u = next uniform from `rngState`;
    * mask[i] = u < p ? 0 : 1/(1-p); out[i] = x[i] · mask[i] (writes mask and out). Advances rngState by n draws.
    */
@@ -116,6 +123,29 @@ export interface Kernels {
   ): void;
 
   // ---- attention ----------------------------------------------------------------------------
+  /**
+   * The softmax of bidirectional attention for one (sequence, head) block, between the two GEMMs
+   * that compute its scores and its output (engine/bidirectional-attention.ts). `x` holds rows × cols
+   * scores (row-major, already scaled) on entry and the probabilities P on return (in place): row r's
+   * softmax over the columns c whose keyMask[maskOff + c] is 0 (keyMask null: every column); masked
+   * columns get P = 0, and a row with every column masked is all 0. With dropP > 0 and rngState
+   * non-null, writes A = P · dropout mask into `dropped` (otherwise A = P, dropped is not written and
+   * the caller passes the same buffer). Dropout draws: for r, for each unmasked c in order, one
+   * uniform u; A = u < dropP ? 0 : P/(1 − dropP).
+   */
+  attentionSoftmaxForward(
+    rows: number, cols: number, x: Float32Array, xOff: number, keyMask: Uint8Array | null, maskOff: number,
+    dropP: number, rngState: Uint32Array | null, dropped: Float32Array, droppedOff: number,
+  ): void;
+  /**
+   * attentionSoftmaxForward's backward, in place: on entry dA [rows × cols] holds the gradient of A;
+   * on return the gradient of the scores, dS_c = A_c·dA_c − P_c · Σ_c' A_c'·dA_c' (writes). P = probs,
+   * A = dropped (the same buffer without dropout).
+   */
+  attentionSoftmaxBackward(
+    rows: number, cols: number, probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+    dA: Float32Array, dAOff: number,
+  ): void;
   /**
    * Causal multi-head scaled-dot-product attention, as torch.nn.MultiheadAttention's core.
    * Rows are (b, t) pairs, row index b·len + t; q, k, v rows have stride `ldIn` (they may be the three

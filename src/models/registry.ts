@@ -6,8 +6,9 @@ import type { AnyModelSpec } from './contract.js';
 import { pop } from './pop/spec.js';
 import { sasrec } from './sasrec/spec.js';
 import { tisasrec } from './tisasrec/spec.js';
+import { bert4rec } from './bert4rec/spec.js';
 
-const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec];
+const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec, bert4rec];
 
 const registry = new Map<string, AnyModelSpec>(MODELS.map((spec) => [spec.name, spec]));
 

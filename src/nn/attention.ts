@@ -1,7 +1,11 @@
-/** torch.nn.MultiheadAttention (packed in-projection, batch-first rows), restricted to causal self-attention. */
+/**
+ * torch.nn.MultiheadAttention (packed in-projection, batch-first rows), restricted to self-attention:
+ * causal (SASRec, dense or packed rows) or bidirectional with a key-padding mask (BERT4Rec).
+ */
 import * as init from '../engine/init.js';
 import * as ops from '../engine/ops.js';
 import type { PackedSegments } from '../engine/ops.js';
+import { bidirectionalAttention, type SequenceRows } from '../engine/bidirectional-attention.js';
 import type { Rng } from '../engine/rng.js';
 import type { Parameter, Tensor } from '../engine/tensor.js';
 import { Linear } from './layers.js';
@@ -51,6 +55,22 @@ export class MultiheadAttention extends Module {
     const qkv = ops.linear(x, this.inProjWeight, this.inProjBias);
     const heads = ops.packedCausalAttention(qkv, segments, {
       heads: this.numHeads,
+      dropout: this.dropout,
+      rng: this.dropoutRng,
+      training: this.training,
+    });
+    return this.outProj.forward(heads);
+  }
+
+  /**
+   * Bidirectional self-attention of x [rows, d] within each sequence of rows, as
+   * key_padding_mask = keyMask (a row whose keyMask ≠ 0 is a key no query sees); no causal mask.
+   */
+  forwardBidirectional(x: Tensor, seqs: SequenceRows, keyMask: Uint8Array | null): Tensor {
+    const qkv = ops.linear(x, this.inProjWeight, this.inProjBias);
+    const heads = bidirectionalAttention(qkv, seqs, {
+      heads: this.numHeads,
+      keyMask,
       dropout: this.dropout,
       rng: this.dropoutRng,
       training: this.training,

@@ -4,7 +4,7 @@
 // Long reductions over rows (bias / LayerNorm parameter gradients) accumulate in float64, as the
 // reference does; short ones (a row of `dim` floats) in float32.
 
-import { dropApply, dropThresholdU32, fmadd, hsum, imin32, loadTail, rngLoad, rngRaw, rngSave, storeTail, tailMask } from './common';
+import { dropApply, dropThresholdU32, expv, fmadd, hsum, imin32, loadTail, rngLoad, rngRaw, rngSave, storeTail, tailMask } from './common';
 
 // ---------------------------------------------------------------------------------------------
 // element-wise
@@ -80,6 +80,58 @@ export function ewReluBackward(n: i32, y: usize, dy: usize, dx: usize): void {
     v128.store(dx + o, f32x4.add(v128.load(dx + o), v128.and(v128.load(dy + o), m)));
   }
   for (; o < end; o += 4) if (load<f32>(y + o) > 0) store<f32>(dx + o, load<f32>(dx + o) + load<f32>(dy + o));
+}
+
+/**
+ * Φ(x) per lane, the standard normal CDF, as the reference's exact GELU computes it: ½·erfc(|x|/√2)
+ * by Numerical Recipes' Chebyshev fit (relative error < 1.2e-7; here in float32), then 1 − that for
+ * x ≥ 0.
+ */
+@inline function normalCdf(x: v128): v128 {
+  const a = f32x4.mul(f32x4.abs(x), f32x4.splat(0.70710678118654752));
+  const t = f32x4.div(f32x4.splat(1), fmadd(a, f32x4.splat(0.5), f32x4.splat(1)));
+  let p = f32x4.splat(0.17087277);
+  p = fmadd(p, t, f32x4.splat(-0.82215223));
+  p = fmadd(p, t, f32x4.splat(1.48851587));
+  p = fmadd(p, t, f32x4.splat(-1.13520398));
+  p = fmadd(p, t, f32x4.splat(0.27886807));
+  p = fmadd(p, t, f32x4.splat(-0.18628806));
+  p = fmadd(p, t, f32x4.splat(0.09678418));
+  p = fmadd(p, t, f32x4.splat(0.37409196));
+  p = fmadd(p, t, f32x4.splat(1.00002368));
+  p = fmadd(p, t, f32x4.splat(-1.26551223));
+  // the exponent −a² + p is ≤ 3e-8 (p ≤ 3e-8 at a = 0): expv's range
+  const h = f32x4.mul(f32x4.mul(t, expv(f32x4.sub(p, f32x4.mul(a, a)))), f32x4.splat(0.5));
+  return v128.bitselect(f32x4.sub(f32x4.splat(1), h), h, f32x4.ge(x, f32x4.splat(0)));
+}
+
+/** Exact GELU x·Φ(x); the last n mod 4 elements as one partial vector (the same code per element). */
+export function ewGelu(n: i32, x: usize, out: usize): void {
+  const end = <usize>n << 2;
+  let o: usize = 0;
+  for (; o + 16 <= end; o += 16) {
+    const v = v128.load(x + o);
+    v128.store(out + o, f32x4.mul(v, normalCdf(v)));
+  }
+  const rem = <i32>(end - o) >> 2;
+  if (rem > 0) {
+    const v = loadTail(x + o, rem);
+    storeTail(out + o, f32x4.mul(v, normalCdf(v)), rem);
+  }
+}
+
+/** dx += dy · (Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π). */
+@inline function geluGrad(v: v128, dy: v128, dx: v128): v128 {
+  const pdf = f32x4.mul(expv(f32x4.mul(f32x4.mul(v, v), f32x4.splat(-0.5))), f32x4.splat(0.3989422804014327));
+  return fmadd(dy, fmadd(v, pdf, normalCdf(v)), dx);
+}
+
+export function ewGeluBackward(n: i32, x: usize, dy: usize, dx: usize): void {
+  const end = <usize>n << 2;
+  let o: usize = 0;
+  for (; o + 16 <= end; o += 16) v128.store(dx + o, geluGrad(v128.load(x + o), v128.load(dy + o), v128.load(dx + o)));
+  const rem = <i32>(end - o) >> 2;
+  if (rem > 0) storeTail(dx + o, geluGrad(loadTail(x + o, rem), loadTail(dy + o, rem), loadTail(dx + o, rem)), rem);
 }
 
 /**

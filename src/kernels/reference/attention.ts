@@ -1,4 +1,7 @@
-/** Causal attention of the reference backend: dense (every key) and packed (padding keys merged). */
+/**
+ * Attention of the reference backend: causal, dense (every key) and packed (padding keys merged); and
+ * the softmax of bidirectional attention (its GEMMs run on the backend's gemm).
+ */
 import { StateRng } from './rng.js';
 
 export function causalAttentionForward(
@@ -323,5 +326,52 @@ export function packedCausalAttentionBackward(
       }
     }
     base += heads * tri;
+  }
+}
+
+export function attentionSoftmaxForward(
+  rows: number, cols: number, x: Float32Array, xOff: number, keyMask: Uint8Array | null, maskOff: number,
+  dropP: number, rngState: Uint32Array | null, dropped: Float32Array, droppedOff: number,
+): void {
+  const rng = dropP > 0 && rngState !== null ? new StateRng(rngState) : null;
+  const keep = 1 / (1 - dropP);
+  const e = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const row = xOff + r * cols;
+    let max = -Infinity;
+    for (let c = 0; c < cols; c++) if ((keyMask === null || keyMask[maskOff + c] === 0) && x[row + c] > max) max = x[row + c];
+    let sum = 0;
+    for (let c = 0; c < cols; c++) {
+      if (keyMask !== null && keyMask[maskOff + c] !== 0) {
+        e[c] = 0;
+        continue;
+      }
+      e[c] = Math.exp(x[row + c] - max);
+      sum += e[c];
+    }
+    // every column masked: sum stays 0 and the row is all 0
+    for (let c = 0; c < cols; c++) x[row + c] = sum > 0 ? e[c] / sum : 0;
+    if (rng) {
+      const a = droppedOff + r * cols;
+      for (let c = 0; c < cols; c++) {
+        if (keyMask !== null && keyMask[maskOff + c] !== 0) dropped[a + c] = 0;
+        else dropped[a + c] = rng.nextFloat() < dropP ? 0 : x[row + c] * keep;
+      }
+    }
+  }
+  if (rng) rng.save();
+}
+
+export function attentionSoftmaxBackward(
+  rows: number, cols: number, probs: Float32Array, probsOff: number, dropped: Float32Array, droppedOff: number,
+  dA: Float32Array, dAOff: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const g = dAOff + r * cols;
+    const p = probsOff + r * cols;
+    const a = droppedOff + r * cols;
+    let rowsum = 0;
+    for (let c = 0; c < cols; c++) rowsum += dropped[a + c] * dA[g + c];
+    for (let c = 0; c < cols; c++) dA[g + c] = dropped[a + c] * dA[g + c] - probs[p + c] * rowsum;
   }
 }

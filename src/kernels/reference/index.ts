@@ -6,11 +6,12 @@
 import type { Kernels } from '../types.js';
 import { gemm } from './gemm.js';
 import {
-  fill, add, axpy, scale, mul, mulAcc, relu, reluBackward, dropout, addBias, colSumAcc, rowDot, rowScaleAcc,
+  fill, add, axpy, scale, mul, mulAcc, relu, reluBackward, geluForward, geluBackward, dropout, addBias, colSumAcc, rowDot, rowScaleAcc,
   gatherRows, scatterAddRows, layerNormForward, layerNormBackward,
 } from './elementwise.js';
 import {
   causalAttentionForward, causalAttentionBackward, packedCausalAttentionForward, packedCausalAttentionBackward,
+  attentionSoftmaxForward, attentionSoftmaxBackward,
 } from './attention.js';
 import {
   timeRelations, timeAttentionSoftmaxForward, timeAttentionSoftmaxBackward, compactRelations, unpackRows,
@@ -37,6 +38,8 @@ export const referenceKernels: Kernels = {
   mulAcc,
   relu,
   reluBackward,
+  geluForward,
+  geluBackward,
   dropout,
   addBias,
   colSumAcc,
@@ -50,6 +53,8 @@ export const referenceKernels: Kernels = {
   causalAttentionBackward,
   packedCausalAttentionForward,
   packedCausalAttentionBackward,
+  attentionSoftmaxForward,
+  attentionSoftmaxBackward,
   timeRelations,
   timeAttentionSoftmaxForward,
   timeAttentionSoftmaxBackward,

@@ -19,6 +19,8 @@ export interface ElementwiseExports {
   ewMulAcc(n: number, a: number, b: number, out: number): void;
   ewRelu(n: number, x: number, out: number): void;
   ewReluBackward(n: number, y: number, dy: number, dx: number): void;
+  ewGelu(n: number, x: number, out: number): void;
+  ewGeluBackward(n: number, x: number, dy: number, dx: number): void;
   ewDropout(n: number, p: number, rng: number, x: number, mask: number, out: number, raw: number): void;
   rowAddBias(rows: number, cols: number, bias: number, out: number): void;
   rowColSumAcc(rows: number, cols: number, x: number, out: number, acc: number): void;
@@ -38,7 +40,7 @@ export interface ElementwiseExports {
 }
 
 type ElementwiseKernels = Pick<Kernels,
-  'fill' | 'add' | 'axpy' | 'scale' | 'mul' | 'mulAcc' | 'relu' | 'reluBackward' | 'dropout' | 'addBias' | 'colSumAcc' |
+  'fill' | 'add' | 'axpy' | 'scale' | 'mul' | 'mulAcc' | 'relu' | 'reluBackward' | 'geluForward' | 'geluBackward' | 'dropout' | 'addBias' | 'colSumAcc' |
   'rowDot' | 'rowScaleAcc' | 'gatherRows' | 'scatterAddRows' | 'layerNormForward' | 'layerNormBackward' |
   'sumSquares' | 'bceLogitsMaskedSum' | 'bceLogitsMaskedBackward' | 'adamStep'>;
 
@@ -117,6 +119,16 @@ export function elementwiseKernels(ex: ElementwiseExports, arena: WasmArena, scr
       if (!(owns(y) && owns(dy) && owns(dx))) return base.reluBackward(n, y, yOff, dy, dyOff, dx, dxOff);
       count('reluBackward', n);
       ex.ewReluBackward(n, at('reluBackward', y, yOff, n), at('reluBackward', dy, dyOff, n), at('reluBackward', dx, dxOff, n));
+    },
+    geluForward(n, x, xOff, out, outOff) {
+      if (!(owns(x) && owns(out))) return base.geluForward(n, x, xOff, out, outOff);
+      count('geluForward', n);
+      ex.ewGelu(n, at('geluForward', x, xOff, n), at('geluForward', out, outOff, n));
+    },
+    geluBackward(n, x, xOff, dy, dyOff, dx, dxOff) {
+      if (!(owns(x) && owns(dy) && owns(dx))) return base.geluBackward(n, x, xOff, dy, dyOff, dx, dxOff);
+      count('geluBackward', n);
+      ex.ewGeluBackward(n, at('geluBackward', x, xOff, n), at('geluBackward', dy, dyOff, n), at('geluBackward', dx, dxOff, n));
     },
     dropout(n, p, rngState, x, xOff, mask, maskOff, out, outOff) {
       if (!(owns(x) && owns(mask) && owns(out))) return base.dropout(n, p, rngState, x, xOff, mask, maskOff, out, outOff);

@@ -66,6 +66,8 @@ export const RANGE_KERNELS: readonly (readonly [name: string, pointers: readonly
   ['ewMulAcc', [0, 1, 2]],
   ['ewRelu', [0, 1]],
   ['ewReluBackward', [0, 1, 2]],
+  ['ewGelu', [0, 1]],
+  ['ewGeluBackward', [0, 1, 2]],
   ['optAdam', [0, 1, 2, 3]],
 ];
 

@@ -4,9 +4,17 @@
  * anything the field trains with: past them sizes overflow memory or index arithmetic, and the user
  * gets an error naming the option instead of an allocator's.
  */
-import { bool, defineOptions, int, num, type ConfigOf } from '../../core/options.js';
+import { bool, defineOptions, int, num, type ConfigOf, type Naming } from '../../core/options.js';
 import { mhcConfig, type mhcOptions } from './mhc-options.js';
 import type { SelfAttentiveConfig } from './self-attentive.js';
+
+/** The rule that the heads split the hidden units evenly (for a group that picks these options). */
+export function headsDivideHiddenUnits(
+  c: { readonly hiddenUnits: number; readonly numHeads: number },
+  name: Naming,
+): readonly [string, string] | undefined {
+  return c.hiddenUnits % c.numHeads !== 0 ? ['num_heads', `${c.numHeads} must divide ${name('hidden_units')} ${c.hiddenUnits}`] : undefined;
+}
 
 export const attentionOptions = defineOptions({
   maxlen: int({ help: 'maximum sequence length: the last maxlen items of a history are read', default: 200, min: 1, max: 8192 }),
@@ -16,9 +24,7 @@ export const attentionOptions = defineOptions({
   dropout_rate: num({ help: 'dropout rate (the paper uses 0.5 on Amazon data)', default: 0.2, min: 0, below: 1 }),
   l2_emb: num({ help: 'L2 penalty l2_emb·ΣW² on the embeddings', default: 0, min: 0 }),
   norm_first: bool({ help: 'pre-LN blocks, as the reference --norm_first (default false; mHC implies true)' }),
-}).rule((c, name) =>
-  c.hiddenUnits % c.numHeads !== 0 ? ['num_heads', `${c.numHeads} must divide ${name('hidden_units')} ${c.hiddenUnits}`] : undefined,
-);
+}).rule(headsDivideHiddenUnits);
 
 type AttentionValues = ConfigOf<typeof attentionOptions.options> & ConfigOf<typeof mhcOptions.options>;
 

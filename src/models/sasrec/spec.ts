@@ -1,10 +1,9 @@
 /** `--model sasrec`: SASRec and its mHC variant, trained by gradient on the reference's sampler. */
-import { TrainSampler } from '../../data/sampler.js';
 import { describeLoss, lossFor } from '../../losses/index.js';
 import type { ModelSpec } from '../contract.js';
-import { catalogFromCheckpoint, catalogOf, withWeights } from '../common/catalog.js';
+import { catalogOf } from '../common/catalog.js';
 import { decodeCheckpoint } from '../common/checkpoint-format.js';
-import { trainingRecordOf } from '../common/checkpoint-config.js';
+import { lossSampler, loadNetworkModel } from '../common/gradient-model.js';
 import { describeMHC } from '../common/mhc-options.js';
 import { NetworkModel } from '../common/network-model.js';
 import { looksLikeSASRec, sasrecMetadata, sasrecOptionsOf } from './checkpoint.js';
@@ -23,13 +22,7 @@ export const sasrec: ModelSpec<typeof sasrecOptions.options> = {
       const cfg = networkConfig(options, split.data.itemNum);
       const loss = lossFor(options, cfg.itemNum);
       const network = new SASRec(cfg, { rng: rng.fork(), loss });
-      const sampler = new TrainSampler(split, {
-        ...batches,
-        maxlen: cfg.maxlen,
-        rng: rng.fork(),
-        negatives: loss.negatives,
-        sharedNegatives: loss.sharedNegatives,
-      });
+      const sampler = lossSampler(split, batches, cfg.maxlen, rng.fork(), loss);
       return {
         network,
         sampler,
@@ -48,10 +41,12 @@ export const sasrec: ModelSpec<typeof sasrecOptions.options> = {
     const ckpt = decodeCheckpoint(bytes);
     const { options, itemNum } = sasrecOptionsOf(ckpt, overrides);
     const cfg = networkConfig(options, itemNum);
-    const record = trainingRecordOf(ckpt);
-    // everything that can refuse the file comes before the network: a refused file takes no wasm memory
-    const catalog = catalogFromCheckpoint(ckpt, itemNum);
-    const network = withWeights(new SASRec(cfg, { seed: 0 }), ckpt.tensors);
-    return new NetworkModel('sasrec', network, sasrecMetadata(cfg, options, record), catalog);
+    return loadNetworkModel(
+      'sasrec',
+      ckpt,
+      itemNum,
+      () => new SASRec(cfg, { seed: 0 }),
+      (record) => sasrecMetadata(cfg, options, record),
+    );
   },
 };

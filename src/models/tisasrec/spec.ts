@@ -11,7 +11,6 @@
  * `eval` and `recommend --user` reproduce it.
  */
 import { UserError } from '../../core/errors.js';
-import { TrainSampler } from '../../data/sampler.js';
 import { fitTimeScaling, scaleSplitTimes, TIME_UNITS } from '../../data/time.js';
 import { describeLoss, lossFor } from '../../losses/index.js';
 import type { ModelSpec } from '../contract.js';
@@ -19,6 +18,7 @@ import { catalogFromCheckpoint, catalogOf, withWeights } from '../common/catalog
 import { decodeCheckpoint } from '../common/checkpoint-format.js';
 import { trainingRecordOf } from '../common/checkpoint-config.js';
 import { describeMHC } from '../common/mhc-options.js';
+import { lossSampler } from '../common/gradient-model.js';
 import { NetworkModel } from '../common/network-model.js';
 import { looksLikeTiSASRec, scalingToJson, timeScalingOf, tisasrecMetadata, tisasrecOptionsOf } from './checkpoint.js';
 import { networkConfig, tisasrecOptions } from './options.js';
@@ -49,13 +49,7 @@ export const tisasrec: ModelSpec<typeof tisasrecOptions.options> = {
       const scaling = fitTimeScaling(split.data, TIME_UNITS[options.timeUnit]);
       const network = new TiSASRec(cfg, { rng: rng.fork(), loss });
       network.timeScaling = scaling;
-      const sampler = new TrainSampler(scaleSplitTimes(split, scaling), {
-        ...batches,
-        maxlen: cfg.maxlen,
-        rng: rng.fork(),
-        negatives: loss.negatives,
-        sharedNegatives: loss.sharedNegatives,
-      });
+      const sampler = lossSampler(scaleSplitTimes(split, scaling), batches, cfg.maxlen, rng.fork(), loss);
       return {
         network,
         sampler,
