@@ -57,6 +57,22 @@ export interface SamplerState {
   position: number;
 }
 
+/**
+ * What the training loop draws its batches from: a stream of batches whose state can be saved after
+ * any batch and restored exactly (resume). TrainSampler is the one every sequence model uses; a model
+ * with another batching (session-parallel GRU4Rec) brings its own.
+ */
+export interface BatchSource {
+  /** optimizer steps per epoch */
+  readonly batchesPerEpoch: number;
+  /** how batches are drawn, for the training log ('' when there is nothing to say beyond the defaults) */
+  describe(): string;
+  /** the next batch; a previous batch of the same shape may be refilled instead of allocating */
+  nextBatch(out?: TrainBatch): TrainBatch;
+  getState(): SamplerState;
+  setState(state: SamplerState): void;
+}
+
 /** A sampler's train data and shape in a few flat arrays (see TrainSampler.flatTrainData). */
 export interface FlatTrainData {
   userNum: number;
@@ -80,7 +96,7 @@ export interface FlatTrainData {
  * items are excluded, so the user's valid/test items can be drawn as negatives. With `cloze`, the
  * same users make BERT4Rec's masked-item rows instead (ClozeOptions).
  */
-export class TrainSampler {
+export class TrainSampler implements BatchSource {
   readonly batchSize: number;
   readonly maxlen: number;
   readonly userNum: number;
@@ -208,6 +224,10 @@ export class TrainSampler {
     });
     sampler.setState(state);
     return sampler;
+  }
+
+  describe(): string {
+    return this.userSampling !== 'shuffle' ? `user sampling ${this.userSampling}` : '';
   }
 
   /** Batches per epoch as the reference counts them: ceil(users / batchSize). */

@@ -12,7 +12,7 @@
  *   schedule, evaluation, best-checkpoint selection, early stopping and resume.
  */
 import type { ConfigOf, OptionGroup, Options } from '../core/options.js';
-import type { TrainSampler, UserSampling } from '../data/sampler.js';
+import type { BatchSource, UserSampling } from '../data/sampler.js';
 import type { IdMap, Split, TrainBatch } from '../data/types.js';
 import type { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -89,8 +89,8 @@ export const DEFAULT_TRAINING_RECORD: TrainingRecord = { batchSize: 128, lr: 0.0
 /** A freshly built gradient model. */
 export interface GradientSetup {
   readonly network: Network;
-  /** the training batches (data/sampler.ts), which the loop draws and checkpoints */
-  readonly sampler: TrainSampler;
+  /** the training batches (data/sampler.ts TrainSampler, or the model's own), which the loop draws and checkpoints */
+  readonly sampler: BatchSource;
   /** the model the network is, once trained (id maps, histories, file format) */
   readonly model: Model;
   /** one line describing the model and its sizes, for the training log */

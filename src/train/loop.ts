@@ -12,7 +12,7 @@
 import { UserError } from '../core/errors.js';
 import type { TrainBatch } from '../data/types.js';
 import { PrefetchSampler } from '../data/prefetch.js';
-import type { SamplerState, TrainSampler } from '../data/sampler.js';
+import { TrainSampler, type BatchSource, type SamplerState } from '../data/sampler.js';
 import { encodeCheckpoint, type LoadedCheckpoint } from '../models/common/checkpoint-format.js';
 import type { GradientSetup, Model, Network } from '../models/contract.js';
 import type { TensorEntry } from '../nn/module.js';
@@ -135,7 +135,7 @@ function planLine(setup: GradientSetup, training: TrainingConfig): string {
   const { sampler } = setup;
   return (
     `${setup.summary}, lr ${training.lr}, batch ${training.batchSize}, ${training.numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
-    (sampler.userSampling !== 'shuffle' ? `, user sampling ${sampler.userSampling}` : '')
+    (sampler.describe() ? `, ${sampler.describe()}` : '')
   );
 }
 
@@ -167,7 +167,7 @@ export async function trainNetwork(setup: GradientSetup, training: TrainingConfi
 export async function runEpochs(
   network: Network,
   optimizer: Adam,
-  sampler: TrainSampler,
+  sampler: BatchSource,
   model: Model,
   training: TrainingConfig,
   hooks: TrainHooks,
@@ -239,7 +239,9 @@ export async function runEpochs(
   // checkpoints store its state as of the batches consumed, and this sampler is left in that state.
   if (training.numWorkers > 1)
     hooks.log?.(`--num_workers ${training.numWorkers}: batches come from one prefetching worker (the sampler's random stream is sequential)`);
-  const source = training.numWorkers > 0 && startEpoch <= numEpochs ? await PrefetchSampler.start(sampler) : undefined;
+  const prefetchable = sampler instanceof TrainSampler;
+  if (training.numWorkers > 0 && !prefetchable) hooks.log?.(`--num_workers ${training.numWorkers}: this model draws its batches on the main thread`);
+  const source = training.numWorkers > 0 && prefetchable && startEpoch <= numEpochs ? await PrefetchSampler.start(sampler) : undefined;
   try {
     await epochLoop();
   } finally {
