@@ -6,7 +6,8 @@ import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
 import { loadGrid, planRuns } from '../src/experiments/grid.js';
-import { mean, std, writeReports } from '../src/experiments/report.js';
+import { writeReports } from '../src/experiments/report.js';
+import { mean, std } from '../src/experiments/run-files.js';
 import { runExperiments } from '../src/experiments/run.js';
 import { trainOptionNames } from '../src/train/request.js';
 

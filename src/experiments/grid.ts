@@ -11,6 +11,9 @@
  *   grid: { lr: [0.001, 0.0005] }      # optional: every combination of these values is a config
  *   seeds: [1, 2, 3]                   # default [42]
  *   out: runs/exp                      # default: <grid file name>-results next to the grid file
+ *   model_flags: { caser: { lr: 0.001 } }   # optional: flags for one model only (over flags:)
+ *   table: {...}                       # optional: a paper's table layout (see TableSchema)
+ *   time_figure: {...}                 # optional: accuracy against training time (see TimeFigureSchema)
  *
  * Run folders: <out>/runs/<dataset>/<model>/<config>/seed-<s>. A run whose results.json exists is
  * skipped; one with a last.safetensors but no results.json is resumed (--resume), so rerunning an
@@ -30,6 +33,45 @@ import { trainOptionNames } from '../train/request.js';
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
+/**
+ * A paper's results table: methods as columns, one row per (dataset, metric), each cell ours
+ * (mean ± std over seeds) beside the paper's figure, and "improvement of one method vs the best of
+ * a group" columns, ours and the paper's.
+ */
+export const TableSchema = z
+  .object({
+    title: z.string().default('Results'),
+    /** the test metrics of this protocol */
+    protocol: z.enum(['sampled', 'full']).default('sampled'),
+    metrics: z.array(z.string().min(1)).min(1).default(['HR@10', 'NDCG@10']),
+    /** in column order; config: which grid config of the model (needed when it has several) */
+    columns: z.array(z.object({ model: z.string().min(1), label: z.string().min(1), config: z.string().min(1).optional() }).strict()).min(1),
+    improvement: z
+      .object({ of: z.string().min(1), vs: z.record(z.string(), z.array(z.string().min(1)).min(1)) })
+      .strict()
+      .optional(),
+    /** dataset name (as the run folders name it) → model → metric → the paper's figure */
+    paper: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.number()))).default({}),
+    /** a line under the table (e.g. how the data differ from the paper's) */
+    notes: z.array(z.string()).default([]),
+  })
+  .strict();
+
+/** Valid NDCG@10 against cumulative training seconds, one line per model, one chart per dataset. */
+export const TimeFigureSchema = z
+  .object({
+    title: z.string().default('Accuracy against training time'),
+    models: z.array(z.string().min(1)).min(1),
+    /** dataset names (as the run folders name them); default all */
+    datasets: z.array(z.string().min(1)).optional(),
+    /** the model the per-epoch times are compared with */
+    baseline: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type TableSpec = z.infer<typeof TableSchema>;
+export type TimeFigureSpec = z.infer<typeof TimeFigureSchema>;
+
 export const GridSchema = z
   .object({
     datasets: z.array(z.string().min(1)).min(1),
@@ -47,6 +89,9 @@ export const GridSchema = z
       .min(1)
       .default([42]), // Rng seeds are uint32
     out: z.string().min(1).optional(),
+    model_flags: z.record(z.string(), z.record(z.string(), Scalar)).default({}),
+    table: TableSchema.optional(),
+    time_figure: TimeFigureSchema.optional(),
   })
   .strict();
 
@@ -134,11 +179,22 @@ export function loadGrid(path: string, trainFlags: readonly string[] = trainOpti
       throw new UserError(`${path}: flag "${k}" is set by the experiment (use datasets / models / seeds)`);
     }
   }
+  for (const m of Object.keys(grid.model_flags)) {
+    if (!grid.models.includes(m)) throw new UserError(`${path}: model_flags: "${m}" is not one of models (${grid.models.join(', ')})`);
+  }
+  checkReportModels(path, grid);
   const unknown: string[] = [];
-  for (const [section, keys] of [
+  const sections: Array<readonly [string, string[]]> = [
     ['flags', Object.keys(grid.flags)],
     ['grid', Object.keys(grid.grid)],
-  ] as const) {
+    ...Object.entries(grid.model_flags).map(([m, f]) => [`model_flags.${m}`, Object.keys(f)] as const),
+  ];
+  for (const [, keys] of sections.slice(2)) {
+    for (const k of keys) {
+      if (RESERVED.includes(snake(k))) throw new UserError(`${path}: flag "${k}" is set by the experiment (use datasets / models / seeds)`);
+    }
+  }
+  for (const [section, keys] of sections) {
     for (const k of keys) {
       // any spelling the train command reads: hidden_units, hidden-units, hiddenUnits (as older grids wrote them)
       if (trainFlags.includes(snake(k))) continue;
@@ -153,6 +209,26 @@ export function loadGrid(path: string, trainFlags: readonly string[] = trainOpti
   }
   if (unknown.length > 0) throw new UserError(`${path}: ${unknown.join('; ')}`);
   return grid;
+}
+
+/** The table's and the figure's model names must be models of the grid. */
+function checkReportModels(path: string, grid: Grid): void {
+  const known = (section: string, m: string) => {
+    if (!grid.models.includes(m)) throw new UserError(`${path}: ${section}: "${m}" is not one of models (${grid.models.join(', ')})`);
+  };
+  const t = grid.table;
+  if (t) {
+    for (const c of t.columns) known('table.columns', c.model);
+    if (t.improvement) {
+      known('table.improvement.of', t.improvement.of);
+      for (const [g, ms] of Object.entries(t.improvement.vs)) for (const m of ms) known(`table.improvement.vs.${g}`, m);
+    }
+    for (const [d, byModel] of Object.entries(t.paper)) for (const m of Object.keys(byModel)) known(`table.paper.${d}`, m);
+  }
+  if (grid.time_figure) {
+    for (const m of grid.time_figure.models) known('time_figure.models', m);
+    if (grid.time_figure.baseline !== undefined) known('time_figure.baseline', grid.time_figure.baseline);
+  }
 }
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9.=+-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
@@ -189,12 +265,29 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
             gridValues,
             config,
             seed,
-            flags: { ...grid.flags, ...gridValues },
+            flags: { ...grid.flags, ...grid.model_flags[model], ...gridValues },
             dir: join(out, 'runs', dn, slug(model), config, `seed-${seed}`),
           });
         }
       }
     }
   }
+  const datasetNames = [...names.keys()];
+  const knownDataset = (section: string, d: string) => {
+    if (!datasetNames.includes(d)) {
+      throw new UserError(`${gridPath}: ${section}: no dataset named "${d}" (the grid's datasets are named ${datasetNames.join(', ')})`);
+    }
+  };
+  for (const d of Object.keys(grid.table?.paper ?? {})) knownDataset('table.paper', d);
+  const configs = [...new Set(runs.map((r) => r.config))];
+  for (const c of grid.table?.columns ?? []) {
+    if (c.config !== undefined && !configs.includes(c.config)) {
+      throw new UserError(`${gridPath}: table.columns: ${c.model} has no config "${c.config}" (configs: ${configs.join(', ')})`);
+    }
+    if (c.config === undefined && configs.length > 1) {
+      throw new UserError(`${gridPath}: table.columns: ${c.model} needs a config (the grid has several: ${configs.join(', ')})`);
+    }
+  }
+  for (const d of grid.time_figure?.datasets ?? []) knownDataset('time_figure.datasets', d);
   return { out, runs };
 }

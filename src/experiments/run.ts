@@ -6,7 +6,8 @@ import { makeDirs } from '../io/dirs.js';
 import { parseTrainRequest } from '../train/request.js';
 import { runTraining } from '../train/run.js';
 import { loadGrid, planRuns } from './grid.js';
-import { readRunFiles, writeReports } from './report.js';
+import { writeReports } from './report.js';
+import { readRunFiles } from './run-files.js';
 
 /** One run: `seqrec train`'s options as the grid gives them (snake_case names, string values). */
 export type TrainFn = (options: Record<string, unknown>, io: { log(line: string): void }) => Promise<unknown>;
@@ -84,7 +85,10 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
       failed.push(`${r.datasetName} ${r.model} ${r.config} seed ${r.seed}: ${msg}`);
     }
   }
-  const { damaged: unreadable, ...files } = await writeReports(out, runs);
+  const { damaged: unreadable, ...files } = await writeReports(out, runs, {
+    ...(grid.table ? { table: grid.table } : {}),
+    ...(grid.time_figure ? { timeFigure: grid.time_figure } : {}),
+  });
   say(`wrote ${files.csv}, ${files.md}, ${files.html}`);
   for (const d of unreadable) {
     say(`${d.run.datasetName} ${d.run.model} ${d.run.config} seed ${d.run.seed}: FAILED: ${d.message}`);
