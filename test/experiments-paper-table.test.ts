@@ -135,6 +135,26 @@ test('the paper table: methods as columns, ours (mean ± std) beside the paper, 
   assert.ok(md2.includes(`| ring | HR@10 | ours | ${RESULTS.pop[1][0].toFixed(4)} ± 0.0000 (n=1) |`), md2);
 });
 
+test("datasets may be named and carry flags of their own; a model's flags win over a dataset's", () => {
+  const g = join(dir, 'named.yaml');
+  writeFileSync(
+    g,
+    [
+      'datasets: [ring.txt, { path: ring.txt, name: ring5, flags: { min_user_count: 5, maxlen: 20 } }]',
+      'models: [pop, sasrec]',
+      'flags: { maxlen: 10 }',
+      'model_flags: { pop: { maxlen: 3 } }',
+      'grid: { lr: [0.1] }',
+    ].join('\n'),
+  );
+  const { runs } = planRuns(loadGrid(g), g);
+  const flagsOf = (d: string, m: string) => runs.find((r) => r.datasetName === d && r.model === m)!.flags;
+  assert.deepEqual(flagsOf('ring', 'sasrec'), { maxlen: 10, lr: 0.1 });
+  assert.deepEqual(flagsOf('ring5', 'sasrec'), { maxlen: 20, min_user_count: 5, lr: 0.1 });
+  assert.deepEqual(flagsOf('ring5', 'pop'), { maxlen: 3, min_user_count: 5, lr: 0.1 });
+  assert.ok(runs.find((r) => r.datasetName === 'ring5')!.dir.includes(join('runs', 'ring5', 'pop')));
+});
+
 test('grid files: model_flags and the table / figure sections are checked before any run, in one line', async () => {
   const cases: Array<[string, RegExp]> = [
     ['model_flags: { caser: { lr: 0.1 } }', /model_flags: "caser" is not one of models \(pop, sasrec\)/],
@@ -153,10 +173,14 @@ test('grid files: model_flags and the table / figure sections are checked before
     ['time_figure: { models: [sasrec], datasets: [ml] }', /time_figure\.datasets: no dataset named "ml"/],
     ['time_figure: { models: [bert4rec] }', /time_figure\.models: "bert4rec" is not one of models/],
     ['table: { columns: [{ model: pop }] }', /table\.columns\.0\.label: /],
+    ['datasets: [{ path: ring.txt, flags: { lr_typo: 1 } }]', /datasets\.0\.flags: unknown flag "lr_typo"/],
+    ['datasets: [{ path: ring.txt, name: a }, { path: ring.txt, name: a }]', /datasets: the name "a" is given twice/],
+    ['datasets: [{ path: ring.txt, name: "../x" }]', /datasets\.0\.name: letters, digits/],
   ];
   const g = join(dir, 'bad-layout.yaml');
   for (const [extra, expected] of cases) {
-    writeFileSync(g, `datasets: [ring.txt]\nmodels: [pop, sasrec]\nout: never\n${extra}\n`);
+    const datasets = extra.startsWith('datasets:') ? '' : 'datasets: [ring.txt]\n';
+    writeFileSync(g, `${datasets}models: [pop, sasrec]\nout: never\n${extra}\n`);
     const refusal = await runExperiments(g, { train: async () => assert.fail('a run started'), log: () => {} }).then(
       () => assert.fail(`${extra}: the grid ran`),
       (e: Error) => e,

@@ -5,7 +5,8 @@
  * the page works offline).
  *
  * Grid file (YAML or JSON):
- *   datasets: [data/ring.txt]          # paths, relative to the grid file
+ *   datasets: [data/ring.txt]          # paths, relative to the grid file, or
+ *                                      #   { path, name?, flags? } (flags for that dataset's runs)
  *   models: [sasrec, tisasrec]
  *   flags: { num_epochs: 20, maxlen: 50 }   # train flags (snake_case names) for every run
  *   grid: { lr: [0.001, 0.0005] }      # optional: every combination of these values is a config
@@ -69,12 +70,24 @@ export const TimeFigureSchema = z
   })
   .strict();
 
+/** A dataset of the grid with a name (for the run folders and the reports) and flags of its own. */
+const DatasetEntrySchema = z
+  .object({
+    path: z.string().min(1),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'letters, digits, . _ + - (it names a folder)')
+      .optional(),
+    flags: z.record(z.string(), Scalar).default({}),
+  })
+  .strict();
+
 export type TableSpec = z.infer<typeof TableSchema>;
 export type TimeFigureSpec = z.infer<typeof TimeFigureSchema>;
 
 export const GridSchema = z
   .object({
-    datasets: z.array(z.string().min(1)).min(1),
+    datasets: z.array(z.union([z.string().min(1), DatasetEntrySchema])).min(1),
     models: z.array(z.string().min(1)).min(1),
     flags: z.record(z.string(), Scalar).default({}),
     grid: z.record(z.string(), z.array(Scalar).min(1)).default({}),
@@ -179,6 +192,7 @@ export function loadGrid(path: string, trainFlags: readonly string[] = trainOpti
       throw new UserError(`${path}: flag "${k}" is set by the experiment (use datasets / models / seeds)`);
     }
   }
+  const datasetFlags = grid.datasets.flatMap((d, i) => (typeof d === 'string' ? [] : [[`datasets.${i}.flags`, Object.keys(d.flags)] as const]));
   for (const m of Object.keys(grid.model_flags)) {
     if (!grid.models.includes(m)) throw new UserError(`${path}: model_flags: "${m}" is not one of models (${grid.models.join(', ')})`);
   }
@@ -188,6 +202,7 @@ export function loadGrid(path: string, trainFlags: readonly string[] = trainOpti
     ['flags', Object.keys(grid.flags)],
     ['grid', Object.keys(grid.grid)],
     ...Object.entries(grid.model_flags).map(([m, f]) => [`model_flags.${m}`, Object.keys(f)] as const),
+    ...datasetFlags,
   ];
   for (const [, keys] of sections.slice(2)) {
     for (const k of keys) {
@@ -250,9 +265,13 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
   const runs: PlannedRun[] = [];
   const names = new Map<string, string>();
   for (const d of grid.datasets) {
-    const dataset = resolve(base, d);
-    let dn = datasetName(dataset);
-    if (names.has(dn) && names.get(dn) !== dataset) dn = `${dn}-${[...names.keys()].filter((n) => n.startsWith(dn)).length + 1}`;
+    const entry = typeof d === 'string' ? { path: d, name: undefined, flags: {} } : d;
+    const dataset = resolve(base, entry.path);
+    let dn = entry.name ?? datasetName(dataset);
+    if (names.has(dn) && (entry.name !== undefined || names.get(dn) !== dataset)) {
+      if (entry.name !== undefined) throw new UserError(`${gridPath}: datasets: the name "${dn}" is given twice`);
+      dn = `${dn}-${[...names.keys()].filter((n) => n.startsWith(dn)).length + 1}`;
+    }
     names.set(dn, dataset);
     for (const model of grid.models) {
       for (const gridValues of combos) {
@@ -265,7 +284,7 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
             gridValues,
             config,
             seed,
-            flags: { ...grid.flags, ...grid.model_flags[model], ...gridValues },
+            flags: { ...grid.flags, ...entry.flags, ...grid.model_flags[model], ...gridValues },
             dir: join(out, 'runs', dn, slug(model), config, `seed-${seed}`),
           });
         }
