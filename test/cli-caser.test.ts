@@ -1,14 +1,16 @@
 /**
- * Caser through the CLI: `--help` lists it and its flags; it learns the ring (the next item follows from
- * the last ones) far better than PopRec; its model file reloads in `train --inference_only`, `eval` and
- * `recommend` (a known user, and an ad-hoc history with the unknown user); a resumed run (with the
- * batches from a worker) equals the uninterrupted one.
+ * Caser through the CLI: `--help` lists it and its flags, and its training defaults are the authors';
+ * it learns the ring (the next item follows from the last ones) far better than PopRec; its model file
+ * reloads in `train --inference_only`, `eval` and `recommend` (a known user, and an ad-hoc history with
+ * the unknown user); a resumed run equals the uninterrupted one; bad flags are one-line errors; it runs
+ * in an experiments grid.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSafetensors } from '../src/engine/safetensors.js';
+import { parseTrainRequest } from '../src/train/request.js';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
@@ -29,6 +31,12 @@ test('train --help lists --model caser and its flags with the paper defaults', a
   assert.match(r.stdout, /caser/);
   for (const flag of ['--targets', '--n_v', '--n_h', '--l2', '--neg_samples']) assert.match(r.stdout, new RegExp(`${flag} `));
   assert.match(r.stdout, /caser 5/, 'L = maxlen 5');
+  // the authors' batches of 512 windows and 50 epochs, unless the flags say otherwise
+  const { training } = parseTrainRequest({ model: 'caser' });
+  assert.equal(training.batchSize, 512);
+  assert.equal(training.numEpochs, 50);
+  assert.equal(parseTrainRequest({ model: 'caser', batch_size: '64' }).training.batchSize, 64);
+  assert.equal(parseTrainRequest({ model: 'sasrec' }).training.batchSize, 128);
 });
 
 test('train --model caser learns the ring (full-ranking test NDCG@10) far better than PopRec; the file holds its tensors and config', async () => {
@@ -51,7 +59,10 @@ test('train --model caser learns the ring (full-ranking test NDCG@10) far better
     ...tiny,
   ]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /Caser: L 5, T 3, d 16, n_v 4, n_h 16, dropout 0\.5, l2 0\.000001, 3 negatives per target, the windows of rows of 10/);
+  assert.match(
+    r.stderr,
+    /Caser: L 5, T 3, d 16, n_v 4, n_h 16, dropout 0\.5, l2 0\.000001, 3 negatives per target, lr 0\.01, batch 16, 30 epochs of 30 steps, 477 windows, 16 per batch/,
+  );
   const pop = join(dir, 'pop');
   const p = await runCli(['train', '--model', 'pop', '--dataset', dataset, '--train_dir', pop, '--eval_protocol', 'full']);
   assert.equal(p.code, 0, p.stderr);
@@ -100,7 +111,7 @@ test('the Caser file reloads: --inference_only and eval reproduce the metrics, r
     evaluated.results.map((x: { metrics: unknown }) => x.metrics),
     before.results.map((x) => x.metrics),
   );
-  // an ad-hoc history (the unknown user, a zero user vector): original ids, never the history, and first
+  // an ad-hoc history (the unknown user: the mean user vector): original ids, never the history, and first
   // the ring's next T = 3 items (each a training target of the window, so in no fixed order)
   const rec = await runCli(['recommend', '--state_dict_path', ckpt, '--history', '1000 1010 1020 1030', '--k', '26', '--json']);
   assert.equal(rec.code, 0, rec.stderr);
@@ -115,7 +126,7 @@ test('the Caser file reloads: --inference_only and eval reproduce the metrics, r
   assert.deepEqual(next.sort(), ['1000', '1010', '1020']);
 });
 
-test('a resumed Caser run (batches from a worker) equals the uninterrupted run', async () => {
+test('a resumed Caser run equals the uninterrupted run (--num_workers: windows are drawn on the main thread)', async () => {
   const flags = ['--model', 'caser', '--dataset', dataset, ...tiny, '--n_h', '4', '--eval_every', '1', '--seed', '5'];
   const full = join(dir, 'full');
   assert.equal((await runCli(['train', ...flags, '--train_dir', full, '--num_epochs', '4'])).code, 0);
@@ -123,6 +134,7 @@ test('a resumed Caser run (batches from a worker) equals the uninterrupted run',
   assert.equal((await runCli(['train', ...flags, '--train_dir', part, '--num_epochs', '2'])).code, 0);
   const r = await runCli(['train', ...flags, '--train_dir', part, '--num_epochs', '4', '--resume', '--num_workers', '1']);
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /--num_workers 1: this model draws its batches on the main thread/);
   const losses = (d: string) =>
     readFileSync(join(d, 'log.jsonl'), 'utf8')
       .trim()
@@ -140,4 +152,39 @@ test('a resumed Caser run (batches from a worker) equals the uninterrupted run',
   const other = await runCli(['train', ...flags, '--targets', '2', '--train_dir', part, '--num_epochs', '5', '--resume']);
   assert.equal(other.code, 2);
   assert.match(other.stderr, /--targets is 2 now but 3 in the checkpoint/);
+});
+
+test('bad Caser flags are one-line errors naming the flag', async () => {
+  // parsed before anything runs: the request refuses them (the CLI prints such an error as one line, below)
+  const refused: Array<[Record<string, string>, RegExp]> = [
+    [{ targets: '0' }, /^--targets: /],
+    [{ n_h: '-1' }, /^--n_h: /],
+    [{ neg_samples: 'two' }, /^--neg_samples: /],
+    [{ maxlen: '17' }, /^--maxlen: Caser's L is at most 16 \(the paper tries 1 to 9\), got 17$/],
+  ];
+  for (const [raw, message] of refused) assert.throws(() => parseTrainRequest({ model: 'caser', ...raw }), { name: 'OptionError', message });
+  const cases: Array<[string[], RegExp, number]> = [
+    [['--maxlen', '17'], /^seqrec: --maxlen: Caser's L is at most 16/, 1],
+    // refused once the data is read: the dataset's log line comes first
+    [['--user_sampling', 'cycle'], /^seqrec: --user_sampling cycle: Caser draws shuffled windows, not users/, 2],
+  ];
+  for (const [flags, message, lineCount] of cases) {
+    const r = await runCli(['train', '--model', 'caser', '--dataset', dataset, '--train_dir', join(dir, 'bad'), '--num_epochs', '1', ...flags]);
+    assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, lineCount, r.stderr);
+    assert.match(lines.at(-1)!, message);
+  }
+});
+
+test('caser runs in an experiments grid beside pop', async () => {
+  const grid = join(dir, 'grid.yaml');
+  writeFileSync(
+    grid,
+    `${['datasets: [ring.txt]', 'models: [pop, caser]', 'flags: { num_epochs: 1, eval_every: 1, hidden_units: 8, n_h: 2, batch_size: 64, threads: 1 }', 'seeds: [1]', 'out: exp'].join('\n')}\n`,
+  );
+  const r = await runCli(['experiments', grid]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /2 runs trained/);
+  assert.match(readFileSync(join(dir, 'exp', 'results.md'), 'utf8'), /\| ring \| caser \| default \| 1 \|/);
 });

@@ -9,9 +9,24 @@ import { concatColumns, maxOverTime, verticalConv } from '../src/engine/conv-ops
 import * as ops from '../src/engine/ops.js';
 import { Rng } from '../src/engine/rng.js';
 import { getTape } from '../src/engine/tape.js';
+import { Parameter, type Tensor } from '../src/engine/tensor.js';
 import { getKernels, referenceKernels, setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
-import { assertGradients as check, randomParameter as param } from './helpers/gradcheck.js';
+import { type GradCheckOptions, gradCheck } from './helpers/gradcheck.js';
+
+function param(shape: number[], rng: Rng, scale = 1): Parameter {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const p = new Parameter(new Float32Array(n), shape);
+  for (let i = 0; i < n; i++) p.data[i] = rng.normal() * scale;
+  return p;
+}
+
+/** gradCheck that must check every element and pass; the failure names the worst one. */
+function check(fn: (inputs: Parameter[]) => Tensor, inputs: Parameter[], opts?: GradCheckOptions): void {
+  const res = gradCheck(fn, inputs, opts);
+  assert.equal(res.checked, inputs.reduce((n, p) => n + p.size, 0), 'every element checked');
+  assert.ok(res.ok, `gradient mismatch (ratio ${res.worstRatio.toFixed(3)}): ${res.worst}`);
+}
 
 const close = (a: number, b: number, tol = 1e-5) => Math.abs(a - b) <= tol * (1 + Math.abs(b));
 

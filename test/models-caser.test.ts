@@ -1,12 +1,14 @@
 /**
- * Caser's network: the windows and (window, target) pairs it reads from a sampler batch; its loss and
- * scores against a direct implementation of the paper's equations; gradient checks of the loss (every
- * parameter, dropout with fixed masks, the L2 term); the unknown user; only the last L items count;
- * its model file round-trips; and it trains on real sampler batches on both kernel backends.
+ * Caser's training examples and network: the window sampler (every window once per pass, its targets
+ * and negatives, exact resume); the windows and (window, target) pairs the network reads from a batch;
+ * its loss and scores against a direct implementation of the paper's equations; gradient checks of the
+ * loss (every parameter, dropout with fixed masks, the L2 term); the unknown user scored as the mean
+ * user; only the last L items count; its model file round-trips; and it trains on sampler batches on
+ * both kernel backends alike.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TrainSampler } from '../src/data/sampler.js';
+import { UserError } from '../src/core/errors.js';
 import type { Split } from '../src/data/types.js';
 import { Rng } from '../src/engine/rng.js';
 import { serializeSafetensors } from '../src/engine/safetensors.js';
@@ -15,8 +17,8 @@ import { referenceKernels, setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { Caser, type CaserBatch, type CaserConfig } from '../src/models/caser/caser.js';
 import { caserMetadata } from '../src/models/caser/checkpoint.js';
-import { caser, trainingRowLength } from '../src/models/caser/spec.js';
-import { CaserWindows } from '../src/models/caser/windows.js';
+import { caser } from '../src/models/caser/spec.js';
+import { CaserWindows, WindowSampler } from '../src/models/caser/windows.js';
 import { NetworkModel } from '../src/models/common/network-model.js';
 import { detectModel } from '../src/models/registry.js';
 import { Adam } from '../src/optim/adam.js';
@@ -26,51 +28,53 @@ import { gradCheck } from './helpers/gradcheck.js';
 const tiny: CaserConfig = { itemNum: 7, userNum: 3, L: 3, T: 2, hiddenUnits: 4, nV: 2, nH: 2, dropoutRate: 0, l2: 0, negSamples: 2 };
 
 /**
- * Two rows of 5 (L 3, T 2, K 2: 4 negatives per position): row 0 holds 3 items after padding (user 2),
- * row 1 is full (user 1). Negative slot s of position p of row b is item 1 + (b·5 + p + s) mod 7.
+ * Four windows (L 3, T 2, K 2: rows of L + T − 1 = 4): user 2's sequence 4 5 6 7 at t = 0, 1, 2 (rows
+ * 0, 1, 3; the last has one target) and user 1's 1 2 3 4 5 6 at t = 2 (row 2). Negative slot s of
+ * position i of row b is item 1 + (4b + i + s) mod 7 where that position has a target, else 0.
  */
 function handBatch(): CaserBatch {
-  const R = 5;
-  const neg = new Int32Array(2 * R * 4);
-  for (let b = 0; b < 2; b++) for (let p = 0; p < R; p++) for (let s = 0; s < 4; s++) neg[(b * R + p) * 4 + s] = 1 + ((b * R + p + s) % 7);
+  const R = 4;
+  const pos = Int32Array.from([0, 0, 5, 6, 0, 0, 6, 7, 0, 0, 4, 5, 0, 0, 7, 0]);
+  const neg = new Int32Array(4 * R * 2);
+  for (let p = 0; p < 4 * R; p++) if (pos[p] !== 0) for (let s = 0; s < 2; s++) neg[p * 2 + s] = 1 + ((p + s) % 7);
   return {
-    batchSize: 2,
+    batchSize: 4,
     maxlen: R,
-    users: Int32Array.of(2, 1),
-    seqs: Int32Array.from([0, 0, 4, 5, 6, 1, 2, 3, 4, 5]),
-    pos: Int32Array.from([0, 0, 5, 6, 7, 2, 3, 4, 5, 6]),
+    users: Int32Array.of(2, 2, 1, 2),
+    seqs: Int32Array.from([0, 0, 4, 5, 0, 4, 5, 6, 1, 2, 3, 4, 4, 5, 6, 7]),
+    pos,
     neg,
-    negatives: 4,
+    negatives: 2,
   };
 }
 
-test('windows: every item position of a row, left-padded with 0; targets the next T inside the row; slot j of each target position', () => {
+/** handBatch's negatives of the target at position i of row b */
+const handNegs = (b: number, i: number) => [0, 1].map((s) => 1 + ((4 * b + i + s) % 7));
+
+test('windows of a batch: the first L items of each row and its user; a pair per target with its K negatives', () => {
   const w = new CaserWindows(3).fromTrainBatch(handBatch(), 2, 2);
-  // row 0: windows at columns 2, 3, 4; row 1 is full (maybe cut), so its first window ends at column L − 1 = 2
-  assert.equal(w.count, 6);
-  assert.deepEqual([...w.items], [0, 0, 4, 0, 4, 5, 4, 5, 6, 1, 2, 3, 2, 3, 4, 3, 4, 5]);
-  assert.deepEqual([...w.users], [2, 2, 2, 1, 1, 1]);
-  // two targets each, but the last window of a row has one (the row ends)
-  assert.equal(w.pairs, 10);
-  assert.deepEqual([...w.pairWindow], [0, 0, 1, 1, 2, 3, 3, 4, 4, 5]);
-  assert.deepEqual([...w.pairPos], [5, 6, 6, 7, 7, 4, 5, 5, 6, 6]);
-  // target j of the window at column t is position t + j, its negatives that position's slots 2j, 2j + 1
-  const slots = (b: number, p: number, j: number) => [0, 1].map((s) => 1 + ((b * 5 + p + 2 * j + s) % 7));
-  const want = [
-    [0, 2, 0],
-    [0, 3, 1],
-    [0, 3, 0],
-    [0, 4, 1],
-    [0, 4, 0],
-    [1, 2, 0],
-    [1, 3, 1],
-    [1, 3, 0],
-    [1, 4, 1],
-    [1, 4, 0],
-  ].flatMap(([b, p, j]) => slots(b, p, j));
-  assert.deepEqual([...w.pairNeg], want);
-  // another negative count than T·K is refused
-  assert.throws(() => new CaserWindows(3).fromTrainBatch(handBatch(), 2, 1), /4 negatives per position|2 negatives per position/);
+  assert.equal(w.count, 4);
+  assert.deepEqual([...w.items], [0, 0, 4, 0, 4, 5, 1, 2, 3, 4, 5, 6]);
+  assert.deepEqual([...w.users], [2, 2, 1, 2]);
+  assert.equal(w.pairs, 7);
+  assert.deepEqual([...w.pairWindow], [0, 0, 1, 1, 2, 2, 3]);
+  assert.deepEqual([...w.pairPos], [5, 6, 6, 7, 4, 5, 7]);
+  const at: Array<[number, number]> = [
+    [0, 2],
+    [0, 3],
+    [1, 2],
+    [1, 3],
+    [2, 2],
+    [2, 3],
+    [3, 2],
+  ];
+  assert.deepEqual(
+    [...w.pairNeg],
+    at.flatMap(([b, i]) => handNegs(b, i)),
+  );
+  // another row length (T) or negative count is refused
+  assert.throws(() => new CaserWindows(3).fromTrainBatch(handBatch(), 3, 2), /rows of L \+ T − 1 = 5 items, got 4/);
+  assert.throws(() => new CaserWindows(3).fromTrainBatch(handBatch(), 2, 1), /1 negatives per target, got 2/);
   // histories: the last L items of each row (left-padded when shorter), users outside 1..U are unknown
   const h = new CaserWindows(3).fromHistories(
     { batchSize: 3, users: Int32Array.of(1, 9, 0), seqs: Int32Array.from([5, 6, 7, 1, 0, 0, 0, 2, 0, 0, 0, 3]) },
@@ -78,6 +82,91 @@ test('windows: every item position of a row, left-padded with 0; targets the nex
   );
   assert.deepEqual([...h.items], [6, 7, 1, 0, 0, 2, 0, 0, 3]);
   assert.deepEqual([...h.users], [1, 0, 0]);
+});
+
+const ids = (n: number) => ({ toIndex: new Map<string, number>(), toRaw: Array.from({ length: n + 1 }, (_, i) => (i ? String(i) : '')) });
+
+function splitOf(train: Int32Array[], itemNum: number): Split {
+  const userNum = train.length - 1;
+  return {
+    data: { userNum, itemNum, seqs: train, users: ids(userNum), items: ids(itemNum) },
+    train,
+    valid: new Int32Array(userNum + 1),
+    test: new Int32Array(userNum + 1),
+  } as Split;
+}
+
+/** Window t of sequence s as a batch row (L 3, T 2): its items and the one after each, then the target items. */
+function expectedRow(user: number, s: number[], t: number): string {
+  const at = (k: number) => (k >= 0 && k < s.length ? s[k] : 0);
+  const seqs = [0, 1, 2, 3].map((i) => at(t - 2 + i));
+  const pos = [0, 1, 2, 3].map((i) => (i >= 2 ? at(t - 2 + i + 1) : 0));
+  return `${user}: ${seqs.join(' ')} → ${pos.join(' ')}`;
+}
+
+test('WindowSampler: every window of every user once per pass, shuffled anew each pass, negatives outside the user’s train items', () => {
+  const seqs = [[], [1, 2, 3, 4, 5, 6], [4, 5, 6, 7], [3], [2, 7]];
+  const split = splitOf(
+    seqs.map((s) => Int32Array.from(s)),
+    9,
+  );
+  const sampler = new WindowSampler(split, { batchSize: 4, L: 3, T: 2, negatives: 2, rng: new Rng(1) });
+  // 5 + 3 + 0 + 1 windows; user 3 (one item) has none
+  assert.equal(sampler.windows, 9);
+  assert.equal(sampler.batchesPerEpoch, 3);
+  const want = seqs.flatMap((s, u) => Array.from({ length: Math.max(0, s.length - 1) }, (_, t) => expectedRow(u, s, t))).sort();
+  const rows: string[] = [];
+  for (let k = 0; k < 9; k++) {
+    const b = sampler.nextBatch();
+    assert.equal(b.maxlen, 4);
+    assert.equal(b.negatives, 2);
+    for (let r = 0; r < 4; r++) {
+      const u = b.users[r];
+      const row = (a: Int32Array) => [...a.subarray(r * 4, r * 4 + 4)];
+      rows.push(`${u}: ${row(b.seqs).join(' ')} → ${row(b.pos).join(' ')}`);
+      for (let i = 0; i < 4; i++) {
+        const negs = [...b.neg.subarray((r * 4 + i) * 2, (r * 4 + i + 1) * 2)];
+        if (b.pos[r * 4 + i] === 0) assert.deepEqual(negs, [0, 0]);
+        else for (const n of negs) assert.ok(n >= 1 && n <= 9 && !seqs[u].includes(n), `user ${u}: negative ${n}`);
+      }
+    }
+  }
+  // 36 rows = 4 passes over the 9 windows
+  const passes = [0, 1, 2, 3].map((p) => rows.slice(9 * p, 9 * p + 9));
+  for (const pass of passes) assert.deepEqual([...pass].sort(), want);
+  assert.ok(
+    passes.some((p) => p.join() !== passes[0].join()),
+    'each pass has its own order',
+  );
+  // nothing to train on
+  assert.throws(
+    () => new WindowSampler(splitOf([new Int32Array(0), Int32Array.of(1)], 3), { batchSize: 2, L: 3, T: 2, negatives: 1, rng: new Rng(1) }),
+    UserError,
+  );
+});
+
+test('WindowSampler: a saved state gives the same batches again (mid-pass and at a pass boundary)', () => {
+  const train = [new Int32Array(0)];
+  for (let u = 1; u <= 7; u++) train.push(Int32Array.from({ length: 2 + (u % 4) }, (_, t) => 1 + ((3 * u + t) % 11)));
+  const split = splitOf(train, 11);
+  // 19 windows: batches of 5 leave states inside a pass, batches of 19 only at pass boundaries
+  for (const batchSize of [5, 19]) {
+    const make = () => new WindowSampler(split, { batchSize, L: 4, T: 3, negatives: 2, rng: new Rng(7) });
+    const a = make();
+    const states = [];
+    const batches = [];
+    for (let k = 0; k < 12; k++) {
+      states.push(a.getState());
+      batches.push(structuredClone(a.nextBatch()));
+    }
+    for (const k of [1, 4, 7]) {
+      const b = make();
+      b.setState(states[k]);
+      for (let j = k; j < 12; j++) assert.deepEqual(b.nextBatch(), batches[j], `batch size ${batchSize}: from state ${k}, batch ${j}`);
+    }
+    assert.equal(a.windows, 19);
+    for (const k of [1, 4, 7]) assert.equal(states[k].position === 0, batchSize === 19, `state ${k}: position ${states[k].position}`);
+  }
 });
 
 /** Moves every bias and b' off 0 so that each parameter matters. */
@@ -92,7 +181,7 @@ function perturb(model: Caser, seed: number): void {
   for (let i = d; i < model.userEmbeddings.weight.size; i++) model.userEmbeddings.weight.data[i] = rng.normal();
 }
 
-/** x = [z; P_u] of one window by the paper's equations, in float64, from the model's parameters. */
+/** x = [z; P_u] of one window by the paper's equations, in float64, from the model's parameters (user 0: the mean user). */
 function directFeatures(model: Caser, items: number[], user: number): number[] {
   const { L, hiddenUnits: d, nV, nH } = model.config;
   const p = new Map(model.namedParameters().map(([n, t]) => [n, t.data]));
@@ -128,7 +217,10 @@ function directFeatures(model: Caser, items: number[], user: number): number[] {
     ),
   );
   const P = p.get('user_embeddings.weight')!;
-  return [...z, ...Array.from({ length: d }, (_, c) => P[user * d + c])];
+  const U = model.config.userNum;
+  // the unknown user (0): the mean of users 1..U
+  const Pu = (c: number) => (user > 0 ? P[user * d + c] : Array.from({ length: U }, (_, v) => P[(v + 1) * d + c]).reduce((a, b) => a + b) / U);
+  return [...z, ...Array.from({ length: d }, (_, c) => Pu(c))];
 }
 
 /** y_i = x · W'_i + b'_i */
@@ -149,42 +241,32 @@ test("the loss is the paper's: mean −log σ over the targets + mean −log(1 �
   getTape().reset();
   // the windows of handBatch, written out: (items, user, [target, negatives] per target)
   const K = 2;
-  const negs = (b: number, p: number, j: number) => [0, 1].map((s) => 1 + ((b * 5 + p + K * j + s) % 7));
   const windows: Array<[number[], number, Array<[number, number[]]>]> = [
     [
       [0, 0, 4],
       2,
       [
-        [5, negs(0, 2, 0)],
-        [6, negs(0, 3, 1)],
+        [5, handNegs(0, 2)],
+        [6, handNegs(0, 3)],
       ],
     ],
     [
       [0, 4, 5],
       2,
       [
-        [6, negs(0, 3, 0)],
-        [7, negs(0, 4, 1)],
+        [6, handNegs(1, 2)],
+        [7, handNegs(1, 3)],
       ],
     ],
-    [[4, 5, 6], 2, [[7, negs(0, 4, 0)]]],
     [
       [1, 2, 3],
       1,
       [
-        [4, negs(1, 2, 0)],
-        [5, negs(1, 3, 1)],
+        [4, handNegs(2, 2)],
+        [5, handNegs(2, 3)],
       ],
     ],
-    [
-      [2, 3, 4],
-      1,
-      [
-        [5, negs(1, 3, 0)],
-        [6, negs(1, 4, 1)],
-      ],
-    ],
-    [[3, 4, 5], 1, [[6, negs(1, 4, 0)]]],
+    [[4, 5, 6], 2, [[7, handNegs(3, 2)]]],
   ];
   let pos = 0;
   let neg = 0;
@@ -243,7 +325,7 @@ test('Caser loss gradient: every parameter (dropout 0.3 with fixed masks, L2 on)
   }
 });
 
-test("scores: [z; P_u]·W'_i + b'_i after the last L items; unknown users score from the items alone; older items do not count", () => {
+test("scores: [z; P_u]·W'_i + b'_i after the last L items; an unknown user is the mean user; older items do not count", () => {
   const model = new Caser(tiny, { seed: 5 });
   perturb(model, 6);
   const N = tiny.itemNum;
@@ -265,12 +347,23 @@ test("scores: [z; P_u]·W'_i + b'_i after the last L items; unknown users score 
   ];
   windows.forEach(([items, user], b) => {
     const x = directFeatures(model, items, user);
-    if (user === 0) assert.deepEqual(x.slice(tiny.hiddenUnits), [0, 0, 0, 0]);
     for (let i = 1; i <= N; i++) {
       const s = directScore(model, x, i);
       assert.ok(Math.abs(scores[b * (N + 1) + i] - s) < 1e-5 * (1 + Math.abs(s)), `history ${b} item ${i}: ${scores[b * (N + 1) + i]} vs ${s}`);
     }
   });
+  // the unknown user's scores are the known users' mean scores for the same items
+  const known = model.scoreAll({
+    batchSize: 3,
+    maxlen: 5,
+    users: Int32Array.of(1, 2, 3),
+    seqs: Int32Array.from([6, 7, 1, 2, 3, 6, 7, 1, 2, 3, 6, 7, 1, 2, 3]),
+  });
+  for (let i = 0; i <= N; i++) {
+    const mean = (known[i] + known[N + 1 + i] + known[2 * (N + 1) + i]) / 3;
+    assert.ok(Math.abs(scores[N + 1 + i] - mean) < 1e-5 * (1 + Math.abs(mean)), `item ${i}: ${scores[N + 1 + i]} vs the mean ${mean}`);
+    assert.equal(scores[2 * (N + 1) + i], scores[N + 1 + i], 'an id outside 1..U is the unknown user');
+  }
   // the user matters: user 3 and the unknown user with the same items score differently
   const same = model.scoreAll({ ...hist, batchSize: 1, users: Int32Array.of(0), seqs: hist.seqs.slice(0, 5) });
   assert.ok(same.some((v, i) => Math.abs(v - scores[i]) > 1e-4));
@@ -342,25 +435,18 @@ test('the model file: caser_pytorch tensor names, config metadata, the same scor
   assert.throws(() => caser.load(bare), /converted caser_pytorch state_dicts are not read/);
 });
 
-test('Caser trains on real sampler batches (rows as long as the longest train sequence) on both kernel backends alike', () => {
+test('Caser trains on WindowSampler batches on both kernel backends alike', () => {
   // 12 users, each walking a ring of 9 items for 3 + u mod 6 steps
   const train = [new Int32Array(0)];
   for (let u = 1; u <= 12; u++) train.push(Int32Array.from({ length: 3 + (u % 6) }, (_, t) => 1 + ((u + t) % 9)));
-  const ids = (n: number) => ({ toIndex: new Map<string, number>(), toRaw: Array.from({ length: n + 1 }, (_, i) => (i ? String(i) : '')) });
-  const split = {
-    data: { userNum: 12, itemNum: 9, seqs: train, users: ids(12), items: ids(9) },
-    train,
-    valid: new Int32Array(13),
-    test: new Int32Array(13),
-  } as Split;
-  assert.equal(trainingRowLength(split), 8);
+  const split = splitOf(train, 9);
   const cfg: CaserConfig = { itemNum: 9, userNum: 12, L: 3, T: 2, hiddenUnits: 6, nV: 2, nH: 3, dropoutRate: 0.2, l2: 1e-4, negSamples: 2 };
   const run = (wasm: boolean) => {
     setKernels(wasm ? createWasmKernelsSync() : referenceKernels);
     const prev = setTape(new Tape());
     try {
       const model = new Caser(cfg, { seed: 9 });
-      const sampler = new TrainSampler(split, { batchSize: 5, maxlen: trainingRowLength(split), seed: 10, negatives: cfg.T * cfg.negSamples });
+      const sampler = new WindowSampler(split, { batchSize: 16, L: cfg.L, T: cfg.T, negatives: cfg.negSamples, rng: new Rng(10) });
       const adam = new Adam(model.namedParameters(), { lr: 0.01 });
       const losses = Array.from({ length: 30 }, () => trainStep(model, adam, sampler.nextBatch()));
       const hist = { batchSize: 2, maxlen: 3, users: Int32Array.of(4, 0), seqs: Int32Array.from([5, 6, 7, 0, 1, 2]) };

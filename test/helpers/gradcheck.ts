@@ -5,8 +5,7 @@
  */
 import { Rng } from '../../src/engine/rng.js';
 import { getTape, noGrad } from '../../src/engine/tape.js';
-import assert from 'node:assert/strict';
-import { Parameter, type Tensor } from '../../src/engine/tensor.js';
+import type { Parameter, Tensor } from '../../src/engine/tensor.js';
 
 export interface GradCheckOptions {
   /** finite-difference step (default 1e-2) */
@@ -86,19 +85,4 @@ export function gradCheck(fn: (inputs: Parameter[]) => Tensor, inputs: Parameter
     }
   });
   return { ok: worstRatio <= 1, checked, worstRatio, worst, analytic };
-}
-
-/** A parameter of `shape` filled with N(0, scale²) draws from `rng`. */
-export function randomParameter(shape: number[], rng: Rng, scale = 1): Parameter {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const p = new Parameter(new Float32Array(n), shape);
-  for (let i = 0; i < n; i++) p.data[i] = rng.normal() * scale;
-  return p;
-}
-
-/** gradCheck that must check something and pass; the failure names the worst element. */
-export function assertGradients(fn: (inputs: Parameter[]) => Tensor, inputs: Parameter[], opts?: GradCheckOptions): void {
-  const res = gradCheck(fn, inputs, opts);
-  assert.ok(res.checked > 0, 'nothing was checked');
-  assert.ok(res.ok, `gradient mismatch (ratio ${res.worstRatio.toFixed(3)}): ${res.worst}`);
 }

@@ -12,12 +12,12 @@
  *   z = φ_a(W · dropout([õ; o]) + b) ∈ R^d                 (φ_a = ReLU; W [d, n_v·d + n_h·L])
  *   y_i = [z; P_u] · W'_i + b'_i                           P_u: user embedding; W' [N+1, 2d], b' [N+1]
  *
- * Training (paper §3.4, the authors' train_caser.py): each window's next T items are its targets,
- * each target gets K negatives sampled from the items the user has no train interaction with, and
+ * Training (paper §3.4): every position of a user's train sequence makes a window of its last L items
+ * with the next T items as targets (windows.ts), each target gets K negatives sampled from the items
+ * the user has no train interaction with, and over a batch of windows
  *   loss = mean over targets of −log σ(y_i) + mean over negatives of −log(1 − σ(y_j)) + (λ/2)·Σ θ²
  * over every parameter θ (the authors' torch Adam weight_decay λ adds λθ to each gradient: the same).
- * The windows come from the sampler's rows (windows.ts); prediction scores every item (or the
- * candidates) after the last L items of each history, for its user.
+ * Prediction scores every item (or the candidates) after the last L items of each history, for its user.
  *
  * Parameters (caser_pytorch's state_dict names): user_embeddings.weight [U+1, d], item_embeddings.weight
  * [N+1, d], conv_v.{weight [n_v, 1, L, 1], bias}, conv_h.<h−1>.{weight [n_h, 1, h, d], bias},
@@ -25,20 +25,23 @@
  * W' ~ N(0, (1/2d)²), b' = 0, the convolutions and fc1 PyTorch's defaults (U(±1/√fan_in)).
  *
  * Where it differs from the authors' code:
- * - users are 1..U and row 0 of P is the unknown user (an ad-hoc history, or an id this model has not
- *   seen): a zero vector, never trained, so such a history is scored from its items alone (z·W'_{i,1:d} + b'_i);
- * - item 0 (padding) is, as theirs, an ordinary trained row of Q: a window at the start of a sequence
- *   is left-padded with it. The windows are every position of a training row (windows.ts), so a
- *   sequence also makes its L − 1 padded windows at the start and windows with fewer than T targets
- *   at the end, which their code leaves out (it pads only sequences shorter than L + T, one window each);
- * - a batch is the windows of B users (the sampler's rows), theirs 512 shuffled windows; the optimiser is
- *   the training loop's Adam (betas 0.9, 0.98), theirs torch's default (0.9, 0.999).
+ * - users are 1..U, and row 0 of P stands for a user the model has not seen (an ad-hoc history, or an
+ *   unknown id): it is never trained, and such a history is scored with the mean of the known users'
+ *   rows instead, the average user (the scores are linear in P_u, so they are the mean of the known
+ *   users' scores for the same items);
+ * - every position makes a window (with L − 1 left-padded ones at a sequence's start, and fewer than T
+ *   targets in the last T − 1), where their code cuts windows of L + T items from sequences at least that
+ *   long and pads shorter sequences into one window;
+ * - K negatives for each target, as the paper says; their code draws K per window for its T targets;
+ * - the optimiser is the training loop's Adam (betas 0.9, 0.98), theirs torch's default (0.9, 0.999).
+ * Item 0 (padding) is, as theirs, an ordinary trained row of Q.
  */
 import * as init from '../../engine/init.js';
 import * as ops from '../../engine/ops.js';
 import { concatColumns, maxOverTime, verticalConv } from '../../engine/conv-ops.js';
 import type { Rng } from '../../engine/rng.js';
 import type { Parameter, Tensor } from '../../engine/tensor.js';
+import { getKernels } from '../../kernels/index.js';
 import type { TrainBatch } from '../../data/types.js';
 import type { HistoryBatch } from '../../eval/types.js';
 import { bceK } from '../../losses/bce.js';
@@ -72,13 +75,13 @@ export interface CaserConfig {
 
 export type CaserNetworkOptions = Omit<NetworkOptions, 'loss' | 'packed'>;
 
-/** The rows the training loss reads (a TrainBatch with T·K negatives per position satisfies it). */
+/** The rows the training loss reads: a WindowSampler batch (windows.ts). */
 export type CaserBatch = Pick<TrainBatch, 'batchSize' | 'maxlen' | 'seqs' | 'pos' | 'neg' | 'users' | 'negatives'>;
 
 export class Caser extends NextItemNetwork<CaserBatch> {
   readonly config: Readonly<CaserConfig>;
 
-  /** P [U+1, d]: row 0 the unknown user, zero and never updated */
+  /** P [U+1, d]: row 0 the unknown user, zero and never trained (scoring uses the mean user for it) */
   readonly userEmbeddings: Embedding;
   /** Q [N+1, d]: the input item vectors, row 0 the padding item */
   readonly itemEmbeddings: Embedding;
@@ -132,13 +135,12 @@ export class Caser extends NextItemNetwork<CaserBatch> {
   }
 
   /**
-   * x = [z; P_u] [W, 2d] for W windows: items [W·L] (left-padded, oldest first) and users [W] (0: the
-   * unknown user). The arrays must stay unchanged until the backward pass.
+   * z [W, d] of W windows of L items each (items [W·L], left-padded, oldest first). The array must stay
+   * unchanged until the backward pass.
    */
-  features(items: Int32Array, users: Int32Array, W: number): Tensor {
+  sequenceFeatures(items: Int32Array, W: number): Tensor {
     const { L, hiddenUnits: d } = this.config;
-    if (items.length !== W * L || users.length !== W)
-      throw new Error(`Caser: ${items.length} items and ${users.length} users for ${W} windows of ${L}`);
+    if (items.length !== W * L) throw new Error(`Caser: ${items.length} items for ${W} windows of ${L}`);
     // the image E of every window, [W·L, d]
     const E = this.itemEmbeddings.forward(items);
     const parts: Tensor[] = [verticalConv(E, this.convV.weight, this.convV.bias, L)];
@@ -148,8 +150,22 @@ export class Caser extends NextItemNetwork<CaserBatch> {
       const c = ops.relu(this.convH.at(h - 1).forward(patches));
       parts.push(maxOverTime(c, W));
     }
-    const z = ops.relu(this.fc1.forward(this.dropout.forward(concatColumns(parts))));
-    return concatColumns([z, this.userEmbeddings.forward(users)]);
+    return ops.relu(this.fc1.forward(this.dropout.forward(concatColumns(parts))));
+  }
+
+  /** x = [z; P_u] [W, 2d] of W windows of known users (users [W], 1..U). */
+  features(items: Int32Array, users: Int32Array, W: number): Tensor {
+    if (users.length !== W) throw new Error(`Caser: ${users.length} users for ${W} windows`);
+    return concatColumns([this.sequenceFeatures(items, W), this.userEmbeddings.forward(users)]);
+  }
+
+  /** The mean of the known users' rows of P, 1..U [d]: the vector scoring uses for the unknown user. */
+  meanUser(): Float32Array {
+    const { userNum: U, hiddenUnits: d } = this.config;
+    const mean = new Float32Array(d);
+    getKernels().colSumAcc(U, d, this.userEmbeddings.weight.data, d, mean, 0);
+    for (let c = 0; c < d; c++) mean[c] /= U;
+    return mean;
   }
 
   protected override logitBias(): Tensor {
@@ -165,15 +181,23 @@ export class Caser extends NextItemNetwork<CaserBatch> {
   protected trainingTargets(batch: CaserBatch): NextItemTargets {
     const { T, negSamples: K } = this.config;
     const win = this.trainWindows.fromTrainBatch(batch, T, K);
-    if (win.count === 0) throw new Error('Caser: the training batch has no window (no row holds an item)');
     const x = this.features(win.items, win.users, win.count);
     return { features: ops.embedding(x, win.pairWindow), pos: win.pairPos, neg: win.pairNeg };
   }
 
-  /** x [B, 2d] of each history's last L items and its user (ids outside 1..U: the unknown user). */
+  /**
+   * x [B, 2d] of each history's last L items and its user; a user outside 1..U (the unknown user 0, or
+   * an id this model has not seen) gets the mean user. Only on the inference tape (no backward).
+   */
   private historyFeatures(batch: HistoryBatch): Tensor {
     const win = this.scoreWindows.fromHistories(batch, this.config.userNum);
-    return this.features(win.items, win.users, win.count);
+    const x = this.features(win.items, win.users, win.count);
+    if (win.users.includes(0)) {
+      const d = this.config.hiddenUnits;
+      const mean = this.meanUser();
+      for (let b = 0; b < win.count; b++) if (win.users[b] === 0) x.data.set(mean, b * 2 * d + d);
+    }
+    return x;
   }
 
   scoreCandidates(batch: HistoryBatch, candidates: Int32Array, numCandidates: number): Float32Array {

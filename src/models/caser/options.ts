@@ -1,12 +1,16 @@
 /**
  * Caser's options, with the defaults of the paper and of its authors' code (caser_pytorch
- * train_caser.py: L 5, T 3, d 50, n_v 4, n_h 16, dropout 0.5, l2 1e-6, 3 negatives per target), which
- * are also the SASRec paper's Caser setting (L 5, T 3, d 50 "for fair comparison"); and the network
- * configuration they give.
+ * train_caser.py: L 5, T 3, d 50, n_v 4, n_h 16, dropout 0.5, l2 1e-6, 3 negatives per target; batches
+ * of 512 windows, 50 epochs, lr 1e-3), d = 50 also the SASRec paper's setting for every baseline ("for
+ * fair comparison"); and the network configuration they give.
  */
 import { defineOptions, int, num, type ConfigOf } from '../../core/options.js';
+import type { TrainingRecord } from '../contract.js';
 import { attentionOptions } from '../common/attention-options.js';
 import type { CaserConfig } from './caser.js';
+
+/** The longest window: the paper tries L = 1 … 9; the horizontal filters' patches grow as L³. */
+const MAX_L = 16;
 
 export const caserOptions = attentionOptions
   .pick('maxlen', 'hidden_units', 'dropout_rate')
@@ -14,7 +18,9 @@ export const caserOptions = attentionOptions
   .with(
     defineOptions({
       targets: int({
-        help: 'Caser: T, the next items each training window of the last L (= --maxlen) items predicts (the paper: 3)',
+        help:
+          'Caser: T, the next items each training window of L (= --maxlen) items predicts (the paper: 3); a batch is --batch_size ' +
+          "windows (Caser's default 512, for 50 epochs: the authors')",
         default: 3,
         min: 1,
         max: 1024,
@@ -33,7 +39,12 @@ export const caserOptions = attentionOptions
         max: 10_000,
       }),
     }),
-  );
+  )
+  // the h-row patches of every height h = 1..L hold L(L + 1)(L + 2)/6 item vectors per window
+  .rule((c) => (c.maxlen > MAX_L ? ['maxlen', `Caser's L is at most ${MAX_L} (the paper tries 1 to 9), got ${c.maxlen}`] : undefined));
+
+/** The authors' training settings where they differ from the loop's defaults: 512 windows a batch, 50 epochs. */
+export const CASER_TRAINING_DEFAULTS: Partial<TrainingRecord> = { batchSize: 512, numEpochs: 50 };
 
 export type CaserOptions = ConfigOf<typeof caserOptions.options>;
 

@@ -1,6 +1,5 @@
-/** `--model caser`: Caser, trained by gradient on windows of the sampler's rows. */
-import { TrainSampler } from '../../data/sampler.js';
-import type { Split } from '../../data/types.js';
+/** `--model caser`: Caser, trained by gradient on shuffled windows of the users' train sequences. */
+import { UserError } from '../../core/errors.js';
 import type { ModelSpec } from '../contract.js';
 import { catalogOf } from '../common/catalog.js';
 import { decodeCheckpoint } from '../common/checkpoint-format.js';
@@ -8,21 +7,8 @@ import { loadNetworkModel } from '../common/gradient-model.js';
 import { NetworkModel } from '../common/network-model.js';
 import { Caser } from './caser.js';
 import { caserMetadata, caserOptionsOf, looksLikeCaser } from './checkpoint.js';
-import { caserOptions, networkConfig } from './options.js';
-
-/** The longest training row: past it a user's earliest windows wait for an epoch that never reaches them. */
-export const MAX_TRAINING_ROW = 8192;
-
-/**
- * The sampler's row length: the longest train sequence, so that a row holds all of a user's windows
- * (one epoch = every window once, as the authors' epochs) and always starts with padding (windows.ts);
- * at most MAX_TRAINING_ROW.
- */
-export function trainingRowLength(split: Split): number {
-  let longest = 2;
-  for (let u = 1; u < split.train.length; u++) longest = Math.max(longest, split.train[u].length);
-  return Math.min(longest, MAX_TRAINING_ROW);
-}
+import { CASER_TRAINING_DEFAULTS, caserOptions, networkConfig } from './options.js';
+import { WindowSampler } from './windows.js';
 
 export const caser: ModelSpec<typeof caserOptions.options> = {
   name: 'caser',
@@ -32,18 +18,21 @@ export const caser: ModelSpec<typeof caserOptions.options> = {
 
   learning: {
     kind: 'gradient',
+    trainingDefaults: CASER_TRAINING_DEFAULTS,
     build(split, options, rng, batches, record) {
+      if (batches.userSampling !== 'shuffle') {
+        throw new UserError(`--user_sampling ${batches.userSampling}: Caser draws shuffled windows, not users (only shuffle applies)`);
+      }
       const cfg = networkConfig(options, split.data.itemNum, split.data.userNum);
       const network = new Caser(cfg, { rng: rng.fork() });
-      const rows = trainingRowLength(split);
-      const sampler = new TrainSampler(split, { ...batches, maxlen: rows, rng: rng.fork(), negatives: cfg.T * cfg.negSamples });
+      const sampler = new WindowSampler(split, { batchSize: batches.batchSize, L: cfg.L, T: cfg.T, negatives: cfg.negSamples, rng: rng.fork() });
       return {
         network,
         sampler,
         model: new NetworkModel('caser', network, caserMetadata(cfg, record), catalogOf(split, false)),
         summary:
           `Caser: L ${cfg.L}, T ${cfg.T}, d ${cfg.hiddenUnits}, n_v ${cfg.nV}, n_h ${cfg.nH}, dropout ${cfg.dropoutRate}, l2 ${cfg.l2}, ` +
-          `${cfg.negSamples} negatives per target, the windows of rows of ${rows}`,
+          `${cfg.negSamples} negatives per target`,
       };
     },
   },
