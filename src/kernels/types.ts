@@ -449,6 +449,21 @@ export interface Kernels {
     dHPost: Float32Array | null, dHPostOff: number, dY: Float32Array | null, dYOff: number,
   ): void;
 
+  // ---- convolutional sequence embedding (Caser, engine/conv-ops.ts) ------------------------------
+  /**
+   * Max over the `len` rows of each of `groups` blocks (max-pooling over time): out[g·dim + c] =
+   * max_l x[(g·len + l)·dim + c] and argmax[g·dim + c] = the first l attaining it (writes both; len ≥ 1).
+   */
+  maxPoolRowsForward(
+    groups: number, len: number, dim: number, x: Float32Array, xOff: number,
+    out: Float32Array, outOff: number, argmax: Int32Array, argOff: number,
+  ): void;
+  /** maxPoolRowsForward's backward: dx[(g·len + argmax[g·dim + c])·dim + c] += dOut[g·dim + c] (accumulates). */
+  maxPoolRowsBackward(
+    groups: number, len: number, dim: number, dOut: Float32Array, dOutOff: number,
+    argmax: Int32Array, argOff: number, dx: Float32Array, dxOff: number,
+  ): void;
+
   // ---- optimiser ----------------------------------------------------------------------------
   /**
    * One Adam update in PyTorch's order (torch.optim.Adam, weight_decay 0, amsgrad off):

@@ -23,6 +23,7 @@ import {
 } from './loss.js';
 import { adamStep } from './optimizer.js';
 import { mhcReferenceKernels } from './mhc.js';
+import { convReferenceKernels } from './conv.js';
 
 export { paddingKeepFactor } from './attention.js';
 
@@ -74,4 +75,5 @@ export const referenceKernels: Kernels = {
   softmaxChunkGrad,
   adamStep,
   ...mhcReferenceKernels,
+  ...convReferenceKernels,
 };
