@@ -11,8 +11,9 @@
  * maximised over the (user, next item, negative) triples of TrainSampler's positions (a row's first
  * item is never a target there, only an input) with λ_Θ = l2_reg on P_u, Q_i, Q_j, β_i, β_j per triple
  * (LearnBPR's regularisation; the paper's λ_W, λ_H+, λ_H− are one λ here). The paper's LearnBPR is SGD
- * over bootstrap-sampled triples with α and λ tuned per dataset; like the SASRec paper, this uses Adam
- * (the loop's --lr, 0.001) with d = 50 and λ from {0.0001, …, 1}. Initialisation: N(0, 0.1²) factors,
+ * over bootstrap-sampled triples with α and λ tuned per dataset; here the training loop's Adam
+ * (--lr 0.001), d = 50 (the SASRec paper's setting for every method) and λ from that paper's grid
+ * {0.0001, …, 1}. Initialisation: N(0, 0.1²) factors,
  * zero biases; row 0 (padding item, unknown user) stays zero.
  *
  * Scoring a history: its user's factors; a history of no known user (user 0) gets β_i alone, the

@@ -7,7 +7,7 @@
  *
  * item-to-item transitions only: no user term, no bias. Trained with S-BPR on (previous item, next
  * item, negative) triples, one per TrainSampler position, with λ = l2_reg on M_l, N_i, N_j per triple;
- * Adam (--lr 0.001), d = 50, λ from the SASRec paper's {0.0001, …, 1}. Initialisation N(0, 0.1²);
+ * the training loop's Adam (--lr 0.001), d = 50, λ from the SASRec paper's {0.0001, …, 1}. Initialisation N(0, 0.1²);
  * row 0 (padding) stays zero.
  *
  * Scoring a history: its last item; users are not read. An empty history scores every item 0.

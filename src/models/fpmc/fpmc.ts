@@ -14,7 +14,7 @@
  * cancels in every S-BPR comparison. S-BPR: Σ ln σ(x̂_u,l,i − x̂_u,l,j) − λ_Θ ‖Θ‖² over (user,
  * previous item, next item, negative) quadruples, one per TrainSampler position, with λ_Θ = l2_reg on
  * the rows each quadruple reads (LearnSBPR's regularisation). The paper learns by SGD (LearnSBPR) with
- * Θ drawn from N(0, σ²); like the SASRec paper this uses Adam (--lr 0.001), d = 50 for both factor
+ * Θ drawn from N(0, σ²); here the training loop's Adam (--lr 0.001), d = 50 for both factor
  * pairs (the paper allows k_UI ≠ k_IL) and λ from {0.0001, …, 1}; Θ ~ N(0, 0.1²), row 0 (padding item,
  * unknown user) zero.
  *

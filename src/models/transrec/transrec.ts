@@ -8,15 +8,16 @@
  *
  *   γ = item_points [N + 1, d],  β = item_bias [N + 1],  t_u = user_translations [U + 1, d],  t = global_translation [d]
  *
- * d is the squared L2 distance here, d(x, y) = ‖x − y‖² (the paper considers L1 and L2 distances; its
- * point is that d, unlike an inner product, keeps the triangle inequality). Ψ is the unit L2 ball, the
+ * d is the squared L2 distance here, d(x, y) = ‖x − y‖²: the paper asks for a distance (L1 or L2, for
+ * the triangle inequality an inner product lacks); the squared one is smooth at 0 and scores the
+ * catalogue in one GEMM. Ψ is the unit L2 ball, the
  * paper's choice against the curse of dimensionality: every score reads the points through
  * γ̂ = γ / max(1, ‖γ‖) (ops.clipRowNorms), so the points the model scores with always lie in the ball
  * (the paper projects γ back after each SGD step instead; here the training loop only sees a loss, and
  * a stored γ outside the ball stands for its projection). Trained with S-BPR: Σ ln σ(p̂_u,l,i − p̂_u,l,j)
  * − λ Ω(Θ), Ω an L2 regulariser, here λ = l2_reg on the rows each (user, previous item, next item,
  * negative) example reads: t_u, γ_l, γ_i, γ_j, β_i, β_j (the shared t is not regularised). The paper
- * learns by SGD; like the SASRec paper this uses Adam (--lr 0.001), d = 50 and λ from
+ * learns by SGD; here the training loop's Adam (--lr 0.001), d = 50 and λ from the SASRec paper's
  * {0.0001, …, 1}. Initialisation: points N(0, 0.25/d) per coordinate (‖γ‖ ≈ 0.5, inside the ball),
  * t = t_u = 0 and β = 0, so a user starts at the global translation (the paper's cold-start user, t_u = 0).
  *
