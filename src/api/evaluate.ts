@@ -6,7 +6,7 @@ import { evalOptions, seedOptions } from '../eval/options.js';
 import type { EvalRow } from '../eval/results.js';
 import { runEvaluations } from '../eval/run.js';
 import type { Model } from '../models/contract.js';
-import { checkSameItems } from '../train/model-file.js';
+import { checkSameItems, scorerForDataset } from '../train/model-file.js';
 import { ensureKernels, refuseUnknown } from './options.js';
 
 /** How to evaluate (the CLI's evaluation options, camelCase). */
@@ -39,7 +39,8 @@ export async function evaluate(model: Model, data: Interactions, options: Evalua
   const { minInteractions } = splitOptions.parse(options, asKey);
   const split = leaveOneOut(data, minInteractions);
   requireEvaluableUsers(split);
-  checkSameItems(model, { path: 'data', data, split, minInteractions });
+  const loaded = { path: 'data', data, split, minInteractions };
+  checkSameItems(model, loaded);
   ensureKernels();
-  return runEvaluations(model.scorer, split, evaluation, seed);
+  return runEvaluations(scorerForDataset(model, loaded), split, evaluation, seed);
 }

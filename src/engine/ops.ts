@@ -392,6 +392,26 @@ export function rowDot(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
+ * Each row of x [..., d] projected into the L2 ball of radius maxNorm: x·min(1, maxNorm/‖x‖₂) (a row
+ * inside the ball is unchanged; TransRec keeps its item points in the unit ball this way).
+ */
+export function clipRowNorms(x: Tensor, maxNorm = 1): Tensor {
+  if (!(maxNorm > 0)) throw new Error(`clipRowNorms: maxNorm must be > 0, got ${maxNorm}`);
+  const dim = x.lastDim;
+  const n = x.rows;
+  const K = getKernels();
+  const tape = getTape();
+  const out = tape.output(x.shape, x);
+  K.rowNormClipForward(n, dim, maxNorm, x.data, 0, out.data, 0);
+  if (out.requiresGrad) {
+    tape.record(() => {
+      if (out.grad) K.rowNormClipBackward(n, dim, maxNorm, x.data, 0, out.grad, 0, tape.gradOf(x), 0);
+    });
+  }
+  return out;
+}
+
+/**
  * The SASRec training loss (bench.py): BCE-with-logits of positives (label 1) averaged over the
  * positions whose target id ≠ 0, plus the same for negatives at those positions → a scalar.
  * With no such position the loss is 0 (PyTorch would give NaN).

@@ -22,6 +22,8 @@ export interface Scorer {
   readonly maxlen: number;
   /** items the model scores, dense ids 1..itemNum */
   readonly itemNum: number;
+  /** true when the scores read `users` (evaluation on a dataset must then pass the model's ids of its users) */
+  readonly usesUsers?: boolean;
   /** scores[b*C + c] = score of candidates[b*C + c] after history b */
   scoreCandidates(batch: HistoryBatch, candidates: Int32Array, numCandidates: number): Float32Array;
   /**

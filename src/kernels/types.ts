@@ -88,6 +88,18 @@ export interface Kernels {
   rowDot(n: number, dim: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number, out: Float32Array, outOff: number): void;
   /** y[i, k] += s[i] · x[i, k] for n rows of length dim (accumulates; rowDot's backward). */
   rowScaleAcc(n: number, dim: number, s: Float32Array, sOff: number, x: Float32Array, xOff: number, y: Float32Array, yOff: number): void;
+  /**
+   * out[i, :] = x[i, :] · min(1, maxNorm / ‖x[i, :]‖₂) for n rows of length dim (writes): each row
+   * projected into the L2 ball of radius maxNorm (a row inside it is unchanged).
+   */
+  rowNormClipForward(n: number, dim: number, maxNorm: number, x: Float32Array, xOff: number, out: Float32Array, outOff: number): void;
+  /**
+   * rowNormClipForward's backward (accumulates into dx): dx = dy for a row inside the ball, else
+   * (maxNorm / ‖x‖) · (dy − x̂ (x̂ · dy)) with x̂ = x / ‖x‖.
+   */
+  rowNormClipBackward(
+    n: number, dim: number, maxNorm: number, x: Float32Array, xOff: number, dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number,
+  ): void;
   /** out[i, :] = alpha · table[idx[i], :] for i < n, rows of length dim (writes; embedding lookup). */
   gatherRows(
     n: number, dim: number, table: Float32Array, tableOff: number, idx: Int32Array, idxOff: number,

@@ -7,9 +7,13 @@ import { pop } from './pop/spec.js';
 import { sasrec } from './sasrec/spec.js';
 import { tisasrec } from './tisasrec/spec.js';
 import { bert4rec } from './bert4rec/spec.js';
+import { bpr } from './bpr/spec.js';
+import { fmc } from './fmc/spec.js';
+import { fpmc } from './fpmc/spec.js';
+import { transrec } from './transrec/spec.js';
 import { caser } from './caser/spec.js';
 
-const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec, bert4rec, caser];
+const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec, bert4rec, bpr, fmc, fpmc, transrec, caser];
 
 const registry = new Map<string, AnyModelSpec>(MODELS.map((spec) => [spec.name, spec]));
 

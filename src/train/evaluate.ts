@@ -5,7 +5,7 @@ import type { EvalConfig } from '../eval/options.js';
 import { datasetHeader, evaluationHeader, type RunResults } from '../eval/results.js';
 import { runEvaluations, type EvalProgress } from '../eval/run.js';
 import type { Model } from '../models/contract.js';
-import { checkSameItems } from './model-file.js';
+import { checkSameItems, scorerForDataset } from './model-file.js';
 
 export interface EvaluationRun {
   readonly command: string;
@@ -14,7 +14,10 @@ export interface EvaluationRun {
   readonly progress?: EvalProgress;
 }
 
-/** Every selected protocol on valid and test; refuses a dataset whose items are not the model's. */
+/**
+ * Every selected protocol on valid and test; refuses a dataset whose items are not the model's (a model
+ * that scores users gets each user by the model's id of it: scorerForDataset).
+ */
 export async function evaluateModel(
   model: Model,
   loaded: LoadedSplit,
@@ -23,7 +26,7 @@ export async function evaluateModel(
   run: EvaluationRun,
 ): Promise<RunResults> {
   checkSameItems(model, loaded);
-  const rows = await runEvaluations(model.scorer, loaded.split, evaluation, seed, run.progress);
+  const rows = await runEvaluations(scorerForDataset(model, loaded), loaded.split, evaluation, seed, run.progress);
   return {
     seqrec: VERSION,
     command: run.command,

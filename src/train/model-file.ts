@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { UserError } from '../core/errors.js';
 import { defineOptions, str } from '../core/options.js';
 import type { LoadedSplit } from '../data/types.js';
+import type { HistoryBatch, Scorer } from '../eval/types.js';
 import type { AnyModelSpec, Model } from '../models/contract.js';
 import { detectModel, modelNames } from '../models/registry.js';
 import { resolveModel } from './request.js';
@@ -50,6 +51,28 @@ export function checkSameItems(model: Model, loaded: LoadedSplit): void {
   for (let i = 1; i < a.length; i++) {
     if (a[i] !== b[i]) throw new UserError(`--dataset ${loaded.path}: item ${i} is "${b[i]}" there and "${a[i]}" in the model`);
   }
+}
+
+/**
+ * The model's scorer for evaluating on `loaded`. A scorer that reads users (Scorer.usesUsers) reads
+ * them by the model's dense ids: it gets each of the dataset's users as the model's user of the same
+ * original id, and a user the model does not know as 0 (scored as a history of no known user). Any
+ * other scorer, or a dataset whose users are the model's, is used as it is.
+ */
+export function scorerForDataset(model: Model, loaded: LoadedSplit): Scorer {
+  const { scorer } = model;
+  const known = model.users?.toIndex;
+  if (!scorer.usesUsers || !known) return scorer;
+  const toModel = Int32Array.from(loaded.data.users.toRaw, (id, u) => (u === 0 ? 0 : (known.get(id) ?? 0)));
+  if (toModel.every((m, u) => m === u)) return scorer;
+  const remap = (batch: HistoryBatch): HistoryBatch => ({ ...batch, users: batch.users.map((u) => toModel[u] ?? 0) });
+  return {
+    maxlen: scorer.maxlen,
+    itemNum: scorer.itemNum,
+    usesUsers: true,
+    scoreCandidates: (batch, candidates, numCandidates) => scorer.scoreCandidates(remap(batch), candidates, numCandidates),
+    scoreAll: (batch, out) => scorer.scoreAll(remap(batch), out),
+  };
 }
 
 /** The options naming a model file: the file, and its model when it should not be detected. */

@@ -119,6 +119,43 @@ export function rowScaleAcc(n: number, dim: number, s: Float32Array, sOff: numbe
   }
 }
 
+export function rowNormClipForward(n: number, dim: number, maxNorm: number, x: Float32Array, xOff: number, out: Float32Array, outOff: number): void {
+  for (let i = 0; i < n; i++) {
+    const xo = xOff + i * dim;
+    const oo = outOff + i * dim;
+    let ss = 0;
+    for (let k = 0; k < dim; k++) ss += x[xo + k] * x[xo + k];
+    const norm = Math.sqrt(ss);
+    const f = norm > maxNorm ? maxNorm / norm : 1;
+    for (let k = 0; k < dim; k++) out[oo + k] = f * x[xo + k];
+  }
+}
+
+export function rowNormClipBackward(
+  n: number, dim: number, maxNorm: number, x: Float32Array, xOff: number, dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const xo = xOff + i * dim;
+    const yo = dyOff + i * dim;
+    const go = dxOff + i * dim;
+    let ss = 0;
+    let xdy = 0;
+    for (let k = 0; k < dim; k++) {
+      ss += x[xo + k] * x[xo + k];
+      xdy += x[xo + k] * dy[yo + k];
+    }
+    const norm = Math.sqrt(ss);
+    if (norm <= maxNorm) {
+      for (let k = 0; k < dim; k++) dx[go + k] += dy[yo + k];
+      continue;
+    }
+    // d(maxNorm·x/‖x‖) = (maxNorm/‖x‖)(I − x xᵀ/‖x‖²)
+    const f = maxNorm / norm;
+    const proj = xdy / ss;
+    for (let k = 0; k < dim; k++) dx[go + k] += f * (dy[yo + k] - proj * x[xo + k]);
+  }
+}
+
 export function gatherRows(
   n: number, dim: number, table: Float32Array, tableOff: number, idx: Int32Array, idxOff: number,
   alpha: number, out: Float32Array, outOff: number,

@@ -93,6 +93,8 @@ export class Caser extends NextItemNetwork<CaserBatch> {
   /** b' [N+1, 1]: the output item biases (state_dict b2) */
   readonly b2: Embedding;
   readonly dropout: Dropout;
+  /** Scores read HistoryBatch.users (P_u): evaluation on a dataset gives each user the model's id of it. */
+  readonly usesUsers = true;
 
   private readonly trainWindows: CaserWindows;
   private readonly scoreWindows: CaserWindows;

@@ -112,6 +112,8 @@ export type { TensorEntry } from '../../nn/module.js';
 
 export class TiSASRec extends SelfAttentiveNetwork<TimeAwareMultiHeadAttention, TiSASRecBatch> {
   readonly config: Readonly<Required<TiSASRecConfig>>;
+  /** Scores read HistoryBatch.users (each user's fitted time scaling): evaluation on a dataset gives each user the model's id of it. */
+  readonly usesUsers = true;
 
   readonly itemEmb: Embedding;
   readonly absPosKEmb: Embedding;

@@ -1,0 +1,124 @@
+/**
+ * The registration of a factor model (factor-network.ts: BPR-MF, FMC, FPMC, TransRec): its options
+ * (maxlen and hidden_units as the self-attentive models declare them, with d = 50, the SASRec paper's
+ * largest and its own; λ = l2_reg), its gradient training on TrainSampler batches with one negative
+ * per position, and its model file (the tables under their names, the options in `config`, the id
+ * maps and histories). A model folder gives its network and its defaults; this makes the ModelSpec.
+ */
+import { defineOptions, num, type ConfigOf, type OptionGroup } from '../../core/options.js';
+import type { ModelSpec, TrainingRecord } from '../contract.js';
+import { attentionOptions } from './attention-options.js';
+import { catalogOf } from './catalog.js';
+import { optionsFromCheckpoint, sniffCheckpoint, trainingRecordMetadata } from './checkpoint-config.js';
+import { CheckpointError, decodeCheckpoint, type LoadedCheckpoint } from './checkpoint-format.js';
+import type { FactorConfig, FactorNetwork, NetworkOptions } from './factor-network.js';
+import { loadNetworkModel, lossSampler } from './gradient-model.js';
+import { NetworkModel } from './network-model.js';
+
+/** The options every factor model reads (each model gives its own defaults with withDefaults). */
+export const factorOptions = attentionOptions.pick('maxlen', 'hidden_units').with(
+  defineOptions({
+    l2_reg: num({
+      help:
+        'λ of the per-example L2 term of the factor models (bpr, fmc, fpmc, transrec): λ·Σθ² over the table rows each training ' +
+        "example reads, as the papers' SGD regularises (the SASRec paper picks it from 0.0001, 0.001, 0.01, 0.1, 1)",
+      default: 0,
+      min: 0,
+    }),
+  }),
+);
+
+export type FactorOptionDecls = typeof factorOptions.options;
+export type FactorOptions = ConfigOf<FactorOptionDecls>;
+
+/** What a factor model's folder gives. */
+export interface FactorModelDefinition {
+  /** the registry name, e.g. 'fpmc' */
+  readonly name: string;
+  /** how the training log names it, e.g. 'FPMC' */
+  readonly label: string;
+  readonly description: string;
+  readonly options: OptionGroup<FactorOptionDecls>;
+  /** the network with fresh weights drawn from opts.rng (or opts.seed) */
+  network(config: FactorConfig, opts: NetworkOptions): FactorNetwork;
+  /** the tensor of shape [itemNum + 1, d], whose shape a model file's sizes are read from */
+  readonly itemTable: string;
+  /** the tensor of shape [userNum + 1, ·] (models with users only) */
+  readonly userTable?: string;
+}
+
+/** The model file's `config` (sizes as the network has them: user_num 0 for a model without users). */
+function metadata(name: string, sizes: Readonly<FactorConfig>, record: TrainingRecord): Record<string, unknown> {
+  return {
+    model: name,
+    item_num: sizes.itemNum,
+    user_num: sizes.userNum,
+    maxlen: sizes.maxlen,
+    hidden_units: sizes.hiddenUnits,
+    l2_reg: sizes.l2Reg,
+    ...trainingRecordMetadata(record),
+  };
+}
+
+/** The sizes and options of the model in `ckpt` (its tensors' shapes win over its config). */
+function configOf(def: FactorModelDefinition, ckpt: LoadedCheckpoint): FactorConfig {
+  const items = ckpt.tensors.get(def.itemTable);
+  if (items?.shape.length !== 2 || items.shape[0] < 2)
+    throw new CheckpointError(`not a ${def.label} model file: ${def.itemTable} missing or not 2-D`);
+  let userNum = 0;
+  if (def.userTable) {
+    const users = ckpt.tensors.get(def.userTable);
+    if (!users || users.shape.length < 1 || users.shape[0] < 2) throw new CheckpointError(`not a ${def.label} model file: ${def.userTable} missing`);
+    userNum = users.shape[0] - 1;
+    const ids = ckpt.idMaps?.users;
+    if (ids && ids.length !== userNum + 1) {
+      throw new CheckpointError(`metadata "user_ids" lists ${ids.length - 1} users but ${def.userTable} has ${userNum}`);
+    }
+  }
+  const o = optionsFromCheckpoint(def.options, ckpt, { hidden_units: items.shape[1] }, {}, []);
+  return { itemNum: items.shape[0] - 1, userNum, maxlen: o.maxlen, hiddenUnits: o.hiddenUnits, l2Reg: o.l2Reg };
+}
+
+/** `--model <def.name>`: trained by S-BPR on TrainSampler batches, saved as a seqrec checkpoint. */
+export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOptionDecls> {
+  return {
+    name: def.name,
+    description: def.description,
+    fileName: `${def.name}.safetensors`,
+    options: def.options,
+    learning: {
+      kind: 'gradient',
+      build(split, options, rng, batches, record) {
+        const cfg: FactorConfig = {
+          itemNum: split.data.itemNum,
+          userNum: split.data.userNum,
+          maxlen: options.maxlen,
+          hiddenUnits: options.hiddenUnits,
+          l2Reg: options.l2Reg,
+        };
+        const network = def.network(cfg, { rng: rng.fork() });
+        const sampler = lossSampler(split, batches, cfg.maxlen, rng.fork(), { negatives: 1, sharedNegatives: false });
+        const users = network.userNum > 0 ? `, ${network.userNum} users` : '';
+        return {
+          network,
+          sampler,
+          model: new NetworkModel(def.name, network, metadata(def.name, network, record), catalogOf(split, false)),
+          summary: `${def.label}: d ${cfg.hiddenUnits}, l2_reg ${cfg.l2Reg}, S-BPR with 1 negative, maxlen ${cfg.maxlen}${users}`,
+        };
+      },
+    },
+    sniff: (bytes) => sniffCheckpoint(bytes, def.name, () => false),
+    load(bytes) {
+      const ckpt = decodeCheckpoint(bytes);
+      if (!ckpt.config) throw new CheckpointError(`not a seqrec ${def.label} model file (no "config" metadata)`);
+      const cfg = configOf(def, ckpt);
+      return loadNetworkModel(
+        def.name,
+        ckpt,
+        cfg.itemNum,
+        () => def.network(cfg, { seed: 0 }),
+        (record) => metadata(def.name, cfg, record),
+      );
+    },
+  };
+}
