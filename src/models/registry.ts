@@ -7,8 +7,9 @@ import { pop } from './pop/spec.js';
 import { sasrec } from './sasrec/spec.js';
 import { tisasrec } from './tisasrec/spec.js';
 import { bert4rec } from './bert4rec/spec.js';
+import { gru4rec, gru4recPlus } from './gru4rec/spec.js';
 
-const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec, bert4rec];
+const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec, bert4rec, gru4rec, gru4recPlus];
 
 const registry = new Map<string, AnyModelSpec>(MODELS.map((spec) => [spec.name, spec]));
 

@@ -22,6 +22,10 @@ import {
   sampledSoftmaxForward, sampledSoftmaxBackward, softmaxChunkStats, softmaxChunkGrad,
 } from './loss.js';
 import { adamStep } from './optimizer.js';
+import {
+  gruGatesForward, gruStateForward, gruStateBackward, gruGatesBackward, tanhForward, tanhBackward, eluForward, eluBackward,
+  rankingLossSum, rankingLossBackward,
+} from './recurrent.js';
 import { mhcReferenceKernels } from './mhc.js';
 
 export { paddingKeepFactor } from './attention.js';
@@ -72,6 +76,16 @@ export const referenceKernels: Kernels = {
   sampledSoftmaxBackward,
   softmaxChunkStats,
   softmaxChunkGrad,
+  gruGatesForward,
+  gruStateForward,
+  gruStateBackward,
+  gruGatesBackward,
+  tanhForward,
+  tanhBackward,
+  eluForward,
+  eluBackward,
+  rankingLossSum,
+  rankingLossBackward,
   adamStep,
   ...mhcReferenceKernels,
 };
