@@ -30,6 +30,7 @@ test('train --help lists gru4rec, gru4rec+ and their flags', async () => {
   assert.match(help, /gru4rec \| gru4rec\+/);
   assert.match(help, /--gru_loss <name> .*?top1 or bpr \(ICLR 2016\).*?\(default: gru4rec top1, gru4rec\+ bpr_max\)/);
   assert.match(help, /--n_sample <n> .*?\(default: gru4rec 0, gru4rec\+ 2048\)/);
+  assert.match(help, /--batch_size \(gru4rec 50, gru4rec\+ 32\) and --num_epochs 10 unless given/);
   assert.match(help, /--hidden_units <n> .*?gru4rec 50, gru4rec\+ 50\)/);
   for (const flag of ['--sample_alpha <x>', '--bpreg <x>', '--final_act <name>']) assert.ok(help.includes(flag), flag);
 });
@@ -185,14 +186,16 @@ test('gru4rec and gru4rec+ run in an experiments grid beside sasrec', async () =
 
 test('GRU4Rec flags that contradict each other are one line naming the flag', async () => {
   const base = ['train', '--dataset', dataset, '--train_dir', join(dir, 'never')];
-  for (const [flags, why] of [
-    [['--model', 'gru4rec', '--bpreg', '0.5'], /^seqrec: --bpreg: only with --gru_loss bpr_max$/m],
-    [['--model', 'gru4rec', '--sample_alpha', '1'], /^seqrec: --sample_alpha: only with --n_sample above 0$/m],
-    [['--model', 'gru4rec+', '--gru_loss', 'ce'], /^seqrec: --gru_loss: expected one of top1, bpr, bpr_max, got "ce"$/m],
-    [['--model', 'gru4rec+', '--final_act', 'elu'], /^seqrec: --final_act: expected one of linear, tanh, elu-0\.5, elu-1, got "elu"$/m],
-  ] as const) {
-    const r = await runCli([...base, ...flags]);
+  const cases = [
+    [['--model', 'gru4rec', '--bpreg', '0.5'], /^seqrec: --bpreg: only with --gru_loss bpr_max$/],
+    [['--model', 'gru4rec', '--sample_alpha', '1'], /^seqrec: --sample_alpha: only with --n_sample above 0$/],
+    [['--model', 'gru4rec+', '--gru_loss', 'ce'], /^seqrec: --gru_loss: expected one of top1, bpr, bpr_max, got "ce"$/],
+    [['--model', 'gru4rec+', '--final_act', 'elu'], /^seqrec: --final_act: expected one of linear, tanh, elu-0\.5, elu-1, got "elu"$/],
+  ] as const;
+  const runs = await Promise.all(cases.map(([flags]) => runCli([...base, ...flags])));
+  for (const [i, [flags, why]] of cases.entries()) {
+    const r = runs[i];
     assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, why);
+    assert.match(r.stderr.trimEnd(), why, 'one line, nothing else');
   }
 });

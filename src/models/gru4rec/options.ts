@@ -16,7 +16,8 @@
  * | num_epochs    | 10                           | 10                                  |
  *
  * The optimiser is the training loop's Adam (--lr 0.001) for every model, where the authors used
- * Adagrad (learning rate 0.01 and 0.1 above).
+ * Adagrad (learning rate 0.01 and 0.1 above). GRU4Rec+'s defaults are the code's own; the authors' RSC15
+ * run for the CIKM 2018 paper (examples/rsc15/run_rsc15.py) set --final_act elu-0.5 --sample_alpha 0.
  */
 import { choice, defineOptions, int, num, type ConfigOf } from '../../core/options.js';
 import type { ScoreActivation } from '../../losses/session-ranking.js';
@@ -37,7 +38,8 @@ const gruOptions = defineOptions({
   gru_loss: choice(GRU_LOSSES, {
     help:
       "GRU4Rec's ranking loss against the mini-batch's other targets (+ --n_sample shared samples): top1 or bpr (ICLR 2016), " +
-      'bpr_max (CIKM 2018: BPR against the softmax-weighted negatives, + --bpreg score regularisation)',
+      'bpr_max (CIKM 2018: BPR against the softmax-weighted negatives, + --bpreg score regularisation); ' +
+      "both models train with the authors' --batch_size (gru4rec 50, gru4rec+ 32) and --num_epochs 10 unless given",
     default: 'top1',
   }),
   n_sample: int({
