@@ -166,7 +166,8 @@ test('the model file: both registry names, their config, the same scores after l
     assert.equal(config.model, spec.name);
     assert.equal(config.gru_loss, spec === gru4rec ? 'top1' : 'bpr_max');
     assert.equal(config.n_sample, spec === gru4rec ? 0 : 2048);
-    assert.equal(config.final_act, spec === gru4rec ? 'tanh' : 'linear');
+    assert.equal(config.final_act, spec === gru4rec ? 'tanh' : 'elu-0.5');
+    assert.equal(config.sample_alpha, 0);
     assert.equal(config.batch_size, 16);
     loaded.dispose();
   }

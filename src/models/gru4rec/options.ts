@@ -1,23 +1,24 @@
 /**
- * The options of GRU4Rec and GRU4Rec+, one set with two sets of defaults: the authors' code as released
- * with each paper (Theano, github.com/hidasib/GRU4Rec), which is what the papers ran and what later
- * comparisons (SASRec's Table III) ran, with d = 50 for the SASRec paper's "fair comparison".
+ * The options of GRU4Rec and GRU4Rec+, one set with two sets of defaults: the settings each paper
+ * reports with the authors' code (Theano, github.com/hidasib/GRU4Rec: the ICLR 2016 TOP1 run and the
+ * CIKM 2018 BPR-max run on RSC15, as examples/rsc15/run_rsc15.py gives them), with d = 50 for the
+ * SASRec paper's "fair comparison".
  *
  * | option        | gru4rec (ICLR 2016)          | gru4rec+ (CIKM 2018)                |
  * |---------------|------------------------------|-------------------------------------|
  * | hidden_units  | 50 (paper: 100, 1000)        | 50 (paper: 100)                     |
  * | gru_loss      | top1                         | bpr_max                             |
- * | final_act     | tanh                         | linear (the code's default)         |
+ * | final_act     | tanh                         | elu-0.5 (the code's default: linear)|
  * | dropout_rate  | 0.5 (paper's RSC15 TOP1)     | 0                                   |
  * | n_sample      | 0 (mini-batch negatives)     | 2048                                |
- * | sample_alpha  | —                            | 0.75 (the code's default)           |
+ * | sample_alpha  | —                            | 0 (the code's default: 0.75)        |
  * | bpreg         | —                            | 1.0                                 |
  * | batch_size    | 50                           | 32                                  |
  * | num_epochs    | 10                           | 10                                  |
  *
  * The optimiser is the training loop's Adam (--lr 0.001) for every model, where the authors used
- * Adagrad (learning rate 0.01 and 0.1 above). GRU4Rec+'s defaults are the code's own; the authors' RSC15
- * run for the CIKM 2018 paper (examples/rsc15/run_rsc15.py) set --final_act elu-0.5 --sample_alpha 0.
+ * Adagrad with learning rates 0.01 (ICLR 2016) and 0.2 with momentum 0.3 (CIKM 2018). With α = 0 the
+ * additional samples are uniform; the mini-batch's own negatives are popularity-distributed either way.
  */
 import { choice, defineOptions, int, num, type ConfigOf } from '../../core/options.js';
 import type { ScoreActivation } from '../../losses/session-ranking.js';
@@ -30,8 +31,7 @@ export const FINAL_ACTIVATIONS = ['linear', 'tanh', 'elu-0.5', 'elu-1'] as const
 /** The ranking losses: TOP1 and BPR (ICLR 2016), BPR-max (CIKM 2018). */
 export const GRU_LOSSES = ['top1', 'bpr', 'bpr_max'] as const;
 
-/** sample_alpha's and bpreg's default (the same for both models). */
-const ALPHA = 0.75;
+/** bpreg's default (the same for both models). */
 const BPREG = 1;
 
 const gruOptions = defineOptions({
@@ -49,8 +49,8 @@ const gruOptions = defineOptions({
     max: 100_000,
   }),
   sample_alpha: num({
-    help: "GRU4Rec: α of the additional negatives, P(item) ∝ its training events^α (0 uniform, 1 popularity; the authors' code: 0.75)",
-    default: ALPHA,
+    help: "GRU4Rec: α of the additional negatives, P(item) ∝ its training events^α (0 uniform, 1 popularity; CIKM 2018's RSC15 run: 0, the authors' code's default: 0.75)",
+    default: 0,
     min: 0,
     max: 1,
   }),
@@ -60,7 +60,7 @@ const gruOptions = defineOptions({
     default: 'tanh',
   }),
 })
-  .rule((c, name) => (c.sampleAlpha !== ALPHA && c.nSample === 0 ? ['sample_alpha', `only with ${name('n_sample')} above 0`] : undefined))
+  .rule((c, name) => (c.sampleAlpha !== 0 && c.nSample === 0 ? ['sample_alpha', `only with ${name('n_sample')} above 0`] : undefined))
   .rule((c, name) => (c.bpreg !== BPREG && c.gruLoss !== 'bpr_max' ? ['bpreg', `only with ${name('gru_loss')} bpr_max`] : undefined));
 
 const gru4recOptionsBase = attentionOptions.pick('maxlen', 'hidden_units', 'dropout_rate').with(gruOptions);
@@ -68,14 +68,14 @@ const gru4recOptionsBase = attentionOptions.pick('maxlen', 'hidden_units', 'drop
 /** GRU4Rec as proposed (ICLR 2016). */
 export const gru4recOptions = gru4recOptionsBase.withDefaults({ maxlen: 200, hiddenUnits: 50, dropoutRate: 0.5 });
 
-/** GRU4Rec+ (CIKM 2018): BPR-max with 2048 additional samples. */
+/** GRU4Rec+ (CIKM 2018): BPR-max with 2048 additional samples, ELU(0.5) scores. */
 export const gru4recPlusOptions = gru4recOptionsBase.withDefaults({
   maxlen: 200,
   hiddenUnits: 50,
   dropoutRate: 0,
   gruLoss: 'bpr_max',
   nSample: 2048,
-  finalAct: 'linear',
+  finalAct: 'elu-0.5',
 });
 
 export type GRU4RecOptions = ConfigOf<typeof gru4recOptions.options>;

@@ -90,7 +90,7 @@ export const gru4rec = gru4recSpec(
 
 export const gru4recPlus = gru4recSpec(
   'gru4rec+',
-  'GRU4Rec+ (Hidasi & Karatzoglou, 2018): GRU4Rec with BPR-max and 2048 additional negatives ∝ support^0.75',
+  'GRU4Rec+ (Hidasi & Karatzoglou, 2018): GRU4Rec with BPR-max and 2048 additional negatives shared by the mini-batch',
   'gru4rec_plus.safetensors',
   gru4recPlusOptions,
   GRU4REC_PLUS_TRAINING,
