@@ -11,12 +11,10 @@ import * as ops from '../src/engine/ops.js';
 import type { PackedBatch } from '../src/engine/packing.js';
 import { Rng } from '../src/engine/rng.js';
 import { serializeSafetensors } from '../src/engine/safetensors.js';
-import { getTape, Tape, setTape } from '../src/engine/tape.js';
+import { getTape } from '../src/engine/tape.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { buildSingleBatch } from '../src/eval/history.js';
 import { recommendTopK } from '../src/eval/recommend.js';
-import { referenceKernels, setKernels } from '../src/kernels/index.js';
-import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { bceK } from '../src/losses/bce.js';
 import { lossFor } from '../src/losses/index.js';
 import { BERT4Rec, type BERT4RecConfig } from '../src/models/bert4rec/bert4rec.js';
@@ -28,6 +26,7 @@ import { detectModel } from '../src/models/registry.js';
 import { Adam } from '../src/optim/adam.js';
 import { trainStep } from '../src/train/step.js';
 import { gradCheck } from './helpers/gradcheck.js';
+import { assertWasmFollowsReference } from './helpers/wasm.js';
 
 const N = 10; // items 1..10, mask 11
 const M = N + 1;
@@ -278,49 +277,34 @@ test('the model file: config metadata, the same scores after loading, found by s
 });
 
 test('BERT4Rec on the wasm kernels follows the reference kernels (dropout on, Adam steps, scores)', () => {
-  const run = (wasm: boolean) => {
-    setKernels(wasm ? createWasmKernelsSync() : referenceKernels);
-    const prev = setTape(new Tape());
-    try {
-      const cfg = { itemNum: 30, maxlen: 9, hiddenUnits: 8, numBlocks: 2, numHeads: 2, dropoutRate: 0.2 };
-      const model = new BERT4Rec(cfg, { seed: 21, loss: lossFor(bert4recOptions.parse({}), 30) });
-      const adam = new Adam(model.namedParameters(), { lr: 0.01 });
-      const rng = new Rng(22);
-      const losses: number[] = [];
-      for (let step = 0; step < 4; step++) {
-        const seqs = new Int32Array(6 * 9);
-        const pos = new Int32Array(6 * 9);
-        [9, 3, 1, 6, 9, 2].forEach((n, b) => {
-          for (let t = 9 - n; t < 9; t++) {
-            const item = 1 + rng.nextInt(30);
-            const masked = t === 8 || rng.nextFloat() < 0.3;
-            seqs[b * 9 + t] = masked ? 31 : item;
-            pos[b * 9 + t] = masked ? item : 0;
-          }
-        });
-        losses.push(trainStep(model, adam, { batchSize: 6, maxlen: 9, seqs, pos, neg: new Int32Array(0), negatives: 0 }));
-      }
-      const hist = {
-        batchSize: 2,
-        maxlen: 9,
-        users: Int32Array.of(0, 0),
-        seqs: Int32Array.from([0, 0, 0, 0, 0, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
-      };
-      const scores = Array.from(model.scoreAll(hist));
-      const params = model.namedParameters().map(([n, p]) => [n, Array.from(p.data)] as const);
-      model.dispose();
-      return { losses, scores, params };
-    } finally {
-      setTape(prev);
-      setKernels(referenceKernels);
+  assertWasmFollowsReference(() => {
+    const cfg = { itemNum: 30, maxlen: 9, hiddenUnits: 8, numBlocks: 2, numHeads: 2, dropoutRate: 0.2 };
+    const model = new BERT4Rec(cfg, { seed: 21, loss: lossFor(bert4recOptions.parse({}), 30) });
+    const adam = new Adam(model.namedParameters(), { lr: 0.01 });
+    const rng = new Rng(22);
+    const losses: number[] = [];
+    for (let step = 0; step < 4; step++) {
+      const seqs = new Int32Array(6 * 9);
+      const pos = new Int32Array(6 * 9);
+      [9, 3, 1, 6, 9, 2].forEach((n, b) => {
+        for (let t = 9 - n; t < 9; t++) {
+          const item = 1 + rng.nextInt(30);
+          const masked = t === 8 || rng.nextFloat() < 0.3;
+          seqs[b * 9 + t] = masked ? 31 : item;
+          pos[b * 9 + t] = masked ? item : 0;
+        }
+      });
+      losses.push(trainStep(model, adam, { batchSize: 6, maxlen: 9, seqs, pos, neg: new Int32Array(0), negatives: 0 }));
     }
-  };
-  const ref = run(false);
-  const wasm = run(true);
-  for (const [i, l] of ref.losses.entries()) assert.ok(Math.abs(l - wasm.losses[i]) < 1e-4 * Math.abs(l), `loss ${i}: ${wasm.losses[i]} vs ${l}`);
-  for (const [i, v] of ref.scores.entries())
-    assert.ok(Math.abs(v - wasm.scores[i]) < 1e-3 * (1 + Math.abs(v)), `score ${i}: ${wasm.scores[i]} vs ${v}`);
-  for (const [k, [name, p]] of ref.params.entries()) {
-    for (const [i, v] of p.entries()) assert.ok(Math.abs(v - wasm.params[k][1][i]) < 2e-4, `${name}[${i}]: ${wasm.params[k][1][i]} vs ${v}`);
-  }
+    const hist = {
+      batchSize: 2,
+      maxlen: 9,
+      users: Int32Array.of(0, 0),
+      seqs: Int32Array.from([0, 0, 0, 0, 0, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+    };
+    const scores = Array.from(model.scoreAll(hist));
+    const params = model.namedParameters().map(([n, p]) => [n, Array.from(p.data)] as const);
+    model.dispose();
+    return { losses, scores, params };
+  });
 });

@@ -476,6 +476,62 @@ export interface Kernels {
     argmax: Int32Array, argOff: number, dx: Float32Array, dxOff: number,
   ): void;
 
+  // ---- gated recurrent unit and ranking losses (GRU4Rec: engine/gru.ts, engine/ranking-loss-ops.ts) ----
+  // A GRU step over B rows with d hidden units. The input's pre-activations x [B, 3d] hold three blocks
+  // per row, [reset | update | candidate]; `gates` [B, 3d] keeps r, z and the candidate ĥ for the backward.
+  /**
+   * The gates: r = σ(x_r + b_r + a_r), z = σ(x_z + b_z + a_z), with a = h·U_rz [B, 2d] and b the input bias
+   * [3d]; writes gates[:, 0:2d] and hr = h ∘ r [B, d].
+   */
+  gruGatesForward(
+    B: number, d: number, x: Float32Array, xOff: number, bias: Float32Array, bOff: number, a: Float32Array, aOff: number,
+    h: Float32Array, hOff: number, gates: Float32Array, gOff: number, hr: Float32Array, hrOff: number,
+  ): void;
+  /**
+   * The candidate and the new state: ĥ = tanh(x_c + b_c + c) with c = (h ∘ r)·U [B, d], then
+   * out = (1 − z) ∘ h + z ∘ ĥ; writes gates[:, 2d:3d] and out [B, d].
+   */
+  gruStateForward(
+    B: number, d: number, x: Float32Array, xOff: number, bias: Float32Array, bOff: number, c: Float32Array, cOff: number,
+    h: Float32Array, hOff: number, gates: Float32Array, gOff: number, out: Float32Array, outOff: number,
+  ): void;
+  /**
+   * gruStateForward's backward from dOut: writes the pre-activation gradients dPre[:, 2d:3d] = dOut·z·(1 − ĥ²)
+   * and dPre[:, d:2d] = dOut·(ĥ − h)·z·(1 − z); dh += dOut·(1 − z) (accumulates) when dh is not null.
+   */
+  gruStateBackward(
+    B: number, d: number, h: Float32Array, hOff: number, gates: Float32Array, gOff: number, dOut: Float32Array, dOutOff: number,
+    dPre: Float32Array, dPreOff: number, dh: Float32Array | null, dhOff: number,
+  ): void;
+  /**
+   * gruGatesForward's backward from dhr, the gradient of h ∘ r: writes dPre[:, 0:d] = dhr·h·r·(1 − r);
+   * dh += dhr·r (accumulates) when dh is not null.
+   */
+  gruGatesBackward(
+    B: number, d: number, h: Float32Array, hOff: number, gates: Float32Array, gOff: number, dhr: Float32Array, dhrOff: number,
+    dPre: Float32Array, dPreOff: number, dh: Float32Array | null, dhOff: number,
+  ): void;
+  /** out[i] = tanh(x[i]) (writes). */
+  tanhForward(n: number, x: Float32Array, xOff: number, out: Float32Array, outOff: number): void;
+  /** dx[i] += dy[i] · (1 − y[i]²), y the forward output (accumulates). */
+  tanhBackward(n: number, y: Float32Array, yOff: number, dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number): void;
+  /** ELU: out[i] = x[i] ≥ 0 ? x[i] : alpha·(exp(x[i]) − 1) (writes). */
+  eluForward(n: number, alpha: number, x: Float32Array, xOff: number, out: Float32Array, outOff: number): void;
+  /** dx[i] += dy[i] · (y[i] ≥ 0 ? 1 : y[i] + alpha), y the forward output (accumulates). */
+  eluBackward(n: number, alpha: number, y: Float32Array, yOff: number, dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number): void;
+  /**
+   * GRU4Rec's ranking losses over a score matrix [M × C] (row stride C, C ≥ M): row m's positive is column m,
+   * its negatives the n_m columns j with neg[m·C + j] ≠ 0; a row without negatives adds 0. Returns Σ_m L_m:
+   * 'top1': (1/n_m) Σ_j σ(r_j − r_m) + σ(r_j²); 'bpr': (1/n_m) Σ_j −log σ(r_m − r_j);
+   * 'bpr_max': −log(Σ_j s_j σ(r_m − r_j) + 1e-24) + lambda · Σ_j s_j r_j², s the softmax over the negatives' scores.
+   */
+  rankingLossSum(kind: RankingLossKind, M: number, C: number, scores: Float32Array, sOff: number, neg: Uint8Array, lambda: number): number;
+  /** rankingLossSum's backward, scaled: dScores += scale · ∂(Σ_m L_m)/∂scores (accumulates). */
+  rankingLossBackward(
+    kind: RankingLossKind, M: number, C: number, scores: Float32Array, sOff: number, neg: Uint8Array, lambda: number, scale: number,
+    dScores: Float32Array, dOff: number,
+  ): void;
+
   // ---- optimiser ----------------------------------------------------------------------------
   /**
    * One Adam update in PyTorch's order (torch.optim.Adam, weight_decay 0, amsgrad off):
@@ -488,3 +544,6 @@ export interface Kernels {
     lr: number, beta1: number, beta2: number, eps: number, bc1: number, bc2: number,
   ): void;
 }
+
+/** GRU4Rec's ranking losses (rankingLossSum): TOP1, BPR, BPR-max. */
+export type RankingLossKind = 'top1' | 'bpr' | 'bpr_max';

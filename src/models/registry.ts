@@ -11,9 +11,10 @@ import { bpr } from './bpr/spec.js';
 import { fmc } from './fmc/spec.js';
 import { fpmc } from './fpmc/spec.js';
 import { transrec } from './transrec/spec.js';
+import { gru4rec, gru4recPlus } from './gru4rec/spec.js';
 import { caser } from './caser/spec.js';
 
-const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec, bert4rec, bpr, fmc, fpmc, transrec, caser];
+const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec, bert4rec, bpr, fmc, fpmc, transrec, gru4rec, gru4recPlus, caser];
 
 const registry = new Map<string, AnyModelSpec>(MODELS.map((spec) => [spec.name, spec]));
 

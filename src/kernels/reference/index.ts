@@ -22,6 +22,10 @@ import {
   sampledSoftmaxForward, sampledSoftmaxBackward, softmaxChunkStats, softmaxChunkGrad,
 } from './loss.js';
 import { adamStep } from './optimizer.js';
+import {
+  gruGatesForward, gruStateForward, gruStateBackward, gruGatesBackward, tanhForward, tanhBackward, eluForward, eluBackward,
+  rankingLossSum, rankingLossBackward,
+} from './recurrent.js';
 import { mhcReferenceKernels } from './mhc.js';
 import { convReferenceKernels } from './conv.js';
 
@@ -75,6 +79,16 @@ export const referenceKernels: Kernels = {
   sampledSoftmaxBackward,
   softmaxChunkStats,
   softmaxChunkGrad,
+  gruGatesForward,
+  gruStateForward,
+  gruStateBackward,
+  gruGatesBackward,
+  tanhForward,
+  tanhBackward,
+  eluForward,
+  eluBackward,
+  rankingLossSum,
+  rankingLossBackward,
   adamStep,
   ...mhcReferenceKernels,
   ...convReferenceKernels,

@@ -10,11 +10,12 @@ export function sumSquares(n: number, x: Float32Array, xOff: number): number {
 }
 
 /** log(1 + exp(x)) without overflow. */
-function softplus(x: number): number {
+export function softplus(x: number): number {
   return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
-function sigmoid(x: number): number {
+/** 1 / (1 + exp(−x)) without overflow. */
+export function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));
   const e = Math.exp(x);
   return e / (1 + e);
