@@ -141,6 +141,8 @@ async function train(
   args: string,
 ) {
   const { spec, run } = req;
+  // the reference's log.txt: the lines of a model evaluated during training
+  const referenceLog = run.referenceLog && spec.learning.kind === 'gradient';
   const plan: TrainPlan = { spec, options: req.modelOptions, training: req.training, evaluation: req.evaluation, seed: req.seed };
   const now = datasetSize(loaded.split);
   let resume: { checkpoint: Awaited<ReturnType<typeof loadCheckpoint>>; state: SelectionState } | undefined;
@@ -168,19 +170,19 @@ async function train(
       await truncateLog(files.log, resumedEpoch); // drops lines it cannot read, and any past the checkpoint
       // resuming a finished run trains nothing: its config.json stays the one it was trained with
       if (finished) return;
-      if (run.referenceLog) await truncateReferenceLog(files.referenceLog, resumedEpoch);
+      if (referenceLog) await truncateReferenceLog(files.referenceLog, resumedEpoch);
     } else {
       await clearRun(
         files,
         allModels().map((m) => join(trainDir, m.fileName)),
       );
-      if (run.referenceLog) await writeFileAtomic(files.referenceLog, `${REFERENCE_LOG_HEADER}\n`);
+      if (referenceLog) await writeFileAtomic(files.referenceLog, `${REFERENCE_LOG_HEADER}\n`);
     }
     await writeJsonAtomic(files.config, configJson(req, loaded, trainDir, run.resume ? resumedEpoch : null));
     await writeFileAtomic(files.args, args);
   };
 
-  const store = new DirectoryStore(files, run.referenceLog);
+  const store = new DirectoryStore(files, referenceLog);
   const result = await trainModel(plan, loaded.split, {
     store,
     log: say,
