@@ -30,7 +30,11 @@ let called: string[] = [];
 const env: PickleEnv = {
   global(module, name) {
     if (module === 'collections' && name === 'OrderedDict') {
-      return { kind: 'callable', qualifiedName: 'collections.OrderedDict', call: (args) => (called.push(`OrderedDict/${args.length}`), new PyDict()) };
+      const call = (args: readonly PyValue[]): PyValue => {
+        called.push(`OrderedDict/${args.length}`);
+        return new PyDict();
+      };
+      return { kind: 'callable', qualifiedName: 'collections.OrderedDict', call };
     }
     if (module === 'torch' && name === 'FloatStorage') return { kind: 'global', qualifiedName: 'torch.FloatStorage' };
     return undefined;
