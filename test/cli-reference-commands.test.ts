@@ -153,6 +153,18 @@ test("the reference's four commands run as written, with its run folders, args.t
   assert.ok(existsSync(join(run4, 'tisasrec.safetensors')));
   assert.equal(readArgs(join(run4, 'args.txt')).get('use_time'), 'True');
   assert.equal(readFileSync(join(run4, 'log.txt'), 'utf8').split('\n').length, 3);
+  // --inference_only without --model (or --use_time) takes the model the file holds
+  const inference = await runCli(
+    ['train', '--dataset=ml-1m', '--train_dir=inf', '--state_dict_path=ml-1m_tisasrec/tisasrec.safetensors', '--inference_only'],
+    {
+      cwd: c,
+    },
+  );
+  assert.equal(inference.code, 0, inference.stderr);
+  const res4 = JSON.parse(readFileSync(join(run4, 'results.json'), 'utf8')) as Results;
+  const resInf = JSON.parse(readFileSync(join(c, 'ml-1m_inf', 'results.json'), 'utf8')) as Results & { model: string };
+  assert.equal(resInf.model, 'tisasrec');
+  assert.deepEqual(metricsOf(resInf, 'test'), metricsOf(res4, 'test'));
 });
 
 test('a resumed run keeps log.txt in step with its checkpoint; a folder holding log.txt is a run; --reference_log false writes none', async () => {

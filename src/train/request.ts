@@ -58,6 +58,8 @@ export interface TrainRequest {
   readonly run: RunConfig;
   /** the given options this model does not read (snake_case) */
   readonly ignored: string[];
+  /** whether --model (or --use_time / --no_time) named the model, rather than the default */
+  readonly modelNamed: boolean;
 }
 
 /** The option groups of the command besides the models' own, in --help order. */
@@ -109,5 +111,7 @@ export function parseTrainRequest(raw: Readonly<Record<string, unknown>>, naming
   const modelOptions = spec.options.parse(raw, naming) as Record<string, unknown>;
   const training = trainingOptionsFor(spec).parse(raw, naming);
   const ignored = unreadKeys(raw, [...TRAIN_COMMAND_GROUPS.filter((g) => g !== trainingOptions), ...groupsReadBy(spec), loopOnlyForSelection]);
-  return { spec, modelOptions, training, evaluation, seed, dataset, run, ignored };
+  const { model, useTime, noTime } = modelOption.parse(raw, naming);
+  const modelNamed = model !== undefined || useTime !== undefined || noTime !== undefined;
+  return { spec, modelOptions, training, evaluation, seed, dataset, run, ignored, modelNamed };
 }

@@ -90,8 +90,8 @@ async function trainAndEvaluate(req: TrainRequest, io: TrainIo, owned: Set<Model
   let trainSeconds: number | undefined;
   if (run.inferenceOnly) {
     refuseToReplaceTrainingResults(files.results, run.overwrite);
-    // a PyTorch state dict does not record these: the flags say them, as in the reference
-    model = (await loadModelFile(run.stateDictPath!, spec.name, req.modelOptions)).model;
+    // the model named, else the file's; what a PyTorch state dict does not record, the flags say, as in the reference
+    model = (await loadModelFile(run.stateDictPath!, req.modelNamed ? spec.name : undefined, req.modelOptions)).model;
     owned.add(model);
     modelPath = resolve(run.stateDictPath!);
     await makeDirs(trainDir);
