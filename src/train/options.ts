@@ -78,7 +78,10 @@ export const runOptions = defineOptions({
       '(--dataset ml-1m --train_dir default: ml-1m_default) (default runs/<dataset>_<model>)',
     arg: 'dir',
   }),
-  state_dict_path: str({ help: 'with --inference_only: evaluate this model file only', arg: 'file' }),
+  state_dict_path: str({
+    help: "with --inference_only: evaluate this model file only (seqrec's, or a PyTorch state dict: the reference's .pth, or one converted to safetensors)",
+    arg: 'file',
+  }),
   inference_only: bool({ help: 'only evaluate --state_dict_path, as the reference', default: false }),
   overwrite: bool({
     help:
