@@ -162,6 +162,14 @@ test('the zip reader reads stored and deflated entries and refuses a damaged arc
   assert.deepEqual(archive.read('a/data/0'), payload);
   assert.equal(archive.read('missing'), undefined);
   assert.throws(() => archive.read('a/data/0', 10), /1000 bytes, more than the 10 allowed/);
+  // a deflated entry claiming more than deflate can expand to is refused before anything is allocated
+  const bomb = zip.slice();
+  const view = new DataView(bomb.buffer);
+  const central = bomb.length - 22 - (view.getUint32(bomb.length - 22 + 12, true) - 0);
+  for (let at = central; view.getUint32(at, true) === 0x02014b50; at += 46 + view.getUint16(at + 28, true) + view.getUint16(at + 30, true) + view.getUint16(at + 32, true)) {
+    if (view.getUint16(at + 10, true) === 8) view.setUint32(at + 24, 2_000_000_000, true);
+  }
+  assert.throws(() => new ZipArchive(bomb).read('a/data/0'), /claims 2000000000 bytes from \d+ deflated ones/);
   // cut short: the end record is gone
   assert.throws(() => new ZipArchive(zip.subarray(0, zip.length - 10)), ZipError);
   // a central directory pointing past the end

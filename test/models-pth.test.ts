@@ -156,7 +156,26 @@ test('files that are not state dicts are refused with one line naming the file, 
       'data/0': new Uint8Array(4),
     }),
   );
+  // a broadcast view: a million elements read from a storage of 2 (stride 0)
+  const tensorOf = (key: string, shapeAndStride: string) =>
+    missingStorage.slice(2, -1).replace('X\x01\x00\x00\x009', `X\x01\x00\x00\x00${key}`).replace('K\x02\x85K\x01\x85', shapeAndStride);
+  writeFileSync(
+    join(dir, 'broadcast.pth'),
+    torchZip(bytesOf(`\x80\x02}X\x01\x00\x00\x00w${tensorOf('0', 'J\x40\x42\x0f\x00\x85K\x00\x85')}s.`), { 'data/0': new Uint8Array(8) }),
+  );
+  // and a real, 2-element tensor read back: the crafted pickles are well-formed up to what is refused
+  writeFileSync(
+    join(dir, 'two.pth'),
+    torchZip(bytesOf(`\x80\x02}X\x01\x00\x00\x00w${tensorOf('0', 'K\x02\x85K\x01\x85')}s.`), {
+      'data/0': new Uint8Array(new Float32Array([1.5, -2]).buffer),
+    }),
+  );
+  assert.deepEqual(
+    [...readTorchStateDict(readFileSync(join(dir, 'two.pth')))],
+    [['w', { dtype: 'F32', shape: [2], data: new Float32Array([1.5, -2]) }]],
+  );
   const cases: Array<[string, RegExp]> = [
+    [join(dir, 'broadcast.pth'), /a tensor of 1000000 elements on a storage of 2: not a saved parameter/],
     ...REFUSED.map(([f, re]): [string, RegExp] => [fx(f), re]),
     [join(dir, 'checkpoint-dict.pth'), /its entry "epoch" is not a tensor: seqrec reads a bare state dict/],
     [join(dir, 'missing-storage.pth'), /storage "9" is missing from the archive/],

@@ -96,7 +96,7 @@ function readElement(s: Storage, i: number, littleEndian: boolean): number {
 }
 
 /** `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks[, metadata])`. */
-function rebuildTensor(args: readonly PyValue[], littleEndian: boolean): PyValue {
+function rebuildTensor(args: readonly PyValue[], littleEndian: boolean, budget: { elements: number }): PyValue {
   if (args.length < 4) throw new TorchFileError('_rebuild_tensor_v2 with fewer than 4 arguments');
   const storage = opaqueValue(args[0]) as Storage | undefined;
   if (!storage?.view) throw new TorchFileError("a tensor whose storage is not one of the archive's");
@@ -112,10 +112,15 @@ function rebuildTensor(args: readonly PyValue[], littleEndian: boolean): PyValue
     if (shape[d] > 0) last += (shape[d] - 1) * stride[d];
   }
   if (!Number.isSafeInteger(count)) throw new TorchFileError('a tensor too large to read');
-  const data = new Float32Array(count);
   if (count > 0 && last >= storage.numel) {
     throw new TorchFileError(`a tensor of shape [${shape.join(', ')}] reads element ${last} of a storage of ${storage.numel}`);
   }
+  // a saved parameter has at most its storage's elements (more is a broadcast view), and the tensors
+  // of a file at most a few times the elements it stores: a crafted pickle cannot make memory explode
+  if (count > storage.numel) throw new TorchFileError(`a tensor of ${count} elements on a storage of ${storage.numel}: not a saved parameter`);
+  budget.elements -= count;
+  if (budget.elements < 0) throw new TorchFileError('its tensors hold far more elements than its storages: not a saved state dict');
+  const data = new Float32Array(count);
   // row-major walk over the shape, each element at offset + Σ index·stride
   const index = new Array<number>(shape.length).fill(0);
   let at = offset;
@@ -189,6 +194,9 @@ export function readTorchStateDict(bytes: Uint8Array): Map<string, SafetensorsTe
     if (order !== 'little' && order !== 'big') throw new TorchFileError(`byteorder "${order.slice(0, 20)}" (little or big expected)`);
     const littleEndian = order === 'little';
     const storages = new Map<string, Storage>();
+    let stored = 0;
+    for (const [name, e] of zip.entries) if (name.startsWith(`${prefix}data/`)) stored += e.size;
+    const budget = { elements: 4 * stored + 1_000_000 };
 
     const storageTypes = new Map<string, StorageType>();
     for (const [name, s] of Object.entries(STORAGES)) {
@@ -196,7 +204,7 @@ export function readTorchStateDict(bytes: Uint8Array): Map<string, SafetensorsTe
     }
     const globals: Record<string, PyCallable | PyGlobal> = {
       'collections.OrderedDict': callable('collections.OrderedDict', orderedDict),
-      'torch._utils._rebuild_tensor_v2': callable('torch._utils._rebuild_tensor_v2', (args) => rebuildTensor(args, littleEndian)),
+      'torch._utils._rebuild_tensor_v2': callable('torch._utils._rebuild_tensor_v2', (args) => rebuildTensor(args, littleEndian, budget)),
       'torch._utils._rebuild_parameter': callable('torch._utils._rebuild_parameter', (args) => {
         if (!isTensor(args[0])) throw new TorchFileError('_rebuild_parameter of something that is not a tensor');
         return args[0];

@@ -140,6 +140,8 @@ export class ZipArchive {
       return raw;
     }
     if (e.method !== 8) throw new ZipError(`${name}: compression method ${e.method} is not supported (stored or deflated only)`);
+    // deflate expands at most ~1032-fold: a larger claim is a damaged or crafted header (and no allocation is made for it)
+    if (e.size > 1032 * e.compressedSize + 64) throw new ZipError(`${name}: claims ${e.size} bytes from ${e.compressedSize} deflated ones`);
     let out: Uint8Array;
     try {
       out = inflateSync(raw, { out: new Uint8Array(e.size) });
