@@ -61,7 +61,7 @@ test('train --model pop: table on stdout, results.json with hand-computed full-r
   assert.equal(lines.length, 5);
   assert.match(lines[1], /^sampled\s+valid\s+4\s/);
   assert.match(lines[4], /^full\s+test\s+4\s/);
-  assert.deepEqual(readdirSync(runDir).sort(), ['config.json', 'poprec.json', 'results.json', 'summary.txt']); // no temp files left
+  assert.deepEqual(readdirSync(runDir).sort(), ['args.txt', 'config.json', 'poprec.json', 'results.json', 'summary.txt']); // no temp files left
   const res = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8'));
   assert.equal(res.model, 'pop');
   assert.equal(res.dataset.users, 5);
@@ -130,7 +130,7 @@ test("eval on the saved model reproduces train's numbers (same seed) and writes 
     '7',
   ]);
   assert.equal(r3.code, 0, r3.stderr);
-  assert.deepEqual(readdirSync(dir2), ['results.json']);
+  assert.deepEqual(readdirSync(dir2).sort(), ['args.txt', 'results.json']);
   assert.deepEqual(
     JSON.parse(readFileSync(join(dir2, 'results.json'), 'utf8')).results.map((x: { metrics: unknown }) => x.metrics),
     a.map((x: { metrics: unknown }) => x.metrics),

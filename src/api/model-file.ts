@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Model } from '../models/contract.js';
-import { specForFile } from '../train/model-file.js';
+import { modelFileBytes, specForFile } from '../train/model-file.js';
 import { ensureKernels } from './options.js';
 
 /** Writes the model file (atomically: a crash never leaves half a file). */
@@ -14,11 +14,11 @@ export async function saveModel(model: Model, path: string): Promise<void> {
 export interface LoadModelOptions {
   /** the model, when it should not be detected from the file */
   readonly model?: string;
-  /** options a foreign file (a PyTorch state_dict converted to safetensors) cannot carry: numHeads, normFirst, dropoutRate */
+  /** options a foreign file (a PyTorch state_dict: .pth, or converted to safetensors) cannot carry: numHeads, normFirst, dropoutRate */
   readonly overrides?: Readonly<Record<string, unknown>>;
 }
 
-/** Reads a model file written by saveModel() or `seqrec train` (or a converted PyTorch state_dict). */
+/** Reads a model file written by saveModel() or `seqrec train`, or a PyTorch state_dict (.pth, or converted to safetensors). */
 export async function loadModel(source: string | Uint8Array, options: LoadModelOptions = {}): Promise<Model> {
   const name = typeof source === 'string' ? source : 'the model file';
   let bytes: Uint8Array;
@@ -27,6 +27,7 @@ export async function loadModel(source: string | Uint8Array, options: LoadModelO
   } catch (err) {
     throw new UserError(`${name}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  bytes = modelFileBytes(bytes, name);
   const spec = specForFile(bytes, name, options.model);
   ensureKernels();
   try {

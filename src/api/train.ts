@@ -9,7 +9,7 @@ import { getKernels } from '../kernels/index.js';
 import { startKernelThreads } from '../kernels/wasm/pool-start.js';
 import type { Model } from '../models/contract.js';
 import { runOptions } from '../train/options.js';
-import { modelOption, resolveModel, trainCommandGroups, trainingOptionsFor } from '../train/request.js';
+import { modelOption, resolveTrainModel, trainCommandGroups, trainingOptionsFor } from '../train/request.js';
 import { MemoryStore } from '../train/store.js';
 import { trainModel } from '../train/train.js';
 import { ensureKernels, refuseUnknown } from './options.js';
@@ -42,7 +42,7 @@ const libraryGroups = [modelOption, splitOptions, evalOptions, seedOptions, runO
 export async function train(data: Interactions, options: TrainOptions): Promise<Model> {
   const { onLog, ...raw } = options;
   refuseUnknown(raw, trainCommandGroups());
-  const spec = resolveModel(modelOption.parse(raw, asKey).model, asKey);
+  const spec = resolveTrainModel(raw, asKey);
   const training = trainingOptionsFor(spec);
   const unread = unreadKeys(raw, [...libraryGroups, spec.options, training]);
   if (unread.length > 0) throw new UserError(`model ${spec.name} does not read ${unread.map(asKey).join(', ')}`);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as convert } from './convert.js';
+import { register as convertModel } from './convert-model.js';
 import { register as data } from './data.js';
 import { register as evalCmd } from './eval.js';
 import { register as experiments } from './experiments.js';
@@ -7,4 +8,4 @@ import { register as recommend } from './recommend.js';
 import { register as train } from './train.js';
 
 /** Each subcommand module exports a register(program) function; list them here. */
-export const commandModules: Array<(program: Command) => void> = [convert, data, train, evalCmd, recommend, experiments];
+export const commandModules: Array<(program: Command) => void> = [convert, convertModel, data, train, evalCmd, recommend, experiments];

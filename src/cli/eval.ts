@@ -8,7 +8,7 @@ import { formatResultsTable } from '../eval/results.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { checkOutputPath } from '../io/paths.js';
 import { evaluateModel } from '../train/evaluate.js';
-import { loadModelFile, modelFileOptions } from '../train/model-file.js';
+import { foreignModelOptions, loadModelFile, modelFileOptions } from '../train/model-file.js';
 import { addOptions, commandGroups } from './flags.js';
 import { evalProgressBar } from './progress.js';
 
@@ -24,7 +24,7 @@ export function register(program: Command): void {
       'evaluate a saved model on --dataset (leave-one-out valid and test) with the sampled and/or full-ranking ' +
         'protocol; prints a results table (or JSON with --json)',
     );
-  addOptions(cmd, commandGroups(modelFileOptions, datasetOptions, splitOptions, evalOptions, seedOptions, evalCommandOptions));
+  addOptions(cmd, commandGroups(modelFileOptions, foreignModelOptions, datasetOptions, splitOptions, evalOptions, seedOptions, evalCommandOptions));
   cmd.action(async (opts: Record<string, unknown>) => {
     const file = modelFileOptions.parse(opts);
     if (file.stateDictPath === undefined) throw new UserError('eval: --state_dict_path is required');
@@ -37,7 +37,7 @@ export function register(program: Command): void {
         ['--state_dict_path', file.stateDictPath],
         ['--dataset', dataset.dataset],
       ]);
-    const { model } = await loadModelFile(file.stateDictPath, file.model);
+    const { model } = await loadModelFile(file.stateDictPath, file.model, foreignModelOptions.parse(opts));
     try {
       const loaded = await loadSplit(dataset);
       const results = await evaluateModel(model, loaded, evaluation, seed, {

@@ -50,7 +50,12 @@ export function addOptions(cmd: Command, groups: readonly LabelledGroup[]): Comm
     const value = option.kind === 'bool' ? '[bool]' : `<${option.arg}>`;
     const help = helpOf(declared, modelCount) + (option.kind === 'bool' ? ' (true|false; bare flag = true)' : '');
     cmd.addOption(new Flag(`--${name} ${value}`, help));
-    if (name.includes('_')) cmd.addOption(new Flag(`--${name.replace(/_/g, '-')} ${value}`).hideHelp());
+    if (name.includes('_')) {
+      const alias = new Flag(`--${name.replace(/_/g, '-')} ${value}`).hideHelp();
+      // commander reads `--no-x` as the negation of `--x`; here `--no-mhc` is only `--no_mhc` spelt with a dash
+      alias.negate = false;
+      cmd.addOption(alias);
+    }
   }
   return cmd;
 }

@@ -3,7 +3,7 @@ import { UserError } from '../core/errors.js';
 import { bool, defineOptions, int, str } from '../core/options.js';
 import { datasetOptions, loadDatasetFrom } from '../data/options.js';
 import { recommendTopK, type Query } from '../eval/recommend.js';
-import { loadModelFile, modelFileOptions } from '../train/model-file.js';
+import { foreignModelOptions, loadModelFile, modelFileOptions } from '../train/model-file.js';
 import { queryForHistory, queryForUser, parseHistory } from '../train/query.js';
 import { addOptions, commandGroups } from './flags.js';
 
@@ -32,14 +32,14 @@ export function register(program: Command): void {
         'Time-aware models (tisasrec) read "i1@t1 i2@t2 …" with raw timestamps in the dataset\'s unit; without times ' +
         'they take the history as equally spaced',
     );
-  addOptions(cmd, commandGroups(modelFileOptions, recommendOptions, historySourceOptions));
+  addOptions(cmd, commandGroups(modelFileOptions, foreignModelOptions, recommendOptions, historySourceOptions));
   cmd.action(async (opts: Record<string, unknown>) => {
     const file = modelFileOptions.parse(opts);
     if (file.stateDictPath === undefined) throw new UserError('recommend: --state_dict_path is required');
     const o = recommendOptions.parse(opts);
     const source = historySourceOptions.parse(opts);
     if ((o.user === undefined) === (o.history === undefined)) throw new UserError('recommend: give exactly one of --user or --history');
-    const { model } = await loadModelFile(file.stateDictPath, file.model);
+    const { model } = await loadModelFile(file.stateDictPath, file.model, foreignModelOptions.parse(opts));
     try {
       let query: Query;
       if (o.user !== undefined) {

@@ -1,15 +1,22 @@
 /** The options of every command that reads a dataset, and loading the split they describe. */
-import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { choice, defineOptions, int, str, type ConfigOf } from '../core/options.js';
 import { bundledDatasetPath } from './bundled.js';
+import { defaultCacheDir, MOVIELENS } from './fetch.js';
 import { DATA_FORMATS } from './formats.js';
 import { loadDataset, type LoadOptions } from './load.js';
 import { leaveOneOut, requireEvaluableUsers } from './split.js';
 import type { Interactions, LoadedSplit } from './types.js';
 
 export const datasetOptions = defineOptions({
-  dataset: str({ help: 'interaction file (default: the bundled Amazon Games dataset)', arg: 'file' }),
+  dataset: str({
+    help:
+      'interaction file, or a NAME as the reference takes it: data/NAME.txt (in the working directory), else the file `seqrec data fetch NAME` ' +
+      'cached, else the bundled dataset for Video or games (default: the bundled Amazon Games dataset)',
+    arg: 'file|name',
+  }),
   format: choice(DATA_FORMATS, { help: 'input format (auto: by file name, else by the first 1,000 lines; .gz is detected)', default: 'auto' }),
   user_col: str({ help: 'CSV/TSV/JSONL user column (default: user_id, userId, user, …)', arg: 'name' }),
   item_col: str({ help: 'CSV/TSV/JSONL item column (default: item_id, itemId, movieId, …)', arg: 'name' }),
@@ -34,14 +41,67 @@ export const splitOptions = defineOptions({
 
 export type SplitConfig = ConfigOf<typeof splitOptions.options>;
 
-/** The --dataset path, or the bundled dataset. */
+/** The bundled dataset's names for `--dataset NAME`: its file's (SASRec's data/Video.txt) and its folder's. */
+export const BUNDLED_NAMES: readonly string[] = ['Video', 'games'];
+
+/** A path without a folder in it (and not `.` or `..`): a NAME the reference would look up as data/NAME.txt. */
+export function isBareName(value: string): boolean {
+  return value !== '' && value !== '.' && value !== '..' && !/[/\\]/.test(value);
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Where `--dataset` was found, and the name of the dataset (for run folders). */
+export interface ResolvedDataset {
+  readonly path: string;
+  /** the NAME given when it was looked up by name, else the file's name without extensions */
+  readonly name: string;
+}
+
+/**
+ * What `--dataset` names. An existing file is itself; a path with a folder in it is itself too (reading
+ * it says what is wrong). A bare NAME that is no file is looked up as the reference does: data/NAME.txt
+ * in the working directory (SASRec.pytorch's layout), then `<cache>/NAME.txt` (what `seqrec data fetch
+ * NAME` writes), then the bundled dataset (NAME Video or games). When none exists the error is one
+ * line naming the command that gets it.
+ */
+export function resolveDataset(value: string, cacheDir: string = defaultCacheDir()): ResolvedDataset {
+  if (isFile(value) || !isBareName(value)) return { path: value, name: datasetName(value) };
+  const local = join('data', `${value}.txt`);
+  const cached = join(cacheDir, `${value}.txt`);
+  for (const path of [local, cached]) if (isFile(path)) return { path, name: value };
+  if (BUNDLED_NAMES.includes(value)) {
+    try {
+      return { path: bundledDatasetPath(), name: value };
+    } catch {
+      // an incomplete installation: fall through to the error
+    }
+  }
+  const how = Object.hasOwn(MOVIELENS, value)
+    ? `get it with: seqrec data fetch ${value}`
+    : `make it from a raw log with: seqrec convert --input LOG --output ${local}`;
+  throw new UserError(`--dataset ${value}: no file ${value}, ${local} or ${cached}; ${how}`);
+}
+
+/** The --dataset path (a NAME looked up as resolveDataset() does), or the bundled dataset. */
 export function datasetPath(c: { readonly dataset?: string }): string {
-  if (c.dataset !== undefined) return c.dataset;
+  if (c.dataset !== undefined) return resolveDataset(c.dataset).path;
   try {
     return bundledDatasetPath();
   } catch (err) {
     throw new UserError(`--dataset is required (${err instanceof Error ? err.message : String(err)})`);
   }
+}
+
+/** The name of the dataset the options name, for run folders: the NAME looked up, else the file's name. */
+export function datasetRunName(c: { readonly dataset?: string }, path: string): string {
+  return c.dataset !== undefined ? resolveDataset(c.dataset).name : datasetName(path);
 }
 
 /** How the options say to read and filter a dataset. */

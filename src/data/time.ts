@@ -55,9 +55,20 @@ export function relationMatrix(
 
 /**
  * `--time_unit`: raw timestamps are divided by this many seconds before TiSASRec's preprocessing.
- * 'none' (the default, as the reference) and 'seconds' leave them unchanged.
+ * 'none' (the default, as the reference) and 'seconds' leave them unchanged. The singular names are
+ * those of SASRec.pytorch's TiSASRec/mHC variant (`--time_unit hour`), accepted with seqrec's meaning.
  */
-export const TIME_UNITS: Readonly<Record<string, number>> = { none: 1, seconds: 1, minutes: 60, hours: 3600, days: 86400 };
+export const TIME_UNITS: Readonly<Record<string, number>> = {
+  none: 1,
+  seconds: 1,
+  minutes: 60,
+  hours: 3600,
+  days: 86400,
+  second: 1,
+  minute: 60,
+  hour: 3600,
+  day: 86400,
+};
 
 /**
  * TiSASRec's time preprocessing as a reusable transform, fitted on a dataset: with u = raw / unit,

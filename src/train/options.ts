@@ -72,8 +72,16 @@ export function scheduleOf(c: TrainingConfig): LrSchedule {
 
 /** The options of one training run: where it writes, and how it starts. */
 export const runOptions = defineOptions({
-  train_dir: str({ help: 'output folder (default runs/<dataset>_<model>)', arg: 'dir' }),
-  state_dict_path: str({ help: 'with --inference_only: evaluate this model file only', arg: 'file' }),
+  train_dir: str({
+    help:
+      'output folder: a path with a folder in it (runs/x, ./x, /tmp/x) as it is; a bare NAME means <dataset>_NAME, as the reference ' +
+      '(--dataset ml-1m --train_dir default: ml-1m_default) (default runs/<dataset>_<model>)',
+    arg: 'dir',
+  }),
+  state_dict_path: str({
+    help: "with --inference_only: evaluate this model file only (seqrec's, or a PyTorch state dict: the reference's .pth, or one converted to safetensors)",
+    arg: 'file',
+  }),
   inference_only: bool({ help: 'only evaluate --state_dict_path, as the reference', default: false }),
   overwrite: bool({
     help:
@@ -97,7 +105,25 @@ export const runOptions = defineOptions({
     min: 1,
     max: 256,
   }),
+  reference_log: bool({
+    help:
+      'write the reference\'s log.txt ("epoch (val_ndcg, val_hr) (test_ndcg, test_hr)" lines) beside log.jsonl: test is then evaluated ' +
+      "too at every valid evaluation, with the final test's protocol and negatives (never used to pick the model; not counted as training " +
+      'time). false skips both',
+    default: true,
+  }),
+  device: str({
+    help:
+      "the reference's --device: cpu, cuda, cuda:N or mps, accepted so that its commands run as written; seqrec always computes on the CPU " +
+      '(WebAssembly SIMD kernels on --threads threads) and says so for any other device',
+    arg: 'name',
+  }),
 })
+  .rule((c) =>
+    c.device !== undefined && !/^(cpu|cuda(:\d+)?|mps)$/.test(c.device)
+      ? ['device', `expected cpu, cuda, cuda:N or mps, got ${JSON.stringify(c.device)}`]
+      : undefined,
+  )
   .rule((c, name) => (c.overwrite && c.resume ? ['overwrite', `cannot be combined with ${name('resume')}`] : undefined))
   .rule((c, name) => (c.inferenceOnly && c.stateDictPath === undefined ? ['inference_only', `needs ${name('state_dict_path')}`] : undefined))
   .rule((c, name) => (c.inferenceOnly && c.resume ? ['resume', `cannot be combined with ${name('inference_only')}`] : undefined))

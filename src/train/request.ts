@@ -5,16 +5,38 @@
  * crosses models with common flags).
  */
 import { UserError } from '../core/errors.js';
-import { asFlag, defineOptions, str, unreadKeys, type Naming, type OptionGroup } from '../core/options.js';
+import { asFlag, bool, defineOptions, str, unreadKeys, type Naming, type OptionGroup } from '../core/options.js';
 import { datasetOptions, splitOptions, type DatasetConfig, type SplitConfig } from '../data/options.js';
 import { evalOptions, seedOptions, type EvalConfig } from '../eval/options.js';
 import type { AnyModelSpec } from '../models/contract.js';
 import { allModels, getModel, modelNames } from '../models/registry.js';
 import { runOptions, trainingOptions, type RunConfig, type TrainingConfig } from './options.js';
 
+/** The model of a training run: `--model`, or the reference's switches (SASRec by default, TiSASRec with --use_time). */
 export const modelOption = defineOptions({
-  model: str({ help: `the model: ${modelNames().join(' | ')}`, arg: 'name' }),
-});
+  model: str({ help: `the model: ${modelNames().join(' | ')} (default sasrec, or tisasrec with --use_time, as the reference)`, arg: 'name' }),
+  use_time: bool({ help: "the reference's switch to TiSASRec: without --model it selects tisasrec; with --model it must be tisasrec" }),
+  no_time: bool({ help: "the reference's switch to SASRec: without --model it selects sasrec (the default anyway); contradicts --model tisasrec" }),
+}).rule((c, name) => (c.useTime === true && c.noTime === true ? ['no_time', `cannot be combined with ${name('use_time')}`] : undefined));
+
+/**
+ * The spec of the run's model: `--model`, checked against the reference's switches --use_time and
+ * --no_time, else what they select (sasrec by default). `naming` names the options in errors.
+ */
+export function resolveTrainModel(raw: object, naming: Naming = asFlag): AnyModelSpec {
+  const { model, useTime, noTime } = modelOption.parse(raw, naming);
+  if (model === undefined) return resolveModel(useTime === true ? 'tisasrec' : 'sasrec', naming);
+  const spec = resolveModel(model, naming);
+  const timed = spec.name === 'tisasrec';
+  if (useTime === true && !timed) {
+    throw new UserError(`${naming('use_time')}: ${naming('model')} ${model} ignores time; use ${naming('model')} tisasrec for time-aware training`);
+  }
+  if (timed && (useTime === false || noTime === true)) {
+    const flag = useTime === false ? `${naming('use_time')} false` : naming('no_time');
+    throw new UserError(`${flag} contradicts ${naming('model')} tisasrec (use ${naming('model')} sasrec to ignore time)`);
+  }
+  return spec;
+}
 
 /** The spec of a model name; `naming` names the option in the error. */
 export function resolveModel(name: string | undefined, naming: Naming = asFlag): AnyModelSpec {
@@ -36,6 +58,8 @@ export interface TrainRequest {
   readonly run: RunConfig;
   /** the given options this model does not read (snake_case) */
   readonly ignored: string[];
+  /** whether --model (or --use_time / --no_time) named the model, rather than the default */
+  readonly modelNamed: boolean;
 }
 
 /** The option groups of the command besides the models' own, in --help order. */
@@ -83,9 +107,11 @@ export function parseTrainRequest(raw: Readonly<Record<string, unknown>>, naming
   const dataset = datasetOptions.with(splitOptions).parse(raw, naming);
   const evaluation = evalOptions.parse(raw, naming);
   const { seed } = seedOptions.parse(raw, naming);
-  const spec = resolveModel(modelOption.parse(raw, naming).model, naming);
+  const spec = resolveTrainModel(raw, naming);
   const modelOptions = spec.options.parse(raw, naming) as Record<string, unknown>;
   const training = trainingOptionsFor(spec).parse(raw, naming);
   const ignored = unreadKeys(raw, [...TRAIN_COMMAND_GROUPS.filter((g) => g !== trainingOptions), ...groupsReadBy(spec), loopOnlyForSelection]);
-  return { spec, modelOptions, training, evaluation, seed, dataset, run, ignored };
+  const { model, useTime, noTime } = modelOption.parse(raw, naming);
+  const modelNamed = model !== undefined || useTime !== undefined || noTime !== undefined;
+  return { spec, modelOptions, training, evaluation, seed, dataset, run, ignored, modelNamed };
 }

@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { isSameFile } from '../io/paths.js';
+import { referenceLogLine } from './reference-files.js';
 import type { RunStore } from './store.js';
 
 /** The files of a run besides the model's own. */
@@ -18,6 +19,10 @@ export interface RunFiles {
   readonly config: string;
   readonly results: string;
   readonly summary: string;
+  /** the reference's args.txt (reference-files.ts) */
+  readonly args: string;
+  /** the reference's log.txt: valid and test NDCG@10, HR@10 after every evaluation */
+  readonly referenceLog: string;
 }
 
 export function runFiles(dir: string, modelFileName: string): RunFiles {
@@ -28,6 +33,8 @@ export function runFiles(dir: string, modelFileName: string): RunFiles {
     config: join(dir, 'config.json'),
     results: join(dir, 'results.json'),
     summary: join(dir, 'summary.txt'),
+    args: join(dir, 'args.txt'),
+    referenceLog: join(dir, 'log.txt'),
   };
 }
 
@@ -42,7 +49,8 @@ export function checkTrainDir(dir: string, files: RunFiles, dataset: string, how
     if (isSameFile(dataset, f)) throw new UserError(`--train_dir ${dir}: the run would overwrite the dataset ${dataset}`);
   }
   if (how.resume || how.overwrite) return;
-  const held = [files.model, files.results, files.last].filter((f) => existsSync(f));
+  // log.txt: also the reference's own run, when its folder is given as --train_dir
+  const held = [files.model, files.results, files.last, files.referenceLog].filter((f) => existsSync(f));
   if (held.length > 0) {
     throw new UserError(
       `--train_dir ${dir} already holds a run (${basename(held[0])}): --resume continues it, --overwrite replaces it, or choose another --train_dir`,
@@ -88,12 +96,24 @@ export async function truncateLog(path: string, epoch: number): Promise<void> {
 
 /** Removes a previous run's files (--overwrite: no trace of the old run, whichever model it was). */
 export async function clearRun(files: RunFiles, modelFiles: readonly string[]): Promise<void> {
-  for (const f of [...modelFiles, files.last, files.log, files.results, files.summary]) await rm(f, { force: true });
+  for (const f of [...modelFiles, files.last, files.log, files.results, files.summary, files.referenceLog]) await rm(f, { force: true });
 }
 
-/** The run's store in its directory: the best model at files.model, log.jsonl, last.safetensors. */
+/**
+ * The run's store in its directory: the best model at files.model, log.jsonl, last.safetensors, and
+ * (unless `referenceLog` is false) the reference's log.txt, whose lines need test evaluated too.
+ */
 export class DirectoryStore implements RunStore {
-  constructor(private readonly files: RunFiles) {}
+  readonly appendEvaluation?: RunStore['appendEvaluation'];
+
+  constructor(
+    private readonly files: RunFiles,
+    referenceLog = true,
+  ) {
+    if (referenceLog) {
+      this.appendEvaluation = async (epoch, valid, test, k) => appendFile(files.referenceLog, `${referenceLogLine(epoch, valid, test, k)}\n`);
+    }
+  }
 
   get bestName(): string {
     return this.files.model;

@@ -1,13 +1,14 @@
 /**
  * `seqrec train` as a function: load the dataset, guard the run directory, train (or, with
  * --inference_only, load) the model, evaluate it on valid and test, and write config.json,
- * results.json and summary.txt beside the model, log.jsonl and last.safetensors.
+ * results.json and summary.txt beside the model, log.jsonl and last.safetensors; and the reference's
+ * args.txt and log.txt (reference-files.ts).
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
-import { datasetName, loadSplit } from '../data/options.js';
+import { datasetRunName, isBareName, loadSplit } from '../data/options.js';
 import type { LoadedSplit } from '../data/types.js';
 import { releaseScratchPools } from '../engine/tape.js';
 import { protocolsOf } from '../eval/options.js';
@@ -23,6 +24,7 @@ import { loadCheckpoint } from './checkpoint.js';
 import { loopStateOf } from './loop.js';
 import { evaluateModel } from './evaluate.js';
 import { loadModelFile } from './model-file.js';
+import { argsText, REFERENCE_LOG_HEADER, referenceArgs, truncateReferenceLog } from './reference-files.js';
 import type { TrainRequest } from './request.js';
 import { checkTrainDir, clearRun, DirectoryStore, refuseToReplaceTrainingResults, runFiles, truncateLog, type RunFiles } from './run-dir.js';
 import { selectionK, selectionStateOf, type SelectionState } from './selection.js';
@@ -59,13 +61,28 @@ export async function runTraining(req: TrainRequest, io: TrainIo = {}): Promise<
   }
 }
 
+/**
+ * The run's folder: `--train_dir` when it is a path with a folder in it; a bare NAME is the
+ * reference's `<dataset>_<NAME>` (`--dataset ml-1m --train_dir default` → ml-1m_default); by default
+ * runs/<dataset>_<model>.
+ */
+export function trainDirOf(given: string | undefined, dataset: string, model: string): string {
+  if (given === undefined) return join('runs', `${dataset}_${model}`);
+  return isBareName(given) ? `${dataset}_${given}` : given;
+}
+
 async function trainAndEvaluate(req: TrainRequest, io: TrainIo, owned: Set<Model>): Promise<TrainRun> {
   const say = io.log ?? stderrLine;
   const { spec, run } = req;
+  if (run.device !== undefined && run.device !== 'cpu') {
+    say(`note: --device ${run.device}: seqrec computes on the CPU (WebAssembly kernels, ${run.threads ?? defaultThreads()} threads); continuing`);
+  }
   const loaded = await loadSplit(req.dataset);
-  const trainDir = resolve(run.trainDir ?? join('runs', `${datasetName(loaded.path)}_${spec.name}`));
+  const trainDir = resolve(trainDirOf(run.trainDir, datasetRunName(req.dataset, loaded.path), spec.name));
   const files = runFiles(trainDir, spec.fileName);
   say(`dataset ${loaded.path}: ${loaded.data.userNum} users, ${loaded.data.itemNum} items`);
+  // the reference's args.txt: the options as given (dataset, train_dir) and as used
+  const args = argsText(referenceArgs(req, { dataset: req.dataset.dataset ?? loaded.path, trainDir: run.trainDir ?? trainDir }));
 
   let model: Model;
   let modelPath: string;
@@ -73,15 +90,18 @@ async function trainAndEvaluate(req: TrainRequest, io: TrainIo, owned: Set<Model
   let trainSeconds: number | undefined;
   if (run.inferenceOnly) {
     refuseToReplaceTrainingResults(files.results, run.overwrite);
-    model = (await loadModelFile(run.stateDictPath!, spec.name)).model;
+    // the model named, else the file's; what a PyTorch state dict does not record, the flags say, as in the reference
+    model = (await loadModelFile(run.stateDictPath!, req.modelNamed ? spec.name : undefined, req.modelOptions)).model;
     owned.add(model);
     modelPath = resolve(run.stateDictPath!);
+    await makeDirs(trainDir);
+    await writeFileAtomic(files.args, args);
   } else {
     modelPath = files.model;
     checkTrainDir(trainDir, files, loaded.path, run);
     if (req.ignored.length > 0) say(`note: --model ${spec.name} does not use ${req.ignored.map((f) => `--${f}`).join(', ')}; ignored`);
     const t0 = performance.now();
-    const trained = await train(req, loaded, trainDir, files, say, io);
+    const trained = await train(req, loaded, trainDir, files, say, io, args);
     model = trained.model;
     owned.add(model);
     state = trained.state;
@@ -111,8 +131,18 @@ async function trainAndEvaluate(req: TrainRequest, io: TrainIo, owned: Set<Model
  * after the model has checked the data and, with --resume, the checkpoint has been restored (a
  * refused run leaves the directory as it was).
  */
-async function train(req: TrainRequest, loaded: LoadedSplit, trainDir: string, files: RunFiles, say: (line: string) => void, io: TrainIo) {
+async function train(
+  req: TrainRequest,
+  loaded: LoadedSplit,
+  trainDir: string,
+  files: RunFiles,
+  say: (line: string) => void,
+  io: TrainIo,
+  args: string,
+) {
   const { spec, run } = req;
+  // the reference's log.txt: the lines of a model evaluated during training
+  const referenceLog = run.referenceLog && spec.learning.kind === 'gradient';
   const plan: TrainPlan = { spec, options: req.modelOptions, training: req.training, evaluation: req.evaluation, seed: req.seed };
   const now = datasetSize(loaded.split);
   let resume: { checkpoint: Awaited<ReturnType<typeof loadCheckpoint>>; state: SelectionState } | undefined;
@@ -140,16 +170,19 @@ async function train(req: TrainRequest, loaded: LoadedSplit, trainDir: string, f
       await truncateLog(files.log, resumedEpoch); // drops lines it cannot read, and any past the checkpoint
       // resuming a finished run trains nothing: its config.json stays the one it was trained with
       if (finished) return;
+      if (referenceLog) await truncateReferenceLog(files.referenceLog, resumedEpoch);
     } else {
       await clearRun(
         files,
         allModels().map((m) => join(trainDir, m.fileName)),
       );
+      if (referenceLog) await writeFileAtomic(files.referenceLog, `${REFERENCE_LOG_HEADER}\n`);
     }
     await writeJsonAtomic(files.config, configJson(req, loaded, trainDir, run.resume ? resumedEpoch : null));
+    await writeFileAtomic(files.args, args);
   };
 
-  const store = new DirectoryStore(files);
+  const store = new DirectoryStore(files, referenceLog);
   const result = await trainModel(plan, loaded.split, {
     store,
     log: say,

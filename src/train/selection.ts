@@ -98,13 +98,25 @@ export class ModelSelection {
         batchSize: this.evaluation.evalBatchSize,
       };
       const rngs = runRngs(this.seed);
-      const res =
-        this.training.selectProtocol === 'full'
-          ? await evaluateFullRanking(info.model.scorer, this.split, { ...common, rng: rngs.fullValid })
-          : await evaluateSampled(info.model.scorer, this.split, { ...common, numNegatives: this.evaluation.numNegatives, rng: rngs.sampledValid });
+      const full = this.training.selectProtocol === 'full';
+      const res = full
+        ? await evaluateFullRanking(info.model.scorer, this.split, { ...common, rng: rngs.fullValid })
+        : await evaluateSampled(info.model.scorer, this.split, { ...common, numNegatives: this.evaluation.numNegatives, rng: rngs.sampledValid });
       releaseScratchPools();
       st.trainSeconds += (performance.now() - t0) / 1000;
       valid = res.metrics;
+      // test beside it, for the reference's log.txt: the final test's protocol and negatives, not
+      // used to pick the model, and not counted as training time
+      let test: Record<string, number> | undefined;
+      if (this.store.appendEvaluation) {
+        const onTest = { ...common, which: 'test' as const };
+        test = (
+          full
+            ? await evaluateFullRanking(info.model.scorer, this.split, { ...onTest, rng: rngs.fullTest })
+            : await evaluateSampled(info.model.scorer, this.split, { ...onTest, numNegatives: this.evaluation.numNegatives, rng: rngs.sampledTest })
+        ).metrics;
+        releaseScratchPools();
+      }
       const ndcg = res.metrics[`NDCG@${k}`];
       const best = st.bestNdcg ?? -Infinity;
       const improved = ndcg > best;
@@ -112,8 +124,10 @@ export class ModelSelection {
       else st.wait++;
       log(
         `epoch ${info.epoch}: valid ${this.training.selectProtocol === 'full' ? 'full-ranking ' : ''}NDCG@${k} ${ndcg.toFixed(4)}, HR@${k} ${res.metrics[`HR@${k}`].toFixed(4)}` +
-          (improved ? ' (best so far, saved)' : ` (best ${best.toFixed(4)} at epoch ${st.bestEpoch})`),
+          (improved ? ' (best so far, saved)' : ` (best ${best.toFixed(4)} at epoch ${st.bestEpoch})`) +
+          (test ? `; test NDCG@${k} ${test[`NDCG@${k}`].toFixed(4)}, HR@${k} ${test[`HR@${k}`].toFixed(4)}` : ''),
       );
+      if (test) await this.store.appendEvaluation!(info.epoch, res.metrics, test, k);
       if (improved) {
         st.bestNdcg = ndcg;
         st.bestEpoch = info.epoch;

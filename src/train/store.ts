@@ -14,6 +14,11 @@ export interface RunStore {
   appendLog(line: Readonly<Record<string, unknown>>): Promise<void>;
   /** the full training state after an epoch (resume checkpoint); the chunks view live buffers */
   saveLast(chunks: Uint8Array[]): Promise<void>;
+  /**
+   * When present, test is evaluated too at every valid evaluation (with the same protocol; never used
+   * to pick the model) and both are handed here (the reference's log.txt), metrics at cut-off k
+   */
+  appendEvaluation?(epoch: number, valid: Readonly<Record<string, number>>, test: Readonly<Record<string, number>>, k: number): Promise<void>;
 }
 
 /** A run kept in memory: the best model's bytes and the log lines; no resume state. */

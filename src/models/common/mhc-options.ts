@@ -1,7 +1,8 @@
 /**
  * The mHC options of the self-attention models (nn/mhc.ts, docs/mhc.md): `--mhc` (off by default),
- * `--mhc_expansion_rate n` (giving it turns mHC on), `--mhc_sinkhorn_iter`, `--mhc_init_gate`; and
- * their checkpoint `config` metadata (the same snake_case names). mHC variants use pre-LN blocks.
+ * `--mhc_expansion_rate n` (giving it turns mHC on), `--mhc_sinkhorn_iter`, `--mhc_init_gate`, and the
+ * reference's `--no_mhc` (off, whatever the others say); and their checkpoint `config` metadata (the
+ * same snake_case names). mHC variants use pre-LN blocks.
  */
 import { bool, defineOptions, int, num, type Rule } from '../../core/options.js';
 import { MHC_DEFAULTS, type MHCConfig } from '../../nn/mhc.js';
@@ -17,24 +18,31 @@ export const mhcOptions = defineOptions({
   }),
   mhc_sinkhorn_iter: int({ help: `mHC: Sinkhorn-Knopp iterations (default ${MHC_DEFAULTS.sinkhornIter})`, min: 1, max: 10_000 }),
   mhc_init_gate: num({ help: `mHC: initial value of the gates α (default ${MHC_DEFAULTS.initGate})` }),
-}).rule((c, name) => {
-  if (mhcOn(c)) return undefined;
-  const given = (['mhc_expansion_rate', 'mhc_sinkhorn_iter', 'mhc_init_gate'] as const).find(
-    (o) => ({ mhc_expansion_rate: c.mhcExpansionRate, mhc_sinkhorn_iter: c.mhcSinkhornIter, mhc_init_gate: c.mhcInitGate })[o] !== undefined,
-  );
-  return given
-    ? [given, `mHC is off${c.mhc === false ? ` (${name('mhc')} false)` : ''}; turn it on with ${name('mhc')} or ${name('mhc_expansion_rate')}`]
-    : undefined;
-});
+  no_mhc: bool({
+    help: "the reference's switch to the plain model: mHC off, whatever --mhc_expansion_rate, --mhc_sinkhorn_iter and --mhc_init_gate say (the reference's meaning: its mHC flags always have values)",
+  }),
+})
+  .rule((c, name) => (c.noMhc === true && c.mhc === true ? ['no_mhc', `cannot be combined with ${name('mhc')} true`] : undefined))
+  .rule((c, name) => {
+    if (mhcOn(c) || c.noMhc === true) return undefined;
+    const given = (['mhc_expansion_rate', 'mhc_sinkhorn_iter', 'mhc_init_gate'] as const).find(
+      (o) => ({ mhc_expansion_rate: c.mhcExpansionRate, mhc_sinkhorn_iter: c.mhcSinkhornIter, mhc_init_gate: c.mhcInitGate })[o] !== undefined,
+    );
+    return given
+      ? [given, `mHC is off${c.mhc === false ? ` (${name('mhc')} false)` : ''}; turn it on with ${name('mhc')} or ${name('mhc_expansion_rate')}`]
+      : undefined;
+  });
 
 interface MHCOptionValues {
   readonly mhc?: boolean;
+  readonly noMhc?: boolean;
   readonly mhcExpansionRate?: number;
   readonly mhcSinkhornIter?: number;
   readonly mhcInitGate?: number;
 }
 
 function mhcOn(c: MHCOptionValues): boolean {
+  if (c.noMhc === true) return false;
   return c.mhc === true || (c.mhc === undefined && c.mhcExpansionRate !== undefined);
 }
 

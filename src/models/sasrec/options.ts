@@ -2,20 +2,13 @@
  * SASRec's options: the reference main.py's flags and defaults (maxlen 200, d 50, 2 blocks, 1 head,
  * dropout 0.2, post-LN), the mHC variant's, and the network configuration they give.
  */
-import { bool, defineOptions, type ConfigOf } from '../../core/options.js';
+import type { ConfigOf } from '../../core/options.js';
 import { lossOptions } from '../../losses/index.js';
 import { attentionOptions, selfAttentiveConfig } from '../common/attention-options.js';
 import { mhcNeedsPreLN, mhcOptions } from '../common/mhc-options.js';
 import type { SASRecConfig } from './sasrec.js';
 
-export const sasrecOptions = attentionOptions
-  .with(lossOptions)
-  .with(mhcOptions)
-  .with(
-    defineOptions({ use_time: bool({ help: "the reference's switch to TiSASRec: here use --model tisasrec (with --model sasrec it is an error)" }) }),
-  )
-  .rule(mhcNeedsPreLN)
-  .rule((c) => (c.useTime === true ? ['use_time', 'SASRec ignores time; use --model tisasrec for time-aware training'] : undefined));
+export const sasrecOptions = attentionOptions.with(lossOptions).with(mhcOptions).rule(mhcNeedsPreLN);
 
 export type SASRecOptions = ConfigOf<typeof sasrecOptions.options>;
 
