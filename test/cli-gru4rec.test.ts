@@ -31,7 +31,7 @@ test('train --help lists gru4rec, gru4rec+ and their flags', async () => {
   assert.match(help, /--gru_loss <name> .*?top1 or bpr \(ICLR 2016\).*?\(default: gru4rec top1, gru4rec\+ bpr_max\)/);
   assert.match(help, /--n_sample <n> .*?\(default: gru4rec 0, gru4rec\+ 2048\)/);
   assert.match(help, /--batch_size \(gru4rec 50, gru4rec\+ 32\) and --num_epochs 10 unless given/);
-  assert.match(help, /--hidden_units <n> .*?gru4rec 50, gru4rec\+ 50\)/);
+  assert.match(help, /--hidden_units <n> .*?gru4rec 50, gru4rec\+ 50\b/);
   for (const flag of ['--sample_alpha <x>', '--bpreg <x>', '--final_act <name>']) assert.ok(help.includes(flag), flag);
 });
 
