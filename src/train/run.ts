@@ -16,6 +16,7 @@ import type { RunResults } from '../eval/results.js';
 import type { EvalProgress } from '../eval/run.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { makeDirs } from '../io/dirs.js';
+import { holdDir } from '../io/lock.js';
 import { getKernels } from '../kernels/index.js';
 import { defaultThreads, startKernelThreads } from '../kernels/wasm/pool-start.js';
 import type { Model } from '../models/contract.js';
@@ -80,6 +81,25 @@ async function trainAndEvaluate(req: TrainRequest, io: TrainIo, owned: Set<Model
   const loaded = await loadSplit(req.dataset);
   const trainDir = resolve(trainDirOf(run.trainDir, datasetRunName(req.dataset, loaded.path), spec.name));
   const files = runFiles(trainDir, spec.fileName);
+  // one run per directory: a second run into it refuses (a dead run's lock is taken over)
+  const lock = await holdDir(trainDir, '--train_dir', say);
+  try {
+    return await trainAndEvaluateIn(req, io, owned, loaded, trainDir, files, say);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainAndEvaluateIn(
+  req: TrainRequest,
+  io: TrainIo,
+  owned: Set<Model>,
+  loaded: LoadedSplit,
+  trainDir: string,
+  files: RunFiles,
+  say: (line: string) => void,
+): Promise<TrainRun> {
+  const { spec, run } = req;
   say(`dataset ${loaded.path}: ${loaded.data.userNum} users, ${loaded.data.itemNum} items`);
   // the reference's args.txt: the options as given (dataset, train_dir) and as used
   const args = argsText(referenceArgs(req, { dataset: req.dataset.dataset ?? loaded.path, trainDir: run.trainDir ?? trainDir }));
