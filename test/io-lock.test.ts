@@ -21,7 +21,13 @@ const dir = testTempDir('seqrec-lock-');
 function sleeper() {
   const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
   const ended = new Promise<void>((r) => child.on('exit', () => r()));
-  return { pid: child.pid!, kill: async () => (child.kill('SIGKILL'), await ended) };
+  return {
+    pid: child.pid!,
+    kill: async () => {
+      child.kill('SIGKILL');
+      await ended;
+    },
+  };
 }
 
 const lockOf = (pid: number) => JSON.stringify({ pid, host: hostname(), command: 'train', started: 'then' });

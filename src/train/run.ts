@@ -5,6 +5,7 @@
  * args.txt and log.txt (reference-files.ts).
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
@@ -125,6 +126,12 @@ async function trainAndEvaluateIn(
     model = trained.model;
     owned.add(model);
     state = trained.state;
+    const kept = trained.finished ? await readResults(files.results) : undefined;
+    if (kept) {
+      // a finished run is not rewritten: its results stay those it was trained and evaluated with
+      say(`--resume: its ${files.results} is kept as it is (--overwrite trains the run again)`);
+      return { trainDir, results: kept, summary: await readText(files.summary) };
+    }
     trainSeconds = state.epochs > 0 ? Math.round(state.trainSeconds * 1000) / 1000 : Math.round(performance.now() - t0) / 1000;
     say(`saved ${modelPath}`);
   }
@@ -178,6 +185,8 @@ async function train(
           `--dataset ${loaded.path} has ${now.users}, ${now.items}, ${now.interactions}`,
       );
     }
+    const mismatch = flagMismatch(state.flags, resultFlags(req));
+    if (mismatch) throw new UserError(`--resume: ${mismatch}`);
     resumedEpoch = loopStateOf(checkpoint, files.last).epoch;
     resume = { checkpoint, state };
   }
@@ -208,9 +217,39 @@ async function train(
     log: say,
     progress: io.progress,
     onStart: prepareDir,
+    flags: resultFlags(req),
     ...(resume ? { resume } : {}),
   });
-  return result;
+  return { ...result, finished };
+}
+
+/**
+ * Every flag that changes a run's results, by its snake_case name: the model's options, the loop's
+ * (but --num_epochs, which a resumed run may raise, and --num_workers, which gives the same batches),
+ * evaluation but its batch size, the seed, and how the dataset is read and split (not its path).
+ */
+export function resultFlags(req: TrainRequest): Record<string, unknown> {
+  const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const out: Record<string, unknown> = { model: req.spec.name };
+  const add = (group: Readonly<Record<string, unknown>>, skip: readonly string[] = []) => {
+    for (const [k, v] of Object.entries(group)) if (!skip.includes(k) && v !== undefined) out[snake(k)] = v;
+  };
+  add(req.modelOptions);
+  if (req.spec.learning.kind === 'gradient') add(req.training, ['numEpochs', 'numWorkers']);
+  add(req.evaluation, ['evalBatchSize']);
+  add(req.dataset, ['dataset']);
+  out.seed = req.seed;
+  return out;
+}
+
+/** The first flag whose value differs from the checkpoint's (none recorded: an older checkpoint, not checked). */
+function flagMismatch(saved: Record<string, unknown> | undefined, now: Record<string, unknown>): string | undefined {
+  if (!saved) return undefined;
+  for (const k of new Set([...Object.keys(now), ...Object.keys(saved)])) {
+    const [a, b] = [JSON.stringify(now[k]), JSON.stringify(saved[k])];
+    if (a !== b) return `--${k} is ${a ?? 'not given'} now but ${b ?? 'not given'} in the checkpoint (the results would not be the run's)`;
+  }
+  return undefined;
 }
 
 /** config.json: what the run was asked to do. */
@@ -247,4 +286,22 @@ function summaryText(req: TrainRequest, loaded: LoadedSplit, st: SelectionState,
     st.bestEpoch > 0 ? `best epoch ${st.bestEpoch}: valid NDCG@${k} ${(st.bestNdcg ?? 0).toFixed(4)} (${fmt(st.bestMetrics)})` : 'no validation run',
     `test (${testRow?.protocol ?? '-'}): ${fmt(testRow?.metrics)}`,
   ].join('\n');
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trimEnd();
+  } catch {
+    return '';
+  }
+}
+
+/** A finished run's results.json, or undefined when it is missing or unreadable (then it is written again). */
+async function readResults(path: string): Promise<RunResults | undefined> {
+  try {
+    const r = JSON.parse(await readFile(path, 'utf8')) as RunResults;
+    return Array.isArray(r?.results) ? r : undefined;
+  } catch {
+    return undefined;
+  }
 }
