@@ -102,13 +102,13 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeou
  * −Infinity is allowed (a scorer may mask items with it). Rows are `stride` scores long; the first
  * `skip` of each (scoreAll's padding item 0) are not looked at.
  */
-function assertFiniteScores(scores: Float32Array, rows: number, stride: number, skip = 0): void {
+export function assertFiniteScores(scores: ArrayLike<number>, rows: number, stride: number, skip = 0, what = 'evaluation'): void {
   for (let r = 0; r < rows; r++) {
     for (let i = r * stride + skip; i < (r + 1) * stride; i++) {
       const s = scores[i];
       if (Number.isNaN(s) || s === Infinity) {
         throw new UserError(
-          `evaluation: the model scores ${s} for some items: its weights have diverged (try a lower --lr) or the checkpoint holds non-finite values`,
+          `${what}: the model scores ${s} for some items: its weights have diverged (try a lower --lr) or the checkpoint holds non-finite values`,
         );
       }
     }
