@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserError } from '../core/errors.js';
+import { quote, UserError } from '../core/errors.js';
 import { bool, defineOptions, str } from '../core/options.js';
 import { datasetStats, defaultCacheDir, fetchMovieLens, formatStats, MOVIELENS, type MovieLensName } from '../data/index.js';
 import { datasetOptions, loadDatasetFrom } from '../data/options.js';
@@ -41,11 +41,12 @@ export function register(program: Command): void {
   addOptions(fetch, commandGroups(fetchOptions, fetchFilterOptions));
   fetch.action(async (name: string, opts: Record<string, unknown>) => {
     if (!Object.hasOwn(MOVIELENS, name)) {
-      throw new UserError(`data fetch: unknown dataset "${name}" (expected one of ${Object.keys(MOVIELENS).join(', ')})`);
+      throw new UserError(`data fetch: unknown dataset ${quote(name)} (expected one of ${Object.keys(MOVIELENS).join(', ')})`);
     }
     const o = fetchOptions.parse(opts);
     const filter = fetchFilterOptions.parse(opts);
-    if (o.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(o.sha256)) throw new UserError(`--sha256: expected 64 hex digits, got "${o.sha256}"`);
+    if (o.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(o.sha256))
+      throw new UserError(`--sha256: expected 64 hex digits, got ${quote(o.sha256)}`);
     const minUserCount = filter.minUserCount ?? 5;
     const minItemCount = filter.minItemCount ?? 5;
     const res = await fetchMovieLens(name as MovieLensName, {

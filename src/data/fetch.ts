@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { unzipSync } from 'fflate';
-import { UserError } from '../core/errors.js';
+import { quote, UserError } from '../core/errors.js';
 import { kcore, type KcoreMode } from './kcore.js';
 import { readInteractions } from './readers.js';
 import { datasetStats, type DatasetStats } from './stats.js';
@@ -109,7 +109,7 @@ async function download(url: string, dest: string): Promise<void> {
  */
 export async function fetchMovieLens(name: MovieLensName, options: FetchOptions = {}): Promise<FetchResult> {
   const spec = MOVIELENS[name];
-  if (!spec) throw new UserError(`unknown dataset "${name}" (expected one of ${Object.keys(MOVIELENS).join(', ')})`);
+  if (!spec) throw new UserError(`unknown dataset ${quote(name)} (expected one of ${Object.keys(MOVIELENS).join(', ')})`);
   const log = options.log ?? (() => {});
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const base = (options.baseUrl ?? process.env.SEQREC_DATA_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');

@@ -1,4 +1,4 @@
-import { UserError } from '../core/errors.js';
+import { quote, UserError } from '../core/errors.js';
 import { EventLog } from './eventlog.js';
 import {
   type ConcreteFormat,
@@ -46,7 +46,7 @@ interface LineParser {
 export async function readInteractions(path: string, options: ReadOptions = {}): Promise<Interactions> {
   const format = options.format ?? 'auto';
   if (!(DATA_FORMATS as readonly string[]).includes(format)) {
-    throw new UserError(`unknown format "${format}" (expected one of ${DATA_FORMATS.join(', ')})`);
+    throw new UserError(`unknown format ${quote(format)} (expected one of ${DATA_FORMATS.join(', ')})`);
   }
   const lines = readLines(path);
   try {
@@ -102,9 +102,7 @@ async function detectFromHead(path: string, lines: AsyncGenerator<[number, strin
   return { head, concrete: detectFormat(path, texts) };
 }
 
-function shown(line: string): string {
-  return JSON.stringify(line.length > 60 ? `${line.slice(0, 57)}...` : line);
-}
+const shown = (line: string): string => quote(line);
 
 function makeParser(format: ConcreteFormat, path: string, firstLine: string, firstLineNo: number, opts: ReadOptions): LineParser {
   switch (format) {
@@ -155,10 +153,10 @@ function sequencesParser(path: string): LineParser {
     parse(line, lineNo, log) {
       const f = fieldsOf(line);
       const user = f[0];
-      if (f.length < 2) throw new UserError(`${path}:${lineNo}: user ${JSON.stringify(user)} has no items (expected "user item1 item2 …")`);
+      if (f.length < 2) throw new UserError(`${path}:${lineNo}: user ${quote(user)} has no items (expected "user item1 item2 …")`);
       const first = lineOfUser.get(user);
       if (first !== undefined) {
-        throw new UserError(`${path}:${lineNo}: user ${JSON.stringify(user)} is on line ${first} too (the sequences format has one line per user)`);
+        throw new UserError(`${path}:${lineNo}: user ${quote(user)} is on line ${first} too (the sequences format has one line per user)`);
       }
       lineOfUser.set(user, lineNo);
       for (let k = 1; k < f.length; k++) log.push(user, f[k], 0);
@@ -195,11 +193,13 @@ function resolveColumn(
     if (k >= 0) return k;
     const ci = findColumn(header, [given.toLowerCase()]);
     if (ci >= 0) return ci;
-    throw new UserError(`${path}:${lineNo}: no column "${given}" (${flag}) in header [${header.join(', ')}]`);
+    throw new UserError(`${path}:${lineNo}: no column ${quote(given)} (${flag}) in header ${quote(header.join(', '), 120)}`);
   }
   const k = findColumn(header, candidates);
   if (k < 0 && required) {
-    throw new UserError(`${path}:${lineNo}: cannot tell which column is the ${flag.slice(2, -4)} id in header [${header.join(', ')}]; set ${flag}`);
+    throw new UserError(
+      `${path}:${lineNo}: cannot tell which column is the ${flag.slice(2, -4)} id in header ${quote(header.join(', '), 120)}; set ${flag}`,
+    );
   }
   return k;
 }
@@ -218,7 +218,7 @@ function checkDistinctColumns(path: string, names: readonly string[], user: numb
   for (const [a, b, first, second] of pairs) {
     if (a >= 0 && a === b) {
       const hint = first.startsWith('--') && second.startsWith('--') ? '' : ' (name the other columns too, or --time_col none)';
-      throw new UserError(`${path}: ${first} and ${second} are the same column "${names[a]}"${hint}`);
+      throw new UserError(`${path}: ${first} and ${second} are the same column ${quote(names[a])}${hint}`);
     }
   }
 }
@@ -245,7 +245,7 @@ function delimitedParser(path: string, headerLine: string, headerNo: number, sep
       let time = 0;
       if (t >= 0) {
         time = parseTime(f[t]);
-        if (!Number.isFinite(time)) throw new UserError(`${path}:${lineNo}: bad timestamp ${JSON.stringify(f[t])} in column "${header[t]}"`);
+        if (!Number.isFinite(time)) throw new UserError(`${path}:${lineNo}: bad timestamp ${quote(f[t])} in column ${quote(header[t])}`);
       }
       log.push(user, item, time);
     },
@@ -268,13 +268,13 @@ function jsonlParser(path: string, firstLine: string, firstNo: number, opts: Rea
       const user = rec[u];
       const item = rec[i];
       if ((typeof user !== 'string' && typeof user !== 'number') || (typeof item !== 'string' && typeof item !== 'number')) {
-        throw new UserError(`${path}:${lineNo}: expected string or number fields "${u}" and "${i}", got ${shown(line)}`);
+        throw new UserError(`${path}:${lineNo}: expected string or number fields ${quote(u)} and ${quote(i)}, got ${shown(line)}`);
       }
       let time = 0;
       if (t !== null) {
         const v = rec[t];
         time = typeof v === 'number' ? v : typeof v === 'string' ? parseTime(v) : NaN;
-        if (!Number.isFinite(time)) throw new UserError(`${path}:${lineNo}: bad timestamp in field "${t}"`);
+        if (!Number.isFinite(time)) throw new UserError(`${path}:${lineNo}: bad timestamp in field ${quote(t)}`);
       }
       log.push(String(user), String(item), time);
     },
