@@ -14,8 +14,12 @@ export interface Event {
 }
 
 function id(v: unknown, what: string, i: number): string {
-  if ((typeof v === 'string' && v !== '') || (typeof v === 'number' && Number.isFinite(v))) return String(v);
-  throw new UserError(`events[${i}]: ${what} must be a non-empty string or a finite number, got ${quote(JSON.stringify(v))}`);
+  if ((typeof v === 'string' && v !== '') || (typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER))
+    return String(v);
+  // beyond 2^53 two ids can be the same double: such ids must be given as strings
+  throw new UserError(
+    `events[${i}]: ${what} must be a non-empty string or a finite number below 2^53 (give larger ids as strings), got ${quote(JSON.stringify(v))}`,
+  );
 }
 
 /**

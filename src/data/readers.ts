@@ -276,9 +276,23 @@ function jsonlParser(path: string, firstLine: string, firstNo: number, opts: Rea
         time = typeof v === 'number' ? v : typeof v === 'string' ? parseTime(v) : NaN;
         if (!Number.isFinite(time)) throw new UserError(`${path}:${lineNo}: bad timestamp in field ${quote(t)}`);
       }
-      log.push(String(user), String(item), time);
+      log.push(jsonId(user, u, path, lineNo), jsonId(item, i, path, lineNo), time);
     },
   };
+}
+
+/**
+ * A JSONL id as text. A JSON number is read as a double, so two ids above 2^53 (or 1.0 and 1) could
+ * become one: number ids must be integers a double holds exactly; others must be written as strings.
+ */
+function jsonId(v: string | number, field: string, path: string, lineNo: number): string {
+  if (typeof v === 'string') return v;
+  if (!Number.isSafeInteger(v)) {
+    throw new UserError(
+      `${path}:${lineNo}: field ${quote(field)} is the number ${quote(String(v))}, which JSON readers cannot hold exactly (ids must be integers below 2^53, or strings): write the ids as strings`,
+    );
+  }
+  return String(v);
 }
 
 function parseJson(path: string, line: string, lineNo: number): Record<string, unknown> {
