@@ -22,7 +22,7 @@ test('quote: double-quoted, unsafe characters escaped, long input cut with the r
 
 test('oneLine: one terminal line of bounded length', () => {
   const m = oneLine(`bad\n\u001b[31m${'y'.repeat(5000)}`);
-  assert.ok(!/[\n\u001b]/.test(m));
+  assert.ok(!m.includes('\n') && !m.includes('\u001b'));
   assert.ok(m.length < 1100, String(m.length));
   assert.match(m, /more characters\)$/);
 });

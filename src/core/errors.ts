@@ -7,6 +7,7 @@ export class UserError extends Error {
 }
 
 /** Characters a terminal may act on, or that reorder or break the line: C0/C1 controls, DEL, bidi, line separators. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 const escaped = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;

@@ -107,7 +107,7 @@ const shown = (line: string): string => quote(line);
 function makeParser(format: ConcreteFormat, path: string, firstLine: string, firstLineNo: number, opts: ReadOptions): LineParser {
   switch (format) {
     case 'sasrec':
-      return sasrecParser(path, firstLine);
+      return sasrecParser(path, firstLine, firstLineNo);
     case 'sequences':
       return sequencesParser(path);
     case 'ml-ratings':
@@ -122,7 +122,7 @@ function makeParser(format: ConcreteFormat, path: string, firstLine: string, fir
   }
 }
 
-function sasrecParser(path: string, firstLine: string): LineParser {
+function sasrecParser(path: string, firstLine: string, firstNo: number): LineParser {
   const hasTime = fieldsOf(firstLine).length === 3;
   const expected = hasTime ? '"user item timestamp"' : '"user item"';
   return {
@@ -130,7 +130,12 @@ function sasrecParser(path: string, firstLine: string): LineParser {
     header: false,
     parse(line, lineNo, log) {
       const f = fieldsOf(line);
-      if (f.length !== (hasTime ? 3 : 2) || (hasTime && !isNumeric(f[2]))) {
+      if (hasTime && f.length === 3 && !isNumeric(f[2])) {
+        // not "expected "user item timestamp", got "user item timestamp"": say what is wrong with it
+        const header = lineNo === firstNo ? ' (a header line? this format has none: remove it, or give a .csv or .tsv file with a header)' : '';
+        throw new UserError(`${path}:${lineNo}: the timestamp ${quote(f[2])} is not a number${header}`);
+      }
+      if (f.length !== (hasTime ? 3 : 2)) {
         // more than 4 fields fits no format but sequences (detection passed it over: a user on two lines)
         const why = f.length === 2 || f.length === 3 ? ` (as on the first line)` : f.length > 4 ? ' (one sequence per line? --format sequences)' : '';
         throw new UserError(`${path}:${lineNo}: expected ${expected}${why}, got ${shown(line)}`);
