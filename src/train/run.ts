@@ -13,6 +13,7 @@ import { datasetRunName, isBareName, loadSplit } from '../data/options.js';
 import type { LoadedSplit } from '../data/types.js';
 import { releaseScratchPools } from '../engine/tape.js';
 import { protocolsOf } from '../eval/options.js';
+import { checkSampledNegatives } from '../eval/protocols.js';
 import type { RunResults } from '../eval/results.js';
 import type { EvalProgress } from '../eval/run.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
@@ -104,6 +105,13 @@ async function trainAndEvaluateIn(
   say(`dataset ${loaded.path}: ${loaded.data.userNum} users, ${loaded.data.itemNum} items`);
   // the reference's args.txt: the options as given (dataset, train_dir) and as used
   const args = argsText(referenceArgs(req, { dataset: req.dataset.dataset ?? loaded.path, trainDir: run.trainDir ?? trainDir }));
+
+  // the data-dependent limits, before anything is trained or written
+  const selectsSampled = !run.inferenceOnly && spec.learning.kind === 'gradient' && req.training.selectProtocol === 'sampled';
+  if (selectsSampled || protocolsOf(req.evaluation).includes('sampled')) {
+    const flags = selectsSampled ? '--eval_protocol full --select_protocol full' : '--eval_protocol full';
+    checkSampledNegatives(loaded.split, req.evaluation.numNegatives, `rank every item instead (${flags}), or leave such users out of the data`);
+  }
 
   let model: Model;
   let modelPath: string;
