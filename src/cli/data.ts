@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { quote, UserError } from '../core/errors.js';
-import { bool, defineOptions, str } from '../core/options.js';
+import { bool, defineOptions, num, str } from '../core/options.js';
 import { datasetStats, defaultCacheDir, fetchMovieLens, formatStats, MOVIELENS, type MovieLensName } from '../data/index.js';
 import { datasetOptions, loadDatasetFrom } from '../data/options.js';
 import { addOptions, commandGroups } from './flags.js';
@@ -11,6 +11,7 @@ const fetchOptions = defineOptions({
   cache_dir: str({ help: `cache folder (default ${defaultCacheDir()})`, arg: 'dir' }),
   base_url: str({ help: 'server folder holding <name>.zip (default $SEQREC_DATA_BASE_URL or the GroupLens server)', arg: 'url' }),
   sha256: str({ help: 'expected sha256 of the zip (default: the official one)', arg: 'hex' }),
+  timeout: num({ help: 'seconds to wait for the server to answer, and for each next piece of data, before giving up', default: 30, above: 0 }),
 });
 
 /** The k-core filter of `data fetch`: 5/5 one-pass by default, as the SASRec/TiSASRec papers. */
@@ -56,6 +57,7 @@ export function register(program: Command): void {
       minUserCount,
       minItemCount,
       kcoreMode: filter.kcore,
+      timeoutSeconds: o.timeout,
       log: (m) => process.stderr.write(`${m}\n`),
     });
     const described = minUserCount > 0 || minItemCount > 0 ? `${minUserCount}/${minItemCount}-core (${filter.kcore ?? 'one-pass'})` : 'no filtering';
