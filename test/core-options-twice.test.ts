@@ -46,6 +46,6 @@ test('a header in the space-separated format is named as such, not "expected X, 
   writeFileSync(file, 'user item timestamp\nu1 i1 5\n');
   const r = await runCli(['data', 'stats', '--dataset', file]);
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /header\.txt:1: the timestamp "timestamp" is not a number \(a header line\? this format has none/);
+  assert.match(r.stderr, /header\.txt:1: the timestamp "timestamp" is not a finite number \(a header line\? this format has none/);
   assert.doesNotMatch(r.stderr, /expected "user item timestamp".*got "user item timestamp"/);
 });

@@ -133,7 +133,7 @@ function sasrecParser(path: string, firstLine: string, firstNo: number): LinePar
       if (hasTime && f.length === 3 && !isNumeric(f[2])) {
         // not "expected "user item timestamp", got "user item timestamp"": say what is wrong with it
         const header = lineNo === firstNo ? ' (a header line? this format has none: remove it, or give a .csv or .tsv file with a header)' : '';
-        throw new UserError(`${path}:${lineNo}: the timestamp ${quote(f[2])} is not a number${header}`);
+        throw new UserError(`${path}:${lineNo}: the timestamp ${quote(f[2])} is not a finite number${header}`);
       }
       if (f.length !== (hasTime ? 3 : 2)) {
         // more than 4 fields fits no format but sequences (detection passed it over: a user on two lines)
