@@ -105,7 +105,7 @@ test('two `seqrec train` into one --train_dir: the second refuses with one line,
   assert.equal(second.code, 2, second.stderr);
   assert.match(
     second.stderr,
-    /^seqrec: --train_dir .* is in use by process \d+ \(\.seqrec\.lock\); wait for it to end, or choose another --train_dir\n$/,
+    /^seqrec: --train_dir .* is in use by process \d+ \(\.seqrec\.lock\); wait for it to end, or choose another --train_dir \(no run there\? remove .*\.seqrec\.lock\)\n$/,
   );
   const r = await first;
   assert.equal(r.code, 0, r.stderr);

@@ -124,7 +124,7 @@ export function lockDir(dir: string, flag: string, say: (line: string) => void =
     if (!isStale(holder, path) || attempt >= 2) {
       const who = holder ? `process ${holder.pid}${holder.host && holder.host !== hostname() ? ` on ${holder.host}` : ''}` : 'another process';
       throw new UserError(
-        `${flag} ${dir} is in use by ${who} (${LOCK_FILE}); wait for it to end, or choose another ${flag === '--train_dir' ? '--train_dir' : 'folder'}`,
+        `${flag} ${dir} is in use by ${who} (${LOCK_FILE}); wait for it to end, or choose another ${flag === '--train_dir' ? '--train_dir' : 'folder'} (no run there? remove ${join(dir, LOCK_FILE)})`,
       );
     }
     // stale: move it aside under a unique name (rename is atomic, so of two runs taking over, one wins)
