@@ -60,7 +60,14 @@ function tryCreate(path: string, info: LockInfo): boolean {
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+    // a file system without hard links: create it exclusively instead (a reader may see it empty for a moment)
+    try {
+      fs.writeFileSync(path, `${JSON.stringify(info)}\n`, { flag: 'wx' });
+      return true;
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e2;
+    }
   } finally {
     fs.rmSync(tmp, { force: true });
   }
