@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 
 const dir = testTempDir('seqrec-resume-flags-');
 const dataset = writeRingDataset(join(dir, 'ring.txt'), { users: 30 });
@@ -71,4 +72,23 @@ test('resuming a finished run keeps its results.json and summary.txt as they are
   assert.match(again.stderr, /results\.json is kept as it is/);
   assert.equal(readFileSync(join(run, 'results.json'), 'utf8'), results);
   assert.equal(statSync(join(run, 'results.json')).mtimeMs, mtime, 'not rewritten');
+});
+
+test("a checkpoint from before the flags were kept: its run's config.json is checked instead", async () => {
+  const old = join(dir, 'legacy');
+  const args = [...tiny, '--seed', '3', '--eval_every', '1', '--train_dir', old];
+  const first = await runCli(['train', ...args, '--num_epochs', '1']);
+  assert.equal(first.code, 0, first.stderr);
+  // rewrite last.safetensors as an older seqrec wrote it: no flags in train_state.caller
+  const last = join(old, 'last.safetensors');
+  const ckpt = await loadCheckpoint(last);
+  const state = ckpt.trainState as { caller: { flags?: unknown } };
+  assert.ok(state.caller.flags, 'a new checkpoint keeps its flags');
+  delete state.caller.flags;
+  await saveCheckpoint(last, { tensors: ckpt.tensors, config: ckpt.config!, extra: ckpt.extra, optimizer: ckpt.optimizer, trainState: state });
+  const r = await runCli(['train', ...tiny, '--seed', '4', '--eval_every', '1', '--train_dir', old, '--num_epochs', '2', '--resume']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--resume: --seed is 4 now but 3 in the checkpoint/);
+  const same = await runCli(['train', ...args, '--num_epochs', '2', '--resume']);
+  assert.equal(same.code, 0, same.stderr);
 });

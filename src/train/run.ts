@@ -193,7 +193,10 @@ async function train(
           `--dataset ${loaded.path} has ${now.users}, ${now.items}, ${now.interactions}`,
       );
     }
-    const mismatch = flagMismatch(state.flags, resultFlags(req));
+    // a checkpoint from before the flags were kept: the run's config.json says what it was started with
+    const mismatch = state.flags
+      ? flagMismatch(state.flags, resultFlags(req))
+      : flagMismatch(await legacyFlags(files.config), resultFlags(req), true);
     if (mismatch) throw new UserError(`--resume: ${mismatch}`);
     resumedEpoch = loopStateOf(checkpoint, files.last).epoch;
     resume = { checkpoint, state };
@@ -250,14 +253,33 @@ export function resultFlags(req: TrainRequest): Record<string, unknown> {
   return out;
 }
 
-/** The first flag whose value differs from the checkpoint's (none recorded: an older checkpoint, not checked). */
-function flagMismatch(saved: Record<string, unknown> | undefined, now: Record<string, unknown>): string | undefined {
+/**
+ * The first flag whose value differs from the checkpoint's (none recorded: not checked); `onlySaved`:
+ * only the flags recorded (an older run's config.json, which lacks some).
+ */
+function flagMismatch(saved: Record<string, unknown> | undefined, now: Record<string, unknown>, onlySaved = false): string | undefined {
   if (!saved) return undefined;
-  for (const k of new Set([...Object.keys(now), ...Object.keys(saved)])) {
+  for (const k of new Set([...(onlySaved ? [] : Object.keys(now)), ...Object.keys(saved)])) {
     const [a, b] = [JSON.stringify(now[k]), JSON.stringify(saved[k])];
     if (a !== b) return `--${k} is ${a ?? 'not given'} now but ${b ?? 'not given'} in the checkpoint (the results would not be the run's)`;
   }
   return undefined;
+}
+
+/** The result flags an older run's config.json records (its options, evaluation and seed), if readable. */
+async function legacyFlags(path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const c = JSON.parse(await readFile(path, 'utf8')) as { model?: string; options?: Record<string, unknown>; evaluation?: Record<string, unknown> };
+    if (typeof c.options !== 'object' || typeof c.evaluation !== 'object' || c.options === null || c.evaluation === null) return undefined;
+    const snake = (k: string) => k.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
+    const out: Record<string, unknown> = {};
+    if (typeof c.model === 'string') out.model = c.model;
+    for (const [k, v] of Object.entries(c.options)) if (!['numEpochs', 'numWorkers'].includes(k) && v !== undefined) out[snake(k)] = v;
+    for (const [k, v] of Object.entries(c.evaluation)) if (!['evalBatchSize', 'protocols'].includes(k) && v !== undefined) out[snake(k)] = v;
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 /** config.json: what the run was asked to do. */
