@@ -76,11 +76,16 @@ test('a finished run is kept: refused without --overwrite; refused flags and --r
 
   assert.deepEqual(snapshot(run), before, 'the finished run is byte for byte as it was');
 
-  // --resume of the finished run trains nothing, so its config.json stays the one it was trained with
-  const resumedFinished = await runCli(['train', ...tiny, '--num_epochs', '2', '--hidden_units', '16', '--train_dir', run, '--resume']);
+  // --resume of the finished run with another flag is refused; with its own flags it trains nothing,
+  // so its config.json and results.json stay those it was trained with
+  const otherFlags = await runCli(['train', ...tiny, '--num_epochs', '2', '--hidden_units', '16', '--train_dir', run, '--resume']);
+  assert.equal(otherFlags.code, 2, otherFlags.stderr);
+  assert.match(otherFlags.stderr, /--resume: --hidden_units is 16 now but 8/);
+  const resumedFinished = await runCli(['train', ...tiny, '--num_epochs', '2', '--train_dir', run, '--resume']);
   assert.equal(resumedFinished.code, 0, resumedFinished.stderr);
   assert.match(resumedFinished.stderr, /had already finished/);
   assert.equal(readFileSync(join(run, 'config.json'), 'base64'), before.get('config.json'));
+  assert.equal(readFileSync(join(run, 'results.json'), 'base64'), before.get('results.json'));
 
   // --inference_only may not replace the training run's results.json (its default --train_dir is that folder)
   const model = join(run, 'sasrec.safetensors');

@@ -130,7 +130,7 @@ test('infinite timestamps (1e400) and one column named for two roles → UserErr
       writeFileSync(p, text);
       return p;
     };
-    await rejectsUser(readInteractions(write('inf.txt', 'u1 i1 5\nu1 i2 1e400\n')), /inf\.txt:2: expected "user item timestamp"/);
+    await rejectsUser(readInteractions(write('inf.txt', 'u1 i1 5\nu1 i2 1e400\n')), /inf\.txt:2: the timestamp "1e400" is not a finite number$/);
     await rejectsUser(readInteractions(write('inf.csv', 'user,item,timestamp\nu1,i1,-1e999\n')), /inf\.csv:2: bad timestamp "-1e999"/);
     await rejectsUser(readInteractions(write('inf.jsonl', '{"user":"u1","item":"i1","timestamp":1e400}\n')), /inf\.jsonl:1: bad timestamp/);
     await rejectsUser(

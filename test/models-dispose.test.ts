@@ -142,7 +142,11 @@ test('training and evaluation take their scratch memory one after the other: a r
       { log: () => {} },
     );
     assert.equal(run.results.results.length, 2);
-    assert.ok(k.memory.buffer.byteLength <= 290 * 2 ** 20);
+    // the run fitting under the ceiling is the check (the arena throws past it); the ceiling must be near
+    // what the run needs for that to mean anything: if the run needed far less, a pool kept through
+    // evaluation would fit too and this test could not fail
+    const peakMiB = k.memory.buffer.byteLength / 2 ** 20;
+    assert.ok(peakMiB > 200, `the run peaked at ${peakMiB.toFixed(0)} MiB: lower the 290 MiB ceiling with it, or the test proves nothing`);
   } finally {
     getTape().clearPool();
     setKernels(referenceKernels);

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import { bool, choice, defineOptions, str } from '../core/options.js';
-import { datasetStats, detectFileFormat, loadDataset, writeIdMaps, writeSasrecFile, writeSequencesFile } from '../data/index.js';
+import { datasetStats, detectFileFormat, loadDataset } from '../data/index.js';
 import { datasetOptions, loadOptionsOf } from '../data/options.js';
-import { idMapPaths } from '../data/writer.js';
+import { idMapPaths, writeDatasetSet } from '../data/writer.js';
 import { checkOutputPath } from '../io/paths.js';
 import { addOptions, commandGroups } from './flags.js';
 
@@ -48,9 +48,8 @@ export function register(program: Command): void {
     const data = await loadDataset(o.input, loadOptionsOf(reading));
     const separator = o.sep === 'tab' ? '\t' : ' ';
     const withTimes = o.layout === 'sasrec' && data.times !== undefined && !o.noTimes;
-    if (o.layout === 'sequences') await writeSequencesFile(data, o.output, { separator });
-    else await writeSasrecFile(data, o.output, { withTimes, separator });
-    await writeIdMaps(data, o.output);
+    // the data file and its id maps are one set: published together or not at all
+    await writeDatasetSet(data, o.output, { layout: o.layout, withTimes, separator });
     const s = datasetStats(data);
     const what =
       o.layout === 'sequences'

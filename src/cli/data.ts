@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { UserError } from '../core/errors.js';
-import { bool, defineOptions, str } from '../core/options.js';
+import { quote, UserError } from '../core/errors.js';
+import { bool, defineOptions, num, str } from '../core/options.js';
 import { datasetStats, defaultCacheDir, fetchMovieLens, formatStats, MOVIELENS, type MovieLensName } from '../data/index.js';
 import { datasetOptions, loadDatasetFrom } from '../data/options.js';
 import { addOptions, commandGroups } from './flags.js';
@@ -11,6 +11,7 @@ const fetchOptions = defineOptions({
   cache_dir: str({ help: `cache folder (default ${defaultCacheDir()})`, arg: 'dir' }),
   base_url: str({ help: 'server folder holding <name>.zip (default $SEQREC_DATA_BASE_URL or the GroupLens server)', arg: 'url' }),
   sha256: str({ help: 'expected sha256 of the zip (default: the official one)', arg: 'hex' }),
+  timeout: num({ help: 'seconds to wait for the server to answer, and for each next piece of data, before giving up', default: 30, above: 0 }),
 });
 
 /** The k-core filter of `data fetch`: 5/5 one-pass by default, as the SASRec/TiSASRec papers. */
@@ -41,11 +42,12 @@ export function register(program: Command): void {
   addOptions(fetch, commandGroups(fetchOptions, fetchFilterOptions));
   fetch.action(async (name: string, opts: Record<string, unknown>) => {
     if (!Object.hasOwn(MOVIELENS, name)) {
-      throw new UserError(`data fetch: unknown dataset "${name}" (expected one of ${Object.keys(MOVIELENS).join(', ')})`);
+      throw new UserError(`data fetch: unknown dataset ${quote(name)} (expected one of ${Object.keys(MOVIELENS).join(', ')})`);
     }
     const o = fetchOptions.parse(opts);
     const filter = fetchFilterOptions.parse(opts);
-    if (o.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(o.sha256)) throw new UserError(`--sha256: expected 64 hex digits, got "${o.sha256}"`);
+    if (o.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(o.sha256))
+      throw new UserError(`--sha256: expected 64 hex digits, got ${quote(o.sha256)}`);
     const minUserCount = filter.minUserCount ?? 5;
     const minItemCount = filter.minItemCount ?? 5;
     const res = await fetchMovieLens(name as MovieLensName, {
@@ -55,6 +57,7 @@ export function register(program: Command): void {
       minUserCount,
       minItemCount,
       kcoreMode: filter.kcore,
+      timeoutSeconds: o.timeout,
       log: (m) => process.stderr.write(`${m}\n`),
     });
     const described = minUserCount > 0 || minItemCount > 0 ? `${minUserCount}/${minItemCount}-core (${filter.kcore ?? 'one-pass'})` : 'no filtering';

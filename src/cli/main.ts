@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { UserError } from '../core/errors.js';
+import { oneLine, UserError } from '../core/errors.js';
 import { commandModules } from './commands.js';
 import { VERSION } from '../core/version.js';
 import { installKernelsFromEnv } from '../kernels/wasm/install.js';
@@ -77,16 +77,16 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof UserError) {
-      process.stderr.write(`seqrec: ${err.message}\n`);
+      process.stderr.write(`seqrec: ${oneLine(err.message)}\n`);
       return 2;
     }
     const fileLine = fileErrorLine(err);
     if (fileLine) {
-      process.stderr.write(`seqrec: ${fileLine}\n`);
+      process.stderr.write(`seqrec: ${oneLine(fileLine)}\n`);
       return 2;
     }
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`seqrec: ${msg}\n`);
+    process.stderr.write(`seqrec: ${oneLine(msg)}\n`);
     if (process.env.SEQREC_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return 1;
   }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import { bool, defineOptions, int, str } from '../core/options.js';
 import { datasetOptions, loadDatasetFrom } from '../data/options.js';
-import { recommendTopK, type Query } from '../eval/recommend.js';
+import { recommendTopK, shortfallNote, type Query } from '../eval/recommend.js';
 import { foreignModelOptions, loadModelFile, modelFileOptions } from '../train/model-file.js';
 import { queryForHistory, queryForUser, parseHistory } from '../train/query.js';
 import { addOptions, commandGroups } from './flags.js';
@@ -52,6 +52,8 @@ export function register(program: Command): void {
         query = queryForHistory(model, tokens);
       }
       const items = recommendTopK(model.scorer, query, o.k).map((b) => ({ item: model.items.toRaw[b.item], score: b.score }));
+      const shortfall = shortfallNote(model.scorer, query, o.k, items.length);
+      if (shortfall) process.stderr.write(`note: recommend: ${shortfall}\n`);
       if (o.json) {
         const out = { user: o.user ?? null, history: Array.from(query.items, (i) => model.items.toRaw[i]), items };
         process.stdout.write(`${JSON.stringify(out)}\n`);

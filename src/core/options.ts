@@ -7,7 +7,7 @@
  * source spells it (`--hidden_units`, `hiddenUnits`, `metadata "config": hidden_units`).
  */
 import { z } from 'zod';
-import { UserError } from './errors.js';
+import { quote, UserError } from './errors.js';
 
 /** snake_case → camelCase, as a type: `hidden_units` → `hiddenUnits`. */
 export type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
@@ -233,7 +233,12 @@ export class OptionGroup<O extends Options = Options> {
     const picked: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(raw)) {
       const name = snake(key);
-      if (value !== undefined && Object.hasOwn(this.options, name)) picked[name] = value;
+      if (value === undefined || !Object.hasOwn(this.options, name)) continue;
+      // one option in two spellings (--hidden_units 50 --hidden-units 40): neither silently wins
+      if (Object.hasOwn(picked, name) && String(picked[name]) !== String(value)) {
+        throw new OptionError(name, `given twice with different values (${quote(String(picked[name]))} and ${quote(String(value))})`, naming);
+      }
+      picked[name] = value;
     }
     const result = this.schema.safeParse(picked);
     if (!result.success) {

@@ -1,5 +1,5 @@
 /** A dataset from events held in memory (the library's way in, beside the file readers). */
-import { UserError } from '../core/errors.js';
+import { quote, UserError } from '../core/errors.js';
 import { EventLog } from './eventlog.js';
 import type { Interactions } from './types.js';
 
@@ -14,8 +14,12 @@ export interface Event {
 }
 
 function id(v: unknown, what: string, i: number): string {
-  if ((typeof v === 'string' && v !== '') || (typeof v === 'number' && Number.isFinite(v))) return String(v);
-  throw new UserError(`events[${i}]: ${what} must be a non-empty string or a finite number, got ${JSON.stringify(v)}`);
+  if ((typeof v === 'string' && v !== '') || (typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER))
+    return String(v);
+  // beyond 2^53 two ids can be the same double: such ids must be given as strings
+  throw new UserError(
+    `events[${i}]: ${what} must be a non-empty string or a finite number below 2^53 (give larger ids as strings), got ${quote(JSON.stringify(v))}`,
+  );
 }
 
 /**
@@ -27,12 +31,12 @@ export function fromEvents(events: Iterable<Event>): Interactions {
   let log: EventLog | undefined;
   let i = 0;
   for (const e of events) {
-    if (typeof e !== 'object' || e === null) throw new UserError(`events[${i}]: expected {user, item, time?}, got ${JSON.stringify(e)}`);
+    if (typeof e !== 'object' || e === null) throw new UserError(`events[${i}]: expected {user, item, time?}, got ${quote(JSON.stringify(e))}`);
     const timed = e.time !== undefined;
     log ??= new EventLog(timed);
     if (timed !== log.hasTime) throw new UserError(`events[${i}]: give a time for every event or for none`);
     if (timed && !(typeof e.time === 'number' && Number.isFinite(e.time)))
-      throw new UserError(`events[${i}]: time must be a finite number, got ${JSON.stringify(e.time)}`);
+      throw new UserError(`events[${i}]: time must be a finite number, got ${quote(JSON.stringify(e.time))}`);
     log.push(id(e.user, 'user', i), id(e.item, 'item', i), e.time ?? 0);
     i++;
   }

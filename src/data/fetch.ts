@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { unzipSync } from 'fflate';
-import { UserError } from '../core/errors.js';
+import { quote, UserError } from '../core/errors.js';
 import { kcore, type KcoreMode } from './kcore.js';
 import { readInteractions } from './readers.js';
 import { datasetStats, type DatasetStats } from './stats.js';
@@ -51,6 +51,8 @@ export interface FetchOptions {
   kcoreMode?: KcoreMode;
   /** progress messages (default: none) */
   log?: (message: string) => void;
+  /** seconds to wait for the server's answer, and then for each next piece of data (default 30) */
+  timeoutSeconds?: number;
 }
 
 export interface FetchResult {
@@ -83,22 +85,66 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function download(url: string, dest: string): Promise<void> {
+const MiB = 2 ** 20;
+
+/**
+ * Downloads `url` to `dest` through `<dest>.tmp-<pid>` (removed on any failure): gives up when the server
+ * does not answer, or sends nothing more, for `timeoutMs` (connect and idle timeouts); logs the bytes
+ * and the rate about once a second and at the end.
+ */
+async function download(url: string, dest: string, timeoutMs: number, log: (m: string) => void): Promise<void> {
+  const abort = new AbortController();
+  let stalled: 'answer' | 'data' = 'answer';
+  let timer = setTimeout(() => abort.abort(), timeoutMs);
+  const rearm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => abort.abort(), timeoutMs);
+  };
+  const why = (err: unknown) =>
+    abort.signal.aborted
+      ? `no ${stalled === 'answer' ? 'answer from the server' : 'data'} for ${timeoutMs / 1000} s (--timeout)`
+      : ((err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message);
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { signal: abort.signal });
   } catch (err) {
-    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-    throw new UserError(`download of ${url} failed: ${cause}`);
+    clearTimeout(timer);
+    throw new UserError(`download of ${url} failed: ${why(err)}`);
   }
-  if (!res.ok || !res.body) throw new UserError(`download of ${url} failed: HTTP ${res.status}`);
+  if (!res.ok || !res.body) {
+    clearTimeout(timer);
+    throw new UserError(`download of ${url} failed: HTTP ${res.status}`);
+  }
+  stalled = 'data';
+  rearm();
+  const total = Number(res.headers.get('content-length') ?? NaN);
+  const t0 = performance.now();
+  let got = 0;
+  let lastLog = t0;
+  const progress = () => {
+    const s = Math.max((performance.now() - t0) / 1000, 1e-3);
+    const of = Number.isFinite(total) ? ` of ${(total / MiB).toFixed(1)} MiB` : '';
+    log(`downloaded ${(got / MiB).toFixed(1)} MiB${of} (${(got / MiB / s).toFixed(1)} MiB/s)`);
+  };
   const tmp = `${dest}.tmp-${process.pid}`;
   try {
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(tmp));
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    body.on('data', (chunk: Buffer) => {
+      got += chunk.length;
+      rearm();
+      if (performance.now() - lastLog >= 1000) {
+        lastLog = performance.now();
+        progress();
+      }
+    });
+    await pipeline(body, createWriteStream(tmp));
+    clearTimeout(timer);
+    progress();
     await rename(tmp, dest);
   } catch (err) {
+    clearTimeout(timer);
     await rm(tmp, { force: true });
-    throw new UserError(`download of ${url} failed: ${(err as Error).message}`);
+    throw new UserError(`download of ${url} failed: ${why(err)}; nothing was kept`);
   }
 }
 
@@ -109,7 +155,7 @@ async function download(url: string, dest: string): Promise<void> {
  */
 export async function fetchMovieLens(name: MovieLensName, options: FetchOptions = {}): Promise<FetchResult> {
   const spec = MOVIELENS[name];
-  if (!spec) throw new UserError(`unknown dataset "${name}" (expected one of ${Object.keys(MOVIELENS).join(', ')})`);
+  if (!spec) throw new UserError(`unknown dataset ${quote(name)} (expected one of ${Object.keys(MOVIELENS).join(', ')})`);
   const log = options.log ?? (() => {});
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const base = (options.baseUrl ?? process.env.SEQREC_DATA_BASE_URL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
@@ -121,7 +167,7 @@ export async function fetchMovieLens(name: MovieLensName, options: FetchOptions 
   if (!((await exists(zipPath)) && (await sha256File(zipPath)) === expected)) {
     const url = `${base}/${name}.zip`;
     log(`downloading ${url}`);
-    await download(url, zipPath);
+    await download(url, zipPath, (options.timeoutSeconds ?? 30) * 1000, log);
     downloaded = true;
     const got = await sha256File(zipPath);
     if (got !== expected) {

@@ -1,12 +1,45 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
 import { UserError } from '../core/errors.js';
+
+/**
+ * A pipe (`-` for standard input, /dev/stdin, a FIFO) can be read once and not seeked, while a file is
+ * read twice (format detection, then the data): its bytes are read once, kept in memory, and every later
+ * read of that path is served from them.
+ */
+const piped = new Map<string, Promise<Buffer>>();
+
+async function pipedBytes(path: string): Promise<Buffer | undefined> {
+  const known = piped.get(path);
+  if (known) return known;
+  // standard input: read from the process (a socket there cannot be opened by name: ENXIO)
+  const stdin = path === '-' || path === '/dev/stdin' || path === '/proc/self/fd/0' || path === '/dev/fd/0';
+  if (!stdin) {
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(path);
+    } catch {
+      return undefined; // openOrThrow words the error
+    }
+    if (info.isFile() || info.isDirectory()) return undefined;
+  }
+  const source: Readable = stdin ? process.stdin : createReadStream(path);
+  const bytes = (async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of source) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+    return Buffer.concat(chunks);
+  })();
+  piped.set(path, bytes);
+  return bytes;
+}
 
 /** True when the file starts with the gzip magic bytes (so `.gz` is detected by content, not by name). */
 export async function isGzipFile(path: string): Promise<boolean> {
+  const bytes = await pipedBytes(path);
+  if (bytes) return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
   const fh = await openOrThrow(path);
   try {
     const buf = Buffer.alloc(2);
@@ -42,12 +75,13 @@ async function openOrThrow(path: string) {
  */
 export async function* readLines(path: string): AsyncGenerator<[number, string]> {
   const gz = await isGzipFile(path);
-  const file = createReadStream(path);
+  const bytes = await pipedBytes(path);
+  const file = bytes ? Readable.from([bytes]) : createReadStream(path);
   let input: Readable = file;
   if (gz) {
     const gunzip = createGunzip();
     // a corrupt gzip stream errors on gunzip; surface it as one line naming the file
-    file.on('error', (e) => gunzip.destroy(e));
+    file.on('error', (e: Error) => gunzip.destroy(e));
     input = file.pipe(gunzip);
   }
   const rl = createInterface({ input, crlfDelay: Infinity });

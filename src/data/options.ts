@@ -72,6 +72,7 @@ export interface ResolvedDataset {
  * line naming the command that gets it.
  */
 export function resolveDataset(value: string, cacheDir: string = defaultCacheDir()): ResolvedDataset {
+  if (value === '-') return { path: '-', name: 'stdin' }; // standard input (data/lines.ts reads it once)
   if (isFile(value) || !isBareName(value)) return { path: value, name: datasetName(value) };
   const local = join('data', `${value}.txt`);
   const cached = join(cacheDir, `${value}.txt`);

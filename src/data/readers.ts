@@ -1,4 +1,4 @@
-import { UserError } from '../core/errors.js';
+import { quote, UserError } from '../core/errors.js';
 import { EventLog } from './eventlog.js';
 import {
   type ConcreteFormat,
@@ -46,7 +46,7 @@ interface LineParser {
 export async function readInteractions(path: string, options: ReadOptions = {}): Promise<Interactions> {
   const format = options.format ?? 'auto';
   if (!(DATA_FORMATS as readonly string[]).includes(format)) {
-    throw new UserError(`unknown format "${format}" (expected one of ${DATA_FORMATS.join(', ')})`);
+    throw new UserError(`unknown format ${quote(format)} (expected one of ${DATA_FORMATS.join(', ')})`);
   }
   const lines = readLines(path);
   try {
@@ -102,14 +102,12 @@ async function detectFromHead(path: string, lines: AsyncGenerator<[number, strin
   return { head, concrete: detectFormat(path, texts) };
 }
 
-function shown(line: string): string {
-  return JSON.stringify(line.length > 60 ? `${line.slice(0, 57)}...` : line);
-}
+const shown = (line: string): string => quote(line);
 
 function makeParser(format: ConcreteFormat, path: string, firstLine: string, firstLineNo: number, opts: ReadOptions): LineParser {
   switch (format) {
     case 'sasrec':
-      return sasrecParser(path, firstLine);
+      return sasrecParser(path, firstLine, firstLineNo);
     case 'sequences':
       return sequencesParser(path);
     case 'ml-ratings':
@@ -124,7 +122,7 @@ function makeParser(format: ConcreteFormat, path: string, firstLine: string, fir
   }
 }
 
-function sasrecParser(path: string, firstLine: string): LineParser {
+function sasrecParser(path: string, firstLine: string, firstNo: number): LineParser {
   const hasTime = fieldsOf(firstLine).length === 3;
   const expected = hasTime ? '"user item timestamp"' : '"user item"';
   return {
@@ -132,7 +130,12 @@ function sasrecParser(path: string, firstLine: string): LineParser {
     header: false,
     parse(line, lineNo, log) {
       const f = fieldsOf(line);
-      if (f.length !== (hasTime ? 3 : 2) || (hasTime && !isNumeric(f[2]))) {
+      if (hasTime && f.length === 3 && !isNumeric(f[2])) {
+        // not "expected "user item timestamp", got "user item timestamp"": say what is wrong with it
+        const header = lineNo === firstNo ? ' (a header line? this format has none: remove it, or give a .csv or .tsv file with a header)' : '';
+        throw new UserError(`${path}:${lineNo}: the timestamp ${quote(f[2])} is not a finite number${header}`);
+      }
+      if (f.length !== (hasTime ? 3 : 2)) {
         // more than 4 fields fits no format but sequences (detection passed it over: a user on two lines)
         const why = f.length === 2 || f.length === 3 ? ` (as on the first line)` : f.length > 4 ? ' (one sequence per line? --format sequences)' : '';
         throw new UserError(`${path}:${lineNo}: expected ${expected}${why}, got ${shown(line)}`);
@@ -155,10 +158,10 @@ function sequencesParser(path: string): LineParser {
     parse(line, lineNo, log) {
       const f = fieldsOf(line);
       const user = f[0];
-      if (f.length < 2) throw new UserError(`${path}:${lineNo}: user ${JSON.stringify(user)} has no items (expected "user item1 item2 …")`);
+      if (f.length < 2) throw new UserError(`${path}:${lineNo}: user ${quote(user)} has no items (expected "user item1 item2 …")`);
       const first = lineOfUser.get(user);
       if (first !== undefined) {
-        throw new UserError(`${path}:${lineNo}: user ${JSON.stringify(user)} is on line ${first} too (the sequences format has one line per user)`);
+        throw new UserError(`${path}:${lineNo}: user ${quote(user)} is on line ${first} too (the sequences format has one line per user)`);
       }
       lineOfUser.set(user, lineNo);
       for (let k = 1; k < f.length; k++) log.push(user, f[k], 0);
@@ -195,11 +198,13 @@ function resolveColumn(
     if (k >= 0) return k;
     const ci = findColumn(header, [given.toLowerCase()]);
     if (ci >= 0) return ci;
-    throw new UserError(`${path}:${lineNo}: no column "${given}" (${flag}) in header [${header.join(', ')}]`);
+    throw new UserError(`${path}:${lineNo}: no column ${quote(given)} (${flag}) in header ${quote(header.join(', '), 120)}`);
   }
   const k = findColumn(header, candidates);
   if (k < 0 && required) {
-    throw new UserError(`${path}:${lineNo}: cannot tell which column is the ${flag.slice(2, -4)} id in header [${header.join(', ')}]; set ${flag}`);
+    throw new UserError(
+      `${path}:${lineNo}: cannot tell which column is the ${flag.slice(2, -4)} id in header ${quote(header.join(', '), 120)}; set ${flag}`,
+    );
   }
   return k;
 }
@@ -218,7 +223,7 @@ function checkDistinctColumns(path: string, names: readonly string[], user: numb
   for (const [a, b, first, second] of pairs) {
     if (a >= 0 && a === b) {
       const hint = first.startsWith('--') && second.startsWith('--') ? '' : ' (name the other columns too, or --time_col none)';
-      throw new UserError(`${path}: ${first} and ${second} are the same column "${names[a]}"${hint}`);
+      throw new UserError(`${path}: ${first} and ${second} are the same column ${quote(names[a])}${hint}`);
     }
   }
 }
@@ -245,7 +250,7 @@ function delimitedParser(path: string, headerLine: string, headerNo: number, sep
       let time = 0;
       if (t >= 0) {
         time = parseTime(f[t]);
-        if (!Number.isFinite(time)) throw new UserError(`${path}:${lineNo}: bad timestamp ${JSON.stringify(f[t])} in column "${header[t]}"`);
+        if (!Number.isFinite(time)) throw new UserError(`${path}:${lineNo}: bad timestamp ${quote(f[t])} in column ${quote(header[t])}`);
       }
       log.push(user, item, time);
     },
@@ -268,17 +273,31 @@ function jsonlParser(path: string, firstLine: string, firstNo: number, opts: Rea
       const user = rec[u];
       const item = rec[i];
       if ((typeof user !== 'string' && typeof user !== 'number') || (typeof item !== 'string' && typeof item !== 'number')) {
-        throw new UserError(`${path}:${lineNo}: expected string or number fields "${u}" and "${i}", got ${shown(line)}`);
+        throw new UserError(`${path}:${lineNo}: expected string or number fields ${quote(u)} and ${quote(i)}, got ${shown(line)}`);
       }
       let time = 0;
       if (t !== null) {
         const v = rec[t];
         time = typeof v === 'number' ? v : typeof v === 'string' ? parseTime(v) : NaN;
-        if (!Number.isFinite(time)) throw new UserError(`${path}:${lineNo}: bad timestamp in field "${t}"`);
+        if (!Number.isFinite(time)) throw new UserError(`${path}:${lineNo}: bad timestamp in field ${quote(t)}`);
       }
-      log.push(String(user), String(item), time);
+      log.push(jsonId(user, u, path, lineNo), jsonId(item, i, path, lineNo), time);
     },
   };
+}
+
+/**
+ * A JSONL id as text. A JSON number is read as a double, so two ids above 2^53 (or 1.0 and 1) could
+ * become one: number ids must be integers a double holds exactly; others must be written as strings.
+ */
+function jsonId(v: string | number, field: string, path: string, lineNo: number): string {
+  if (typeof v === 'string') return v;
+  if (!Number.isSafeInteger(v)) {
+    throw new UserError(
+      `${path}:${lineNo}: field ${quote(field)} is the number ${quote(String(v))}, which JSON readers cannot hold exactly (ids must be integers below 2^53, or strings): write the ids as strings`,
+    );
+  }
+  return String(v);
 }
 
 function parseJson(path: string, line: string, lineNo: number): Record<string, unknown> {

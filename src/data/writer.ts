@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic, writeFilesAtomic } from '../io/atomic.js';
 import type { IdMap, Interactions } from './types.js';
 
 export interface WriteOptions {
@@ -64,6 +64,29 @@ export async function writeIdMaps(data: Interactions, path: string): Promise<{ u
   const paths = idMapPaths(path);
   await writeMap(data.users, paths.users);
   await writeMap(data.items, paths.items);
+  return paths;
+}
+
+/**
+ * A converted dataset as one set: the data file (`sasrec` or `sequences` layout) and its id maps are
+ * published together or not at all (io/atomic.ts writeFilesAtomic), so two runs writing the same path
+ * never leave one's data beside the other's maps.
+ */
+export async function writeDatasetSet(
+  data: Interactions,
+  path: string,
+  options: WriteOptions & { layout: 'sasrec' | 'sequences' },
+): Promise<{ users: string; items: string }> {
+  const sep = options.separator ?? ' ';
+  const withTimes = options.withTimes ?? data.times !== undefined;
+  if (options.layout === 'sasrec' && withTimes && !data.times) throw new Error('writeDatasetSet: withTimes requested but the data has no timestamps');
+  const lines = options.layout === 'sequences' ? sequenceLines(data, sep) : eventLines(data, withTimes, sep);
+  const paths = idMapPaths(path);
+  await writeFilesAtomic([
+    [path, inChunks(lines)],
+    [paths.users, inChunks(mapLines(data.users))],
+    [paths.items, inChunks(mapLines(data.items))],
+  ]);
   return paths;
 }
 

@@ -1,4 +1,4 @@
-import { UserError } from '../core/errors.js';
+import { quote, UserError } from '../core/errors.js';
 import type { Split } from '../data/types.js';
 import type { Rng } from '../engine/rng.js';
 import type { Scorer } from './types.js';
@@ -94,6 +94,39 @@ function heldOutOf(split: Split, which: HeldOut): Int32Array {
   return which === 'valid' ? split.valid : split.test;
 }
 
+/**
+ * The sampled protocol's data-dependent limit, checked before any training: every user it may rank
+ * (one with a held-out item) needs an item outside their train set to draw as a negative. `why` is the
+ * advice (which flag to change).
+ */
+export function checkSampledNegatives(split: Split, numNegatives: number, why: string): void {
+  if (numNegatives <= 0) return;
+  const itemNum = split.data.itemNum;
+  const rated = new Int32Array(itemNum + 1);
+  for (let u = 1; u <= split.data.userNum; u++) {
+    if (!isEvaluable(split, u, 'valid') && !isEvaluable(split, u, 'test')) continue;
+    let distinct = 0;
+    for (const it of split.train[u]) {
+      if (it !== 0 && rated[it] !== u) {
+        rated[it] = u;
+        distinct++;
+      }
+    }
+    if (distinct >= itemNum) {
+      throw new UserError(
+        `user ${quote(split.data.users.toRaw[u])} has all ${itemNum} items in train, so the sampled protocol has no negatives to draw for them: ${why}`,
+      );
+    }
+  }
+}
+
+/**
+ * Candidate slots (users × candidates) scored in one call of the sampled protocol: the batch is cut
+ * below --eval_batch_size when --num_negatives is large, so memory stays bounded (each user's
+ * candidates and scores are the same in any batch).
+ */
+export const SAMPLED_SLOTS_PER_CALL = 1 << 18;
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
@@ -102,13 +135,13 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeou
  * −Infinity is allowed (a scorer may mask items with it). Rows are `stride` scores long; the first
  * `skip` of each (scoreAll's padding item 0) are not looked at.
  */
-function assertFiniteScores(scores: Float32Array, rows: number, stride: number, skip = 0): void {
+export function assertFiniteScores(scores: ArrayLike<number>, rows: number, stride: number, skip = 0, what = 'evaluation'): void {
   for (let r = 0; r < rows; r++) {
     for (let i = r * stride + skip; i < (r + 1) * stride; i++) {
       const s = scores[i];
       if (Number.isNaN(s) || s === Infinity) {
         throw new UserError(
-          `evaluation: the model scores ${s} for some items: its weights have diverged (try a lower --lr) or the checkpoint holds non-finite values`,
+          `${what}: the model scores ${s} for some items: its weights have diverged (try a lower --lr) or the checkpoint holds non-finite values`,
         );
       }
     }
@@ -140,12 +173,13 @@ export async function evaluateSampled(scorer: Scorer, split: Split, options: Sam
   const metrics = new RankMetrics(ks);
   const ranks = options.keepRanks ? new Int32Array(users.length) : undefined;
   const C = numNeg + 1;
+  const perCall = Math.max(1, Math.min(batchSize, Math.floor(SAMPLED_SLOTS_PER_CALL / C)));
   // rated[i] === stamp marks item i as in the current user's train set (stamp changes per user)
   const rated = new Int32Array(itemNum + 1);
   let stamp = 0;
 
-  for (let start = 0; start < users.length; start += batchSize) {
-    const batchUsers = users.subarray(start, Math.min(start + batchSize, users.length));
+  for (let start = 0; start < users.length; start += perCall) {
+    const batchUsers = users.subarray(start, Math.min(start + perCall, users.length));
     const B = batchUsers.length;
     const candidates = new Int32Array(B * C);
     for (let b = 0; b < B; b++) {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { makeDirs } from '../io/dirs.js';
+import { holdDir } from '../io/lock.js';
 import { parseTrainRequest } from '../train/request.js';
 import { runTraining } from '../train/run.js';
 import { loadGrid, planRuns } from './grid.js';
@@ -52,7 +53,22 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
       damaged.length === 1 ? damaged[0] : `${damaged[0]} (and ${damaged.length - 1} more damaged run file${damaged.length > 2 ? 's' : ''})`,
     );
   }
-  await makeDirs(out);
+  // one `experiments` per output folder: a second one refuses (a dead one's lock is taken over)
+  const lock = await holdDir(out, 'experiments output folder', say);
+  try {
+    return await runAll(grid, runs, out, train, say);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runAll(
+  grid: ReturnType<typeof loadGrid>,
+  runs: ReturnType<typeof planRuns>['runs'],
+  out: string,
+  train: TrainFn,
+  say: (line: string) => void,
+): Promise<ExperimentSummary> {
   let ran = 0;
   let skipped = 0;
   const failed: string[] = [];

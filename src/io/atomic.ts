@@ -151,3 +151,78 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   await makeDirs(nodePath.dirname(path));
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
+
+/**
+ * Writes several files as one set (a data file and its id maps): every file is written in full to its
+ * temporary file first, and only then are they renamed over their targets, one after another, while
+ * holding `<first path>.lock`, so two writers of the same set never interleave their renames. A failure
+ * before the renames (a generator that throws, a full disk) leaves every target as it was and no temp
+ * file. What remains is the moment between the renames themselves: a `kill -9` there leaves a mixed set.
+ */
+export async function writeFilesAtomic(files: ReadonlyArray<readonly [string, AtomicData]>): Promise<void> {
+  const temps: string[] = [];
+  try {
+    for (const [path, data] of files) {
+      const tmp = tempPathFor(path);
+      temps.push(tmp);
+      await writeTemp(tmp, path, data);
+    }
+    const release = await holdSetLock(`${files[0][0]}.lock`);
+    try {
+      for (const [i, [path]] of files.entries()) await fsp.rename(temps[i], path);
+    } finally {
+      release();
+    }
+  } catch (err) {
+    for (const tmp of temps) await fsp.unlink(tmp).catch(() => {});
+    throw err;
+  }
+  for (const dir of new Set(files.map(([p]) => nodePath.dirname(p)))) await fsyncDir(dir);
+}
+
+/** Writes `data` to the new file `tmp` (with `path`'s permission bits) and syncs it. */
+async function writeTemp(tmp: string, path: string, data: AtomicData): Promise<void> {
+  const mode = existingMode(path);
+  const handle = await fsp.open(tmp, 'wx');
+  try {
+    if (mode !== undefined) await handle.chmod(mode);
+    const write = async (chunk: Chunk): Promise<void> => {
+      const bytes = toBytes(chunk);
+      let done = 0;
+      while (done < bytes.byteLength) done += (await handle.write(bytes, done, bytes.byteLength - done)).bytesWritten;
+    };
+    if (typeof data === 'string' || data instanceof Uint8Array) await write(data);
+    else if (isAsyncIterable(data)) for await (const c of data) await write(c);
+    else for (const c of data) await write(c);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A short-lived lock file (created exclusively, holding the pid) around a set's renames; waits for a
+ * live holder (renames take milliseconds) and takes over a dead one's.
+ */
+async function holdSetLock(lock: string): Promise<() => void> {
+  for (let waited = 0; ; waited += 20) {
+    try {
+      await fsp.writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number.parseInt(await fsp.readFile(lock, 'utf8').catch(() => ''), 10);
+    let alive = false;
+    try {
+      if (pid > 0) {
+        process.kill(pid, 0);
+        alive = true;
+      }
+    } catch (e) {
+      alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+    if ((!alive && pid > 0) || waited > 30_000) await fsp.rm(lock, { force: true });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

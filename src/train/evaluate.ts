@@ -1,7 +1,8 @@
 /** Evaluating a trained model on a dataset it was trained on: results.json's content. */
 import { VERSION } from '../core/version.js';
 import type { LoadedSplit } from '../data/types.js';
-import type { EvalConfig } from '../eval/options.js';
+import { protocolsOf, type EvalConfig } from '../eval/options.js';
+import { checkSampledNegatives } from '../eval/protocols.js';
 import { datasetHeader, evaluationHeader, type RunResults } from '../eval/results.js';
 import { runEvaluations, type EvalProgress } from '../eval/run.js';
 import type { Model } from '../models/contract.js';
@@ -26,6 +27,13 @@ export async function evaluateModel(
   run: EvaluationRun,
 ): Promise<RunResults> {
   checkSameItems(model, loaded);
+  if (protocolsOf(evaluation).includes('sampled')) {
+    checkSampledNegatives(
+      loaded.split,
+      evaluation.numNegatives,
+      'rank every item instead (--eval_protocol full), or leave such users out of the data',
+    );
+  }
   const rows = await runEvaluations(scorerForDataset(model, loaded), loaded.split, evaluation, seed, run.progress);
   return {
     seqrec: VERSION,

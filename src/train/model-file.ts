@@ -5,7 +5,7 @@
  * metadata: the tensors' shapes give the sizes, the flags (`foreignModelOptions`) what shapes cannot say.
  */
 import { readFile } from 'node:fs/promises';
-import { UserError } from '../core/errors.js';
+import { quote, UserError } from '../core/errors.js';
 import { defineOptions, str } from '../core/options.js';
 import type { LoadedSplit } from '../data/types.js';
 import { isTorchFile, torchStateDictToSafetensors } from '../engine/pth.js';
@@ -74,7 +74,7 @@ export function checkSameItems(model: Model, loaded: LoadedSplit): void {
     throw new UserError(`--dataset ${loaded.path}: ${b.length - 1} items, the model was trained on ${a.length - 1}`);
   }
   for (let i = 1; i < a.length; i++) {
-    if (a[i] !== b[i]) throw new UserError(`--dataset ${loaded.path}: item ${i} is "${b[i]}" there and "${a[i]}" in the model`);
+    if (a[i] !== b[i]) throw new UserError(`--dataset ${loaded.path}: item ${i} is ${quote(b[i])} there and ${quote(a[i])} in the model`);
   }
 }
 

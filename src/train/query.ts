@@ -3,7 +3,7 @@
  * model file, or from a dataset), or an ad-hoc history "i1 i2 …" / "i1@t1 i2@t2 …". Unknown ids are
  * one-line errors.
  */
-import { UserError } from '../core/errors.js';
+import { quote, UserError } from '../core/errors.js';
 import type { Interactions } from '../data/types.js';
 import type { Query } from '../eval/recommend.js';
 import type { Catalog } from '../models/contract.js';
@@ -13,7 +13,7 @@ export function mapItems(catalog: Catalog, raw: readonly string[], where: string
   const out = new Int32Array(raw.length);
   for (let j = 0; j < raw.length; j++) {
     const idx = catalog.items.toIndex.get(raw[j]);
-    if (idx === undefined) throw new UserError(`${where}: unknown item id "${raw[j]}" (not in the model's items)`);
+    if (idx === undefined) throw new UserError(`${where}: unknown item id ${quote(raw[j])} (not in the model's items)`);
     out[j] = idx;
   }
   return out;
@@ -40,9 +40,10 @@ export function splitHistoryTimes(tokens: readonly string[]): { items: string[];
     const item = tok.slice(0, at);
     const time = tok.slice(at + 1);
     const t = Number(time);
-    if (item === '' || time.trim() === '' || !Number.isFinite(t)) throw new UserError(`--history: "${tok}" is not item@time with a numeric time`);
+    if (item === '' || time.trim() === '' || !Number.isFinite(t))
+      throw new UserError(`--history: ${quote(tok)} is not item@time with a numeric time`);
     if (times.length > 0 && t < times[times.length - 1])
-      throw new UserError(`--history: times must not decrease ("${tok}" comes after time ${times[times.length - 1]})`);
+      throw new UserError(`--history: times must not decrease (${quote(tok)} comes after time ${times[times.length - 1]})`);
     items.push(item);
     times.push(t);
   }
@@ -62,7 +63,7 @@ export function queryForHistory(catalog: Catalog, tokens: readonly string[]): Qu
 export function queryForUser(catalog: Catalog, user: string, data: (Interactions & { path: string }) | undefined, modelPath: string): Query {
   if (data) {
     const du = data.users.toIndex.get(user);
-    if (du === undefined) throw new UserError(`--user: unknown user id "${user}" (not in ${data.path})`);
+    if (du === undefined) throw new UserError(`--user: unknown user id ${quote(user)} (not in ${data.path})`);
     const items = mapItems(
       catalog,
       Array.from(data.seqs[du], (i) => data.items.toRaw[i]),
@@ -73,7 +74,7 @@ export function queryForUser(catalog: Catalog, user: string, data: (Interactions
   }
   if (!catalog.users || !catalog.histories) throw new UserError(`--user: ${modelPath} holds no user histories; pass --dataset FILE or --history`);
   const u = catalog.users.toIndex.get(user);
-  if (u === undefined) throw new UserError(`--user: unknown user id "${user}" (not in the model's users)`);
+  if (u === undefined) throw new UserError(`--user: unknown user id ${quote(user)} (not in the model's users)`);
   const times = catalog.historyTimes?.[u];
   return { user: u, items: catalog.histories[u], ...(times ? { times } : {}) };
 }

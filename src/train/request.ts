@@ -4,7 +4,7 @@
  * spells it; options the chosen model does not read are listed (a note, not an error: a grid
  * crosses models with common flags).
  */
-import { UserError } from '../core/errors.js';
+import { quote, UserError } from '../core/errors.js';
 import { asFlag, bool, defineOptions, str, unreadKeys, type Naming, type OptionGroup } from '../core/options.js';
 import { datasetOptions, splitOptions, type DatasetConfig, type SplitConfig } from '../data/options.js';
 import { evalOptions, seedOptions, type EvalConfig } from '../eval/options.js';
@@ -43,7 +43,7 @@ export function resolveModel(name: string | undefined, naming: Naming = asFlag):
   const available = `available: ${modelNames().join(', ')}`;
   if (name === undefined) throw new UserError(`${naming('model')} is required (${available})`);
   const spec = getModel(name);
-  if (!spec) throw new UserError(`${naming('model')}: unknown model "${name}" (${available})`);
+  if (!spec) throw new UserError(`${naming('model')}: unknown model ${quote(name)} (${available})`);
   return spec;
 }
 

@@ -5,6 +5,7 @@
  * args.txt and log.txt (reference-files.ts).
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
@@ -12,10 +13,12 @@ import { datasetRunName, isBareName, loadSplit } from '../data/options.js';
 import type { LoadedSplit } from '../data/types.js';
 import { releaseScratchPools } from '../engine/tape.js';
 import { protocolsOf } from '../eval/options.js';
+import { checkSampledNegatives } from '../eval/protocols.js';
 import type { RunResults } from '../eval/results.js';
 import type { EvalProgress } from '../eval/run.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { makeDirs } from '../io/dirs.js';
+import { holdDir } from '../io/lock.js';
 import { getKernels } from '../kernels/index.js';
 import { defaultThreads, startKernelThreads } from '../kernels/wasm/pool-start.js';
 import type { Model } from '../models/contract.js';
@@ -80,9 +83,35 @@ async function trainAndEvaluate(req: TrainRequest, io: TrainIo, owned: Set<Model
   const loaded = await loadSplit(req.dataset);
   const trainDir = resolve(trainDirOf(run.trainDir, datasetRunName(req.dataset, loaded.path), spec.name));
   const files = runFiles(trainDir, spec.fileName);
+  // one run per directory: a second run into it refuses (a dead run's lock is taken over)
+  const lock = await holdDir(trainDir, '--train_dir', say);
+  try {
+    return await trainAndEvaluateIn(req, io, owned, loaded, trainDir, files, say);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainAndEvaluateIn(
+  req: TrainRequest,
+  io: TrainIo,
+  owned: Set<Model>,
+  loaded: LoadedSplit,
+  trainDir: string,
+  files: RunFiles,
+  say: (line: string) => void,
+): Promise<TrainRun> {
+  const { spec, run } = req;
   say(`dataset ${loaded.path}: ${loaded.data.userNum} users, ${loaded.data.itemNum} items`);
   // the reference's args.txt: the options as given (dataset, train_dir) and as used
   const args = argsText(referenceArgs(req, { dataset: req.dataset.dataset ?? loaded.path, trainDir: run.trainDir ?? trainDir }));
+
+  // the data-dependent limits, before anything is trained or written
+  const selectsSampled = !run.inferenceOnly && spec.learning.kind === 'gradient' && req.training.selectProtocol === 'sampled';
+  if (selectsSampled || protocolsOf(req.evaluation).includes('sampled')) {
+    const flags = selectsSampled ? '--eval_protocol full --select_protocol full' : '--eval_protocol full';
+    checkSampledNegatives(loaded.split, req.evaluation.numNegatives, `rank every item instead (${flags}), or leave such users out of the data`);
+  }
 
   let model: Model;
   let modelPath: string;
@@ -105,6 +134,12 @@ async function trainAndEvaluate(req: TrainRequest, io: TrainIo, owned: Set<Model
     model = trained.model;
     owned.add(model);
     state = trained.state;
+    const kept = trained.finished ? await readResults(files.results) : undefined;
+    if (kept) {
+      // a finished run is not rewritten: its results stay those it was trained and evaluated with
+      say(`--resume: its ${files.results} is kept as it is (--overwrite trains the run again)`);
+      return { trainDir, results: kept, summary: await readText(files.summary) };
+    }
     trainSeconds = state.epochs > 0 ? Math.round(state.trainSeconds * 1000) / 1000 : Math.round(performance.now() - t0) / 1000;
     say(`saved ${modelPath}`);
   }
@@ -158,6 +193,11 @@ async function train(
           `--dataset ${loaded.path} has ${now.users}, ${now.items}, ${now.interactions}`,
       );
     }
+    // a checkpoint from before the flags were kept: the run's config.json says what it was started with
+    const mismatch = state.flags
+      ? flagMismatch(state.flags, resultFlags(req))
+      : flagMismatch(await legacyFlags(files.config), resultFlags(req), true);
+    if (mismatch) throw new UserError(`--resume: ${mismatch}`);
     resumedEpoch = loopStateOf(checkpoint, files.last).epoch;
     resume = { checkpoint, state };
   }
@@ -188,9 +228,58 @@ async function train(
     log: say,
     progress: io.progress,
     onStart: prepareDir,
+    flags: resultFlags(req),
     ...(resume ? { resume } : {}),
   });
-  return result;
+  return { ...result, finished };
+}
+
+/**
+ * Every flag that changes a run's results, by its snake_case name: the model's options, the loop's
+ * (but --num_epochs, which a resumed run may raise, and --num_workers, which gives the same batches),
+ * evaluation but its batch size, the seed, and how the dataset is read and split (not its path).
+ */
+export function resultFlags(req: TrainRequest): Record<string, unknown> {
+  const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const out: Record<string, unknown> = { model: req.spec.name };
+  const add = (group: Readonly<Record<string, unknown>>, skip: readonly string[] = []) => {
+    for (const [k, v] of Object.entries(group)) if (!skip.includes(k) && v !== undefined) out[snake(k)] = v;
+  };
+  add(req.modelOptions);
+  if (req.spec.learning.kind === 'gradient') add(req.training, ['numEpochs', 'numWorkers']);
+  add(req.evaluation, ['evalBatchSize']);
+  add(req.dataset, ['dataset']);
+  out.seed = req.seed;
+  return out;
+}
+
+/**
+ * The first flag whose value differs from the checkpoint's (none recorded: not checked); `onlySaved`:
+ * only the flags recorded (an older run's config.json, which lacks some).
+ */
+function flagMismatch(saved: Record<string, unknown> | undefined, now: Record<string, unknown>, onlySaved = false): string | undefined {
+  if (!saved) return undefined;
+  for (const k of new Set([...(onlySaved ? [] : Object.keys(now)), ...Object.keys(saved)])) {
+    const [a, b] = [JSON.stringify(now[k]), JSON.stringify(saved[k])];
+    if (a !== b) return `--${k} is ${a ?? 'not given'} now but ${b ?? 'not given'} in the checkpoint (the results would not be the run's)`;
+  }
+  return undefined;
+}
+
+/** The result flags an older run's config.json records (its options, evaluation and seed), if readable. */
+async function legacyFlags(path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const c = JSON.parse(await readFile(path, 'utf8')) as { model?: string; options?: Record<string, unknown>; evaluation?: Record<string, unknown> };
+    if (typeof c.options !== 'object' || typeof c.evaluation !== 'object' || c.options === null || c.evaluation === null) return undefined;
+    const snake = (k: string) => k.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
+    const out: Record<string, unknown> = {};
+    if (typeof c.model === 'string') out.model = c.model;
+    for (const [k, v] of Object.entries(c.options)) if (!['numEpochs', 'numWorkers'].includes(k) && v !== undefined) out[snake(k)] = v;
+    for (const [k, v] of Object.entries(c.evaluation)) if (!['evalBatchSize', 'protocols'].includes(k) && v !== undefined) out[snake(k)] = v;
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 /** config.json: what the run was asked to do. */
@@ -227,4 +316,22 @@ function summaryText(req: TrainRequest, loaded: LoadedSplit, st: SelectionState,
     st.bestEpoch > 0 ? `best epoch ${st.bestEpoch}: valid NDCG@${k} ${(st.bestNdcg ?? 0).toFixed(4)} (${fmt(st.bestMetrics)})` : 'no validation run',
     `test (${testRow?.protocol ?? '-'}): ${fmt(testRow?.metrics)}`,
   ].join('\n');
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trimEnd();
+  } catch {
+    return '';
+  }
+}
+
+/** A finished run's results.json, or undefined when it is missing or unreadable (then it is written again). */
+async function readResults(path: string): Promise<RunResults | undefined> {
+  try {
+    const r = JSON.parse(await readFile(path, 'utf8')) as RunResults;
+    return Array.isArray(r?.results) ? r : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -33,6 +33,8 @@ export interface SelectionState {
   epochs: number;
   /** the data it trains on (checked on resume) */
   dataset?: { users: number; items: number; interactions: number };
+  /** every flag that changes the results, by its snake_case name (checked on resume; train/run.ts) */
+  flags?: Record<string, unknown>;
 }
 
 export function freshSelectionState(): SelectionState {

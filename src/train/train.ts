@@ -37,6 +37,8 @@ export interface TrainContext {
   onStart?(): void | Promise<void>;
   /** continue from this resume checkpoint, with this selection state */
   readonly resume?: { readonly checkpoint: LoadedCheckpoint; readonly state: SelectionState };
+  /** the flags that change the results, kept in the resume state (checked by the caller on resume) */
+  readonly flags?: Record<string, unknown>;
 }
 
 /** Refuses data the model cannot learn from, before anything is built or written. */
@@ -55,6 +57,7 @@ export async function trainModel(plan: TrainPlan, split: Split, ctx: TrainContex
   const selection = new ModelSelection(spec, ctx.store, split, plan.evaluation, plan.seed, training);
   if (ctx.resume) selection.state = ctx.resume.state;
   else selection.state.dataset = datasetSize(split);
+  if (ctx.flags) selection.state.flags = ctx.flags;
   const rng = runRngs(plan.seed).train;
   let started = false;
   const start = async () => {
