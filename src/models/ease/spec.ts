@@ -1,0 +1,44 @@
+/** `--model ease`: EASE (Steck 2019), fitted in closed form. */
+import { UserError } from '../../core/errors.js';
+import { defineOptions, num } from '../../core/options.js';
+import type { ModelSpec } from '../contract.js';
+import { checkMemory } from '../common/item-item.js';
+import { EaseModel, easeMemoryBytes, looksLikeEase } from './ease.js';
+
+export const easeOptions = defineOptions({
+  l2: num({
+    help: 'L2 penalty: EASE λ (Steck 2019 used 500 on ML-20M, 3000 on Netflix, 200 on MSD); SLIM β of ½β‖W‖²',
+    default: 500,
+    above: 0,
+  }),
+  memory_gb: num({
+    help: 'memory the fit may use (GB): a fit estimated above it is refused before it starts',
+    default: 16,
+    above: 0,
+  }),
+});
+
+export const ease: ModelSpec<typeof easeOptions.options> = {
+  name: 'ease',
+  description: 'EASE (Steck 2019): closed-form item-item autoencoder, B = I − P·diag(1/diag P), P = (XᵀX + λI)⁻¹',
+  fileName: 'ease.safetensors',
+  options: easeOptions,
+  learning: {
+    kind: 'fit',
+    check(split, options) {
+      const n = split.data.itemNum;
+      const need = easeMemoryBytes(n);
+      checkMemory('ease', Math.max(need.fit, 2 * need.file), options.memoryGb, `dense ${n.toLocaleString('en-US')}² item-item floats`);
+      if ((n + 1) * (n + 1) > 2 ** 31 - 1) {
+        throw new UserError(`--model ease: ${n} items is above the 46,339 a dense B in one array can hold; reduce the catalogue (--min_item_count)`);
+      }
+    },
+    fit(split, options, { log }) {
+      const n = split.data.itemNum;
+      log?.(`EASE: λ ${options.l2}, ${n} items: inverting XᵀX + λI (${((easeMemoryBytes(n).fit) / 1e9).toFixed(2)} GB)`);
+      return EaseModel.fit(split, { l2: options.l2 }, log);
+    },
+  },
+  sniff: looksLikeEase,
+  load: (bytes) => EaseModel.parse(bytes),
+};
