@@ -7,7 +7,7 @@ import { EaseModel, easeMemoryBytes, looksLikeEase } from './ease.js';
 
 export const easeOptions = defineOptions({
   l2: num({
-    help: 'L2 penalty: EASE λ (Steck 2019 used 500 on ML-20M, 3000 on Netflix, 200 on MSD); SLIM β of ½β‖W‖²',
+    help: 'L2 penalty λ of ‖B‖²_F (Steck 2019 used 500 on ML-20M, 3000 on Netflix, 200 on MSD)',
     default: 500,
     above: 0,
   }),
