@@ -104,7 +104,10 @@ test('EASE model file: save and load give the same B, settings and catalogue; th
   assert.equal(back.scorer.maxlen, model.scorer.maxlen);
   assert.deepEqual(back.items.toRaw, model.items.toRaw);
   assert.deepEqual(back.users?.toRaw, model.users?.toRaw);
-  assert.deepEqual(back.histories?.map((h) => Array.from(h)), model.histories?.map((h) => Array.from(h)));
+  assert.deepEqual(
+    back.histories?.map((h) => Array.from(h)),
+    model.histories?.map((h) => Array.from(h)),
+  );
   assert.throws(() => EaseModel.parse(bytes.subarray(0, 40)), UserError);
 });
 
@@ -114,7 +117,8 @@ test('EASE refuses a fit above --memory_gb with one line naming the flags that h
   assert.ok(check);
   assert.throws(
     () => check(split, ease.options.parse({ memory_gb: 1e-7 })),
-    (e: unknown) => e instanceof UserError && /--model ease would need about .* GB .*--memory_gb .*--min_item_count/.test(e.message) && !e.message.includes('\n'),
+    (e: unknown) =>
+      e instanceof UserError && /--model ease would need about .* GB .*--memory_gb .*--min_item_count/.test(e.message) && !e.message.includes('\n'),
   );
   check(split, ease.options.parse({}));
 });

@@ -169,7 +169,8 @@ export function readItemItemFile(bytes: Uint8Array, format: string, label: strin
   } catch {
     throw new UserError(`${label} model file: metadata "config" is missing or not JSON`);
   }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new UserError(`${label} model file: metadata "config" is not an object`);
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new UserError(`${label} model file: metadata "config" is not an object`);
   const maxlen = Number(md.maxlen);
   if (!(Number.isInteger(maxlen) && maxlen >= 1)) throw new UserError(`${label} model file: metadata "maxlen" is ${JSON.stringify(md.maxlen)}`);
   const itemIds = stringList(md.item_ids, 'item_ids', label);
@@ -206,7 +207,9 @@ export function tensorOf(file: ItemItemFile, name: string, shape: readonly numbe
   const t = file.tensors.get(name);
   if (!t) throw new UserError(`${label} model file: tensor "${name}" is missing`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => shape[i] >= 0 && d !== shape[i])) {
-    throw new UserError(`${label} model file: tensor "${name}" has shape [${t.shape.join(', ')}], expected [${shape.map((d) => (d < 0 ? '?' : d)).join(', ')}]`);
+    throw new UserError(
+      `${label} model file: tensor "${name}" has shape [${t.shape.join(', ')}], expected [${shape.map((d) => (d < 0 ? '?' : d)).join(', ')}]`,
+    );
   }
   return t.data;
 }

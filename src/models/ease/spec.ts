@@ -35,7 +35,7 @@ export const ease: ModelSpec<typeof easeOptions.options> = {
     },
     fit(split, options, { log }) {
       const n = split.data.itemNum;
-      log?.(`EASE: λ ${options.l2}, ${n} items: inverting XᵀX + λI (${((easeMemoryBytes(n).fit) / 1e9).toFixed(2)} GB)`);
+      log?.(`EASE: λ ${options.l2}, ${n} items: inverting XᵀX + λI (${(easeMemoryBytes(n).fit / 1e9).toFixed(2)} GB)`);
       return EaseModel.fit(split, { l2: options.l2 }, log);
     },
   },

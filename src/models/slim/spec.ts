@@ -10,7 +10,7 @@ export const slimOptions = defineOptions({
   max_iter: int({ help: 'coordinate-descent sweeps per column, at most', default: 100, min: 1, max: 1_000_000 }),
   tol: num({ help: 'a column stops when a sweep moves no weight by more than tol·max|w|', default: 1e-4, above: 0 }),
   slim_topk: int({
-    help: 'pre-select each column\'s k most co-occurring items (0: all; for big catalogues, approximate)',
+    help: "pre-select each column's k most co-occurring items (0: all; for big catalogues, approximate)",
     default: 0,
     min: 0,
   }),
@@ -31,7 +31,9 @@ export const slim: ModelSpec<typeof slimOptions.options> = {
       checkMemory('slim', 8 * nnz + 16 * w + 64 * n, options.memoryGb, `${nnz.toLocaleString('en-US')} co-occurrences in AᵀA`);
     },
     fit(split, options, { log }) {
-      log?.(`SLIM: l1 ${options.l1}, l2 ${options.l2}, max_iter ${options.maxIter}, tol ${options.tol}${options.slimTopk ? `, top-${options.slimTopk} neighbours` : ''}, ${split.data.itemNum} items`);
+      log?.(
+        `SLIM: l1 ${options.l1}, l2 ${options.l2}, max_iter ${options.maxIter}, tol ${options.tol}${options.slimTopk ? `, top-${options.slimTopk} neighbours` : ''}, ${split.data.itemNum} items`,
+      );
       return SlimModel.fit(split, { l1: options.l1, l2: options.l2, maxIter: options.maxIter, tol: options.tol, topk: options.slimTopk }, log);
     },
   },
