@@ -14,6 +14,10 @@
  * approximation for big catalogues: the KKT conditions then hold on that set only).
  *
  * A column stops when a sweep moves no weight by more than tol · max|w| (or after maxIter sweeps).
+ * Once two sweeps in a row end with the same support F (the non-zero weights), the solver jumps to
+ * the exact solution on F, (G_FF + l2·I) w_F = G_Fj − l1 (a small Cholesky), when it is positive;
+ * the following sweep confirms it (or moves on), so the stopping rule and the KKT conditions stay
+ * those of coordinate descent. On ML-100k this cuts the sweeps per column from ~40 to a few.
  * W is kept sparse (CSR by rows, float32) and scoring is the history's indicator row times W.
  * Memory: G takes 8 bytes per non-zero (≤ Σ_u |items of u|², ≤ n²), W 8 per non-zero (≤ G's, or n·topk).
  */
@@ -117,79 +121,198 @@ export interface SlimColumn {
   readonly sweeps: number;
 }
 
+/** Dense scratch of a column solve, itemNum+1 long: `rho` (any contents) and `pos` (all −1 on entry; left so). */
+export interface ColumnScratch {
+  readonly rho: Float64Array;
+  readonly pos: Int32Array;
+}
+
+export function columnScratch(itemNum: number): ColumnScratch {
+  return { rho: new Float64Array(itemNum + 1), pos: new Int32Array(itemNum + 1).fill(-1) };
+}
+
+/** The largest support solved directly (a dense |F|×|F| Cholesky); above it, coordinate descent alone. */
+const NEWTON_MAX = 400;
+/** The first working set, and the most violators added per round. */
+const WORKING_START = 64;
+
 /**
- * Coordinate descent for column j (see the file comment). `rho` and `w` are the caller's dense
- * scratch of itemNum+1 float64s (w must be all zero on entry and is left all zero).
+ * Column j (see the file comment), by a working-set method: coordinate descent on a working set
+ * W ⊆ S (the candidates: i ≠ j with G_ij > l1, or their top k) with its Gram block dense, then the
+ * KKT check of every candidate outside W against the full problem (ρ_i ≤ l1); violators join W and
+ * the solve goes on from where it was, until none is left (or maxIter sweeps in all).
  */
-export function solveColumn(G: SparseRows, j: number, s: SlimSettings, rho: Float64Array, w: Float64Array): SlimColumn {
+export function solveColumn(G: SparseRows, j: number, s: SlimSettings, scratch: ColumnScratch): SlimColumn {
+  const { rho, pos } = scratch;
   const a = G.indptr[j];
   const e = G.indptr[j + 1];
-  // the active set: i ≠ j with G_ij > l1 (optionally the topk largest)
-  let active: number[] = [];
-  for (let x = a; x < e; x++) {
-    const i = G.cols[x];
-    if (i !== j && G.vals[x] > s.l1) active.push(x);
-  }
-  if (s.topk > 0 && active.length > s.topk) {
-    active.sort((x, y) => G.vals[y] - G.vals[x] || G.cols[x] - G.cols[y]);
-    active = active.slice(0, s.topk);
-  }
-  const idx = Int32Array.from(active, (x) => G.cols[x]);
-  const diag = new Float64Array(idx.length);
-  for (let t = 0; t < idx.length; t++) {
-    const i = idx[t];
-    rho[i] = G.vals[active[t]];
-    diag[t] = diagonal(G, i);
+  let cand: number[] = [];
+  for (let x = a; x < e; x++) if (G.cols[x] !== j && G.vals[x] > s.l1) cand.push(x);
+  // by co-occurrence, largest first (the first working set; the top k when pre-selecting)
+  cand.sort((x, y) => G.vals[y] - G.vals[x] || G.cols[x] - G.cols[y]);
+  if (s.topk > 0 && cand.length > s.topk) cand = cand.slice(0, s.topk);
+  const m = cand.length;
+  const idx = Int32Array.from(cand, (x) => G.cols[x]);
+  const g = Float64Array.from(cand, (x) => G.vals[x]);
+  const wS = new Float64Array(m);
+  for (let p = 0; p < m; p++) pos[idx[p]] = p;
+  const ws: number[] = [];
+  const inWs = new Uint8Array(m);
+  for (let p = 0; p < Math.min(m, WORKING_START); p++) {
+    ws.push(p);
+    inWs[p] = 1;
   }
   let sweeps = 0;
-  for (; sweeps < s.maxIter && idx.length > 0; ) {
-    sweeps++;
-    let maxDelta = 0;
-    let maxW = 0;
-    for (let t = 0; t < idx.length; t++) {
-      const i = idx[t];
-      const old = w[i];
-      const g = diag[t];
-      let nw = (rho[i] + g * old - s.l1) / (g + s.l2);
-      if (nw < 0) nw = 0;
-      const d = nw - old;
-      if (d !== 0) {
-        w[i] = nw;
-        for (let y = G.indptr[i]; y < G.indptr[i + 1]; y++) rho[G.cols[y]] -= d * G.vals[y];
-        if (Math.abs(d) > maxDelta) maxDelta = Math.abs(d);
-      }
-      if (nw > maxW) maxW = nw;
+  while (m > 0) {
+    sweeps += solveWorkingSet(G, s, pos, idx, g, ws, wS, s.maxIter - sweeps);
+    if (sweeps >= s.maxIter) break;
+    // KKT outside the working set: ρ_i = G_ij − Σ_k G_ik w_k ≤ l1
+    for (let p = 0; p < m; p++) rho[idx[p]] = g[p];
+    for (const p of ws) {
+      const wk = wS[p];
+      if (wk === 0) continue;
+      const i = idx[p];
+      for (let y = G.indptr[i]; y < G.indptr[i + 1]; y++) rho[G.cols[y]] -= wk * G.vals[y];
     }
-    if (maxDelta <= s.tol * maxW || maxW === 0) break;
+    const violators: number[] = [];
+    for (let p = 0; p < m; p++) if (!inWs[p] && rho[idx[p]] > s.l1 * (1 + 1e-9) + 1e-9) violators.push(p);
+    if (violators.length === 0) break;
+    violators.sort((x, y) => rho[idx[y]] - rho[idx[x]]);
+    for (const p of violators.slice(0, Math.max(WORKING_START, ws.length >> 1))) {
+      ws.push(p);
+      inWs[p] = 1;
+    }
   }
+  for (let p = 0; p < m; p++) pos[idx[p]] = -1;
   let nz = 0;
-  for (let t = 0; t < idx.length; t++) if (w[idx[t]] > 0) nz++;
+  for (let p = 0; p < m; p++) if (wS[p] > 0) nz++;
   const items = new Int32Array(nz);
   const weights = new Float64Array(nz);
   let z = 0;
-  for (let t = 0; t < idx.length; t++) {
-    const i = idx[t];
-    if (w[i] > 0) {
-      items[z] = i;
-      weights[z++] = w[i];
+  for (let p = 0; p < m; p++) {
+    if (wS[p] > 0) {
+      items[z] = idx[p];
+      weights[z++] = wS[p];
     }
-    w[i] = 0;
   }
   return { items, weights, sweeps };
 }
 
-function diagonal(G: SparseRows, i: number): number {
-  // binary search for column i in row i
-  let lo = G.indptr[i];
-  let hi = G.indptr[i + 1] - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const c = G.cols[mid];
-    if (c === i) return G.vals[mid];
-    if (c < i) lo = mid + 1;
-    else hi = mid - 1;
+/**
+ * Coordinate descent on the working set (candidate positions `ws`), from and into wS, with the
+ * working set's Gram block dense; returns the sweeps made (at most `budget`). Once a sweep leaves
+ * the support F (the non-zero weights) as the one before, it jumps to the exact solution on F,
+ * (G_FF + l2·I) w_F = G_Fj − l1 (a small Cholesky), when that is positive; the next sweep confirms
+ * it or moves on, so the stopping rule stays that of coordinate descent.
+ */
+function solveWorkingSet(
+  G: SparseRows,
+  s: SlimSettings,
+  pos: Int32Array,
+  idx: Int32Array,
+  g: Float64Array,
+  ws: number[],
+  wS: Float64Array,
+  budget: number,
+): number {
+  const k = ws.length;
+  // candidate position → position in the working set (pos: item → candidate position, or −1)
+  const local = new Int32Array(idx.length).fill(-1);
+  ws.forEach((p, t) => {
+    local[p] = t;
+  });
+  const M = new Float64Array(k * k);
+  for (let t = 0; t < k; t++) {
+    const i = idx[ws[t]];
+    for (let y = G.indptr[i]; y < G.indptr[i + 1]; y++) {
+      const p = pos[G.cols[y]];
+      if (p >= 0 && local[p] >= 0) M[t * k + local[p]] = G.vals[y];
+    }
   }
-  return 0;
+  const w = Float64Array.from(ws, (p) => wS[p]);
+  // r = Aᵀ(a_j − A w) on the working set
+  const r = Float64Array.from(ws, (p) => g[p]);
+  for (let u = 0; u < k; u++) {
+    if (w[u] === 0) continue;
+    for (let t = 0; t < k; t++) r[t] -= M[t * k + u] * w[u];
+  }
+  let sweeps = 0;
+  let support = '';
+  while (sweeps < budget) {
+    sweeps++;
+    let maxDelta = 0;
+    let maxW = 0;
+    const nonZero: number[] = [];
+    for (let t = 0; t < k; t++) {
+      const old = w[t];
+      const gd = M[t * k + t];
+      let nw = (r[t] + gd * old - s.l1) / (gd + s.l2);
+      if (nw < 0) nw = 0;
+      const d = nw - old;
+      if (d !== 0) {
+        w[t] = nw;
+        const row = t * k;
+        for (let u = 0; u < k; u++) r[u] -= d * M[row + u];
+        if (Math.abs(d) > maxDelta) maxDelta = Math.abs(d);
+      }
+      if (nw > maxW) maxW = nw;
+      if (nw > 0) nonZero.push(t);
+    }
+    if (maxDelta <= s.tol * maxW || maxW === 0) break;
+    const key = nonZero.join(',');
+    if (key === support && nonZero.length <= NEWTON_MAX) supportStep(M, k, nonZero, g, ws, s, r, w);
+    support = key;
+  }
+  for (let t = 0; t < k; t++) wS[ws[t]] = w[t];
+  return sweeps;
+}
+
+/** Solves (M_FF + l2·I) x = g_F − l1 and moves w_F to x (updating r) when x > 0; else leaves w. */
+function supportStep(
+  M: Float64Array,
+  k: number,
+  F: number[],
+  g: Float64Array,
+  ws: number[],
+  s: SlimSettings,
+  r: Float64Array,
+  w: Float64Array,
+): void {
+  const m = F.length;
+  const L = new Float64Array(m * m);
+  for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) L[a * m + b] = M[F[a] * k + F[b]] + (a === b ? s.l2 : 0);
+  for (let c = 0; c < m; c++) {
+    let d = L[c * m + c];
+    for (let q = 0; q < c; q++) d -= L[c * m + q] * L[c * m + q];
+    if (!(d > 0)) return;
+    const l = Math.sqrt(d);
+    L[c * m + c] = l;
+    for (let a = c + 1; a < m; a++) {
+      let v = L[a * m + c];
+      for (let q = 0; q < c; q++) v -= L[a * m + q] * L[c * m + q];
+      L[a * m + c] = v / l;
+    }
+  }
+  const x = Float64Array.from(F, (t) => g[ws[t]] - s.l1);
+  for (let a = 0; a < m; a++) {
+    let v = x[a];
+    for (let q = 0; q < a; q++) v -= L[a * m + q] * x[q];
+    x[a] = v / L[a * m + a];
+  }
+  for (let a = m - 1; a >= 0; a--) {
+    let v = x[a];
+    for (let q = a + 1; q < m; q++) v -= L[q * m + a] * x[q];
+    x[a] = v / L[a * m + a];
+  }
+  for (let a = 0; a < m; a++) if (!(x[a] > 0)) return;
+  for (let a = 0; a < m; a++) {
+    const t = F[a];
+    const d = x[a] - w[t];
+    if (d === 0) continue;
+    w[t] = x[a];
+    const row = t * k;
+    for (let u = 0; u < k; u++) r[u] -= d * M[row + u];
+  }
 }
 
 /** Scores a history with the sparse W: scores_j = Σ_{i ∈ history} w_ij (W in CSR by rows i). */
@@ -241,15 +364,14 @@ function rowsFromColumns(n: number, columns: SlimColumn[]): SparseRows {
 export function fitSlim(split: Split, settings: SlimSettings, log?: (line: string) => void): SlimScorer {
   const n = split.data.itemNum;
   const G = gramMatrix(trainItemSets(split));
-  const rho = new Float64Array(n + 1);
-  const w = new Float64Array(n + 1);
+  const scratch = columnScratch(n);
   const columns: SlimColumn[] = [{ items: new Int32Array(0), weights: new Float64Array(0), sweeps: 0 }];
   const t0 = Date.now();
   let last = t0;
   let sweeps = 0;
   let capped = 0;
   for (let j = 1; j <= n; j++) {
-    const c = solveColumn(G, j, settings, rho, w);
+    const c = solveColumn(G, j, settings, scratch);
     columns.push(c);
     sweeps += c.sweeps;
     if (c.sweeps >= settings.maxIter) capped++;
