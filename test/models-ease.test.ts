@@ -99,7 +99,18 @@ test('EASE model file: save and load give the same B, settings and catalogue; th
   assert.equal(getModel('ease')?.sniff(bytes), true);
   assert.equal(getModel('pop')?.sniff(bytes), false);
   const back = EaseModel.parse(bytes);
-  assert.deepEqual(Array.from(back.scorer.weights), Array.from(model.scorer.weights));
+  // the file holds B's lower triangle and diag P: the lower triangle comes back exactly, the upper
+  // (B_ji = B_ij·P_jj/P_ii) to float32 rounding
+  const n = model.scorer.itemNum;
+  assert.deepEqual(Array.from(back.scorer.diagP), Array.from(model.scorer.diagP));
+  for (let i = 0; i <= n; i++) {
+    for (let j = 0; j <= n; j++) {
+      const want = model.scorer.weight(i, j);
+      const got = back.scorer.weight(i, j);
+      if (i >= j) assert.equal(got, want, `B[${i}][${j}]`);
+      else assert.ok(Math.abs(got - want) <= 1e-6 * Math.max(1, Math.abs(want)), `B[${i}][${j}] = ${got}, want ${want}`);
+    }
+  }
   assert.equal(back.settings.l2, 3);
   assert.equal(back.scorer.maxlen, model.scorer.maxlen);
   assert.deepEqual(back.items.toRaw, model.items.toRaw);

@@ -10,9 +10,9 @@
  * the CLI).
  *
  * Memory (n = items): the fit holds XᵀX/P as a lower triangle (n²/2 floats) and B ((n+1)² floats),
- * 6·n² bytes at its peak; the model file is 4·n² bytes, and saving it copies it once more. Games
- * (23,715 items): ≈ 3.4 GB to fit, a 2.25 GB file; 100,000 items: ≈ 60 GB to fit, refused by
- * default (--memory_gb).
+ * 6·n² bytes at its peak; the model file is 2·n² bytes (B's lower triangle and diag P), and saving
+ * builds it and copies it once. Games (23,715 items): ≈ 3.4 GB to fit, a 1.1 GB file; 100,000
+ * items: ≈ 60 GB to fit, refused by default (--memory_gb).
  */
 import type { Split } from '../../data/types.js';
 import { getKernels } from '../../kernels/index.js';
@@ -38,7 +38,7 @@ export interface EaseSettings {
 /** Bytes the fit holds at its peak for n items (lower-triangle P + dense B), and the saved file's size. */
 export function easeMemoryBytes(n: number): { fit: number; file: number } {
   const b = 4 * (n + 1) * (n + 1);
-  return { fit: 2 * n * (n + 256) + b, file: b };
+  return { fit: 2 * n * (n + 256) + b, file: 2 * n * (n - 1) };
 }
 
 /** Scores a history with the dense B: scores_j = Σ_{i ∈ history} B_ij. */
@@ -46,10 +46,15 @@ export class EaseScorer extends ItemItemScorer {
   /** B, (itemNum+1)² row-major (row and column 0: padding, zero) */
   readonly weights: Float32Array;
 
-  constructor(weights: Float32Array, itemNum: number, maxlen: number) {
+  /** diag P (P = (XᵀX + λI)⁻¹), item i at i − 1: with B's lower triangle it gives the upper (the model file) */
+  readonly diagP: Float32Array;
+
+  constructor(weights: Float32Array, diagP: Float32Array, itemNum: number, maxlen: number) {
     super(itemNum, maxlen);
     if (weights.length !== (itemNum + 1) * (itemNum + 1)) throw new Error(`EASE: B has ${weights.length} entries for ${itemNum} items`);
+    if (diagP.length !== itemNum) throw new Error(`EASE: diag P has ${diagP.length} entries for ${itemNum} items`);
     this.weights = weights;
+    this.diagP = diagP;
   }
 
   /** B_ij (1-based item ids). */
@@ -116,7 +121,7 @@ export function fitEase(split: Split, settings: EaseSettings, log?: (line: strin
     }
     G.panels[p] = new Float32Array(0); // let the panel go
   }
-  return new EaseScorer(B, n, longestHistory(split));
+  return new EaseScorer(B, Float32Array.from(diag), n, longestHistory(split));
 }
 
 /** EASE with its catalogue: what `recommend` needs. */
@@ -150,19 +155,45 @@ export class EaseModel implements Model {
 
   dispose(): void {}
 
+  /**
+   * The file holds B's strict lower triangle (row by row) and diag P: B_ji = −P_ij / P_ii =
+   * B_ij · P_jj / P_ii gives the upper one. Half of B's bytes: a single write of a file is capped at
+   * 2 GiB, which dense B passes at 23,170 items (Games has 23,715); this layout at 32,767.
+   */
   serialize(): Uint8Array {
-    const N1 = this.scorer.itemNum + 1;
+    const n = this.scorer.itemNum;
+    const N1 = n + 1;
+    const B = this.scorer.weights;
+    const lower = new Float32Array((n * (n - 1)) / 2);
+    let at = 0;
+    for (let i = 2; i <= n; i++) {
+      lower.set(B.subarray(i * N1 + 1, i * N1 + i), at);
+      at += i - 1;
+    }
     return writeItemItemFile(EASE_FORMAT, { l2: this.settings.l2 }, this.scorer.maxlen, this, [
-      { name: 'B', shape: [N1, N1], data: this.scorer.weights },
+      { name: 'B.lower', shape: [lower.length], data: lower },
+      { name: 'P.diag', shape: [n], data: this.scorer.diagP },
     ]);
   }
 
   static parse(bytes: Uint8Array): EaseModel {
     const f = readItemItemFile(bytes, EASE_FORMAT, 'EASE');
     const n = f.catalog.items.toRaw.length - 1;
-    const B = tensorOf(f, 'B', [n + 1, n + 1], 'EASE');
+    const lower = tensorOf(f, 'B.lower', [(n * (n - 1)) / 2], 'EASE');
+    const diagP = tensorOf(f, 'P.diag', [n], 'EASE');
+    const N1 = n + 1;
+    const B = new Float32Array(N1 * N1);
+    let at = 0;
+    for (let i = 2; i <= n; i++) {
+      const pii = diagP[i - 1];
+      for (let j = 1; j < i; j++) {
+        const v = lower[at++];
+        B[i * N1 + j] = v;
+        B[j * N1 + i] = (v * diagP[j - 1]) / pii;
+      }
+    }
     const l2 = Number(f.config.l2);
-    return new EaseModel(new EaseScorer(B, n, f.maxlen), { l2 }, f.catalog);
+    return new EaseModel(new EaseScorer(B, diagP, n, f.maxlen), { l2 }, f.catalog);
   }
 }
 

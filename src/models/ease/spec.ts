@@ -28,9 +28,11 @@ export const ease: ModelSpec<typeof easeOptions.options> = {
     check(split, options) {
       const n = split.data.itemNum;
       const need = easeMemoryBytes(n);
-      checkMemory('ease', Math.max(need.fit, 2 * need.file), options.memoryGb, `dense ${n.toLocaleString('en-US')}² item-item floats`);
-      if ((n + 1) * (n + 1) > 2 ** 31 - 1) {
-        throw new UserError(`--model ease: ${n} items is above the 46,339 a dense B in one array can hold; reduce the catalogue (--min_item_count)`);
+      checkMemory('ease', need.fit + 2 * need.file, options.memoryGb, `dense ${n.toLocaleString('en-US')}² item-item floats`);
+      if (need.file >= 2 ** 31 - 2 ** 24) {
+        throw new UserError(
+          `--model ease: ${n.toLocaleString('en-US')} items give a ${(need.file / 1e9).toFixed(1)} GB model file, above the 2 GiB a file write takes; reduce the catalogue (--min_item_count)`,
+        );
       }
     },
     fit(split, options, { log }) {
