@@ -161,3 +161,23 @@ test('SLIM learns item-item tastes: far above PopRec (full-ranking test NDCG@10)
   assert.ok(popNdcg < 0.3, `PopRec ${popNdcg}`);
   assert.ok(ndcg > popNdcg + 0.25, `SLIM ${ndcg} vs PopRec ${popNdcg}`);
 });
+
+test('items a history scores equally (0: no co-occurrence) are ordered by training popularity, not tied', () => {
+  const split = leaveOneOut(fromEvents(tasteEvents(120, 30, 11)), 3);
+  const scorer = fitSlim(split, { ...settings, topk: 2 });
+  const n = split.data.itemNum;
+  const batch = { batchSize: 1, maxlen: 1, users: new Int32Array(1), seqs: Int32Array.from([1]) };
+  const all = scorer.scoreAll(batch);
+  const zero = [];
+  for (let j = 1; j <= n; j++) if (scorer.weight(1, j) === 0) zero.push(j);
+  let compared = 0;
+  for (const a of zero) {
+    for (const b of zero) {
+      if (scorer.popularity[a] > scorer.popularity[b]) {
+        assert.ok(all[a] > all[b], `items ${a} (popularity ${scorer.popularity[a]}) and ${b} (${scorer.popularity[b]}): ${all[a]} vs ${all[b]}`);
+        compared++;
+      }
+    }
+  }
+  assert.ok(compared > 10, `${compared} pairs`);
+});

@@ -48,16 +48,43 @@ export function longestHistory(split: Split): number {
   return m;
 }
 
+/** Each item's training popularity: the number of users with it among their train items ([0] = 0). */
+export function trainPopularity(sets: ItemSets): Float32Array {
+  const pop = new Float32Array(sets.itemNum + 1);
+  for (let x = 0; x < sets.items.length; x++) pop[sets.items[x]]++;
+  return pop;
+}
+
+/** The largest tie-breaking offset (the most popular item's), far below the weights' scale. */
+const TIE_SCALE = 1e-7;
+
 /**
  * A Scorer for scores_j = Σ_{i ∈ set(history)} w_ij: the history as the indicator row of its distinct
  * items (padding 0 and ids outside 1..itemNum ignored), times W. `addRow(i, out, off)` adds row i of
  * W to out[off + 0..itemNum].
+ *
+ * Ties: a sparse W gives most items exactly 0 (they never co-occur with the history), and the
+ * evaluation protocols do not rank a tie above the held-out item, so a held-out item scored 0 would
+ * count as ranked first. Every score therefore gets TIE_SCALE · popularity_j / max popularity added:
+ * equal scores are ordered by training popularity (PopRec's order), and distinct ones (weights of
+ * order 1e-3 and up, float32) keep theirs.
  */
 export abstract class ItemItemScorer implements Scorer {
+  /** the tie-breaking offsets, [itemNum+1] */
+  protected readonly tie: Float32Array;
+
   constructor(
     readonly itemNum: number,
     readonly maxlen: number,
-  ) {}
+    /** training popularity of each item, [itemNum+1] */
+    readonly popularity: Float32Array,
+  ) {
+    if (popularity.length !== itemNum + 1) throw new Error(`item-item scorer: ${popularity.length} popularities for ${itemNum} items`);
+    let max = 0;
+    for (const p of popularity) if (p > max) max = p;
+    this.tie = new Float32Array(itemNum + 1);
+    if (max > 0) for (let j = 1; j <= itemNum; j++) this.tie[j] = (TIE_SCALE * popularity[j]) / max;
+  }
 
   protected abstract addRow(i: number, out: Float32Array, off: number): void;
 
@@ -76,8 +103,10 @@ export abstract class ItemItemScorer implements Scorer {
     const N1 = this.itemNum + 1;
     const n = batch.batchSize * N1;
     const res = out && out.length >= n ? out.subarray(0, n) : new Float32Array(n);
-    res.fill(0);
-    for (let b = 0; b < batch.batchSize; b++) for (const i of this.historySet(batch, b)) this.addRow(i, res, b * N1);
+    for (let b = 0; b < batch.batchSize; b++) {
+      res.set(this.tie, b * N1);
+      for (const i of this.historySet(batch, b)) this.addRow(i, res, b * N1);
+    }
     return res;
   }
 
@@ -86,7 +115,7 @@ export abstract class ItemItemScorer implements Scorer {
     const out = new Float32Array(batch.batchSize * numCandidates);
     const row = new Float32Array(N1);
     for (let b = 0; b < batch.batchSize; b++) {
-      row.fill(0);
+      row.set(this.tie);
       for (const i of this.historySet(batch, b)) this.addRow(i, row, 0);
       for (let c = 0; c < numCandidates; c++) {
         const j = candidates[b * numCandidates + c];

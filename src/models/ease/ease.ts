@@ -25,6 +25,7 @@ import {
   sniffItemItemFile,
   tensorOf,
   trainItemSets,
+  trainPopularity,
   writeItemItemFile,
 } from '../common/item-item.js';
 
@@ -49,8 +50,8 @@ export class EaseScorer extends ItemItemScorer {
   /** diag P (P = (XᵀX + λI)⁻¹), item i at i − 1: with B's lower triangle it gives the upper (the model file) */
   readonly diagP: Float32Array;
 
-  constructor(weights: Float32Array, diagP: Float32Array, itemNum: number, maxlen: number) {
-    super(itemNum, maxlen);
+  constructor(weights: Float32Array, diagP: Float32Array, itemNum: number, maxlen: number, popularity: Float32Array) {
+    super(itemNum, maxlen, popularity);
     if (weights.length !== (itemNum + 1) * (itemNum + 1)) throw new Error(`EASE: B has ${weights.length} entries for ${itemNum} items`);
     if (diagP.length !== itemNum) throw new Error(`EASE: diag P has ${diagP.length} entries for ${itemNum} items`);
     this.weights = weights;
@@ -121,7 +122,7 @@ export function fitEase(split: Split, settings: EaseSettings, log?: (line: strin
     }
     G.panels[p] = new Float32Array(0); // let the panel go
   }
-  return new EaseScorer(B, Float32Array.from(diag), n, longestHistory(split));
+  return new EaseScorer(B, Float32Array.from(diag), n, longestHistory(split), trainPopularity(sets));
 }
 
 /** EASE with its catalogue: what `recommend` needs. */
@@ -173,6 +174,7 @@ export class EaseModel implements Model {
     return writeItemItemFile(EASE_FORMAT, { l2: this.settings.l2 }, this.scorer.maxlen, this, [
       { name: 'B.lower', shape: [lower.length], data: lower },
       { name: 'P.diag', shape: [n], data: this.scorer.diagP },
+      { name: 'popularity', shape: [n + 1], data: this.scorer.popularity },
     ]);
   }
 
@@ -193,7 +195,8 @@ export class EaseModel implements Model {
       }
     }
     const l2 = Number(f.config.l2);
-    return new EaseModel(new EaseScorer(B, diagP, n, f.maxlen), { l2 }, f.catalog);
+    const pop = tensorOf(f, 'popularity', [n + 1], 'EASE');
+    return new EaseModel(new EaseScorer(B, diagP, n, f.maxlen, pop), { l2 }, f.catalog);
   }
 }
 

@@ -34,6 +34,7 @@ import {
   sniffItemItemFile,
   tensorOf,
   trainItemSets,
+  trainPopularity,
   writeItemItemFile,
 } from '../common/item-item.js';
 
@@ -322,8 +323,9 @@ export class SlimScorer extends ItemItemScorer {
   constructor(
     readonly W: SparseRows,
     maxlen: number,
+    popularity: Float32Array,
   ) {
-    super(W.itemNum, maxlen);
+    super(W.itemNum, maxlen, popularity);
   }
 
   /** w_ij (1-based ids; 0 where not stored). */
@@ -365,7 +367,8 @@ function rowsFromColumns(n: number, columns: SlimColumn[]): SparseRows {
 /** W from the training split, column by column. `log` gets progress lines. */
 export function fitSlim(split: Split, settings: SlimSettings, log?: (line: string) => void): SlimScorer {
   const n = split.data.itemNum;
-  const G = gramMatrix(trainItemSets(split));
+  const sets = trainItemSets(split);
+  const G = gramMatrix(sets);
   const scratch = columnScratch(n);
   const columns: SlimColumn[] = [{ items: new Int32Array(0), weights: new Float64Array(0), sweeps: 0 }];
   const t0 = Date.now();
@@ -388,7 +391,7 @@ export function fitSlim(split: Split, settings: SlimSettings, log?: (line: strin
     `SLIM: ${W.cols.length} non-zero weights (${(W.cols.length / Math.max(1, n)).toFixed(1)} per item), ` +
       `${(sweeps / Math.max(1, n)).toFixed(1)} sweeps per column, ${capped} columns stopped at --max_iter`,
   );
-  return new SlimScorer(W, longestHistory(split));
+  return new SlimScorer(W, longestHistory(split), trainPopularity(sets));
 }
 
 /** SLIM with its catalogue. */
@@ -432,6 +435,7 @@ export class SlimModel implements Model {
       { name: 'W.row_lengths', shape: [n + 1], data: rowLengths },
       { name: 'W.cols', shape: [W.cols.length], data: Float32Array.from(W.cols) },
       { name: 'W.values', shape: [W.vals.length], data: W.vals },
+      { name: 'popularity', shape: [n + 1], data: this.scorer.popularity },
     ]);
   }
 
@@ -448,7 +452,8 @@ export class SlimModel implements Model {
     for (const c of cols) if (!(c >= 1 && c <= n)) throw new UserError(`SLIM model file: column ${c} outside 1..${n}`);
     const c = f.config;
     const settings: SlimSettings = { l1: Number(c.l1), l2: Number(c.l2), maxIter: Number(c.maxIter), tol: Number(c.tol), topk: Number(c.topk) };
-    return new SlimModel(new SlimScorer({ itemNum: n, indptr, cols, vals }, f.maxlen), settings, f.catalog);
+    const pop = tensorOf(f, 'popularity', [n + 1], 'SLIM');
+    return new SlimModel(new SlimScorer({ itemNum: n, indptr, cols, vals }, f.maxlen, pop), settings, f.catalog);
   }
 }
 
