@@ -15,6 +15,7 @@
  * items: ≈ 60 GB to fit, refused by default (--memory_gb).
  */
 import type { Split } from '../../data/types.js';
+import type { HistoryBatch } from '../../eval/types.js';
 import { getKernels } from '../../kernels/index.js';
 import { createSymmetricPanels, invertSymmetricPanels, panelAddLower } from '../../kernels/linalg.js';
 import type { Catalog, Model } from '../contract.js';
@@ -61,6 +62,24 @@ export class EaseScorer extends ItemItemScorer {
   /** B_ij (1-based item ids). */
   weight(i: number, j: number): number {
     return this.weights[i * (this.itemNum + 1) + j];
+  }
+
+  /** Only the candidates' columns: Σ_{i ∈ history} B_ic, added in the same order as scoreAll adds them. */
+  override scoreCandidates(batch: HistoryBatch, candidates: Int32Array, numCandidates: number): Float32Array {
+    const N1 = this.itemNum + 1;
+    const w = this.weights;
+    const out = new Float32Array(batch.batchSize * numCandidates);
+    for (let b = 0; b < batch.batchSize; b++) {
+      const hist = this.historySet(batch, b);
+      for (let c = 0; c < numCandidates; c++) {
+        const j = candidates[b * numCandidates + c];
+        if (!(j >= 1 && j <= this.itemNum)) continue;
+        let acc = this.tie[j];
+        for (const i of hist) acc = Math.fround(acc + w[i * N1 + j]);
+        out[b * numCandidates + c] = acc;
+      }
+    }
+    return out;
   }
 
   protected addRow(i: number, out: Float32Array, off: number): void {
