@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { evaluate, fromEvents, train, type Event, type Interactions, type Model } from '../src/index.js';
 import { leaveOneOut } from '../src/data/split.js';
 import { UserError } from '../src/core/errors.js';
+import type { Split } from '../src/data/types.js';
 import { EaseModel, fitEase } from '../src/models/ease/ease.js';
 import { ease } from '../src/models/ease/spec.js';
 import { getModel } from '../src/models/registry.js';
@@ -132,6 +133,13 @@ test('EASE refuses a fit above --memory_gb with one line naming the flags that h
       e instanceof UserError && /--model ease would need about .* GB .*--memory_gb .*--min_item_count/.test(e.message) && !e.message.includes('\n'),
   );
   check(split, ease.options.parse({}));
+  // 100,000 items: ≈ 100 GB with the file; refused by default, and by the file size with more memory
+  const big = { data: { ...split.data, itemNum: 100_000 } } as unknown as Split;
+  assert.throws(() => check(big, ease.options.parse({})), /--model ease would need about 100 GB .*--memory_gb 16/);
+  assert.throws(
+    () => check(big, ease.options.parse({ memory_gb: 1000 })),
+    /100,000 items give a 20\.0 GB model file, above the 2 GiB .*--min_item_count/,
+  );
 });
 
 /** 80 users; user u likes group u mod 4 of 10 items and touches 6 + u mod 3 of them, shuffled per user. */

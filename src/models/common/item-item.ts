@@ -132,7 +132,7 @@ const GB = 1e9;
 export function checkMemory(model: string, needBytes: number, memoryGb: number, what: string): void {
   if (needBytes <= memoryGb * GB) return;
   throw new UserError(
-    `--model ${model} would need about ${(needBytes / GB).toPrecision(2)} GB (${what}), above --memory_gb ${memoryGb}: ` +
+    `--model ${model} would need about ${needBytes >= 10 * GB ? (needBytes / GB).toFixed(0) : (needBytes / GB).toPrecision(2)} GB (${what}), above --memory_gb ${memoryGb}: ` +
       'reduce the catalogue (--min_item_count) or raise --memory_gb if the machine has the memory',
   );
 }
