@@ -13,8 +13,10 @@ import { fpmc } from './fpmc/spec.js';
 import { transrec } from './transrec/spec.js';
 import { gru4rec, gru4recPlus } from './gru4rec/spec.js';
 import { caser } from './caser/spec.js';
+import { ease } from './ease/spec.js';
+import { slim } from './slim/spec.js';
 
-const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec, bert4rec, bpr, fmc, fpmc, transrec, gru4rec, gru4recPlus, caser];
+const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec, bert4rec, bpr, fmc, fpmc, transrec, gru4rec, gru4recPlus, caser, ease, slim];
 
 const registry = new Map<string, AnyModelSpec>(MODELS.map((spec) => [spec.name, spec]));
 
