@@ -55,3 +55,11 @@ for (const [model, file, flags] of [
     assert.match(r.stderr, /^seqrec: --model .*memory\n/m);
   });
 }
+
+test("train --help gives --l2 each model's meaning: Caser's weight decay, EASE's λ and SLIM's β", async () => {
+  const r = await runCli(['train', '--help']);
+  assert.equal(r.code, 0, r.stderr);
+  const help = r.stdout.replace(/\s+/g, ' ');
+  assert.match(help, /--l2 <x> Caser: L2 penalty λ on every parameter.*; ease: L2 penalty λ of ‖B‖²_F .*; slim: L2 penalty β of \(β\/2\)‖W‖²_F/);
+  assert.match(help, /\(default: caser 0\.000001, ease 500, slim 10\) \[caser, ease, slim\]/);
+});

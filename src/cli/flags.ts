@@ -31,7 +31,16 @@ function helpOf(declared: ReadonlyArray<{ option: Option<unknown>; model?: strin
         : ` (default: ${defaults.map((d) => `${d.model} ${shownDefault(d.option.default)}`).join(', ')})`;
   }
   const readBy = models.length > 0 && models.length < modelCount ? ` [${models.join(', ')}]` : '';
-  return `${first.option.help}${choices}${dflt}${readBy}`;
+  // models that declare the option with their own meaning each get their sentence
+  const helps = [...new Set(declared.map((d) => d.option.help))];
+  const help =
+    helps.length === 1
+      ? first.option.help
+      : declared
+          .filter((d, i) => declared.findIndex((e) => e.option.help === d.option.help) === i)
+          .map((d) => (d.model && !d.option.help.toLowerCase().startsWith(d.model) ? `${d.model}: ${d.option.help}` : d.option.help))
+          .join('; ');
+  return `${help}${choices}${dflt}${readBy}`;
 }
 
 /** Adds every option of the groups to `cmd`, each once, in the groups' order. */
