@@ -9,7 +9,7 @@ import { UserError } from '../../core/errors.js';
 import type { IdMap, Split } from '../../data/types.js';
 import { parseSafetensors, serializeSafetensors, type SafetensorsTensor, type TensorToWrite } from '../../engine/safetensors.js';
 import type { HistoryBatch, Scorer } from '../../eval/types.js';
-import type { Catalog } from '../contract.js';
+import type { Catalog, Model } from '../contract.js';
 
 /** A (users × items) 0/1 matrix in CSR: the items (1-based, sorted, unique) of row r are items[indptr[r]..indptr[r+1]). */
 export interface ItemSets {
@@ -57,6 +57,37 @@ export function trainPopularity(sets: ItemSets): Float32Array {
 
 /** The largest tie-breaking offset (the most popular item's), far below the weights' scale. */
 const TIE_SCALE = 1e-7;
+
+/**
+ * An item-item model with its catalogue (what `recommend` needs): the part EASE and SLIM share; each
+ * adds how it fits, describes and serialises its weights.
+ */
+export abstract class ItemItemModel<S extends ItemItemScorer> implements Model {
+  abstract readonly name: string;
+  readonly items: Catalog['items'];
+  readonly users: Catalog['users'];
+  readonly histories: Catalog['histories'];
+
+  /** `label` and `weights` name the model and its matrix in the error for a catalogue of another size. */
+  constructor(
+    readonly scorer: S,
+    catalog: Catalog,
+    label: string,
+    weights: string,
+  ) {
+    if (catalog.items.toRaw.length !== scorer.itemNum + 1) {
+      throw new Error(`${label}: item map has ${catalog.items.toRaw.length - 1} items, ${weights} ${scorer.itemNum}`);
+    }
+    this.items = catalog.items;
+    this.users = catalog.users;
+    this.histories = catalog.histories;
+  }
+
+  abstract describe(): Record<string, unknown>;
+  abstract serialize(): Uint8Array;
+
+  dispose(): void {}
+}
 
 /**
  * A Scorer for scores_j = Σ_{i ∈ set(history)} w_ij: the history as the indicator row of its distinct

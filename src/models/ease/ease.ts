@@ -18,8 +18,9 @@ import type { Split } from '../../data/types.js';
 import type { HistoryBatch } from '../../eval/types.js';
 import { getKernels } from '../../kernels/index.js';
 import { createSymmetricPanels, invertSymmetricPanels, panelAddLower } from '../../kernels/linalg.js';
-import type { Catalog, Model } from '../contract.js';
+import type { Catalog } from '../contract.js';
 import {
+  ItemItemModel,
   ItemItemScorer,
   longestHistory,
   readItemItemFile,
@@ -145,23 +146,15 @@ export function fitEase(split: Split, settings: EaseSettings, log?: (line: strin
 }
 
 /** EASE with its catalogue: what `recommend` needs. */
-export class EaseModel implements Model {
+export class EaseModel extends ItemItemModel<EaseScorer> {
   readonly name = 'ease';
-  readonly items: Catalog['items'];
-  readonly users: Catalog['users'];
-  readonly histories: Catalog['histories'];
 
   constructor(
-    readonly scorer: EaseScorer,
+    scorer: EaseScorer,
     readonly settings: EaseSettings,
     catalog: Catalog,
   ) {
-    if (catalog.items.toRaw.length !== scorer.itemNum + 1) {
-      throw new Error(`EASE: item map has ${catalog.items.toRaw.length - 1} items, B ${scorer.itemNum}`);
-    }
-    this.items = catalog.items;
-    this.users = catalog.users;
-    this.histories = catalog.histories;
+    super(scorer, catalog, 'EASE', 'B');
   }
 
   static fit(split: Split, settings: EaseSettings, log?: (line: string) => void): EaseModel {
@@ -172,8 +165,6 @@ export class EaseModel implements Model {
   describe(): Record<string, unknown> {
     return { model: 'ease', l2: this.settings.l2, itemNum: this.scorer.itemNum };
   }
-
-  dispose(): void {}
 
   /**
    * The file holds B's strict lower triangle (row by row) and diag P: B_ji = −P_ij / P_ii =

@@ -25,9 +25,10 @@
  */
 import { UserError } from '../../core/errors.js';
 import type { Split } from '../../data/types.js';
-import type { Catalog, Model } from '../contract.js';
+import type { Catalog } from '../contract.js';
 import {
   type ItemSets,
+  ItemItemModel,
   ItemItemScorer,
   longestHistory,
   readItemItemFile,
@@ -395,23 +396,15 @@ export function fitSlim(split: Split, settings: SlimSettings, log?: (line: strin
 }
 
 /** SLIM with its catalogue. */
-export class SlimModel implements Model {
+export class SlimModel extends ItemItemModel<SlimScorer> {
   readonly name = 'slim';
-  readonly items: Catalog['items'];
-  readonly users: Catalog['users'];
-  readonly histories: Catalog['histories'];
 
   constructor(
-    readonly scorer: SlimScorer,
+    scorer: SlimScorer,
     readonly settings: SlimSettings,
     catalog: Catalog,
   ) {
-    if (catalog.items.toRaw.length !== scorer.itemNum + 1) {
-      throw new Error(`SLIM: item map has ${catalog.items.toRaw.length - 1} items, W ${scorer.itemNum}`);
-    }
-    this.items = catalog.items;
-    this.users = catalog.users;
-    this.histories = catalog.histories;
+    super(scorer, catalog, 'SLIM', 'W');
   }
 
   static fit(split: Split, settings: SlimSettings, log?: (line: string) => void): SlimModel {
@@ -422,8 +415,6 @@ export class SlimModel implements Model {
   describe(): Record<string, unknown> {
     return { model: 'slim', ...this.settings, itemNum: this.scorer.itemNum, nonZeros: this.scorer.nonZeros };
   }
-
-  dispose(): void {}
 
   serialize(): Uint8Array {
     const { W } = this.scorer;
