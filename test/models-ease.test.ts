@@ -5,42 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { evaluate, fromEvents, train, type Event, type Interactions, type Model } from '../src/index.js';
+import { fromEvents, train, type Event } from '../src/index.js';
 import { leaveOneOut } from '../src/data/split.js';
 import { UserError } from '../src/core/errors.js';
 import type { Split } from '../src/data/types.js';
 import { EaseModel, fitEase } from '../src/models/ease/ease.js';
 import { ease } from '../src/models/ease/spec.js';
 import { getModel } from '../src/models/registry.js';
-
-/** Float64 Gauss–Jordan inverse with partial pivoting. */
-function inverse64(a: Float64Array, n: number): Float64Array {
-  const m = Float64Array.from(a);
-  const inv = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r;
-    for (let k = 0; k < n; k++) {
-      [m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]];
-      [inv[c * n + k], inv[p * n + k]] = [inv[p * n + k], inv[c * n + k]];
-    }
-    const d = m[c * n + c];
-    for (let k = 0; k < n; k++) {
-      m[c * n + k] /= d;
-      inv[c * n + k] /= d;
-    }
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r * n + c];
-      for (let k = 0; k < n; k++) {
-        m[r * n + k] -= f * m[c * n + k];
-        inv[r * n + k] -= f * inv[c * n + k];
-      }
-    }
-  }
-  return inv;
-}
+import { inverse64 } from './helpers/linalg.js';
+import { groupEvents, testNdcg } from './helpers/tastes.js';
 
 // 6 users over 7 items; each user's last two are held out (valid, test)
 const TINY: Event[] = [
@@ -141,31 +114,6 @@ test('EASE refuses a fit above --memory_gb with one line naming the flags that h
     /100,000 items give a 20\.0 GB model file, above the 2 GiB .*--min_item_count/,
   );
 });
-
-/** 80 users; user u likes group u mod 4 of 10 items and touches 6 + u mod 3 of them, shuffled per user. */
-function groupEvents(): Event[] {
-  const events: Event[] = [];
-  let state = 777;
-  const next = (n: number) => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state % n;
-  };
-  for (let u = 1; u <= 80; u++) {
-    const g = u % 4;
-    const pool = Array.from({ length: 10 }, (_, k) => 3000 + 10 * (g * 10 + k));
-    for (let k = pool.length - 1; k > 0; k--) {
-      const j = next(k + 1);
-      [pool[k], pool[j]] = [pool[j], pool[k]];
-    }
-    for (const item of pool.slice(0, 6 + (u % 3))) events.push({ user: `u${u}`, item });
-  }
-  return events;
-}
-
-async function testNdcg(model: Model, data: Interactions): Promise<number> {
-  const rows = await evaluate(model, data, { evalProtocol: 'full' });
-  return rows.find((r) => r.split === 'test')!.metrics['NDCG@10'];
-}
 
 test('EASE learns item-item tastes: far above PopRec (full-ranking test NDCG@10)', async () => {
   const data = fromEvents(groupEvents());

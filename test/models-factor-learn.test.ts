@@ -15,12 +15,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { join } from 'node:path';
-import { evaluate, fromEvents, loadDataset, train, type Event, type Interactions, type Model } from '../src/index.js';
+import { fromEvents, loadDataset, train, type Event, type Interactions } from '../src/index.js';
 import { leaveOneOut } from '../src/data/split.js';
 import { runEvaluations } from '../src/eval/run.js';
 import { evalOptions } from '../src/eval/options.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
+import { testNdcg } from './helpers/tastes.js';
 
 const dir = testTempDir('seqrec-factor-learn-');
 
@@ -54,11 +55,6 @@ function renamed(data: Interactions, rename: (user: string) => string): Interact
 const ring = await loadDataset(writeRingDataset(join(dir, 'ring.txt')));
 const groups = fromEvents(groupEvents());
 const training = { numEpochs: 30, evalEvery: 10, lr: 0.01, batchSize: 16, evalProtocol: 'full' as const, seed: 1 };
-
-async function testNdcg(model: Model, data: Interactions): Promise<number> {
-  const rows = await evaluate(model, data, { evalProtocol: 'full' });
-  return rows.find((r) => r.split === 'test')!.metrics['NDCG@10'];
-}
 
 const pop: Record<string, number> = {};
 test('PopRec is far from a perfect ranking on the ring and on the groups', async () => {

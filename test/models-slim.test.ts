@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { evaluate, fromEvents, train, type Event, type Interactions, type Model } from '../src/index.js';
+import { fromEvents, train, type Event } from '../src/index.js';
 import { leaveOneOut } from '../src/data/split.js';
 import { UserError } from '../src/core/errors.js';
 import type { Split } from '../src/data/types.js';
 import { fitSlim, type SlimScorer, SlimModel, type SlimSettings } from '../src/models/slim/slim.js';
 import { slim } from '../src/models/slim/spec.js';
 import { getModel } from '../src/models/registry.js';
+import { groupEvents, testNdcg } from './helpers/tastes.js';
 
 /** `users` users over `items` items with overlapping tastes: user u draws from a window of the catalogue around u. */
 function tasteEvents(users: number, items: number, seed: number): Event[] {
@@ -126,31 +127,6 @@ test('SLIM refuses a fit above --memory_gb with one line naming the flags that h
   );
   check(split, slim.options.parse({}));
 });
-
-/** 80 users; user u likes group u mod 4 of 10 items and touches 6 + u mod 3 of them, shuffled per user. */
-function groupEvents(): Event[] {
-  const events: Event[] = [];
-  let state = 777;
-  const next = (n: number) => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state % n;
-  };
-  for (let u = 1; u <= 80; u++) {
-    const g = u % 4;
-    const pool = Array.from({ length: 10 }, (_, k) => 3000 + 10 * (g * 10 + k));
-    for (let k = pool.length - 1; k > 0; k--) {
-      const j = next(k + 1);
-      [pool[k], pool[j]] = [pool[j], pool[k]];
-    }
-    for (const item of pool.slice(0, 6 + (u % 3))) events.push({ user: `u${u}`, item });
-  }
-  return events;
-}
-
-async function testNdcg(model: Model, data: Interactions): Promise<number> {
-  const rows = await evaluate(model, data, { evalProtocol: 'full' });
-  return rows.find((r) => r.split === 'test')!.metrics['NDCG@10'];
-}
 
 test('SLIM learns item-item tastes: far above PopRec (full-ranking test NDCG@10)', async () => {
   const data = fromEvents(groupEvents());
