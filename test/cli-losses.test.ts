@@ -11,6 +11,7 @@ import { parseSafetensors } from '../src/engine/safetensors.js';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
+import { epochLosses, runMetrics } from './helpers/run-dir.js';
 
 const dir = testTempDir('seqrec-cli-losses-');
 const dataset = writeRingDataset(join(dir, 'ring.txt'), { timed: true });
@@ -122,14 +123,8 @@ test('a run with --loss sampled_softmax resumes to exactly the uninterrupted run
   assert.equal((await runCli(['train', ...flags, '--train_dir', part, '--num_epochs', '2'])).code, 0);
   const r = await runCli(['train', ...flags, '--train_dir', part, '--num_epochs', '4', '--resume']);
   assert.equal(r.code, 0, r.stderr);
-  const losses = (d: string) =>
-    readFileSync(join(d, 'log.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l).loss);
-  assert.deepEqual(losses(part), losses(full));
-  const metrics = (d: string) => resultsOf(d).results.map((r) => r.metrics);
-  assert.deepEqual(metrics(part), metrics(full));
+  assert.deepEqual(epochLosses(part), epochLosses(full));
+  assert.deepEqual(runMetrics(part), runMetrics(full));
   // resuming with another loss is refused
   const other = await runCli(['train', ...common, '--loss', 'bce_k', '--train_dir', part, '--num_epochs', '5', '--resume']);
   assert.equal(other.code, 2);
