@@ -133,3 +133,36 @@ test('two `experiments` into one output folder: the second refuses before traini
   assert.match(inner!.message, /^experiments output folder .*exp is in use by process \d+ /);
   assert.ok(!existsSync(join(dir, 'exp', LOCK_FILE)));
 });
+
+test('`experiments --join` shares a running grid: it trains only the runs no live process holds', async () => {
+  const grid = join(dir, 'shared-grid.yaml');
+  writeFileSync(grid, 'datasets: [ring.txt]\nmodels: [pop]\nseeds: [1, 2]\nout: shared\n');
+  const joinerTrained: string[] = [];
+  let joined: Awaited<ReturnType<typeof runExperiments>> | undefined;
+  let outerCalls = 0;
+  await runExperiments(grid, {
+    log: () => {},
+    train: async (options) => {
+      outerCalls++;
+      if (outerCalls > 1) return;
+      // the first run holds its folder as `seqrec train` does, while a second process joins the grid
+      const held = lockDir(String(options.train_dir), '--train_dir');
+      try {
+        joined = await runExperiments(grid, {
+          log: () => {},
+          join: true,
+          train: async (o) => void joinerTrained.push(String(o.train_dir)),
+        }).catch(() => undefined);
+      } finally {
+        held.release();
+      }
+    },
+  }).catch(() => {}); // the fake runs wrote no results: the reports say so
+  assert.deepEqual(
+    joinerTrained.map((d) => d.split(/[\\/]/).at(-1)),
+    ['seed-2'],
+    'the joiner left the held run (seed 1) alone and took the free one',
+  );
+  assert.equal(joined?.elsewhere, 1, 'the joiner worked beside the folder lock rather than refusing, and says what it left');
+  assert.equal(outerCalls, 2, 'the first process trains the runs the joiner left unfinished');
+});

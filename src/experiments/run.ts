@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { makeDirs } from '../io/dirs.js';
-import { holdDir } from '../io/lock.js';
+import { type DirLock, holdDir, liveHolder } from '../io/lock.js';
 import { parseTrainRequest } from '../train/request.js';
 import { runTraining } from '../train/run.js';
 import { loadGrid, planRuns } from './grid.js';
@@ -22,12 +22,19 @@ export interface ExperimentOptions {
   readonly log?: (line: string) => void;
   /** how one run trains (default trainRun; tests count calls instead) */
   readonly train?: TrainFn;
+  /**
+   * work beside a process already running this grid: take no lock on the output folder and train only
+   * the runs no live process holds (each run's folder has its own lock), so N processes share one grid
+   */
+  readonly join?: boolean;
 }
 
 export interface ExperimentSummary {
   readonly out: string;
   readonly ran: number;
   readonly skipped: number;
+  /** runs another process was training (their results join the reports of whichever process ends last) */
+  readonly elsewhere: number;
   readonly files: { csv: string; md: string; html: string };
 }
 
@@ -53,12 +60,14 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
       damaged.length === 1 ? damaged[0] : `${damaged[0]} (and ${damaged.length - 1} more damaged run file${damaged.length > 2 ? 's' : ''})`,
     );
   }
-  // one `experiments` per output folder: a second one refuses (a dead one's lock is taken over)
-  const lock = await holdDir(out, 'experiments output folder', say);
+  // one `experiments` per output folder unless the others `join` it (a dead one's lock is taken over)
+  let lock: DirLock | undefined;
+  if (options.join) await makeDirs(out);
+  else lock = await holdDir(out, 'experiments output folder', say);
   try {
     return await runAll(grid, runs, out, train, say);
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 
@@ -71,12 +80,19 @@ async function runAll(
 ): Promise<ExperimentSummary> {
   let ran = 0;
   let skipped = 0;
+  let elsewhere = 0;
   const failed: string[] = [];
   for (const [i, r] of runs.entries()) {
     const tag = `[${i + 1}/${runs.length}] ${r.datasetName} ${r.model} ${r.config} seed ${r.seed}`;
     if (existsSync(join(r.dir, 'results.json'))) {
       say(`${tag}: done already, skipped`);
       skipped++;
+      continue;
+    }
+    const holder = liveHolder(r.dir);
+    if (holder !== undefined) {
+      say(`${tag}: being trained by process ${holder}, left to it`);
+      elsewhere++;
       continue;
     }
     const resume = existsSync(join(r.dir, 'last.safetensors'));
@@ -95,6 +111,13 @@ async function runAll(
       await train(opts, { log: (l) => say(`  ${l}`) });
       ran++;
     } catch (e) {
+      const taker = liveHolder(r.dir);
+      if (taker !== undefined && taker !== process.pid) {
+        // another process took the run between the check above and this run's lock: it is that one's
+        say(`${tag}: being trained by process ${taker}, left to it`);
+        elsewhere++;
+        continue;
+      }
       // one failing run (a flag one model refuses, a dataset without timestamps) does not stop the grid
       const msg = e instanceof Error ? e.message : String(e);
       say(`${tag}: FAILED: ${msg}`);
@@ -113,5 +136,5 @@ async function runAll(
   if (failed.length > 0) {
     throw new UserError(`${failed.length} of ${runs.length} runs failed (first: ${failed[0]}); the reports cover the others`);
   }
-  return { out, ran, skipped, files };
+  return { out, ran, skipped, elsewhere, files };
 }

@@ -112,6 +112,14 @@ export function removeStaleTempFiles(dir: string): string[] {
   return removed;
 }
 
+/** The pid of the live process holding `dir`'s lock (this one included), or undefined when none does. */
+export function liveHolder(dir: string): number | undefined {
+  const path = join(dir, LOCK_FILE);
+  if (!fs.existsSync(path)) return undefined;
+  const holder = readLock(path);
+  return holder !== undefined && !isStale(holder, path) ? holder.pid : undefined;
+}
+
 /**
  * Takes `dir`'s lock (the directory must exist). `flag` names the option that chose the directory in
  * the refusal (`--train_dir`, `experiments output folder`); `say` gets the notes (a stale lock taken
