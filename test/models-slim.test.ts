@@ -12,6 +12,7 @@ import type { Split } from '../src/data/types.js';
 import { fitSlim, type SlimScorer, SlimModel, type SlimSettings } from '../src/models/slim/slim.js';
 import { slim } from '../src/models/slim/spec.js';
 import { getModel } from '../src/models/registry.js';
+import { TaskPool } from '../src/train/tasks.js';
 import { groupEvents, testNdcg } from './helpers/tastes.js';
 
 /** `users` users over `items` items with overlapping tastes: user u draws from a window of the catalogue around u. */
@@ -69,18 +70,18 @@ function assertKkt(split: Split, scorer: SlimScorer, s: SlimSettings, eps: numbe
 
 const settings: SlimSettings = { l1: 0.5, l2: 2, maxIter: 100_000, tol: 1e-9, topk: 0 };
 
-test('SLIM: the solution satisfies the KKT conditions (non-negativity, zero diagonal, stationarity, bounds)', () => {
+test('SLIM: the solution satisfies the KKT conditions (non-negativity, zero diagonal, stationarity, bounds)', async () => {
   const split = leaveOneOut(fromEvents(tasteEvents(120, 30, 11)), 3);
-  const scorer = fitSlim(split, settings);
+  const scorer = await fitSlim(split, settings);
   assertKkt(split, scorer, settings, 1e-3);
   // and a loose solve does not (the test can fail)
-  const loose = fitSlim(split, { ...settings, maxIter: 1 });
+  const loose = await fitSlim(split, { ...settings, maxIter: 1 });
   assert.throws(() => assertKkt(split, loose, settings, 1e-3), assert.AssertionError);
 });
 
-test('SLIM: --slim_topk keeps at most k non-zero weights per column; scoring is the indicator row times W', () => {
+test('SLIM: --slim_topk keeps at most k non-zero weights per column; scoring is the indicator row times W', async () => {
   const split = leaveOneOut(fromEvents(tasteEvents(120, 30, 11)), 3);
-  const scorer = fitSlim(split, { ...settings, topk: 3 });
+  const scorer = await fitSlim(split, { ...settings, topk: 3 });
   const n = split.data.itemNum;
   for (let j = 1; j <= n; j++) {
     let nz = 0;
@@ -98,9 +99,9 @@ test('SLIM: --slim_topk keeps at most k non-zero weights per column; scoring is 
   assert.deepEqual(Array.from(cand), [all[1], all[5], all[n + 1 + 9], all[n + 1 + 3]]);
 });
 
-test('SLIM model file: save and load give the same W, settings and catalogue; the registry detects it', () => {
+test('SLIM model file: save and load give the same W, settings and catalogue; the registry detects it', async () => {
   const split = leaveOneOut(fromEvents(tasteEvents(60, 20, 5)), 3);
-  const model = SlimModel.fit(split, { ...settings, maxIter: 50, tol: 1e-4 });
+  const model = await SlimModel.fit(split, { ...settings, maxIter: 50, tol: 1e-4 });
   const bytes = model.serialize();
   assert.equal(getModel('slim')?.sniff(bytes), true);
   assert.equal(getModel('ease')?.sniff(bytes), false);
@@ -138,9 +139,9 @@ test('SLIM learns item-item tastes: far above PopRec (full-ranking test NDCG@10)
   assert.ok(ndcg > popNdcg + 0.25, `SLIM ${ndcg} vs PopRec ${popNdcg}`);
 });
 
-test('items a history scores equally (0: no co-occurrence) are ordered by training popularity, not tied', () => {
+test('items a history scores equally (0: no co-occurrence) are ordered by training popularity, not tied', async () => {
   const split = leaveOneOut(fromEvents(tasteEvents(120, 30, 11)), 3);
-  const scorer = fitSlim(split, { ...settings, topk: 2 });
+  const scorer = await fitSlim(split, { ...settings, topk: 2 });
   const n = split.data.itemNum;
   const batch = { batchSize: 1, maxlen: 1, users: new Int32Array(1), seqs: Int32Array.from([1]) };
   const all = scorer.scoreAll(batch);
@@ -156,4 +157,22 @@ test('items a history scores equally (0: no co-occurrence) are ordered by traini
     }
   }
   assert.ok(compared > 10, `${compared} pairs`);
+});
+
+test('SLIM on two threads (columns shared out by the task pool) gives exactly the one-thread W', async () => {
+  const split = leaveOneOut(fromEvents(tasteEvents(200, 90, 13)), 3);
+  const n = split.data.itemNum;
+  assert.ok(n > 64, 'enough columns for several tasks');
+  const one = await fitSlim(split, settings);
+  const pool = new TaskPool(2);
+  let progressLines = 0;
+  try {
+    const two = await fitSlim(split, settings, (l) => void (l.startsWith('SLIM: column') && progressLines++), pool);
+    assert.deepEqual(Array.from(two.W.indptr), Array.from(one.W.indptr));
+    assert.deepEqual(Array.from(two.W.cols), Array.from(one.W.cols));
+    assert.deepEqual(Array.from(two.W.vals), Array.from(one.W.vals));
+    assert.ok(progressLines >= 1, 'the threaded fit reports its progress');
+  } finally {
+    await pool.close();
+  }
 });

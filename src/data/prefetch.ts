@@ -17,26 +17,13 @@
  * Atomics.wait on a shared counter the worker bumps after each message, turning the event loop every
  * 20 ms so a crashed worker is noticed. The worker is unref'd; close() terminates it.
  */
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type Worker, type MessagePort } from 'node:worker_threads';
+import { fromSource, spawnModuleWorker } from '../io/worker.js';
 import type { FlatTrainData, SamplerState, TrainSampler } from './sampler.js';
 import type { TrainBatch } from './types.js';
 
 /** From the TypeScript sources (tsx) the worker is the .ts file next to this one; from dist/ the .js. */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './sampler-worker.ts' : './sampler-worker.js', import.meta.url);
-
-/**
- * A worker does not inherit the parent's tsx loader hooks, so from the sources it starts as a small
- * eval script that registers tsx in the worker and then imports the .ts entry.
- */
-function spawnWorker(options: ConstructorParameters<typeof Worker>[1]): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, options);
-  const api = import.meta.resolve('tsx/esm/api');
-  const code =
-    `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); })` +
-    `.catch((e) => { setImmediate(() => { throw e; }); });`;
-  return new Worker(code, { ...options, eval: true });
-}
+const WORKER_URL = new URL(fromSource(import.meta.url) ? './sampler-worker.ts' : './sampler-worker.js', import.meta.url);
 
 export interface PrefetchOptions {
   /** batches sampled ahead of the consumer (default 3) */
@@ -102,7 +89,7 @@ export class PrefetchSampler {
     const { port1, port2 } = new MessageChannel();
     let worker: Worker;
     try {
-      worker = spawnWorker({ workerData: { port: port2, signal }, transferList: [port2] });
+      worker = spawnModuleWorker(WORKER_URL, { workerData: { port: port2, signal }, transferList: [port2] });
     } catch (e) {
       port1.close();
       throw new Error(`sampler worker failed to start: ${firstLine(e)}`);

@@ -54,12 +54,36 @@ export interface Reporter {
   log?(line: string): void;
 }
 
+/**
+ * Runs a pure function over ranges of indices on other threads: the function `fn` exported by the
+ * module at `module` (a URL: the model's own `import.meta.url`) is called as `fn(input, start, end)`,
+ * and its results come back in the ranges' order. The training loop gives one when it has threads
+ * (train/tasks.ts); where none is given (a browser, one thread) a model runs the ranges itself.
+ */
+export interface TaskRunner {
+  /** how many ranges run at once */
+  readonly threads: number;
+  run<R>(
+    module: string,
+    fn: string,
+    input: unknown,
+    ranges: ReadonlyArray<readonly [number, number]>,
+    onDone?: (finished: number) => void,
+  ): Promise<R[]>;
+}
+
+/** What a fitted model is given besides the data: its random stream, a log, and maybe threads. */
+export interface FitContext extends Reporter {
+  readonly rng: Rng;
+  readonly tasks?: TaskRunner;
+}
+
 /** A model that computes itself from the data. */
 export interface Fitting<C> {
   readonly kind: 'fit';
   /** refuses data the model cannot learn from, before anything is computed or written */
   check?(split: Split, config: C): void;
-  fit(split: Split, config: C, context: Reporter & { readonly rng: Rng }): Model | Promise<Model>;
+  fit(split: Split, config: C, context: FitContext): Model | Promise<Model>;
 }
 
 /** The network of a gradient-trained model: a module that computes its training loss on a batch. */

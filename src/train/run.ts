@@ -229,6 +229,7 @@ async function train(
     progress: io.progress,
     onStart: prepareDir,
     flags: resultFlags(req),
+    threads: req.run.threads ?? defaultThreads(),
     ...(resume ? { resume } : {}),
   });
   return { ...result, finished };

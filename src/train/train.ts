@@ -3,6 +3,7 @@
  * trained by the shared loop, with model selection on valid (selection.ts) and its resume state kept
  * in the run's store. Used by `seqrec train`, `seqrec experiments` and the library's train().
  */
+import { TaskPool } from './tasks.js';
 import type { Split } from '../data/types.js';
 import type { EvalConfig } from '../eval/options.js';
 import { runRngs } from '../eval/run.js';
@@ -39,6 +40,8 @@ export interface TrainContext {
   readonly resume?: { readonly checkpoint: LoadedCheckpoint; readonly state: SelectionState };
   /** the flags that change the results, kept in the resume state (checked by the caller on resume) */
   readonly flags?: Record<string, unknown>;
+  /** threads a fitted model may run its work on (a task pool; 1 or absent: none) */
+  readonly threads?: number;
 }
 
 /** Refuses data the model cannot learn from, before anything is built or written. */
@@ -67,7 +70,12 @@ export async function trainModel(plan: TrainPlan, split: Split, ctx: TrainContex
   };
   let trained: Model | undefined;
   if (spec.learning.kind === 'fit') {
-    trained = await spec.learning.fit(split, plan.options, { rng, log });
+    const tasks = (ctx.threads ?? 1) > 1 ? new TaskPool(ctx.threads ?? 1) : undefined;
+    try {
+      trained = await spec.learning.fit(split, plan.options, { rng, log, ...(tasks ? { tasks } : {}) });
+    } finally {
+      await tasks?.close();
+    }
   } else if (!isFinished(selection.state, training, ctx)) {
     const setup = buildNetwork(spec, split, plan.options, training, rng);
     trained = await trainNetwork(setup, training, {

@@ -25,7 +25,7 @@
  */
 import { UserError } from '../../core/errors.js';
 import type { Split } from '../../data/types.js';
-import type { Catalog } from '../contract.js';
+import type { Catalog, TaskRunner } from '../contract.js';
 import {
   type ItemSets,
   ItemItemModel,
@@ -204,10 +204,11 @@ export function solveColumn(G: SparseRows, j: number, s: SlimSettings, scratch: 
 
 /**
  * Coordinate descent on the working set (candidate positions `ws`), from and into wS, with the
- * working set's Gram block dense; returns the sweeps made (at most `budget`). Once a sweep leaves
- * the support F (the non-zero weights) as the one before, it jumps to the exact solution on F,
- * (G_FF + l2·I) w_F = G_Fj − l1 (a small Cholesky), when that is positive; the next sweep confirms
- * it or moves on, so the stopping rule stays that of coordinate descent.
+ * working set's Gram block dense; returns the sweeps made (at most `budget`). After each full sweep
+ * it works on the support F (the non-zero weights) alone: first the exact solution on F,
+ * (G_FF + l2·I) w_F = G_Fj − l1 (a small Cholesky), taken when it is positive; else sweeps over F
+ * only, keeping the residual on F alone (glmnet's active-set cycling), until they settle. The next
+ * full sweep then checks every coordinate, so the stopping rule stays that of coordinate descent.
  */
 function solveWorkingSet(
   G: SparseRows,
@@ -234,62 +235,95 @@ function solveWorkingSet(
     }
   }
   const w = Float64Array.from(ws, (p) => wS[p]);
+  const gw = Float64Array.from(ws, (p) => g[p]);
   // r = Aᵀ(a_j − A w) on the working set
-  const r = Float64Array.from(ws, (p) => g[p]);
-  for (let u = 0; u < k; u++) {
-    if (w[u] === 0) continue;
-    for (let t = 0; t < k; t++) r[t] -= M[t * k + u] * w[u];
-  }
+  const r = new Float64Array(k);
+  const residual = () => {
+    r.set(gw);
+    for (let u = 0; u < k; u++) {
+      if (w[u] === 0) continue;
+      const row = u * k;
+      for (let t = 0; t < k; t++) r[t] -= M[row + t] * w[u];
+    }
+  };
+  residual();
+  const all = Int32Array.from({ length: k }, (_, t) => t);
   let sweeps = 0;
-  let support = '';
   while (sweeps < budget) {
     sweeps++;
-    let maxDelta = 0;
-    let maxW = 0;
-    const nonZero: number[] = [];
-    for (let t = 0; t < k; t++) {
-      const old = w[t];
-      const gd = M[t * k + t];
-      let nw = (r[t] + gd * old - s.l1) / (gd + s.l2);
-      if (nw < 0) nw = 0;
-      const d = nw - old;
-      if (d !== 0) {
-        w[t] = nw;
-        const row = t * k;
-        for (let u = 0; u < k; u++) r[u] -= d * M[row + u];
-        if (Math.abs(d) > maxDelta) maxDelta = Math.abs(d);
-      }
-      if (nw > maxW) maxW = nw;
-      if (nw > 0) nonZero.push(t);
-    }
-    if (maxDelta <= s.tol * maxW || maxW === 0) break;
-    const key = nonZero.join(',');
-    if (key === support && nonZero.length <= NEWTON_MAX) supportStep(M, k, nonZero, g, ws, s, r, w);
-    support = key;
+    const full = sweep(M, k, s, w, r, all);
+    if (full.maxDelta <= s.tol * full.maxW || full.maxW === 0) break;
+    if (full.support.length > NEWTON_MAX) continue;
+    restrictedSolve(M, k, full.support, gw, s, w);
+    residual();
   }
   for (let t = 0; t < k; t++) wS[ws[t]] = w[t];
   return sweeps;
 }
 
-/** Solves (M_FF + l2·I) x = g_F − l1 and moves w_F to x (updating r) when x > 0; else leaves w. */
-function supportStep(
+/** One coordinate-descent sweep over the coordinates `over`, keeping r exact; the largest move and weight, and the support. */
+function sweep(
   M: Float64Array,
   k: number,
-  F: number[],
-  g: Float64Array,
-  ws: number[],
   s: SlimSettings,
-  r: Float64Array,
   w: Float64Array,
-): void {
+  r: Float64Array,
+  over: Int32Array,
+): { maxDelta: number; maxW: number; support: Int32Array } {
+  let maxDelta = 0;
+  let maxW = 0;
+  const support: number[] = [];
+  for (const t of over) {
+    const old = w[t];
+    const gd = M[t * k + t];
+    let nw = (r[t] + gd * old - s.l1) / (gd + s.l2);
+    if (nw < 0) nw = 0;
+    const d = nw - old;
+    if (d !== 0) {
+      w[t] = nw;
+      const row = t * k;
+      for (let u = 0; u < k; u++) r[u] -= d * M[row + u];
+      if (Math.abs(d) > maxDelta) maxDelta = Math.abs(d);
+    }
+    if (nw > maxW) maxW = nw;
+    if (nw > 0) support.push(t);
+  }
+  return { maxDelta, maxW, support: Int32Array.from(support) };
+}
+
+/**
+ * The exact minimum over weights supported on F (all positive on entry), w ≥ 0 (Lawson–Hanson's inner
+ * loop): solve (M_FF + l2·I) x = g_F − l1; where x is positive take it, else move from w towards x
+ * until the first weight reaches 0, drop it from F and solve again. The objective falls at each step.
+ */
+function restrictedSolve(M: Float64Array, k: number, support: Int32Array, gw: Float64Array, s: SlimSettings, w: Float64Array): void {
+  let F = support;
+  while (F.length > 0) {
+    const x = solveOnSupport(M, k, F, gw, s);
+    let alpha = 1;
+    for (let a = 0; a < F.length; a++) if (x[a] <= 0) alpha = Math.min(alpha, w[F[a]] / (w[F[a]] - x[a]));
+    const kept: number[] = [];
+    for (let a = 0; a < F.length; a++) {
+      const t = F[a];
+      const v = alpha === 1 ? x[a] : w[t] + alpha * (x[a] - w[t]);
+      w[t] = v > 0 && !(alpha < 1 && x[a] <= 0 && v <= 1e-12 * Math.abs(w[t])) ? v : 0;
+      if (w[t] > 0) kept.push(t);
+    }
+    if (alpha === 1) return;
+    if (kept.length === F.length) return; // rounding kept every weight: leave the rest to the sweeps
+    F = Int32Array.from(kept);
+  }
+}
+
+/** x with (M_FF + l2·I) x = g_F − l1 (a dense Cholesky; M + l2·I is positive definite for l2 > 0). */
+function solveOnSupport(M: Float64Array, k: number, F: Int32Array, gw: Float64Array, s: SlimSettings): Float64Array {
   const m = F.length;
   const L = new Float64Array(m * m);
   for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) L[a * m + b] = M[F[a] * k + F[b]] + (a === b ? s.l2 : 0);
   for (let c = 0; c < m; c++) {
     let d = L[c * m + c];
     for (let q = 0; q < c; q++) d -= L[c * m + q] * L[c * m + q];
-    if (!(d > 0)) return;
-    const l = Math.sqrt(d);
+    const l = Math.sqrt(Math.max(d, 1e-300));
     L[c * m + c] = l;
     for (let a = c + 1; a < m; a++) {
       let v = L[a * m + c];
@@ -297,7 +331,7 @@ function supportStep(
       L[a * m + c] = v / l;
     }
   }
-  const x = Float64Array.from(F, (t) => g[ws[t]] - s.l1);
+  const x = Float64Array.from(F, (t) => gw[t] - s.l1);
   for (let a = 0; a < m; a++) {
     let v = x[a];
     for (let q = 0; q < a; q++) v -= L[a * m + q] * x[q];
@@ -308,15 +342,7 @@ function supportStep(
     for (let q = a + 1; q < m; q++) v -= L[q * m + a] * x[q];
     x[a] = v / L[a * m + a];
   }
-  for (let a = 0; a < m; a++) if (!(x[a] > 0)) return;
-  for (let a = 0; a < m; a++) {
-    const t = F[a];
-    const d = x[a] - w[t];
-    if (d === 0) continue;
-    w[t] = x[a];
-    const row = t * k;
-    for (let u = 0; u < k; u++) r[u] -= d * M[row + u];
-  }
+  return x;
 }
 
 /** Scores a history with the sparse W: scores_j = Σ_{i ∈ history} w_ij (W in CSR by rows i). */
@@ -365,27 +391,83 @@ function rowsFromColumns(n: number, columns: SlimColumn[]): SparseRows {
   return { itemNum: n, indptr: count.subarray(0, n + 2), cols, vals };
 }
 
-/** W from the training split, column by column. `log` gets progress lines. */
-export function fitSlim(split: Split, settings: SlimSettings, log?: (line: string) => void): SlimScorer {
+/** Columns start..end−1 solved, packed for a thread's reply: per column its length and sweeps, then the pairs. */
+export interface ColumnRange {
+  readonly lengths: Int32Array;
+  readonly sweeps: Int32Array;
+  readonly items: Int32Array;
+  readonly weights: Float64Array;
+}
+
+/** The task a thread runs (models/contract.ts TaskRunner): columns start..end−1 of W. */
+export function solveColumnRange(input: { G: SparseRows; settings: SlimSettings }, start: number, end: number): ColumnRange {
+  const scratch = columnScratch(input.G.itemNum);
+  const cols: SlimColumn[] = [];
+  for (let j = start; j < end; j++) cols.push(solveColumn(input.G, j, input.settings, scratch));
+  let nnz = 0;
+  for (const c of cols) nnz += c.items.length;
+  const items = new Int32Array(nnz);
+  const weights = new Float64Array(nnz);
+  let at = 0;
+  for (const c of cols) {
+    items.set(c.items, at);
+    weights.set(c.weights, at);
+    at += c.items.length;
+  }
+  return { lengths: Int32Array.from(cols, (c) => c.items.length), sweeps: Int32Array.from(cols, (c) => c.sweeps), items, weights };
+}
+
+function unpack(range: ColumnRange): SlimColumn[] {
+  const out: SlimColumn[] = [];
+  let at = 0;
+  for (let c = 0; c < range.lengths.length; c++) {
+    const l = range.lengths[c];
+    out.push({ items: range.items.subarray(at, at + l), weights: range.weights.subarray(at, at + l), sweeps: range.sweeps[c] });
+    at += l;
+  }
+  return out;
+}
+
+/** Columns per task handed to a thread: small enough to balance uneven columns, large enough to amortise a message. */
+const COLUMNS_PER_TASK = 32;
+
+/**
+ * W from the training split, column by column: on `tasks`' threads when given (the columns are
+ * independent, so the result is the same), else here. `log` gets progress lines.
+ */
+export async function fitSlim(split: Split, settings: SlimSettings, log?: (line: string) => void, tasks?: TaskRunner): Promise<SlimScorer> {
   const n = split.data.itemNum;
   const sets = trainItemSets(split);
   const G = gramMatrix(sets);
-  const scratch = columnScratch(n);
-  const columns: SlimColumn[] = [{ items: new Int32Array(0), weights: new Float64Array(0), sweeps: 0 }];
   const t0 = Date.now();
   let last = t0;
+  const progress = (done: number) => {
+    const now = Date.now();
+    if (log && (now - last > 10_000 || done === n)) {
+      last = now;
+      log(`SLIM: column ${done}/${n}, ${((now - t0) / 1000).toFixed(1)} s`);
+    }
+  };
+  const columns: SlimColumn[] = [{ items: new Int32Array(0), weights: new Float64Array(0), sweeps: 0 }];
+  if (tasks && tasks.threads > 1 && n > COLUMNS_PER_TASK) {
+    const ranges: Array<[number, number]> = [];
+    for (let j = 1; j <= n; j += COLUMNS_PER_TASK) ranges.push([j, Math.min(n + 1, j + COLUMNS_PER_TASK)]);
+    const parts = await tasks.run<ColumnRange>(import.meta.url, 'solveColumnRange', { G, settings }, ranges, (done) =>
+      progress(done === ranges.length ? n : done * COLUMNS_PER_TASK),
+    );
+    for (const p of parts) columns.push(...unpack(p));
+  } else {
+    const scratch = columnScratch(n);
+    for (let j = 1; j <= n; j++) {
+      columns.push(solveColumn(G, j, settings, scratch));
+      progress(j);
+    }
+  }
   let sweeps = 0;
   let capped = 0;
   for (let j = 1; j <= n; j++) {
-    const c = solveColumn(G, j, settings, scratch);
-    columns.push(c);
-    sweeps += c.sweeps;
-    if (c.sweeps >= settings.maxIter) capped++;
-    const now = Date.now();
-    if (log && (now - last > 10_000 || j === n)) {
-      last = now;
-      log(`SLIM: column ${j}/${n}, ${((now - t0) / 1000).toFixed(1)} s`);
-    }
+    sweeps += columns[j].sweeps;
+    if (columns[j].sweeps >= settings.maxIter) capped++;
   }
   const W = rowsFromColumns(n, columns);
   log?.(
@@ -407,9 +489,9 @@ export class SlimModel extends ItemItemModel<SlimScorer> {
     super(scorer, catalog, 'SLIM', 'W');
   }
 
-  static fit(split: Split, settings: SlimSettings, log?: (line: string) => void): SlimModel {
+  static async fit(split: Split, settings: SlimSettings, log?: (line: string) => void, tasks?: TaskRunner): Promise<SlimModel> {
     const d = split.data;
-    return new SlimModel(fitSlim(split, settings, log), settings, { items: d.items, users: d.users, histories: d.seqs });
+    return new SlimModel(await fitSlim(split, settings, log, tasks), settings, { items: d.items, users: d.users, histories: d.seqs });
   }
 
   describe(): Record<string, unknown> {

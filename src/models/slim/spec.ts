@@ -30,11 +30,11 @@ export const slim: ModelSpec<typeof slimOptions.options> = {
       const w = options.slimTopk > 0 ? Math.min(nnz, n * options.slimTopk) : nnz;
       checkMemory('slim', 8 * nnz + 16 * w + 64 * n, options.memoryGb, `${nnz.toLocaleString('en-US')} co-occurrences in AᵀA`);
     },
-    fit(split, options, { log }) {
+    fit(split, options, { log, tasks }) {
       log?.(
         `SLIM: l1 ${options.l1}, l2 ${options.l2}, max_iter ${options.maxIter}, tol ${options.tol}${options.slimTopk ? `, top-${options.slimTopk} neighbours` : ''}, ${split.data.itemNum} items`,
       );
-      return SlimModel.fit(split, { l1: options.l1, l2: options.l2, maxIter: options.maxIter, tol: options.tol, topk: options.slimTopk }, log);
+      return SlimModel.fit(split, { l1: options.l1, l2: options.l2, maxIter: options.maxIter, tol: options.tol, topk: options.slimTopk }, log, tasks);
     },
   },
   sniff: looksLikeSlim,
