@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { quote, UserError } from '../core/errors.js';
 import { bool, defineOptions, num, str } from '../core/options.js';
 import { datasetStats, defaultCacheDir, fetchMovieLens, formatStats, MOVIELENS, type MovieLensName } from '../data/index.js';
-import { datasetOptions, loadDatasetFrom } from '../data/options.js';
+import { describeFeatures } from '../data/features.js';
+import { datasetOptions, featureOptions, loadDatasetFrom, loadFeatures } from '../data/options.js';
 import { addOptions, commandGroups } from './flags.js';
 
 const jsonOption = defineOptions({ json: bool({ help: 'print the statistics as JSON', default: false }) });
@@ -20,13 +21,34 @@ const fetchFilterOptions = datasetOptions.pick('min_user_count', 'min_item_count
 export function register(program: Command): void {
   const data = program.command('data').description('inspect and download datasets');
 
-  const stats = data.command('stats').description('users, items, actions, sequence lengths and density of a dataset (after the optional k-core)');
-  addOptions(stats, commandGroups(datasetOptions, jsonOption));
+  const stats = data
+    .command('stats')
+    .description('users, items, actions, sequence lengths and density of a dataset (after the optional k-core), and its side features');
+  addOptions(stats, commandGroups(datasetOptions, featureOptions, jsonOption));
   stats.action(async (opts: Record<string, unknown>) => {
     const { json } = jsonOption.parse(opts);
+    const featureConfig = featureOptions.parse(opts);
     const { path, data: interactions } = await loadDatasetFrom(datasetOptions.parse(opts));
     const s = datasetStats(interactions);
-    process.stdout.write(json ? `${JSON.stringify({ dataset: path, ...s })}\n` : `dataset    ${path}\n${formatStats(s)}\n`);
+    const features = await loadFeatures(featureConfig, interactions);
+    if (json) {
+      const summary = (m: (typeof features)['users']) =>
+        m && {
+          source: m.source,
+          features: m.names.length,
+          covered: m.covered,
+          unmatched: m.unmatched,
+          fields: m.fields.map(({ name, kind, size }) => ({ name, kind, size })),
+        };
+      process.stdout.write(
+        `${JSON.stringify({ dataset: path, ...s, userFeatures: summary(features.users), itemFeatures: summary(features.items) })}\n`,
+      );
+      return;
+    }
+    const lines = [`dataset    ${path}`, formatStats(s)];
+    if (features.users) lines.push(describeFeatures(features.users, 'users', s.users));
+    if (features.items) lines.push(describeFeatures(features.items, 'items', s.items));
+    process.stdout.write(`${lines.join('\n')}\n`);
   });
 
   const fetch = data

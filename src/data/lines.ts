@@ -70,10 +70,11 @@ async function openOrThrow(path: string) {
 }
 
 /**
- * Streams a plain or gzipped text file line by line (never the whole file as one string).
+ * Streams a plain or gzipped text file line by line (never the whole file as one string), decoded as
+ * `encoding` (UTF-8 by default; MovieLens' item files are Latin-1).
  * Yields [1-based line number, line without its end-of-line characters].
  */
-export async function* readLines(path: string): AsyncGenerator<[number, string]> {
+export async function* readLines(path: string, encoding: 'utf8' | 'latin1' = 'utf8'): AsyncGenerator<[number, string]> {
   const gz = await isGzipFile(path);
   const bytes = await pipedBytes(path);
   const file = bytes ? Readable.from([bytes]) : createReadStream(path);
@@ -84,6 +85,7 @@ export async function* readLines(path: string): AsyncGenerator<[number, string]>
     file.on('error', (e: Error) => gunzip.destroy(e));
     input = file.pipe(gunzip);
   }
+  input.setEncoding(encoding);
   const rl = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
   try {

@@ -5,6 +5,8 @@ import { UserError } from '../core/errors.js';
 import { choice, defineOptions, int, str, type ConfigOf } from '../core/options.js';
 import { bundledDatasetPath } from './bundled.js';
 import { defaultCacheDir, MOVIELENS } from './fetch.js';
+import { readFeatureFile } from './feature-files.js';
+import { type FeatureMatrix, featureMatrix } from './features.js';
 import { DATA_FORMATS } from './formats.js';
 import { loadDataset, type LoadOptions } from './load.js';
 import { leaveOneOut, requireEvaluableUsers } from './split.js';
@@ -30,6 +32,33 @@ export const datasetOptions = defineOptions({
 });
 
 export type DatasetConfig = ConfigOf<typeof datasetOptions.options>;
+
+const columnsHelp = (entity: string, example: string) =>
+  `the columns of a CSV/TSV/JSONL ${entity} feature file, name:kind with kinds id, categorical, multi (a|b|c), numeric, text (e.g. "${example}")`;
+
+export const featureOptions = defineOptions({
+  user_features: str({ help: 'user feature file: MovieLens u.user or users.dat, or CSV/TSV/JSONL with --user_features_columns', arg: 'file' }),
+  user_features_columns: str({ help: columnsHelp('user', 'user_id:id,age:numeric,country:categorical'), arg: 'spec' }),
+  item_features: str({ help: 'item feature file: MovieLens u.item or movies.dat, or CSV/TSV/JSONL with --item_features_columns', arg: 'file' }),
+  item_features_columns: str({ help: columnsHelp('item', 'item_id:id,genres:multi,title:text,year:numeric'), arg: 'spec' }),
+});
+
+export type FeatureConfig = ConfigOf<typeof featureOptions.options>;
+
+/** The side features the options name, over the dataset's dense user and item ids. */
+export async function loadFeatures(c: FeatureConfig, data: Interactions): Promise<{ users?: FeatureMatrix; items?: FeatureMatrix }> {
+  if (c.userFeaturesColumns !== undefined && c.userFeatures === undefined) throw new UserError('--user_features_columns needs --user_features');
+  if (c.itemFeaturesColumns !== undefined && c.itemFeatures === undefined) throw new UserError('--item_features_columns needs --item_features');
+  const users =
+    c.userFeatures === undefined
+      ? undefined
+      : featureMatrix(await readFeatureFile(c.userFeatures, '--user_features', c.userFeaturesColumns), data.users);
+  const items =
+    c.itemFeatures === undefined
+      ? undefined
+      : featureMatrix(await readFeatureFile(c.itemFeatures, '--item_features', c.itemFeaturesColumns), data.items);
+  return { ...(users ? { users } : {}), ...(items ? { items } : {}) };
+}
 
 export const splitOptions = defineOptions({
   min_interactions: int({
