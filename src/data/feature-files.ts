@@ -12,8 +12,11 @@ import { quote, UserError } from '../core/errors.js';
 import { splitDelimited } from './formats.js';
 import { readLines } from './lines.js';
 
+import type { FeatureKind } from './types.js';
+
+export type { FeatureKind } from './types.js';
+
 /** How a column becomes features: a one-hot value, several (`a|b|c`), a bucketed number, or TF-IDF words. */
-export type FeatureKind = 'categorical' | 'multi' | 'numeric' | 'text';
 export const FEATURE_KINDS: readonly FeatureKind[] = ['categorical', 'multi', 'numeric', 'text'];
 
 export interface FeatureColumn {

@@ -10,38 +10,14 @@
  * A missing value gives its field no feature in that row.
  */
 import { quote, UserError } from '../core/errors.js';
-import type { FeatureKind, FeatureRecords } from './feature-files.js';
-import type { IdMap } from './types.js';
+import type { FeatureRecords } from './feature-files.js';
+import type { FeatureField, FeatureMatrix, IdMap } from './types.js';
+
+export type { FeatureField, FeatureMatrix } from './types.js';
 
 export const NUMERIC_BUCKETS = 8;
 /** the largest text vocabulary per field (the most frequent words are kept) */
 export const TEXT_VOCABULARY = 5000;
-
-export interface FeatureField {
-  readonly name: string;
-  readonly kind: FeatureKind;
-  /** its features are start .. start + size − 1 */
-  readonly start: number;
-  readonly size: number;
-}
-
-/** The features of one kind of entity (users or items), rows by dense id (row 0, padding, is empty). */
-export interface FeatureMatrix {
-  readonly source: string;
-  readonly fields: readonly FeatureField[];
-  /** every feature's name, e.g. `genres=Comedy`, `age∈[25,31)`, `title:star` */
-  readonly names: readonly string[];
-  /** field of each feature */
-  readonly fieldOf: Int32Array;
-  /** CSR rows 0..N: row r's features are idx[rowPtr[r] .. rowPtr[r + 1]) with weights val[…] */
-  readonly rowPtr: Int32Array;
-  readonly idx: Int32Array;
-  readonly val: Float32Array;
-  /** dense ids with at least one feature */
-  readonly covered: number;
-  /** rows of the file whose id the dataset does not have (kept out of the matrix) */
-  readonly unmatched: number;
-}
 
 interface Encoded {
   names: string[];

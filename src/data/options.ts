@@ -46,7 +46,7 @@ export const featureOptions = defineOptions({
 export type FeatureConfig = ConfigOf<typeof featureOptions.options>;
 
 /** The side features the options name, over the dataset's dense user and item ids. */
-export async function loadFeatures(c: FeatureConfig, data: Interactions): Promise<{ users?: FeatureMatrix; items?: FeatureMatrix }> {
+export async function loadFeatures(c: Partial<FeatureConfig>, data: Interactions): Promise<{ users?: FeatureMatrix; items?: FeatureMatrix }> {
   if (c.userFeaturesColumns !== undefined && c.userFeatures === undefined) throw new UserError('--user_features_columns needs --user_features');
   if (c.itemFeaturesColumns !== undefined && c.itemFeatures === undefined) throw new UserError('--item_features_columns needs --item_features');
   const users =
@@ -153,12 +153,17 @@ export async function loadDatasetFrom(c: Partial<DatasetConfig>): Promise<{ path
   return { path, data: await loadDataset(path, loadOptionsOf(c)) };
 }
 
-/** Loads the dataset the options name and splits it leave-one-out; refuses one with nobody to evaluate. */
-export async function loadSplit(c: DatasetConfig & SplitConfig): Promise<LoadedSplit> {
+/**
+ * Loads the dataset the options name and splits it leave-one-out, with the side features they name;
+ * refuses one with nobody to evaluate.
+ */
+export async function loadSplit(c: DatasetConfig & SplitConfig & Partial<FeatureConfig>): Promise<LoadedSplit> {
   const { path, data } = await loadDatasetFrom(c);
   const split = leaveOneOut(data, c.minInteractions);
   requireEvaluableUsers(split, path);
-  return { path, data, split, minInteractions: c.minInteractions };
+  const features = await loadFeatures(c, data);
+  const withFeatures = features.users || features.items ? { ...split, features } : split;
+  return { path, data, split: withFeatures, minInteractions: c.minInteractions };
 }
 
 /** A dataset's short name, for default run folders: the file name without extensions (Video.txt.gz → Video). */

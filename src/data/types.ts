@@ -22,6 +22,41 @@ export interface Interactions {
   readonly items: IdMap;
 }
 
+/** How a feature column is encoded (data/features.ts). */
+export type FeatureKind = 'categorical' | 'multi' | 'numeric' | 'text';
+
+export interface FeatureField {
+  readonly name: string;
+  readonly kind: FeatureKind;
+  /** its features are start .. start + size − 1 */
+  readonly start: number;
+  readonly size: number;
+}
+
+/** The features of one kind of entity (users or items), rows by dense id (row 0, padding, is empty). */
+export interface FeatureMatrix {
+  readonly source: string;
+  readonly fields: readonly FeatureField[];
+  /** every feature's name, e.g. `genres=Comedy`, `age∈[25,31)`, `title:star` */
+  readonly names: readonly string[];
+  /** field of each feature */
+  readonly fieldOf: Int32Array;
+  /** CSR rows 0..N: row r's features are idx[rowPtr[r] .. rowPtr[r + 1]) with weights val[…] */
+  readonly rowPtr: Int32Array;
+  readonly idx: Int32Array;
+  readonly val: Float32Array;
+  /** dense ids with at least one feature */
+  readonly covered: number;
+  /** rows of the file whose id the dataset does not have (kept out of the matrix) */
+  readonly unmatched: number;
+}
+
+/** The side features of a dataset's users and items, as their feature files gave them. */
+export interface SideFeatures {
+  readonly users?: FeatureMatrix;
+  readonly items?: FeatureMatrix;
+}
+
 /**
  * Leave-one-out split (DESIGN.md): per user, last item → test, second-last → valid, rest → train.
  * Users with fewer than 3 interactions keep everything in train, with valid = test = 0 (not evaluated).
@@ -39,6 +74,8 @@ export interface Split {
   readonly testTimes?: Float64Array;
   /** the leave-one-out threshold used: users with fewer events were not split (default 3) */
   readonly minInteractions?: number;
+  /** side features (--user_features, --item_features), when the model reads them */
+  readonly features?: SideFeatures;
 }
 
 /** One training batch: B rows of maxlen, left-padded (0 = padding), as the reference sampler builds it. */

@@ -145,6 +145,8 @@ export interface ModelSpec<O extends Options = Options> {
   /** the model's own options (hyper-parameters), with their defaults */
   readonly options: OptionGroup<O>;
   readonly learning: Fitting<ConfigOf<O>> | GradientLearning<ConfigOf<O>>;
+  /** the side features it reads (`--user_features`, `--item_features`; in `split.features`); none when absent */
+  readonly sideFeatures?: readonly ('users' | 'items')[];
   /** true when `bytes` look like this model's file (used when the model is not named) */
   sniff(bytes: Uint8Array): boolean;
   /**

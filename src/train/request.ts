@@ -6,7 +6,7 @@
  */
 import { quote, UserError } from '../core/errors.js';
 import { asFlag, bool, defineOptions, str, unreadKeys, type Naming, type OptionGroup } from '../core/options.js';
-import { datasetOptions, splitOptions, type DatasetConfig, type SplitConfig } from '../data/options.js';
+import { datasetOptions, type DatasetConfig, type FeatureConfig, featureOptions, type SplitConfig, splitOptions } from '../data/options.js';
 import { evalOptions, seedOptions, type EvalConfig } from '../eval/options.js';
 import type { AnyModelSpec } from '../models/contract.js';
 import { allModels, getModel, modelNames } from '../models/registry.js';
@@ -54,7 +54,7 @@ export interface TrainRequest {
   readonly training: TrainingConfig;
   readonly evaluation: EvalConfig;
   readonly seed: number;
-  readonly dataset: DatasetConfig & SplitConfig;
+  readonly dataset: DatasetConfig & SplitConfig & Partial<FeatureConfig>;
   readonly run: RunConfig;
   /** the given options this model does not read (snake_case) */
   readonly ignored: string[];
@@ -66,6 +66,7 @@ export interface TrainRequest {
 export const TRAIN_COMMAND_GROUPS: readonly OptionGroup[] = [
   modelOption,
   datasetOptions,
+  featureOptions,
   splitOptions,
   runOptions,
   evalOptions,
@@ -86,9 +87,13 @@ export function trainOptionNames(): string[] {
   return [...new Set(trainCommandGroups().flatMap((g) => g.names))];
 }
 
-/** The groups that `spec` reads beyond the command's own. */
+/** The groups that `spec` reads beyond the command's own: its options, the loop's, its feature files'. */
 function groupsReadBy(spec: AnyModelSpec): OptionGroup[] {
-  return spec.learning.kind === 'gradient' ? [spec.options, trainingOptions] : [spec.options];
+  const groups = spec.learning.kind === 'gradient' ? [spec.options, trainingOptions] : [spec.options];
+  const reads = spec.sideFeatures ?? [];
+  if (reads.includes('users')) groups.push(featureOptions.pick('user_features', 'user_features_columns'));
+  if (reads.includes('items')) groups.push(featureOptions.pick('item_features', 'item_features_columns'));
+  return groups;
 }
 
 /** The training loop's options with the model's own defaults. */
@@ -104,13 +109,24 @@ export function parseTrainRequest(raw: Readonly<Record<string, unknown>>, naming
   const unknown = unreadKeys(raw, trainCommandGroups());
   if (unknown.length > 0) throw new UserError(`unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map(naming).join(', ')}`);
   const run = runOptions.parse(raw, naming);
-  const dataset = datasetOptions.with(splitOptions).parse(raw, naming);
+  const spec = resolveTrainModel(raw, naming);
+  const given = datasetOptions.with(splitOptions).with(featureOptions).parse(raw, naming);
+  // feature files the model does not read are not read at all (the run notes them as ignored)
+  const reads = spec.sideFeatures ?? [];
+  const dataset = {
+    ...given,
+    ...(reads.includes('users') ? {} : { userFeatures: undefined, userFeaturesColumns: undefined }),
+    ...(reads.includes('items') ? {} : { itemFeatures: undefined, itemFeaturesColumns: undefined }),
+  };
   const evaluation = evalOptions.parse(raw, naming);
   const { seed } = seedOptions.parse(raw, naming);
-  const spec = resolveTrainModel(raw, naming);
   const modelOptions = spec.options.parse(raw, naming) as Record<string, unknown>;
   const training = trainingOptionsFor(spec).parse(raw, naming);
-  const ignored = unreadKeys(raw, [...TRAIN_COMMAND_GROUPS.filter((g) => g !== trainingOptions), ...groupsReadBy(spec), loopOnlyForSelection]);
+  const ignored = unreadKeys(raw, [
+    ...TRAIN_COMMAND_GROUPS.filter((g) => g !== trainingOptions && g !== featureOptions),
+    ...groupsReadBy(spec),
+    loopOnlyForSelection,
+  ]);
   const { model, useTime, noTime } = modelOption.parse(raw, naming);
   const modelNamed = model !== undefined || useTime !== undefined || noTime !== undefined;
   return { spec, modelOptions, training, evaluation, seed, dataset, run, ignored, modelNamed };

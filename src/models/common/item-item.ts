@@ -258,7 +258,10 @@ export function readItemItemFile(bytes: Uint8Array, format: string, label: strin
 /** Whether `bytes` are a safetensors file whose metadata "format" is `format` (looks at the header only). */
 export function sniffItemItemFile(bytes: Uint8Array, format: string): boolean {
   if (bytes.byteLength < 16) return false;
-  const head = new TextDecoder().decode(bytes.subarray(8, Math.min(bytes.byteLength, 8 + 4096)));
+  // the whole JSON header (its metadata keys may come in any order, after a long config)
+  const length = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (length < 2n || length > BigInt(bytes.byteLength - 8)) return false;
+  const head = new TextDecoder().decode(bytes.subarray(8, 8 + Number(length)));
   return head.startsWith('{') && head.includes(`"format":"${format}"`);
 }
 
