@@ -41,7 +41,14 @@ test('item vectors: unit length, each field weighted alike; cosine similarity by
       { name: 'colour', kind: 'categorical' },
     ],
   );
-  const m = featureMatrix(rec, { toIndex: new Map([['a', 1], ['b', 2], ['c', 3]]), toRaw: ['', 'a', 'b', 'c'] });
+  const m = featureMatrix(rec, {
+    toIndex: new Map([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]),
+    toRaw: ['', 'a', 'b', 'c'],
+  });
   const v = itemVectors(m, []);
   const norm = (i: number) => Math.hypot(...Array.from(v.val.subarray(v.rowPtr[i], v.rowPtr[i + 1])));
   assert.ok(Math.abs(norm(1) - 1) < 1e-6 && Math.abs(norm(2) - 1) < 1e-6);
@@ -49,13 +56,26 @@ test('item vectors: unit length, each field weighted alike; cosine similarity by
   // a = (x, y)/√2 in genres and red in colour, each field then /√2; b = x
   const expected = (1 / Math.SQRT2) * (1 / Math.SQRT2);
   const model = ContentModel.fit(
-    { ...leaveOneOut(fromEvents([{ user: 'u', item: 'a' }, { user: 'u', item: 'b' }, { user: 'u', item: 'c' }]), 3), features: { items: m } },
+    {
+      ...leaveOneOut(
+        fromEvents([
+          { user: 'u', item: 'a' },
+          { user: 'u', item: 'b' },
+          { user: 'u', item: 'c' },
+        ]),
+        3,
+      ),
+      features: { items: m },
+    },
     { fields: [] },
   );
   assert.ok(Math.abs(model.scorer.similarity(1, 2) - expected) < 1e-6);
   const genresOnly = itemVectors(m, ['genres']);
   assert.equal(genresOnly.rowPtr[2] - genresOnly.rowPtr[1], 2, 'colour left out');
-  assert.throws(() => itemVectors(m, ['genre']), (e: unknown) => e instanceof UserError && /no field "genre" in items\.csv \(it has genres, colour\)/.test(e.message));
+  assert.throws(
+    () => itemVectors(m, ['genre']),
+    (e: unknown) => e instanceof UserError && /no field "genre" in items\.csv \(it has genres, colour\)/.test(e.message),
+  );
 });
 
 /** groupEvents' items, each with its taste group as a feature and a feature shared by every item. */
@@ -108,7 +128,17 @@ test('seqrec train --model content with MovieLens-100k u.item; eval and recommen
   assert.ok(!existsSync(join(dir, 'none')), 'the refused run left no folder');
   const ignored = join(dir, 'pop.csv');
   writeFileSync(ignored, 'not read\n');
-  const pop = await runCli(['train', '--model', 'pop', '--dataset', sharedPath('data/ml-100k/u.data'), '--item_features', ignored, '--train_dir', join(dir, 'pop')]);
+  const pop = await runCli([
+    'train',
+    '--model',
+    'pop',
+    '--dataset',
+    sharedPath('data/ml-100k/u.data'),
+    '--item_features',
+    ignored,
+    '--train_dir',
+    join(dir, 'pop'),
+  ]);
   assert.equal(pop.code, 0, pop.stderr);
   assert.match(pop.stderr, /note: --model pop does not use --item_features; ignored/);
 });
