@@ -6,7 +6,7 @@
  * import { fromEvents, train, evaluate, recommend, saveModel, loadModel } from 'seqrec';
  * ```
  */
-export { fromEvents, loadDataset, type DatasetOptions, type Event } from './api/dataset.js';
+export { fromEvents, loadDataset, loadFeatures, type DatasetOptions, type Event, type FeatureFiles } from './api/dataset.js';
 export { train, type TrainOptions } from './api/train.js';
 export { evaluate, type EvaluateOptions } from './api/evaluate.js';
 export { recommend, type RecommendQuery, type Recommendation } from './api/recommend.js';
@@ -15,7 +15,7 @@ export { modelNames } from './models/registry.js';
 export { UserError } from './core/errors.js';
 export { VERSION } from './core/version.js';
 export type { Catalog, Model } from './models/contract.js';
-export type { Interactions, IdMap } from './data/types.js';
+export type { Interactions, IdMap, SideFeatures, FeatureMatrix, FeatureField } from './data/types.js';
 export { DATA_FORMATS, type DataFormat } from './data/formats.js';
 export type { EvalRow } from './eval/results.js';
 export type { Scorer, HistoryBatch } from './eval/types.js';

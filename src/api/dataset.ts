@@ -2,8 +2,8 @@ import { asKey } from '../core/options.js';
 import { fromEvents, type Event } from '../data/events.js';
 import type { DataFormat } from '../data/formats.js';
 import { loadDataset as loadFile } from '../data/load.js';
-import { datasetOptions, loadOptionsOf } from '../data/options.js';
-import type { Interactions } from '../data/types.js';
+import { datasetOptions, loadFeatures as readFeatures, loadOptionsOf } from '../data/options.js';
+import type { Interactions, SideFeatures } from '../data/types.js';
 import { refuseUnknown } from './options.js';
 
 export { fromEvents, type Event };
@@ -36,4 +36,20 @@ const readingOptions = datasetOptions.pick('format', 'user_col', 'item_col', 'ti
 export async function loadDataset(path: string, options: DatasetOptions = {}): Promise<Interactions> {
   refuseUnknown(options, [readingOptions]);
   return loadFile(path, loadOptionsOf(readingOptions.parse(options, asKey)));
+}
+
+/** Which feature files to read for a dataset (the CLI's --user_features, --item_features and their _columns). */
+export interface FeatureFiles {
+  readonly userFeatures?: string;
+  readonly userFeaturesColumns?: string;
+  readonly itemFeatures?: string;
+  readonly itemFeaturesColumns?: string;
+}
+
+/**
+ * Reads side-feature files over `data`'s user and item ids (MovieLens u.user/u.item/users.dat/movies.dat
+ * by name, else CSV/TSV/JSONL with declared columns), for train()'s `features`.
+ */
+export async function loadFeatures(data: Interactions, files: FeatureFiles): Promise<SideFeatures> {
+  return readFeatures(files, data);
 }

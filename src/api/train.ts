@@ -2,7 +2,7 @@ import { UserError } from '../core/errors.js';
 import { asKey, unreadKeys } from '../core/options.js';
 import { leaveOneOut, requireEvaluableUsers } from '../data/split.js';
 import { splitOptions } from '../data/options.js';
-import type { Interactions } from '../data/types.js';
+import type { Interactions, SideFeatures } from '../data/types.js';
 import { evalOptions, seedOptions } from '../eval/options.js';
 import { releaseScratchPools } from '../engine/tape.js';
 import { getKernels } from '../kernels/index.js';
@@ -27,6 +27,8 @@ export interface TrainOptions {
   readonly seed?: number;
   /** one line of training log (default: none) */
   readonly onLog?: (line: string) => void;
+  /** side features over `data`'s ids, for the models that read them (fm, content): see loadFeatures() */
+  readonly features?: SideFeatures;
   readonly [option: string]: unknown;
 }
 
@@ -40,7 +42,7 @@ const libraryGroups = [modelOption, splitOptions, evalOptions, seedOptions, runO
  * with it (its weights live in WebAssembly memory).
  */
 export async function train(data: Interactions, options: TrainOptions): Promise<Model> {
-  const { onLog, ...raw } = options;
+  const { onLog, features, ...raw } = options;
   refuseUnknown(raw, trainCommandGroups());
   const spec = resolveTrainModel(raw, asKey);
   const training = trainingOptionsFor(spec);
@@ -51,7 +53,7 @@ export async function train(data: Interactions, options: TrainOptions): Promise<
   const { seed } = seedOptions.parse(raw, asKey);
   const { threads } = runOptions.pick('threads').parse(raw, asKey);
   const plan = { spec, options: spec.options.parse(raw, asKey), training: training.parse(raw, asKey), evaluation, seed };
-  const split = leaveOneOut(data, minInteractions);
+  const split = features ? { ...leaveOneOut(data, minInteractions), features } : leaveOneOut(data, minInteractions);
   requireEvaluableUsers(split);
   ensureKernels();
   const pool = await startKernelThreads(getKernels(), threads ?? 1);

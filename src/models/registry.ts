@@ -5,6 +5,7 @@
 import type { AnyModelSpec } from './contract.js';
 import { pop } from './pop/spec.js';
 import { content } from './content/spec.js';
+import { fm } from './fm/spec.js';
 import { sasrec } from './sasrec/spec.js';
 import { tisasrec } from './tisasrec/spec.js';
 import { bert4rec } from './bert4rec/spec.js';
@@ -17,7 +18,23 @@ import { caser } from './caser/spec.js';
 import { ease } from './ease/spec.js';
 import { slim } from './slim/spec.js';
 
-const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec, bert4rec, bpr, fmc, fpmc, transrec, gru4rec, gru4recPlus, caser, ease, slim, content];
+const MODELS: readonly AnyModelSpec[] = [
+  pop,
+  sasrec,
+  tisasrec,
+  bert4rec,
+  bpr,
+  fmc,
+  fpmc,
+  transrec,
+  gru4rec,
+  gru4recPlus,
+  caser,
+  ease,
+  slim,
+  content,
+  fm,
+];
 
 const registry = new Map<string, AnyModelSpec>(MODELS.map((spec) => [spec.name, spec]));
 

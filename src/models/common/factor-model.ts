@@ -12,6 +12,7 @@ import { catalogOf } from './catalog.js';
 import { optionsFromCheckpoint, sniffCheckpoint, trainingRecordMetadata } from './checkpoint-config.js';
 import { CheckpointError, decodeCheckpoint, type LoadedCheckpoint } from './checkpoint-format.js';
 import type { FactorConfig, FactorNetwork, NetworkOptions } from './factor-network.js';
+import { decodeModelFeatures, encodeModelFeatures, type ModelFeatures, modelFeatures } from './feature-rows.js';
 import { loadNetworkModel, lossSampler } from './gradient-model.js';
 import { NetworkModel } from './network-model.js';
 
@@ -39,12 +40,19 @@ export interface FactorModelDefinition {
   readonly label: string;
   readonly description: string;
   readonly options: OptionGroup<FactorOptionDecls>;
-  /** the network with fresh weights drawn from opts.rng (or opts.seed) */
-  network(config: FactorConfig, opts: NetworkOptions): FactorNetwork;
+  /** the network with fresh weights drawn from opts.rng (or opts.seed), on the side features it reads */
+  network(config: FactorConfig, opts: NetworkOptions, features: ModelFeatures): FactorNetwork;
+  /** the side features it reads (kept in its model file); none when absent */
+  readonly sideFeatures?: readonly ('users' | 'items')[];
   /** the tensor of shape [itemNum + 1, d], whose shape a model file's sizes are read from */
   readonly itemTable: string;
   /** the tensor of shape [userNum + 1, ·] (models with users only) */
   readonly userTable?: string;
+}
+
+/** The model file's metadata for the side features a model reads (none for a model without). */
+function featuresMetadata(def: FactorModelDefinition, features: ModelFeatures): Record<string, string> {
+  return def.sideFeatures ? { side_features: encodeModelFeatures(features) } : {};
 }
 
 /** The model file's `config` (sizes as the network has them: user_num 0 for a model without users). */
@@ -86,6 +94,7 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
     description: def.description,
     fileName: `${def.name}.safetensors`,
     options: def.options,
+    ...(def.sideFeatures ? { sideFeatures: def.sideFeatures } : {}),
     learning: {
       kind: 'gradient',
       build(split, options, rng, batches, record) {
@@ -96,13 +105,16 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
           hiddenUnits: options.hiddenUnits,
           l2Reg: options.l2Reg,
         };
-        const network = def.network(cfg, { rng: rng.fork() });
+        const features = modelFeatures(split.features, def.sideFeatures ?? []);
+        const network = def.network(cfg, { rng: rng.fork() }, features);
         const sampler = lossSampler(split, batches, cfg.maxlen, rng.fork(), { negatives: 1, sharedNegatives: false });
         const users = network.userNum > 0 ? `, ${network.userNum} users` : '';
         return {
           network,
           sampler,
-          model: new NetworkModel(def.name, network, metadata(def.name, network, record), catalogOf(split, false)),
+          model: new NetworkModel(def.name, network, metadata(def.name, network, record), catalogOf(split, false), () =>
+            featuresMetadata(def, features),
+          ),
           summary: `${def.label}: d ${cfg.hiddenUnits}, l2_reg ${cfg.l2Reg}, S-BPR with 1 negative, maxlen ${cfg.maxlen}${users}`,
         };
       },
@@ -112,12 +124,14 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
       const ckpt = decodeCheckpoint(bytes);
       if (!ckpt.config) throw new CheckpointError(`not a seqrec ${def.label} model file (no "config" metadata)`);
       const cfg = configOf(def, ckpt);
+      const features = def.sideFeatures ? decodeModelFeatures(ckpt.extra.side_features) : {};
       return loadNetworkModel(
         def.name,
         ckpt,
         cfg.itemNum,
-        () => def.network(cfg, { seed: 0 }),
+        () => def.network(cfg, { seed: 0 }, features),
         (record) => metadata(def.name, cfg, record),
+        () => featuresMetadata(def, features),
       );
     },
   };

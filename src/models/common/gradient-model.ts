@@ -45,8 +45,9 @@ export function loadNetworkModel<N extends Module & Scorer>(
   itemNum: number,
   build: () => N,
   metadata: (record: TrainingRecord) => Record<string, unknown>,
+  extraMetadata?: () => Record<string, string>,
 ): NetworkModel<N> {
   const record = trainingRecordOf(ckpt);
   const catalog = catalogFromCheckpoint(ckpt, itemNum);
-  return new NetworkModel(name, withWeights(build(), ckpt.tensors), metadata(record), catalog);
+  return new NetworkModel(name, withWeights(build(), ckpt.tensors), metadata(record), catalog, extraMetadata);
 }

@@ -1,0 +1,79 @@
+/**
+ * Side-feature rows as a model keeps them (data/features.ts's matrix without its names) and as its
+ * model file carries them (metadata "side_features", JSON), so that a loaded model scores without
+ * the feature files it was trained with.
+ */
+import { UserError } from '../../core/errors.js';
+import type { FeatureMatrix, SideFeatures } from '../../data/types.js';
+
+/** CSR rows over dense ids (row 0 empty): row r's features idx[rowPtr[r] ..] with weights val[..]. */
+export interface FeatureRows {
+  readonly featureNum: number;
+  readonly rowPtr: Int32Array;
+  readonly idx: Int32Array;
+  readonly val: Float32Array;
+}
+
+export interface ModelFeatures {
+  readonly users?: FeatureRows;
+  readonly items?: FeatureRows;
+}
+
+function rowsOf(m: FeatureMatrix | undefined): FeatureRows | undefined {
+  return m && { featureNum: m.names.length, rowPtr: m.rowPtr, idx: m.idx, val: m.val };
+}
+
+/** The rows of the side features a model reads (`reads`: which). */
+export function modelFeatures(f: SideFeatures | undefined, reads: readonly ('users' | 'items')[]): ModelFeatures {
+  const users = reads.includes('users') ? rowsOf(f?.users) : undefined;
+  const items = reads.includes('items') ? rowsOf(f?.items) : undefined;
+  return { ...(users ? { users } : {}), ...(items ? { items } : {}) };
+}
+
+const plain = (r: FeatureRows) => ({ featureNum: r.featureNum, rowPtr: Array.from(r.rowPtr), idx: Array.from(r.idx), val: Array.from(r.val) });
+
+export function encodeModelFeatures(f: ModelFeatures): string {
+  return JSON.stringify({ ...(f.users ? { users: plain(f.users) } : {}), ...(f.items ? { items: plain(f.items) } : {}) });
+}
+
+function decodeRows(v: unknown, what: string): FeatureRows | undefined {
+  if (v === undefined) return undefined;
+  const r = v as Record<string, unknown>;
+  const ok =
+    typeof r === 'object' &&
+    r !== null &&
+    Number.isInteger(r.featureNum) &&
+    [r.rowPtr, r.idx, r.val].every((a) => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x)));
+  if (!ok) throw new UserError(`model file: metadata "side_features" ${what} is not feature rows`);
+  const featureNum = r.featureNum as number;
+  const rowPtr = Int32Array.from(r.rowPtr as number[]);
+  const idx = Int32Array.from(r.idx as number[]);
+  const val = Float32Array.from(r.val as number[]);
+  const last = rowPtr[rowPtr.length - 1];
+  const ordered = rowPtr.every((p, i) => i === 0 || p >= rowPtr[i - 1]);
+  if (
+    rowPtr.length < 2 ||
+    rowPtr[0] !== 0 ||
+    !ordered ||
+    last !== idx.length ||
+    idx.length !== val.length ||
+    idx.some((k) => k < 0 || k >= featureNum)
+  ) {
+    throw new UserError(`model file: metadata "side_features" ${what} rows are inconsistent`);
+  }
+  return { featureNum, rowPtr, idx, val };
+}
+
+export function decodeModelFeatures(text: string | undefined): ModelFeatures {
+  if (text === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new UserError('model file: metadata "side_features" is not JSON');
+  }
+  const o = (v ?? {}) as Record<string, unknown>;
+  const users = decodeRows(o.users, 'users');
+  const items = decodeRows(o.items, 'items');
+  return { ...(users ? { users } : {}), ...(items ? { items } : {}) };
+}

@@ -1,0 +1,137 @@
+/**
+ * Factorization Machine (Rendle, "Factorization Machines", ICDM 2010) over one-hot user and item ids
+ * plus the users' and items' side features (data/features.ts), trained on implicit feedback by BPR
+ * with one sampled negative (Rendle et al. 2009), as the factor models of this project are:
+ *
+ *   ŷ(x) = w₀ + Σ_f w_f x_f + Σ_{f<g} ⟨v_f, v_g⟩ x_f x_g
+ *        = w₀ + Σ_f w_f x_f + ½ Σ_k [(Σ_f v_{f,k} x_f)² − Σ_f v_{f,k}² x_f²]     (the O(nk) form)
+ *
+ * with x the user's one-hot id and features and the item's one-hot id and features. Split into the
+ * user side (u: id + features) and the item side (i), with U = Σ_{f∈u} v_f x_f and I = Σ_{g∈i} v_g x_g:
+ *
+ *   ŷ(u, i) = [w₀ + Σ_{f∈u} w_f x_f + pairs within u]  +  ⟨U, I⟩  +  Σ_{g∈i} w_g x_g  +  ½(‖I‖² − Σ_{g∈i} ‖v_g‖² x_g²)
+ *
+ * The bracket is the same for every item of a user: it never changes a ranking and cancels in BPR's
+ * ŷ(u, i) − ŷ(u, j), so it is left out (no w₀ nor user-side w_f). What remains is scored for the whole
+ * catalogue as one GEMM ⟨U, I⟩ plus a per-item term. Without feature files the FM is biased MF with
+ * the item's self-interaction ½(‖I‖² − ‖v_i‖²) = 0: exactly BPR-MF. The per-example L2 term (λ =
+ * l2_reg) covers the id vectors and biases an example reads, as in BPR-MF; the feature vectors, shared
+ * by many examples, are not regularised. A user the model does not know (a cold or ad-hoc history)
+ * scores from the items' side alone; a known user's features come from the file it was trained with.
+ */
+import { type Bags, bagSum } from '../../engine/bag-ops.js';
+import * as ops from '../../engine/ops.js';
+import type { Parameter, Tensor } from '../../engine/tensor.js';
+import {
+  FactorNetwork,
+  gatherScalars,
+  normalRows,
+  type CatalogueForm,
+  type FactorConfig,
+  type NetworkOptions,
+  type Regularised,
+} from '../common/factor-network.js';
+import type { FeatureRows, ModelFeatures } from '../common/feature-rows.js';
+
+/** The std of the initial vectors. */
+export const FM_INIT_STD = 0.1;
+
+/** The rows of `ids` as bags (their features; `square`: the weights squared, for Σ ‖v_g‖² x_g²). */
+function bagsOf(rows: FeatureRows | undefined, ids: Int32Array, square = false): Bags {
+  const ptr = new Int32Array(ids.length + 1);
+  if (!rows) return { ptr, idx: new Int32Array(0), val: new Float32Array(0) };
+  const within = (id: number) => id >= 1 && id < rows.rowPtr.length - 1;
+  for (let m = 0; m < ids.length; m++) {
+    const id = ids[m];
+    ptr[m + 1] = ptr[m] + (within(id) ? rows.rowPtr[id + 1] - rows.rowPtr[id] : 0);
+  }
+  const idx = new Int32Array(ptr[ids.length]);
+  const val = new Float32Array(ptr[ids.length]);
+  for (let m = 0; m < ids.length; m++) {
+    const id = ids[m];
+    if (!within(id)) continue;
+    const a = rows.rowPtr[id];
+    const n = rows.rowPtr[id + 1] - a;
+    idx.set(rows.idx.subarray(a, a + n), ptr[m]);
+    for (let x = 0; x < n; x++) val[ptr[m] + x] = square ? rows.val[a + x] ** 2 : rows.val[a + x];
+  }
+  return { ptr, idx, val };
+}
+
+export class FactorizationMachine extends FactorNetwork {
+  /** v of the user ids [U + 1, d] */
+  readonly userFactors: Parameter;
+  /** v of the item ids [N + 1, d] */
+  readonly itemFactors: Parameter;
+  /** w of the item ids [N + 1] */
+  readonly itemBias: Parameter;
+  /** v of the user features [Fu, d] (absent without user features) */
+  readonly userFeatureFactors?: Parameter;
+  /** v and w of the item features [Fi, d], [Fi] */
+  readonly itemFeatureFactors?: Parameter;
+  readonly itemFeatureBias?: Parameter;
+
+  constructor(
+    config: FactorConfig,
+    readonly features: ModelFeatures,
+    opts: NetworkOptions = {},
+  ) {
+    super('FM', config, opts, true);
+    const d = this.hiddenUnits;
+    this.userFactors = this.addParameter('user_factors', [this.userNum + 1, d]);
+    this.itemFactors = this.addParameter('item_factors', [this.itemNum + 1, d]);
+    this.itemBias = this.addParameter('item_bias', [this.itemNum + 1]);
+    normalRows(this.userFactors, this.initRng, FM_INIT_STD);
+    normalRows(this.itemFactors, this.initRng, FM_INIT_STD);
+    if (features.users && features.users.featureNum > 0) {
+      this.userFeatureFactors = this.addParameter('user_feature_factors', [features.users.featureNum, d]);
+      for (let x = 0; x < this.userFeatureFactors.size; x++) this.userFeatureFactors.data[x] = FM_INIT_STD * this.initRng.normal();
+    }
+    if (features.items && features.items.featureNum > 0) {
+      this.itemFeatureFactors = this.addParameter('item_feature_factors', [features.items.featureNum, d]);
+      this.itemFeatureBias = this.addParameter('item_feature_bias', [features.items.featureNum]);
+      for (let x = 0; x < this.itemFeatureFactors.size; x++) this.itemFeatureFactors.data[x] = FM_INIT_STD * this.initRng.normal();
+    }
+  }
+
+  /** U = v_u + Σ_f x_f v_f over the user's features → [M, d]. */
+  private userSide(users: Int32Array): Tensor {
+    const ids = ops.embedding(this.userFactors, users);
+    return this.userFeatureFactors ? ops.add(ids, bagSum(this.userFeatureFactors, bagsOf(this.features.users, users))) : ids;
+  }
+
+  /** I = v_i + Σ_g x_g v_g, and the item's own term Σ_g w_g x_g + ½(‖I‖² − ‖v_i‖² − Σ_g ‖v_g‖² x_g²), for `items`. */
+  private itemSide(items: Int32Array): { vector: Tensor; own: Tensor } {
+    const ids = ops.embedding(this.itemFactors, items);
+    let own = gatherScalars(this.itemBias, items);
+    if (!this.itemFeatureFactors || !this.itemFeatureBias) return { vector: ids, own };
+    const bags = bagsOf(this.features.items, items);
+    const vector = ops.add(ids, bagSum(this.itemFeatureFactors, bags));
+    own = ops.add(own, ops.reshape(bagSum(this.itemFeatureBias, bags), [items.length]));
+    // ½(‖I‖² − ‖v_i‖² − Σ_g x_g² ‖v_g‖²): the pairs within the item's side
+    const norms = ops.rowDot(this.itemFeatureFactors, this.itemFeatureFactors);
+    const featureSquares = ops.reshape(bagSum(norms, bagsOf(this.features.items, items, true)), [items.length]);
+    const self = ops.add(ops.rowDot(vector, vector), ops.scale(ops.add(ops.rowDot(ids, ids), featureSquares), -1));
+    return { vector, own: ops.add(own, ops.scale(self, 0.5)) };
+  }
+
+  /** ŷ(u, i) up to the user's constant: ⟨U, I⟩ + the item's own term (the previous item is not read). */
+  scores(users: Int32Array, _prevs: Int32Array, items: Int32Array): Tensor {
+    const item = this.itemSide(items);
+    return ops.add(ops.rowDot(this.userSide(users), item.vector), item.own);
+  }
+
+  protected catalogue(users: Int32Array): CatalogueForm {
+    const all = Int32Array.from({ length: this.itemNum + 1 }, (_, i) => i);
+    const item = this.itemSide(all);
+    return { terms: [[this.userSide(users), item.vector]], itemTerm: item.own, rowTerm: null };
+  }
+
+  protected get regularised(): Regularised[] {
+    return [
+      { table: this.userFactors, rowOf: 'user' },
+      { table: this.itemFactors, rowOf: 'item' },
+      { table: this.itemBias, rowOf: 'item' },
+    ];
+  }
+}

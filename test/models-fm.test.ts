@@ -1,0 +1,230 @@
+/**
+ * The factorization machine (issue 19): the weighted-bag op's gradient, the O(nk) form against the
+ * naive sum over feature pairs, the BPR loss's gradient with side features, learning, and the model
+ * file carrying its features.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bagSum } from '../src/engine/bag-ops.js';
+import { Rng } from '../src/engine/rng.js';
+import { withInferenceTape } from '../src/engine/tape.js';
+import { Parameter } from '../src/engine/tensor.js';
+import { leaveOneOut } from '../src/data/split.js';
+import { featureMatrix } from '../src/data/features.js';
+import { fromEvents, train } from '../src/index.js';
+import type { FactorConfig } from '../src/models/common/factor-network.js';
+import type { FeatureRows, ModelFeatures } from '../src/models/common/feature-rows.js';
+import { FactorizationMachine } from '../src/models/fm/fm.js';
+import { getModel } from '../src/models/registry.js';
+import { PopRecModel } from '../src/models/pop/pop.js';
+import { join } from 'node:path';
+import { runCli } from './helpers/cli.js';
+import { gradCheck } from './helpers/gradcheck.js';
+import { NEEDS_SHARED, sharedPath } from './helpers/shared.js';
+import { testTempDir } from './helpers/tmp.js';
+import { groupEvents, testNdcg } from './helpers/tastes.js';
+
+test('bagSum: weighted sums of table rows per bag, and its gradient', () => {
+  const rng = new Rng(5);
+  const table = new Parameter(new Float32Array(6 * 3), [6, 3]);
+  for (let i = 0; i < table.size; i++) table.data[i] = rng.normal();
+  const bags = { ptr: Int32Array.from([0, 2, 2, 5]), idx: Int32Array.from([1, 4, 0, 4, 5]), val: Float32Array.from([0.5, 2, 1, -1, 3]) };
+  const out = bagSum(table, bags);
+  assert.deepEqual(out.shape, [3, 3]);
+  for (let k = 0; k < 3; k++) {
+    assert.ok(Math.abs(out.data[k] - (0.5 * table.data[3 + k] + 2 * table.data[12 + k])) < 1e-6);
+    assert.equal(out.data[3 + k], 0, 'an empty bag is zero');
+    assert.ok(Math.abs(out.data[6 + k] - (table.data[k] - table.data[12 + k] + 3 * table.data[15 + k])) < 1e-6);
+  }
+  const res = gradCheck(([t]) => bagSum(t, bags), [table], { eps: 1e-3 });
+  assert.ok(res.ok, `ratio ${res.worstRatio}: ${res.worst}`);
+  assert.throws(() => bagSum(table, { ptr: Int32Array.from([0, 1]), idx: Int32Array.from([6]), val: Float32Array.from([1]) }), /out of range/);
+});
+
+const CONFIG: FactorConfig = { itemNum: 6, userNum: 3, maxlen: 4, hiddenUnits: 4, l2Reg: 0.05 };
+
+/** CSR feature rows from per-id lists of (feature, weight). */
+function rows(featureNum: number, perId: Array<Array<[number, number]>>): FeatureRows {
+  const rowPtr = new Int32Array(perId.length + 1);
+  const idx: number[] = [];
+  const val: number[] = [];
+  perId.forEach((r, i) => {
+    for (const [f, w] of r) {
+      idx.push(f);
+      val.push(w);
+    }
+    rowPtr[i + 1] = idx.length;
+  });
+  return { featureNum, rowPtr, idx: Int32Array.from(idx), val: Float32Array.from(val) };
+}
+
+const FEATURES: ModelFeatures = {
+  // users 1..3 (row 0 empty): two user features
+  users: rows(2, [
+    [],
+    [[0, 1]],
+    [[1, 1]],
+    [
+      [0, 1],
+      [1, 0.5],
+    ],
+  ]),
+  // items 1..6: three item features, some items with several, one with none
+  items: rows(3, [
+    [],
+    [[0, 1]],
+    [
+      [0, 1],
+      [2, 0.7],
+    ],
+    [[1, 1]],
+    [],
+    [
+      [1, 0.3],
+      [2, 1],
+    ],
+    [
+      [0, 0.5],
+      [1, 0.5],
+      [2, 0.5],
+    ],
+  ]),
+};
+
+function jittered(): FactorizationMachine {
+  const fm = new FactorizationMachine(CONFIG, FEATURES, { seed: 3 });
+  const rng = new Rng(11);
+  for (const [name, p] of fm.namedParameters()) {
+    const first = name === 'user_factors' || name === 'item_factors' ? CONFIG.hiddenUnits : name === 'item_bias' ? 1 : 0;
+    for (let i = first; i < p.size; i++) p.data[i] += 0.3 * rng.normal();
+  }
+  return fm;
+}
+
+test('FM scores: the O(nk) form equals the naive sum over feature pairs, up to the user-side constant', () => {
+  const fm = jittered();
+  const d = CONFIG.hiddenUnits;
+  const P = Object.fromEntries(fm.namedParameters());
+  // the naive FM over x = [user id, user features, item id, item features]: Σ w x + Σ_{f<g} <v_f, v_g> x_f x_g
+  const naive = (u: number, i: number) => {
+    const active: Array<{ v: Float32Array; w: number; x: number }> = [];
+    active.push({ v: P.user_factors.data.subarray(u * d, (u + 1) * d), w: 0, x: 1 });
+    const ur = FEATURES.users!;
+    for (let x = ur.rowPtr[u]; x < ur.rowPtr[u + 1]; x++) {
+      const f = ur.idx[x];
+      active.push({ v: P.user_feature_factors.data.subarray(f * d, (f + 1) * d), w: 0, x: ur.val[x] });
+    }
+    active.push({ v: P.item_factors.data.subarray(i * d, (i + 1) * d), w: P.item_bias.data[i], x: 1 });
+    const ir = FEATURES.items!;
+    for (let x = ir.rowPtr[i]; x < ir.rowPtr[i + 1]; x++) {
+      const g = ir.idx[x];
+      active.push({ v: P.item_feature_factors.data.subarray(g * d, (g + 1) * d), w: P.item_feature_bias.data[g], x: ir.val[x] });
+    }
+    let s = 0;
+    for (const a of active) s += a.w * a.x;
+    for (let p = 0; p < active.length; p++)
+      for (let q = p + 1; q < active.length; q++) {
+        let dot = 0;
+        for (let k = 0; k < d; k++) dot += active[p].v[k] * active[q].v[k];
+        s += dot * active[p].x * active[q].x;
+      }
+    return s;
+  };
+  const users = Int32Array.from([1, 1, 2, 3, 3, 3]);
+  const items = Int32Array.from([1, 2, 3, 4, 5, 6]);
+  const got = withInferenceTape(() => fm.scores(users, new Int32Array(6), items).data.slice());
+  // the user-side pairs are a constant per user: compare differences between items of one user
+  const ref = Array.from(users, (u, m) => naive(u, items[m]));
+  for (const [a, b] of [
+    [0, 1],
+    [3, 4],
+    [3, 5],
+    [4, 5],
+  ]) {
+    assert.ok(Math.abs(got[a] - got[b] - (ref[a] - ref[b])) < 1e-4, `pair ${a}, ${b}: ${got[a] - got[b]} vs ${ref[a] - ref[b]}`);
+  }
+  // the whole catalogue (one GEMM + the items' own terms) equals the per-candidate scores
+  const batch = { batchSize: 1, maxlen: 4, users: Int32Array.from([3]), seqs: Int32Array.from([0, 1, 2, 3]) };
+  const all = fm.scoreAll(batch);
+  const cand = fm.scoreCandidates(batch, Int32Array.from([1, 2, 3, 4, 5, 6]), 6);
+  for (let i = 1; i <= 6; i++) assert.ok(Math.abs(all[i] - cand[i - 1]) < 1e-5);
+});
+
+test('FM loss gradient (BPR + per-example L2) with side features matches finite differences', () => {
+  const fm = jittered();
+  const batch = {
+    batchSize: 2,
+    maxlen: 4,
+    users: Int32Array.from([1, 3]),
+    seqs: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 1]),
+    pos: Int32Array.from([0, 2, 3, 4, 5, 6, 1, 2]),
+    neg: Int32Array.from([0, 5, 6, 1, 2, 3, 4, 5]),
+    negatives: 1,
+  };
+  const named = fm.namedParameters();
+  const params = named.map(([, p]) => p);
+  const res = gradCheck(() => fm.loss(batch), params, { eps: 1e-3, rtol: 2e-2, atol: 1e-3 });
+  assert.ok(res.ok, `ratio ${res.worstRatio}: ${res.worst}`);
+  res.analytic.forEach((g, i) =>
+    assert.ok(
+      g.some((v) => v !== 0),
+      `${named[i][0]} has no gradient`,
+    ),
+  );
+});
+
+/** groupEvents' items with their taste group as a feature. */
+function groupItemFeatures(items: readonly string[]) {
+  return {
+    source: 'groups',
+    layout: 'csv',
+    columns: [{ name: 'group', kind: 'categorical' as const }],
+    records: items.map((id, k) => ({ id, line: k + 1, values: [`g${Math.floor((Number(id) - 3000) / 100)}`] })),
+  };
+}
+
+test('FM learns the taste groups (above PopRec), and its model file keeps the features it scores with', async () => {
+  const data = fromEvents(groupEvents());
+  const split = leaveOneOut(data, 3);
+  const items = featureMatrix(groupItemFeatures(data.items.toRaw.slice(1)), data.items);
+  const spec = getModel('fm');
+  assert.ok(spec && spec.learning.kind === 'gradient');
+  const model = await train(data, { model: 'fm', numEpochs: 30, evalEvery: 30, lr: 0.01, seed: 1, features: { items } });
+  const pop = PopRecModel.fit(split, 'train');
+  const [f, p] = [await testNdcg(model, data), await testNdcg(pop, data)];
+  assert.ok(f > p + 0.05, `FM NDCG@10 ${f.toFixed(3)} vs PopRec ${p.toFixed(3)}`);
+  const back = spec.load(model.serialize());
+  assert.equal(await testNdcg(back, data), f, 'the loaded model scores alike (its features came with it)');
+  model.dispose();
+  back.dispose();
+});
+
+test('seqrec train --model fm with the MovieLens-100k user and item files; recommend reads the model file alone', {
+  skip: NEEDS_SHARED,
+}, async () => {
+  const run = join(testTempDir('seqrec-fm-'), 'run');
+  const t = await runCli([
+    'train',
+    '--model',
+    'fm',
+    '--dataset',
+    sharedPath('data/ml-100k/u.data'),
+    '--user_features',
+    sharedPath('data/ml-100k/u.user'),
+    '--item_features',
+    sharedPath('data/ml-100k/u.item'),
+    '--num_epochs',
+    '2',
+    '--eval_every',
+    '2',
+    '--maxlen',
+    '50',
+    '--train_dir',
+    run,
+  ]);
+  assert.equal(t.code, 0, t.stderr);
+  const file = join(run, 'fm.safetensors');
+  const r = await runCli(['recommend', '--state_dict_path', file, '--user', '1', '--k', '3']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.trim().split('\n').length >= 3, r.stdout);
+});
