@@ -165,12 +165,11 @@ test('FM loss gradient (BPR + per-example L2) with side features matches finite 
   const params = named.map(([, p]) => p);
   const res = gradCheck(() => fm.loss(batch), params, { eps: 1e-3, rtol: 2e-2, atol: 1e-3 });
   assert.ok(res.ok, `ratio ${res.worstRatio}: ${res.worst}`);
-  res.analytic.forEach((g, i) =>
+  for (const [i, g] of res.analytic.entries())
     assert.ok(
       g.some((v) => v !== 0),
       `${named[i][0]} has no gradient`,
-    ),
-  );
+    );
 });
 
 /** groupEvents' items with their taste group as a feature. */
