@@ -311,3 +311,22 @@ test('a damaged log.jsonl of a finished run is refused naming the file and the l
   const csv = readFileSync(join(damagedOut, 'results.csv'), 'utf8').trim().split('\n');
   assert.match(csv[1], /^ring,sasrec,default,1,1,1,/, 'one epoch on the curve, the best');
 });
+
+test('a dataset entry may restrict the models run on it, and its feature files are relative to the grid file', () => {
+  const sub = join(dir, 'restrict');
+  const grid = join(dir, 'restrict.yaml');
+  writeFileSync(
+    grid,
+    'datasets:\n  - { path: ring.txt, name: plain, models: [pop] }\n  - { path: ring.txt, name: rich, flags: { item_features: feats/items.csv }, models: [pop, content] }\n' +
+      'models: [pop, content]\nseeds: [1]\nout: restrict\n',
+  );
+  const { runs } = planRuns(loadGrid(grid), grid);
+  assert.deepEqual(
+    runs.map((r) => `${r.datasetName}/${r.model}`),
+    ['plain/pop', 'rich/pop', 'rich/content'],
+  );
+  assert.equal(runs[2].flags.item_features, join(dir, 'feats', 'items.csv'));
+  writeFileSync(grid, 'datasets:\n  - { path: ring.txt, models: [bert] }\nmodels: [pop]\n');
+  assert.throws(() => planRuns(loadGrid(grid), grid), /datasets: model "bert" is not among the grid's models \(pop\)/);
+  assert.ok(!existsSync(sub));
+});

@@ -6,7 +6,8 @@
  *
  * Grid file (YAML or JSON):
  *   datasets: [data/ring.txt]          # paths, relative to the grid file, or
- *                                      #   { path, name?, flags? } (flags for that dataset's runs)
+ *                                      #   { path, name?, flags?, models? } (flags for that dataset's
+ *                                      #   runs, feature files relative to the grid file; only these models)
  *   models: [sasrec, tisasrec]
  *   flags: { num_epochs: 20, maxlen: 50 }   # train flags (snake_case names) for every run
  *   grid: { lr: [0.001, 0.0005] }      # optional: every combination of these values is a config
@@ -79,6 +80,8 @@ const DatasetEntrySchema = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'letters, digits, . _ + - (it names a folder)')
       .optional(),
     flags: z.record(z.string(), Scalar).default({}),
+    /** only these of the grid's models run on this dataset (default: all) */
+    models: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict();
 
@@ -256,6 +259,9 @@ function datasetName(path: string): string {
 }
 
 /** Every run of the grid, in execution order (dataset, model, config, seed). */
+/** Dataset flags naming files, taken relative to the grid file as the dataset path is. */
+const FILE_FLAGS = ['user_features', 'item_features'];
+
 export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { out: string; runs: PlannedRun[] } {
   const base = dirname(resolve(gridPath));
   const out = resolve(outOverride ?? (grid.out ? resolve(base, grid.out) : join(base, `${basename(gridPath).replace(/\.[^.]*$/, '')}-results`)));
@@ -265,7 +271,14 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
   const runs: PlannedRun[] = [];
   const names = new Map<string, string>();
   for (const d of grid.datasets) {
-    const entry = typeof d === 'string' ? { path: d, name: undefined, flags: {} } : d;
+    const entry: { path: string; name?: string; flags: Record<string, string | number | boolean>; models?: string[] } =
+      typeof d === 'string' ? { path: d, flags: {} } : d;
+    for (const m of entry.models ?? []) {
+      if (!grid.models.includes(m)) throw new UserError(`${gridPath}: datasets: model "${m}" is not among the grid's models (${grid.models.join(', ')})`);
+    }
+    // feature files, like the dataset, are relative to the grid file
+    const flags = { ...entry.flags };
+    for (const k of FILE_FLAGS) if (typeof flags[k] === 'string') flags[k] = resolve(base, String(flags[k]));
     const dataset = resolve(base, entry.path);
     let dn = entry.name ?? datasetName(dataset);
     if (names.has(dn) && (entry.name !== undefined || names.get(dn) !== dataset)) {
@@ -274,6 +287,7 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
     }
     names.set(dn, dataset);
     for (const model of grid.models) {
+      if (entry.models && !entry.models.includes(model)) continue;
       for (const gridValues of combos) {
         const config = keys.length === 0 ? 'default' : slug(keys.map((k) => `${k}=${String(gridValues[k])}`).join('_'));
         for (const seed of grid.seeds) {
@@ -284,7 +298,7 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
             gridValues,
             config,
             seed,
-            flags: { ...grid.flags, ...entry.flags, ...grid.model_flags[model], ...gridValues },
+            flags: { ...grid.flags, ...flags, ...grid.model_flags[model], ...gridValues },
             dir: join(out, 'runs', dn, slug(model), config, `seed-${seed}`),
           });
         }
