@@ -274,7 +274,8 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
     const entry: { path: string; name?: string; flags: Record<string, string | number | boolean>; models?: string[] } =
       typeof d === 'string' ? { path: d, flags: {} } : d;
     for (const m of entry.models ?? []) {
-      if (!grid.models.includes(m)) throw new UserError(`${gridPath}: datasets: model "${m}" is not among the grid's models (${grid.models.join(', ')})`);
+      if (!grid.models.includes(m))
+        throw new UserError(`${gridPath}: datasets: model "${m}" is not among the grid's models (${grid.models.join(', ')})`);
     }
     // feature files, like the dataset, are relative to the grid file
     const flags = { ...entry.flags };

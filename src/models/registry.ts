@@ -5,6 +5,7 @@
 import type { AnyModelSpec } from './contract.js';
 import { pop } from './pop/spec.js';
 import { content } from './content/spec.js';
+import { ffm } from './ffm/spec.js';
 import { fm } from './fm/spec.js';
 import { sasrec } from './sasrec/spec.js';
 import { tisasrec } from './tisasrec/spec.js';
@@ -34,6 +35,7 @@ const MODELS: readonly AnyModelSpec[] = [
   slim,
   content,
   fm,
+  ffm,
 ];
 
 const registry = new Map<string, AnyModelSpec>(MODELS.map((spec) => [spec.name, spec]));

@@ -48,6 +48,8 @@ export interface FactorModelDefinition {
   readonly itemTable: string;
   /** the tensor of shape [userNum + 1, ·] (models with users only) */
   readonly userTable?: string;
+  /** d from the item table's width, when that is not d itself (a field-aware model's several vectors per item) */
+  hiddenUnitsOf?(itemTableWidth: number, features: ModelFeatures): number;
 }
 
 /** The model file's metadata for the side features a model reads (none for a model without). */
@@ -69,7 +71,7 @@ function metadata(name: string, sizes: Readonly<FactorConfig>, record: TrainingR
 }
 
 /** The sizes and options of the model in `ckpt` (its tensors' shapes win over its config). */
-function configOf(def: FactorModelDefinition, ckpt: LoadedCheckpoint): FactorConfig {
+function configOf(def: FactorModelDefinition, ckpt: LoadedCheckpoint, features: ModelFeatures): FactorConfig {
   const items = ckpt.tensors.get(def.itemTable);
   if (items?.shape.length !== 2 || items.shape[0] < 2)
     throw new CheckpointError(`not a ${def.label} model file: ${def.itemTable} missing or not 2-D`);
@@ -83,7 +85,10 @@ function configOf(def: FactorModelDefinition, ckpt: LoadedCheckpoint): FactorCon
       throw new CheckpointError(`metadata "user_ids" lists ${ids.length - 1} users but ${def.userTable} has ${userNum}`);
     }
   }
-  const o = optionsFromCheckpoint(def.options, ckpt, { hidden_units: items.shape[1] }, {}, []);
+  const width = def.hiddenUnitsOf ? def.hiddenUnitsOf(items.shape[1], features) : items.shape[1];
+  if (!Number.isInteger(width) || width < 1)
+    throw new CheckpointError(`not a ${def.label} model file: ${def.itemTable} has ${items.shape[1]} columns`);
+  const o = optionsFromCheckpoint(def.options, ckpt, { hidden_units: width }, {}, []);
   return { itemNum: items.shape[0] - 1, userNum, maxlen: o.maxlen, hiddenUnits: o.hiddenUnits, l2Reg: o.l2Reg };
 }
 
@@ -123,8 +128,8 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
     load(bytes) {
       const ckpt = decodeCheckpoint(bytes);
       if (!ckpt.config) throw new CheckpointError(`not a seqrec ${def.label} model file (no "config" metadata)`);
-      const cfg = configOf(def, ckpt);
       const features = def.sideFeatures ? decodeModelFeatures(ckpt.extra.side_features) : {};
+      const cfg = configOf(def, ckpt, features);
       return loadNetworkModel(
         def.name,
         ckpt,

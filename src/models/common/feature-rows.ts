@@ -9,6 +9,9 @@ import type { FeatureMatrix, SideFeatures } from '../../data/types.js';
 /** CSR rows over dense ids (row 0 empty): row r's features idx[rowPtr[r] ..] with weights val[..]. */
 export interface FeatureRows {
   readonly featureNum: number;
+  /** each feature's field (0 .. fieldNum − 1), for field-aware models */
+  readonly fieldOf: Int32Array;
+  readonly fieldNum: number;
   readonly rowPtr: Int32Array;
   readonly idx: Int32Array;
   readonly val: Float32Array;
@@ -20,7 +23,7 @@ export interface ModelFeatures {
 }
 
 function rowsOf(m: FeatureMatrix | undefined): FeatureRows | undefined {
-  return m && { featureNum: m.names.length, rowPtr: m.rowPtr, idx: m.idx, val: m.val };
+  return m && { featureNum: m.names.length, fieldOf: m.fieldOf, fieldNum: m.fields.length, rowPtr: m.rowPtr, idx: m.idx, val: m.val };
 }
 
 /** The rows of the side features a model reads (`reads`: which). */
@@ -30,7 +33,14 @@ export function modelFeatures(f: SideFeatures | undefined, reads: readonly ('use
   return { ...(users ? { users } : {}), ...(items ? { items } : {}) };
 }
 
-const plain = (r: FeatureRows) => ({ featureNum: r.featureNum, rowPtr: Array.from(r.rowPtr), idx: Array.from(r.idx), val: Array.from(r.val) });
+const plain = (r: FeatureRows) => ({
+  featureNum: r.featureNum,
+  fieldNum: r.fieldNum,
+  fieldOf: Array.from(r.fieldOf),
+  rowPtr: Array.from(r.rowPtr),
+  idx: Array.from(r.idx),
+  val: Array.from(r.val),
+});
 
 export function encodeModelFeatures(f: ModelFeatures): string {
   return JSON.stringify({ ...(f.users ? { users: plain(f.users) } : {}), ...(f.items ? { items: plain(f.items) } : {}) });
@@ -43,9 +53,12 @@ function decodeRows(v: unknown, what: string): FeatureRows | undefined {
     typeof r === 'object' &&
     r !== null &&
     Number.isInteger(r.featureNum) &&
-    [r.rowPtr, r.idx, r.val].every((a) => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x)));
+    Number.isInteger(r.fieldNum) &&
+    [r.fieldOf, r.rowPtr, r.idx, r.val].every((a) => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x)));
   if (!ok) throw new UserError(`model file: metadata "side_features" ${what} is not feature rows`);
   const featureNum = r.featureNum as number;
+  const fieldNum = r.fieldNum as number;
+  const fieldOf = Int32Array.from(r.fieldOf as number[]);
   const rowPtr = Int32Array.from(r.rowPtr as number[]);
   const idx = Int32Array.from(r.idx as number[]);
   const val = Float32Array.from(r.val as number[]);
@@ -61,7 +74,7 @@ function decodeRows(v: unknown, what: string): FeatureRows | undefined {
   ) {
     throw new UserError(`model file: metadata "side_features" ${what} rows are inconsistent`);
   }
-  return { featureNum, rowPtr, idx, val };
+  return { featureNum, fieldOf, fieldNum, rowPtr, idx, val };
 }
 
 export function decodeModelFeatures(text: string | undefined): ModelFeatures {
