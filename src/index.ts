@@ -15,7 +15,7 @@ export { modelNames } from './models/registry.js';
 export { UserError } from './core/errors.js';
 export { VERSION } from './core/version.js';
 export type { Catalog, Model } from './models/contract.js';
-export type { Interactions, IdMap, SideFeatures, FeatureMatrix, FeatureField } from './data/types.js';
+export type { Interactions, IdMap, SideFeatures, FeatureMatrix, FeatureField, FeatureKind } from './data/types.js';
 export { DATA_FORMATS, type DataFormat } from './data/formats.js';
 export type { EvalRow } from './eval/results.js';
 export type { Scorer, HistoryBatch } from './eval/types.js';

@@ -40,9 +40,13 @@ export async function loadDataset(path: string, options: DatasetOptions = {}): P
 
 /** Which feature files to read for a dataset (the CLI's --user_features, --item_features and their _columns). */
 export interface FeatureFiles {
+  /** a user feature file: MovieLens u.user or users.dat, or CSV/TSV/JSONL with userFeaturesColumns */
   readonly userFeatures?: string;
+  /** its columns, name:kind with kinds id, categorical, multi, numeric, text (e.g. "user_id:id,age:numeric") */
   readonly userFeaturesColumns?: string;
+  /** an item feature file: MovieLens u.item or movies.dat, or CSV/TSV/JSONL with itemFeaturesColumns */
   readonly itemFeatures?: string;
+  /** its columns (e.g. "item_id:id,genres:multi,title:text") */
   readonly itemFeaturesColumns?: string;
 }
 

@@ -25,17 +25,23 @@ export interface Interactions {
 /** How a feature column is encoded (data/features.ts). */
 export type FeatureKind = 'categorical' | 'multi' | 'numeric' | 'text';
 
+/** One column of a feature file, as a block of features. */
 export interface FeatureField {
+  /** the column's name (a MovieLens file's: age, gender, occupation, zip_region; title, year, genres) */
   readonly name: string;
+  /** how its values became features */
   readonly kind: FeatureKind;
   /** its features are start .. start + size − 1 */
   readonly start: number;
+  /** how many features it has */
   readonly size: number;
 }
 
 /** The features of one kind of entity (users or items), rows by dense id (row 0, padding, is empty). */
 export interface FeatureMatrix {
+  /** the file it was read from */
   readonly source: string;
+  /** its columns, in file order */
   readonly fields: readonly FeatureField[];
   /** every feature's name, e.g. `genres=Comedy`, `age∈[25,31)`, `title:star` */
   readonly names: readonly string[];
@@ -43,7 +49,9 @@ export interface FeatureMatrix {
   readonly fieldOf: Int32Array;
   /** CSR rows 0..N: row r's features are idx[rowPtr[r] .. rowPtr[r + 1]) with weights val[…] */
   readonly rowPtr: Int32Array;
+  /** the features of the rows, row after row */
   readonly idx: Int32Array;
+  /** their weights */
   readonly val: Float32Array;
   /** dense ids with at least one feature */
   readonly covered: number;
@@ -53,7 +61,9 @@ export interface FeatureMatrix {
 
 /** The side features of a dataset's users and items, as their feature files gave them. */
 export interface SideFeatures {
+  /** the users' features, rows by dense user id */
   readonly users?: FeatureMatrix;
+  /** the items' features, rows by dense item id */
   readonly items?: FeatureMatrix;
 }
 
