@@ -64,7 +64,7 @@ test('train --help lists the factor models and --l2_reg with each default', asyn
   assert.equal(r.code, 0, r.stderr);
   const help = r.stdout.replace(/\s+/g, ' ');
   for (const m of MODELS) assert.match(help, new RegExp(`--model <name> .*\\b${m}\\b`));
-  assert.match(help, /--l2_reg <x> λ of the per-example L2 term .* \(default 0\.0001\) \[bpr, fmc, fpmc, transrec\]/);
+  assert.match(help, /--l2_reg <x> λ of the per-example L2 term .* \(default 0\.0001\) \[bpr, fmc, fpmc, transrec, fm, ffm\]/);
   assert.match(help, /--hidden_units <n> embedding size d \(default: .*bpr 50, fmc 50, fpmc 50, transrec 50\b/);
 });
 
