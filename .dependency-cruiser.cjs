@@ -19,7 +19,8 @@ const LAYERS = {
   train: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models'],
   experiments: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train'],
   api: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train'],
-  cli: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train', 'experiments'],
+  serve: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train'],
+  cli: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train', 'experiments', 'serve'],
 };
 
 const folders = Object.keys(LAYERS);

@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { modelSources } from '../serve/model-sources.js';
+import { serveOptions } from '../serve/options.js';
+import { startServer } from '../serve/server.js';
+import { addOptions, commandGroups } from './flags.js';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('serve')
+    .description(
+      'serve top-K recommendations over HTTP (POST /v1/recommend, /v1/recommend/batch; GET /v1/models, /healthz, /readyz, ' +
+        '/metrics, /docs). Models come from --model_dir (a model file, a run directory, or a directory of them) and/or ' +
+        '--models name=path,…; a replaced model file (or SIGHUP) reloads without dropping requests; SIGTERM drains and exits 0',
+    );
+  addOptions(cmd, commandGroups(serveOptions));
+  cmd.action(async (opts: Record<string, unknown>) => {
+    const o = serveOptions.parse(opts);
+    const server = await startServer(modelSources(o.modelDir, o.models), o);
+    await server.app.listen({ port: o.port, host: o.host });
+    process.on('SIGHUP', () => void server.store.reloadAll());
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        server.app.log.info('shutting down: draining requests in flight');
+        server.close().then(resolve, resolve);
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+  });
+}
