@@ -102,6 +102,10 @@ export async function startServer(sources: readonly ModelSource[], s: ServerSett
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
+  // a keep-alive connection whose request was in flight at shutdown would otherwise hold close() open
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const model = modelOf.get(request) ?? '';

@@ -52,12 +52,20 @@ export async function serveOn(sources: readonly ModelSource[], settings: Partial
   return { server, url: address };
 }
 
+/** A JSON answer of the server: a recommendation, a batch's, or an error. */
+export interface ServeReply {
+  readonly model: string;
+  readonly items: Array<{ item: string; score: number }>;
+  readonly results: ServeReply[];
+  readonly error: string;
+}
+
 /** POSTs JSON; the status and the parsed body. */
-export async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
+export async function post(url: string, body: unknown): Promise<{ status: number; body: ServeReply }> {
   const r = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: r.status, body: await r.json() };
+  return { status: r.status, body: (await r.json()) as ServeReply };
 }
