@@ -97,7 +97,11 @@ async function startServer(flags: readonly string[]): Promise<{ url: string; sto
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, stop: () => (child.kill('SIGTERM'), exited) };
+  const stop = (): Promise<number | null> => {
+    child.kill('SIGTERM');
+    return exited;
+  };
+  return { url, stop };
 }
 
 const single = (i: number) => JSON.stringify({ history: histories[i % histories.length], k: 10 });

@@ -6,7 +6,7 @@ import { testTempDir } from './helpers/tmp.js';
 
 const dir = testTempDir('seqrec-serve-stop-');
 
-test('SIGTERM: the CLI stops accepting, answers the request in flight, and exits 0', async () => {
+test('SIGHUP reloads the models; SIGTERM: the CLI stops accepting, answers the request in flight, and exits 0', async () => {
   const model = await trainTiny(dir, 'pop', 'pop');
   // a long batching wait keeps the request in flight when SIGTERM arrives
   const child = spawn(
@@ -40,6 +40,10 @@ test('SIGTERM: the CLI stops accepting, answers the request in flight, and exits
     });
     child.on('exit', (code) => reject(new Error(`exited ${code} before listening: ${stderr}`)));
   });
+  child.kill('SIGHUP');
+  const loads = () => stdout.match(/"msg":"model loaded"/g)?.length ?? 0;
+  for (let waited = 0; loads() < 2 && waited < 10000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(loads(), 2, 'SIGHUP did not reload the model');
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const started = Date.now();
   const inFlight = post(`${url}/v1/recommend`, { history: ['1'], k: 3 });

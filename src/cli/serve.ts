@@ -16,8 +16,8 @@ export function register(program: Command): void {
   cmd.action(async (opts: Record<string, unknown>) => {
     const o = serveOptions.parse(opts);
     const server = await startServer(modelSources(o.modelDir, o.models), o);
-    await server.app.listen({ port: o.port, host: o.host });
     process.on('SIGHUP', () => void server.store.reloadAll());
+    await server.app.listen({ port: o.port, host: o.host });
     await new Promise<void>((resolve) => {
       const stop = () => {
         server.app.log.info('shutting down: draining requests in flight');
