@@ -111,7 +111,7 @@ test('bad input: 400 with a one-line reason; an oversized body 413; an unknown r
     [{}, /^give exactly one of "user" or "history"$/],
     [{ history: ['1'], colour: 'red' }, /must NOT have additional properties/],
     [{ history: ['1'], model: 'gpt' }, /^model: unknown model "gpt" \(served: pop, sasrec\)$/],
-    ['{"history": [', /JSON/],
+    ['{"history": [', /^body: not valid JSON \(/],
     ['[1, 2]', /body must be object/],
   ];
   for (const [body, reason] of cases) {

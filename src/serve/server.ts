@@ -97,7 +97,8 @@ export async function startServer(sources: readonly ModelSource[], s: ServerSett
     let status = e instanceof UserError || e.validation ? 400 : (e.statusCode ?? 500);
     if (status >= 500) request.log.error({ err }, 'request failed');
     if (status < 400) status = 500;
-    reply.status(status).send({ error: oneLine(e.message) });
+    const message = e instanceof SyntaxError ? `body: not valid JSON (${e.message})` : e.message;
+    reply.status(status).send({ error: oneLine(message) });
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` });
