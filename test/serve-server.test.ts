@@ -130,6 +130,8 @@ test('bad input: 400 with a one-line reason; an oversized body 413; an unknown r
   const missing = await fetch(`${url}/v2/nothing`);
   assert.equal(missing.status, 404);
   assert.equal(((await missing.json()) as { error: string }).error, 'no route GET /v2/nothing');
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  assert.doesNotMatch(metrics, /model="gpt"/);
   // the server still answers after all that
   assert.equal((await post(`${url}/v1/recommend`, { history: ['1'] })).status, 200);
 });

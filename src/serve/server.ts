@@ -120,6 +120,8 @@ export async function startServer(sources: readonly ModelSource[], s: ServerSett
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const { query, answer, error } = schemas(s);
+  // a model name from a request body is a metric label only when served: labels must not grow with hostile input
+  const metricLabel = (name: string | undefined): string => (name === undefined ? store.defaultName : store.names.includes(name) ? name : '');
 
   async function recommendOne(body: RecommendBody): Promise<{ model: string; items: Array<{ item: string; score: number }> }> {
     const gen = store.acquire(body.model);
@@ -137,7 +139,7 @@ export async function startServer(sources: readonly ModelSource[], s: ServerSett
     '/v1/recommend',
     { schema: { description: 'top-K items after a user or a history (original ids)', body: query, response: { 200: answer, 400: error } } },
     async (request) => {
-      modelOf.set(request, request.body.model ?? store.defaultName);
+      modelOf.set(request, metricLabel(request.body.model));
       return recommendOne(request.body);
     },
   );
@@ -158,7 +160,7 @@ export async function startServer(sources: readonly ModelSource[], s: ServerSett
     },
     async (request) => {
       const { requests } = request.body;
-      modelOf.set(request, requests[0].model ?? store.defaultName);
+      modelOf.set(request, metricLabel(requests[0].model));
       const results = await Promise.allSettled(requests.map((q) => recommendOne(q)));
       const failed = results.findIndex((r) => r.status === 'rejected');
       if (failed >= 0) {
