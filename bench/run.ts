@@ -171,7 +171,7 @@ const legacyDatasets = caseArgs.filter((x) => datasetNames.includes(x));
 const wantedCases = new Set(caseArgs.filter((x) => !datasetNames.includes(x)).flatMap((x) => (x === 'eval' ? ['sampled', 'full'] : [x])));
 if (legacyDatasets.length > 0) wantedCases.add('train');
 for (const c of wantedCases) {
-  if (!['train', 'ce', 'sampled', 'full', 'recommend'].includes(c))
+  if (!['train', 'ce', 'sampled', 'full', 'recommend', 'serve'].includes(c))
     throw new Error(`--cases: unknown case "${c}" (train, ce, eval, sampled, full, recommend, ${datasetNames.join(', ')})`);
 }
 const wanted = arg('datasets', legacyDatasets.length > 0 ? legacyDatasets.join(',') : datasetNames.join(',')).split(',');
@@ -371,3 +371,5 @@ if (referenceSkipped) console.log('reference skipped: no python with torch + num
 console.log(`load average at the end ${load()}`);
 const out = arg('json', '');
 if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, ce: ceRows, eval: evalRows, recommend: recRows }, null, 2));
+if (wantedCases.has('serve'))
+  spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/serve.ts'), ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });

@@ -9,4 +9,4 @@ import { register as serve } from './serve.js';
 import { register as train } from './train.js';
 
 /** Each subcommand module exports a register(program) function; list them here. */
-export const commandModules: Array<(program: Command) => void> = [convert, convertModel, data, train, evalCmd, recommend, experiments, serve];
+export const commandModules: Array<(program: Command) => void> = [convert, convertModel, data, train, evalCmd, recommend, serve, experiments];

@@ -1,81 +1,100 @@
 /**
- * Dynamic batching: the queries for one model that arrive within `maxWaitMs` of the first (at most
- * `maxBatch`) are scored in one call, one GEMM for the whole batch; each gets its own top-K, the same
- * as if it had been scored alone (the rows of a batch do not interact).
+ * Dynamic batching: the queries that arrive within `maxWaitMs` (at most `maxBatch` of them) are
+ * scored in one scoreAll call over one history batch, so one matrix product serves them all. Each
+ * row's scores depend on its own history only, so a batched answer equals the unbatched one.
  */
+import type { Query } from '../eval/recommend.js';
 import { fillHistoryRow } from '../eval/history.js';
 import { assertFiniteScores, topK } from '../eval/protocols.js';
 import type { HistoryBatch, Scorer } from '../eval/types.js';
-import type { ServedQuery } from './queries.js';
 
-export interface Ranked {
-  readonly items: Array<{ item: number; score: number }>;
+/** A query to score: the history (dense ids), the items to leave out besides it, and k. */
+export interface ScoreRequest {
+  readonly query: Query;
+  readonly exclude: ArrayLike<number>;
+  readonly k: number;
 }
 
-/** Scores `queries` with one scoreAll over a batch of their histories; the top-K of each. */
-export function scoreQueries(scorer: Scorer, queries: readonly ServedQuery[]): Ranked[] {
-  const B = queries.length;
-  const L = scorer.maxlen;
-  const seqs = new Int32Array(B * L);
-  const users = new Int32Array(B);
-  const timed = queries.some((q) => q.query.times !== undefined);
-  const times = timed ? new Float64Array(B * L) : undefined;
-  queries.forEach((q, b) => {
-    users[b] = q.query.user ?? 0;
-    fillHistoryRow(seqs, b, L, q.query.items, 0, times, q.query.times ?? (times ? new Float64Array(q.query.items.length) : undefined));
-  });
-  const batch: HistoryBatch = times ? { batchSize: B, maxlen: L, users, seqs, times } : { batchSize: B, maxlen: L, users, seqs };
-  const N1 = scorer.itemNum + 1;
-  const scores = scorer.scoreAll(batch);
-  assertFiniteScores(scores, B, N1, 1, 'recommend');
-  return queries.map((q, b) => ({ items: topK(scores, b * N1, scorer.itemNum, q.k, q.exclude) }));
-}
+export type Ranked = Array<{ item: number; score: number }>;
 
 interface Pending {
-  query: ServedQuery;
-  resolve(r: Ranked): void;
-  reject(e: unknown): void;
+  readonly request: ScoreRequest;
+  readonly resolve: (r: Ranked) => void;
+  readonly reject: (e: unknown) => void;
 }
 
 export class Batcher {
-  private pending: Pending[] = [];
+  private readonly queues: { timed: Pending[]; untimed: Pending[] } = { timed: [], untimed: [] };
   private timer: NodeJS.Timeout | undefined;
+  private readonly seqs: Int32Array;
+  private readonly times: Float64Array;
+  private readonly users: Int32Array;
+  private scores: Float32Array | undefined;
 
   constructor(
     private readonly scorer: Scorer,
     private readonly maxBatch: number,
     private readonly maxWaitMs: number,
-    private readonly onBatch?: (size: number) => void,
-  ) {}
+    private readonly onBatch: (size: number) => void = () => {},
+  ) {
+    this.seqs = new Int32Array(maxBatch * scorer.maxlen);
+    this.times = new Float64Array(maxBatch * scorer.maxlen);
+    this.users = new Int32Array(maxBatch);
+  }
 
-  submit(query: ServedQuery): Promise<Ranked> {
-    if (this.maxBatch <= 1) {
-      this.onBatch?.(1);
-      return Promise.resolve(scoreQueries(this.scorer, [query])[0]);
-    }
-    return new Promise<Ranked>((resolve, reject) => {
-      this.pending.push({ query, resolve, reject });
-      if (this.pending.length >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+  score(request: ScoreRequest): Promise<Ranked> {
+    return new Promise((resolve, reject) => {
+      const queue = request.query.times ? this.queues.timed : this.queues.untimed;
+      queue.push({ request, resolve, reject });
+      if (queue.length >= this.maxBatch) this.flush(queue);
+      else if (this.timer === undefined) this.timer = setTimeout(() => this.flushAll(), this.maxWaitMs);
     });
   }
 
-  /** Scores what is waiting now. */
-  flush(): void {
-    if (this.timer) clearTimeout(this.timer);
+  private flushAll(): void {
     this.timer = undefined;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    this.onBatch?.(batch.length);
-    try {
-      const ranked = scoreQueries(
-        this.scorer,
-        batch.map((p) => p.query),
-      );
-      for (const [i, p] of batch.entries()) p.resolve(ranked[i]);
-    } catch (e) {
-      for (const p of batch) p.reject(e);
+    while (this.queues.timed.length > 0) this.flush(this.queues.timed);
+    while (this.queues.untimed.length > 0) this.flush(this.queues.untimed);
+  }
+
+  /** Scores the first maxBatch queries of `queue`, all with times or all without. */
+  private flush(queue: Pending[]): void {
+    const group = queue.splice(0, this.maxBatch);
+    if (group.length === 0) return;
+    const { maxlen, itemNum } = this.scorer;
+    const B = group.length;
+    const withTimes = group[0].request.query.times !== undefined;
+    for (let b = 0; b < B; b++) {
+      const q = group[b].request.query;
+      this.users[b] = q.user ?? 0;
+      fillHistoryRow(this.seqs, b, maxlen, q.items, 0, withTimes ? this.times : undefined, q.times);
     }
+    const batch: HistoryBatch = {
+      batchSize: B,
+      maxlen,
+      users: this.users.subarray(0, B),
+      seqs: this.seqs.subarray(0, B * maxlen),
+      ...(withTimes ? { times: this.times.subarray(0, B * maxlen) } : {}),
+    };
+    this.onBatch(B);
+    try {
+      const width = itemNum + 1;
+      if (this.scores === undefined) this.scores = new Float32Array(this.maxBatch * width);
+      const scores = this.scorer.scoreAll(batch, this.scores);
+      assertFiniteScores(scores, B, width, 1, 'recommend');
+      for (let b = 0; b < B; b++) {
+        const { query, exclude, k } = group[b].request;
+        const skip = exclude.length === 0 ? query.items : [...Array.from(query.items), ...Array.from(exclude)];
+        group[b].resolve(topK(scores, b * width, itemNum, k, skip));
+      }
+    } catch (err) {
+      for (const p of group) p.reject(err);
+    }
+  }
+
+  /** Scores what is still queued (before the model is disposed). */
+  drain(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.flushAll();
   }
 }

@@ -1,221 +1,198 @@
 /**
- * `seqrec serve`'s HTTP server (Fastify): top-K recommendations from the served models, their list,
- * health, readiness and Prometheus metrics. Every request body is checked against a JSON schema; bad
- * input is a 400 with a one-line reason, a body over the limit a 413, never a 500.
+ * The HTTP server of `seqrec serve` (Fastify): recommendation routes over the model store, model
+ * listing, health, Prometheus metrics and the OpenAPI description. Bad input is a 400 with a one-line
+ * reason, an oversized body a 413; the server itself never answers 500 to a request's content.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { UserError } from '../core/errors.js';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { oneLine, UserError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
-import { Batcher } from './batcher.js';
-import type { ModelSet, ServedModel } from './models.js';
-import { type RecommendBody, toQuery, type UnknownItems } from './queries.js';
+import { ServeMetrics } from './metrics.js';
+import type { ModelSource } from './model-sources.js';
+import { ModelStore } from './model-store.js';
+import { type RecommendBody, toScoreRequest, type UnknownItems } from './queries.js';
 
-export interface ServerOptions {
+export interface ServerSettings {
   readonly maxBatch: number;
   readonly maxWaitMs: number;
-  readonly unknownItems: UnknownItems;
-  readonly defaultK: number;
   readonly maxK: number;
-  /** the longest history (and exclude list) a request may give */
-  readonly maxItems: number;
-  /** the most requests in one batch call */
-  readonly maxBatchRequests: number;
-  readonly bodyLimitBytes: number;
-  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly maxHistory: number;
+  readonly maxBatchRequest: number;
+  readonly bodyLimit: number;
   readonly requestTimeoutMs: number;
+  readonly unknownItems: UnknownItems;
+  readonly reloadPollMs: number;
+  readonly logLevel: string;
 }
 
-const ID = { anyOf: [{ type: 'string', minLength: 1, maxLength: 256 }, { type: 'integer' }] };
+export const DEFAULT_K = 10;
 
-function singleSchema(o: ServerOptions) {
-  return {
+/** A running server: its Fastify instance, models and metrics. */
+export interface Server {
+  readonly app: FastifyInstance;
+  readonly store: ModelStore;
+  readonly metrics: ServeMetrics;
+  /** stops accepting, answers the requests in flight, then frees the models */
+  close(): Promise<void>;
+}
+
+function schemas(s: ServerSettings) {
+  const id = { type: ['string', 'integer'] };
+  const query = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      user: ID,
-      history: { type: 'array', items: ID, maxItems: o.maxItems },
-      times: { type: 'array', items: { type: 'number' }, maxItems: o.maxItems },
-      k: { type: 'integer', minimum: 1, maximum: o.maxK },
-      exclude: { type: 'array', items: ID, maxItems: o.maxItems },
-      model: { type: 'string', minLength: 1, maxLength: 256 },
+      user: { ...id, description: "a user of the model's data: recommends after the user's known history" },
+      history: { type: 'array', items: id, minItems: 1, maxItems: s.maxHistory, description: 'item ids in time order' },
+      times: { type: 'array', items: { type: 'number' }, maxItems: s.maxHistory, description: 'timestamps of the history (time-aware models)' },
+      k: { type: 'integer', minimum: 1, maximum: s.maxK, default: DEFAULT_K },
+      exclude: { type: 'array', items: id, maxItems: s.maxHistory, description: 'item ids never to recommend (besides the history)' },
+      model: { type: 'string', description: 'a served model (default: the first)' },
     },
   };
-}
-
-const RESULT = {
-  type: 'object',
-  properties: {
-    model: { type: 'string' },
-    items: { type: 'array', items: { type: 'object', properties: { item: { type: 'string' }, score: { type: 'number' } } } },
-    dropped: { type: 'array', items: { type: 'string' } },
-  },
-};
-
-/** The metrics of a server, on their own registry. */
-function serverMetrics() {
-  const registry = new Registry();
-  return {
-    registry,
-    requests: new Counter({
-      name: 'seqrec_requests_total',
-      help: 'requests by route, model and status',
-      labelNames: ['route', 'model', 'status'],
-      registers: [registry],
-    }),
-    latency: new Histogram({
-      name: 'seqrec_request_duration_seconds',
-      help: 'request latency by route and model',
-      labelNames: ['route', 'model'],
-      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
-      registers: [registry],
-    }),
-    batchSize: new Histogram({
-      name: 'seqrec_batch_size',
-      help: 'queries scored together by the dynamic batcher',
-      labelNames: ['model'],
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
-      registers: [registry],
-    }),
-    loadSeconds: new Gauge({
-      name: 'seqrec_model_load_seconds',
-      help: 'seconds the model took to load',
-      labelNames: ['model'],
-      registers: [registry],
-    }),
+  const answer = {
+    type: 'object',
+    properties: {
+      model: { type: 'string' },
+      items: {
+        type: 'array',
+        items: { type: 'object', properties: { item: { type: 'string' }, score: { type: 'number' } } },
+      },
+    },
   };
+  const error = { type: 'object', properties: { error: { type: 'string' } } };
+  return { query, answer, error };
 }
 
-/** The first line of a validation or parse error, in the body's terms. */
-function reasonOf(err: FastifyError): string {
-  if (err.validation && err.validation.length > 0) {
-    const v = err.validation[0];
-    const where = (v.instancePath || '').replace(/^\//, '').replace(/\//g, '.') || 'body';
-    const extra = (v.params as { additionalProperty?: string }).additionalProperty;
-    return extra !== undefined ? `${where}: unknown field ${JSON.stringify(extra)}` : `${where}: ${v.message ?? 'invalid'}`;
-  }
-  return err.message.split('\n')[0];
-}
+const modelOf = new WeakMap<FastifyRequest, string>();
 
-/** The server, and how to turn /readyz to 503 while it drains before closing. */
-export interface Server {
-  readonly app: FastifyInstance;
-  notReady(): void;
-}
-
-export async function buildServer(models: ModelSet, o: ServerOptions): Promise<Server> {
+export async function startServer(sources: readonly ModelSource[], s: ServerSettings): Promise<Server> {
+  const metrics = new ServeMetrics();
   const app = Fastify({
-    logger: o.logLevel === 'silent' ? false : { level: o.logLevel },
-    bodyLimit: o.bodyLimitBytes,
-    requestTimeout: o.requestTimeoutMs,
-    requestIdHeader: 'x-request-id',
-    ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false } },
+    logger: { level: s.logLevel },
+    bodyLimit: s.bodyLimit,
+    requestTimeout: s.requestTimeoutMs,
+    connectionTimeout: s.requestTimeoutMs,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
-  const m = serverMetrics();
-  for (const s of models.list()) m.loadSeconds.set({ model: s.name }, s.loadSeconds);
-  const batchers = new WeakMap<ServedModel, Batcher>();
-  const batcherOf = (s: ServedModel) => {
-    let b = batchers.get(s);
-    if (!b) {
-      b = new Batcher(s.model.scorer, o.maxBatch, o.maxWaitMs, (n) => m.batchSize.observe({ model: s.name }, n));
-      batchers.set(s, b);
-    }
-    return b;
-  };
-  let ready = true;
+  const store = new ModelStore(sources, {
+    maxBatch: s.maxBatch,
+    maxWaitMs: s.maxWaitMs,
+    onBatch: (model, n) => metrics.batchSize.observe({ model }, n),
+    onLoad: (model, seconds) => {
+      metrics.loadSeconds.set({ model }, seconds);
+      metrics.reloads.inc({ model });
+      app.log.info({ model, seconds }, 'model loaded');
+    },
+    onReloadError: (model, err) =>
+      app.log.error({ model, err: oneLine(String(err instanceof Error ? err.message : err)) }, 'reload failed; the old model keeps serving'),
+  });
+  await store.loadAll();
+  if (s.reloadPollMs > 0) store.watch(s.reloadPollMs);
+  let closing = false;
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err instanceof UserError) return reply.code(400).send({ error: err.message });
-    if (err.validation) return reply.code(400).send({ error: reasonOf(err) });
-    if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return reply.code(413).send({ error: `body over the limit of ${o.bodyLimitBytes} bytes` });
-    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)
-      return reply.code(err.statusCode).send({ error: reasonOf(err) });
-    req.log.error(err);
-    return reply.code(500).send({ error: 'internal error' });
+  app.setErrorHandler((err, request, reply) => {
+    const e = err as Error & { statusCode?: number; validation?: unknown };
+    let status = e instanceof UserError || e.validation ? 400 : (e.statusCode ?? 500);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    if (status < 400) status = 500;
+    const message = e instanceof SyntaxError ? `body: not valid JSON (${e.message})` : e.message;
+    reply.status(status).send({ error: oneLine(message) });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
-  app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url ?? 'unknown';
-    const model = (req as { servedModel?: string }).servedModel ?? '';
-    m.requests.inc({ route, model, status: String(reply.statusCode) });
-    m.latency.observe({ route, model }, reply.elapsedTime / 1000);
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+  // a keep-alive connection whose request was in flight at shutdown would otherwise hold close() open
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const model = modelOf.get(request) ?? '';
+    metrics.requests.inc({ route, model, status: String(reply.statusCode) });
+    metrics.latency.observe({ route, model }, reply.elapsedTime / 1000);
   });
 
-  /** One query answered by the model it names (or the only one). */
-  async function answer(body: RecommendBody, fallbackModel: string | undefined, req: object) {
-    const served = models.acquire(body.model ?? fallbackModel);
-    (req as { servedModel?: string }).servedModel = served.name;
+  await app.register(swagger, {
+    openapi: { info: { title: 'seqrec serve', description: 'top-K next-item recommendation', version: VERSION } },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const { query, answer, error } = schemas(s);
+  // a model name from a request body is a metric label only when served: labels must not grow with hostile input
+  const metricLabel = (name: string | undefined): string => (name === undefined ? store.defaultName : store.names.includes(name) ? name : '');
+
+  async function recommendOne(body: RecommendBody): Promise<{ model: string; items: Array<{ item: string; score: number }> }> {
+    const gen = store.acquire(body.model);
     try {
-      const q = toQuery(served.model, body, o.unknownItems, o.defaultK);
-      const ranked = await batcherOf(served).submit(q);
-      const raw = served.model.items.toRaw;
-      return {
-        model: served.name,
-        items: ranked.items.map((r) => ({ item: raw[r.item], score: r.score })),
-        ...(q.dropped.length > 0 ? { dropped: q.dropped } : {}),
-      };
+      const request = toScoreRequest(gen.model, body, s.unknownItems, DEFAULT_K);
+      const ranked = await gen.batcher.score(request);
+      const toRaw = gen.model.items.toRaw;
+      return { model: gen.info.name, items: ranked.map((r) => ({ item: toRaw[r.item], score: r.score })) };
     } finally {
-      models.release(served);
+      gen.release();
     }
   }
 
-  app.post('/v1/recommend', { schema: { body: singleSchema(o), response: { 200: RESULT } } }, async (req) =>
-    answer(req.body as RecommendBody, undefined, req),
+  app.post<{ Body: RecommendBody }>(
+    '/v1/recommend',
+    { schema: { description: 'top-K items after a user or a history (original ids)', body: query, response: { 200: answer, 400: error } } },
+    async (request) => {
+      modelOf.set(request, metricLabel(request.body.model));
+      return recommendOne(request.body);
+    },
   );
 
-  app.post(
+  app.post<{ Body: { requests: RecommendBody[] } }>(
     '/v1/recommend/batch',
     {
       schema: {
+        description: 'many recommendation queries in one request; answers in the same order',
         body: {
           type: 'object',
           additionalProperties: false,
           required: ['requests'],
-          properties: {
-            requests: { type: 'array', items: singleSchema(o), minItems: 1, maxItems: o.maxBatchRequests },
-            model: { type: 'string', minLength: 1 },
-          },
+          properties: { requests: { type: 'array', items: query, minItems: 1, maxItems: s.maxBatchRequest } },
         },
-        response: { 200: { type: 'object', properties: { results: { type: 'array', items: RESULT } } } },
+        response: { 200: { type: 'object', properties: { results: { type: 'array', items: answer } } }, 400: error },
       },
     },
-    async (req) => {
-      const { requests, model } = req.body as { requests: RecommendBody[]; model?: string };
-      const results = await Promise.all(
-        requests.map((r, i) =>
-          answer(r, model, req).catch((e: unknown) => {
-            if (e instanceof UserError) throw new UserError(`requests[${i}]: ${e.message}`);
-            throw e;
-          }),
-        ),
-      );
-      return { results };
+    async (request) => {
+      const { requests } = request.body;
+      modelOf.set(request, metricLabel(requests[0].model));
+      const results = await Promise.allSettled(requests.map((q) => recommendOne(q)));
+      const failed = results.findIndex((r) => r.status === 'rejected');
+      if (failed >= 0) {
+        const reason = (results[failed] as PromiseRejectedResult).reason;
+        if (reason instanceof UserError) throw new UserError(`requests[${failed}]: ${reason.message}`);
+        throw reason;
+      }
+      return { results: results.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<typeof recommendOne>>>).value) };
     },
   );
 
-  app.get('/v1/models', async () => ({
-    models: models.list().map((s) => ({
-      name: s.name,
-      type: s.spec.name,
-      path: s.path,
-      loaded_at: s.loadedAt.toISOString(),
-      items: s.model.items.toRaw.length - 1,
-      config: s.model.describe(),
-      ...(s.results && typeof s.results === 'object' && 'results' in s.results ? { metrics: (s.results as { results: unknown }).results } : {}),
-    })),
-  }));
-  app.get('/healthz', async () => ({ status: 'ok', version: VERSION }));
-  app.get('/readyz', async (_req, reply) => (ready ? { status: 'ready', models: models.names } : reply.code(503).send({ status: 'shutting down' })));
-  app.get('/metrics', async (_req, reply) => reply.type(m.registry.contentType).send(await m.registry.metrics()));
-
-  app.addHook('onClose', async () => {
-    ready = false;
+  app.get('/v1/models', { schema: { description: 'the served models' } }, async () => ({ models: store.infos() }));
+  app.get('/healthz', { schema: { description: 'the process is up' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { description: 'the models are loaded and the server is not shutting down' } }, async (_request, reply) => {
+    if (closing) return reply.status(503).send({ status: 'shutting down' });
+    return { status: 'ready', models: store.names };
   });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  await app.ready();
   return {
     app,
-    notReady: () => {
-      ready = false;
+    store,
+    metrics,
+    async close() {
+      if (closing) return;
+      closing = true;
+      await app.close();
+      store.close();
     },
   };
 }
