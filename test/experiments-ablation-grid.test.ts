@@ -61,3 +61,15 @@ test('variants: two names for one run folder, or a flag the experiment sets, are
   writeFileSync(g, 'datasets: [x.txt]\nmodels: [sasrec]\nvariants: { a: { no_positon_emb: true } }\n');
   assert.throws(() => loadGrid(g), { message: /variants\.a: unknown flag "no_positon_emb" \(did you mean no_position_emb\?\)/ });
 });
+
+test('Table V grid: one config per maxlen on ML-100k, each a column of the table', () => {
+  const grid = loadGrid('grids/sasrec-table5.yaml');
+  const { runs } = planRuns(grid, 'grids/sasrec-table5.yaml', join(dir, 'plan5'));
+  const lengths = [10, 50, 100, 200, 300, 400, 500, 600];
+  assert.deepEqual([...new Set(runs.map((r) => r.flags.maxlen))], lengths);
+  assert.equal(runs.length, lengths.length * 3);
+  assert.deepEqual(
+    grid.table?.columns.map((c) => c.config),
+    lengths.map((n) => `maxlen=${n}`),
+  );
+});
