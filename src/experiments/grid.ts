@@ -11,6 +11,8 @@
  *   models: [sasrec, tisasrec]
  *   flags: { num_epochs: 20, maxlen: 50 }   # train flags (snake_case names) for every run
  *   grid: { lr: [0.001, 0.0005] }      # optional: every combination of these values is a config
+ *   variants: { remove-pe: { no_position_emb: true } }   # optional: named flag sets, each a config
+ *                                      #   (named by the variant; crossed with grid: when both are given)
  *   seeds: [1, 2, 3]                   # default [42]
  *   out: runs/exp                      # default: <grid file name>-results next to the grid file
  *   model_flags: { caser: { lr: 0.001 } }   # optional: flags for one model only (over flags:)
@@ -52,7 +54,10 @@ export const TableSchema = z
       .object({ of: z.string().min(1), vs: z.record(z.string(), z.array(z.string().min(1)).min(1)) })
       .strict()
       .optional(),
-    /** dataset name (as the run folders name it) → model → metric → the paper's figure */
+    /**
+     * dataset name (as the run folders name it) → model (or, for a column of one config, that config)
+     * → metric → the paper's figure
+     */
     paper: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.number()))).default({}),
     /** a line under the table (e.g. how the data differ from the paper's) */
     notes: z.array(z.string()).default([]),
@@ -94,6 +99,8 @@ export const GridSchema = z
     models: z.array(z.string().min(1)).min(1),
     flags: z.record(z.string(), Scalar).default({}),
     grid: z.record(z.string(), z.array(Scalar).min(1)).default({}),
+    /** named flag sets, each a config of its own (crossed with `grid`'s combinations): an ablation's rows */
+    variants: z.record(z.string().min(1), z.record(z.string(), Scalar)).optional(),
     seeds: z
       .array(
         z
@@ -190,7 +197,11 @@ export function loadGrid(path: string, trainFlags: readonly string[] = trainOpti
     throw new UserError(`${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
   const grid = parsed.data;
-  for (const k of [...Object.keys(grid.flags), ...Object.keys(grid.grid)]) {
+  const variantFlags = Object.entries(grid.variants ?? {}).map(([v, f]) => [`variants.${v}`, Object.keys(f)] as const);
+  const variantSlugs = Object.keys(grid.variants ?? {}).map(slug);
+  const twice = variantSlugs.find((v, i) => variantSlugs.indexOf(v) !== i);
+  if (twice !== undefined) throw new UserError(`${path}: variants: two variants are both named "${twice}" in run folders`);
+  for (const k of [...Object.keys(grid.flags), ...Object.keys(grid.grid), ...variantFlags.flatMap(([, f]) => f)]) {
     if (RESERVED.includes(snake(k))) {
       throw new UserError(`${path}: flag "${k}" is set by the experiment (use datasets / models / seeds)`);
     }
@@ -204,6 +215,7 @@ export function loadGrid(path: string, trainFlags: readonly string[] = trainOpti
   const sections: Array<readonly [string, string[]]> = [
     ['flags', Object.keys(grid.flags)],
     ['grid', Object.keys(grid.grid)],
+    ...variantFlags,
     ...Object.entries(grid.model_flags).map(([m, f]) => [`model_flags.${m}`, Object.keys(f)] as const),
     ...datasetFlags,
   ];
@@ -241,7 +253,10 @@ function checkReportModels(path: string, grid: Grid): void {
       known('table.improvement.of', t.improvement.of);
       for (const [g, ms] of Object.entries(t.improvement.vs)) for (const m of ms) known(`table.improvement.vs.${g}`, m);
     }
-    for (const [d, byModel] of Object.entries(t.paper)) for (const m of Object.keys(byModel)) known(`table.paper.${d}`, m);
+    const columnConfigs = t.columns.flatMap((c) => (c.config === undefined ? [] : [c.config]));
+    for (const [d, byModel] of Object.entries(t.paper)) {
+      for (const m of Object.keys(byModel)) if (!columnConfigs.includes(m)) known(`table.paper.${d}`, m);
+    }
   }
   if (grid.time_figure) {
     for (const m of grid.time_figure.models) known('time_figure.models', m);
@@ -268,6 +283,9 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
   const keys = Object.keys(grid.grid);
   let combos: Array<Record<string, string | number | boolean>> = [{}];
   for (const k of keys) combos = combos.flatMap((c) => grid.grid[k].map((v) => ({ ...c, [k]: v })));
+  const variants: Array<readonly [string | undefined, Record<string, string | number | boolean>]> = grid.variants
+    ? Object.entries(grid.variants)
+    : [[undefined, {}]];
   const runs: PlannedRun[] = [];
   const names = new Map<string, string>();
   for (const d of grid.datasets) {
@@ -289,21 +307,24 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
     names.set(dn, dataset);
     for (const model of grid.models) {
       if (entry.models && !entry.models.includes(model)) continue;
-      for (const gridValues of combos) {
-        const config = keys.length === 0 ? 'default' : slug(keys.map((k) => `${k}=${String(gridValues[k])}`).join('_'));
-        for (const seed of grid.seeds) {
-          runs.push({
-            dataset,
-            datasetName: dn,
-            model,
-            gridValues,
-            config,
-            seed,
-            flags: { ...grid.flags, ...flags, ...grid.model_flags[model], ...gridValues },
-            dir: join(out, 'runs', dn, slug(model), config, `seed-${seed}`),
-          });
+      for (const [variant, variantValues] of variants)
+        for (const combo of combos) {
+          const comboId = keys.length === 0 ? undefined : keys.map((k) => `${k}=${String(combo[k])}`).join('_');
+          const config = slug([variant, comboId].filter((p) => p !== undefined).join('_') || 'default');
+          const gridValues = { ...variantValues, ...combo };
+          for (const seed of grid.seeds) {
+            runs.push({
+              dataset,
+              datasetName: dn,
+              model,
+              gridValues,
+              config,
+              seed,
+              flags: { ...grid.flags, ...flags, ...grid.model_flags[model], ...gridValues },
+              dir: join(out, 'runs', dn, slug(model), config, `seed-${seed}`),
+            });
+          }
         }
-      }
     }
   }
   const datasetNames = [...names.keys()];

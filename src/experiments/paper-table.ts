@@ -55,14 +55,16 @@ export function buildPaperTable(spec: TableSpec, groups: readonly RunGroup[], da
   for (const dataset of datasets) {
     const paper = spec.paper[dataset] ?? {};
     for (const metric of spec.metrics) {
-      const valuesOf = (model: string) => testValues(groupOf(dataset, model, configOf.get(model))?.runs ?? [], spec.protocol, metric);
+      const valuesOf = (model: string, config = configOf.get(model)) =>
+        testValues(groupOf(dataset, model, config)?.runs ?? [], spec.protocol, metric);
       const oursOf = (model: string) => {
         const xs = valuesOf(model);
         return xs.length === 0 ? undefined : mean(xs);
       };
       const paperOf = (model: string) => paper[model]?.[metric];
+      // a column is its own (model, config): one model may fill several columns, one per config
       const cells = spec.columns.map((c) => {
-        const xs = valuesOf(c.model);
+        const xs = valuesOf(c.model, c.config);
         if (xs.length === 0) return '–';
         const shown = `${mean(xs).toFixed(4)} ± ${std(xs).toFixed(4)}`;
         return xs.length < seeds ? `${shown} (n=${xs.length})` : shown;
@@ -82,7 +84,7 @@ export function buildPaperTable(spec: TableSpec, groups: readonly RunGroup[], da
           metric,
           source: 'paper',
           cells: spec.columns.map((c) => {
-            const v = paperOf(c.model);
+            const v = paperOf(c.config ?? c.model);
             return v === undefined ? '–' : v.toFixed(4);
           }),
           improvements: imp ? groupsVs.map((ms) => improvement(paperOf(imp.of), ms.map(paperOf))) : [],

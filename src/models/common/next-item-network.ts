@@ -64,6 +64,11 @@ export abstract class NextItemNetwork<B> extends Module implements Scorer {
   /** the item embedding the logits score against (rows 0..itemNum, and any beyond them that are not items) */
   abstract readonly itemEmb: Embedding;
 
+  /** The table the logits score against: itemEmb, unless the network keeps a separate output table. */
+  get outputEmb(): Embedding {
+    return this.itemEmb;
+  }
+
   protected constructor(itemNum: number, maxlen: number, opts: NetworkOptions, dropoutRng: Rng) {
     super();
     this.itemNum = itemNum;
@@ -89,7 +94,7 @@ export abstract class NextItemNetwork<B> extends Module implements Scorer {
    * l2_emb · Σ W² over the regularised embeddings.
    */
   loss(batch: B): Tensor {
-    let loss = this.objective.compute(this.trainingTargets(batch), this.itemEmb, this.logitBias() ?? undefined, this.itemNum);
+    let loss = this.objective.compute(this.trainingTargets(batch), this.outputEmb, this.logitBias() ?? undefined, this.itemNum);
     const { weight, embeddings } = this.regularisation;
     if (weight !== 0) for (const w of embeddings) loss = ops.add(loss, ops.scale(ops.sumSquares(w), weight));
     return loss;
@@ -105,7 +110,7 @@ export abstract class NextItemNetwork<B> extends Module implements Scorer {
       const C = numCandidates;
       if (candidates.length !== batchSize * C) throw new Error(`predict: ${candidates.length} candidates for ${batchSize}×${C}`);
       const feats = lastFeatures();
-      const cand = this.itemEmb.forward(candidates);
+      const cand = this.outputEmb.forward(candidates);
       const bias = this.logitBias();
       const k = getKernels();
       const out = getTape().alloc(batchSize * C);
@@ -128,7 +133,7 @@ export abstract class NextItemNetwork<B> extends Module implements Scorer {
       const dst = out !== undefined && out.length >= batchSize * n ? out.subarray(0, batchSize * n) : undefined;
       const scores = dst ?? getTape().alloc(batchSize * n);
       const k = getKernels();
-      k.gemm(false, true, batchSize, n, d, 1, feats.data, 0, d, this.itemEmb.weight.data, 0, d, 0, scores, 0, n);
+      k.gemm(false, true, batchSize, n, d, 1, feats.data, 0, d, this.outputEmb.weight.data, 0, d, 0, scores, 0, n);
       const bias = this.logitBias();
       if (bias) k.addBias(batchSize, n, bias.data, 0, scores, 0);
       return dst ?? scores.slice();

@@ -5,6 +5,8 @@
  *   per block (post-LN, default):  X = LN_a(X + MHA(X));  X = LN_f(X + FFN(X))
  *   per block (pre-LN, norm_first): X = X + MHA(LN_a(X));  X = X + FFN(LN_f(X))
  *   F = LN_last(X);  logit(i at t) = F_t · item_emb(i)
+ *   ablations (ablation.ts, off by default): no_position_emb drops pos_emb(pos); no_residual drops the
+ *   "X +" of every sub-layer; unshared_item_emb scores against output_item_emb(i) instead of item_emb(i)
  *   mHC variant (config.mhc, not in the reference; docs/mhc.md): pre-LN blocks on n residual streams
  *   X_s = n copies of E; per sub-layer X_s = H_res X_s + H_postᵀ F(H_pre X_s); F = LN_last(mean of X_s)
  *
@@ -51,9 +53,13 @@ import {
   type SelfAttentiveConfig,
 } from '../common/self-attentive.js';
 import { targetLogits } from '../common/target-logits.js';
+import { type AblationConfig, ablationConfig } from './ablation.js';
 
 /** SASRec's sizes (the reference's flag names, camelCase); normFirst: the reference's --norm_first. */
-export type SASRecConfig = SelfAttentiveConfig;
+export type SASRecConfig = SelfAttentiveConfig & AblationConfig;
+
+/** The separate output item table's tensor name (unshared_item_emb only). */
+export const OUTPUT_ITEM_EMB = 'output_item_emb.weight';
 
 export type SASRecOptions = NetworkOptions;
 
@@ -66,6 +72,8 @@ export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch
   readonly config: Readonly<Required<SASRecConfig>>;
 
   readonly itemEmb: Embedding;
+  /** the output item table (unshared_item_emb only; registered last, so a default network is unchanged) */
+  readonly outputItemEmb: Embedding | null = null;
   readonly posEmb: Embedding;
   readonly embDropout: Dropout;
 
@@ -73,7 +81,8 @@ export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch
   private readonly evalLayout = new PackedBatch();
 
   constructor(config: SASRecConfig, opts: SASRecOptions = {}) {
-    const c = completeConfig('SASRec', config);
+    const c = { ...completeConfig('SASRec', config), ...ablationConfig(config) };
+    if (c.noResidual && c.mhc) throw new Error('SASRec: no_residual cannot be combined with mHC');
     const { rng, dropoutRng: drop } = networkRngs(opts);
     super(c, opts, drop);
     this.config = c;
@@ -82,6 +91,7 @@ export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch
     this.posEmb = this.addModule('pos_emb', new Embedding(c.maxlen + 1, d, rng, 0));
     this.embDropout = this.addModule('emb_dropout', new Dropout(c.dropoutRate, drop));
     this.addBlocks(c, () => new MultiheadAttention(d, c.numHeads, c.dropoutRate, rng, drop), rng);
+    if (c.unsharedItemEmb) this.outputItemEmb = this.addModule('output_item_emb', new Embedding(c.itemNum + 1, d, rng, 0));
     this.resetParameters(rng);
   }
 
@@ -94,6 +104,7 @@ export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch
     const d = this.config.hiddenUnits;
     this.itemEmb.weight.data.fill(0, 0, d);
     this.posEmb.weight.data.fill(0, 0, d);
+    this.outputItemEmb?.weight.data.fill(0, 0, d);
     // mHC: the φ projections get xavier-normal above; gates and static biases their own init
     if (this.mhcLayers) for (const b of this.mhcLayers.items) b.resetStatic();
   }
@@ -124,18 +135,20 @@ export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch
   private encode(items: Int32Array, positions: Int32Array, attention: (attn: MultiheadAttention, h: Tensor) => Tensor): Tensor {
     const d = this.config.hiddenUnits;
     let x = this.itemEmb.forward(items, [items.length], Math.sqrt(d));
-    x = ops.add(x, this.posEmb.forward(positions));
+    if (!this.config.noPositionEmb) x = ops.add(x, this.posEmb.forward(positions));
     x = this.embDropout.forward(x);
     if (this.mhcLayers) return this.encodeMHC(x, attention);
 
+    // no_residual: each sub-layer's output replaces x instead of being added to it
+    const residual = (input: Tensor, out: Tensor) => (this.config.noResidual ? out : ops.add(input, out));
     for (let i = 0; i < this.config.numBlocks; i++) {
       const { attnNorm, attn, ffnNorm, ffn } = this.block(i);
       if (this.config.normFirst) {
-        x = ops.add(x, attention(attn, attnNorm.forward(x)));
-        x = ops.add(x, ffn.forward(ffnNorm.forward(x)));
+        x = residual(x, attention(attn, attnNorm.forward(x)));
+        x = residual(x, ffn.forward(ffnNorm.forward(x)));
       } else {
-        x = attnNorm.forward(ops.add(x, attention(attn, x)));
-        x = ffnNorm.forward(ops.add(x, ffn.forward(x)));
+        x = attnNorm.forward(residual(x, attention(attn, x)));
+        x = ffnNorm.forward(residual(x, ffn.forward(x)));
       }
     }
     return this.lastLayernorm.forward(x);
@@ -179,7 +192,7 @@ export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch
 
   private packedLogits(layout: PackedBatch, batch: SASRecBatch): { posLogits: Tensor; negLogits: Tensor; index: Int32Array } {
     layout.buildTargets(batch.pos, batch.neg);
-    return targetLogits(this.log2featsPacked(layout), layout.targets, this.itemEmb);
+    return targetLogits(this.log2featsPacked(layout), layout.targets, this.outputEmb);
   }
 
   /** Training forward (dense path): logits of the positive and negative item at every position, each [B, L]. */
@@ -187,16 +200,21 @@ export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch
     const { batchSize, seqs, pos, neg } = batch;
     const len = seqs.length / batchSize;
     const feats = this.log2feats(seqs, batchSize);
-    const posEmbs = this.itemEmb.forward(pos);
-    const negEmbs = this.itemEmb.forward(neg);
+    const posEmbs = this.outputEmb.forward(pos);
+    const negEmbs = this.outputEmb.forward(neg);
     const posLogits = ops.reshape(ops.rowDot(feats, posEmbs), [batchSize, len]);
     const negLogits = ops.reshape(ops.rowDot(feats, negEmbs), [batchSize, len]);
     return { posLogits, negLogits };
   }
 
-  /** bench.py's L2 term: l2_emb · Σ item_emb². */
+  override get outputEmb(): Embedding {
+    return this.outputItemEmb ?? this.itemEmb;
+  }
+
+  /** bench.py's L2 term: l2_emb · Σ item_emb² (and Σ output_item_emb² when unshared). */
   protected get regularisation(): { weight: number; embeddings: Parameter[] } {
-    return { weight: this.config.l2Emb, embeddings: [this.itemEmb.weight] };
+    const tables = this.outputItemEmb ? [this.itemEmb.weight, this.outputItemEmb.weight] : [this.itemEmb.weight];
+    return { weight: this.config.l2Emb, embeddings: tables };
   }
 
   /**
