@@ -7,7 +7,7 @@ import { bundledDatasetPath } from './bundled.js';
 import { defaultCacheDir, MOVIELENS } from './fetch.js';
 import { DATA_FORMATS } from './formats.js';
 import { loadDataset, type LoadOptions } from './load.js';
-import { leaveOneOut, requireEvaluableUsers } from './split.js';
+import { leaveOneOut, randomSplit, requireEvaluableUsers } from './split.js';
 import type { Interactions, LoadedSplit } from './types.js';
 
 export const datasetOptions = defineOptions({
@@ -37,7 +37,28 @@ export const splitOptions = defineOptions({
     default: 3,
     min: 3,
   }),
+  split: choice(['loo', 'random'] as const, {
+    help:
+      "loo (leave-one-out: last item test, second-last valid) | random (RecBole's RO split: each user's interactions shuffled by " +
+      '--seed and cut by --split_ratio; ranked by full ranking with Recall@K, NDCG@K, Hit@K, MRR@K, Precision@K over several held-out items; see docs/metrics.md)',
+    default: 'loo',
+  }),
+  split_ratio: str({ help: 'random split: train,valid,test ratios (default 0.8,0.1,0.1)', arg: 'a,b,c' }),
+}).rule((c) => {
+  if (c.splitRatio === undefined) return undefined;
+  if (c.split !== 'random') return ['split_ratio', 'is only read by --split random'];
+  return parseSplitRatio(c.splitRatio)
+    ? undefined
+    : ['split_ratio', `needs three numbers ≥ 0 with train > 0, e.g. 0.8,0.1,0.1 (got "${c.splitRatio}")`];
 });
+
+/** The ratios of --split_ratio, or undefined when malformed. */
+export function parseSplitRatio(text: string): number[] | undefined {
+  const parts = text.split(',').map((t) => t.trim());
+  if (parts.length !== 3 || parts.some((t) => t === '' || !Number.isFinite(Number(t)))) return undefined;
+  const r = parts.map(Number);
+  return r.every((x) => x >= 0) && r[0] > 0 ? r : undefined;
+}
 
 export type SplitConfig = ConfigOf<typeof splitOptions.options>;
 
@@ -124,10 +145,14 @@ export async function loadDatasetFrom(c: Partial<DatasetConfig>): Promise<{ path
   return { path, data: await loadDataset(path, loadOptionsOf(c)) };
 }
 
-/** Loads the dataset the options name and splits it leave-one-out; refuses one with nobody to evaluate. */
-export async function loadSplit(c: DatasetConfig & SplitConfig): Promise<LoadedSplit> {
+/**
+ * Loads the dataset the options name and splits it (leave-one-out, or the random split seeded by
+ * `seed`); refuses one with nobody to evaluate.
+ */
+export async function loadSplit(c: DatasetConfig & SplitConfig, seed = 42): Promise<LoadedSplit> {
   const { path, data } = await loadDatasetFrom(c);
-  const split = leaveOneOut(data, c.minInteractions);
+  const split =
+    c.split === 'random' ? randomSplit(data, parseSplitRatio(c.splitRatio ?? '0.8,0.1,0.1')!, seed) : leaveOneOut(data, c.minInteractions);
   requireEvaluableUsers(split, path);
   return { path, data, split, minInteractions: c.minInteractions };
 }
