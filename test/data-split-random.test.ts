@@ -70,7 +70,13 @@ test('random split: the same seed gives the same split, another seed another one
 test('random split: positions are shuffled, not the tail (held-out items are not always the last ones)', () => {
   const seqs = [new Int32Array(0)];
   for (let u = 1; u <= 50; u++) seqs.push(Int32Array.from({ length: 10 }, (_, k) => k + 1));
-  const data: Interactions = { userNum: 50, itemNum: 10, seqs, users: idMapFromSorted(seqs.slice(1).map((_, i) => String(i + 1))), items: idMapFromSorted(Array.from({ length: 10 }, (_, i) => String(i + 1))) };
+  const data: Interactions = {
+    userNum: 50,
+    itemNum: 10,
+    seqs,
+    users: idMapFromSorted(seqs.slice(1).map((_, i) => String(i + 1))),
+    items: idMapFromSorted(Array.from({ length: 10 }, (_, i) => String(i + 1))),
+  };
   const s = randomSplit(data, [0.8, 0.1, 0.1], 1);
   const tests = new Set(s.random!.testSets.slice(1).map((t) => t[0]));
   assert.ok(tests.size >= 5, `test items seen: ${[...tests]}`);

@@ -128,5 +128,8 @@ test('ties go to the truth items, as in the one-item protocols', async () => {
 });
 
 test('the sampled protocol refuses a random split with a one-line UserError', async () => {
-  await assert.rejects(evaluateSampled(popScorer, split, { which: 'test', rng: new Rng(1) }), (e: unknown) => e instanceof UserError && !String((e as Error).message).includes('\n'));
+  await assert.rejects(
+    evaluateSampled(popScorer, split, { which: 'test', rng: new Rng(1) }),
+    (e: unknown) => e instanceof UserError && !String((e as Error).message).includes('\n'),
+  );
 });
