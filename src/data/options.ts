@@ -8,7 +8,7 @@ import { defaultCacheDir, MOVIELENS } from './fetch.js';
 import { DATA_FORMATS } from './formats.js';
 import { loadDataset, type LoadOptions } from './load.js';
 import { leaveOneOut, randomSplit, requireEvaluableUsers } from './split.js';
-import type { Interactions, LoadedSplit } from './types.js';
+import type { Interactions, LoadedSplit, Split } from './types.js';
 
 export const datasetOptions = defineOptions({
   dataset: str({
@@ -145,14 +145,18 @@ export async function loadDatasetFrom(c: Partial<DatasetConfig>): Promise<{ path
   return { path, data: await loadDataset(path, loadOptionsOf(c)) };
 }
 
+/** Splits `data` as the options say: leave-one-out, or the random split seeded by `seed`. */
+export function splitData(data: Interactions, c: SplitConfig, seed: number): Split {
+  return c.split === 'random' ? randomSplit(data, parseSplitRatio(c.splitRatio ?? '0.8,0.1,0.1')!, seed) : leaveOneOut(data, c.minInteractions);
+}
+
 /**
  * Loads the dataset the options name and splits it (leave-one-out, or the random split seeded by
  * `seed`); refuses one with nobody to evaluate.
  */
 export async function loadSplit(c: DatasetConfig & SplitConfig, seed = 42): Promise<LoadedSplit> {
   const { path, data } = await loadDatasetFrom(c);
-  const split =
-    c.split === 'random' ? randomSplit(data, parseSplitRatio(c.splitRatio ?? '0.8,0.1,0.1')!, seed) : leaveOneOut(data, c.minInteractions);
+  const split = splitData(data, c, seed);
   requireEvaluableUsers(split, path);
   return { path, data, split, minInteractions: c.minInteractions };
 }
