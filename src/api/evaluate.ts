@@ -25,6 +25,10 @@ export interface EvaluateOptions {
   readonly seed?: number;
   /** users with fewer interactions are not evaluated (default 3) */
   readonly minInteractions?: number;
+  /** 'loo' (default: leave-one-out) or 'random' (RecBole's random split seeded by `seed`; full ranking only; docs/metrics.md) */
+  readonly split?: 'loo' | 'random';
+  /** the random split's train,valid,test ratios (default '0.8,0.1,0.1') */
+  readonly splitRatio?: string;
 }
 
 /**
