@@ -1,6 +1,6 @@
 import { asKey } from '../core/options.js';
-import { splitOptions } from '../data/options.js';
-import { leaveOneOut, requireEvaluableUsers } from '../data/split.js';
+import { splitData, splitOptions } from '../data/options.js';
+import { requireEvaluableUsers } from '../data/split.js';
 import type { Interactions } from '../data/types.js';
 import { evalOptions, seedOptions } from '../eval/options.js';
 import type { EvalRow } from '../eval/results.js';
@@ -25,6 +25,10 @@ export interface EvaluateOptions {
   readonly seed?: number;
   /** users with fewer interactions are not evaluated (default 3) */
   readonly minInteractions?: number;
+  /** 'loo' (default: leave-one-out) or 'random' (RecBole's random split seeded by `seed`; full ranking only; docs/metrics.md) */
+  readonly split?: 'loo' | 'random';
+  /** the random split's train,valid,test ratios (default '0.8,0.1,0.1') */
+  readonly splitRatio?: string;
 }
 
 /**
@@ -36,10 +40,10 @@ export async function evaluate(model: Model, data: Interactions, options: Evalua
   refuseUnknown(options, [evalOptions, seedOptions, splitOptions]);
   const evaluation = evalOptions.parse(options, asKey);
   const { seed } = seedOptions.parse(options, asKey);
-  const { minInteractions } = splitOptions.parse(options, asKey);
-  const split = leaveOneOut(data, minInteractions);
+  const splitConfig = splitOptions.parse(options, asKey);
+  const split = splitData(data, splitConfig, seed);
   requireEvaluableUsers(split);
-  const loaded = { path: 'data', data, split, minInteractions };
+  const loaded = { path: 'data', data, split, minInteractions: splitConfig.minInteractions };
   checkSameItems(model, loaded);
   ensureKernels();
   return runEvaluations(scorerForDataset(model, loaded), split, evaluation, seed);

@@ -1,7 +1,7 @@
 import { UserError } from '../core/errors.js';
 import { asKey, unreadKeys } from '../core/options.js';
-import { leaveOneOut, requireEvaluableUsers } from '../data/split.js';
-import { splitOptions } from '../data/options.js';
+import { requireEvaluableUsers } from '../data/split.js';
+import { splitData, splitOptions } from '../data/options.js';
 import type { Interactions, SideFeatures } from '../data/types.js';
 import { evalOptions, seedOptions } from '../eval/options.js';
 import { releaseScratchPools } from '../engine/tape.js';
@@ -48,12 +48,12 @@ export async function train(data: Interactions, options: TrainOptions): Promise<
   const training = trainingOptionsFor(spec);
   const unread = unreadKeys(raw, [...libraryGroups, spec.options, training]);
   if (unread.length > 0) throw new UserError(`model ${spec.name} does not read ${unread.map(asKey).join(', ')}`);
-  const { minInteractions } = splitOptions.parse(raw, asKey);
+  const splitConfig = splitOptions.parse(raw, asKey);
   const evaluation = evalOptions.parse(raw, asKey);
   const { seed } = seedOptions.parse(raw, asKey);
   const { threads } = runOptions.pick('threads').parse(raw, asKey);
   const plan = { spec, options: spec.options.parse(raw, asKey), training: training.parse(raw, asKey), evaluation, seed };
-  const split = features ? { ...leaveOneOut(data, minInteractions), features } : leaveOneOut(data, minInteractions);
+  const split = features ? { ...splitData(data, splitConfig, seed), features } : splitData(data, splitConfig, seed);
   requireEvaluableUsers(split);
   ensureKernels();
   const pool = await startKernelThreads(getKernels(), threads ?? 1);

@@ -39,7 +39,7 @@ export function register(program: Command): void {
       ]);
     const { model } = await loadModelFile(file.stateDictPath, file.model, foreignModelOptions.parse(opts));
     try {
-      const loaded = await loadSplit(dataset);
+      const loaded = await loadSplit(dataset, seed);
       const results = await evaluateModel(model, loaded, evaluation, seed, {
         command: 'eval',
         modelPath: resolve(file.stateDictPath),

@@ -9,8 +9,8 @@ import { readFeatureFile } from './feature-files.js';
 import { type FeatureMatrix, featureMatrix } from './features.js';
 import { DATA_FORMATS } from './formats.js';
 import { loadDataset, type LoadOptions } from './load.js';
-import { leaveOneOut, requireEvaluableUsers } from './split.js';
-import type { Interactions, LoadedSplit } from './types.js';
+import { leaveOneOut, randomSplit, requireEvaluableUsers } from './split.js';
+import type { Interactions, LoadedSplit, Split } from './types.js';
 
 export const datasetOptions = defineOptions({
   dataset: str({
@@ -66,7 +66,28 @@ export const splitOptions = defineOptions({
     default: 3,
     min: 3,
   }),
+  split: choice(['loo', 'random'] as const, {
+    help:
+      "loo (leave-one-out: last item test, second-last valid) | random (RecBole's RO split: each user's interactions shuffled by " +
+      '--seed and cut by --split_ratio; ranked by full ranking with Recall@K, NDCG@K, Hit@K, MRR@K, Precision@K over several held-out items; see docs/metrics.md)',
+    default: 'loo',
+  }),
+  split_ratio: str({ help: 'random split: train,valid,test ratios (default 0.8,0.1,0.1)', arg: 'a,b,c' }),
+}).rule((c) => {
+  if (c.splitRatio === undefined) return undefined;
+  if (c.split !== 'random') return ['split_ratio', 'is only read by --split random'];
+  return parseSplitRatio(c.splitRatio)
+    ? undefined
+    : ['split_ratio', `needs three numbers ≥ 0 with train > 0, e.g. 0.8,0.1,0.1 (got "${c.splitRatio}")`];
 });
+
+/** The ratios of --split_ratio, or undefined when malformed. */
+export function parseSplitRatio(text: string): number[] | undefined {
+  const parts = text.split(',').map((t) => t.trim());
+  if (parts.length !== 3 || parts.some((t) => t === '' || !Number.isFinite(Number(t)))) return undefined;
+  const r = parts.map(Number);
+  return r.every((x) => x >= 0) && r[0] > 0 ? r : undefined;
+}
 
 export type SplitConfig = ConfigOf<typeof splitOptions.options>;
 
@@ -153,13 +174,18 @@ export async function loadDatasetFrom(c: Partial<DatasetConfig>): Promise<{ path
   return { path, data: await loadDataset(path, loadOptionsOf(c)) };
 }
 
+/** Splits `data` as the options say: leave-one-out, or the random split seeded by `seed`. */
+export function splitData(data: Interactions, c: SplitConfig, seed: number): Split {
+  return c.split === 'random' ? randomSplit(data, parseSplitRatio(c.splitRatio ?? '0.8,0.1,0.1')!, seed) : leaveOneOut(data, c.minInteractions);
+}
+
 /**
- * Loads the dataset the options name and splits it leave-one-out, with the side features they name;
- * refuses one with nobody to evaluate.
+ * Loads the dataset the options name and splits it (leave-one-out, or the random split seeded by
+ * `seed`), with the side features they name; refuses one with nobody to evaluate.
  */
-export async function loadSplit(c: DatasetConfig & SplitConfig & Partial<FeatureConfig>): Promise<LoadedSplit> {
+export async function loadSplit(c: DatasetConfig & SplitConfig & Partial<FeatureConfig>, seed = 42): Promise<LoadedSplit> {
   const { path, data } = await loadDatasetFrom(c);
-  const split = leaveOneOut(data, c.minInteractions);
+  const split = splitData(data, c, seed);
   requireEvaluableUsers(split, path);
   const features = await loadFeatures(c, data);
   const withFeatures = features.users || features.items ? { ...split, features } : split;

@@ -86,6 +86,18 @@ export interface Split {
   readonly minInteractions?: number;
   /** side features (--user_features, --item_features), when the model reads them */
   readonly features?: SideFeatures;
+  /** set by the random split (data/split.ts randomSplit): several held-out items per user */
+  readonly random?: RandomHeldOut;
+}
+
+/** The held-out sets of a random split, per user (index 0 unused); each in time order. */
+export interface RandomHeldOut {
+  /** train:valid:test, summing to 1 */
+  readonly ratios: readonly number[];
+  readonly validSets: Int32Array[];
+  readonly testSets: Int32Array[];
+  /** train ∪ valid in time order: the input history when ranking test */
+  readonly validHistory: Int32Array[];
 }
 
 /** One training batch: B rows of maxlen, left-padded (0 = padding), as the reference sampler builds it. */

@@ -7,7 +7,10 @@ export const evalOptions = defineOptions({
     default: 'sampled',
   }),
   eval_users: int({ help: 'evaluate a random sample of N user ids, as the reference does with 10000 (default: all users)', min: 1 }),
-  ks: intList({ help: 'cut-offs for HR@K and NDCG@K, comma-separated', default: [10] }),
+  ks: intList({
+    help: 'cut-offs K, comma-separated: HR@K and NDCG@K (leave-one-out), Recall@K, NDCG@K, Hit@K, MRR@K, Precision@K (--split random)',
+    default: [10],
+  }),
   // candidate and score buffers are eval_batch_size × (num_negatives + 1) floats
   num_negatives: int({ help: 'negatives per user in the sampled protocol', default: 100, min: 1, max: 100_000 }),
   eval_batch_size: int({ help: 'users per scoring call (default 256 sampled, 128 full)', min: 1, max: 65_536 }),

@@ -3,8 +3,9 @@ import type { Split } from '../data/types.js';
 import type { Rng } from '../engine/rng.js';
 import type { Scorer } from './types.js';
 import { getKernels } from '../kernels/index.js';
-import { buildEvalBatch, type HeldOut } from './history.js';
+import { buildEvalBatch, fillHistoryRow, type HeldOut } from './history.js';
 import { DEFAULT_KS, RankMetrics, checkKs, rankFirst } from './metrics.js';
+import { SetMetrics } from './set-metrics.js';
 
 /**
  * The two evaluation protocols.
@@ -159,6 +160,7 @@ export function assertFiniteScores(scores: ArrayLike<number>, rows: number, stri
  */
 export async function evaluateSampled(scorer: Scorer, split: Split, options: SampledOptions): Promise<EvalResult> {
   const { which, rng } = options;
+  if (split.random) throw new UserError(RANDOM_SPLIT_IS_FULL_RANKING);
   const ks = options.ks ?? DEFAULT_KS;
   checkKs(ks);
   const numNeg = options.numNegatives ?? 100;
@@ -228,6 +230,7 @@ export async function evaluateSampled(scorer: Scorer, split: Split, options: Sam
  * strictly higher than the held-out item (ties do not rank above it, as in the sampled protocol).
  */
 export async function evaluateFullRanking(scorer: Scorer, split: Split, options: FullRankingOptions): Promise<EvalResult> {
+  if (split.random) return evaluateFullRankingSets(scorer, split, options);
   const { which } = options;
   const ks = options.ks ?? DEFAULT_KS;
   checkKs(ks);
@@ -285,6 +288,76 @@ export async function evaluateFullRanking(scorer: Scorer, split: Split, options:
     if (scoreBuf && free) free.call(kernels, scoreBuf);
   }
   return ranks ? { users: metrics.count, metrics: metrics.summary(), evaluated: users, ranks } : { users: metrics.count, metrics: metrics.summary() };
+}
+
+/** The one-line refusal of the sampled protocol on a random split. */
+export const RANDOM_SPLIT_IS_FULL_RANKING =
+  '--split random is evaluated by full ranking only (several held-out items per user): use --eval_protocol full and --select_protocol full';
+
+/**
+ * Full ranking on a random split (several truth items per user, RecBole's setting): every item is
+ * scored after the user's history (train items in time order for valid; train ∪ valid for test);
+ * the history items are excluded except those that are themselves truth items. The truth items'
+ * positions: item j (0-based, by descending score) sits at (remaining non-truth items scoring strictly
+ * above it) + j, so ties go to the truth items, as in the one-item protocols. Metrics: SetMetrics.
+ */
+async function evaluateFullRankingSets(scorer: Scorer, split: Split, options: FullRankingOptions): Promise<EvalResult> {
+  const random = split.random!;
+  const { which } = options;
+  const ks = options.ks ?? DEFAULT_KS;
+  checkKs(ks);
+  const batchSize = options.batchSize ?? 128;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  const itemNum = split.data.itemNum;
+  if (scorer.itemNum !== itemNum) throw new Error(`scorer has ${scorer.itemNum} items, the data ${itemNum}`);
+  const N1 = itemNum + 1;
+  const users = selectEvalUsers(split, which, options.evalUsers, options.rng);
+  const truthSets = which === 'valid' ? random.validSets : random.testSets;
+  const histories = which === 'valid' ? split.train : random.validHistory;
+  const metrics = new SetMetrics(ks);
+  // mark[i] === stamp: item i is a truth item of the current user; stamp + 1 (odd/even pair): excluded
+  const mark = new Int32Array(N1);
+  let stamp = 0;
+  const maxlen = scorer.maxlen;
+  for (let start = 0; start < users.length; start += batchSize) {
+    const batchUsers = users.subarray(start, Math.min(start + batchSize, users.length));
+    const B = batchUsers.length;
+    const seqs = new Int32Array(B * maxlen);
+    for (let b = 0; b < B; b++) fillHistoryRow(seqs, b, maxlen, histories[batchUsers[b]]);
+    const scores = scorer.scoreAll({ batchSize: B, maxlen, users: Int32Array.from(batchUsers), seqs });
+    if (scores.length < B * N1) throw new Error(`scoreAll returned ${scores.length} scores, expected ${B * N1}`);
+    assertFiniteScores(scores, B, N1, 1);
+    for (let b = 0; b < B; b++) {
+      const u = batchUsers[b];
+      const off = b * N1;
+      stamp += 2;
+      const truth: number[] = [];
+      for (const it of truthSets[u]) {
+        if (mark[it] !== stamp) {
+          mark[it] = stamp;
+          truth.push(it);
+        }
+      }
+      const excluded: number[] = [];
+      for (const it of histories[u]) {
+        if (it !== 0 && mark[it] !== stamp && mark[it] !== stamp + 1) {
+          mark[it] = stamp + 1;
+          excluded.push(it);
+        }
+      }
+      const truthScores = truth.map((it) => scores[off + it]).sort((x, y) => y - x);
+      const positions = truthScores.map((t, j) => {
+        let above = countAbove(scores, off + 1, off + N1, t);
+        for (const it of excluded) if (scores[off + it] > t) above--;
+        for (const x of truthScores) if (x > t) above--;
+        return above + j;
+      });
+      metrics.add(positions);
+    }
+    options.onProgress?.(start + B, users.length);
+    if (start + B < users.length) await yieldToEventLoop();
+  }
+  return { users: metrics.count, metrics: metrics.summary() };
 }
 
 /** Number of scores[from..to) strictly above t (four branch-free accumulators: several times a plain `if` loop on random scores). */

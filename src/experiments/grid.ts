@@ -27,12 +27,13 @@
  * accepts, snake_case or kebab-case), datasets, and the results.json / log.jsonl of the runs that
  * will be skipped (a damaged one is refused naming the file, instead of breaking the reports).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import { snake } from '../core/options.js';
+import { isBareName } from '../data/options.js';
 import { trainOptionNames } from '../train/request.js';
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -298,7 +299,9 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
     // feature files, like the dataset, are relative to the grid file
     const flags = { ...entry.flags };
     for (const k of FILE_FLAGS) if (typeof flags[k] === 'string') flags[k] = resolve(base, String(flags[k]));
-    const dataset = resolve(base, entry.path);
+    // a bare NAME with no such file beside the grid (ml-1m) is looked up as `train --dataset NAME` does
+    const byName = isBareName(entry.path) && !existsSync(resolve(base, entry.path));
+    const dataset = byName ? entry.path : resolve(base, entry.path);
     let dn = entry.name ?? datasetName(dataset);
     if (names.has(dn) && (entry.name !== undefined || names.get(dn) !== dataset)) {
       if (entry.name !== undefined) throw new UserError(`${gridPath}: datasets: the name "${dn}" is given twice`);

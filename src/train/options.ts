@@ -23,6 +23,12 @@ export const trainingOptions = defineOptions({
     min: 1,
   }),
   min_delta: num({ help: 'early stopping: the valid NDCG@10 gain that counts as an improvement', default: 0, min: 0 }),
+  select_metric: str({
+    help:
+      'the valid metric that picks the best checkpoint and drives early stopping, e.g. Recall@20 or MRR@10 with --split random ' +
+      '(it must be one the evaluation reports: --ks sets the cut-offs; default NDCG@10, or NDCG@K of the first K when 10 is not in --ks)',
+    arg: 'name',
+  }),
   select_protocol: choice(['sampled', 'full'] as const, {
     help:
       'the protocol of the valid evaluations that pick the best checkpoint and drive early stopping: sampled (the reference: ' +

@@ -87,7 +87,7 @@ export function argsText(entries: Readonly<Record<string, string>>): string {
 
 /** One log.txt line: `20 (0.5012, 0.7654) (0.4876, 0.7321)` with the metrics at cut-off k. */
 export function referenceLogLine(epoch: number, valid: Readonly<Record<string, number>>, test: Readonly<Record<string, number>>, k: number): string {
-  const pair = (m: Readonly<Record<string, number>>) => `(${pythonFloat(m[`NDCG@${k}`])}, ${pythonFloat(m[`HR@${k}`])})`;
+  const pair = (m: Readonly<Record<string, number>>) => `(${pythonFloat(m[`NDCG@${k}`])}, ${pythonFloat(m[`HR@${k}`] ?? m[`Hit@${k}`])})`;
   return `${epoch} ${pair(valid)} ${pair(test)}`;
 }
 

@@ -13,7 +13,7 @@ import { datasetRunName, isBareName, loadSplit } from '../data/options.js';
 import type { LoadedSplit } from '../data/types.js';
 import { releaseScratchPools } from '../engine/tape.js';
 import { protocolsOf } from '../eval/options.js';
-import { checkSampledNegatives } from '../eval/protocols.js';
+import { checkSampledNegatives, RANDOM_SPLIT_IS_FULL_RANKING } from '../eval/protocols.js';
 import type { RunResults } from '../eval/results.js';
 import type { EvalProgress } from '../eval/run.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
@@ -30,7 +30,7 @@ import { loadModelFile } from './model-file.js';
 import { argsText, REFERENCE_LOG_HEADER, referenceArgs, truncateReferenceLog } from './reference-files.js';
 import type { TrainRequest } from './request.js';
 import { checkTrainDir, clearRun, DirectoryStore, refuseToReplaceTrainingResults, runFiles, truncateLog, type RunFiles } from './run-dir.js';
-import { selectionK, selectionStateOf, type SelectionState } from './selection.js';
+import { selectionMetric, selectionStateOf, type SelectionState } from './selection.js';
 import { datasetSize, isFinished, trainModel, type TrainPlan } from './train.js';
 
 export interface TrainIo {
@@ -80,7 +80,7 @@ async function trainAndEvaluate(req: TrainRequest, io: TrainIo, owned: Set<Model
   if (run.device !== undefined && run.device !== 'cpu') {
     say(`note: --device ${run.device}: seqrec computes on the CPU (WebAssembly kernels, ${run.threads ?? defaultThreads()} threads); continuing`);
   }
-  const loaded = await loadSplit(req.dataset);
+  const loaded = await loadSplit(req.dataset, req.seed);
   const trainDir = resolve(trainDirOf(run.trainDir, datasetRunName(req.dataset, loaded.path), spec.name));
   const files = runFiles(trainDir, spec.fileName);
   // one run per directory: a second run into it refuses (a dead run's lock is taken over)
@@ -108,6 +108,7 @@ async function trainAndEvaluateIn(
 
   // the data-dependent limits, before anything is trained or written
   const selectsSampled = !run.inferenceOnly && spec.learning.kind === 'gradient' && req.training.selectProtocol === 'sampled';
+  if (loaded.split.random && (selectsSampled || protocolsOf(req.evaluation).includes('sampled'))) throw new UserError(RANDOM_SPLIT_IS_FULL_RANKING);
   if (selectsSampled || protocolsOf(req.evaluation).includes('sampled')) {
     const flags = selectsSampled ? '--eval_protocol full --select_protocol full' : '--eval_protocol full';
     checkSampledNegatives(loaded.split, req.evaluation.numNegatives, `rank every item instead (${flags}), or leave such users out of the data`);
@@ -300,7 +301,7 @@ function configJson(req: TrainRequest, loaded: LoadedSplit, trainDir: string, re
 }
 
 function summaryText(req: TrainRequest, loaded: LoadedSplit, st: SelectionState, rows: RunResults['results'], trainSeconds: number): string {
-  const k = selectionK(req.evaluation);
+  const metric = selectionMetric(req.training, req.evaluation);
   const testRow = rows.find((r) => r.split === 'test' && r.protocol === req.training.selectProtocol) ?? rows.find((r) => r.split === 'test');
   const fmt = (m: Record<string, number> | null | undefined) =>
     m
@@ -314,7 +315,7 @@ function summaryText(req: TrainRequest, loaded: LoadedSplit, st: SelectionState,
     st.epochs === 0
       ? `fitted in ${trainSeconds.toFixed(1)} s (no epochs)`
       : `trained ${st.epochs} epochs${st.stopped ? ` (stopped early: patience ${patience}, min_delta ${minDelta})` : ''} in ${trainSeconds.toFixed(1)} s`,
-    st.bestEpoch > 0 ? `best epoch ${st.bestEpoch}: valid NDCG@${k} ${(st.bestNdcg ?? 0).toFixed(4)} (${fmt(st.bestMetrics)})` : 'no validation run',
+    st.bestEpoch > 0 ? `best epoch ${st.bestEpoch}: valid ${metric} ${(st.bestNdcg ?? 0).toFixed(4)} (${fmt(st.bestMetrics)})` : 'no validation run',
     `test (${testRow?.protocol ?? '-'}): ${fmt(testRow?.metrics)}`,
   ].join('\n');
 }

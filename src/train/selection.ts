@@ -64,6 +64,11 @@ export function selectionK(evaluation: Pick<EvalConfig, 'ks'>): number {
   return evaluation.ks.includes(10) ? 10 : evaluation.ks[0];
 }
 
+/** The valid metric model selection maximises: --select_metric, else NDCG@selectionK. */
+export function selectionMetric(training: { readonly selectMetric?: string }, evaluation: Pick<EvalConfig, 'ks'>): string {
+  return training.selectMetric ?? `NDCG@${selectionK(evaluation)}`;
+}
+
 export class ModelSelection {
   state: SelectionState = freshSelectionState();
 
@@ -73,7 +78,7 @@ export class ModelSelection {
     private readonly split: Split,
     private readonly evaluation: EvalConfig,
     private readonly seed: number,
-    private readonly training: Pick<TrainingConfig, 'evalEvery' | 'numEpochs' | 'patience' | 'minDelta' | 'selectProtocol'>,
+    private readonly training: Pick<TrainingConfig, 'evalEvery' | 'numEpochs' | 'patience' | 'minDelta' | 'selectProtocol' | 'selectMetric'>,
   ) {}
 
   get k(): number {
@@ -119,15 +124,23 @@ export class ModelSelection {
         ).metrics;
         releaseScratchPools();
       }
-      const ndcg = res.metrics[`NDCG@${k}`];
+      const metric = selectionMetric(this.training, this.evaluation);
+      const ndcg = res.metrics[metric];
+      if (ndcg === undefined) {
+        throw new UserError(
+          `--select_metric ${metric}: the valid evaluation reports ${Object.keys(res.metrics).join(', ')} (--ks sets the cut-offs)`,
+        );
+      }
+      const hit = (m: Record<string, number>) => m[`HR@${k}`] ?? m[`Hit@${k}`];
+      const hitName = res.metrics[`HR@${k}`] !== undefined ? `HR@${k}` : `Hit@${k}`;
       const best = st.bestNdcg ?? -Infinity;
       const improved = ndcg > best;
       if (ndcg - best > this.training.minDelta) st.wait = 0;
       else st.wait++;
       log(
-        `epoch ${info.epoch}: valid ${this.training.selectProtocol === 'full' ? 'full-ranking ' : ''}NDCG@${k} ${ndcg.toFixed(4)}, HR@${k} ${res.metrics[`HR@${k}`].toFixed(4)}` +
+        `epoch ${info.epoch}: valid ${this.training.selectProtocol === 'full' ? 'full-ranking ' : ''}${metric} ${ndcg.toFixed(4)}, ${hitName} ${hit(res.metrics).toFixed(4)}` +
           (improved ? ' (best so far, saved)' : ` (best ${best.toFixed(4)} at epoch ${st.bestEpoch})`) +
-          (test ? `; test NDCG@${k} ${test[`NDCG@${k}`].toFixed(4)}, HR@${k} ${test[`HR@${k}`].toFixed(4)}` : ''),
+          (test ? `; test ${metric} ${test[metric].toFixed(4)}, ${hitName} ${hit(test).toFixed(4)}` : ''),
       );
       if (test) await this.store.appendEvaluation!(info.epoch, res.metrics, test, k);
       if (improved) {
@@ -140,7 +153,7 @@ export class ModelSelection {
       const { patience } = this.training;
       if (patience !== undefined && st.wait >= patience && !last) {
         st.stopped = true;
-        log(`early stopping after epoch ${info.epoch}: no valid NDCG@${k} gain > ${this.training.minDelta} in ${st.wait} evaluations`);
+        log(`early stopping after epoch ${info.epoch}: no valid ${metric} gain > ${this.training.minDelta} in ${st.wait} evaluations`);
       }
     }
     await this.store.appendLog({
