@@ -15,8 +15,9 @@ import { gru4rec, gru4recPlus } from './gru4rec/spec.js';
 import { caser } from './caser/spec.js';
 import { ease } from './ease/spec.js';
 import { slim } from './slim/spec.js';
+import { ials } from './ials/spec.js';
 
-const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec, bert4rec, bpr, fmc, fpmc, transrec, gru4rec, gru4recPlus, caser, ease, slim];
+const MODELS: readonly AnyModelSpec[] = [pop, sasrec, tisasrec, bert4rec, bpr, fmc, fpmc, transrec, gru4rec, gru4recPlus, caser, ease, slim, ials];
 
 const registry = new Map<string, AnyModelSpec>(MODELS.map((spec) => [spec.name, spec]));
 
