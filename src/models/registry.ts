@@ -18,6 +18,7 @@ import { gru4rec, gru4recPlus } from './gru4rec/spec.js';
 import { caser } from './caser/spec.js';
 import { ease } from './ease/spec.js';
 import { slim } from './slim/spec.js';
+import { ials } from './ials/spec.js';
 
 const MODELS: readonly AnyModelSpec[] = [
   pop,
@@ -33,6 +34,7 @@ const MODELS: readonly AnyModelSpec[] = [
   caser,
   ease,
   slim,
+  ials,
   content,
   fm,
   ffm,
