@@ -93,7 +93,9 @@ async function exportAndCompare(file: string, expectHeads: number, expectNormFir
   const scoresPath = join(dir, `${expectHeads}-${expectNormFirst}-scores.onnx`);
   const r = await runCli(['export', '--format', 'onnx', '--state_dict_path', file, '--output', scoresPath]);
   assert.equal(r.code, 0, r.stderr);
-  const scores = (await (await ort.InferenceSession.create(scoresPath)).run(input)).scores;
+  const session = await ort.InferenceSession.create(scoresPath);
+  assert.deepEqual([session.inputNames, session.outputNames], [['history'], ['scores']]);
+  const scores = (await session.run(input)).scores;
   assert.deepEqual(scores.dims, [batchSize, n]);
   assertClose(scores.data as Float32Array, expected, 'scores');
 
@@ -123,6 +125,15 @@ test('SASRec post-LN, 2 blocks, 2 heads: onnxruntime scores and hidden states eq
 
 test('SASRec pre-LN (--norm_first), 1 head: onnxruntime scores equal seqrec scoreAll within 1e-4', async () => {
   await exportAndCompare(await train('pre', ['--num_blocks', '1', '--num_heads', '1', '--norm_first']), 1, true);
+});
+
+test('the mHC variant is refused in one line naming the option', async () => {
+  const file = await train('mhc', ['--num_blocks', '1', '--mhc_expansion_rate', '2', '--num_epochs', '1']);
+  const out = join(dir, 'mhc.onnx');
+  const r = await runCli(['export', '--state_dict_path', file, '--output', out]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /^seqrec: export --format onnx: .*mHC variant \(--mhc_expansion_rate\)[^\n]*\n$/);
+  assert.equal(existsSync(out), false);
 });
 
 test('export refuses an existing output without --overwrite, a model without an ONNX graph, and a corrupt file, in one line', async () => {

@@ -127,7 +127,14 @@ export class OnnxGraph {
   }
 
   /** The serialized ModelProto (IR version 8, the given opset of the default domain). */
-  toModel(opts: { opset: number; producer: string; producerVersion?: string; docString?: string }): Uint8Array {
+  toModel(opts: {
+    opset: number;
+    producer: string;
+    producerVersion?: string;
+    docString?: string;
+    /** ModelProto.metadata_props (key → value) */
+    metadata?: Readonly<Record<string, string>>;
+  }): Uint8Array {
     const w = new Writer();
     w.int(1, 8); // ir_version
     w.string(2, opts.producer);
@@ -138,6 +145,11 @@ export class OnnxGraph {
       o.string(1, '');
       o.int(2, opts.opset);
     });
+    for (const [key, value] of Object.entries(opts.metadata ?? {}))
+      w.message(14, (m) => {
+        m.string(1, key);
+        m.string(2, value);
+      });
     return w.finish();
   }
 

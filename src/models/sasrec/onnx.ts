@@ -3,6 +3,7 @@
  *   input  `history` int64 [batch, maxlen], left-padded item ids (0 = padding)
  *   output `scores` float32 [batch, item_num + 1] (column i: item id i; column 0 the padding id), or
  *          `hidden` float32 [batch, hidden_units] (the last position's final features)
+ * `metadata` goes into the file's metadata_props (the CLI puts the original item ids there).
  */
 import { FLOAT, INT64, OnnxGraph } from '../../engine/onnx.js';
 import { causalSelfAttention, feedForward, layerNorm, type OnnxOutput, outputHead } from '../common/onnx-blocks.js';
@@ -10,9 +11,9 @@ import type { SASRec } from './sasrec.js';
 
 export const ONNX_OPSET = 17;
 
-export function sasrecOnnx(net: SASRec, output: OnnxOutput): Uint8Array {
+export function sasrecOnnx(net: SASRec, output: OnnxOutput, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
   const c = net.config;
-  if (c.mhc) throw new Error('ONNX export does not support the mHC variant (--mhc); export a model trained without it');
+  if (c.mhc) throw new Error('ONNX export does not support the mHC variant (--mhc_expansion_rate); export a model trained without it');
   const L = c.maxlen;
   const d = c.hiddenUnits;
   const g = new OnnxGraph(
@@ -48,5 +49,5 @@ export function sasrecOnnx(net: SASRec, output: OnnxOutput): Uint8Array {
   }
   const feats = layerNorm(g, x, 'last_layernorm', net.lastLayernorm);
   outputHead(g, feats, itemEmb, L, output);
-  return g.toModel({ opset: ONNX_OPSET, producer: 'seqrec' });
+  return g.toModel({ opset: ONNX_OPSET, producer: 'seqrec', metadata });
 }
