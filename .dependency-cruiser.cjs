@@ -19,6 +19,7 @@ const LAYERS = {
   train: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models'],
   experiments: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train'],
   api: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train'],
+  browser: ['core', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models'],
   cli: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train', 'experiments'],
 };
 
