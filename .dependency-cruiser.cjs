@@ -20,6 +20,7 @@ const LAYERS = {
   experiments: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train'],
   api: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train'],
   serve: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train'],
+  browser: ['core', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models'],
   cli: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train', 'experiments', 'serve'],
 };
 

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { launchBrowser } from './helpers/browser.js';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
@@ -92,24 +93,7 @@ test('a grid of 2 models × 2 seeds runs, writes results.csv / results.md / repo
   assert.deepEqual(readFileSync(join(run2, 'results.json'), 'utf8').match(/"metrics": \{[^}]*\}/g), metrics);
 });
 
-test('report.html draws its charts in headless Chromium', async (t) => {
-  const chromium = '/usr/bin/chromium';
-  if (!existsSync(chromium)) return t.skip('/usr/bin/chromium is not installed');
-  // playwright-core is an optional devDependency: loaded by name so the suite runs without it
-  type Page = {
-    goto(url: string): Promise<unknown>;
-    locator(sel: string): { count(): Promise<number> };
-    evaluate<T>(fn: () => T): Promise<T>;
-    screenshot(o: { path: string; fullPage: boolean }): Promise<unknown>;
-  };
-  type Browser = { newPage(): Promise<Page>; close(): Promise<void> };
-  let pw: { chromium: { launch(o: { executablePath: string; args: string[] }): Promise<Browser> } };
-  try {
-    const name = 'playwright-core';
-    pw = (await import(name)) as typeof pw;
-  } catch {
-    return t.skip('playwright-core is not installed');
-  }
+test('report.html draws its charts in headless Chromium', async () => {
   // its own report: run alone (--test-name-pattern) it makes the grid's, rather than skipping for want of it
   const report = join(out, 'report.html');
   if (!existsSync(report)) {
@@ -117,10 +101,7 @@ test('report.html draws its charts in headless Chromium', async (t) => {
     assert.equal(r.code, 0, r.stderr);
   }
   assert.ok(existsSync(report), 'the grid wrote report.html');
-  const browser = await pw.chromium.launch({
-    executablePath: chromium,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const browser = await launchBrowser();
   try {
     const page = await browser.newPage();
     await page.goto(`file://${report}`);

@@ -1,0 +1,47 @@
+/**
+ * The browser entry: what a page needs to recommend with a model file, using no Node built-ins.
+ * Bundled by scripts/build-browser.mjs into dist/browser/seqrec.js (the wasm kernels are embedded).
+ */
+import { UserError } from '../core/errors.js';
+import { setKernels } from '../kernels/index.js';
+import { createWasmKernels } from '../kernels/wasm/index.js';
+import type { Model } from '../models/contract.js';
+import { detectModel } from '../models/registry.js';
+import { recommendTopK } from '../eval/recommend.js';
+
+export type { Model } from '../models/contract.js';
+
+/** One recommendation: the item's original id and its score. */
+export interface Recommendation {
+  readonly item: string;
+  readonly score: number;
+}
+
+let kernelsReady: Promise<string> | undefined;
+
+/** Installs the WebAssembly SIMD kernels (one thread) once; resolves to their name. */
+export function initKernels(): Promise<string> {
+  kernelsReady ??= createWasmKernels().then((kernels) => {
+    setKernels(kernels);
+    return kernels.name;
+  });
+  return kernelsReady;
+}
+
+/** A model from its file's bytes (as Node's `seqrec train` writes them); the kind is sniffed. */
+export async function loadModel(bytes: Uint8Array): Promise<Model> {
+  await initKernels();
+  const spec = detectModel(bytes);
+  if (!spec) throw new UserError('not a seqrec model file (no registered model recognises it)');
+  return spec.load(bytes);
+}
+
+/** The `k` best items after `history` (original item ids, oldest first); unknown ids are refused. */
+export function recommend(model: Model, history: readonly string[], k = 10): Recommendation[] {
+  const items = history.map((raw) => {
+    const dense = model.items.toIndex.get(raw);
+    if (dense === undefined) throw new UserError(`unknown item id "${raw}"`);
+    return dense;
+  });
+  return recommendTopK(model.scorer, { items }, k).map((r) => ({ item: model.items.toRaw[r.item], score: r.score }));
+}

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { launchBrowser } from './helpers/browser.js';
+import { runCli } from './helpers/cli.js';
+import { writeRingDataset } from './helpers/datasets.js';
+import { testTempDir } from './helpers/tmp.js';
+import { loadModel } from '../src/api/model-file.js';
+import { recommendTopK } from '../src/eval/recommend.js';
+
+const dir = testTempDir('seqrec-browser-');
+
+/** Serves `files` (path → body, content type) on an ephemeral loopback port. */
+async function serve(files: Map<string, [Uint8Array | string, string]>): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const file = files.get(req.url ?? '');
+    if (!file) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': file[1] }).end(file[0]);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+test('a model file recommends the same top-10 (ids and scores) in Chromium as in Node, with no console errors', async () => {
+  const ring = writeRingDataset(join(dir, 'ring.txt'), { users: 40 });
+  const trainDir = join(dir, 'run');
+  const r = await runCli([
+    'train',
+    '--model',
+    'sasrec',
+    '--dataset',
+    ring,
+    '--train_dir',
+    trainDir,
+    '--num_epochs',
+    '2',
+    '--batch_size',
+    '16',
+    '--hidden_units',
+    '16',
+    '--maxlen',
+    '10',
+    '--threads',
+    '1',
+    '--seed',
+    '3',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const bytes = readFileSync(join(trainDir, 'sasrec.safetensors'));
+
+  const model = await loadModel(new Uint8Array(bytes));
+  const ids = model.items.toRaw;
+  const histories = [[ids[1]], [ids[3], ids[4], ids[5]], ids.slice(10, 22), [ids[30], ids[2]], []];
+  const inNode = histories.map((h) =>
+    recommendTopK(model.scorer, { items: h.map((id) => model.items.toIndex.get(id) as number) }, 10).map((x) => ({
+      item: model.items.toRaw[x.item],
+      score: x.score,
+    })),
+  );
+
+  const bundle = await build({
+    entryPoints: ['src/browser/index.ts'],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+  });
+  const page = `<!doctype html><script type="module">
+    import { loadModel, recommend, initKernels } from '/seqrec.js';
+    window.run = async (histories) => {
+      const bytes = new Uint8Array(await (await fetch('/model.safetensors')).arrayBuffer());
+      const model = await loadModel(bytes);
+      return { kernels: await initKernels(), lists: histories.map((h) => recommend(model, h, 10)) };
+    };
+    window.ready = true;
+  </script>`;
+  const { server, url } = await serve(
+    new Map<string, [Uint8Array | string, string]>([
+      ['/', [page, 'text/html']],
+      ['/seqrec.js', [bundle.outputFiles[0].contents, 'text/javascript']],
+      ['/model.safetensors', [bytes, 'application/octet-stream']],
+    ]),
+  );
+  const browser = await launchBrowser();
+  try {
+    const tab = await browser.newPage();
+    const errors: string[] = [];
+    tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    tab.on('pageerror', (e) => errors.push(e.message));
+    await tab.goto(url);
+    await tab.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    const got = await tab.evaluate(
+      (h) => (window as unknown as { run(h: string[][]): Promise<{ kernels: string; lists: { item: string; score: number }[][] }> }).run(h),
+      histories,
+    );
+    assert.match(got.kernels, /wasm/i);
+    assert.equal(got.lists.length, histories.length);
+    for (let i = 0; i < histories.length; i++) {
+      assert.equal(got.lists[i].length, 10);
+      assert.deepEqual(
+        got.lists[i].map((x) => x.item),
+        inNode[i].map((x) => x.item),
+        `history ${i}`,
+      );
+      for (let j = 0; j < 10; j++) assert.ok(Math.abs(got.lists[i][j].score - inNode[i][j].score) <= 1e-5, `history ${i} rank ${j}`);
+    }
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
