@@ -151,20 +151,22 @@ test('FM scores: the O(nk) form equals the naive sum over feature pairs, up to t
   for (let i = 1; i <= 6; i++) assert.ok(Math.abs(all[i] - cand[i - 1]) < 1e-5);
 });
 
+/** Two users' rows of 4 with one negative per position: the gradient checks' batch. */
+const TRAIN_BATCH = {
+  batchSize: 2,
+  maxlen: 4,
+  users: Int32Array.from([1, 3]),
+  seqs: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 1]),
+  pos: Int32Array.from([0, 2, 3, 4, 5, 6, 1, 2]),
+  neg: Int32Array.from([0, 5, 6, 1, 2, 3, 4, 5]),
+  negatives: 1,
+};
+
 test('FM loss gradient (BPR + per-example L2) with side features matches finite differences', () => {
   const fm = jittered();
-  const batch = {
-    batchSize: 2,
-    maxlen: 4,
-    users: Int32Array.from([1, 3]),
-    seqs: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 1]),
-    pos: Int32Array.from([0, 2, 3, 4, 5, 6, 1, 2]),
-    neg: Int32Array.from([0, 5, 6, 1, 2, 3, 4, 5]),
-    negatives: 1,
-  };
   const named = fm.namedParameters();
   const params = named.map(([, p]) => p);
-  const res = gradCheck(() => fm.loss(batch), params, { eps: 1e-3, rtol: 2e-2, atol: 1e-3 });
+  const res = gradCheck(() => fm.loss(TRAIN_BATCH), params, { eps: 1e-3, rtol: 2e-2, atol: 1e-3 });
   assert.ok(res.ok, `ratio ${res.worstRatio}: ${res.worst}`);
   for (const [i, g] of res.analytic.entries())
     assert.ok(
@@ -280,18 +282,9 @@ test('FFM scores: the per-field-pair form equals the naive sum ⟨v_{f,F(g)}, v_
   const all = ffm.scoreAll(batch);
   const cand = ffm.scoreCandidates(batch, Int32Array.from([1, 2, 3, 4, 5, 6]), 6);
   for (let i = 1; i <= 6; i++) assert.ok(Math.abs(all[i] - cand[i - 1]) < 1e-5);
-  const train = {
-    batchSize: 2,
-    maxlen: 4,
-    users: Int32Array.from([1, 3]),
-    seqs: Int32Array.from([0, 1, 2, 3, 4, 5, 6, 1]),
-    pos: Int32Array.from([0, 2, 3, 4, 5, 6, 1, 2]),
-    neg: Int32Array.from([0, 5, 6, 1, 2, 3, 4, 5]),
-    negatives: 1,
-  };
   const named = ffm.namedParameters();
   const res = gradCheck(
-    () => ffm.loss(train),
+    () => ffm.loss(TRAIN_BATCH),
     named.map(([, p]) => p),
     { eps: 1e-3, rtol: 2e-2, atol: 1e-3 },
   );
