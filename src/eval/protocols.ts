@@ -223,6 +223,17 @@ export async function evaluateSampled(scorer: Scorer, split: Split, options: Sam
   return ranks ? { users: metrics.count, metrics: metrics.summary(), evaluated: users, ranks } : { users: metrics.count, metrics: metrics.summary() };
 }
 
+/** The checked settings both full-ranking protocols share: cut-offs, users per call, catalogue size + 1. */
+function fullRankingSetup(scorer: Scorer, split: Split, options: FullRankingOptions): { ks: readonly number[]; batchSize: number; N1: number } {
+  const ks = options.ks ?? DEFAULT_KS;
+  checkKs(ks);
+  const batchSize = options.batchSize ?? 128;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  const itemNum = split.data.itemNum;
+  if (scorer.itemNum !== itemNum) throw new Error(`scorer has ${scorer.itemNum} items, the data ${itemNum}`);
+  return { ks, batchSize, N1: itemNum + 1 };
+}
+
 /**
  * Full-ranking evaluation: every item 1..itemNum is scored (`scoreAll`); the user's history — train
  * items, and for the test split also the valid item — and padding 0 are excluded, except the held-out
@@ -232,13 +243,7 @@ export async function evaluateSampled(scorer: Scorer, split: Split, options: Sam
 export async function evaluateFullRanking(scorer: Scorer, split: Split, options: FullRankingOptions): Promise<EvalResult> {
   if (split.random) return evaluateFullRankingSets(scorer, split, options);
   const { which } = options;
-  const ks = options.ks ?? DEFAULT_KS;
-  checkKs(ks);
-  const batchSize = options.batchSize ?? 128;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-  const itemNum = split.data.itemNum;
-  if (scorer.itemNum !== itemNum) throw new Error(`scorer has ${scorer.itemNum} items, the data ${itemNum}`);
-  const N1 = itemNum + 1;
+  const { ks, batchSize, N1 } = fullRankingSetup(scorer, split, options);
 
   const users = selectEvalUsers(split, which, options.evalUsers, options.rng);
   const heldOut = heldOutOf(split, which);
@@ -304,13 +309,7 @@ export const RANDOM_SPLIT_IS_FULL_RANKING =
 async function evaluateFullRankingSets(scorer: Scorer, split: Split, options: FullRankingOptions): Promise<EvalResult> {
   const random = split.random!;
   const { which } = options;
-  const ks = options.ks ?? DEFAULT_KS;
-  checkKs(ks);
-  const batchSize = options.batchSize ?? 128;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
-  const itemNum = split.data.itemNum;
-  if (scorer.itemNum !== itemNum) throw new Error(`scorer has ${scorer.itemNum} items, the data ${itemNum}`);
-  const N1 = itemNum + 1;
+  const { ks, batchSize, N1 } = fullRankingSetup(scorer, split, options);
   const users = selectEvalUsers(split, which, options.evalUsers, options.rng);
   const truthSets = which === 'valid' ? random.validSets : random.testSets;
   const histories = which === 'valid' ? split.train : random.validHistory;
