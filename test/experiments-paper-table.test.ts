@@ -155,6 +155,18 @@ test("datasets may be named and carry flags of their own; a model's flags win ov
   assert.ok(runs.find((r) => r.datasetName === 'ring5')!.dir.includes(join('runs', 'ring5', 'pop')));
 });
 
+test("a dataset may run its own seeds (fewer beside the targets), the others the grid's", () => {
+  const g = join(dir, 'seeds.yaml');
+  writeFileSync(g, ['datasets: [ring.txt, { path: ring.txt, name: ring1, seeds: [7] }]', 'models: [pop]', 'seeds: [1, 2, 3]'].join('\n'));
+  const { runs } = planRuns(loadGrid(g), g);
+  const seedsOf = (d: string) => runs.filter((r) => r.datasetName === d).map((r) => r.seed);
+  assert.deepEqual(seedsOf('ring'), [1, 2, 3]);
+  assert.deepEqual(seedsOf('ring1'), [7]);
+  assert.ok(runs.find((r) => r.datasetName === 'ring1')!.dir.endsWith(join('pop', 'default', 'seed-7')));
+  writeFileSync(g, 'datasets: [{ path: ring.txt, seeds: [-1] }]\nmodels: [pop]\n');
+  assert.throws(() => loadGrid(g), /seeds/);
+});
+
 test('grid files: model_flags and the table / figure sections are checked before any run, in one line', async () => {
   const cases: Array<[string, RegExp]> = [
     ['model_flags: { caser: { lr: 0.1 } }', /model_flags: "caser" is not one of models \(pop, sasrec\)/],

@@ -92,3 +92,22 @@ test("a checkpoint from before the flags were kept: its run's config.json is che
   const same = await runCli(['train', ...args, '--num_epochs', '2', '--resume']);
   assert.equal(same.code, 0, same.stderr);
 });
+
+test('a checkpoint from before --split existed resumes with the leave-one-out split it used, and refuses another', async () => {
+  const old = join(dir, 'before-split');
+  const args = [...tiny, '--seed', '3', '--eval_every', '1', '--train_dir', old, '--eval_protocol', 'full', '--select_protocol', 'full'];
+  const first = await runCli(['train', ...args, '--num_epochs', '1']);
+  assert.equal(first.code, 0, first.stderr);
+  const last = join(old, 'last.safetensors');
+  const ckpt = await loadCheckpoint(last);
+  const state = ckpt.trainState as { caller: { flags: Record<string, unknown> } };
+  assert.equal(state.caller.flags.split, 'loo', 'a new checkpoint records the split');
+  delete state.caller.flags.split;
+  await saveCheckpoint(last, { tensors: ckpt.tensors, config: ckpt.config!, extra: ckpt.extra, optimizer: ckpt.optimizer, trainState: state });
+  const random = await runCli(['train', ...args, '--num_epochs', '2', '--resume', '--split', 'random']);
+  assert.equal(random.code, 2, random.stderr);
+  assert.match(random.stderr, /--resume: --split is "random" now but not given in the checkpoint/);
+  const loo = await runCli(['train', ...args, '--num_epochs', '2', '--resume']);
+  assert.equal(loo.code, 0, loo.stderr);
+  assert.match(loo.stderr, /resum/i);
+});

@@ -6,8 +6,9 @@
  *
  * Grid file (YAML or JSON):
  *   datasets: [data/ring.txt]          # paths, relative to the grid file, or
- *                                      #   { path, name?, flags?, models? } (flags for that dataset's
- *                                      #   runs, feature files relative to the grid file; only these models)
+ *                                      #   { path, name?, flags?, models?, seeds? } (flags for that dataset's
+ *                                      #   runs, feature files relative to the grid file; only these models;
+ *                                      #   its own seeds, e.g. fewer on a dataset beside the targets)
  *   models: [sasrec, tisasrec]
  *   flags: { num_epochs: 20, maxlen: 50 }   # train flags (snake_case names) for every run
  *   grid: { lr: [0.001, 0.0005] }      # optional: every combination of these values is a config
@@ -77,6 +78,13 @@ export const TimeFigureSchema = z
   })
   .strict();
 
+/** Rng seeds are uint32. */
+const SeedSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
+
 /** A dataset of the grid with a name (for the run folders and the reports) and flags of its own. */
 const DatasetEntrySchema = z
   .object({
@@ -88,6 +96,8 @@ const DatasetEntrySchema = z
     flags: z.record(z.string(), Scalar).default({}),
     /** only these of the grid's models run on this dataset (default: all) */
     models: z.array(z.string().min(1)).min(1).optional(),
+    /** this dataset's seeds instead of the grid's (e.g. one seed on a dataset beside the issue's targets) */
+    seeds: z.array(SeedSchema).min(1).optional(),
   })
   .strict();
 
@@ -102,16 +112,7 @@ export const GridSchema = z
     grid: z.record(z.string(), z.array(Scalar).min(1)).default({}),
     /** named flag sets, each a config of its own (crossed with `grid`'s combinations): an ablation's rows */
     variants: z.record(z.string().min(1), z.record(z.string(), Scalar)).optional(),
-    seeds: z
-      .array(
-        z
-          .number()
-          .int()
-          .min(0)
-          .max(2 ** 32 - 1),
-      )
-      .min(1)
-      .default([42]), // Rng seeds are uint32
+    seeds: z.array(SeedSchema).min(1).default([42]),
     out: z.string().min(1).optional(),
     model_flags: z.record(z.string(), z.record(z.string(), Scalar)).default({}),
     table: TableSchema.optional(),
@@ -290,7 +291,7 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
   const runs: PlannedRun[] = [];
   const names = new Map<string, string>();
   for (const d of grid.datasets) {
-    const entry: { path: string; name?: string; flags: Record<string, string | number | boolean>; models?: string[] } =
+    const entry: { path: string; name?: string; flags: Record<string, string | number | boolean>; models?: string[]; seeds?: number[] } =
       typeof d === 'string' ? { path: d, flags: {} } : d;
     for (const m of entry.models ?? []) {
       if (!grid.models.includes(m))
@@ -315,7 +316,7 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
           const comboId = keys.length === 0 ? undefined : keys.map((k) => `${k}=${String(combo[k])}`).join('_');
           const config = slug([variant, comboId].filter((p) => p !== undefined).join('_') || 'default');
           const gridValues = { ...variantValues, ...combo };
-          for (const seed of grid.seeds) {
+          for (const seed of entry.seeds ?? grid.seeds) {
             runs.push({
               dataset,
               datasetName: dn,
