@@ -311,3 +311,23 @@ test('a dataset entry may restrict the models run on it, and its feature files a
   assert.throws(() => planRuns(loadGrid(grid), grid), /datasets: model "bert" is not among the grid's models \(pop\)/);
   assert.ok(!existsSync(sub));
 });
+
+test('a finished run whose grid flags changed since it ran is refused naming its folder; flags that change no result do not', async () => {
+  const grid = join(dir, 'changed.yaml');
+  const write = (flags: string) => writeFileSync(grid, `datasets: [ring.txt]\nmodels: [pop]\nflags: { ${flags} }\nseeds: [1]\nout: changed\n`);
+  write('num_negatives: 20, threads: 1');
+  const first = await runCli(['experiments', grid]);
+  assert.equal(first.code, 0, first.stderr);
+  const run = join(dir, 'changed', 'runs', 'ring', 'pop', 'default', 'seed-1');
+  const before = readFileSync(join(run, 'results.json'), 'utf8');
+
+  write('num_negatives: 10, threads: 1');
+  const msg = await refusedInProcess(grid);
+  assert.equal(msg, `${run} finished with other flags (--num_negatives is 10 now but was 20 when it ran); delete that folder to rerun it with the grid's flags`);
+  assert.equal(readFileSync(join(run, 'results.json'), 'utf8'), before, 'the finished run is untouched');
+
+  write('num_negatives: 20, threads: 2'); // threads change the speed, not the results
+  const again = await runCli(['experiments', grid]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /0 runs trained, 1 skipped/);
+});

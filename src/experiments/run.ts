@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { makeDirs } from '../io/dirs.js';
 import { type DirLock, holdDir, liveHolder } from '../io/lock.js';
+import { recordedFlagChange } from '../train/finished-run.js';
 import { parseTrainRequest } from '../train/request.js';
 import { runTraining } from '../train/run.js';
 import { loadGrid, planRuns } from './grid.js';
@@ -60,6 +61,7 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
       damaged.length === 1 ? damaged[0] : `${damaged[0]} (and ${damaged.length - 1} more damaged run file${damaged.length > 2 ? 's' : ''})`,
     );
   }
+  await refuseChangedFinishedRuns(runs);
   // one `experiments` per output folder unless the others `join` it (a dead one's lock is taken over)
   let lock: DirLock | undefined;
   if (options.join) await makeDirs(out);
@@ -71,9 +73,40 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
   }
 }
 
+type PlannedRuns = ReturnType<typeof planRuns>['runs'];
+
+/** `seqrec train`'s options for one run of the grid (snake_case names, string values). */
+function trainOptions(r: PlannedRuns[number]): Record<string, unknown> {
+  const opts: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r.flags)) opts[k.replace(/-/g, '_')] = String(v);
+  return { ...opts, model: r.model, dataset: r.dataset, train_dir: r.dir, seed: String(r.seed) };
+}
+
+/**
+ * A finished run is skipped; when the grid's flags for it have changed since it ran, its results are
+ * not the grid's, so the command stops before training anything and names the folder to delete.
+ */
+async function refuseChangedFinishedRuns(runs: PlannedRuns): Promise<void> {
+  const changed: string[] = [];
+  for (const r of runs) {
+    if (!existsSync(join(r.dir, 'results.json'))) continue;
+    let change: string | undefined;
+    try {
+      change = await recordedFlagChange(parseTrainRequest(trainOptions(r)), r.dir);
+    } catch (e) {
+      if (e instanceof UserError) continue; // a flag the run refuses: training it would fail and say so
+      throw e;
+    }
+    if (change) changed.push(`${r.dir} finished with other flags (${change}); delete that folder to rerun it with the grid's flags`);
+  }
+  if (changed.length > 0) {
+    throw new UserError(changed.length === 1 ? changed[0] : `${changed[0]} (and ${changed.length - 1} more such run folders)`);
+  }
+}
+
 async function runAll(
   grid: ReturnType<typeof loadGrid>,
-  runs: ReturnType<typeof planRuns>['runs'],
+  runs: PlannedRuns,
   out: string,
   train: TrainFn,
   say: (line: string) => void,
@@ -97,15 +130,7 @@ async function runAll(
     }
     const resume = existsSync(join(r.dir, 'last.safetensors'));
     say(`${tag}: ${resume ? 'resuming' : 'training'} in ${r.dir}`);
-    const opts: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(r.flags)) opts[k.replace(/-/g, '_')] = typeof v === 'boolean' ? String(v) : String(v);
-    Object.assign(opts, {
-      model: r.model,
-      dataset: r.dataset,
-      train_dir: r.dir,
-      seed: String(r.seed),
-      ...(resume ? { resume: true } : { overwrite: true }),
-    });
+    const opts = { ...trainOptions(r), ...(resume ? { resume: true } : { overwrite: true }) };
     await makeDirs(r.dir);
     try {
       await train(opts, { log: (l) => say(`  ${l}`) });
