@@ -323,7 +323,10 @@ test('a finished run whose grid flags changed since it ran is refused naming its
 
   write('num_negatives: 10, threads: 1');
   const msg = await refusedInProcess(grid);
-  assert.equal(msg, `${run} finished with other flags (--num_negatives is 10 now but was 20 when it ran); delete that folder to rerun it with the grid's flags`);
+  assert.equal(
+    msg,
+    `${run} finished with other flags (--num_negatives is 10 now but was 20 when it ran); delete that folder to rerun it with the grid's flags`,
+  );
   assert.equal(readFileSync(join(run, 'results.json'), 'utf8'), before, 'the finished run is untouched');
 
   write('num_negatives: 20, threads: 2'); // threads change the speed, not the results
