@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as convert } from './convert.js';
 import { register as convertModel } from './convert-model.js';
 import { register as data } from './data.js';
+import { register as demo } from './demo.js';
 import { register as evalCmd } from './eval.js';
 import { register as experiments } from './experiments.js';
 import { register as exportCmd } from './export.js';
@@ -20,4 +21,5 @@ export const commandModules: Array<(program: Command) => void> = [
   serve,
   exportCmd,
   experiments,
+  demo,
 ];
