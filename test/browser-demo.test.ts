@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { launchBrowser } from './helpers/browser.js';
+import { testTempDir } from './helpers/tmp.js';
+import { startDemoServer } from '../src/cli/demo.js';
+import { UserError } from '../src/core/errors.js';
+import { loadModel } from '../src/api/model-file.js';
+import { recommendTopK } from '../src/eval/recommend.js';
+
+const dir = testTempDir('seqrec-demo-');
+const demoModel = 'demo/games-sasrec.safetensors';
+
+/** The page as scripts/build-browser.mjs lays it out in dist/demo/, built into a temp folder. */
+async function buildPage(): Promise<string> {
+  const out = join(dir, 'page');
+  mkdirSync(out, { recursive: true });
+  await build({
+    entryPoints: ['src/browser/demo/main.ts'],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outfile: join(out, 'demo.js'),
+    logLevel: 'warning',
+  });
+  copyFileSync('src/browser/demo/index.html', join(out, 'index.html'));
+  copyFileSync(demoModel, join(out, 'games-sasrec.safetensors'));
+  return out;
+}
+
+test('seqrec demo refuses to start without the built page and names the command that builds it', async () => {
+  const empty = join(dir, 'empty');
+  mkdirSync(empty, { recursive: true });
+  await assert.rejects(startDemoServer(empty, 0, '127.0.0.1'), (e: Error) => e instanceof UserError && /npm run build:browser/.test(e.message));
+});
+
+test('the demo page loads the demo model; a history built by search and clicks gives the top-10 of Node (scores within 1e-5), updates in < 50 ms, no console errors', async () => {
+  const model = await loadModel(new Uint8Array(readFileSync(demoModel)));
+  const nodeTop = (history: readonly string[]) =>
+    recommendTopK(model.scorer, { items: history.map((id) => model.items.toIndex.get(id) as number) }, 10).map((r) => ({
+      item: model.items.toRaw[r.item],
+      score: r.score,
+    }));
+  const ids = model.items.toRaw;
+  const clicked = [ids[123], ids[4567], ids[89]];
+  const longHistory = ids.slice(1000, 1060);
+
+  const { server, url } = await startDemoServer(await buildPage(), 0, '127.0.0.1');
+  const browser = await launchBrowser();
+  try {
+    const tab = await browser.newPage();
+    const errors: string[] = [];
+    tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    tab.on('pageerror', (e) => errors.push(e.message));
+    await tab.goto(url);
+    await tab.evaluate(() => (window as unknown as { seqrecDemo: { ready: Promise<void> } }).seqrecDemo.ready);
+    assert.match((await tab.textContent('#status')) ?? '', /^Ready/);
+    for (const name of ['Model file', 'Item names', 'Search items by id or name']) assert.equal(await tab.getByLabel(name).count(), 1, name);
+    assert.equal(await tab.locator('#top li').count(), 10, 'the empty history is ranked too');
+
+    for (const id of clicked) {
+      await tab.fill('#search', id);
+      await tab.click(`#results button[data-item="${id}"]`);
+    }
+    assert.deepEqual(await tab.$$eval('#history button', (bs) => bs.map((b) => (b as HTMLElement).dataset.item)), clicked);
+    const shown = await tab.$$eval('#top li', (lis) =>
+      lis.map((li) => ({ item: (li.querySelector('button') as HTMLElement).dataset.item, score: Number((li as HTMLElement).dataset.score) })),
+    );
+    const expected = nodeTop(clicked);
+    assert.deepEqual(
+      shown.map((r) => r.item),
+      expected.map((r) => r.item),
+    );
+    for (let j = 0; j < 10; j++)
+      assert.ok(Math.abs(shown[j].score - expected[j].score) <= 1e-5, `rank ${j}: ${shown[j].score} vs ${expected[j].score}`);
+
+    const updates = await tab.evaluate((h) => {
+      const demo = (window as unknown as { seqrecDemo: { setHistory(h: string[]): { item: string; score: number }[]; lastUpdateMs: number } })
+        .seqrecDemo;
+      const times: number[] = [];
+      let top: { item: string; score: number }[] = [];
+      for (let n = 1; n <= h.length; n++) {
+        top = demo.setHistory(h.slice(0, n));
+        times.push(demo.lastUpdateMs);
+      }
+      return { top, times };
+    }, longHistory);
+    const expectedLong = nodeTop(longHistory);
+    assert.deepEqual(
+      updates.top.map((r) => r.item),
+      expectedLong.map((r) => r.item),
+    );
+    for (let j = 0; j < 10; j++) assert.ok(Math.abs(updates.top[j].score - expectedLong[j].score) <= 1e-5, `long history rank ${j}`);
+    const sorted = [...updates.times].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)];
+    console.log(`demo update on Games: median ${median.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms over ${sorted.length} updates`);
+    assert.ok(median < 50, `median update ${median} ms`);
+    assert.ok((sorted.at(-1) as number) < 50, `slowest update ${sorted.at(-1)} ms`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
