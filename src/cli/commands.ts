@@ -5,6 +5,7 @@ import { register as data } from './data.js';
 import { register as evalCmd } from './eval.js';
 import { register as experiments } from './experiments.js';
 import { register as exportCmd } from './export.js';
+import { register as explain } from './explain.js';
 import { register as recommend } from './recommend.js';
 import { register as serve } from './serve.js';
 import { register as train } from './train.js';
@@ -20,4 +21,5 @@ export const commandModules: Array<(program: Command) => void> = [
   serve,
   exportCmd,
   experiments,
+  explain,
 ];
