@@ -7,6 +7,7 @@ import { register as experiments } from './experiments.js';
 import { register as exportCmd } from './export.js';
 import { register as explain } from './explain.js';
 import { register as recommend } from './recommend.js';
+import { register as report } from './report.js';
 import { register as serve } from './serve.js';
 import { register as train } from './train.js';
 
@@ -22,4 +23,5 @@ export const commandModules: Array<(program: Command) => void> = [
   exportCmd,
   experiments,
   explain,
+  report,
 ];
