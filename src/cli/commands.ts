@@ -6,7 +6,9 @@ import { register as demo } from './demo.js';
 import { register as evalCmd } from './eval.js';
 import { register as experiments } from './experiments.js';
 import { register as exportCmd } from './export.js';
+import { register as explain } from './explain.js';
 import { register as recommend } from './recommend.js';
+import { register as report } from './report.js';
 import { register as serve } from './serve.js';
 import { register as train } from './train.js';
 
@@ -21,5 +23,7 @@ export const commandModules: Array<(program: Command) => void> = [
   serve,
   exportCmd,
   experiments,
+  explain,
+  report,
   demo,
 ];
