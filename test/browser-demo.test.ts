@@ -9,6 +9,7 @@ import { startDemoServer } from '../src/cli/demo.js';
 import { UserError } from '../src/core/errors.js';
 import { loadModel } from '../src/api/model-file.js';
 import { recommendTopK } from '../src/eval/recommend.js';
+import { attentionSourceOf } from '../src/models/contract.js';
 
 const dir = testTempDir('seqrec-demo-');
 const demoModel = 'demo/games-sasrec.safetensors';
@@ -37,7 +38,7 @@ test('seqrec demo refuses to start without the built page and names the command 
   await assert.rejects(startDemoServer(empty, 0, '127.0.0.1'), (e: Error) => e instanceof UserError && /npm run build:browser/.test(e.message));
 });
 
-test('the demo page loads the demo model; a history built by search and clicks gives the top-10 of Node (scores within 1e-5), updates in < 50 ms, no console errors', async () => {
+test('the demo page loads the demo model; a history built by search and clicks gives the top-10 of Node (scores within 1e-5), renders the attention heatmaps, updates in < 50 ms, no console errors', async () => {
   const model = await loadModel(new Uint8Array(readFileSync(demoModel)));
   const nodeTop = (history: readonly string[]) =>
     recommendTopK(model.scorer, { items: history.map((id) => model.items.toIndex.get(id) as number) }, 10).map((r) => ({
@@ -77,16 +78,39 @@ test('the demo page loads the demo model; a history built by search and clicks g
     for (let j = 0; j < 10; j++)
       assert.ok(Math.abs(shown[j].score - expected[j].score) <= 1e-5, `rank ${j}: ${shown[j].score} vs ${expected[j].score}`);
 
+    // the heatmaps: one per layer and head, the causal cells of the clicked history, Node's weights
+    const source = attentionSourceOf(model);
+    const [nodeMap] = source.attentionWeights([Int32Array.from(clicked.map((id) => model.items.toIndex.get(id) as number))]);
+    const figures = await tab.$$eval('#heatmaps figure', (fs) =>
+      fs.map((f) => ({
+        caption: f.querySelector('figcaption')?.textContent,
+        cells: Array.from(f.querySelectorAll('rect title')).map((t) => Number(t.textContent?.split(': ').at(-1))),
+      })),
+    );
+    assert.equal(figures.length, source.numLayers * source.numHeads);
+    assert.equal(figures[0].caption, 'Layer 1, head 1');
+    figures.forEach((f, k) => {
+      const weights = nodeMap.items[Math.floor(k / source.numHeads)][k % source.numHeads];
+      const causal = [0, 3, 4, 6, 7, 8].map((i) => weights[i]);
+      assert.equal(f.cells.length, causal.length, `map ${k}`);
+      for (const [i, w] of f.cells.entries()) assert.ok(Math.abs(w - causal[i]) <= 1e-4, `map ${k} cell ${i}: ${w} vs ${causal[i]}`);
+    });
+
     const updates = await tab.evaluate((h) => {
-      const demo = (window as unknown as { seqrecDemo: { setHistory(h: string[]): { item: string; score: number }[]; lastUpdateMs: number } })
-        .seqrecDemo;
+      const demo = (
+        window as unknown as {
+          seqrecDemo: { setHistory(h: string[]): { item: string; score: number }[]; lastUpdateMs: number; lastAttentionMs: number };
+        }
+      ).seqrecDemo;
       const times: number[] = [];
+      const attentionTimes: number[] = [];
       let top: { item: string; score: number }[] = [];
       for (let n = 1; n <= h.length; n++) {
         top = demo.setHistory(h.slice(0, n));
         times.push(demo.lastUpdateMs);
+        attentionTimes.push(demo.lastAttentionMs);
       }
-      return { top, times };
+      return { top, times, attentionTimes };
     }, longHistory);
     const expectedLong = nodeTop(longHistory);
     assert.deepEqual(
@@ -96,7 +120,11 @@ test('the demo page loads the demo model; a history built by search and clicks g
     for (let j = 0; j < 10; j++) assert.ok(Math.abs(updates.top[j].score - expectedLong[j].score) <= 1e-5, `long history rank ${j}`);
     const sorted = [...updates.times].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
-    console.log(`demo update on Games: median ${median.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms over ${sorted.length} updates`);
+    const attention = [...updates.attentionTimes].sort((a, b) => a - b);
+    console.log(
+      `demo update on Games: top-10 median ${median.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms; ` +
+        `attention maps after it median ${attention[attention.length >> 1].toFixed(1)} ms, max ${attention.at(-1)?.toFixed(1)} ms; ${sorted.length} updates`,
+    );
     assert.ok(median < 50, `median update ${median} ms`);
     assert.ok((sorted.at(-1) as number) < 50, `slowest update ${sorted.at(-1)} ms`);
     assert.deepEqual(errors, []);

@@ -2,7 +2,8 @@
  * The demo page (index.html beside this file): load a model file, build a history by searching
  * items, and watch the top-10 update. Bundled by scripts/build-browser.mjs into dist/demo/.
  */
-import { type Model, loadModel, recommend, type Recommendation } from '../index.js';
+import { type AttentionMap, attention, hasAttention, type Model, loadModel, recommend, type Recommendation } from '../index.js';
+import { heatmap } from './heatmap.js';
 
 const DEMO_MODEL = './games-sasrec.safetensors';
 const MAX_MATCHES = 20;
@@ -14,8 +15,10 @@ export interface DemoHandle {
   readonly ready: Promise<void>;
   /** Replaces the history and re-ranks; resolves to the new top-10. */
   setHistory(items: readonly string[]): Recommendation[];
-  /** Milliseconds the last top-10 update took (ranking and drawing). */
+  /** Milliseconds the last top-10 update took (ranking and drawing the history and the list). */
   lastUpdateMs: number;
+  /** Milliseconds the attention maps took after it (computing and drawing). */
+  lastAttentionMs: number;
 }
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -31,6 +34,7 @@ const results = byId<HTMLUListElement>('results');
 const historyList = byId<HTMLOListElement>('history');
 const topList = byId<HTMLOListElement>('top');
 const timing = byId<HTMLParagraphElement>('timing');
+const heatmaps = byId<HTMLDivElement>('heatmaps');
 
 let model: Model | undefined;
 let names = new Map<string, string>();
@@ -90,8 +94,21 @@ function update(): Recommendation[] {
     }),
   );
   handle.lastUpdateMs = performance.now() - start;
-  timing.textContent = `updated in ${handle.lastUpdateMs.toFixed(1)} ms`;
+  const attentionStart = performance.now();
+  drawAttention();
+  handle.lastAttentionMs = performance.now() - attentionStart;
+  timing.textContent = `top-10 in ${handle.lastUpdateMs.toFixed(1)} ms, attention maps in ${handle.lastAttentionMs.toFixed(1)} ms`;
   return top;
+}
+
+function drawAttention(): void {
+  if (!model || !hasAttention(model)) return void heatmaps.replaceChildren('This model has no self-attention maps.');
+  if (history.length === 0) return void heatmaps.replaceChildren('Add items to the history to see where the model attends.');
+  const map: AttentionMap = attention(model, history);
+  const shown = history.slice(history.length - map.length).map(label);
+  heatmaps.replaceChildren(
+    ...map.items.flatMap((heads, layer) => heads.map((weights, head) => heatmap(weights, map.length, shown, `Layer ${layer + 1}, head ${head + 1}`))),
+  );
 }
 
 function drawMatches(): void {
@@ -184,5 +201,6 @@ const handle: DemoHandle = {
     return update();
   },
   lastUpdateMs: 0,
+  lastAttentionMs: 0,
 };
 (window as unknown as { seqrecDemo: DemoHandle }).seqrecDemo = handle;
