@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { launchBrowser } from './helpers/browser.js';
 import { testTempDir } from './helpers/tmp.js';
-import { startDemoServer } from '../src/cli/demo.js';
+import { demoDir, startDemoServer } from '../src/cli/demo.js';
 import { UserError } from '../src/core/errors.js';
 import { loadModel } from '../src/api/model-file.js';
 import { recommendTopK } from '../src/eval/recommend.js';
@@ -36,6 +37,32 @@ test('seqrec demo refuses to start without the built page and names the command 
   const empty = join(dir, 'empty');
   mkdirSync(empty, { recursive: true });
   await assert.rejects(startDemoServer(empty, 0, '127.0.0.1'), (e: Error) => e instanceof UserError && /npm run build:browser/.test(e.message));
+});
+
+test('seqrec demo serves the built page (dist/demo/) on loopback, nothing outside it, and stops on SIGTERM', async () => {
+  assert.ok(existsSync(join(demoDir, 'index.html')), `${demoDir} is missing: npm test builds it (npm run build:browser)`);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/run.ts', 'demo', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((ok, fail) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) ok(m[1]);
+      });
+      child.on('close', (code) => fail(new Error(`seqrec demo exited ${code}`)));
+    });
+    const page = await fetch(url);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<script type="module" src="\.\/demo\.js">/);
+    const model = await fetch(`${url}games-sasrec.safetensors`);
+    assert.equal(Buffer.from(await model.arrayBuffer()).equals(readFileSync(demoModel)), true);
+    for (const path of ['..%2F..%2Fpackage.json', 'nothing.js']) assert.equal((await fetch(`${url}${path}`)).status, 404, path);
+  } finally {
+    const exited = new Promise<number | null>((ok) => child.once('close', ok));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  }
 });
 
 test('the demo page loads the demo model; a history built by search and clicks gives the top-10 of Node (scores within 1e-5), renders the attention heatmaps, updates in < 50 ms, no console errors', async () => {
