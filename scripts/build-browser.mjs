@@ -1,13 +1,13 @@
-// Bundles src/browser/index.ts into one ESM file for browsers (wasm kernels embedded as base64).
+// Bundles src/browser/index.ts into one ESM file for browsers (wasm kernels embedded as base64),
+// and the demo page (src/browser/demo/) with its model into dist/demo/ as static files.
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
-await build({
-  entryPoints: ['src/browser/index.ts'],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  outfile: 'dist/browser/seqrec.js',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+const common = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: true, logLevel: 'warning' };
+
+await build({ ...common, entryPoints: ['src/browser/index.ts'], outfile: 'dist/browser/seqrec.js' });
+
+await build({ ...common, entryPoints: ['src/browser/demo/main.ts'], outfile: 'dist/demo/demo.js' });
+mkdirSync('dist/demo', { recursive: true });
+copyFileSync('src/browser/demo/index.html', 'dist/demo/index.html');
+copyFileSync('demo/games-sasrec.safetensors', 'dist/demo/games-sasrec.safetensors');

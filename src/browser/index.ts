@@ -5,11 +5,11 @@
 import { UserError } from '../core/errors.js';
 import { setKernels } from '../kernels/index.js';
 import { createWasmKernels } from '../kernels/wasm/index.js';
-import type { Model } from '../models/contract.js';
+import { type AttentionMap, type Model, attentionSourceOf } from '../models/contract.js';
 import { detectModel } from '../models/registry.js';
 import { recommendTopK } from '../eval/recommend.js';
 
-export type { Model } from '../models/contract.js';
+export type { AttentionMap, Model } from '../models/contract.js';
 
 /** One recommendation: the item's original id and its score. */
 export interface Recommendation {
@@ -36,12 +36,26 @@ export async function loadModel(bytes: Uint8Array): Promise<Model> {
   return spec.load(bytes);
 }
 
-/** The `k` best items after `history` (original item ids, oldest first); unknown ids are refused. */
-export function recommend(model: Model, history: readonly string[], k = 10): Recommendation[] {
-  const items = history.map((raw) => {
+function denseIds(model: Model, history: readonly string[]): number[] {
+  return history.map((raw) => {
     const dense = model.items.toIndex.get(raw);
     if (dense === undefined) throw new UserError(`unknown item id "${raw}"`);
     return dense;
   });
+}
+
+/** The `k` best items after `history` (original item ids, oldest first); unknown ids are refused. */
+export function recommend(model: Model, history: readonly string[], k = 10): Recommendation[] {
+  const items = denseIds(model, history);
   return recommendTopK(model.scorer, { items }, k).map((r) => ({ item: model.items.toRaw[r.item], score: r.score }));
+}
+
+/** Whether the model can show its self-attention weights (SASRec). */
+export function hasAttention(model: Model): boolean {
+  return typeof (model.scorer as { attentionWeights?: unknown }).attentionWeights === 'function';
+}
+
+/** The self-attention weights of every layer and head over `history` (its last maxlen items); see AttentionMap. */
+export function attention(model: Model, history: readonly string[]): AttentionMap {
+  return attentionSourceOf(model).attentionWeights([Int32Array.from(denseIds(model, history))])[0];
 }

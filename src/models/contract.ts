@@ -11,6 +11,7 @@
  *   (train/) owns everything else: zero-grad, backward, the optimizer step, the learning-rate
  *   schedule, evaluation, best-checkpoint selection, early stopping and resume.
  */
+import { UserError } from '../core/errors.js';
 import type { ConfigOf, OptionGroup, Options } from '../core/options.js';
 import type { BatchSource, UserSampling } from '../data/sampler.js';
 import type { IdMap, Split, TrainBatch } from '../data/types.js';
@@ -158,3 +159,36 @@ export interface ModelSpec<O extends Options = Options> {
 
 /** Any registered model, whatever its options. */
 export type AnyModelSpec = ModelSpec<Options>;
+
+/**
+ * One history's self-attention weights, as the model computes them at inference. The history is its
+ * last `length` items (at most maxlen), left-padded to maxlen as for prediction.
+ * `items[layer][head]` is [length × length]: row i is the query at the history's i-th item, column j
+ * the key at its j-th item (zero for j > i, causal). `padding[layer][head][i]` is the weight query i
+ * gives the padding keys together (the SASRec reference does not mask them); each row of items plus
+ * its padding share sums to 1.
+ */
+export interface AttentionMap {
+  readonly length: number;
+  readonly items: readonly (readonly Float32Array[])[];
+  readonly padding: readonly (readonly Float32Array[])[];
+}
+
+/** A model whose predictions come from causal self-attention over the history (SASRec). */
+export interface AttentionSource {
+  readonly numLayers: number;
+  readonly numHeads: number;
+  readonly maxlen: number;
+  /** the weights for each history (dense item ids, time order) */
+  attentionWeights(histories: readonly Int32Array[]): AttentionMap[];
+}
+
+function isAttentionSource(x: unknown): x is AttentionSource {
+  return typeof x === 'object' && x !== null && typeof (x as { attentionWeights?: unknown }).attentionWeights === 'function';
+}
+
+/** The model's attention weights, or a one-line error for a model without self-attention maps. */
+export function attentionSourceOf(model: Model): AttentionSource {
+  if (isAttentionSource(model.scorer)) return model.scorer;
+  throw new UserError(`model '${model.name}' has no self-attention weights to show (use a sasrec model)`);
+}

@@ -39,6 +39,8 @@ import { PackedBatch } from '../../engine/packing.js';
 import type { Parameter, Tensor } from '../../engine/tensor.js';
 import type { HistoryBatch } from '../../eval/types.js';
 import type { TrainBatch } from '../../data/types.js';
+import { withInferenceTape } from '../../engine/tape.js';
+import type { AttentionMap, AttentionSource } from '../contract.js';
 import type { NextItemTargets } from '../../losses/index.js';
 import { MultiheadAttention } from '../../nn/attention.js';
 import { Dropout, Embedding } from '../../nn/layers.js';
@@ -68,7 +70,7 @@ export type SASRecBatch = Pick<TrainBatch, 'batchSize' | 'maxlen' | 'seqs' | 'po
 
 export type { TensorEntry } from '../../nn/module.js';
 
-export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch> {
+export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch> implements AttentionSource {
   readonly config: Readonly<Required<SASRecConfig>>;
 
   readonly itemEmb: Embedding;
@@ -167,6 +169,78 @@ export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch
       streams = hc!.ffn.forward(streams, (u) => ffn.forward(ffnNorm.forward(u)));
     }
     return this.lastLayernorm.forward(collapseStreams(streams));
+  }
+
+  get numLayers(): number {
+    return this.config.numBlocks;
+  }
+
+  get numHeads(): number {
+    return this.config.numHeads;
+  }
+
+  /**
+   * The causal attention weights of every layer and head for each history (its last maxlen items,
+   * left-padded to maxlen as prediction sees them), from the dense path in eval mode: see AttentionMap.
+   */
+  attentionWeights(histories: readonly Int32Array[]): AttentionMap[] {
+    const L = this.maxlen;
+    const H = this.config.numHeads;
+    const maps: AttentionMap[] = [];
+    const chunk = 64;
+    for (let start = 0; start < histories.length; start += chunk) {
+      const group = histories.slice(start, start + chunk);
+      const B = group.length;
+      const seqs = new Int32Array(B * L);
+      const lengths = group.map((h, b) => {
+        const n = Math.min(h.length, L);
+        seqs.set(h.subarray(h.length - n), b * L + L - n);
+        return n;
+      });
+      const layers = this.inEvalMode(() => withInferenceTape(() => this.layerWeights(seqs, B)));
+      group.forEach((_, b) => {
+        const n = lengths[b];
+        const off = L - n;
+        const items: Float32Array[][] = [];
+        const padding: Float32Array[][] = [];
+        for (const w of layers) {
+          const itemHeads: Float32Array[] = [];
+          const padHeads: Float32Array[] = [];
+          for (let h = 0; h < H; h++) {
+            const m = new Float32Array(n * n);
+            const pad = new Float32Array(n);
+            for (let i = 0; i < n; i++) {
+              const row = ((b * H + h) * L + off + i) * L;
+              let p = 0;
+              for (let s = 0; s < off; s++) p += w[row + s];
+              pad[i] = p;
+              m.set(w.subarray(row + off, row + off + n), i * n);
+            }
+            itemHeads.push(m);
+            padHeads.push(pad);
+          }
+          items.push(itemHeads);
+          padding.push(padHeads);
+        }
+        maps.push({ length: n, items, padding });
+      });
+    }
+    return maps;
+  }
+
+  /** Each block's attention weights [B, heads, L, L] for the dense batch seqs (call in eval mode). */
+  private layerWeights(seqs: Int32Array, batchSize: number): Float32Array[] {
+    const len = seqs.length / batchSize;
+    const positions = new Int32Array(seqs.length);
+    for (let b = 0; b < batchSize; b++) {
+      for (let t = 0; t < len; t++) positions[b * len + t] = seqs[b * len + t] !== 0 ? t + 1 : 0;
+    }
+    const weights: Float32Array[] = [];
+    this.encode(seqs, positions, (attn, h) => {
+      weights.push(attn.attentionWeights(h, batchSize, len));
+      return attn.forward(h, batchSize, len);
+    });
+    return weights;
   }
 
   /** Packs a batch into `layout`; false when it is not left-padded (use the dense path). */
