@@ -104,12 +104,17 @@ export function trainingOptionsFor(spec: AnyModelSpec): typeof trainingOptions {
 
 /**
  * `--cold`: the model must score what is held out (ModelSpec.coldStart), and a model that scores it from
- * side features must be given them.
+ * side features must be given them (`given`: which feature files or tables there are).
  */
-function checkColdStart(spec: AnyModelSpec, dataset: SplitConfig & Partial<FeatureConfig>, naming: Naming): void {
-  const cold = dataset.cold === undefined ? undefined : parseCold(dataset.cold);
+export function checkColdStart(
+  spec: AnyModelSpec,
+  coldText: string | undefined,
+  given: { readonly users: boolean; readonly items: boolean },
+  naming: Naming,
+): void {
+  const cold = coldText === undefined ? undefined : parseCold(coldText);
   if (!cold) return;
-  const what = `${naming('cold')} ${dataset.cold}`;
+  const what = `${naming('cold')} ${coldText}`;
   if (!spec.coldStart?.includes(cold.kind)) {
     const able = allModels()
       .filter((m) => m.coldStart?.includes(cold.kind))
@@ -118,8 +123,7 @@ function checkColdStart(spec: AnyModelSpec, dataset: SplitConfig & Partial<Featu
       `${what}: ${naming('model')} ${spec.name} cannot score ${cold.kind} held out of training (models that can: ${able.join(', ')})`,
     );
   }
-  const file = cold.kind === 'users' ? dataset.userFeatures : dataset.itemFeatures;
-  if (spec.sideFeatures?.includes(cold.kind) && file === undefined) {
+  if (spec.sideFeatures?.includes(cold.kind) && !given[cold.kind]) {
     const flag = naming(cold.kind === 'users' ? 'user_features' : 'item_features');
     throw new UserError(`${what}: ${naming('model')} ${spec.name} scores held-out ${cold.kind} from their features: give ${flag}`);
   }
@@ -142,7 +146,7 @@ export function parseTrainRequest(raw: Readonly<Record<string, unknown>>, naming
     ...(reads.includes('users') ? {} : { userFeatures: undefined, userFeaturesColumns: undefined }),
     ...(reads.includes('items') ? {} : { itemFeatures: undefined, itemFeaturesColumns: undefined }),
   };
-  checkColdStart(spec, dataset, naming);
+  checkColdStart(spec, dataset.cold, { users: dataset.userFeatures !== undefined, items: dataset.itemFeatures !== undefined }, naming);
   const evaluation = evalOptions.parse(raw, naming);
   const { seed } = seedOptions.parse(raw, naming);
   const modelOptions = spec.options.parse(raw, naming) as Record<string, unknown>;
