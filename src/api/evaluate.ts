@@ -29,6 +29,10 @@ export interface EvaluateOptions {
   readonly split?: 'loo' | 'random';
   /** the random split's train,valid,test ratios (default '0.8,0.1,0.1') */
   readonly splitRatio?: string;
+  /** cold start (data/cold.ts): 'users:F' or 'items:F', the held-out fraction drawn by `seed` */
+  readonly cold?: string;
+  /** cold users: the first N events (0–3) of a held-out user given as its history (default 0) */
+  readonly coldHistory?: number;
 }
 
 /**

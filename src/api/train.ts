@@ -9,7 +9,7 @@ import { getKernels } from '../kernels/index.js';
 import { startKernelThreads } from '../kernels/wasm/pool-start.js';
 import type { Model } from '../models/contract.js';
 import { runOptions } from '../train/options.js';
-import { modelOption, resolveTrainModel, trainCommandGroups, trainingOptionsFor } from '../train/request.js';
+import { checkColdStart, modelOption, resolveTrainModel, trainCommandGroups, trainingOptionsFor } from '../train/request.js';
 import { MemoryStore } from '../train/store.js';
 import { trainModel } from '../train/train.js';
 import { ensureKernels, refuseUnknown } from './options.js';
@@ -37,7 +37,7 @@ const libraryGroups = [modelOption, splitOptions, evalOptions, seedOptions, runO
 
 /**
  * Trains a model on `data`, split leave-one-out (each user's last item for test, the one before for
- * valid). Gradient models are evaluated on valid every `evalEvery` epochs and the best epoch's model
+ * valid), or as `split` / `cold` say (`cold: 'users:0.1'`: the cold-start split of data/cold.ts). Gradient models are evaluated on valid every `evalEvery` epochs and the best epoch's model
  * is returned, as `seqrec train` does; nothing is written to disk. Call `model.dispose()` when done
  * with it (its weights live in WebAssembly memory).
  */
@@ -49,6 +49,7 @@ export async function train(data: Interactions, options: TrainOptions): Promise<
   const unread = unreadKeys(raw, [...libraryGroups, spec.options, training]);
   if (unread.length > 0) throw new UserError(`model ${spec.name} does not read ${unread.map(asKey).join(', ')}`);
   const splitConfig = splitOptions.parse(raw, asKey);
+  checkColdStart(spec, splitConfig.cold, { users: features?.users !== undefined, items: features?.items !== undefined }, asKey);
   const evaluation = evalOptions.parse(raw, asKey);
   const { seed } = seedOptions.parse(raw, asKey);
   const { threads } = runOptions.pick('threads').parse(raw, asKey);

@@ -1,13 +1,15 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.js';
-import { bool, defineOptions, str } from '../core/options.js';
+import { asFlag, bool, defineOptions, str } from '../core/options.js';
 import { datasetOptions, loadSplit, splitOptions } from '../data/options.js';
 import { evalOptions, seedOptions } from '../eval/options.js';
 import { formatResultsTable } from '../eval/results.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { checkOutputPath } from '../io/paths.js';
+import { getModel } from '../models/registry.js';
 import { evaluateModel } from '../train/evaluate.js';
+import { checkColdStart } from '../train/request.js';
 import { foreignModelOptions, loadModelFile, modelFileOptions } from '../train/model-file.js';
 import { addOptions, commandGroups } from './flags.js';
 import { evalProgressBar } from './progress.js';
@@ -39,6 +41,9 @@ export function register(program: Command): void {
       ]);
     const { model } = await loadModelFile(file.stateDictPath, file.model, foreignModelOptions.parse(opts));
     try {
+      // the model file carries its features; whether it was trained without the held-out ones is the caller's --seed and --cold
+      const spec = getModel(model.name);
+      if (spec) checkColdStart(spec, dataset.cold, { users: true, items: true }, asFlag);
       const loaded = await loadSplit(dataset, seed);
       const results = await evaluateModel(model, loaded, evaluation, seed, {
         command: 'eval',

@@ -9,6 +9,7 @@ import { readFeatureFile } from './feature-files.js';
 import { type FeatureMatrix, featureMatrix } from './features.js';
 import { DATA_FORMATS } from './formats.js';
 import { loadDataset, type LoadOptions } from './load.js';
+import { coldItemsSplit, coldUsersSplit, parseCold } from './cold.js';
 import { leaveOneOut, randomSplit, requireEvaluableUsers } from './split.js';
 import type { Interactions, LoadedSplit, Split } from './types.js';
 
@@ -73,13 +74,34 @@ export const splitOptions = defineOptions({
     default: 'loo',
   }),
   split_ratio: str({ help: 'random split: train,valid,test ratios (default 0.8,0.1,0.1)', arg: 'a,b,c' }),
-}).rule((c) => {
-  if (c.splitRatio === undefined) return undefined;
-  if (c.split !== 'random') return ['split_ratio', 'is only read by --split random'];
-  return parseSplitRatio(c.splitRatio)
-    ? undefined
-    : ['split_ratio', `needs three numbers ≥ 0 with train > 0, e.g. 0.8,0.1,0.1 (got "${c.splitRatio}")`];
-});
+  cold: str({
+    help:
+      'cold start: users:F holds a fraction F of the users (drawn by --seed) out of training and evaluates them from their features ' +
+      '(and --cold_history events); items:F holds F of the items out (all their events) and evaluates users on them, ranked among all items. ' +
+      'Half of the held-out ones are valid, half test; see docs/cold-start.md',
+    arg: 'users:F|items:F',
+  }),
+  cold_history: int({
+    help: '--cold users: the first N events (0–3) of a held-out user are their history, the next one the target (default 0: features alone)',
+    min: 0,
+    max: 3,
+  }),
+})
+  .rule((c) => {
+    if (c.cold === undefined) return c.coldHistory === undefined ? undefined : ['cold_history', 'is only read by --cold users:F'];
+    const cold = parseCold(c.cold);
+    if (!cold) return ['cold', `needs users:F or items:F with 0 < F < 1, e.g. users:0.1 (got "${c.cold}")`];
+    if (c.split === 'random') return ['cold', 'evaluates one target per user, leave-one-out style: use it with --split loo'];
+    if (cold.kind === 'items' && c.coldHistory !== undefined) return ['cold_history', 'is only read by --cold users:F'];
+    return undefined;
+  })
+  .rule((c) => {
+    if (c.splitRatio === undefined) return undefined;
+    if (c.split !== 'random') return ['split_ratio', 'is only read by --split random'];
+    return parseSplitRatio(c.splitRatio)
+      ? undefined
+      : ['split_ratio', `needs three numbers ≥ 0 with train > 0, e.g. 0.8,0.1,0.1 (got "${c.splitRatio}")`];
+  });
 
 /** The ratios of --split_ratio, or undefined when malformed. */
 export function parseSplitRatio(text: string): number[] | undefined {
@@ -176,6 +198,8 @@ export async function loadDatasetFrom(c: Partial<DatasetConfig>): Promise<{ path
 
 /** Splits `data` as the options say: leave-one-out, or the random split seeded by `seed`. */
 export function splitData(data: Interactions, c: SplitConfig, seed: number): Split {
+  const cold = c.cold === undefined ? undefined : parseCold(c.cold);
+  if (cold) return cold.kind === 'users' ? coldUsersSplit(data, cold.fraction, c.coldHistory ?? 0, seed) : coldItemsSplit(data, cold.fraction, seed);
   return c.split === 'random' ? randomSplit(data, parseSplitRatio(c.splitRatio ?? '0.8,0.1,0.1')!, seed) : leaveOneOut(data, c.minInteractions);
 }
 

@@ -31,6 +31,11 @@ export interface SamplerOptions {
   sharedNegatives?: boolean;
   /** Cloze batches (BERT4Rec's masked-item training) instead of next-item ones; see ClozeOptions */
   cloze?: ClozeOptions;
+  /**
+   * Items never drawn as negatives (non-zero entries, by item id): a cold-items split's held-out items,
+   * which training must not see at all (default: split.cold's when it holds out items)
+   */
+  heldOutItems?: Uint8Array;
 }
 
 /**
@@ -86,13 +91,15 @@ export interface FlatTrainData {
   offsets: Int32Array;
   items: Int32Array;
   times?: Float64Array;
+  heldOutItems?: Uint8Array;
 }
 
 /**
  * Training batches with the reference's `sample_function` semantics: users are visited in a random
  * order (or at random, as `userSampling` says); a user with ≤ 1 train items is replaced by a uniformly random user
  * (redrawn until one has ≥ 2); inputs = train[:-1] right-aligned in maxlen, pos = the next item,
- * neg = a uniform item in 1..itemNum outside the user's TRAIN items. As in the reference, only train
+ * neg = a uniform item in 1..itemNum outside the user's TRAIN items (and never a held-out item of a
+ * cold-items split, which training does not see). As in the reference, only train
  * items are excluded, so the user's valid/test items can be drawn as negatives. With `cloze`, the
  * same users make BERT4Rec's masked-item rows instead (ClozeOptions).
  */
@@ -113,6 +120,8 @@ export class TrainSampler implements BatchSource {
   /** CSR of each user's sorted distinct train items, for negative rejection by binary search */
   private readonly seenOffsets: Int32Array;
   private readonly seenItems: Int32Array;
+  /** items never drawn as negatives (SamplerOptions.heldOutItems) */
+  private readonly heldOutItems: Uint8Array | undefined;
   private readonly order: Int32Array;
   private position: number;
   private passRng: number[];
@@ -144,6 +153,9 @@ export class TrainSampler implements BatchSource {
     this.train = split.train;
     this.trainTimes = split.trainTimes;
     this.rng = options.rng ?? new Rng(options.seed ?? 0);
+    this.heldOutItems = options.heldOutItems ?? (split.cold?.kind === 'items' ? split.cold.held : undefined);
+    let drawable = this.itemNum;
+    if (this.heldOutItems) for (let i = 1; i <= this.itemNum; i++) if (this.heldOutItems[i] !== 0) drawable--;
 
     let total = 0;
     let trainable = 0;
@@ -159,7 +171,7 @@ export class TrainSampler implements BatchSource {
       this.seenOffsets[u] = p;
       const sorted = Int32Array.from(split.train[u]).sort();
       for (let k = 0; k < sorted.length; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) this.seenItems[p++] = sorted[k];
-      if (p - this.seenOffsets[u] >= this.itemNum && split.train[u].length > 1) {
+      if (p - this.seenOffsets[u] >= drawable && split.train[u].length > 1) {
         throw new UserError(`user ${split.data.users.toRaw[u]} interacted with every item, so no negative can be sampled`);
       }
     }
@@ -199,6 +211,7 @@ export class TrainSampler implements BatchSource {
       offsets,
       items,
       times,
+      ...(this.heldOutItems ? { heldOutItems: this.heldOutItems.slice() } : {}),
     };
   }
 
@@ -220,6 +233,7 @@ export class TrainSampler implements BatchSource {
       negatives: p.negatives,
       sharedNegatives: p.sharedNegatives,
       ...(p.cloze ? { cloze: p.cloze } : {}),
+      ...(p.heldOutItems ? { heldOutItems: p.heldOutItems } : {}),
       seed: 0,
     });
     sampler.setState(state);
@@ -281,7 +295,7 @@ export class TrainSampler implements BatchSource {
       if (this.cloze) this.fillClozeRow(uid, b * L, batch, this.cloze);
       else this.fillRow(uid, b * L, batch);
     }
-    if (this.sharedNegatives) for (let k = 0; k < this.negatives; k++) batch.neg[k] = 1 + this.rng.nextInt(this.itemNum);
+    if (this.sharedNegatives) for (let k = 0; k < this.negatives; k++) batch.neg[k] = this.anyItem();
     return batch;
   }
 
@@ -337,10 +351,18 @@ export class TrainSampler implements BatchSource {
     if (masked === 0) mask(L - 1, s[s.length - 1]);
   }
 
+  /** A uniform item of 1..itemNum, redrawn while held out. */
+  private anyItem(): number {
+    for (;;) {
+      const c = 1 + this.rng.nextInt(this.itemNum);
+      if (this.heldOutItems === undefined || this.heldOutItems[c] === 0) return c;
+    }
+  }
+
   private negative(lo: number, hi: number): number {
     const seen = this.seenItems;
     for (;;) {
-      const c = 1 + this.rng.nextInt(this.itemNum);
+      const c = this.anyItem();
       let a = lo;
       let b = hi;
       while (a < b) {

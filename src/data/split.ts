@@ -54,6 +54,8 @@ export function requireEvaluableUsers(split: Split, source?: string): void {
   if (evaluableUserCount(split) === 0) {
     const where = source ? `${source}: ` : '';
     if (split.random) throw new UserError(`${where}the random split leaves no user a test item (each user needs at least 2 interactions)`);
+    if (split.cold)
+      throw new UserError(`${where}--cold ${split.cold.kind}:${split.cold.fraction} leaves no user a test target (hold out a larger fraction)`);
     throw new UserError(
       `${where}no user has ${split.minInteractions ?? 3} or more interactions, so leave-one-out leaves nothing to validate or test on`,
     );

@@ -88,6 +88,24 @@ export interface Split {
   readonly features?: SideFeatures;
   /** set by the random split (data/split.ts randomSplit): several held-out items per user */
   readonly random?: RandomHeldOut;
+  /** set by the cold-start splits (data/cold.ts): users or items held out of training entirely */
+  readonly cold?: ColdStart;
+}
+
+/** The users or items a cold-start split holds out of training, and the histories evaluation reads. */
+export interface ColdStart {
+  /** what is held out */
+  readonly kind: 'users' | 'items';
+  /** the fraction asked for (`--cold users:F`) */
+  readonly fraction: number;
+  /** cold users: the events of a held-out user given as its history (`--cold_history`); cold items: 0 */
+  readonly history: number;
+  /** by user id (kind users) or item id (kind items): 0 not held out, 1 held out for valid, 2 for test */
+  readonly held: Uint8Array;
+  /** inputs[u]: the history user u is evaluated after (in place of train[u], and valid is never appended); time order */
+  readonly inputs: Int32Array[];
+  /** their timestamps, when the data has them */
+  readonly inputTimes?: Float64Array[];
 }
 
 /** The held-out sets of a random split, per user (index 0 unused); each in time order. */

@@ -39,9 +39,15 @@ export function fillHistoryRow(
   }
 }
 
+/** The items user u is evaluated after, before the valid item is appended: train[u], or a cold-start split's input history. */
+export function evalHistory(split: Split, u: number): Int32Array {
+  return split.cold ? split.cold.inputs[u] : split.train[u];
+}
+
 /**
  * The history batch for `users` as the reference evaluates them on `which`: train items, plus the
- * valid item when evaluating test. Times are filled when the split carries timestamps.
+ * valid item when evaluating test (a cold-start split: its input history alone, data/cold.ts). Times
+ * are filled when the split carries timestamps.
  */
 export function buildEvalBatch(split: Split, users: ArrayLike<number>, maxlen: number, which: HeldOut): HistoryBatch {
   const B = users.length;
@@ -49,12 +55,14 @@ export function buildEvalBatch(split: Split, users: ArrayLike<number>, maxlen: n
   const withTimes = split.trainTimes !== undefined;
   const times = withTimes ? new Float64Array(B * maxlen) : undefined;
   const userIds = new Int32Array(B);
+  const appendValid = which === 'test' && !split.cold;
+  const historyTimes = split.cold ? split.cold.inputTimes : split.trainTimes;
   for (let b = 0; b < B; b++) {
     const u = users[b];
     userIds[b] = u;
-    const last = which === 'test' ? split.valid[u] : 0;
-    const lastTime = which === 'test' && split.validTimes ? split.validTimes[u] : 0;
-    fillHistoryRow(seqs, b, maxlen, split.train[u], last, times, split.trainTimes?.[u], lastTime);
+    const last = appendValid ? split.valid[u] : 0;
+    const lastTime = appendValid && split.validTimes ? split.validTimes[u] : 0;
+    fillHistoryRow(seqs, b, maxlen, evalHistory(split, u), last, times, historyTimes?.[u], lastTime);
   }
   return times ? { batchSize: B, maxlen, users: userIds, seqs, times } : { batchSize: B, maxlen, users: userIds, seqs };
 }

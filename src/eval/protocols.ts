@@ -3,7 +3,7 @@ import type { Split } from '../data/types.js';
 import type { Rng } from '../engine/rng.js';
 import type { Scorer } from './types.js';
 import { getKernels } from '../kernels/index.js';
-import { buildEvalBatch, fillHistoryRow, type HeldOut } from './history.js';
+import { buildEvalBatch, evalHistory, fillHistoryRow, type HeldOut } from './history.js';
 import { DEFAULT_KS, RankMetrics, checkKs, rankFirst } from './metrics.js';
 import { SetMetrics } from './set-metrics.js';
 
@@ -56,10 +56,14 @@ export interface SampledOptions extends CommonOptions {
 
 export type FullRankingOptions = CommonOptions;
 
-/** Users the reference would evaluate on `which`: a train item and a held-out item. */
+/**
+ * Users the reference would evaluate on `which`: a train item and a held-out item. On a cold-start
+ * split every user with a held-out item is evaluated, whatever their history (none, for a held-out user
+ * scored from their features alone).
+ */
 export function isEvaluable(split: Split, user: number, which: HeldOut): boolean {
   const held = which === 'valid' ? split.valid[user] : split.test[user];
-  return held !== 0 && split.train[user].length >= 1;
+  return held !== 0 && (split.cold !== undefined || split.train[user].length >= 1);
 }
 
 /**
@@ -107,7 +111,7 @@ export function checkSampledNegatives(split: Split, numNegatives: number, why: s
   for (let u = 1; u <= split.data.userNum; u++) {
     if (!isEvaluable(split, u, 'valid') && !isEvaluable(split, u, 'test')) continue;
     let distinct = 0;
-    for (const it of split.train[u]) {
+    for (const it of evalHistory(split, u)) {
       if (it !== 0 && rated[it] !== u) {
         rated[it] = u;
         distinct++;
@@ -156,7 +160,7 @@ export function assertFiniteScores(scores: ArrayLike<number>, rows: number, stri
  * Matching the reference on purpose: only the TRAIN items are excluded from the negatives. For the
  * test split the valid item is not excluded (the reference builds `rated = set(train[u])` in both
  * functions), and the held-out item itself may be drawn as a negative (it then ties and does not rank
- * above itself).
+ * above itself). On a cold-start split the user's input history takes train's place.
  */
 export async function evaluateSampled(scorer: Scorer, split: Split, options: SampledOptions): Promise<EvalResult> {
   const { which, rng } = options;
@@ -189,7 +193,7 @@ export async function evaluateSampled(scorer: Scorer, split: Split, options: Sam
       stamp++;
       rated[0] = stamp;
       let distinct = 0;
-      const train = split.train[u];
+      const train = evalHistory(split, u);
       for (let j = 0; j < train.length; j++) {
         const it = train[j];
         if (rated[it] !== stamp) {
@@ -236,7 +240,8 @@ function fullRankingSetup(scorer: Scorer, split: Split, options: FullRankingOpti
 
 /**
  * Full-ranking evaluation: every item 1..itemNum is scored (`scoreAll`); the user's history — train
- * items, and for the test split also the valid item — and padding 0 are excluded, except the held-out
+ * items, and for the test split also the valid item (a cold-start split: the input history alone) —
+ * and padding 0 are excluded, except the held-out
  * item itself (a repeat of an earlier item is still ranked). rank = number of remaining items scoring
  * strictly higher than the held-out item (ties do not rank above it, as in the sampled protocol).
  */
@@ -267,8 +272,8 @@ export async function evaluateFullRanking(scorer: Scorer, split: Split, options:
       for (let b = 0; b < B; b++) {
         const u = batchUsers[b];
         const target = heldOut[u];
-        const validItem = which === 'test' ? split.valid[u] : 0;
-        const train = split.train[u];
+        const validItem = which === 'test' && !split.cold ? split.valid[u] : 0;
+        const train = evalHistory(split, u);
         const off = b * N1;
         const t = scores[off + target];
         stamp++;

@@ -1,4 +1,5 @@
 /** What a run's evaluation reports: results.json, and the results table. */
+import { describeCold } from '../data/cold.js';
 import type { LoadedSplit } from '../data/types.js';
 import type { EvalConfig } from './options.js';
 import { protocolsOf } from './options.js';
@@ -33,6 +34,8 @@ export interface RunResults {
     readonly evaluableUsers: number;
     /** leave-one-out threshold used */
     readonly minInteractions: number;
+    /** the cold-start split (--cold): what was held out, how many of each half, the users evaluated on each */
+    readonly cold?: Record<string, unknown>;
   };
   readonly evaluation: {
     readonly protocols: Array<'sampled' | 'full'>;
@@ -83,6 +86,7 @@ export function datasetHeader(loaded: LoadedSplit): RunResults['dataset'] {
   for (let u = 1; u <= data.userNum; u++) interactions += data.seqs[u].length;
   let evaluable = 0;
   for (let u = 1; u <= data.userNum; u++) if (split.test[u] !== 0) evaluable++;
+  const cold = describeCold(split);
   return {
     path: loaded.path,
     users: data.userNum,
@@ -90,6 +94,7 @@ export function datasetHeader(loaded: LoadedSplit): RunResults['dataset'] {
     interactions,
     evaluableUsers: evaluable,
     minInteractions: loaded.minInteractions,
+    ...(cold ? { cold } : {}),
   };
 }
 

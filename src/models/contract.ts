@@ -148,6 +148,11 @@ export interface ModelSpec<O extends Options = Options> {
   readonly learning: Fitting<ConfigOf<O>> | GradientLearning<ConfigOf<O>>;
   /** the side features it reads (`--user_features`, `--item_features`; in `split.features`); none when absent */
   readonly sideFeatures?: readonly ('users' | 'items')[];
+  /**
+   * What it can score when held out of training (`--cold users:F`, `--cold items:F`, data/cold.ts):
+   * from their side features, their first events, or (pop) popularity; other models are refused
+   */
+  readonly coldStart?: readonly ('users' | 'items')[];
   /** true when `bytes` look like this model's file (used when the model is not named) */
   sniff(bytes: Uint8Array): boolean;
   /**

@@ -6,6 +6,7 @@
  */
 import { quote, UserError } from '../core/errors.js';
 import { asFlag, bool, defineOptions, str, unreadKeys, type Naming, type OptionGroup } from '../core/options.js';
+import { parseCold } from '../data/cold.js';
 import { datasetOptions, type DatasetConfig, type FeatureConfig, featureOptions, type SplitConfig, splitOptions } from '../data/options.js';
 import { evalOptions, seedOptions, type EvalConfig } from '../eval/options.js';
 import type { AnyModelSpec } from '../models/contract.js';
@@ -102,6 +103,33 @@ export function trainingOptionsFor(spec: AnyModelSpec): typeof trainingOptions {
 }
 
 /**
+ * `--cold`: the model must score what is held out (ModelSpec.coldStart), and a model that scores it from
+ * side features must be given them (`given`: which feature files or tables there are).
+ */
+export function checkColdStart(
+  spec: AnyModelSpec,
+  coldText: string | undefined,
+  given: { readonly users: boolean; readonly items: boolean },
+  naming: Naming,
+): void {
+  const cold = coldText === undefined ? undefined : parseCold(coldText);
+  if (!cold) return;
+  const what = `${naming('cold')} ${coldText}`;
+  if (!spec.coldStart?.includes(cold.kind)) {
+    const able = allModels()
+      .filter((m) => m.coldStart?.includes(cold.kind))
+      .map((m) => m.name);
+    throw new UserError(
+      `${what}: ${naming('model')} ${spec.name} cannot score ${cold.kind} held out of training (models that can: ${able.join(', ')})`,
+    );
+  }
+  if (spec.sideFeatures?.includes(cold.kind) && !given[cold.kind]) {
+    const flag = naming(cold.kind === 'users' ? 'user_features' : 'item_features');
+    throw new UserError(`${what}: ${naming('model')} ${spec.name} scores held-out ${cold.kind} from their features: give ${flag}`);
+  }
+}
+
+/**
  * The typed request from raw option values under any spelling. Keys no group of the command reads
  * are an error; keys of other models (or the loop's, for a fitted model) are listed in `ignored`.
  */
@@ -118,6 +146,7 @@ export function parseTrainRequest(raw: Readonly<Record<string, unknown>>, naming
     ...(reads.includes('users') ? {} : { userFeatures: undefined, userFeaturesColumns: undefined }),
     ...(reads.includes('items') ? {} : { itemFeatures: undefined, itemFeaturesColumns: undefined }),
   };
+  checkColdStart(spec, dataset.cold, { users: dataset.userFeatures !== undefined, items: dataset.itemFeatures !== undefined }, naming);
   const evaluation = evalOptions.parse(raw, naming);
   const { seed } = seedOptions.parse(raw, naming);
   const modelOptions = spec.options.parse(raw, naming) as Record<string, unknown>;

@@ -6,6 +6,7 @@
  * maps and histories). A model folder gives its network and its defaults; this makes the ModelSpec.
  */
 import { defineOptions, num, type ConfigOf, type OptionGroup } from '../../core/options.js';
+import type { Split } from '../../data/types.js';
 import type { ModelSpec, TrainingRecord } from '../contract.js';
 import { attentionOptions } from './attention-options.js';
 import { catalogOf } from './catalog.js';
@@ -44,12 +45,29 @@ export interface FactorModelDefinition {
   network(config: FactorConfig, opts: NetworkOptions, features: ModelFeatures): FactorNetwork;
   /** the side features it reads (kept in its model file); none when absent */
   readonly sideFeatures?: readonly ('users' | 'items')[];
+  /** what it scores from side features when held out of training (ModelSpec.coldStart) */
+  readonly coldStart?: readonly ('users' | 'items')[];
   /** the tensor of shape [itemNum + 1, d], whose shape a model file's sizes are read from */
   readonly itemTable: string;
   /** the tensor of shape [userNum + 1, ·] (models with users only) */
   readonly userTable?: string;
   /** d from the item table's width, when that is not d itself (a field-aware model's several vectors per item) */
   hiddenUnitsOf?(itemTableWidth: number, features: ModelFeatures): number;
+}
+
+/**
+ * On a cold-start split, the ids training never reads: the users the sampler never draws (fewer than 2
+ * train items: every held-out user among them) and the held-out items (never a positive nor a
+ * negative). Their rows are zeroed (FactorNetwork.forgetIds), so they score from their side features
+ * alone rather than from random initial vectors.
+ */
+function untrainedIds(split: Split): [Int32Array, Int32Array] {
+  const users: number[] = [];
+  for (let u = 1; u < split.train.length; u++) if (split.train[u].length < 2) users.push(u);
+  const items: number[] = [];
+  const held = split.cold?.kind === 'items' ? split.cold.held : new Uint8Array(0);
+  for (let i = 1; i < held.length; i++) if (held[i] !== 0) items.push(i);
+  return [Int32Array.from(users), Int32Array.from(items)];
 }
 
 /** The model file's metadata for the side features a model reads (none for a model without). */
@@ -100,6 +118,7 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
     fileName: `${def.name}.safetensors`,
     options: def.options,
     ...(def.sideFeatures ? { sideFeatures: def.sideFeatures } : {}),
+    ...(def.coldStart ? { coldStart: def.coldStart } : {}),
     learning: {
       kind: 'gradient',
       build(split, options, rng, batches, record) {
@@ -112,6 +131,7 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
         };
         const features = modelFeatures(split.features, def.sideFeatures ?? []);
         const network = def.network(cfg, { rng: rng.fork() }, features);
+        if (split.cold) network.forgetIds(...untrainedIds(split));
         const sampler = lossSampler(split, batches, cfg.maxlen, rng.fork(), { negatives: 1, sharedNegatives: false });
         const users = network.userNum > 0 ? `, ${network.userNum} users` : '';
         return {

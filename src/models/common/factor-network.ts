@@ -134,6 +134,18 @@ export abstract class FactorNetwork extends Module implements Scorer {
   protected abstract get regularised(): readonly Regularised[];
 
   /**
+   * Zeroes the rows of `users` and `items` in the id tables (those under the L2 term): ids training
+   * never reads (a cold-start split's held-out ones) then score as an unknown id does, from their side
+   * features alone.
+   */
+  forgetIds(users: Int32Array, items: Int32Array): void {
+    for (const { table, rowOf } of this.regularised) {
+      const d = table.shape.length > 1 ? table.shape[1] : 1;
+      for (const id of rowOf === 'user' ? users : items) table.data.fill(0, id * d, (id + 1) * d);
+    }
+  }
+
+  /**
    * The S-BPR loss of a TrainSampler batch (one negative per position) + the per-example L2 term,
    * both averaged over the batch's real positions (0 when it has none).
    */

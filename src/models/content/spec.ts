@@ -19,6 +19,7 @@ export const content: ModelSpec<typeof contentOptions.options> = {
   fileName: 'content.safetensors',
   options: contentOptions,
   sideFeatures: ['items'],
+  coldStart: ['users', 'items'],
   learning: {
     kind: 'fit',
     check(split) {

@@ -12,6 +12,7 @@ export const ffm = factorModelSpec({
     '--user_features / --item_features, ranked by BPR; not sequential',
   options: ffmOptions,
   sideFeatures: ['users', 'items'],
+  coldStart: ['users', 'items'],
   network: (config, opts, features) => new FieldAwareFM(config, features, opts),
   itemTable: 'item_factors',
   userTable: 'user_factors',

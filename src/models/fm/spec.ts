@@ -12,6 +12,7 @@ export const fm = factorModelSpec({
     'pairwise interactions in O(nk), ranked by BPR; not sequential',
   options: fmOptions,
   sideFeatures: ['users', 'items'],
+  coldStart: ['users', 'items'],
   network: (config, opts, features) => new FactorizationMachine(config, features, opts),
   itemTable: 'item_factors',
   userTable: 'user_factors',
