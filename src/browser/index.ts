@@ -5,7 +5,7 @@
 import { UserError } from '../core/errors.js';
 import { setKernels } from '../kernels/index.js';
 import { createWasmKernels } from '../kernels/wasm/index.js';
-import { type AttentionMap, type Model, attentionSourceOf } from '../models/contract.js';
+import { type AttentionMap, type Model, attentionSourceOf, isAttentionSource } from '../models/contract.js';
 import { detectModel } from '../models/registry.js';
 import { recommendTopK } from '../eval/recommend.js';
 
@@ -52,7 +52,7 @@ export function recommend(model: Model, history: readonly string[], k = 10): Rec
 
 /** Whether the model can show its self-attention weights (SASRec). */
 export function hasAttention(model: Model): boolean {
-  return typeof (model.scorer as { attentionWeights?: unknown }).attentionWeights === 'function';
+  return isAttentionSource(model.scorer);
 }
 
 /** The self-attention weights of every layer and head over `history` (its last maxlen items); see AttentionMap. */

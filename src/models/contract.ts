@@ -188,7 +188,8 @@ export interface AttentionSource {
   attentionWeights(histories: readonly Int32Array[]): AttentionMap[];
 }
 
-function isAttentionSource(x: unknown): x is AttentionSource {
+/** Whether `x` (a model's scorer) can give its self-attention weights. */
+export function isAttentionSource(x: unknown): x is AttentionSource {
   return typeof x === 'object' && x !== null && typeof (x as { attentionWeights?: unknown }).attentionWeights === 'function';
 }
 
