@@ -74,6 +74,28 @@ test('seqrec explain: JSON, SVGs and readings for a trained SASRec; a model with
   assert.match(r.stdout, /^layer 1: \d+% of the last query's weight on the last 4 items/);
   for (const l of [1, 2]) assert.match(readFileSync(join(svgDir, `recency-layer${l}.svg`), 'utf8'), /^<svg [\s\S]*<\/svg>\n$/);
 
+  // --state_dict_path with the dataset it was trained on: the same users' histories, the same figures
+  const out2 = join(dir, 'explain-dataset.json');
+  const d = await runCli([
+    'explain',
+    '--state_dict_path',
+    join(runDir, 'sasrec.safetensors'),
+    '--dataset',
+    dataset,
+    '--window',
+    '4',
+    '--max_users',
+    '30',
+    '--output',
+    out2,
+  ]);
+  assert.equal(d.code, 0, d.stderr);
+  assert.deepEqual(JSON.parse(readFileSync(out2, 'utf8')).recency, json.recency);
+  const other = writeRingDataset(join(dir, 'other.txt'), { items: 12 });
+  const mismatch = await runCli(['explain', '--state_dict_path', join(runDir, 'sasrec.safetensors'), '--dataset', other]);
+  assert.equal(mismatch.code, 2);
+  assert.match(mismatch.stderr, /--dataset .*other\.txt: 12 items, the model was trained on 30/);
+
   const popDir = join(dir, 'pop');
   assert.equal((await runCli(['train', '--model', 'pop', '--dataset', dataset, '--train_dir', popDir])).code, 0);
   const refused = await runCli(['explain', '--model_dir', popDir]);

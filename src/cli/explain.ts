@@ -4,12 +4,13 @@ import type { Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import { defineOptions, int, str } from '../core/options.js';
 import { readFeatureFile } from '../data/feature-files.js';
+import { datasetOptions, loadSplit, splitOptions } from '../data/options.js';
 import { categoryFigure, readCategories, readRecency, recencyFigure } from '../experiments/attention-maps.js';
 import { heatmapSvg } from '../experiments/heatmap-svg.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import { attentionSourceOf, type Model } from '../models/contract.js';
 import { allModels } from '../models/registry.js';
-import { foreignModelOptions, loadModelFile, modelFileOptions } from '../train/model-file.js';
+import { checkSameItems, foreignModelOptions, loadModelFile, modelFileOptions } from '../train/model-file.js';
 import { addOptions, commandGroups } from './flags.js';
 
 const explainOptions = defineOptions({
@@ -48,6 +49,21 @@ async function itemCategories(model: Model, path: string, categories: readonly s
   };
 }
 
+/**
+ * The users' histories (index = dense user id): the model file's, or, with --dataset (needed for a
+ * file that carries none, such as a PyTorch state dict), the dataset's full sequences.
+ */
+async function userHistories(model: Model, path: string, opts: Record<string, unknown>): Promise<readonly Int32Array[]> {
+  const dataset = datasetOptions.with(splitOptions).parse(opts);
+  if (dataset.dataset === undefined) {
+    if (!model.histories) throw new UserError(`${path}: the model file carries no user histories; give the --dataset it was trained on`);
+    return model.histories;
+  }
+  const loaded = await loadSplit(dataset);
+  checkSameItems(model, loaded);
+  return loaded.data.seqs;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('explain')
@@ -55,7 +71,7 @@ export function register(program: Command): void {
       "a SASRec model's attention over its users' histories: the recent-item focus per layer (the paper's Figure 4) and, " +
         'with --item_features, the attention between categories (Figure 5); SVG heatmaps, JSON and a short reading',
     );
-  addOptions(cmd, commandGroups(modelFileOptions, foreignModelOptions, explainOptions));
+  addOptions(cmd, commandGroups(modelFileOptions, foreignModelOptions, datasetOptions, splitOptions, explainOptions));
   cmd.action(async (opts: Record<string, unknown>) => {
     const file = modelFileOptions.parse(opts);
     const o = explainOptions.parse(opts);
@@ -65,8 +81,7 @@ export function register(program: Command): void {
     const { model } = await loadModelFile(path, file.model, foreignModelOptions.parse(opts));
     try {
       const source = attentionSourceOf(model);
-      if (!model.histories) throw new UserError(`${path}: the model file carries no user histories to explain`);
-      const histories = model.histories.slice(1, 1 + o.maxUsers).filter((h) => h.length > 0);
+      const histories = (await userHistories(model, path, opts)).slice(1, 1 + o.maxUsers).filter((h) => h.length > 0);
       const maps = source.attentionWeights(histories);
       const recency = recencyFigure(maps, o.window);
       const readings = readRecency(recency);

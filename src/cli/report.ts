@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import { defineOptions, str } from '../core/options.js';
 import { type LogLine, type ResultRow, runReportHtml } from '../experiments/run-report.js';
+import { readRunAttention } from '../experiments/run-attention.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { addOptions, commandGroups } from './flags.js';
 
@@ -26,13 +27,6 @@ async function readLog(path: string): Promise<LogLine[]> {
   return lines.flatMap((l, i) => (l.trim() === '' ? [] : [parseJson(l, path, i + 1) as LogLine]));
 }
 
-/** The heatmaps `seqrec explain --svg_dir RUN_DIR/attention` wrote, in name order. */
-async function readHeatmaps(dir: string): Promise<Array<[string, string]>> {
-  if (!existsSync(dir)) return [];
-  const names = (await readdir(dir)).filter((f) => f.endsWith('.svg')).sort();
-  return Promise.all(names.map(async (n) => [n, await readFile(join(dir, n), 'utf8')] as [string, string]));
-}
-
 export function register(program: Command): void {
   const cmd = program
     .command('report')
@@ -49,16 +43,12 @@ export function register(program: Command): void {
     const results = existsSync(resultsPath)
       ? (((parseJson(await readFile(resultsPath, 'utf8'), resultsPath) as { results?: ResultRow[] }).results ?? []) as ResultRow[])
       : [];
-    const explainPath = join(runDir, 'explain.json');
-    const readings = existsSync(explainPath)
-      ? ((parseJson(await readFile(explainPath, 'utf8'), explainPath) as { readings?: string[] }).readings ?? [])
-      : [];
+    const attention = readRunAttention(runDir);
     const html = runReportHtml({
       title: `seqrec run ${basename(resolve(runDir))}`,
       log: await readLog(join(runDir, 'log.jsonl')),
       results,
-      readings,
-      heatmaps: await readHeatmaps(join(runDir, 'attention')),
+      ...(attention ? { attention } : {}),
     });
     const path = output ?? join(runDir, 'report.html');
     await writeFileAtomic(path, html);

@@ -13,7 +13,7 @@ export function heatmapSvg(
   const rows = matrix.length;
   const cols = matrix[0]?.length ?? 0;
   const max = Math.max(1e-12, ...matrix.flat());
-  const width = left + cols * cell + 10;
+  const width = Math.max(left + cols * cell + 10, left + title.length * 7);
   const height = top + rows * cell + 70;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="10">`,

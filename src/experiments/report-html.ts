@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { PaperTable } from './paper-table.js';
+import { attentionHtml, type RunAttention } from './run-attention.js';
 import type { TimeFigure } from './time-figure.js';
 
 export interface CurveGroup {
@@ -24,6 +25,8 @@ export interface ReportContent {
   readonly curves: readonly CurveGroup[];
   readonly table?: PaperTable;
   readonly figure?: TimeFigure;
+  /** runs whose directory holds `seqrec explain` output: a title and its readings and heatmaps */
+  readonly attention?: ReadonlyArray<{ readonly title: string; readonly attention: RunAttention }>;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -67,7 +70,7 @@ function timingHtml(f: TimeFigure): string {
 }
 
 export function reportHtml(content: ReportContent): string {
-  const { summary, curves, table, figure } = content;
+  const { summary, curves, table, figure, attention = [] } = content;
   const summaryRows = summary.rows.map((r) => row(r)).join('\n');
   const timeCharts = (figure?.charts ?? []).map((c) => ({
     dataset: c.dataset,
@@ -91,6 +94,7 @@ td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}
 ${table ? paperTableHtml(table) : ''}
 ${figure ? timingHtml(figure) : ''}
 <div id="charts"></div>
+${attention.map((a) => attentionHtml(`Attention: ${a.title}`, a.attention)).join('\n')}
 <script>${chartJsSource().replace(/<\/script/gi, '<\\/script')}</script>
 <script>
 const DATA = ${JSON.stringify(curves).replace(/</g, '\\u003c')};

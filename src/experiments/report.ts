@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import type { PlannedRun, TableSpec, TimeFigureSpec } from './grid.js';
 import { buildPaperTable, paperTableMarkdown } from './paper-table.js';
 import { reportHtml } from './report-html.js';
+import { readRunAttention } from './run-attention.js';
 import { bestEpoch, type Collected, mean, metricKey, type RunGroup, readRunFiles, std } from './run-files.js';
 import { buildTimeFigure, timingMarkdown } from './time-figure.js';
 
@@ -144,6 +145,17 @@ export async function writeReports(
       })),
       ...(table ? { table } : {}),
       ...(figure ? { figure } : {}),
+      attention: collected.flatMap((c) => {
+        // a damaged explain.json leaves that run's attention out rather than the whole report
+        let a: ReturnType<typeof readRunAttention>;
+        try {
+          a = readRunAttention(c.run.dir);
+        } catch (e) {
+          if (!(e instanceof UserError)) throw e;
+          a = undefined;
+        }
+        return a ? [{ title: `${c.run.datasetName} · ${c.run.model} · ${c.run.config} · seed ${c.run.seed}`, attention: a }] : [];
+      }),
     }),
   );
   return { csv, md: mdPath, html: htmlPath, damaged };

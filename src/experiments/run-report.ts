@@ -4,6 +4,8 @@
  * directory holds `seqrec explain` output (explain.json, and SVG heatmaps in attention/), the
  * attention readings and heatmaps. No scripts, no external resources.
  */
+import { attentionHtml, type RunAttention } from './run-attention.js';
+
 export interface LogLine {
   readonly epoch: number;
   readonly loss?: number;
@@ -21,9 +23,7 @@ export interface RunReportInput {
   readonly title: string;
   readonly log: readonly LogLine[];
   readonly results: readonly ResultRow[];
-  readonly readings: readonly string[];
-  /** [file name, SVG text] of each heatmap */
-  readonly heatmaps: ReadonlyArray<readonly [string, string]>;
+  readonly attention?: RunAttention;
 }
 
 const escapeHtml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
@@ -73,11 +73,7 @@ function resultsTable(rows: readonly ResultRow[]): string {
 export function runReportHtml(input: RunReportInput): string {
   const loss = input.log.filter((l) => typeof l.loss === 'number').map((l) => [l.epoch, l.loss!] as const);
   const ndcg = input.log.filter((l) => typeof l.valid?.['NDCG@10'] === 'number').map((l) => [l.epoch, l.valid!['NDCG@10']] as const);
-  const attention =
-    input.heatmaps.length === 0 && input.readings.length === 0
-      ? ''
-      : `<h2>Attention</h2>\n<ul>${input.readings.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>\n` +
-        input.heatmaps.map(([name, svg]) => `<figure>${svg}<figcaption>${escapeHtml(name)}</figcaption></figure>`).join('\n');
+  const attention = input.attention ? attentionHtml('Attention', input.attention) : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(input.title)}</title>
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}figure{display:inline-block;margin:0 1em 1em 0}</style>
