@@ -15,10 +15,14 @@ const dir = testTempDir('seqrec-ablation-grid-');
 const GRID = 'grids/sasrec-table4.yaml';
 const PAPER = [0.536, 0.5301, 0.4266, 0.4303, 0.4375, 0.4745, 0.5408, 0.5312, 0.5311];
 
-test('Table IV grid: nine variants × three datasets × three seeds, each variant its flags over the dataset flags', () => {
+test('Table IV grid: nine variants on Games × three seeds, ML-100k and Beauty × one, each variant its flags over the dataset flags', () => {
   const grid = loadGrid(GRID);
   const { runs } = planRuns(grid, GRID, join(dir, 'plan'));
-  assert.equal(runs.length, 9 * 3 * 3);
+  assert.equal(runs.length, 9 * 3 + 9 + 9);
+  const seedsOf = (name: string) => new Set(runs.filter((r) => r.datasetName === name).map((r) => r.seed));
+  assert.deepEqual([...seedsOf('Games')].sort(), [1, 2, 3]);
+  assert.deepEqual([...seedsOf('ml-100k-5core')], [1]);
+  assert.deepEqual([...seedsOf('Beauty')], [1]);
   const games = (config: string) => runs.find((r) => r.datasetName === 'Games' && r.config === config && r.seed === 1)!;
   assert.equal(games('default').flags.dropout_rate, 0.5);
   assert.equal(games('remove-dropout').flags.dropout_rate, 0);
