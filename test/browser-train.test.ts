@@ -63,6 +63,14 @@ test('SASRec trained in a Chromium Web Worker: the same losses as `seqrec train`
       const result = await trainInWorker(text, 'ring.txt', options, (p) => progress.push(p), '/train-worker.js');
       return { epochs: result.epochs, bytes: Array.from(result.bytes), progress };
     };
+    window.fail = async (text, options) => {
+      try {
+        await trainInWorker(text, 'bad.txt', options, undefined, '/train-worker.js');
+        return 'no error';
+      } catch (e) {
+        return e.name + ': ' + e.message;
+      }
+    };
     window.ready = true;
   </script>`;
   const { server, url } = await serve(
