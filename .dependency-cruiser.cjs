@@ -16,12 +16,13 @@ const LAYERS = {
   data: ['core', 'io', 'kernels', 'engine'],
   eval: ['core', 'kernels', 'engine', 'data'],
   models: ['core', 'kernels', 'engine', 'nn', 'losses', 'data', 'eval'],
-  train: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models'],
-  experiments: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train'],
-  api: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train'],
-  serve: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train'],
-  browser: ['core', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models'],
-  cli: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'train', 'experiments', 'serve'],
+  learn: ['core', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models'],
+  train: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'learn'],
+  experiments: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'learn', 'train'],
+  api: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'learn', 'train'],
+  serve: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'learn', 'train'],
+  browser: ['core', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'learn'],
+  cli: ['core', 'io', 'kernels', 'engine', 'nn', 'optim', 'losses', 'data', 'eval', 'models', 'learn', 'train', 'experiments', 'serve'],
 };
 
 const folders = Object.keys(LAYERS);
@@ -66,7 +67,7 @@ module.exports = {
       comment: 'this code also runs in a browser: no Node built-ins (Node-only I/O and threads live in io/, data readers, train/, cli/)',
       severity: 'error',
       from: {
-        path: '^src/(core|engine|nn|optim|losses|eval|models|kernels)/',
+        path: '^src/(core|engine|nn|optim|losses|eval|models|kernels|learn)/',
         pathNot: ['^src/kernels/wasm/(install|pool|thread|worker)'],
       },
       to: { dependencyTypes: ['core'] },

@@ -3,7 +3,7 @@
  * same data and hyper-parameters, one case after the other (never concurrently: 2 cores). Prints the
  * figures of both sides and the ratio (reference time / seqrec time) per case and dataset.
  *
- *   node --import tsx bench/run.ts [--cases train,ce,eval,recommend] [--datasets games,ml-100k]
+ *   node --import tsx bench/run.ts [--cases train,ce,eval,recommend,browser] [--datasets games,ml-100k]
  *        [--epochs 3] [--threads 1[,2]] [--ref_threads 1] [--repeats 3] [--reps 1000] [--ref_batch 128] [--ref_full_batch 128]
  *        [--ce_steps 20] [--ce_ref_steps 6] [--no_reference] [--json out.json]
  *
@@ -21,6 +21,8 @@
  *   recommend  top-10 over all items for ONE user's history, in-process: p50/p99 over --reps calls
  *              (a full-window history and a median-length one), wall clock and the process's CPU time
  *              per call (on a loaded machine the wall-clock p99 is mostly preemption; CPU time is not).
+ *   browser    SASRec training steps and per-history top-10 in headless Chromium vs Node, the same code and
+ *              wasm kernels on one thread (bench/browser.ts; not in the default cases): medians and ratios.
  * seqrec's side of eval/recommend is bench/eval-seqrec.ts, the reference's bench/reference-eval.py
  * (its model.py and data_partition, torch.no_grad(), eval mode; sampled with --ref_batch users per
  * predict call: 1 is evaluate()'s own loop, 128 measured 2.6x faster on Games; full ranking with
@@ -171,8 +173,8 @@ const legacyDatasets = caseArgs.filter((x) => datasetNames.includes(x));
 const wantedCases = new Set(caseArgs.filter((x) => !datasetNames.includes(x)).flatMap((x) => (x === 'eval' ? ['sampled', 'full'] : [x])));
 if (legacyDatasets.length > 0) wantedCases.add('train');
 for (const c of wantedCases) {
-  if (!['train', 'ce', 'sampled', 'full', 'recommend', 'serve'].includes(c))
-    throw new Error(`--cases: unknown case "${c}" (train, ce, eval, sampled, full, recommend, ${datasetNames.join(', ')})`);
+  if (!['train', 'ce', 'sampled', 'full', 'recommend', 'serve', 'browser'].includes(c))
+    throw new Error(`--cases: unknown case "${c}" (train, ce, eval, sampled, full, recommend, browser, ${datasetNames.join(', ')})`);
 }
 const wanted = arg('datasets', legacyDatasets.length > 0 ? legacyDatasets.join(',') : datasetNames.join(',')).split(',');
 const datasets = CASES.filter((x) => wanted.includes(x.name));
@@ -264,6 +266,21 @@ for (const c of wantedCases.has('ce') ? datasets : []) {
   }
 }
 if (ceRows.length > 0) console.table(ceRows);
+
+// the browser: Chromium vs Node on the same machine (bench/browser.ts), per dataset
+const browserRows: Array<Record<string, unknown>> = [];
+for (const c of wantedCases.has('browser') ? datasets : []) {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench/browser.ts'), '--dataset', c.dataset(), '--maxlen', String(c.maxlen), '--dropout', String(c.dropout)],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
+  if (r.status !== 0) throw new Error(`browser bench failed: ${r.stderr.slice(-2000)}`);
+  const row = { case: `browser, ${c.name} (maxlen ${c.maxlen})`, ...resultJson(r.stdout) };
+  browserRows.push(row);
+  console.log(JSON.stringify(row));
+}
+if (browserRows.length > 0) console.table(browserRows);
 
 const evalCases = ['sampled', 'full', 'recommend'].filter((x) => wantedCases.has(x));
 const ratio = (ref: number | undefined, ours: number) => (ref === undefined ? null : Number((ref / ours).toFixed(2)));
@@ -370,6 +387,10 @@ if (recRows.length > 0) console.table(recRows);
 if (referenceSkipped) console.log('reference skipped: no python with torch + numpy (seqrec figures only)');
 console.log(`load average at the end ${load()}`);
 const out = arg('json', '');
-if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, ce: ceRows, eval: evalRows, recommend: recRows }, null, 2));
+if (out)
+  writeFileSync(
+    out,
+    JSON.stringify({ date: new Date().toISOString(), rows, ce: ceRows, eval: evalRows, recommend: recRows, browser: browserRows }, null, 2),
+  );
 if (wantedCases.has('serve'))
   spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/serve.ts'), ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });

@@ -6,8 +6,10 @@ import { build } from 'esbuild';
 const common = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: true, logLevel: 'warning' };
 
 await build({ ...common, entryPoints: ['src/browser/index.ts'], outfile: 'dist/browser/seqrec.js' });
+await build({ ...common, entryPoints: ['src/browser/train-worker.ts'], outfile: 'dist/browser/train-worker.js' });
 
 await build({ ...common, entryPoints: ['src/browser/demo/main.ts'], outfile: 'dist/demo/demo.js' });
+await build({ ...common, entryPoints: ['src/browser/train-worker.ts'], outfile: 'dist/demo/train-worker.js' });
 mkdirSync('dist/demo', { recursive: true });
 copyFileSync('src/browser/demo/index.html', 'dist/demo/index.html');
 copyFileSync('demo/games-sasrec.safetensors', 'dist/demo/games-sasrec.safetensors');

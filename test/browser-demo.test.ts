@@ -11,6 +11,8 @@ import { UserError } from '../src/core/errors.js';
 import { loadModel } from '../src/api/model-file.js';
 import { recommendTopK } from '../src/eval/recommend.js';
 import { attentionSourceOf } from '../src/models/contract.js';
+import { runCli } from './helpers/cli.js';
+import { writeRingDataset } from './helpers/datasets.js';
 
 const dir = testTempDir('seqrec-demo-');
 const demoModel = 'demo/games-sasrec.safetensors';
@@ -26,6 +28,15 @@ async function buildPage(): Promise<string> {
     platform: 'browser',
     target: 'es2022',
     outfile: join(out, 'demo.js'),
+    logLevel: 'warning',
+  });
+  await build({
+    entryPoints: ['src/browser/train-worker.ts'],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    outfile: join(out, 'train-worker.js'),
     logLevel: 'warning',
   });
   copyFileSync('src/browser/demo/index.html', join(out, 'index.html'));
@@ -154,6 +165,69 @@ test('the demo page loads the demo model; a history built by search and clicks g
     );
     assert.ok(median < 50, `median update ${median} ms`);
     assert.ok((sorted.at(-1) as number) < 50, `slowest update ${sorted.at(-1)} ms`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
+test('the demo page trains SASRec on a chosen interaction file in a Web Worker: progress bar, loss curve, valid NDCG@10, then recommends with it and downloads the model file Node trains the same', async () => {
+  const ring = writeRingDataset(join(dir, 'ring.txt'), { users: 40 });
+  // Node's run of the same training (the CLI installs the kernels as Chromium has them: relaxed SIMD)
+  const run = join(dir, 'ring-run');
+  const r = await runCli([
+    'train',
+    '--model',
+    'sasrec',
+    '--dataset',
+    ring,
+    '--train_dir',
+    run,
+    '--num_epochs',
+    '2',
+    '--eval_every',
+    '1',
+    '--threads',
+    '1',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const nodeBytes = new Uint8Array(readFileSync(join(run, 'sasrec.safetensors')));
+  const nodeLog = readFileSync(join(run, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { valid: Record<string, number> });
+  const { server, url } = await startDemoServer(await buildPage(), 0, '127.0.0.1');
+  const browser = await launchBrowser();
+  try {
+    const tab = await browser.newPage();
+    const errors: string[] = [];
+    tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    tab.on('pageerror', (e) => errors.push(e.message));
+    await tab.goto(url);
+    await tab.evaluate(() => (window as unknown as { seqrecDemo: { ready: Promise<void> } }).seqrecDemo.ready);
+    for (const name of ['Epochs', 'Interaction file to train on', 'Training progress', 'Training loss by step'])
+      assert.equal(await tab.getByLabel(name).count(), 1, name);
+    await tab.getByLabel('Epochs').fill('2');
+    await tab.getByLabel('Interaction file to train on').setInputFiles(ring);
+    await tab.waitForSelector('#train-download:not([hidden])', { timeout: 60_000 });
+    await tab.waitForFunction(() => /SASRec trained here on ring\.txt/.test(document.getElementById('status')?.textContent ?? ''));
+
+    assert.equal(await tab.$eval('#train-progress', (p) => (p as HTMLProgressElement).value), 1);
+    const ndcg = nodeLog[1].valid['NDCG@10'];
+    assert.equal(await tab.textContent('#train-ndcg'), `Valid NDCG@10 after epoch 2: ${ndcg.toFixed(4)}`);
+    const points = ((await tab.getAttribute('#loss-curve polyline', 'points')) ?? '').trim().split(' ');
+    assert.ok(points.length >= 2, `loss curve: ${points.length} points`);
+    for (const p of points) assert.match(p, /^\d+(\.\d+)?,\d+(\.\d+)?$/);
+
+    // the page now recommends with the trained model: Node's top-10 for the empty history
+    const trained = await loadModel(nodeBytes);
+    const expected = recommendTopK(trained.scorer, { items: [] }, 10).map((r) => trained.items.toRaw[r.item]);
+    assert.deepEqual(await tab.$$eval('#top li button', (bs) => bs.map((b) => (b as HTMLElement).dataset.item)), expected);
+
+    const [download] = await Promise.all([tab.waitForEvent('download'), tab.click('#train-download')]);
+    assert.equal(download.suggestedFilename(), 'ring-sasrec.safetensors');
+    assert.deepEqual(readFileSync(await download.path()), Buffer.from(nodeBytes));
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -1,13 +1,17 @@
 /**
- * The browser entry: what a page needs to recommend with a model file, using no Node built-ins.
+ * The browser entry: what a page needs to recommend with a model file, and to train one (in a Web
+ * Worker), using no Node built-ins.
  * Bundled by scripts/build-browser.mjs into dist/browser/seqrec.js (the wasm kernels are embedded).
  */
 import { UserError } from '../core/errors.js';
-import { setKernels } from '../kernels/index.js';
-import { createWasmKernels } from '../kernels/wasm/index.js';
 import { type AttentionMap, type Model, attentionSourceOf, isAttentionSource } from '../models/contract.js';
 import { detectModel } from '../models/registry.js';
 import { recommendTopK } from '../eval/recommend.js';
+import { initKernels } from './kernels.js';
+
+export { initKernels } from './kernels.js';
+export { trainFromText, type BrowserTrainOptions, type TrainedModel, type TrainProgress } from './train.js';
+export { trainInWorker } from './worker.js';
 
 export type { AttentionMap, Model } from '../models/contract.js';
 
@@ -15,17 +19,6 @@ export type { AttentionMap, Model } from '../models/contract.js';
 export interface Recommendation {
   readonly item: string;
   readonly score: number;
-}
-
-let kernelsReady: Promise<string> | undefined;
-
-/** Installs the WebAssembly SIMD kernels (one thread) once; resolves to their name. */
-export function initKernels(): Promise<string> {
-  kernelsReady ??= createWasmKernels().then((kernels) => {
-    setKernels(kernels);
-    return kernels.name;
-  });
-  return kernelsReady;
 }
 
 /** A model from its file's bytes (as Node's `seqrec train` writes them); the kind is sniffed. */

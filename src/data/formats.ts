@@ -1,5 +1,3 @@
-import { basename } from 'node:path';
-
 /** Every --format value. */
 export const DATA_FORMATS = ['auto', 'sasrec', 'sequences', 'ml-ratings', 'ml-udata', 'csv', 'tsv', 'jsonl'] as const;
 /** An input format: auto (detected from the file name, else its first lines) or one of the readers. */
@@ -47,7 +45,10 @@ export const DETECT_CHARS = 1 << 20;
  */
 export function detectFormat(path: string, head: readonly string[]): ConcreteFormat {
   const firstLine = head[0] ?? '';
-  const name = basename(path).toLowerCase().replace(/\.gz$/, '');
+  const name = path
+    .slice(path.lastIndexOf('/') + 1)
+    .toLowerCase()
+    .replace(/\.gz$/, '');
   if (name === 'ratings.dat' || (name.endsWith('.dat') && firstLine.includes('::'))) return 'ml-ratings';
   if (name === 'u.data' || /^u\d\.(base|test)$/.test(name) || /^u[ab]\.(base|test)$/.test(name)) return 'ml-udata';
   if (name.endsWith('.csv')) return 'csv';

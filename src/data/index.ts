@@ -1,5 +1,6 @@
 export type { IdMap, Interactions, LoadedSplit, Split, TrainBatch } from './types.js';
 export { readInteractions, detectFileFormat, DATA_FORMATS, type DataFormat, type ReadOptions } from './readers.js';
+export { parseInteractionText } from './text.js';
 export { kcore, type KcoreMode, type KcoreOptions } from './kcore.js';
 export { leaveOneOut, requireEvaluableUsers, evaluableUserCount } from './split.js';
 export {

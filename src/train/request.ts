@@ -11,7 +11,9 @@ import { datasetOptions, type DatasetConfig, type FeatureConfig, featureOptions,
 import { evalOptions, seedOptions, type EvalConfig } from '../eval/options.js';
 import type { AnyModelSpec } from '../models/contract.js';
 import { allModels, getModel, modelNames } from '../models/registry.js';
-import { runOptions, trainingOptions, type RunConfig, type TrainingConfig } from './options.js';
+import { runOptions, trainingOptions, trainingOptionsFor, type RunConfig, type TrainingConfig } from './options.js';
+
+export { trainingOptionsFor };
 
 /** The model of a training run: `--model`, or the reference's switches (SASRec by default, TiSASRec with --use_time). */
 export const modelOption = defineOptions({
@@ -95,11 +97,6 @@ function groupsReadBy(spec: AnyModelSpec): OptionGroup[] {
   if (reads.includes('users')) groups.push(featureOptions.pick('user_features', 'user_features_columns'));
   if (reads.includes('items')) groups.push(featureOptions.pick('item_features', 'item_features_columns'));
   return groups;
-}
-
-/** The training loop's options with the model's own defaults. */
-export function trainingOptionsFor(spec: AnyModelSpec): typeof trainingOptions {
-  return spec.learning.kind === 'gradient' ? trainingOptions.withDefaults(spec.learning.trainingDefaults ?? {}) : trainingOptions;
 }
 
 /**

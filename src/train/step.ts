@@ -1,21 +1,2 @@
-import { getTape } from '../engine/tape.js';
-import type { Tensor } from '../engine/tensor.js';
-import type { Adam } from '../optim/adam.js';
-
-/**
- * One optimizer step: zero the gradients, compute the network's loss on the batch, backward, step,
- * and recycle the tape. Returns the loss. Tensors made before the call are invalid afterwards (their
- * buffers are recycled).
- */
-export function trainStep<B>(network: { train(): unknown; loss(batch: B): Tensor }, optimizer: Adam, batch: B): number {
-  network.train();
-  optimizer.zeroGrad();
-  const tape = getTape();
-  tape.reset();
-  const loss = network.loss(batch);
-  const value = loss.item();
-  tape.backward(loss);
-  optimizer.step();
-  tape.reset();
-  return value;
-}
+/** Moved to learn/step.ts (Node-free, shared with the browser); kept here for train/'s importers. */
+export * from '../learn/step.js';

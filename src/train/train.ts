@@ -8,12 +8,14 @@ import type { Split } from '../data/types.js';
 import type { EvalConfig } from '../eval/options.js';
 import { runRngs } from '../eval/run.js';
 import type { LoadedCheckpoint } from '../models/common/checkpoint-format.js';
-import type { Rng } from '../engine/rng.js';
-import type { AnyModelSpec, GradientSetup, Model } from '../models/contract.js';
+import type { AnyModelSpec, Model } from '../models/contract.js';
+import { buildNetwork } from '../learn/build.js';
 import { trainNetwork } from './loop.js';
 import type { TrainingConfig } from './options.js';
 import { ModelSelection, type SelectionState } from './selection.js';
 import type { RunStore } from './store.js';
+
+export { buildNetwork };
 
 /** What to train, all options parsed. */
 export interface TrainPlan {
@@ -95,28 +97,6 @@ export async function trainModel(plan: TrainPlan, split: Split, ctx: TrainContex
     trained?.dispose();
     throw err;
   }
-}
-
-/** A gradient model's network and batches, built with the training loop's options. */
-export function buildNetwork(
-  spec: AnyModelSpec,
-  split: Split,
-  options: Readonly<Record<string, unknown>>,
-  training: TrainingConfig,
-  rng: Rng,
-): GradientSetup {
-  if (spec.learning.kind !== 'gradient') throw new Error(`${spec.name} is not trained by gradient`);
-  return spec.learning.build(
-    split,
-    options,
-    rng,
-    { batchSize: training.batchSize, userSampling: training.userSampling },
-    {
-      batchSize: training.batchSize,
-      lr: training.lr,
-      numEpochs: training.numEpochs,
-    },
-  );
 }
 
 /** The data a run trains on, recorded in its resume state and checked on resume. */

@@ -4,6 +4,7 @@
  */
 import { type AttentionMap, attention, hasAttention, type Model, loadModel, recommend, type Recommendation } from '../index.js';
 import { heatmap } from './heatmap.js';
+import { trainPanel } from './train-panel.js';
 
 const DEMO_MODEL = './games-sasrec.safetensors';
 const MAX_MATCHES = 20;
@@ -190,6 +191,8 @@ byId<HTMLButtonElement>('clear').addEventListener('click', () => {
   history = [];
   update();
 });
+
+trainPanel(useModel);
 
 const handle: DemoHandle = {
   ready: loadDemoModel().catch((e: Error) => {

@@ -1,0 +1,130 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { launchBrowser } from './helpers/browser.js';
+import { runCli } from './helpers/cli.js';
+import { writeRingDataset } from './helpers/datasets.js';
+import { testTempDir } from './helpers/tmp.js';
+import { loadModel } from '../src/api/model-file.js';
+import { recommendTopK } from '../src/eval/recommend.js';
+
+const dir = testTempDir('seqrec-btrain-');
+
+async function serve(files: Map<string, [Uint8Array | string, string]>): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const file = files.get(req.url ?? '');
+    if (!file) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': file[1] }).end(file[0]);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+const bundle = async (entry: string) =>
+  (await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false })).outputFiles[0].contents;
+
+interface BrowserRun {
+  epochs: { epoch: number; loss: number; valid?: Record<string, number> }[];
+  bytes: number[];
+  progress: { epoch: number; step: number; loss: number; epochDone: boolean; validNdcg?: number }[];
+}
+
+test('SASRec trained in a Chromium Web Worker: the same losses as `seqrec train` in Node, and a model file Node loads and scores the same', async () => {
+  const ring = writeRingDataset(join(dir, 'ring.txt'), { users: 40 });
+  const trainDir = join(dir, 'run');
+  const flags = { hidden_units: 16, maxlen: 10, batch_size: 16, num_epochs: 3, eval_every: 1, seed: 3 };
+  const r = await runCli([
+    'train',
+    '--model',
+    'sasrec',
+    '--dataset',
+    ring,
+    '--train_dir',
+    trainDir,
+    '--threads',
+    '1',
+    ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)]),
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const nodeLog = readFileSync(join(trainDir, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { epoch: number; loss: number; valid: Record<string, number> });
+  const nodeBytes = readFileSync(join(trainDir, 'sasrec.safetensors'));
+
+  const page = `<!doctype html><script type="module">
+    import { trainInWorker } from '/seqrec.js';
+    window.run = async (text, options) => {
+      const progress = [];
+      const result = await trainInWorker(text, 'ring.txt', options, (p) => progress.push(p), '/train-worker.js');
+      return { epochs: result.epochs, bytes: Array.from(result.bytes), progress };
+    };
+    window.fail = async (text, options) => {
+      try {
+        await trainInWorker(text, 'bad.txt', options, undefined, '/train-worker.js');
+        return 'no error';
+      } catch (e) {
+        return e.name + ': ' + e.message;
+      }
+    };
+    window.ready = true;
+  </script>`;
+  const { server, url } = await serve(
+    new Map<string, [Uint8Array | string, string]>([
+      ['/', [page, 'text/html']],
+      ['/seqrec.js', [await bundle('src/browser/index.ts'), 'text/javascript']],
+      ['/train-worker.js', [await bundle('src/browser/train-worker.ts'), 'text/javascript']],
+    ]),
+  );
+  const browser = await launchBrowser();
+  let got: BrowserRun;
+  const errors: string[] = [];
+  try {
+    const tab = await browser.newPage();
+    tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    tab.on('pageerror', (e) => errors.push(e.message));
+    await tab.goto(url);
+    await tab.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    got = await tab.evaluate(([text, options]) => (window as unknown as { run(t: string, o: object): Promise<BrowserRun> }).run(text, options), [
+      readFileSync(ring, 'utf8'),
+      flags,
+    ] as [string, object]);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  assert.deepEqual(errors, []);
+
+  // the same losses and valid metrics, epoch by epoch: bit for bit
+  assert.equal(got.epochs.length, 3);
+  assert.deepEqual(
+    got.epochs.map((e) => e.loss),
+    nodeLog.map((e) => e.loss),
+  );
+  assert.deepEqual(
+    got.epochs.map((e) => e.valid),
+    nodeLog.map((e) => e.valid),
+  );
+  // progress: within-epoch reports, then one per epoch with valid NDCG@10
+  const done = got.progress.filter((p) => p.epochDone);
+  assert.deepEqual(
+    done.map((p) => [p.epoch, p.loss, p.validNdcg]),
+    nodeLog.map((e) => [e.epoch, e.loss, e.valid['NDCG@10']]),
+  );
+  assert.ok(got.progress.some((p) => !p.epochDone && p.step > 0 && Number.isFinite(p.loss)));
+
+  // the browser's model file is Node's, byte for byte, and loads and scores in Node
+  const browserBytes = Uint8Array.from(got.bytes);
+  assert.deepEqual(Buffer.from(browserBytes), nodeBytes);
+  const fromBrowser = await loadModel(browserBytes);
+  const fromNode = await loadModel(new Uint8Array(nodeBytes));
+  const ids = fromNode.items.toRaw;
+  for (const h of [[ids[1]], [ids[3], ids[4], ids[5]], ids.slice(10, 20)]) {
+    const items = h.map((id) => fromNode.items.toIndex.get(id) as number);
+    assert.deepEqual(recommendTopK(fromBrowser.scorer, { items }, 10), recommendTopK(fromNode.scorer, { items }, 10));
+  }
+});
