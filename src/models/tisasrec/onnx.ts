@@ -31,6 +31,21 @@ interface IntervalTables {
   readonly timeV: string;
 }
 
+/** [B, 1] float64: each history's smallest non-zero gap between consecutive items of u (1 when none). */
+function smallestGap(g: OnnxGraph, u: string, isItem: string, L: number, inf: string, one: string): string {
+  if (L < 2) return one;
+  // consecutive items: both columns real (a left-padded history's items are contiguous)
+  const axis = g.int64s('time.slice_axis', [1], [1]);
+  const later = (x: string) => g.op('Slice', [x, g.int64s(`time.${x}.later_from`, [1], [1]), g.int64s(`time.${x}.later_to`, [1], [L]), axis]);
+  const earlier = (x: string) =>
+    g.op('Slice', [x, g.int64s(`time.${x}.earlier_from`, [1], [0]), g.int64s(`time.${x}.earlier_to`, [1], [L - 1]), axis]);
+  const gap = g.op('Sub', [later(u), earlier(u)]);
+  const bothItems = g.op('And', [later(isItem), earlier(isItem)]);
+  const nonZero = g.op('Not', [g.op('Equal', [gap, g.doubles('time.zero', [], [0])])]);
+  const smallest = g.op('ReduceMin', [g.op('Where', [g.op('And', [bothItems, nonZero]), g.op('Abs', [gap]), inf])], { axes: [1], keepdims: 1 });
+  return g.op('Where', [g.op('IsInf', [smallest]), one, smallest]);
+}
+
 /** τ [B, L] float64: the scaled times (0 at padding) of raw int64 `times`, as the file comment says. */
 function scaledTimes(g: OnnxGraph, isItem: string, net: TiSASRec): string {
   const L = net.config.maxlen;
@@ -44,16 +59,7 @@ function scaledTimes(g: OnnxGraph, isItem: string, net: TiSASRec): string {
     ]),
   ]);
   const min = g.op('ReduceMin', [g.op('Where', [isItem, u, inf])], { axes: [1], keepdims: 1 });
-  // consecutive items: both columns real (a left-padded history's items are contiguous)
-  const axis = g.int64s('time.slice_axis', [1], [1]);
-  const later = (x: string) => g.op('Slice', [x, g.int64s(`time.${x}.later_from`, [1], [1]), g.int64s(`time.${x}.later_to`, [1], [L]), axis]);
-  const earlier = (x: string) =>
-    g.op('Slice', [x, g.int64s(`time.${x}.earlier_from`, [1], [0]), g.int64s(`time.${x}.earlier_to`, [1], [L - 1]), axis]);
-  const gap = g.op('Sub', [later(u), earlier(u)]);
-  const bothItems = g.op('And', [later(isItem), earlier(isItem)]);
-  const nonZero = g.op('Not', [g.op('Equal', [gap, g.doubles('time.zero', [], [0])])]);
-  const smallest = g.op('ReduceMin', [g.op('Where', [g.op('And', [bothItems, nonZero]), g.op('Abs', [gap]), inf])], { axes: [1], keepdims: 1 });
-  const scale = g.op('Where', [g.op('IsInf', [smallest]), one, smallest]);
+  const scale = smallestGap(g, u, isItem, L, inf, one);
   const scaled = g.op('Add', [g.op('Round', [g.op('Div', [g.op('Sub', [u, min]), scale])]), one]);
   return g.op('Where', [isItem, scaled, g.doubles('time.padding', [], [0])]);
 }
