@@ -125,8 +125,11 @@ console.log(`serve: ${seconds} s per phase, ${connections} connections, 9 single
 for (const [label, flags] of [
   ['no batching (--max_batch 1)', ['--max_batch', '1']],
   ['dynamic batching (--max_batch 32 --max_wait_ms 2)', ['--max_batch', '32', '--max_wait_ms', '2']],
+  ['dynamic batching, 2 workers (--workers 2)', ['--max_batch', '32', '--max_wait_ms', '2', '--workers', '2']],
 ] as const) {
   const server = await startServer(flags);
+  // readyz answers once the first worker listens; the second loads its copy of the model meanwhile
+  if ((flags as readonly string[]).includes('--workers')) await new Promise((r) => setTimeout(r, 5000));
   const result = await autocannon({ url: server.url, connections, duration: seconds, requests });
   const code = await server.stop();
   rows.push({

@@ -144,7 +144,7 @@ test('export refuses an existing output without --overwrite, a model without an 
   const out = join(dir, 'bpr.onnx');
   const r = await runCli(['export', '--state_dict_path', bprFile, '--output', out]);
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /^seqrec: export --format onnx: bpr models cannot be exported \(supported: sasrec\)\n$/);
+  assert.match(r.stderr, /^seqrec: export --format onnx: bpr models cannot be exported \(supported: sasrec, tisasrec\)\n$/);
   assert.equal(existsSync(out), false);
 
   const corrupt = join(dir, 'corrupt.safetensors');

@@ -22,8 +22,9 @@ export function register(program: Command): void {
   const cmd = program
     .command('export')
     .description(
-      'export a model file as an inference graph for other runtimes: --format onnx (SASRec) writes an ONNX model ' +
-        '(opset 17) taking left-padded histories int64 [batch, maxlen] to scores [batch, item_num + 1] or hidden states; docs/onnx.md',
+      'export a model file as an inference graph for other runtimes: --format onnx (SASRec, TiSASRec) writes an ONNX model ' +
+        '(opset 17) taking left-padded histories int64 [batch, maxlen] (TiSASRec: and their raw int64 times) to scores ' +
+        '[batch, item_num + 1] or hidden states; docs/onnx.md',
     );
   addOptions(cmd, commandGroups(modelFileOptions, foreignModelOptions, exportOptions));
   cmd.action(async (opts: Record<string, unknown>) => {

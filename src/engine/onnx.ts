@@ -1,17 +1,18 @@
 /**
  * A minimal ONNX writer: the protobuf encoding of ModelProto / GraphProto / NodeProto / TensorProto /
  * ValueInfoProto (onnx.proto field numbers) and a graph builder over it. Pure TypeScript without Node
- * built-ins, so it also runs in a browser. Only what seqrec's exported graphs need: float32 and int64
- * tensors, int / float / ints attributes, one opset of the default domain.
+ * built-ins, so it also runs in a browser. Only what seqrec's exported graphs need: float32, float64 and
+ * int64 tensors, int / float / ints / string attributes, one opset of the default domain.
  */
 
 /** onnx.proto TensorProto.DataType values used here. */
 export const FLOAT = 1;
 export const INT64 = 7;
-export type ElemType = typeof FLOAT | typeof INT64;
+export const DOUBLE = 11;
+export type ElemType = typeof FLOAT | typeof INT64 | typeof DOUBLE;
 
-/** An attribute value: an integer (INT), a float (FLOAT, give `{ f }`) or a list of integers (INTS). */
-export type AttrValue = number | { f: number } | readonly number[];
+/** An attribute value: an integer (INT), a float (FLOAT, give `{ f }`), a list of integers (INTS) or a string (STRING). */
+export type AttrValue = number | { f: number } | readonly number[] | string;
 
 class Writer {
   private chunks: Uint8Array[] = [];
@@ -112,6 +113,13 @@ export class OnnxGraph {
     return name;
   }
 
+  /** A float64 constant of the given dims. */
+  doubles(name: string, dims: readonly number[], data: readonly number[]): string {
+    const v = Float64Array.from(data);
+    this.initializers.push({ name, elemType: DOUBLE, dims, raw: new Uint8Array(v.buffer) });
+    return name;
+  }
+
   /** An int64 constant of the given dims. */
   int64s(name: string, dims: readonly number[], data: readonly number[]): string {
     const v = BigInt64Array.from(data, (x) => BigInt(x));
@@ -182,6 +190,9 @@ function writeAttribute(a: Writer, name: string, v: AttrValue): void {
   if (typeof v === 'number') {
     a.int(3, v);
     a.int(20, 2); // INT
+  } else if (typeof v === 'string') {
+    a.string(4, v);
+    a.int(20, 3); // STRING
   } else if ('f' in v) {
     a.float(2, v.f);
     a.int(20, 1); // FLOAT

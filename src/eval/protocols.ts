@@ -381,6 +381,9 @@ function countAbove(scores: Float32Array, from: number, to: number, t: number): 
   return r0 + r1 + r2 + r3;
 }
 
+/** Marks of excluded item ids, reused across topK calls (cleared after each). */
+let excludedMarks = new Uint8Array(0);
+
 /** Top-K items by score for one score row (items 1..itemNum), skipping `exclude`d ones; ties → lower id first. */
 export function topK(
   scores: ArrayLike<number>,
@@ -390,20 +393,31 @@ export function topK(
   exclude?: ArrayLike<number>,
 ): Array<{ item: number; score: number }> {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
-  const skip = new Uint8Array(itemNum + 1);
-  skip[0] = 1;
-  if (exclude) for (let j = 0; j < exclude.length; j++) if (exclude[j] >= 0 && exclude[j] <= itemNum) skip[exclude[j]] = 1;
-  // simple bounded insertion: k is small
+  if (excludedMarks.length < itemNum + 1) excludedMarks = new Uint8Array(itemNum + 1);
+  const skip = excludedMarks;
+  const excluded = exclude ?? [];
+  for (let j = 0; j < excluded.length; j++) if (excluded[j] >= 1 && excluded[j] <= itemNum) skip[excluded[j]] = 1;
   const best: Array<{ item: number; score: number }> = [];
-  for (let i = 1; i <= itemNum; i++) {
-    if (skip[i]) continue;
-    const s = scores[offset + i];
-    if (Number.isNaN(s)) continue;
-    if (best.length === k && !(s > best[k - 1].score)) continue;
+  const insert = (item: number, s: number) => {
     let pos = best.length;
     while (pos > 0 && s > best[pos - 1].score) pos--;
-    best.splice(pos, 0, { item: i, score: s });
+    best.splice(pos, 0, { item, score: s });
     if (best.length > k) best.pop();
+  };
+  let i = 1;
+  // until k items are held every item that is not NaN or excluded enters (−∞ included) ...
+  for (; i <= itemNum && best.length < k; i++) {
+    const s = scores[offset + i];
+    if (!Number.isNaN(s) && skip[i] === 0) insert(i, s);
   }
+  // ... then only a score above the k-th (NaN never is; equal ones lose to the lower id already held)
+  let kth = best.length === k ? best[k - 1].score : Number.POSITIVE_INFINITY;
+  for (; i <= itemNum; i++) {
+    const s = scores[offset + i];
+    if (!(s > kth) || skip[i] !== 0) continue;
+    insert(i, s);
+    kth = best[k - 1].score;
+  }
+  for (let j = 0; j < excluded.length; j++) if (excluded[j] >= 1 && excluded[j] <= itemNum) skip[excluded[j]] = 0;
   return best;
 }

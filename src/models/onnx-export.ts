@@ -1,15 +1,17 @@
 /**
  * `seqrec export --format onnx`: the ONNX inference graph of a loaded model, for the models that have
- * one (SASRec; its mHC variant is refused). docs/onnx.md describes the graphs' inputs and outputs.
+ * one (SASRec, TiSASRec; their mHC variants are refused). docs/onnx.md describes the graphs' inputs and outputs.
  */
 import { UserError } from '../core/errors.js';
 import type { OnnxOutput } from './common/onnx-blocks.js';
 import type { Model } from './contract.js';
 import { sasrecOnnx } from './sasrec/onnx.js';
 import { SASRec } from './sasrec/sasrec.js';
+import { tisasrecOnnx } from './tisasrec/onnx.js';
+import { TiSASRec } from './tisasrec/tisasrec.js';
 
 export type { OnnxOutput } from './common/onnx-blocks.js';
-export const ONNX_MODELS = ['sasrec'] as const;
+export const ONNX_MODELS = ['sasrec', 'tisasrec'] as const;
 
 /**
  * The serialized ONNX model of `model`; a UserError for a model without an ONNX graph. Its
@@ -18,11 +20,16 @@ export const ONNX_MODELS = ['sasrec'] as const;
  */
 export function onnxModelOf(model: Model, output: OnnxOutput): Uint8Array {
   const scorer = (model as { scorer?: unknown }).scorer;
-  if (!(scorer instanceof SASRec)) {
-    throw new UserError(`export --format onnx: ${model.name} models cannot be exported (supported: ${ONNX_MODELS.join(', ')})`);
-  }
+  const metadata = { 'seqrec.model': model.name, 'seqrec.item_ids': JSON.stringify(model.items.toRaw.slice(1)) };
+  const graph =
+    scorer instanceof SASRec
+      ? () => sasrecOnnx(scorer, output, metadata)
+      : scorer instanceof TiSASRec
+        ? () => tisasrecOnnx(scorer, output, metadata)
+        : null;
+  if (!graph) throw new UserError(`export --format onnx: ${model.name} models cannot be exported (supported: ${ONNX_MODELS.join(', ')})`);
   try {
-    return sasrecOnnx(scorer, output, { 'seqrec.model': model.name, 'seqrec.item_ids': JSON.stringify(model.items.toRaw.slice(1)) });
+    return graph();
   } catch (err) {
     throw new UserError(`export --format onnx: ${err instanceof Error ? err.message : String(err)}`);
   }

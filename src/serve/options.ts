@@ -15,6 +15,12 @@ export const serveOptions = defineOptions({
     min: 1,
     max: 4096,
   }),
+  workers: int({
+    help: 'processes serving the port (node:cluster), each with its own copy of the models; SIGHUP / SIGTERM reach all; /metrics counts the worker that answers',
+    default: 1,
+    min: 1,
+    max: 64,
+  }),
   max_wait_ms: int({ help: 'dynamic batching: how long a request may wait for others to join its batch', default: 2, min: 0, max: 1000 }),
   max_k: int({ help: 'the largest k a request may ask for', default: 1000, min: 1 }),
   max_history: int({ help: 'the most items a request history (or exclude list) may hold', default: 10000, min: 1 }),

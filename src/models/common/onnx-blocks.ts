@@ -11,6 +11,9 @@ import type { PointWiseFeedForward } from '../../nn/feedforward.js';
 import type { LayerNorm, Linear } from '../../nn/layers.js';
 import { LN_EPS } from './self-attentive.js';
 
+/** The opset of the default domain the exported graphs use. */
+export const ONNX_OPSET = 17;
+
 /** The exported graph's output: scores over all item ids, or the last position's hidden state. */
 export type OnnxOutput = 'scores' | 'hidden';
 
@@ -47,9 +50,28 @@ export function feedForward(g: OnnxGraph, x: string, name: string, ffn: PointWis
   return linear(g, h, `${name}.conv2`, ffn.conv2);
 }
 
-/** [B, L, d] → [B, heads, L, hd] (or [B, heads, hd, L] with `keys`). */
-function splitHeads(g: OnnxGraph, x: string, shape: string, keys: boolean): string {
+/** [B, L, d] → [B, heads, L, hd] (or [B, heads, hd, L] with `keys`); `shape` is headShape's. */
+export function splitHeads(g: OnnxGraph, x: string, shape: string, keys: boolean): string {
   return g.op('Transpose', [g.op('Reshape', [x, shape])], { perm: keys ? [0, 2, 3, 1] : [0, 2, 1, 3] });
+}
+
+/** The [0, len, heads, hd] shape constant that splitHeads reshapes by (0: the batch dimension, kept). */
+export function headShape(g: OnnxGraph, name: string, len: number, heads: number, d: number): string {
+  return g.int64s(`${name}.head_shape`, [4], [0, len, heads, d / heads]);
+}
+
+/** [B, heads, L, hd] → [B, L, d]. */
+export function mergeHeads(g: OnnxGraph, x: string, name: string, len: number, d: number): string {
+  const heads = g.op('Transpose', [x], { perm: [0, 2, 1, 3] });
+  return g.op('Reshape', [heads, g.int64s(`${name}.merged_shape`, [3], [0, len, d])]);
+}
+
+/** Softmax over the keys of attention scores [B, heads, L, L] / √hd, a key after its query getting −∞ first. */
+export function causalSoftmax(g: OnnxGraph, scores: string, name: string, len: number, hd: number): string {
+  const mask = new Float32Array(len * len);
+  for (let i = 0; i < len; i++) for (let j = i + 1; j < len; j++) mask[i * len + j] = Number.NEGATIVE_INFINITY;
+  const scaled = g.op('Mul', [scores, g.floats(`${name}.scale`, [], [1 / Math.sqrt(hd)])]);
+  return g.op('Softmax', [g.op('Add', [scaled, g.floats(`${name}.causal_mask`, [len, len], mask)])], { axis: -1 });
 }
 
 /**
@@ -59,19 +81,12 @@ function splitHeads(g: OnnxGraph, x: string, shape: string, keys: boolean): stri
  */
 export function causalSelfAttention(g: OnnxGraph, x: string, name: string, attn: MultiheadAttention, len: number): string {
   const d = attn.embedDim;
-  const h = attn.numHeads;
-  const hd = d / h;
-  const headShape = g.int64s(`${name}.head_shape`, [4], [0, len, h, hd]);
-  const mergedShape = g.int64s(`${name}.merged_shape`, [3], [0, len, d]);
-  const q = splitHeads(g, linearRows(g, x, `${name}.q`, attn.inProjWeight, attn.inProjBias, 0, d), headShape, false);
-  const k = splitHeads(g, linearRows(g, x, `${name}.k`, attn.inProjWeight, attn.inProjBias, d, d), headShape, true);
-  const v = splitHeads(g, linearRows(g, x, `${name}.v`, attn.inProjWeight, attn.inProjBias, 2 * d, d), headShape, false);
-  const mask = new Float32Array(len * len);
-  for (let i = 0; i < len; i++) for (let j = i + 1; j < len; j++) mask[i * len + j] = Number.NEGATIVE_INFINITY;
-  const scaled = g.op('Mul', [g.op('MatMul', [q, k]), g.floats(`${name}.scale`, [], [1 / Math.sqrt(hd)])]);
-  const probs = g.op('Softmax', [g.op('Add', [scaled, g.floats(`${name}.causal_mask`, [len, len], mask)])], { axis: -1 });
-  const heads = g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] });
-  return linear(g, g.op('Reshape', [heads, mergedShape]), `${name}.out_proj`, attn.outProj);
+  const shape = headShape(g, name, len, attn.numHeads, d);
+  const q = splitHeads(g, linearRows(g, x, `${name}.q`, attn.inProjWeight, attn.inProjBias, 0, d), shape, false);
+  const k = splitHeads(g, linearRows(g, x, `${name}.k`, attn.inProjWeight, attn.inProjBias, d, d), shape, true);
+  const v = splitHeads(g, linearRows(g, x, `${name}.v`, attn.inProjWeight, attn.inProjBias, 2 * d, d), shape, false);
+  const probs = causalSoftmax(g, g.op('MatMul', [q, k]), name, len, d / attn.numHeads);
+  return linear(g, mergeHeads(g, g.op('MatMul', [probs, v]), name, len, d), `${name}.out_proj`, attn.outProj);
 }
 
 /**

@@ -6,10 +6,10 @@
  * `metadata` goes into the file's metadata_props (the CLI puts the original item ids there).
  */
 import { FLOAT, INT64, OnnxGraph } from '../../engine/onnx.js';
-import { causalSelfAttention, feedForward, layerNorm, type OnnxOutput, outputHead } from '../common/onnx-blocks.js';
+import { causalSelfAttention, feedForward, layerNorm, ONNX_OPSET, type OnnxOutput, outputHead } from '../common/onnx-blocks.js';
 import type { SASRec } from './sasrec.js';
 
-export const ONNX_OPSET = 17;
+export { ONNX_OPSET } from '../common/onnx-blocks.js';
 
 export function sasrecOnnx(net: SASRec, output: OnnxOutput, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
   const c = net.config;

@@ -128,28 +128,44 @@ export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch
    * Packed features [rows, d] of the batch packed in `layout` (real tokens, then the shared padding
    * row; see engine/packing.ts). Row r is the reference's feature at the position that row stands for.
    */
-  log2featsPacked(layout: PackedBatch): Tensor {
+  log2featsPacked(layout: PackedBatch, keepRows?: Int32Array): Tensor {
     if (layout.len > this.maxlen) throw new Error(`SASRec: length ${layout.len} exceeds maxlen ${this.maxlen}`);
-    return this.encode(layout.items, layout.positions, (attn, h) => attn.forwardPacked(h, layout));
+    return this.encode(layout.items, layout.positions, (attn, h) => attn.forwardPacked(h, layout), keepRows);
   }
 
-  /** Embedding, blocks and final LayerNorm over rows of (item id, position index); attention given. */
-  private encode(items: Int32Array, positions: Int32Array, attention: (attn: MultiheadAttention, h: Tensor) => Tensor): Tensor {
+  /**
+   * Embedding, blocks and final LayerNorm over rows of (item id, position index); attention given.
+   * With `keepRows`, only those rows' features [keepRows.length, d] come out, and the last block's
+   * row-wise layers (feed-forward, LayerNorms) run on those rows alone: its attention still reads
+   * every row as a key, and the other rows' outputs would feed nothing (prediction's last positions).
+   */
+  private encode(
+    items: Int32Array,
+    positions: Int32Array,
+    attention: (attn: MultiheadAttention, h: Tensor) => Tensor,
+    keepRows?: Int32Array,
+  ): Tensor {
     const d = this.config.hiddenUnits;
     let x = this.itemEmb.forward(items, [items.length], Math.sqrt(d));
     if (!this.config.noPositionEmb) x = ops.add(x, this.posEmb.forward(positions));
     x = this.embDropout.forward(x);
-    if (this.mhcLayers) return this.encodeMHC(x, attention);
+    if (this.mhcLayers) {
+      const feats = this.encodeMHC(x, attention);
+      return keepRows ? ops.embedding(feats, keepRows) : feats;
+    }
 
     // no_residual: each sub-layer's output replaces x instead of being added to it
     const residual = (input: Tensor, out: Tensor) => (this.config.noResidual ? out : ops.add(input, out));
-    for (let i = 0; i < this.config.numBlocks; i++) {
+    const blocks = this.config.numBlocks;
+    if (keepRows && blocks === 0) x = ops.embedding(x, keepRows);
+    for (let i = 0; i < blocks; i++) {
       const { attnNorm, attn, ffnNorm, ffn } = this.block(i);
+      const keep = (h: Tensor) => (keepRows && i === blocks - 1 ? ops.embedding(h, keepRows) : h);
       if (this.config.normFirst) {
-        x = residual(x, attention(attn, attnNorm.forward(x)));
+        x = keep(residual(x, attention(attn, attnNorm.forward(x))));
         x = residual(x, ffn.forward(ffnNorm.forward(x)));
       } else {
-        x = attnNorm.forward(residual(x, attention(attn, x)));
+        x = attnNorm.forward(keep(residual(x, attention(attn, x))));
         x = ffnNorm.forward(residual(x, ffn.forward(x)));
       }
     }
@@ -327,7 +343,7 @@ export class SASRec extends SelfAttentiveNetwork<MultiheadAttention, SASRecBatch
    */
   private lastFeatures(logSeqs: Int32Array, batchSize: number): Tensor {
     const layout = this.evalLayout;
-    if (this.packed && this.pack(layout, logSeqs, batchSize)) return ops.embedding(this.log2featsPacked(layout), layout.lastRow);
+    if (this.packed && this.pack(layout, logSeqs, batchSize)) return this.log2featsPacked(layout, layout.lastRow);
     const len = logSeqs.length / batchSize;
     const last = new Int32Array(batchSize);
     for (let b = 0; b < batchSize; b++) last[b] = b * len + len - 1;
