@@ -214,3 +214,16 @@ test('--task ctr with a model that has no pointwise network is refused in one li
     (e: Error) => e instanceof UserError && /--model sasrec cannot predict labels/.test(e.message),
   );
 });
+
+test('the ranking split refuses task ctr (the library, seqrec eval): only seqrec train runs it', async () => {
+  const { splitData, splitOptions } = await import('../src/data/options.js');
+  const data = rated([
+    ['a', 'x', 5],
+    ['a', 'y', 1],
+    ['a', 'z', 4],
+  ]);
+  assert.throws(
+    () => splitData(data, splitOptions.parse({ task: 'ctr' }), 1),
+    (e: Error) => e instanceof UserError && /--task ctr is run by seqrec train/.test(e.message),
+  );
+});

@@ -215,6 +215,8 @@ export async function loadDatasetFrom(c: Partial<DatasetConfig>): Promise<{ path
 
 /** Splits `data` as the options say: leave-one-out, or the random split seeded by `seed`. */
 export function splitData(data: Interactions, c: SplitConfig, seed: number): Split {
+  // the labelled rows of --task ctr are no ranking split: only seqrec train (and grids) read them, through loadCtrSplit
+  if (c.task === 'ctr') throw new UserError('--task ctr is run by seqrec train (and seqrec experiments) only: this command ranks items');
   const cold = c.cold === undefined ? undefined : parseCold(c.cold);
   if (cold) return cold.kind === 'users' ? coldUsersSplit(data, cold.fraction, c.coldHistory ?? 0, seed) : coldItemsSplit(data, cold.fraction, seed);
   return c.split === 'random' ? randomSplit(data, parseSplitRatio(c.splitRatio ?? '0.8,0.1,0.1')!, seed) : leaveOneOut(data, c.minInteractions);
