@@ -89,6 +89,18 @@ test('the reader keeps the ratings of u.data when asked, and a file without rati
   const plain = join(dir, 'plain.txt');
   writeFileSync(plain, '1 10\n1 11\n');
   await assert.rejects(readInteractions(plain, { ratings: true }), (e: Error) => e instanceof UserError && /--task ctr needs/.test(e.message));
+  const noRating = join(dir, 'n.csv');
+  writeFileSync(noRating, 'user_id,item_id\na,x\n');
+  await assert.rejects(
+    readInteractions(noRating, { ratings: true }),
+    (e: Error) => e instanceof UserError && /its header has no rating column/.test(e.message),
+  );
+  const badRating = join(dir, 'b.csv');
+  writeFileSync(badRating, 'user_id,item_id,rating\na,x,good\n');
+  await assert.rejects(
+    readInteractions(badRating, { ratings: true }),
+    (e: Error) => e instanceof UserError && /b\.csv:2: the rating "good"/.test(e.message),
+  );
 });
 
 /** A small FM with user and item features, every parameter random (biases too). */

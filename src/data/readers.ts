@@ -65,8 +65,10 @@ export async function readInteractions(path: string, options: ReadOptions = {}):
         if (!parser) {
           parser = makeParser(concrete, path, line, lineNo, options);
           if (options.ratings && !parser.hasRatings) {
+            const why =
+              concrete === 'csv' || concrete === 'tsv' ? 'its header has no rating column' : `seqrec reads none from the ${concrete} format`;
             throw new UserError(
-              `${path}: no ratings to read (the ${concrete} format has none): --task ctr needs MovieLens u.data or ratings.dat, or a CSV/TSV with a rating column (${RATING_COLUMNS.join(', ')})`,
+              `${path}: no ratings to read (${why}): --task ctr needs MovieLens u.data or ratings.dat, or a CSV/TSV with a rating column (${RATING_COLUMNS.join(', ')})`,
             );
           }
           log = new EventLog(parser.hasTime, options.ratings === true);
