@@ -9,25 +9,32 @@ export class EventLog {
   private users = new Int32Array(1 << 14);
   private items = new Int32Array(1 << 14);
   private times: Float64Array | null;
+  /** explicit ratings, kept only when asked for (the --task ctr labels) */
+  private ratings: Float32Array | null;
   private n = 0;
   private readonly userIndex = new Map<string, number>();
   private readonly itemIndex = new Map<string, number>();
   private readonly userRaw: string[] = [];
   private readonly itemRaw: string[] = [];
 
-  constructor(readonly hasTime: boolean) {
+  constructor(
+    readonly hasTime: boolean,
+    readonly hasRatings = false,
+  ) {
     this.times = hasTime ? new Float64Array(1 << 14) : null;
+    this.ratings = hasRatings ? new Float32Array(1 << 14) : null;
   }
 
   get length(): number {
     return this.n;
   }
 
-  push(user: string, item: string, time: number): void {
+  push(user: string, item: string, time: number, rating = 0): void {
     if (this.n === this.users.length) this.grow();
     this.users[this.n] = intern(user, this.userIndex, this.userRaw);
     this.items[this.n] = intern(item, this.itemIndex, this.itemRaw);
     if (this.times) this.times[this.n] = time;
+    if (this.ratings) this.ratings[this.n] = rating;
     this.n++;
   }
 
@@ -43,6 +50,11 @@ export class EventLog {
       const t = new Float64Array(cap);
       t.set(this.times);
       this.times = t;
+    }
+    if (this.ratings) {
+      const r = new Float32Array(cap);
+      r.set(this.ratings);
+      this.ratings = r;
     }
   }
 
@@ -80,9 +92,11 @@ export class EventLog {
 
     const allItems = new Int32Array(n);
     const allTimes = srcTimes ? new Float64Array(n) : null;
+    const allRatings = this.ratings ? new Float32Array(n) : null;
     for (let k = 0; k < n; k++) {
       allItems[k] = itemRemap[this.items[order[k]]];
       if (allTimes) allTimes[k] = srcTimes![order[k]];
+      if (allRatings) allRatings[k] = this.ratings![order[k]];
     }
     const seqs: Int32Array[] = [new Int32Array(0)];
     const times: Float64Array[] | undefined = allTimes ? [new Float64Array(0)] : undefined;
@@ -90,7 +104,11 @@ export class EventLog {
       seqs.push(allItems.subarray(offsets[u], offsets[u + 1]));
       if (times) times.push(allTimes!.subarray(offsets[u], offsets[u + 1]));
     }
-    return times ? { userNum, itemNum, seqs, times, users, items } : { userNum, itemNum, seqs, users, items };
+    const data: Interactions = times ? { userNum, itemNum, seqs, times, users, items } : { userNum, itemNum, seqs, users, items };
+    if (!allRatings) return data;
+    const ratings = [new Float32Array(0)];
+    for (let u = 1; u <= userNum; u++) ratings.push(allRatings.subarray(offsets[u], offsets[u + 1]));
+    return { ...data, ratings };
   }
 }
 

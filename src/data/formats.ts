@@ -133,6 +133,8 @@ export function splitDelimited(line: string, sep: string): string[] | null {
 
 export const USER_COLUMNS = ['user_id', 'userid', 'user', 'uid', 'reviewerid', 'visitorid', 'session_id', 'sessionid'];
 export const ITEM_COLUMNS = ['item_id', 'itemid', 'item', 'iid', 'movie_id', 'movieid', 'product_id', 'productid', 'asin'];
+/** Rating column names tried when ratings are read (`--task ctr`). */
+export const RATING_COLUMNS = ['rating', 'ratings', 'score', 'stars', 'overall'];
 export const TIME_COLUMNS = ['timestamp', 'time', 'ts', 'unix_time', 'unixreviewtime', 'datetime', 'date'];
 
 /** Index of the first candidate column name present in the header (case-insensitive), or -1. */

@@ -10,6 +10,7 @@ import { type FeatureMatrix, featureMatrix } from './features.js';
 import { DATA_FORMATS } from './formats.js';
 import { loadDataset, type LoadOptions } from './load.js';
 import { coldItemsSplit, coldUsersSplit, parseCold } from './cold.js';
+import { type CtrSplit, ctrSplit, parseCtrLabels } from './ctr.js';
 import { leaveOneOut, randomSplit, requireEvaluableUsers } from './split.js';
 import type { Interactions, LoadedSplit, Split } from './types.js';
 
@@ -81,6 +82,14 @@ export const splitOptions = defineOptions({
       'Half of the held-out ones are valid, half test; see docs/cold-start.md',
     arg: 'users:F|items:F',
   }),
+  task: choice(['ranking', 'ctr'] as const, {
+    help:
+      'ranking (the default: rank held-out items) | ctr (click-through, as RecBole reports FM/FFM: ratings become 0/1 labels by --ctr_labels, ' +
+      'the labelled rows are split at random by --split_ratio (default 0.8,0.1,0.1, seeded by --seed), the model is trained pointwise by BCE ' +
+      'and reports AUC and LogLoss on valid and test; fm and ffm; see docs/metrics.md)',
+    default: 'ranking',
+  }),
+  ctr_labels: str({ help: '--task ctr: P,N: rating ≥ P is label 1, rating ≤ N label 0, ratings between are dropped (default 4,2)', arg: 'P,N' }),
   cold_history: int({
     help: '--cold users: the first N events (0–3) of a held-out user are their history, the next one the target (default 0: features alone)',
     min: 0,
@@ -96,8 +105,16 @@ export const splitOptions = defineOptions({
     return undefined;
   })
   .rule((c) => {
+    if (c.task !== 'ctr') return c.ctrLabels === undefined ? undefined : ['ctr_labels', 'is only read by --task ctr'];
+    if (c.split !== 'loo') return ['task', 'ctr splits the labelled rows itself (--split_ratio): leave --split out'];
+    if (c.cold !== undefined) return ['task', 'ctr has no cold-start protocol: leave --cold out'];
+    if (c.ctrLabels !== undefined && !parseCtrLabels(c.ctrLabels))
+      return ['ctr_labels', `needs two numbers P,N with N < P, e.g. 4,2 (got "${c.ctrLabels}")`];
+    return undefined;
+  })
+  .rule((c) => {
     if (c.splitRatio === undefined) return undefined;
-    if (c.split !== 'random') return ['split_ratio', 'is only read by --split random'];
+    if (c.split !== 'random' && c.task !== 'ctr') return ['split_ratio', 'is only read by --split random and --task ctr'];
     return parseSplitRatio(c.splitRatio)
       ? undefined
       : ['split_ratio', `needs three numbers ≥ 0 with train > 0, e.g. 0.8,0.1,0.1 (got "${c.splitRatio}")`];
@@ -198,6 +215,8 @@ export async function loadDatasetFrom(c: Partial<DatasetConfig>): Promise<{ path
 
 /** Splits `data` as the options say: leave-one-out, or the random split seeded by `seed`. */
 export function splitData(data: Interactions, c: SplitConfig, seed: number): Split {
+  // the labelled rows of --task ctr are no ranking split: only seqrec train (and grids) read them, through loadCtrSplit
+  if (c.task === 'ctr') throw new UserError('--task ctr is run by seqrec train (and seqrec experiments) only: this command ranks items');
   const cold = c.cold === undefined ? undefined : parseCold(c.cold);
   if (cold) return cold.kind === 'users' ? coldUsersSplit(data, cold.fraction, c.coldHistory ?? 0, seed) : coldItemsSplit(data, cold.fraction, seed);
   return c.split === 'random' ? randomSplit(data, parseSplitRatio(c.splitRatio ?? '0.8,0.1,0.1')!, seed) : leaveOneOut(data, c.minInteractions);
@@ -214,6 +233,19 @@ export async function loadSplit(c: DatasetConfig & SplitConfig & Partial<Feature
   const features = await loadFeatures(c, data);
   const withFeatures = features.users || features.items ? { ...split, features } : split;
   return { path, data, split: withFeatures, minInteractions: c.minInteractions };
+}
+
+/** The labelled rows `--task ctr` reads (ratings kept, no k-core filter), split as the options say, with the side features they name. */
+export async function loadCtrSplit(
+  c: DatasetConfig & SplitConfig & Partial<FeatureConfig>,
+  seed: number,
+): Promise<{ path: string; split: CtrSplit; features: { users?: FeatureMatrix; items?: FeatureMatrix } }> {
+  if (c.minUserCount !== undefined || c.minItemCount !== undefined)
+    throw new UserError('--task ctr: the k-core filter (--min_user_count, --min_item_count) is not supported');
+  const path = datasetPath(c);
+  const data = await loadDataset(path, { ...loadOptionsOf(c), ratings: true });
+  const split = ctrSplit(data, parseCtrLabels(c.ctrLabels ?? '4,2')!, parseSplitRatio(c.splitRatio ?? '0.8,0.1,0.1')!, seed, path);
+  return { path, split, features: await loadFeatures(c, data) };
 }
 
 /** A dataset's short name, for default run folders: the file name without extensions (Video.txt.gz → Video). */

@@ -18,6 +18,7 @@ import {
   ITEM_COLUMNS,
   parseTime,
   splitDelimited,
+  RATING_COLUMNS,
   TIME_COLUMNS,
   USER_COLUMNS,
 } from './formats.js';
@@ -31,6 +32,8 @@ export interface ReadOptions {
   itemCol?: string;
   /** 'none' ignores any time column */
   timeCol?: string;
+  /** keep each event's explicit rating (Interactions.ratings): MovieLens files, or a CSV/TSV rating column */
+  ratings?: boolean;
 }
 
 /** Numbered lines: [1-based line number, the line without its end-of-line characters]. */
@@ -38,6 +41,8 @@ export type NumberedLines = AsyncIterator<[number, string]> & AsyncIterable<[num
 
 interface LineParser {
   readonly hasTime: boolean;
+  /** it reads a rating per event (only when ReadOptions.ratings asks) */
+  readonly hasRatings?: boolean;
   /** the first non-blank line is a header, not data */
   readonly header: boolean;
   parse(line: string, lineNo: number, log: EventLog): void;
@@ -62,7 +67,14 @@ export async function parseInteractionLines(path: string, lines: NumberedLines, 
       if (line.trim() === '') continue;
       if (!parser) {
         parser = makeParser(concrete, path, line, lineNo, options);
-        log = new EventLog(parser.hasTime);
+        if (options.ratings && !parser.hasRatings) {
+          const why =
+            concrete === 'csv' || concrete === 'tsv' ? 'its header has no rating column' : `seqrec reads none from the ${concrete} format`;
+          throw new UserError(
+            `${path}: no ratings to read (${why}): --task ctr needs MovieLens u.data or ratings.dat, or a CSV/TSV with a rating column (${RATING_COLUMNS.join(', ')})`,
+          );
+        }
+        log = new EventLog(parser.hasTime, options.ratings === true);
         if (parser.header) continue;
       }
       parser.parse(line, lineNo, log!);
@@ -101,9 +113,9 @@ function makeParser(format: ConcreteFormat, path: string, firstLine: string, fir
     case 'sequences':
       return sequencesParser(path);
     case 'ml-ratings':
-      return fixedParser(path, (l) => l.trim().split('::'), 'user::item::rating::timestamp');
+      return fixedParser(path, (l) => l.trim().split('::'), 'user::item::rating::timestamp', opts.ratings === true);
     case 'ml-udata':
-      return fixedParser(path, fieldsOf, 'user<TAB>item<TAB>rating<TAB>timestamp');
+      return fixedParser(path, fieldsOf, 'user<TAB>item<TAB>rating<TAB>timestamp', opts.ratings === true);
     case 'csv':
     case 'tsv':
       return delimitedParser(path, firstLine, firstLineNo, format === 'csv' ? ',' : '\t', opts);
@@ -159,17 +171,19 @@ function sequencesParser(path: string): LineParser {
   };
 }
 
-/** MovieLens `u::i::rating::ts` and `u i rating ts`: the rating is ignored (implicit feedback). */
-function fixedParser(path: string, split: (line: string) => string[], expected: string): LineParser {
+/** MovieLens `u::i::rating::ts` and `u i rating ts`: the rating is ignored (implicit feedback) unless `ratings` keeps it. */
+function fixedParser(path: string, split: (line: string) => string[], expected: string, ratings: boolean): LineParser {
   return {
     hasTime: true,
+    hasRatings: ratings,
     header: false,
     parse(line, lineNo, log) {
       const f = split(line);
       if (f.length !== 4 || f[0] === '' || f[1] === '' || !isNumeric(f[3])) {
         throw new UserError(`${path}:${lineNo}: expected "${expected}", got ${shown(line)}`);
       }
-      log.push(f[0], f[1], Number(f[3]));
+      if (ratings && !isNumeric(f[2])) throw new UserError(`${path}:${lineNo}: the rating ${quote(f[2])} is not a number`);
+      log.push(f[0], f[1], Number(f[3]), ratings ? Number(f[2]) : 0);
     },
   };
 }
@@ -225,9 +239,11 @@ function delimitedParser(path: string, headerLine: string, headerNo: number, sep
   const i = resolveColumn(path, headerNo, header, opts.itemCol, ITEM_COLUMNS, '--item_col', true);
   const t = opts.timeCol === 'none' ? -1 : resolveColumn(path, headerNo, header, opts.timeCol, TIME_COLUMNS, '--time_col', false);
   checkDistinctColumns(path, header, u, i, t, opts);
-  const need = Math.max(u, i, t) + 1;
+  const r = opts.ratings ? findColumn(header, RATING_COLUMNS) : -1;
+  const need = Math.max(u, i, t, r) + 1;
   return {
     hasTime: t >= 0,
+    hasRatings: r >= 0,
     header: true,
     parse(line, lineNo, log) {
       const f = splitDelimited(line, sep);
@@ -242,7 +258,9 @@ function delimitedParser(path: string, headerLine: string, headerNo: number, sep
         time = parseTime(f[t]);
         if (!Number.isFinite(time)) throw new UserError(`${path}:${lineNo}: bad timestamp ${quote(f[t])} in column ${quote(header[t])}`);
       }
-      log.push(user, item, time);
+      if (r >= 0 && !isNumeric(f[r].trim()))
+        throw new UserError(`${path}:${lineNo}: the rating ${quote(f[r])} in column ${quote(header[r])} is not a number`);
+      log.push(user, item, time, r >= 0 ? Number(f[r]) : 0);
     },
   };
 }

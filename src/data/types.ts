@@ -16,6 +16,8 @@ export interface Interactions {
   readonly seqs: Int32Array[];
   /** times[u][k] is the raw timestamp of seqs[u][k]; present only when the source had timestamps */
   readonly times?: Float64Array[];
+  /** ratings[u][k] is the explicit rating of seqs[u][k]; read only when asked for (ReadOptions.ratings: the --task ctr labels) */
+  readonly ratings?: Float32Array[];
   /** user ids: dense ↔ original */
   readonly users: IdMap;
   /** item ids: dense ↔ original */
@@ -132,6 +134,8 @@ export interface TrainBatch {
   /** neg is one list for the whole batch (sampled softmax), not K per position */
   readonly sharedNegatives?: boolean;
   readonly times?: Float64Array; // [B*maxlen] timestamps of the inputs (TiSASRec), 0 for padding
+  /** pointwise 0/1 labels of `pos` (the --task ctr batches: maxlen 1, no negatives) */
+  readonly labels?: Float32Array; // [B*maxlen]
 }
 
 /** A dataset file with its leave-one-out split. */

@@ -7,8 +7,8 @@ import type { EvalResult } from './protocols.js';
 
 /** One evaluation: a protocol on one held-out split. */
 export interface EvalRow {
-  /** sampled (the held-out item among random negatives) or full (every item ranked) */
-  readonly protocol: 'sampled' | 'full';
+  /** sampled (the held-out item among random negatives), full (every item ranked), or ctr (labelled rows: AUC, LogLoss; --task ctr) */
+  readonly protocol: 'sampled' | 'full' | 'ctr';
   /** valid (history = train) or test (history = train + valid) */
   readonly split: 'valid' | 'test';
   /** users evaluated */
@@ -17,6 +17,8 @@ export interface EvalRow {
   readonly metrics: Record<string, number>;
   /** wall-clock seconds of this evaluation */
   readonly seconds?: number;
+  /** the labelled rows evaluated (ctr) */
+  readonly examples?: number;
 }
 
 /** What results.json holds. */
@@ -36,9 +38,11 @@ export interface RunResults {
     readonly minInteractions: number;
     /** the cold-start split (--cold): what was held out, how many of each half, the users evaluated on each */
     readonly cold?: Record<string, unknown>;
+    /** the click-through split (--task ctr): thresholds, ratios, rows and positives of each part */
+    readonly ctr?: Record<string, unknown>;
   };
   readonly evaluation: {
-    readonly protocols: Array<'sampled' | 'full'>;
+    readonly protocols: Array<EvalRow['protocol']>;
     readonly ks: number[];
     readonly numNegatives: number;
     /** null = all evaluable users */

@@ -14,7 +14,7 @@
 import { UserError } from '../core/errors.js';
 import type { ConfigOf, OptionGroup, Options } from '../core/options.js';
 import type { BatchSource, UserSampling } from '../data/sampler.js';
-import type { IdMap, Split, TrainBatch } from '../data/types.js';
+import type { IdMap, Interactions, SideFeatures, Split, TrainBatch } from '../data/types.js';
 import type { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Scorer } from '../eval/types.js';
@@ -137,6 +137,17 @@ export interface GradientLearning<C> {
   build(split: Split, config: C, rng: Rng, batches: BatchSettings, record: TrainingRecord): GradientSetup;
 }
 
+/**
+ * A network that predicts a 0/1 label (a click) per (user, item) pair, trained pointwise on given
+ * labels (`--task ctr`): its loss reads TrainBatch.users, .pos (the items) and .labels.
+ */
+export interface PointwiseNetwork extends Network {
+  /** the logits of the pairs (users[m], items[m]), in evaluation mode */
+  predict(users: Int32Array, items: Int32Array): Float32Array;
+  /** one line describing it, for the training log */
+  readonly summary: string;
+}
+
 /** A registered model: `--model <name>`. */
 export interface ModelSpec<O extends Options = Options> {
   readonly name: string;
@@ -153,6 +164,8 @@ export interface ModelSpec<O extends Options = Options> {
    * from their side features, their first events, or (pop) popularity; other models are refused
    */
   readonly coldStart?: readonly ('users' | 'items')[];
+  /** its click-through network on fresh weights (`--task ctr`: labels from ratings); models without one are refused */
+  pointwise?(data: Interactions, features: SideFeatures | undefined, config: ConfigOf<O>, rng: Rng): PointwiseNetwork;
   /** true when `bytes` look like this model's file (used when the model is not named) */
   sniff(bytes: Uint8Array): boolean;
   /**

@@ -143,6 +143,12 @@ export function parseTrainRequest(raw: Readonly<Record<string, unknown>>, naming
     ...(reads.includes('users') ? {} : { userFeatures: undefined, userFeaturesColumns: undefined }),
     ...(reads.includes('items') ? {} : { itemFeatures: undefined, itemFeaturesColumns: undefined }),
   };
+  if (dataset.task === 'ctr' && !spec.pointwise) {
+    const able = allModels()
+      .filter((m) => m.pointwise)
+      .map((m) => m.name);
+    throw new UserError(`${naming('task')} ctr: ${naming('model')} ${spec.name} cannot predict labels (models that can: ${able.join(', ')})`);
+  }
   checkColdStart(spec, dataset.cold, { users: dataset.userFeatures !== undefined, items: dataset.itemFeatures !== undefined }, naming);
   const evaluation = evalOptions.parse(raw, naming);
   const { seed } = seedOptions.parse(raw, naming);

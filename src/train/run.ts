@@ -24,6 +24,7 @@ import { defaultThreads, startKernelThreads } from '../kernels/wasm/pool-start.j
 import type { Model } from '../models/contract.js';
 import { allModels } from '../models/registry.js';
 import { loadCheckpoint } from './checkpoint.js';
+import { runCtrTraining } from './ctr-run.js';
 import { loopStateOf } from './loop.js';
 import { evaluateModel } from './evaluate.js';
 import { loadModelFile } from './model-file.js';
@@ -56,6 +57,7 @@ export async function runTraining(req: TrainRequest, io: TrainIo = {}): Promise<
   const pool = await startKernelThreads(getKernels(), req.run.threads ?? defaultThreads());
   const owned = new Set<Model>();
   try {
+    if (req.dataset.task === 'ctr') return await runCtrTraining(req, io, (dataset) => trainDirOf(req.run.trainDir, dataset, req.spec.name));
     return await trainAndEvaluate(req, io, owned);
   } finally {
     for (const m of owned) m.dispose();

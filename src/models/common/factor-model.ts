@@ -16,6 +16,7 @@ import type { FactorConfig, FactorNetwork, NetworkOptions } from './factor-netwo
 import { decodeModelFeatures, encodeModelFeatures, type ModelFeatures, modelFeatures } from './feature-rows.js';
 import { loadNetworkModel, lossSampler } from './gradient-model.js';
 import { NetworkModel } from './network-model.js';
+import { PointwiseFactorNetwork } from './pointwise-factor-network.js';
 
 /** The options every factor model reads (each model gives its own defaults with withDefaults). */
 export const factorOptions = attentionOptions.pick('maxlen', 'hidden_units').with(
@@ -53,6 +54,8 @@ export interface FactorModelDefinition {
   readonly userTable?: string;
   /** d from the item table's width, when that is not d itself (a field-aware model's several vectors per item) */
   hiddenUnitsOf?(itemTableWidth: number, features: ModelFeatures): number;
+  /** it also predicts clicks (`--task ctr`): the network with the user's constant terms, trained pointwise */
+  readonly pointwise?: boolean;
 }
 
 /**
@@ -144,6 +147,21 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
         };
       },
     },
+    ...(def.pointwise
+      ? {
+          pointwise(data, sideFeatures, options, rng) {
+            const cfg: FactorConfig = {
+              itemNum: data.itemNum,
+              userNum: data.userNum,
+              maxlen: 1,
+              hiddenUnits: options.hiddenUnits,
+              l2Reg: options.l2Reg,
+            };
+            const features = modelFeatures(sideFeatures, def.sideFeatures ?? []);
+            return new PointwiseFactorNetwork(def.network(cfg, { rng: rng.fork() }, features), features.users, def.label);
+          },
+        }
+      : {}),
     sniff: (bytes) => sniffCheckpoint(bytes, def.name, () => false),
     load(bytes) {
       const ckpt = decodeCheckpoint(bytes);

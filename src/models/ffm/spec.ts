@@ -13,6 +13,7 @@ export const ffm = factorModelSpec({
   options: ffmOptions,
   sideFeatures: ['users', 'items'],
   coldStart: ['users', 'items'],
+  pointwise: true,
   network: (config, opts, features) => new FieldAwareFM(config, features, opts),
   itemTable: 'item_factors',
   userTable: 'user_factors',

@@ -127,6 +127,19 @@ export class FactorizationMachine extends FactorNetwork {
     return { terms: [[this.userSide(users), item.vector]], itemTerm: item.own, rowTerm: null };
   }
 
+  /**
+   * The pairs within the user's side, ½(‖U‖² − ‖v_u‖² − Σ_f x_f² ‖v_f‖²) → [M] (null without user
+   * features): the same for every item, so ranking leaves them out; a pointwise loss (--task ctr) reads them.
+   */
+  userPairs(users: Int32Array): Tensor | null {
+    if (!this.userFeatureFactors) return null;
+    const ids = ops.embedding(this.userFactors, users);
+    const side = this.userSide(users);
+    const norms = ops.rowDot(this.userFeatureFactors, this.userFeatureFactors);
+    const featureSquares = ops.reshape(bagSum(norms, bagsOf(this.features.users, users, true)), [users.length]);
+    return ops.scale(ops.add(ops.rowDot(side, side), ops.scale(ops.add(ops.rowDot(ids, ids), featureSquares), -1)), 0.5);
+  }
+
   protected get regularised(): Regularised[] {
     return [
       { table: this.userFactors, rowOf: 'user' },

@@ -13,6 +13,7 @@ export const fm = factorModelSpec({
   options: fmOptions,
   sideFeatures: ['users', 'items'],
   coldStart: ['users', 'items'],
+  pointwise: true,
   network: (config, opts, features) => new FactorizationMachine(config, features, opts),
   itemTable: 'item_factors',
   userTable: 'user_factors',
