@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bagSum } from '../src/engine/bag-ops.js';
 import { Rng } from '../src/engine/rng.js';
-import { withInferenceTape } from '../src/engine/tape.js';
+import { getTape, withInferenceTape } from '../src/engine/tape.js';
 import { Parameter } from '../src/engine/tensor.js';
 import { leaveOneOut } from '../src/data/split.js';
 import { featureMatrix } from '../src/data/features.js';
 import { fromEvents, train } from '../src/index.js';
-import type { FactorConfig } from '../src/models/common/factor-network.js';
+import { distinctIds } from '../src/models/common/distinct-ids.js';
+import type { FactorConfig, FactorNetwork } from '../src/models/common/factor-network.js';
 import type { FeatureRows, ModelFeatures } from '../src/models/common/feature-rows.js';
 import { FieldAwareFM } from '../src/models/ffm/ffm.js';
 import { FactorizationMachine } from '../src/models/fm/fm.js';
@@ -173,6 +174,60 @@ test('FM loss gradient (BPR + per-example L2) with side features matches finite 
       g.some((v) => v !== 0),
       `${named[i][0]} has no gradient`,
     );
+});
+
+test('distinctIds: each id once, in order of first appearance, and the index back to every position', () => {
+  const batch = Int32Array.from([4, 2, 4, 0, 2, 7]);
+  const d = distinctIds(batch);
+  assert.deepEqual(Array.from(d.ids), [4, 2, 0, 7]);
+  assert.deepEqual(
+    Array.from(d.index, (k) => d.ids[k]),
+    Array.from(batch),
+  );
+});
+
+/**
+ * The batch's scores and their gradients (for weights r) equal those of each example scored alone: the
+ * per-distinct-id computation then gather changes no value.
+ */
+function assertBatchedEqualsPerExample(model: FactorNetwork): void {
+  const users = Int32Array.from([1, 3, 1, 2, 3, 3, 1, 0]);
+  const items = Int32Array.from([2, 5, 2, 6, 1, 5, 4, 3]);
+  const r = Float32Array.from(users, (_, m) => 0.3 + 0.1 * m);
+  const params = model.parameters();
+  const tape = getTape();
+  const run = (u: Int32Array, i: Int32Array, weights: Float32Array) => {
+    tape.reset();
+    for (const p of params) p.grad?.fill(0);
+    const s = model.scores(u, new Int32Array(u.length), i);
+    const values = s.data.slice();
+    tape.backward(s, weights);
+    const grads = params.map((p) => (p.grad ? p.grad.slice() : new Float32Array(p.size)));
+    tape.reset();
+    return { values, grads };
+  };
+  const batched = run(users, items, r);
+  const grads = params.map((p) => new Float32Array(p.size));
+  users.forEach((u, m) => {
+    const one = run(Int32Array.of(u), Int32Array.of(items[m]), Float32Array.of(r[m]));
+    assert.ok(Math.abs(batched.values[m] - one.values[0]) < 1e-6, `example ${m}: ${batched.values[m]} vs ${one.values[0]}`);
+    one.grads.forEach((g, k) => {
+      for (let x = 0; x < g.length; x++) grads[k][x] += g[x];
+    });
+  });
+  grads.forEach((g, k) => {
+    for (let x = 0; x < g.length; x++)
+      assert.ok(Math.abs(batched.grads[k][x] - g[x]) < 1e-6, `parameter ${k}[${x}]: ${batched.grads[k][x]} vs ${g[x]}`);
+  });
+  assert.ok(
+    batched.grads.every((g) => g.some((v) => v !== 0)),
+    'every table has a gradient',
+  );
+}
+
+test('FM and FFM: a batch (each distinct user and item computed once) scores and back-propagates as its examples one by one', () => {
+  assertBatchedEqualsPerExample(jittered());
+  assertBatchedEqualsPerExample(new FieldAwareFM(CONFIG, FEATURES, { seed: 5 }));
 });
 
 /** groupEvents' items with their taste group as a feature. */

@@ -24,6 +24,7 @@ import {
   type NetworkOptions,
   type Regularised,
 } from '../common/factor-network.js';
+import { distinctIds, gatherBack } from '../common/distinct-ids.js';
 import type { FeatureRows, ModelFeatures } from '../common/feature-rows.js';
 
 /** The std of the initial vectors. */
@@ -183,10 +184,15 @@ export class FieldAwareFM extends FactorNetwork {
     return ops.reshape(bagSum(norms, { ptr, idx: Int32Array.from(idx), val: Float32Array.from(val) }), [items.length]);
   }
 
-  /** ŷ(u, i) up to the user's constant (the previous item is not read). */
+  /**
+   * ŷ(u, i) up to the user's constant (the previous item is not read). Q_AB and I_AB and the item's own
+   * term depend on the id alone: they are computed once per distinct user and item of the batch.
+   */
   scores(users: Int32Array, _prevs: Int32Array, items: Int32Array): Tensor {
-    let s = this.own(items);
-    for (const [q, v] of this.pairs(users, items)) s = ops.add(s, ops.rowDot(q, v));
+    const u = distinctIds(users);
+    const i = distinctIds(items);
+    let s = gatherBack(this.own(i.ids), i);
+    for (const [q, v] of this.pairs(u.ids, i.ids)) s = ops.add(s, ops.rowDot(gatherBack(q, u), gatherBack(v, i)));
     return s;
   }
 

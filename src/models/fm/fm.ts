@@ -18,6 +18,9 @@
  * l2_reg) covers the id vectors and biases an example reads, as in BPR-MF; the feature vectors, shared
  * by many examples, are not regularised. A user the model does not know (a cold or ad-hoc history)
  * scores from the items' side alone; a known user's features come from the file it was trained with.
+ *
+ * U and the item's terms depend on the id alone: a batch computes them once per distinct user and
+ * item (distinct-ids.ts) and gathers them for its examples.
  */
 import { type Bags, bagSum } from '../../engine/bag-ops.js';
 import * as ops from '../../engine/ops.js';
@@ -31,6 +34,7 @@ import {
   type NetworkOptions,
   type Regularised,
 } from '../common/factor-network.js';
+import { distinctIds, gatherBack } from '../common/distinct-ids.js';
 import type { FeatureRows, ModelFeatures } from '../common/feature-rows.js';
 
 /** The std of the initial vectors. */
@@ -94,14 +98,23 @@ export class FactorizationMachine extends FactorNetwork {
     }
   }
 
-  /** U = v_u + Σ_f x_f v_f over the user's features → [M, d]. */
+  /** U = v_u + Σ_f x_f v_f over the user's features → [M, d], each of `users` computed once. */
   private userSide(users: Int32Array): Tensor {
-    const ids = ops.embedding(this.userFactors, users);
-    return this.userFeatureFactors ? ops.add(ids, bagSum(this.userFeatureFactors, bagsOf(this.features.users, users))) : ids;
+    const distinct = distinctIds(users);
+    const ids = ops.embedding(this.userFactors, distinct.ids);
+    if (!this.userFeatureFactors) return gatherBack(ids, distinct);
+    return gatherBack(ops.add(ids, bagSum(this.userFeatureFactors, bagsOf(this.features.users, distinct.ids))), distinct);
   }
 
-  /** I = v_i + Σ_g x_g v_g, and the item's own term Σ_g w_g x_g + ½(‖I‖² − ‖v_i‖² − Σ_g ‖v_g‖² x_g²), for `items`. */
+  /** The item side of `items`, computed once per distinct item and gathered back. */
   private itemSide(items: Int32Array): { vector: Tensor; own: Tensor } {
+    const distinct = distinctIds(items);
+    const each = this.distinctItemSide(distinct.ids);
+    return { vector: gatherBack(each.vector, distinct), own: gatherBack(each.own, distinct) };
+  }
+
+  /** I = v_i + Σ_g x_g v_g, and the item's own term Σ_g w_g x_g + ½(‖I‖² − ‖v_i‖² − Σ_g ‖v_g‖² x_g²), per item of `items`. */
+  private distinctItemSide(items: Int32Array): { vector: Tensor; own: Tensor } {
     const ids = ops.embedding(this.itemFactors, items);
     let own = gatherScalars(this.itemBias, items);
     if (!this.itemFeatureFactors || !this.itemFeatureBias) return { vector: ids, own };
@@ -123,7 +136,7 @@ export class FactorizationMachine extends FactorNetwork {
 
   protected catalogue(users: Int32Array): CatalogueForm {
     const all = Int32Array.from({ length: this.itemNum + 1 }, (_, i) => i);
-    const item = this.itemSide(all);
+    const item = this.distinctItemSide(all);
     return { terms: [[this.userSide(users), item.vector]], itemTerm: item.own, rowTerm: null };
   }
 
