@@ -230,6 +230,47 @@ test('FM and FFM: a batch (each distinct user and item computed once) scores and
   assertBatchedEqualsPerExample(new FieldAwareFM(CONFIG, FEATURES, { seed: 5 }));
 });
 
+test('FM per-example L2 (libFM-style): λ/M Σ_m over the id rows and the feature vectors and weights example m reads', () => {
+  const fm = jittered();
+  const unregularised = new FactorizationMachine({ ...CONFIG, l2Reg: 0 }, FEATURES, { seed: 3 });
+  for (const [name, p] of fm.namedParameters()) (Object.fromEntries(unregularised.namedParameters())[name] as Parameter).data.set(p.data);
+  const P = Object.fromEntries(fm.namedParameters());
+  const d = CONFIG.hiddenUnits;
+  const sq = (t: Parameter, row: number, width: number) => t.data.subarray(row * width, (row + 1) * width).reduce((a, x) => a + x * x, 0);
+  const featureSquares = (r: FeatureRows, id: number, t: Parameter, width: number) => {
+    let s = 0;
+    for (let x = r.rowPtr[id]; x < r.rowPtr[id + 1]; x++) s += sq(t, r.idx[x], width);
+    return s;
+  };
+  const itemTerm = (i: number) =>
+    sq(P.item_factors, i, d) +
+    sq(P.item_bias, i, 1) +
+    featureSquares(FEATURES.items!, i, P.item_feature_factors, d) +
+    featureSquares(FEATURES.items!, i, P.item_feature_bias, 1);
+  let naive = 0;
+  let M = 0;
+  const B = TRAIN_BATCH.batchSize;
+  const L = TRAIN_BATCH.maxlen;
+  for (let p = 0; p < B * L; p++) {
+    if (TRAIN_BATCH.pos[p] === 0) continue;
+    const u = TRAIN_BATCH.users[Math.floor(p / L)];
+    naive += sq(P.user_factors, u, d) + featureSquares(FEATURES.users!, u, P.user_feature_factors, d);
+    naive += itemTerm(TRAIN_BATCH.pos[p]) + itemTerm(TRAIN_BATCH.neg[p]);
+    M++;
+  }
+  const [withL2, without] = [fm, unregularised].map((m) => withInferenceTape(() => m.loss(TRAIN_BATCH).data[0]));
+  const expected = (CONFIG.l2Reg * naive) / M;
+  assert.ok(expected > 0.01, `the feature rows add a visible term (${expected})`);
+  assert.ok(Math.abs(withL2 - without - expected) < 1e-5, `L2 term ${withL2 - without} vs ${expected}`);
+  // a cold-start split forgets the held-out ids' rows, never the shared feature tables
+  const before = P.item_feature_factors.data.slice();
+  const userFeatures = P.user_feature_factors.data.slice();
+  fm.forgetIds(Int32Array.of(1), Int32Array.of(2));
+  assert.deepEqual(P.item_feature_factors.data, before);
+  assert.deepEqual(P.user_feature_factors.data, userFeatures);
+  assert.ok(sq(P.user_factors, 1, d) === 0 && sq(P.item_factors, 2, d) === 0 && P.item_bias.data[2] === 0);
+});
+
 /** groupEvents' items with their taste group as a feature. */
 function groupItemFeatures(items: readonly string[]) {
   return {

@@ -15,9 +15,10 @@
  * ŷ(u, i) − ŷ(u, j), so it is left out (no w₀ nor user-side w_f). What remains is scored for the whole
  * catalogue as one GEMM ⟨U, I⟩ plus a per-item term. Without feature files the FM is biased MF with
  * the item's self-interaction ½(‖I‖² − ‖v_i‖²) = 0: exactly BPR-MF. The per-example L2 term (λ =
- * l2_reg) covers the id vectors and biases an example reads, as in BPR-MF; the feature vectors, shared
- * by many examples, are not regularised. A user the model does not know (a cold or ad-hoc history)
- * scores from the items' side alone; a known user's features come from the file it was trained with.
+ * l2_reg) covers every parameter an example reads, as libFM's SGD: the id vectors and biases of u, i
+ * and j (BPR-MF's term) and the vectors and weights of their features. A user the model does not know
+ * (a cold or ad-hoc history) scores from the items' side alone; a known user's features come from the
+ * file it was trained with.
  *
  * U and the item's terms depend on the id alone: a batch computes them once per distinct user and
  * item (distinct-ids.ts) and gathers them for its examples.
@@ -35,7 +36,7 @@ import {
   type Regularised,
 } from '../common/factor-network.js';
 import { distinctIds, gatherBack } from '../common/distinct-ids.js';
-import type { FeatureRows, ModelFeatures } from '../common/feature-rows.js';
+import { type FeatureRows, hasRow, type ModelFeatures } from '../common/feature-rows.js';
 
 /** The std of the initial vectors. */
 export const FM_INIT_STD = 0.1;
@@ -44,16 +45,15 @@ export const FM_INIT_STD = 0.1;
 function bagsOf(rows: FeatureRows | undefined, ids: Int32Array, square = false): Bags {
   const ptr = new Int32Array(ids.length + 1);
   if (!rows) return { ptr, idx: new Int32Array(0), val: new Float32Array(0) };
-  const within = (id: number) => id >= 1 && id < rows.rowPtr.length - 1;
   for (let m = 0; m < ids.length; m++) {
     const id = ids[m];
-    ptr[m + 1] = ptr[m] + (within(id) ? rows.rowPtr[id + 1] - rows.rowPtr[id] : 0);
+    ptr[m + 1] = ptr[m] + (hasRow(rows, id) ? rows.rowPtr[id + 1] - rows.rowPtr[id] : 0);
   }
   const idx = new Int32Array(ptr[ids.length]);
   const val = new Float32Array(ptr[ids.length]);
   for (let m = 0; m < ids.length; m++) {
     const id = ids[m];
-    if (!within(id)) continue;
+    if (!hasRow(rows, id)) continue;
     const a = rows.rowPtr[id];
     const n = rows.rowPtr[id + 1] - a;
     idx.set(rows.idx.subarray(a, a + n), ptr[m]);
@@ -141,10 +141,14 @@ export class FactorizationMachine extends FactorNetwork {
   }
 
   protected get regularised(): Regularised[] {
+    const { users, items } = this.features;
     return [
       { table: this.userFactors, rowOf: 'user' },
       { table: this.itemFactors, rowOf: 'item' },
       { table: this.itemBias, rowOf: 'item' },
+      ...(this.userFeatureFactors && users ? [{ table: this.userFeatureFactors, rowOf: 'user', features: users } as const] : []),
+      ...(this.itemFeatureFactors && items ? [{ table: this.itemFeatureFactors, rowOf: 'item', features: items } as const] : []),
+      ...(this.itemFeatureBias && items ? [{ table: this.itemFeatureBias, rowOf: 'item', features: items } as const] : []),
     ];
   }
 }
