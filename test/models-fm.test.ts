@@ -271,6 +271,24 @@ test('FM per-example L2 (libFM-style): λ/M Σ_m over the id rows and the featur
   assert.ok(sq(P.user_factors, 1, d) === 0 && sq(P.item_factors, 2, d) === 0 && P.item_bias.data[2] === 0);
 });
 
+test("a user training never reads (cold start) keeps the mean of the trained users' id vectors, not a zero row", () => {
+  for (const model of [jittered(), new FieldAwareFM(CONFIG, FEATURES, { seed: 5 })]) {
+    model.forgetIds(Int32Array.of(2), new Int32Array(0));
+    const table = model.namedParameters().find(([name]) => name === 'user_factors')![1];
+    const d = table.shape[1];
+    assert.ok(
+      table.data.subarray(2 * d, 3 * d).every((x) => x === 0),
+      'zero before training',
+    );
+    withInferenceTape(() => model.loss(TRAIN_BATCH)); // the batch reads users 1 and 3 only
+    for (let k = 0; k < d; k++) {
+      const mean = (table.data[d + k] + table.data[3 * d + k]) / 2;
+      assert.ok(Math.abs(table.data[2 * d + k] - mean) < 1e-6, `${model.constructor.name} column ${k}: ${table.data[2 * d + k]} vs ${mean}`);
+    }
+    assert.ok(table.data.subarray(2 * d, 3 * d).some((x) => x !== 0));
+  }
+});
+
 /** groupEvents' items with their taste group as a feature. */
 function groupItemFeatures(items: readonly string[]) {
   return {

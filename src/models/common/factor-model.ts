@@ -59,7 +59,7 @@ export interface FactorModelDefinition {
  * On a cold-start split, the ids training never reads: the users the sampler never draws (fewer than 2
  * train items: every held-out user among them) and the held-out items (never a positive nor a
  * negative). Their rows are zeroed (FactorNetwork.forgetIds), so they score from their side features
- * alone rather than from random initial vectors.
+ * rather than from random initial vectors; a held-out user's id rows then follow the trained users' mean.
  */
 function untrainedIds(split: Split): [Int32Array, Int32Array] {
   const users: number[] = [];

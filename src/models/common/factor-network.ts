@@ -115,6 +115,8 @@ export abstract class FactorNetwork extends Module implements Scorer {
   readonly dropoutRng: Rng;
   /** the initialisation stream (subclasses draw their tables from it in their constructor) */
   protected readonly initRng: Rng;
+  /** the users training never reads (forgetIds), their id rows kept at the trained users' mean */
+  private heldOutUsers = new Int32Array(0);
 
   /**
    * @param what the model's name in errors
@@ -155,14 +157,34 @@ export abstract class FactorNetwork extends Module implements Scorer {
 
   /**
    * Zeroes the rows of `users` and `items` in the id tables (those under the L2 term, feature tables
-   * aside): ids training never reads (a cold-start split's held-out ones) then score as an unknown id
-   * does, from their side features alone.
+   * aside): ids training never reads (a cold-start split's held-out ones) then score from their side
+   * features rather than from random initial vectors. A held-out user's id rows then follow the mean
+   * of the trained users' rows (set before every training step): every known user's vector carries a
+   * component all users share (what makes popular items score high for anyone), and a zero row would
+   * drop it for exactly the users who have nothing else.
    */
   forgetIds(users: Int32Array, items: Int32Array): void {
     for (const { table, rowOf, features } of this.regularised) {
       if (features) continue;
       const d = table.shape.length > 1 ? table.shape[1] : 1;
       for (const id of rowOf === 'user' ? users : items) table.data.fill(0, id * d, (id + 1) * d);
+    }
+    this.heldOutUsers = users.slice();
+  }
+
+  /** Sets each held-out user's id rows to the mean of the other users' rows (1..userNum). */
+  private followTrainedUsers(): void {
+    if (this.heldOutUsers.length === 0) return;
+    const held = new Uint8Array(this.userNum + 1);
+    for (const u of this.heldOutUsers) held[u] = 1;
+    const trained = this.userNum - this.heldOutUsers.length;
+    if (trained <= 0) return;
+    for (const { table, rowOf, features } of this.regularised) {
+      if (rowOf !== 'user' || features) continue;
+      const d = table.shape.length > 1 ? table.shape[1] : 1;
+      const mean = new Float64Array(d);
+      for (let u = 1; u <= this.userNum; u++) if (!held[u]) for (let k = 0; k < d; k++) mean[k] += table.data[u * d + k];
+      for (const u of this.heldOutUsers) for (let k = 0; k < d; k++) table.data[u * d + k] = mean[k] / trained;
     }
   }
 
@@ -190,6 +212,7 @@ export abstract class FactorNetwork extends Module implements Scorer {
         m++;
       }
     }
+    this.followTrainedUsers();
     const first = this.parameters()[0];
     if (M === 0) return ops.scale(ops.sumSquares(first), 0);
     const pos = this.scores(users, prevs, items.subarray(0, M));
