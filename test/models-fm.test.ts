@@ -271,6 +271,44 @@ test('FM per-example L2 (libFM-style): λ/M Σ_m over the id rows and the featur
   assert.ok(sq(P.user_factors, 1, d) === 0 && sq(P.item_factors, 2, d) === 0 && P.item_bias.data[2] === 0);
 });
 
+test('FFM per-example L2: over the id rows and every per-field vector and weight of the features example m reads', () => {
+  const make = (l2Reg: number) => {
+    const m = new FieldAwareFM({ ...CONFIG, l2Reg }, FEATURES, { seed: 5 });
+    const rng = new Rng(9);
+    for (const [, p] of m.namedParameters())
+      for (let i = 0; i < p.size; i++) if (p.data[i] !== 0 || p.shape.length === 1) p.data[i] += 0.3 * rng.normal();
+    return m;
+  };
+  const [ffm, unregularised] = [make(CONFIG.l2Reg), make(0)];
+  const P = Object.fromEntries(ffm.namedParameters());
+  const sq = (t: Parameter, row: number) => {
+    const w = t.shape.length > 1 ? t.shape[1] : 1;
+    return t.data.subarray(row * w, (row + 1) * w).reduce((a, x) => a + x * x, 0);
+  };
+  const features = (r: FeatureRows, id: number, t: Parameter) => {
+    let s = 0;
+    for (let x = r.rowPtr[id]; x < r.rowPtr[id + 1]; x++) s += sq(t, r.idx[x]);
+    return s;
+  };
+  const item = (i: number) =>
+    sq(P.item_factors, i) +
+    sq(P.item_bias, i) +
+    features(FEATURES.items!, i, P.item_feature_factors) +
+    features(FEATURES.items!, i, P.item_feature_bias);
+  let naive = 0;
+  let M = 0;
+  const L = TRAIN_BATCH.maxlen;
+  for (let p = 0; p < TRAIN_BATCH.pos.length; p++) {
+    if (TRAIN_BATCH.pos[p] === 0) continue;
+    const u = TRAIN_BATCH.users[Math.floor(p / L)];
+    naive += sq(P.user_factors, u) + features(FEATURES.users!, u, P.user_feature_factors) + item(TRAIN_BATCH.pos[p]) + item(TRAIN_BATCH.neg[p]);
+    M++;
+  }
+  const [withL2, without] = [ffm, unregularised].map((m) => withInferenceTape(() => m.loss(TRAIN_BATCH).data[0]));
+  const expected = (CONFIG.l2Reg * naive) / M;
+  assert.ok(Math.abs(withL2 - without - expected) < 1e-5, `L2 term ${withL2 - without} vs ${expected}`);
+});
+
 test("a user training never reads (cold start) keeps the mean of the trained users' id vectors, not a zero row", () => {
   for (const model of [jittered(), new FieldAwareFM(CONFIG, FEATURES, { seed: 5 })]) {
     model.forgetIds(Int32Array.of(2), new Int32Array(0));

@@ -22,7 +22,7 @@ export const factorOptions = attentionOptions.pick('maxlen', 'hidden_units').wit
   defineOptions({
     l2_reg: num({
       help:
-        'λ of the per-example L2 term of the factor models (bpr, fmc, fpmc, transrec; fm on its id and feature vectors and weights, ffm on its id vectors): λ·Σθ² over the table rows each training ' +
+        'λ of the per-example L2 term of the factor models (bpr, fmc, fpmc, transrec; fm and ffm on their id and feature vectors and weights): λ·Σθ² over the table rows each training ' +
         "example reads, as the papers' SGD regularises (the SASRec paper picks it from 0.0001, 0.001, 0.01, 0.1, 1)",
       default: 0,
       min: 0,

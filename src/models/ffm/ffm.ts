@@ -10,8 +10,10 @@
  * (user-side pairs and weights) are left out: they change no ranking and cancel in BPR. What remains,
  * per (user field A, item field B), is ⟨Q_AB(u), I_AB(i)⟩ with Q_AB(u) = Σ_{f∈u, F(f)=A} x_f v_{f,B} and
  * I_AB(i) = Σ_{g∈i, F(g)=B} x_g v_{g,A} — one GEMM per field pair over the catalogue — plus the item's own
- * weights and pairs. Trained by BPR with one sampled negative, with BPR-MF's per-example L2 on the id
- * vectors and biases (λ = l2_reg). Without feature files it is BPR-MF with one field pair.
+ * weights and pairs. Trained by BPR with one sampled negative, with the per-example L2 (λ = l2_reg) on
+ * every parameter an example reads, as the FM: the id vectors and biases, and the vectors (all of a
+ * feature's per-field vectors) and weights of their features. Without feature files it is BPR-MF with one
+ * field pair.
  */
 import { type Bags, bagSum } from '../../engine/bag-ops.js';
 import * as ops from '../../engine/ops.js';
@@ -211,10 +213,14 @@ export class FieldAwareFM extends FactorNetwork {
   }
 
   protected get regularised(): Regularised[] {
+    const { users, items } = this;
     return [
-      { table: this.users.ids, rowOf: 'user' },
-      { table: this.items.ids, rowOf: 'item' },
+      { table: users.ids, rowOf: 'user' },
+      { table: items.ids, rowOf: 'item' },
       { table: this.itemBias, rowOf: 'item' },
+      ...(users.features && users.rows ? [{ table: users.features, rowOf: 'user', features: users.rows } as const] : []),
+      ...(items.features && items.rows ? [{ table: items.features, rowOf: 'item', features: items.rows } as const] : []),
+      ...(this.itemFeatureBias && items.rows ? [{ table: this.itemFeatureBias, rowOf: 'item', features: items.rows } as const] : []),
     ];
   }
 }
