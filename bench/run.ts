@@ -18,6 +18,8 @@
  *              SASRec (d=50, 2 blocks, 1 head), --repeats runs per side, min and median seconds:
  *     sampled    held-out item + 100 negatives (the reference's evaluate() candidates);
  *     full       every item scored, history excluded, rank of the held-out item.
+ *   fm         training epochs of --model fm on ML-100k with u.user / u.item (bench/fm-seqrec.ts) against a
+ *              PyTorch FM of the same sizes on the same exported data (bench/reference-fm.py): s/epoch, epoch 1 excluded.
  *   recommend  top-10 over all items for ONE user's history, in-process: p50/p99 over --reps calls
  *              (a full-window history and a median-length one), wall clock and the process's CPU time
  *              per call (on a loaded machine the wall-clock p99 is mostly preemption; CPU time is not).
@@ -173,8 +175,8 @@ const legacyDatasets = caseArgs.filter((x) => datasetNames.includes(x));
 const wantedCases = new Set(caseArgs.filter((x) => !datasetNames.includes(x)).flatMap((x) => (x === 'eval' ? ['sampled', 'full'] : [x])));
 if (legacyDatasets.length > 0) wantedCases.add('train');
 for (const c of wantedCases) {
-  if (!['train', 'ce', 'sampled', 'full', 'recommend', 'serve', 'browser'].includes(c))
-    throw new Error(`--cases: unknown case "${c}" (train, ce, eval, sampled, full, recommend, browser, ${datasetNames.join(', ')})`);
+  if (!['train', 'ce', 'sampled', 'full', 'recommend', 'serve', 'browser', 'fm'].includes(c))
+    throw new Error(`--cases: unknown case "${c}" (train, ce, eval, sampled, full, recommend, browser, fm, ${datasetNames.join(', ')})`);
 }
 const wanted = arg('datasets', legacyDatasets.length > 0 ? legacyDatasets.join(',') : datasetNames.join(',')).split(',');
 const datasets = CASES.filter((x) => wanted.includes(x.name));
@@ -281,6 +283,66 @@ for (const c of wantedCases.has('browser') ? datasets : []) {
   console.log(JSON.stringify(row));
 }
 if (browserRows.length > 0) console.table(browserRows);
+// FM with side features on ML-100k: seqrec's epoch against a PyTorch FM on the data seqrec exports
+const fmRows: Array<Record<string, unknown>> = [];
+if (wantedCases.has('fm')) {
+  const exported = join(work, 'fm-data.json');
+  for (const threads of seqrecThreads) {
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(root, 'bench/fm-seqrec.ts'),
+        '--data_dir',
+        join(shared, 'data/ml-100k'),
+        '--epochs',
+        String(epochs),
+        '--export',
+        exported,
+        '--threads',
+        String(threads),
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 26 },
+    );
+    if (r.status !== 0) throw new Error(`seqrec FM run failed: ${r.stderr.slice(-2000)}`);
+    const ours = resultJson(r.stdout);
+    const python = noReference ? undefined : pyCmd();
+    let ref: Record<string, unknown> | undefined;
+    if (python) {
+      // the Debian torch reads these as OpenBLAS settings meant for node's kernels: not for the reference
+      const env = { ...process.env };
+      delete env.OPENBLAS_CORETYPE;
+      delete env.OPENBLAS_L2_SIZE;
+      const p = spawnSync(
+        python,
+        ['-u', join(root, 'bench/reference-fm.py'), '--data', exported, '--epochs', String(epochs), '--threads', String(refThreads)],
+        {
+          encoding: 'utf8',
+          maxBuffer: 1 << 26,
+          env,
+        },
+      );
+      if (p.status !== 0) throw new Error(`reference FM run failed: ${p.stderr.slice(-2000)}`);
+      ref = resultJson(p.stdout);
+    } else if (!noReference) referenceSkipped = true;
+    const row = {
+      case: `FM epoch, ML-100k + u.user/u.item (${ours.users} users, ${ours.items} items, ${ours.user_features}+${ours.item_features} features, d 50)`,
+      seqrec_threads: threads,
+      seqrec_s_per_epoch: ours.mean_epoch_s_excl_first,
+      seqrec_cpu_s_per_epoch: ours.mean_epoch_cpu_s_excl_first,
+      reference_s_per_epoch: ref?.mean_epoch_s_excl_first ?? null,
+      reference_cpu_s_per_epoch: ref?.mean_epoch_cpu_s_excl_first ?? null,
+      speedup: ref ? Number((Number(ref.mean_epoch_s_excl_first) / Number(ours.mean_epoch_s_excl_first)).toFixed(2)) : null,
+      seqrec_examples: ours.examples_per_epoch,
+      reference_examples: ref?.examples_per_epoch ?? null,
+      load: load(),
+    };
+    fmRows.push(row);
+    console.log(JSON.stringify(row));
+  }
+}
+if (fmRows.length > 0) console.table(fmRows);
 
 const evalCases = ['sampled', 'full', 'recommend'].filter((x) => wantedCases.has(x));
 const ratio = (ref: number | undefined, ours: number) => (ref === undefined ? null : Number((ref / ours).toFixed(2)));
@@ -392,5 +454,6 @@ if (out)
     out,
     JSON.stringify({ date: new Date().toISOString(), rows, ce: ceRows, eval: evalRows, recommend: recRows, browser: browserRows }, null, 2),
   );
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, ce: ceRows, fm: fmRows, eval: evalRows, recommend: recRows }, null, 2));
 if (wantedCases.has('serve'))
   spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/serve.ts'), ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });

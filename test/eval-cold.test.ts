@@ -141,14 +141,22 @@ test('FM scores held-out users from their features: above PopRec on the same col
   assert.equal(f.users, p.users);
   assert.ok(f.users >= 35, `${f.users} held-out test users`);
   assert.ok(f.metrics['NDCG@10'] > p.metrics['NDCG@10'] + 0.15, `FM ${f.metrics['NDCG@10'].toFixed(3)} vs PopRec ${p.metrics['NDCG@10'].toFixed(3)}`);
-  // the held-out users' id vectors are zero (never trained), the others not: a held-out user is its features
+  // the held-out users' id vectors (never trained) are one vector, the trained users' mean as of the
+  // last step (one Adam step away from the final mean), not zero; the others differ from it
   const factors = parseSafetensors(fm.serialize()).tensors.get('user_factors')!;
   const d = factors.shape[1];
   const held = coldUsersSplit(data, 0.2, 0, 2).cold!.held;
-  for (let u = 1; u <= data.userNum; u++) {
-    const norm = Math.hypot(...factors.data.subarray(u * d, (u + 1) * d));
-    assert.equal(norm === 0, held[u] !== 0, `user ${u}: |v_u| = ${norm}`);
+  const row = (u: number) => Array.from(factors.data.subarray(u * d, (u + 1) * d));
+  const heldOut = Array.from({ length: data.userNum }, (_, k) => k + 1).filter((u) => held[u] !== 0);
+  const trained = Array.from({ length: data.userNum }, (_, k) => k + 1).filter((u) => held[u] === 0);
+  const mean = row(0).map((_, k) => trained.reduce((a, u) => a + row(u)[k], 0) / trained.length);
+  assert.ok(Math.hypot(...mean) > 0.05, `the trained users share a component (|mean| = ${Math.hypot(...mean)})`);
+  for (const u of heldOut) {
+    assert.deepEqual(row(u), row(heldOut[0]), `user ${u}`);
+    const off = Math.hypot(...row(u).map((x, k) => x - mean[k]));
+    assert.ok(off < 0.5 * Math.hypot(...mean), `user ${u}: ${off} from the mean (|mean| = ${Math.hypot(...mean)})`);
   }
+  for (const u of trained) assert.notDeepEqual(row(u), row(heldOut[0]), `user ${u}`);
   fm.dispose();
   pop.dispose();
 });

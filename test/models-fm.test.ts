@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bagSum } from '../src/engine/bag-ops.js';
 import { Rng } from '../src/engine/rng.js';
-import { withInferenceTape } from '../src/engine/tape.js';
+import { getTape, withInferenceTape } from '../src/engine/tape.js';
 import { Parameter } from '../src/engine/tensor.js';
 import { leaveOneOut } from '../src/data/split.js';
 import { featureMatrix } from '../src/data/features.js';
 import { fromEvents, train } from '../src/index.js';
-import type { FactorConfig } from '../src/models/common/factor-network.js';
+import { distinctIds } from '../src/models/common/distinct-ids.js';
+import type { FactorConfig, FactorNetwork } from '../src/models/common/factor-network.js';
 import type { FeatureRows, ModelFeatures } from '../src/models/common/feature-rows.js';
 import { FieldAwareFM } from '../src/models/ffm/ffm.js';
 import { FactorizationMachine } from '../src/models/fm/fm.js';
@@ -173,6 +174,157 @@ test('FM loss gradient (BPR + per-example L2) with side features matches finite 
       g.some((v) => v !== 0),
       `${named[i][0]} has no gradient`,
     );
+});
+
+test('distinctIds: each id once, in order of first appearance, and the index back to every position', () => {
+  const batch = Int32Array.from([4, 2, 4, 0, 2, 7]);
+  const d = distinctIds(batch);
+  assert.deepEqual(Array.from(d.ids), [4, 2, 0, 7]);
+  assert.deepEqual(
+    Array.from(d.index, (k) => d.ids[k]),
+    Array.from(batch),
+  );
+});
+
+/**
+ * The batch's scores and their gradients (for weights r) equal those of each example scored alone: the
+ * per-distinct-id computation then gather changes no value.
+ */
+function assertBatchedEqualsPerExample(model: FactorNetwork): void {
+  const users = Int32Array.from([1, 3, 1, 2, 3, 3, 1, 0]);
+  const items = Int32Array.from([2, 5, 2, 6, 1, 5, 4, 3]);
+  const r = Float32Array.from(users, (_, m) => 0.3 + 0.1 * m);
+  const params = model.parameters();
+  const tape = getTape();
+  const run = (u: Int32Array, i: Int32Array, weights: Float32Array) => {
+    tape.reset();
+    for (const p of params) p.grad?.fill(0);
+    const s = model.scores(u, new Int32Array(u.length), i);
+    const values = s.data.slice();
+    tape.backward(s, weights);
+    const grads = params.map((p) => (p.grad ? p.grad.slice() : new Float32Array(p.size)));
+    tape.reset();
+    return { values, grads };
+  };
+  const batched = run(users, items, r);
+  const grads = params.map((p) => new Float32Array(p.size));
+  users.forEach((u, m) => {
+    const one = run(Int32Array.of(u), Int32Array.of(items[m]), Float32Array.of(r[m]));
+    assert.ok(Math.abs(batched.values[m] - one.values[0]) < 1e-6, `example ${m}: ${batched.values[m]} vs ${one.values[0]}`);
+    one.grads.forEach((g, k) => {
+      for (let x = 0; x < g.length; x++) grads[k][x] += g[x];
+    });
+  });
+  grads.forEach((g, k) => {
+    for (let x = 0; x < g.length; x++)
+      assert.ok(Math.abs(batched.grads[k][x] - g[x]) < 1e-6, `parameter ${k}[${x}]: ${batched.grads[k][x]} vs ${g[x]}`);
+  });
+  assert.ok(
+    batched.grads.every((g) => g.some((v) => v !== 0)),
+    'every table has a gradient',
+  );
+}
+
+test('FM and FFM: a batch (each distinct user and item computed once) scores and back-propagates as its examples one by one', () => {
+  assertBatchedEqualsPerExample(jittered());
+  assertBatchedEqualsPerExample(new FieldAwareFM(CONFIG, FEATURES, { seed: 5 }));
+});
+
+test('FM per-example L2 (libFM-style): λ/M Σ_m over the id rows and the feature vectors and weights example m reads', () => {
+  const fm = jittered();
+  const unregularised = new FactorizationMachine({ ...CONFIG, l2Reg: 0 }, FEATURES, { seed: 3 });
+  for (const [name, p] of fm.namedParameters()) (Object.fromEntries(unregularised.namedParameters())[name] as Parameter).data.set(p.data);
+  const P = Object.fromEntries(fm.namedParameters());
+  const d = CONFIG.hiddenUnits;
+  const sq = (t: Parameter, row: number, width: number) => t.data.subarray(row * width, (row + 1) * width).reduce((a, x) => a + x * x, 0);
+  const featureSquares = (r: FeatureRows, id: number, t: Parameter, width: number) => {
+    let s = 0;
+    for (let x = r.rowPtr[id]; x < r.rowPtr[id + 1]; x++) s += sq(t, r.idx[x], width);
+    return s;
+  };
+  const itemTerm = (i: number) =>
+    sq(P.item_factors, i, d) +
+    sq(P.item_bias, i, 1) +
+    featureSquares(FEATURES.items!, i, P.item_feature_factors, d) +
+    featureSquares(FEATURES.items!, i, P.item_feature_bias, 1);
+  let naive = 0;
+  let M = 0;
+  const B = TRAIN_BATCH.batchSize;
+  const L = TRAIN_BATCH.maxlen;
+  for (let p = 0; p < B * L; p++) {
+    if (TRAIN_BATCH.pos[p] === 0) continue;
+    const u = TRAIN_BATCH.users[Math.floor(p / L)];
+    naive += sq(P.user_factors, u, d) + featureSquares(FEATURES.users!, u, P.user_feature_factors, d);
+    naive += itemTerm(TRAIN_BATCH.pos[p]) + itemTerm(TRAIN_BATCH.neg[p]);
+    M++;
+  }
+  const [withL2, without] = [fm, unregularised].map((m) => withInferenceTape(() => m.loss(TRAIN_BATCH).data[0]));
+  const expected = (CONFIG.l2Reg * naive) / M;
+  assert.ok(expected > 0.01, `the feature rows add a visible term (${expected})`);
+  assert.ok(Math.abs(withL2 - without - expected) < 1e-5, `L2 term ${withL2 - without} vs ${expected}`);
+  // a cold-start split forgets the held-out ids' rows, never the shared feature tables
+  const before = P.item_feature_factors.data.slice();
+  const userFeatures = P.user_feature_factors.data.slice();
+  fm.forgetIds(Int32Array.of(1), Int32Array.of(2));
+  assert.deepEqual(P.item_feature_factors.data, before);
+  assert.deepEqual(P.user_feature_factors.data, userFeatures);
+  assert.ok(sq(P.user_factors, 1, d) === 0 && sq(P.item_factors, 2, d) === 0 && P.item_bias.data[2] === 0);
+});
+
+test('FFM per-example L2: over the id rows and every per-field vector and weight of the features example m reads', () => {
+  const make = (l2Reg: number) => {
+    const m = new FieldAwareFM({ ...CONFIG, l2Reg }, FEATURES, { seed: 5 });
+    const rng = new Rng(9);
+    for (const [, p] of m.namedParameters())
+      for (let i = 0; i < p.size; i++) if (p.data[i] !== 0 || p.shape.length === 1) p.data[i] += 0.3 * rng.normal();
+    return m;
+  };
+  const [ffm, unregularised] = [make(CONFIG.l2Reg), make(0)];
+  const P = Object.fromEntries(ffm.namedParameters());
+  const sq = (t: Parameter, row: number) => {
+    const w = t.shape.length > 1 ? t.shape[1] : 1;
+    return t.data.subarray(row * w, (row + 1) * w).reduce((a, x) => a + x * x, 0);
+  };
+  const features = (r: FeatureRows, id: number, t: Parameter) => {
+    let s = 0;
+    for (let x = r.rowPtr[id]; x < r.rowPtr[id + 1]; x++) s += sq(t, r.idx[x]);
+    return s;
+  };
+  const item = (i: number) =>
+    sq(P.item_factors, i) +
+    sq(P.item_bias, i) +
+    features(FEATURES.items!, i, P.item_feature_factors) +
+    features(FEATURES.items!, i, P.item_feature_bias);
+  let naive = 0;
+  let M = 0;
+  const L = TRAIN_BATCH.maxlen;
+  for (let p = 0; p < TRAIN_BATCH.pos.length; p++) {
+    if (TRAIN_BATCH.pos[p] === 0) continue;
+    const u = TRAIN_BATCH.users[Math.floor(p / L)];
+    naive += sq(P.user_factors, u) + features(FEATURES.users!, u, P.user_feature_factors) + item(TRAIN_BATCH.pos[p]) + item(TRAIN_BATCH.neg[p]);
+    M++;
+  }
+  const [withL2, without] = [ffm, unregularised].map((m) => withInferenceTape(() => m.loss(TRAIN_BATCH).data[0]));
+  const expected = (CONFIG.l2Reg * naive) / M;
+  assert.ok(Math.abs(withL2 - without - expected) < 1e-5, `L2 term ${withL2 - without} vs ${expected}`);
+});
+
+test("a user training never reads (cold start) keeps the mean of the trained users' id vectors, not a zero row", () => {
+  for (const model of [jittered(), new FieldAwareFM(CONFIG, FEATURES, { seed: 5 })]) {
+    model.forgetIds(Int32Array.of(2), new Int32Array(0));
+    const table = model.namedParameters().find(([name]) => name === 'user_factors')![1];
+    const d = table.shape[1];
+    assert.ok(
+      table.data.subarray(2 * d, 3 * d).every((x) => x === 0),
+      'zero before training',
+    );
+    withInferenceTape(() => model.loss(TRAIN_BATCH)); // the batch reads users 1 and 3 only
+    for (let k = 0; k < d; k++) {
+      const mean = (table.data[d + k] + table.data[3 * d + k]) / 2;
+      assert.ok(Math.abs(table.data[2 * d + k] - mean) < 1e-6, `${model.constructor.name} column ${k}: ${table.data[2 * d + k]} vs ${mean}`);
+    }
+    assert.ok(table.data.subarray(2 * d, 3 * d).some((x) => x !== 0));
+  }
 });
 
 /** groupEvents' items with their taste group as a feature. */

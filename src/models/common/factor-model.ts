@@ -23,7 +23,7 @@ export const factorOptions = attentionOptions.pick('maxlen', 'hidden_units').wit
   defineOptions({
     l2_reg: num({
       help:
-        'λ of the per-example L2 term of the factor models (bpr, fmc, fpmc, transrec; fm and ffm on their id vectors): λ·Σθ² over the table rows each training ' +
+        'λ of the per-example L2 term of the factor models (bpr, fmc, fpmc, transrec; fm and ffm on their id and feature vectors and weights): λ·Σθ² over the table rows each training ' +
         "example reads, as the papers' SGD regularises (the SASRec paper picks it from 0.0001, 0.001, 0.01, 0.1, 1)",
       default: 0,
       min: 0,
@@ -62,7 +62,7 @@ export interface FactorModelDefinition {
  * On a cold-start split, the ids training never reads: the users the sampler never draws (fewer than 2
  * train items: every held-out user among them) and the held-out items (never a positive nor a
  * negative). Their rows are zeroed (FactorNetwork.forgetIds), so they score from their side features
- * alone rather than from random initial vectors.
+ * rather than from random initial vectors; a held-out user's id rows then follow the trained users' mean.
  */
 function untrainedIds(split: Split): [Int32Array, Int32Array] {
   const users: number[] = [];

@@ -10,7 +10,8 @@
  *   loss = (1/M) Σ_m [ −ln σ(s(u, l, i) − s(u, l, j)) + λ Σ_{θ ∈ Θ_m} θ² ]
  *
  * over the M real positions of the batch, Θ_m being the rows of the regularised tables that example m
- * reads (its user's, its previous item's, the rows of i and j): the per-sample L2 term of the papers'
+ * reads (its user's, its previous item's, the rows of i and j; for a model over side features, the rows
+ * of their features as well): the per-sample L2 term of the papers'
  * stochastic gradient ascent, LearnBPR / LearnSBPR (λ = l2_reg), here in mini-batch form.
  *
  * Scoring a HistoryBatch: u = users[b] (0 for a history of no known user, and for an id the model does
@@ -19,6 +20,7 @@
  * scored by the model's formula itself; the whole catalogue by the same scores rearranged as
  * Σ_k ⟨q_k(u, l), W_k[i]⟩ + c_i + r(u, l) (one GEMM per term; see CatalogueForm).
  */
+import { bagSum } from '../../engine/bag-ops.js';
 import * as ops from '../../engine/ops.js';
 import type { Rng } from '../../engine/rng.js';
 import { getTape, withInferenceTape } from '../../engine/tape.js';
@@ -28,6 +30,7 @@ import type { HistoryBatch, Scorer } from '../../eval/types.js';
 import { getKernels } from '../../kernels/index.js';
 import { bprLoss } from '../../engine/loss-ops.js';
 import { Module } from '../../nn/module.js';
+import { type FeatureRows, featureReads } from './feature-rows.js';
 import { negativesPerPosition, networkRngs, type NetworkOptions } from './next-item-network.js';
 
 export type { NetworkOptions } from './next-item-network.js';
@@ -48,10 +51,16 @@ export interface FactorConfig {
 /** Whose row of a table an example reads: its user's, its previous item's, or its next and negative items'. */
 export type RowOf = 'user' | 'previous' | 'item';
 
-/** A table under the per-example L2 term, and which of an example's rows it holds. */
+/**
+ * A table under the per-example L2 term, and which of an example's rows it holds: the rows of its
+ * user's, previous item's or items' ids, or, with `features`, the rows of the features those ids have
+ * (a feature table: each feature an example reads counts once, whatever its weight x_f, as libFM's SGD
+ * regularises every parameter of a non-zero x_f).
+ */
 export interface Regularised {
   readonly table: Parameter;
   readonly rowOf: RowOf;
+  readonly features?: FeatureRows;
 }
 
 /**
@@ -80,7 +89,18 @@ export function gatherScalars(table: Tensor, ids: Int32Array): Tensor {
 
 /** The rows of a 2-D table, or of a 1-D one as [n, 1]. */
 function rowsOf(table: Parameter, ids: Int32Array): Tensor {
-  return ops.embedding(table.shape.length === 1 ? ops.reshape(table, [table.size, 1]) : table, ids);
+  return ops.embedding(asRows(table), ids);
+}
+
+function asRows(table: Parameter): Tensor {
+  return table.shape.length === 1 ? ops.reshape(table, [table.size, 1]) : table;
+}
+
+/** Σ_θ θ² over the rows the examples `ids` read of a table: their ids' rows, or their features' (each read counted). */
+function l2Term({ table, features }: Regularised, ids: Int32Array): Tensor {
+  if (!features) return ops.sumSquares(rowsOf(table, ids));
+  const rows = asRows(table);
+  return ops.reshape(bagSum(ops.rowDot(rows, rows), featureReads(features, ids)), []);
 }
 
 /** A factor model over items 1..itemNum (and users 1..userNum when it has user tables). */
@@ -95,6 +115,8 @@ export abstract class FactorNetwork extends Module implements Scorer {
   readonly dropoutRng: Rng;
   /** the initialisation stream (subclasses draw their tables from it in their constructor) */
   protected readonly initRng: Rng;
+  /** the users training never reads (forgetIds), their id rows kept at the trained users' mean */
+  private heldOutUsers = new Int32Array(0);
 
   /**
    * @param what the model's name in errors
@@ -134,14 +156,35 @@ export abstract class FactorNetwork extends Module implements Scorer {
   protected abstract get regularised(): readonly Regularised[];
 
   /**
-   * Zeroes the rows of `users` and `items` in the id tables (those under the L2 term): ids training
-   * never reads (a cold-start split's held-out ones) then score as an unknown id does, from their side
-   * features alone.
+   * Zeroes the rows of `users` and `items` in the id tables (those under the L2 term, feature tables
+   * aside): ids training never reads (a cold-start split's held-out ones) then score from their side
+   * features rather than from random initial vectors. A held-out user's id rows then follow the mean
+   * of the trained users' rows (set before every training step): every known user's vector carries a
+   * component all users share (what makes popular items score high for anyone), and a zero row would
+   * drop it for exactly the users who have nothing else.
    */
   forgetIds(users: Int32Array, items: Int32Array): void {
-    for (const { table, rowOf } of this.regularised) {
+    for (const { table, rowOf, features } of this.regularised) {
+      if (features) continue;
       const d = table.shape.length > 1 ? table.shape[1] : 1;
       for (const id of rowOf === 'user' ? users : items) table.data.fill(0, id * d, (id + 1) * d);
+    }
+    this.heldOutUsers = users.slice();
+  }
+
+  /** Sets each held-out user's id rows to the mean of the other users' rows (1..userNum). */
+  private followTrainedUsers(): void {
+    if (this.heldOutUsers.length === 0) return;
+    const held = new Uint8Array(this.userNum + 1);
+    for (const u of this.heldOutUsers) held[u] = 1;
+    const trained = this.userNum - this.heldOutUsers.length;
+    if (trained <= 0) return;
+    for (const { table, rowOf, features } of this.regularised) {
+      if (rowOf !== 'user' || features) continue;
+      const d = table.shape.length > 1 ? table.shape[1] : 1;
+      const mean = new Float64Array(d);
+      for (let u = 1; u <= this.userNum; u++) if (!held[u]) for (let k = 0; k < d; k++) mean[k] += table.data[u * d + k];
+      for (const u of this.heldOutUsers) for (let k = 0; k < d; k++) table.data[u * d + k] = mean[k] / trained;
     }
   }
 
@@ -169,6 +212,7 @@ export abstract class FactorNetwork extends Module implements Scorer {
         m++;
       }
     }
+    this.followTrainedUsers();
     const first = this.parameters()[0];
     if (M === 0) return ops.scale(ops.sumSquares(first), 0);
     const pos = this.scores(users, prevs, items.subarray(0, M));
@@ -176,7 +220,7 @@ export abstract class FactorNetwork extends Module implements Scorer {
     let loss = bprLoss(pos, neg, 1 / M);
     if (this.l2Reg !== 0) {
       const ids: Record<RowOf, Int32Array> = { user: users, previous: prevs, item: items };
-      for (const { table, rowOf } of this.regularised) loss = ops.add(loss, ops.scale(ops.sumSquares(rowsOf(table, ids[rowOf])), this.l2Reg / M));
+      for (const r of this.regularised) loss = ops.add(loss, ops.scale(l2Term(r, ids[r.rowOf]), this.l2Reg / M));
     }
     return loss;
   }

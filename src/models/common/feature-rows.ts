@@ -22,6 +22,26 @@ export interface ModelFeatures {
   readonly items?: FeatureRows;
 }
 
+/** Whether `id` has a row (ids 1 .. rows − 1; 0 and ids beyond the file have no features). */
+export function hasRow(rows: FeatureRows, id: number): boolean {
+  return id >= 1 && id < rows.rowPtr.length - 1;
+}
+
+/**
+ * How many of `ids` read each feature (a feature in the rows of an id counted once per occurrence of
+ * the id), as one bag over the features read: { ptr: [0, n], idx: the features, val: their counts }.
+ */
+export function featureReads(rows: FeatureRows, ids: Int32Array): { ptr: Int32Array; idx: Int32Array; val: Float32Array } {
+  const counts = new Float32Array(rows.featureNum);
+  for (const id of ids) {
+    if (!hasRow(rows, id)) continue;
+    for (let x = rows.rowPtr[id]; x < rows.rowPtr[id + 1]; x++) counts[rows.idx[x]]++;
+  }
+  const idx: number[] = [];
+  for (let f = 0; f < counts.length; f++) if (counts[f] > 0) idx.push(f);
+  return { ptr: Int32Array.from([0, idx.length]), idx: Int32Array.from(idx), val: Float32Array.from(idx, (f) => counts[f]) };
+}
+
 function rowsOf(m: FeatureMatrix | undefined): FeatureRows | undefined {
   return m && { featureNum: m.names.length, fieldOf: m.fieldOf, fieldNum: m.fields.length, rowPtr: m.rowPtr, idx: m.idx, val: m.val };
 }

@@ -10,8 +10,10 @@
  * (user-side pairs and weights) are left out: they change no ranking and cancel in BPR. What remains,
  * per (user field A, item field B), is ⟨Q_AB(u), I_AB(i)⟩ with Q_AB(u) = Σ_{f∈u, F(f)=A} x_f v_{f,B} and
  * I_AB(i) = Σ_{g∈i, F(g)=B} x_g v_{g,A} — one GEMM per field pair over the catalogue — plus the item's own
- * weights and pairs. Trained by BPR with one sampled negative, with BPR-MF's per-example L2 on the id
- * vectors and biases (λ = l2_reg). Without feature files it is BPR-MF with one field pair.
+ * weights and pairs. Trained by BPR with one sampled negative, with the per-example L2 (λ = l2_reg) on
+ * every parameter an example reads, as the FM: the id vectors and biases, and the vectors (all of a
+ * feature's per-field vectors) and weights of their features. Without feature files it is BPR-MF with one
+ * field pair.
  */
 import { type Bags, bagSum } from '../../engine/bag-ops.js';
 import * as ops from '../../engine/ops.js';
@@ -24,6 +26,7 @@ import {
   type NetworkOptions,
   type Regularised,
 } from '../common/factor-network.js';
+import { distinctIds, gatherBack } from '../common/distinct-ids.js';
 import type { FeatureRows, ModelFeatures } from '../common/feature-rows.js';
 
 /** The std of the initial vectors. */
@@ -183,10 +186,15 @@ export class FieldAwareFM extends FactorNetwork {
     return ops.reshape(bagSum(norms, { ptr, idx: Int32Array.from(idx), val: Float32Array.from(val) }), [items.length]);
   }
 
-  /** ŷ(u, i) up to the user's constant (the previous item is not read). */
+  /**
+   * ŷ(u, i) up to the user's constant (the previous item is not read). Q_AB and I_AB and the item's own
+   * term depend on the id alone: they are computed once per distinct user and item of the batch.
+   */
   scores(users: Int32Array, _prevs: Int32Array, items: Int32Array): Tensor {
-    let s = this.own(items);
-    for (const [q, v] of this.pairs(users, items)) s = ops.add(s, ops.rowDot(q, v));
+    const u = distinctIds(users);
+    const i = distinctIds(items);
+    let s = gatherBack(this.own(i.ids), i);
+    for (const [q, v] of this.pairs(u.ids, i.ids)) s = ops.add(s, ops.rowDot(gatherBack(q, u), gatherBack(v, i)));
     return s;
   }
 
@@ -205,10 +213,14 @@ export class FieldAwareFM extends FactorNetwork {
   }
 
   protected get regularised(): Regularised[] {
+    const { users, items } = this;
     return [
-      { table: this.users.ids, rowOf: 'user' },
-      { table: this.items.ids, rowOf: 'item' },
+      { table: users.ids, rowOf: 'user' },
+      { table: items.ids, rowOf: 'item' },
       { table: this.itemBias, rowOf: 'item' },
+      ...(users.features && users.rows ? [{ table: users.features, rowOf: 'user', features: users.rows } as const] : []),
+      ...(items.features && items.rows ? [{ table: items.features, rowOf: 'item', features: items.rows } as const] : []),
+      ...(this.itemFeatureBias && items.rows ? [{ table: this.itemFeatureBias, rowOf: 'item', features: items.rows } as const] : []),
     ];
   }
 }

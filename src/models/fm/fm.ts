@@ -15,9 +15,13 @@
  * ŷ(u, i) − ŷ(u, j), so it is left out (no w₀ nor user-side w_f). What remains is scored for the whole
  * catalogue as one GEMM ⟨U, I⟩ plus a per-item term. Without feature files the FM is biased MF with
  * the item's self-interaction ½(‖I‖² − ‖v_i‖²) = 0: exactly BPR-MF. The per-example L2 term (λ =
- * l2_reg) covers the id vectors and biases an example reads, as in BPR-MF; the feature vectors, shared
- * by many examples, are not regularised. A user the model does not know (a cold or ad-hoc history)
- * scores from the items' side alone; a known user's features come from the file it was trained with.
+ * l2_reg) covers every parameter an example reads, as libFM's SGD: the id vectors and biases of u, i
+ * and j (BPR-MF's term) and the vectors and weights of their features. A user the model does not know
+ * (a cold or ad-hoc history) scores from the items' side alone; a known user's features come from the
+ * file it was trained with.
+ *
+ * U and the item's terms depend on the id alone: a batch computes them once per distinct user and
+ * item (distinct-ids.ts) and gathers them for its examples.
  */
 import { type Bags, bagSum } from '../../engine/bag-ops.js';
 import * as ops from '../../engine/ops.js';
@@ -31,7 +35,8 @@ import {
   type NetworkOptions,
   type Regularised,
 } from '../common/factor-network.js';
-import type { FeatureRows, ModelFeatures } from '../common/feature-rows.js';
+import { distinctIds, gatherBack } from '../common/distinct-ids.js';
+import { type FeatureRows, hasRow, type ModelFeatures } from '../common/feature-rows.js';
 
 /** The std of the initial vectors. */
 export const FM_INIT_STD = 0.1;
@@ -40,16 +45,15 @@ export const FM_INIT_STD = 0.1;
 function bagsOf(rows: FeatureRows | undefined, ids: Int32Array, square = false): Bags {
   const ptr = new Int32Array(ids.length + 1);
   if (!rows) return { ptr, idx: new Int32Array(0), val: new Float32Array(0) };
-  const within = (id: number) => id >= 1 && id < rows.rowPtr.length - 1;
   for (let m = 0; m < ids.length; m++) {
     const id = ids[m];
-    ptr[m + 1] = ptr[m] + (within(id) ? rows.rowPtr[id + 1] - rows.rowPtr[id] : 0);
+    ptr[m + 1] = ptr[m] + (hasRow(rows, id) ? rows.rowPtr[id + 1] - rows.rowPtr[id] : 0);
   }
   const idx = new Int32Array(ptr[ids.length]);
   const val = new Float32Array(ptr[ids.length]);
   for (let m = 0; m < ids.length; m++) {
     const id = ids[m];
-    if (!within(id)) continue;
+    if (!hasRow(rows, id)) continue;
     const a = rows.rowPtr[id];
     const n = rows.rowPtr[id + 1] - a;
     idx.set(rows.idx.subarray(a, a + n), ptr[m]);
@@ -94,14 +98,23 @@ export class FactorizationMachine extends FactorNetwork {
     }
   }
 
-  /** U = v_u + Σ_f x_f v_f over the user's features → [M, d]. */
+  /** U = v_u + Σ_f x_f v_f over the user's features → [M, d], each of `users` computed once. */
   private userSide(users: Int32Array): Tensor {
-    const ids = ops.embedding(this.userFactors, users);
-    return this.userFeatureFactors ? ops.add(ids, bagSum(this.userFeatureFactors, bagsOf(this.features.users, users))) : ids;
+    const distinct = distinctIds(users);
+    const ids = ops.embedding(this.userFactors, distinct.ids);
+    if (!this.userFeatureFactors) return gatherBack(ids, distinct);
+    return gatherBack(ops.add(ids, bagSum(this.userFeatureFactors, bagsOf(this.features.users, distinct.ids))), distinct);
   }
 
-  /** I = v_i + Σ_g x_g v_g, and the item's own term Σ_g w_g x_g + ½(‖I‖² − ‖v_i‖² − Σ_g ‖v_g‖² x_g²), for `items`. */
+  /** The item side of `items`, computed once per distinct item and gathered back. */
   private itemSide(items: Int32Array): { vector: Tensor; own: Tensor } {
+    const distinct = distinctIds(items);
+    const each = this.distinctItemSide(distinct.ids);
+    return { vector: gatherBack(each.vector, distinct), own: gatherBack(each.own, distinct) };
+  }
+
+  /** I = v_i + Σ_g x_g v_g, and the item's own term Σ_g w_g x_g + ½(‖I‖² − ‖v_i‖² − Σ_g ‖v_g‖² x_g²), per item of `items`. */
+  private distinctItemSide(items: Int32Array): { vector: Tensor; own: Tensor } {
     const ids = ops.embedding(this.itemFactors, items);
     let own = gatherScalars(this.itemBias, items);
     if (!this.itemFeatureFactors || !this.itemFeatureBias) return { vector: ids, own };
@@ -123,7 +136,7 @@ export class FactorizationMachine extends FactorNetwork {
 
   protected catalogue(users: Int32Array): CatalogueForm {
     const all = Int32Array.from({ length: this.itemNum + 1 }, (_, i) => i);
-    const item = this.itemSide(all);
+    const item = this.distinctItemSide(all);
     return { terms: [[this.userSide(users), item.vector]], itemTerm: item.own, rowTerm: null };
   }
 
@@ -141,10 +154,14 @@ export class FactorizationMachine extends FactorNetwork {
   }
 
   protected get regularised(): Regularised[] {
+    const { users, items } = this.features;
     return [
       { table: this.userFactors, rowOf: 'user' },
       { table: this.itemFactors, rowOf: 'item' },
       { table: this.itemBias, rowOf: 'item' },
+      ...(this.userFeatureFactors && users ? [{ table: this.userFeatureFactors, rowOf: 'user', features: users } as const] : []),
+      ...(this.itemFeatureFactors && items ? [{ table: this.itemFeatureFactors, rowOf: 'item', features: items } as const] : []),
+      ...(this.itemFeatureBias && items ? [{ table: this.itemFeatureBias, rowOf: 'item', features: items } as const] : []),
     ];
   }
 }
