@@ -452,8 +452,11 @@ const out = arg('json', '');
 if (out)
   writeFileSync(
     out,
-    JSON.stringify({ date: new Date().toISOString(), rows, ce: ceRows, eval: evalRows, recommend: recRows, browser: browserRows }, null, 2),
+    JSON.stringify(
+      { date: new Date().toISOString(), rows, ce: ceRows, fm: fmRows, eval: evalRows, recommend: recRows, browser: browserRows },
+      null,
+      2,
+    ),
   );
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), rows, ce: ceRows, fm: fmRows, eval: evalRows, recommend: recRows }, null, 2));
 if (wantedCases.has('serve'))
   spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/serve.ts'), ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });

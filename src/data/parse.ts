@@ -68,8 +68,7 @@ export async function parseInteractionLines(path: string, lines: NumberedLines, 
       if (!parser) {
         parser = makeParser(concrete, path, line, lineNo, options);
         if (options.ratings && !parser.hasRatings) {
-          const why =
-            concrete === 'csv' || concrete === 'tsv' ? 'its header has no rating column' : `seqrec reads none from the ${concrete} format`;
+          const why = concrete === 'csv' || concrete === 'tsv' ? 'its header has no rating column' : `seqrec reads none from the ${concrete} format`;
           throw new UserError(
             `${path}: no ratings to read (${why}): --task ctr needs MovieLens u.data or ratings.dat, or a CSV/TSV with a rating column (${RATING_COLUMNS.join(', ')})`,
           );
