@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { launchBrowser } from './helpers/browser.js';
 import { testTempDir } from './helpers/tmp.js';
+import { buildDemoPage, demoModelPath } from './helpers/demo-page.js';
 import { demoDir, startDemoServer } from '../src/cli/demo.js';
 import { UserError } from '../src/core/errors.js';
 import { loadModel } from '../src/api/model-file.js';
@@ -15,34 +15,9 @@ import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 
 const dir = testTempDir('seqrec-demo-');
-const demoModel = 'demo/games-sasrec.safetensors';
+const demoModel = demoModelPath;
 
-/** The page as scripts/build-browser.mjs lays it out in dist/demo/, built into a temp folder. */
-async function buildPage(): Promise<string> {
-  const out = join(dir, 'page');
-  mkdirSync(out, { recursive: true });
-  await build({
-    entryPoints: ['src/browser/demo/main.ts'],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    outfile: join(out, 'demo.js'),
-    logLevel: 'warning',
-  });
-  await build({
-    entryPoints: ['src/browser/train-worker.ts'],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    outfile: join(out, 'train-worker.js'),
-    logLevel: 'warning',
-  });
-  copyFileSync('src/browser/demo/index.html', join(out, 'index.html'));
-  copyFileSync(demoModel, join(out, 'games-sasrec.safetensors'));
-  return out;
-}
+const buildPage = () => buildDemoPage(join(dir, 'page'));
 
 test('seqrec demo refuses to start without the built page and names the command that builds it', async () => {
   const empty = join(dir, 'empty');
