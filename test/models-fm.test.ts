@@ -327,6 +327,55 @@ test("a user training never reads (cold start) keeps the mean of the trained use
   }
 });
 
+test('FM id dropout (DropoutNet): a dropped user scores with the mean user vector, its id row gets no ranking gradient; nothing is dropped outside training', () => {
+  const config = { ...CONFIG, l2Reg: 0 };
+  const build = (idDropout: number) => {
+    const fm = new FactorizationMachine(config, FEATURES, { seed: 3 }, idDropout);
+    const rng = new Rng(11);
+    for (const [, p] of fm.namedParameters()) for (let i = config.hiddenUnits; i < p.size; i++) p.data[i] += 0.3 * rng.normal();
+    return fm;
+  };
+  const lossAndUserGrads = (fm: FactorizationMachine) => {
+    const tape = getTape();
+    tape.reset();
+    for (const p of fm.parameters()) p.grad?.fill(0);
+    const loss = fm.loss(TRAIN_BATCH);
+    const value = loss.item();
+    tape.backward(loss, Float32Array.of(1));
+    const grad = (fm.userFactors.grad as Float32Array).slice();
+    tape.reset();
+    return { value, grad };
+  };
+  const d = config.hiddenUnits;
+  const rowGradZero = (grad: Float32Array, u: number) => grad.subarray(u * d, (u + 1) * d).every((g) => g === 0);
+  // across steps each of the batch's users (1 and 3) is dropped sometimes, kept sometimes
+  const seen = { dropped: new Set<number>(), kept: new Set<number>() };
+  const fm = build(0.5);
+  for (let step = 0; step < 12; step++) {
+    const meanRow = new Float32Array(d);
+    for (let u = 1; u <= config.userNum; u++) for (let k = 0; k < d; k++) meanRow[k] += fm.userFactors.data[u * d + k] / config.userNum;
+    const { value, grad } = lossAndUserGrads(fm);
+    const dropped = [1, 3].filter((u) => rowGradZero(grad, u));
+    for (const u of [1, 3]) (dropped.includes(u) ? seen.dropped : seen.kept).add(u);
+    // the same loss from a model without dropout whose dropped users' rows are the mean row
+    const reference = build(0);
+    reference.userFactors.data.set(fm.userFactors.data);
+    for (const u of dropped) reference.userFactors.data.set(meanRow, u * d);
+    const expected = lossAndUserGrads(reference).value;
+    assert.ok(Math.abs(value - expected) < 1e-6, `step ${step}, dropped [${dropped}]: ${value} vs ${expected}`);
+  }
+  assert.deepEqual([...seen.dropped].sort(), [1, 3]);
+  assert.deepEqual([...seen.kept].sort(), [1, 3]);
+
+  fm.train(false);
+  const evaluated = lossAndUserGrads(fm);
+  assert.ok(!rowGradZero(evaluated.grad, 1) && !rowGradZero(evaluated.grad, 3), 'no user dropped in evaluation mode');
+  const plain = build(0);
+  plain.userFactors.data.set(fm.userFactors.data);
+  assert.ok(Math.abs(evaluated.value - lossAndUserGrads(plain).value) < 1e-6);
+  assert.throws(() => new FactorizationMachine(config, FEATURES, { seed: 3 }, 1), /idDropout/);
+});
+
 /** groupEvents' items with their taste group as a feature. */
 function groupItemFeatures(items: readonly string[]) {
   return {

@@ -42,8 +42,11 @@ export interface FactorModelDefinition {
   readonly label: string;
   readonly description: string;
   readonly options: OptionGroup<FactorOptionDecls>;
-  /** the network with fresh weights drawn from opts.rng (or opts.seed), on the side features it reads */
-  network(config: FactorConfig, opts: NetworkOptions, features: ModelFeatures): FactorNetwork;
+  /**
+   * the network with fresh weights drawn from opts.rng (or opts.seed), on the side features it reads;
+   * `options`: all the options it trains with, its own among them (absent when a model file is loaded to score)
+   */
+  network(config: FactorConfig, opts: NetworkOptions, features: ModelFeatures, options?: Readonly<Record<string, unknown>>): FactorNetwork;
   /** the side features it reads (kept in its model file); none when absent */
   readonly sideFeatures?: readonly ('users' | 'items')[];
   /** what it scores from side features when held out of training (ModelSpec.coldStart) */
@@ -133,7 +136,7 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
           l2Reg: options.l2Reg,
         };
         const features = modelFeatures(split.features, def.sideFeatures ?? []);
-        const network = def.network(cfg, { rng: rng.fork() }, features);
+        const network = def.network(cfg, { rng: rng.fork() }, features, options);
         if (split.cold) network.forgetIds(...untrainedIds(split));
         const sampler = lossSampler(split, batches, cfg.maxlen, rng.fork(), { negatives: 1, sharedNegatives: false });
         const users = network.userNum > 0 ? `, ${network.userNum} users` : '';

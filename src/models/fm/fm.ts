@@ -22,10 +22,15 @@
  *
  * U and the item's terms depend on the id alone: a batch computes them once per distinct user and
  * item (distinct-ids.ts) and gathers them for its examples.
+ *
+ * Id dropout (DropoutNet, Volkovs et al., NeurIPS 2017; `idDropout` = p): each training step replaces
+ * the id vector v_u of a share p of its users by the mean of all users' id vectors (a constant of
+ * that step), so that U must also work from the features alone. A user held out of training
+ * (`--cold users`) is scored in exactly that state: its id row follows the trained users' mean.
  */
 import { type Bags, bagSum } from '../../engine/bag-ops.js';
 import * as ops from '../../engine/ops.js';
-import type { Parameter, Tensor } from '../../engine/tensor.js';
+import { type Parameter, Tensor } from '../../engine/tensor.js';
 import {
   FactorNetwork,
   gatherScalars,
@@ -74,13 +79,18 @@ export class FactorizationMachine extends FactorNetwork {
   /** v and w of the item features [Fi, d], [Fi] */
   readonly itemFeatureFactors?: Parameter;
   readonly itemFeatureBias?: Parameter;
+  /** the users of the current training step whose id vector is dropped (1), null outside a step */
+  private droppedUsers: Uint8Array | null = null;
 
+  /** @param idDropout the share of a step's users whose id vector is replaced by the users' mean */
   constructor(
     config: FactorConfig,
     readonly features: ModelFeatures,
     opts: NetworkOptions = {},
+    readonly idDropout = 0,
   ) {
     super('FM', config, opts, true);
+    if (!(idDropout >= 0 && idDropout < 1)) throw new Error(`FM: idDropout must be in [0, 1), got ${idDropout}`);
     const d = this.hiddenUnits;
     this.userFactors = this.addParameter('user_factors', [this.userNum + 1, d]);
     this.itemFactors = this.addParameter('item_factors', [this.itemNum + 1, d]);
@@ -98,10 +108,46 @@ export class FactorizationMachine extends FactorNetwork {
     }
   }
 
+  /** The S-BPR loss, with the id vectors of a share idDropout of the batch's users dropped for this step. */
+  override loss(batch: Parameters<FactorNetwork['loss']>[0]): Tensor {
+    if (!this.training || this.idDropout === 0) return super.loss(batch);
+    const dropped = new Uint8Array(this.userNum + 1);
+    for (const u of distinctIds(batch.users).ids) if (this.dropoutRng.nextFloat() < this.idDropout) dropped[u] = 1;
+    this.droppedUsers = dropped;
+    try {
+      return super.loss(batch);
+    } finally {
+      this.droppedUsers = null;
+    }
+  }
+
+  /** v_u of each of `ids`, the users' mean vector (a constant) for the ones dropped in this step. */
+  private userIdVectors(ids: Int32Array): Tensor {
+    const dropped = this.droppedUsers;
+    if (!dropped) return ops.embedding(this.userFactors, ids);
+    const d = this.hiddenUnits;
+    const table = new Float32Array(2 * d);
+    const mean = new Float64Array(d);
+    for (let u = 1; u <= this.userNum; u++) for (let k = 0; k < d; k++) mean[k] += this.userFactors.data[u * d + k];
+    for (let k = 0; k < d; k++) table[d + k] = mean[k] / this.userNum;
+    const kept = ops.embedding(
+      this.userFactors,
+      ids.map((u) => (dropped[u] ? 0 : u)),
+      { paddingIdx: 0 },
+    );
+    return ops.add(
+      kept,
+      ops.embedding(
+        new Tensor(table, [2, d]),
+        ids.map((u) => dropped[u]),
+      ),
+    );
+  }
+
   /** U = v_u + Σ_f x_f v_f over the user's features → [M, d], each of `users` computed once. */
   private userSide(users: Int32Array): Tensor {
     const distinct = distinctIds(users);
-    const ids = ops.embedding(this.userFactors, distinct.ids);
+    const ids = this.userIdVectors(distinct.ids);
     if (!this.userFeatureFactors) return gatherBack(ids, distinct);
     return gatherBack(ops.add(ids, bagSum(this.userFeatureFactors, bagsOf(this.features.users, distinct.ids))), distinct);
   }

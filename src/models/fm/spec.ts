@@ -1,8 +1,22 @@
 /** `--model fm`: a factorization machine over user and item ids and their side features, trained by BPR. */
+import { defineOptions, num } from '../../core/options.js';
 import { factorModelSpec, factorOptions } from '../common/factor-model.js';
 import { FactorizationMachine } from './fm.js';
 
-export const fmOptions = factorOptions.withDefaults({ l2Reg: 0.0001 });
+export const fmOptions = factorOptions
+  .with(
+    defineOptions({
+      id_dropout: num({
+        help:
+          "DropoutNet-style id dropout (Volkovs et al. 2017): each training step replaces this share of its users' id vectors by " +
+          'the mean user vector, so the user features learn to stand alone; held-out users (--cold users) are scored in that state',
+        default: 0,
+        min: 0,
+        below: 1,
+      }),
+    }),
+  )
+  .withDefaults({ l2Reg: 0.0001 });
 
 export const fm = factorModelSpec({
   name: 'fm',
@@ -14,7 +28,7 @@ export const fm = factorModelSpec({
   sideFeatures: ['users', 'items'],
   coldStart: ['users', 'items'],
   pointwise: true,
-  network: (config, opts, features) => new FactorizationMachine(config, features, opts),
+  network: (config, opts, features, options) => new FactorizationMachine(config, features, opts, Number(options?.idDropout ?? 0)),
   itemTable: 'item_factors',
   userTable: 'user_factors',
 });
