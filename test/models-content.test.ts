@@ -1,6 +1,6 @@
 /**
  * The content-based model (issue 19): items as unit vectors of their side features (each field alike),
- * a history scoring items by the sum of cosine similarities, learning nothing from the interactions
+ * a history scoring items by the mean of cosine similarities, learning nothing from the interactions
  * but popularity for ties; save/load; the CLI with MovieLens-100k's item file.
  */
 import { test } from 'node:test';
@@ -76,6 +76,29 @@ test('item vectors: unit length, each field weighted alike; cosine similarity by
     () => itemVectors(m, ['genre']),
     (e: unknown) => e instanceof UserError && /no field "genre" in items\.csv \(it has genres, colour\)/.test(e.message),
   );
+});
+
+test('exact ties far from 0 (a 30-item history, items alike) keep the popularity order through float32: no two scores equal', () => {
+  // items i1..i40 share one feature; user k touches i1..ik, so i_j's popularity falls with j
+  const events = [];
+  for (let k = 1; k <= 39; k++) for (let j = 1; j <= k; j++) events.push({ user: `u${k}`, item: `i${j}` });
+  events.push({ user: 'u40', item: 'i40' }, { user: 'u40', item: 'i1' });
+  const data = fromEvents(events);
+  const ids = data.items.toRaw;
+  const m = featureMatrix(
+    records(
+      ids.slice(1).map((id): [string, string] => [id, '1997']),
+      [{ name: 'year', kind: 'categorical' }],
+    ),
+    data.items,
+  );
+  const model = ContentModel.fit({ ...leaveOneOut(data, 40), features: { items: m } }, { fields: [] });
+  const history = Array.from({ length: 30 }, (_, k) => data.items.toIndex.get(`i${k + 10}`) as number);
+  const scores = model.scorer.scoreAll({ batchSize: 1, maxlen: 30, users: new Int32Array(1), seqs: Int32Array.from(history) });
+  const rest = ['i1', 'i2', 'i3', 'i4', 'i5', 'i6', 'i7', 'i8', 'i9'].map((id) => scores[data.items.toIndex.get(id) as number]);
+  for (let k = 1; k < rest.length; k++)
+    assert.ok(rest[k - 1] > rest[k], `i${k} ${rest[k - 1]} vs i${k + 1} ${rest[k]}: the more popular must score higher`);
+  assert.ok(Math.abs(rest[0] - 1) < 1e-3, `the mean similarity of alike items is 1, got ${rest[0]}`);
 });
 
 /** groupEvents' items, each with its taste group as a feature and a feature shared by every item. */

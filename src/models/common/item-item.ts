@@ -56,7 +56,7 @@ export function trainPopularity(sets: ItemSets): Float32Array {
 }
 
 /** The largest tie-breaking offset (the most popular item's), far below the weights' scale. */
-const TIE_SCALE = 1e-7;
+export const TIE_SCALE = 1e-7;
 
 /**
  * An item-item model with its catalogue (what `recommend` needs): the part EASE and SLIM share; each
@@ -98,7 +98,9 @@ export abstract class ItemItemModel<S extends ItemItemScorer> implements Model {
  * evaluation protocols do not rank a tie above the held-out item, so a held-out item scored 0 would
  * count as ranked first. Every score therefore gets TIE_SCALE · popularity_j / max popularity added:
  * equal scores are ordered by training popularity (PopRec's order), and distinct ones (weights of
- * order 1e-3 and up, float32) keep theirs.
+ * order 1e-3 and up, float32) keep theirs. A scorer whose sums grow with the history (many exact ties
+ * far from 0, where float32's step exceeds the offset) scales them down (`historyScale`) and takes a
+ * larger `tieScale`.
  */
 export abstract class ItemItemScorer implements Scorer {
   /** the tie-breaking offsets, [itemNum+1] */
@@ -109,15 +111,36 @@ export abstract class ItemItemScorer implements Scorer {
     readonly maxlen: number,
     /** training popularity of each item, [itemNum+1] */
     readonly popularity: Float32Array,
+    /** the most popular item's offset */
+    tieScale = TIE_SCALE,
   ) {
     if (popularity.length !== itemNum + 1) throw new Error(`item-item scorer: ${popularity.length} popularities for ${itemNum} items`);
     let max = 0;
     for (const p of popularity) if (p > max) max = p;
     this.tie = new Float32Array(itemNum + 1);
-    if (max > 0) for (let j = 1; j <= itemNum; j++) this.tie[j] = (TIE_SCALE * popularity[j]) / max;
+    if (max > 0) for (let j = 1; j <= itemNum; j++) this.tie[j] = (tieScale * popularity[j]) / max;
   }
 
   protected abstract addRow(i: number, out: Float32Array, off: number): void;
+
+  /** The factor on a history's summed rows, given its number of distinct items (1: the sum itself). */
+  protected historyScale(_distinctItems: number): number {
+    return 1;
+  }
+
+  /** out[off + j] = scale · Σ_{i ∈ history} W_ij + tie_j for j in 0..itemNum (unscaled: tie_j first, then the rows in order). */
+  private scoreRow(items: readonly number[], out: Float32Array, off: number): void {
+    const N1 = this.itemNum + 1;
+    const scale = this.historyScale(items.length);
+    if (scale === 1) {
+      out.set(this.tie, off);
+      for (const i of items) this.addRow(i, out, off);
+      return;
+    }
+    out.fill(0, off, off + N1);
+    for (const i of items) this.addRow(i, out, off);
+    for (let j = 0; j < N1; j++) out[off + j] = out[off + j] * scale + this.tie[j];
+  }
 
   /** The distinct items of history b. */
   protected historySet(batch: HistoryBatch, b: number): number[] {
@@ -134,10 +157,7 @@ export abstract class ItemItemScorer implements Scorer {
     const N1 = this.itemNum + 1;
     const n = batch.batchSize * N1;
     const res = out && out.length >= n ? out.subarray(0, n) : new Float32Array(n);
-    for (let b = 0; b < batch.batchSize; b++) {
-      res.set(this.tie, b * N1);
-      for (const i of this.historySet(batch, b)) this.addRow(i, res, b * N1);
-    }
+    for (let b = 0; b < batch.batchSize; b++) this.scoreRow(this.historySet(batch, b), res, b * N1);
     return res;
   }
 
@@ -146,8 +166,7 @@ export abstract class ItemItemScorer implements Scorer {
     const out = new Float32Array(batch.batchSize * numCandidates);
     const row = new Float32Array(N1);
     for (let b = 0; b < batch.batchSize; b++) {
-      row.set(this.tie);
-      for (const i of this.historySet(batch, b)) this.addRow(i, row, 0);
+      this.scoreRow(this.historySet(batch, b), row, 0);
       for (let c = 0; c < numCandidates; c++) {
         const j = candidates[b * numCandidates + c];
         out[b * numCandidates + c] = j >= 1 && j <= this.itemNum ? row[j] : 0;

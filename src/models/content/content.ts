@@ -6,6 +6,12 @@
  * which does not change the ranking. Items without features score 0 and, like all ties, are ordered by
  * training popularity. Nothing is learnt from the interactions but that popularity, so an item nobody
  * has touched is recommended as readily as any other.
+ *
+ * Discrete features make exact ties common (every item of a history's year scores the same), and the
+ * protocols never rank a tie above the held-out item: the popularity order must survive float32. The
+ * score is therefore the mean similarity p · x_j / |history| ∈ [0, 1], plus up to CONTENT_TIE_SCALE ·
+ * popularity: the ranking by similarity, with similarities within CONTENT_TIE_SCALE of each other
+ * ordered by popularity.
  */
 import { UserError } from '../../core/errors.js';
 import type { FeatureMatrix, Split } from '../../data/types.js';
@@ -67,7 +73,10 @@ export function itemVectors(m: FeatureMatrix, fields: readonly string[]): ItemVe
   return { itemNum: n, featureNum: m.names.length, rowPtr, idx: Int32Array.from(idx), val: Float32Array.from(val) };
 }
 
-/** Scores a history as the sum of its items' cosine similarities to every item (see the file comment). */
+/** The most popular item's tie-breaking offset: 2^-12 leaves float32 11 bits of popularity at scores up to 1. */
+export const CONTENT_TIE_SCALE = 2 ** -12;
+
+/** Scores a history as the mean of its items' cosine similarities to every item (see the file comment). */
 export class ContentScorer extends ItemItemScorer {
   /** the same vectors by feature (CSC): feature f's items and weights */
   private readonly colPtr: Int32Array;
@@ -79,7 +88,7 @@ export class ContentScorer extends ItemItemScorer {
     maxlen: number,
     popularity: Float32Array,
   ) {
-    super(vectors.itemNum, maxlen, popularity);
+    super(vectors.itemNum, maxlen, popularity, CONTENT_TIE_SCALE);
     const { featureNum, rowPtr, idx, val } = vectors;
     this.colPtr = new Int32Array(featureNum + 1);
     for (const f of idx) this.colPtr[f + 1]++;
@@ -102,6 +111,10 @@ export class ContentScorer extends ItemItemScorer {
     let s = 0;
     for (let x = rowPtr[i]; x < rowPtr[i + 1]; x++) for (let y = rowPtr[j]; y < rowPtr[j + 1]; y++) if (idx[x] === idx[y]) s += val[x] * val[y];
     return s;
+  }
+
+  protected override historyScale(distinctItems: number): number {
+    return distinctItems > 0 ? 1 / distinctItems : 1;
   }
 
   protected addRow(i: number, out: Float32Array, off: number): void {
