@@ -132,6 +132,34 @@ test('content-based recommendation learns the taste groups from features alone: 
   assert.throws(() => ContentModel.fit(split, { fields: [] }), /--model content needs --item_features/);
 });
 
+test('--content_pop_weight w: (1 − w)·mean similarity + w·ln(1 + pop)/ln(1 + max pop) by hand; w = 1 ranks as PopRec; the file keeps w', () => {
+  const data = fromEvents(groupEvents());
+  const split = leaveOneOut(data, 3);
+  const m = featureMatrix(groupFeatures(data.items.toRaw.slice(1)), data.items);
+  const plain = ContentModel.fit({ ...split, features: { items: m } }, { fields: [] });
+  const w = 0.7;
+  const blended = ContentModel.fit({ ...split, features: { items: m } }, { fields: [], popWeight: w });
+  const history = Int32Array.from([0, 1, 2, 5]);
+  const batch = { batchSize: 1, maxlen: history.length, users: new Int32Array(1), seqs: history };
+  const pop = plain.scorer.popularity;
+  const maxPop = Math.max(...pop);
+  const distinct = new Set(Array.from(history).filter((i) => i > 0)).size;
+  const got = blended.scorer.scoreAll(batch);
+  for (const j of [1, 3, 7, 40, data.itemNum]) {
+    let similarity = 0;
+    for (const i of new Set(Array.from(history).filter((x) => x > 0))) similarity += plain.scorer.similarity(i, j);
+    const want = ((1 - w) * similarity) / distinct + (w * Math.log1p(pop[j])) / Math.log1p(maxPop);
+    assert.ok(Math.abs(got[j] - want) < 2 ** -11, `item ${j}: ${got[j]} vs ${want}`);
+  }
+  const onlyPop = ContentModel.fit({ ...split, features: { items: m } }, { fields: [], popWeight: 1 }).scorer.scoreAll(batch);
+  const order = (xs: Float32Array) => Array.from({ length: data.itemNum }, (_, k) => k + 1).sort((a, b) => xs[b] - xs[a] || a - b);
+  assert.deepEqual(order(onlyPop).slice(0, 20), order(pop).slice(0, 20), 'w = 1: the PopRec order');
+  const back = ContentModel.parse(blended.serialize());
+  assert.equal(back.scorer.popWeight, w);
+  assert.deepEqual(Array.from(back.scorer.scoreAll(batch)), Array.from(got));
+  assert.throws(() => ContentModel.fit({ ...split, features: { items: m } }, { fields: [], popWeight: 1.5 }), /content_pop_weight/);
+});
+
 test('seqrec train --model content with MovieLens-100k u.item; eval and recommend read its file', { skip: NEEDS_SHARED }, async () => {
   const run = join(dir, 'run');
   const t = await runCli([

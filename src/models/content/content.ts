@@ -12,6 +12,10 @@
  * score is therefore the mean similarity p · x_j / |history| ∈ [0, 1], plus up to CONTENT_TIE_SCALE ·
  * popularity: the ranking by similarity, with similarities within CONTENT_TIE_SCALE of each other
  * ordered by popularity.
+ *
+ * With a popularity prior w (`--content_pop_weight`, default 0) the score is
+ *   (1 − w) · p · x_j / |history|  +  w · ln(1 + pop_j) / ln(1 + max pop)
+ * (pop_j: the users with item j in train), the usual blend of a content score with popularity.
  */
 import { UserError } from '../../core/errors.js';
 import type { FeatureMatrix, Split } from '../../data/types.js';
@@ -87,8 +91,14 @@ export class ContentScorer extends ItemItemScorer {
     readonly vectors: ItemVectors,
     maxlen: number,
     popularity: Float32Array,
+    /** w, the popularity prior's weight in [0, 1] */
+    readonly popWeight = 0,
   ) {
     super(vectors.itemNum, maxlen, popularity, CONTENT_TIE_SCALE);
+    if (!(popWeight >= 0 && popWeight <= 1)) throw new UserError(`--content_pop_weight must be in [0, 1], got ${popWeight}`);
+    let max = 0;
+    for (const p of popularity) max = Math.max(max, p);
+    if (popWeight > 0 && max > 0) for (let j = 1; j <= vectors.itemNum; j++) this.tie[j] += (popWeight * Math.log1p(popularity[j])) / Math.log1p(max);
     const { featureNum, rowPtr, idx, val } = vectors;
     this.colPtr = new Int32Array(featureNum + 1);
     for (const f of idx) this.colPtr[f + 1]++;
@@ -114,7 +124,7 @@ export class ContentScorer extends ItemItemScorer {
   }
 
   protected override historyScale(distinctItems: number): number {
-    return distinctItems > 0 ? 1 / distinctItems : 1;
+    return distinctItems > 0 ? (1 - this.popWeight) / distinctItems : 1;
   }
 
   protected addRow(i: number, out: Float32Array, off: number): void {
@@ -130,6 +140,8 @@ export class ContentScorer extends ItemItemScorer {
 export interface ContentSettings {
   /** the feature fields used (empty: all) */
   readonly fields: readonly string[];
+  /** the popularity prior's weight w (0: none) */
+  readonly popWeight?: number;
 }
 
 export class ContentModel extends ItemItemModel<ContentScorer> {
@@ -150,20 +162,26 @@ export class ContentModel extends ItemItemModel<ContentScorer> {
     if (!m) throw new UserError("--model content needs --item_features (a file of the items' features)");
     const vectors = itemVectors(m, settings.fields);
     const d = split.data;
-    const scorer = new ContentScorer(vectors, longestHistory(split), trainPopularity(trainItemSets(split)));
+    const scorer = new ContentScorer(vectors, longestHistory(split), trainPopularity(trainItemSets(split)), settings.popWeight ?? 0);
     return new ContentModel(scorer, settings, m.names, { items: d.items, users: d.users, histories: d.seqs });
   }
 
   describe(): Record<string, unknown> {
     const v = this.scorer.vectors;
-    return { model: 'content', contentFields: this.settings.fields.join(','), itemNum: v.itemNum, features: v.featureNum };
+    return {
+      model: 'content',
+      contentFields: this.settings.fields.join(','),
+      contentPopWeight: this.scorer.popWeight,
+      itemNum: v.itemNum,
+      features: v.featureNum,
+    };
   }
 
   serialize(): Uint8Array {
     const v = this.scorer.vectors;
     const rowLengths = new Float32Array(v.itemNum + 1);
     for (let i = 0; i <= v.itemNum; i++) rowLengths[i] = v.rowPtr[i + 1] - v.rowPtr[i];
-    const config = { contentFields: this.settings.fields.join(','), featureNames: this.featureNames };
+    const config = { contentFields: this.settings.fields.join(','), contentPopWeight: this.scorer.popWeight, featureNames: this.featureNames };
     return writeItemItemFile(CONTENT_FORMAT, config, this.scorer.maxlen, this, [
       { name: 'X.row_lengths', shape: [v.itemNum + 1], data: rowLengths },
       { name: 'X.features', shape: [v.idx.length], data: Float32Array.from(v.idx) },
@@ -189,7 +207,11 @@ export class ContentModel extends ItemItemModel<ContentScorer> {
     const fields = String(f.config.contentFields ?? '');
     const vectors: ItemVectors = { itemNum: n, featureNum: names.length, rowPtr, idx, val };
     const pop = tensorOf(f, 'popularity', [n + 1], 'content');
-    return new ContentModel(new ContentScorer(vectors, f.maxlen, pop), { fields: fields === '' ? [] : fields.split(',') }, names, f.catalog);
+    const popWeight = Number(f.config.contentPopWeight ?? 0);
+    if (!(popWeight >= 0 && popWeight <= 1))
+      throw new UserError(`content model file: config "contentPopWeight" ${f.config.contentPopWeight} is not in [0, 1]`);
+    const settings = { fields: fields === '' ? [] : fields.split(','), popWeight };
+    return new ContentModel(new ContentScorer(vectors, f.maxlen, pop, popWeight), settings, names, f.catalog);
   }
 }
 
