@@ -64,7 +64,10 @@ test('train --help lists the factor models and --l2_reg with each default', asyn
   assert.equal(r.code, 0, r.stderr);
   const help = r.stdout.replace(/\s+/g, ' ');
   for (const m of MODELS) assert.match(help, new RegExp(`--model <name> .*\\b${m}\\b`));
-  assert.match(help, /--l2_reg <x> λ of the per-example L2 term .* \(default 0\.0001\) \[bpr, fmc, fpmc, transrec, fm, ffm\]/);
+  assert.match(
+    help,
+    /--l2_reg <x> λ of the per-example L2 term .* \(default: bpr 0\.0001, fmc 0\.0001, fpmc 0\.0001, transrec 0\.0001, mf 0\.0001, neumf 0, fm 0\.0001, ffm 0\.0001\) \[bpr, fmc, fpmc, transrec, mf, neumf, fm, ffm\]/,
+  );
   assert.match(help, /--hidden_units <n> embedding size d \(default: .*bpr 50, fmc 50, fpmc 50, transrec 50\b/);
 });
 

@@ -19,6 +19,8 @@ import { caser } from './caser/spec.js';
 import { ease } from './ease/spec.js';
 import { slim } from './slim/spec.js';
 import { ials } from './ials/spec.js';
+import { mf } from './mf/spec.js';
+import { neumf } from './neumf/spec.js';
 
 const MODELS: readonly AnyModelSpec[] = [
   pop,
@@ -35,6 +37,8 @@ const MODELS: readonly AnyModelSpec[] = [
   ease,
   slim,
   ials,
+  mf,
+  neumf,
   content,
   fm,
   ffm,

@@ -19,55 +19,12 @@
  * Scoring a history: its user's factors; a history of no known user (user 0) gets β_i alone, the
  * item's learned popularity.
  */
-import * as ops from '../../engine/ops.js';
-import type { Parameter, Tensor } from '../../engine/tensor.js';
-import {
-  FactorNetwork,
-  gatherScalars,
-  normalRows,
-  type CatalogueForm,
-  type FactorConfig,
-  type NetworkOptions,
-  type Regularised,
-} from '../common/factor-network.js';
+import { BiasedMF } from '../common/biased-mf.js';
+import type { FactorConfig, NetworkOptions } from '../common/factor-network.js';
 
-/** The std of the initial factors. */
-export const BPR_INIT_STD = 0.1;
-
-export class BPRMF extends FactorNetwork {
-  /** P: user factors [U + 1, d] */
-  readonly userFactors: Parameter;
-  /** Q: item factors [N + 1, d] */
-  readonly itemFactors: Parameter;
-  /** β: item biases [N + 1] */
-  readonly itemBias: Parameter;
-
+/** BPR-MF: the biased MF network (common/biased-mf.ts), trained by S-BPR. */
+export class BPRMF extends BiasedMF {
   constructor(config: FactorConfig, opts: NetworkOptions = {}) {
-    super('BPR-MF', config, opts, true);
-    const d = this.hiddenUnits;
-    this.userFactors = this.addParameter('user_factors', [this.userNum + 1, d]);
-    this.itemFactors = this.addParameter('item_factors', [this.itemNum + 1, d]);
-    this.itemBias = this.addParameter('item_bias', [this.itemNum + 1]);
-    normalRows(this.userFactors, this.initRng, BPR_INIT_STD);
-    normalRows(this.itemFactors, this.initRng, BPR_INIT_STD);
-  }
-
-  /** x̂_ui = ⟨P_u, Q_i⟩ + β_i (the previous item is not read). */
-  scores(users: Int32Array, _prevs: Int32Array, items: Int32Array): Tensor {
-    const p = ops.embedding(this.userFactors, users);
-    const q = ops.embedding(this.itemFactors, items);
-    return ops.add(ops.rowDot(p, q), gatherScalars(this.itemBias, items));
-  }
-
-  protected catalogue(users: Int32Array): CatalogueForm {
-    return { terms: [[ops.embedding(this.userFactors, users), this.itemFactors]], itemTerm: this.itemBias, rowTerm: null };
-  }
-
-  protected get regularised(): Regularised[] {
-    return [
-      { table: this.userFactors, rowOf: 'user' },
-      { table: this.itemFactors, rowOf: 'item' },
-      { table: this.itemBias, rowOf: 'item' },
-    ];
+    super('BPR-MF', config, opts);
   }
 }

@@ -5,7 +5,7 @@
  * per position, and its model file (the tables under their names, the options in `config`, the id
  * maps and histories). A model folder gives its network and its defaults; this makes the ModelSpec.
  */
-import { defineOptions, num, type ConfigOf, type OptionGroup } from '../../core/options.js';
+import { camel, defineOptions, int, num, type ConfigOf, type OptionGroup } from '../../core/options.js';
 import type { Split } from '../../data/types.js';
 import type { ModelSpec, TrainingRecord } from '../contract.js';
 import { attentionOptions } from './attention-options.js';
@@ -23,13 +23,23 @@ export const factorOptions = attentionOptions.pick('maxlen', 'hidden_units').wit
   defineOptions({
     l2_reg: num({
       help:
-        'λ of the per-example L2 term of the factor models (bpr, fmc, fpmc, transrec; fm and ffm on their id and feature vectors and weights): λ·Σθ² over the table rows each training ' +
+        'λ of the per-example L2 term of the factor models (bpr, fmc, fpmc, transrec, mf, neumf; fm and ffm on their id and feature vectors and weights): λ·Σθ² over the table rows each training ' +
         "example reads, as the papers' SGD regularises (the SASRec paper picks it from 0.0001, 0.001, 0.01, 0.1, 1)",
       default: 0,
       min: 0,
     }),
   }),
 );
+
+/** The options of the factor models trained pointwise (NCF's log loss: `objective: 'bce'`). */
+export const pointwiseOptions = defineOptions({
+  ncf_negatives: int({
+    help: 'negatives sampled per positive for the pointwise log loss of mf and neumf (He et al. 2017: 4)',
+    default: 4,
+    min: 1,
+    max: 1000,
+  }),
+});
 
 export type FactorOptionDecls = typeof factorOptions.options;
 export type FactorOptions = ConfigOf<FactorOptionDecls>;
@@ -59,6 +69,10 @@ export interface FactorModelDefinition {
   hiddenUnitsOf?(itemTableWidth: number, features: ModelFeatures): number;
   /** it also predicts clicks (`--task ctr`): the network with the user's constant terms, trained pointwise */
   readonly pointwise?: boolean;
+  /** its ranking objective: S-BPR with one negative (default), or NCF's log loss with `--ncf_negatives` (its options include pointwiseOptions) */
+  readonly objective?: 'bpr' | 'bce';
+  /** its own options the network's shape depends on (e.g. neumf's mlp_layers): kept in the model file's config and given back to `network` on load */
+  readonly shapeOptions?: readonly string[];
 }
 
 /**
@@ -82,8 +96,14 @@ function featuresMetadata(def: FactorModelDefinition, features: ModelFeatures): 
 }
 
 /** The model file's `config` (sizes as the network has them: user_num 0 for a model without users). */
-function metadata(name: string, sizes: Readonly<FactorConfig>, record: TrainingRecord): Record<string, unknown> {
+function metadata(
+  name: string,
+  sizes: Readonly<FactorConfig>,
+  record: TrainingRecord,
+  shape: Readonly<Record<string, unknown>> = {},
+): Record<string, unknown> {
   return {
+    ...shape,
     model: name,
     item_num: sizes.itemNum,
     user_num: sizes.userNum,
@@ -95,7 +115,11 @@ function metadata(name: string, sizes: Readonly<FactorConfig>, record: TrainingR
 }
 
 /** The sizes and options of the model in `ckpt` (its tensors' shapes win over its config). */
-function configOf(def: FactorModelDefinition, ckpt: LoadedCheckpoint, features: ModelFeatures): FactorConfig {
+function configOf(
+  def: FactorModelDefinition,
+  ckpt: LoadedCheckpoint,
+  features: ModelFeatures,
+): { cfg: FactorConfig; options: Readonly<Record<string, unknown>> } {
   const items = ckpt.tensors.get(def.itemTable);
   if (items?.shape.length !== 2 || items.shape[0] < 2)
     throw new CheckpointError(`not a ${def.label} model file: ${def.itemTable} missing or not 2-D`);
@@ -113,7 +137,12 @@ function configOf(def: FactorModelDefinition, ckpt: LoadedCheckpoint, features: 
   if (!Number.isInteger(width) || width < 1)
     throw new CheckpointError(`not a ${def.label} model file: ${def.itemTable} has ${items.shape[1]} columns`);
   const o = optionsFromCheckpoint(def.options, ckpt, { hidden_units: width }, {}, []);
-  return { itemNum: items.shape[0] - 1, userNum, maxlen: o.maxlen, hiddenUnits: o.hiddenUnits, l2Reg: o.l2Reg };
+  return { cfg: { itemNum: items.shape[0] - 1, userNum, maxlen: o.maxlen, hiddenUnits: o.hiddenUnits, l2Reg: o.l2Reg }, options: o };
+}
+
+/** The values of `def.shapeOptions` in `options` (camelCase there), under their snake_case names. */
+function shapeConfig(def: FactorModelDefinition, options: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries((def.shapeOptions ?? []).map((name) => [name, options[camel(name)]]));
 }
 
 /** `--model <def.name>`: trained by S-BPR on TrainSampler batches, saved as a seqrec checkpoint. */
@@ -134,19 +163,22 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
           maxlen: options.maxlen,
           hiddenUnits: options.hiddenUnits,
           l2Reg: options.l2Reg,
+          ...(def.objective === 'bce' ? { negatives: Number((options as Readonly<Record<string, unknown>>).ncfNegatives) } : {}),
         };
         const features = modelFeatures(split.features, def.sideFeatures ?? []);
         const network = def.network(cfg, { rng: rng.fork() }, features, options);
         if (split.cold) network.forgetIds(...untrainedIds(split));
-        const sampler = lossSampler(split, batches, cfg.maxlen, rng.fork(), { negatives: 1, sharedNegatives: false });
+        const negatives = cfg.negatives ?? 1;
+        const sampler = lossSampler(split, batches, cfg.maxlen, rng.fork(), { negatives, sharedNegatives: false });
+        const objective = cfg.negatives ? `log loss with ${negatives} negatives` : 'S-BPR with 1 negative';
         const users = network.userNum > 0 ? `, ${network.userNum} users` : '';
         return {
           network,
           sampler,
-          model: new NetworkModel(def.name, network, metadata(def.name, network, record), catalogOf(split, false), () =>
+          model: new NetworkModel(def.name, network, metadata(def.name, network, record, shapeConfig(def, options)), catalogOf(split, false), () =>
             featuresMetadata(def, features),
           ),
-          summary: `${def.label}: d ${cfg.hiddenUnits}, l2_reg ${cfg.l2Reg}, S-BPR with 1 negative, maxlen ${cfg.maxlen}${users}`,
+          summary: `${def.label}: d ${cfg.hiddenUnits}, l2_reg ${cfg.l2Reg}, ${objective}, maxlen ${cfg.maxlen}${users}`,
         };
       },
     },
@@ -170,13 +202,13 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
       const ckpt = decodeCheckpoint(bytes);
       if (!ckpt.config) throw new CheckpointError(`not a seqrec ${def.label} model file (no "config" metadata)`);
       const features = def.sideFeatures ? decodeModelFeatures(ckpt.extra.side_features) : {};
-      const cfg = configOf(def, ckpt, features);
+      const { cfg, options } = configOf(def, ckpt, features);
       return loadNetworkModel(
         def.name,
         ckpt,
         cfg.itemNum,
-        () => def.network(cfg, { seed: 0 }, features),
-        (record) => metadata(def.name, cfg, record),
+        () => def.network(cfg, { seed: 0 }, features, options),
+        (record) => metadata(def.name, cfg, record, shapeConfig(def, options)),
         () => featuresMetadata(def, features),
       );
     },

@@ -9,6 +9,11 @@
  *
  *   loss = (1/M) Σ_m [ −ln σ(s(u, l, i) − s(u, l, j)) + λ Σ_{θ ∈ Θ_m} θ² ]
  *
+ * or, pointwise (`negatives` K ≥ 1 in the config: NCF's log loss, He et al. 2017), with K sampled
+ * negatives j_1..j_K per position and the mean over the M·(1 + K) labelled pairs:
+ *
+ *   loss = 1/(M(1+K)) Σ_m [ −ln σ(s(u, l, i)) − Σ_k ln(1 − σ(s(u, l, j_k))) ] + (λ/M) Σ_m Σ_{θ ∈ Θ_m} θ²
+ *
  * over the M real positions of the batch, Θ_m being the rows of the regularised tables that example m
  * reads (its user's, its previous item's, the rows of i and j; for a model over side features, the rows
  * of their features as well): the per-sample L2 term of the papers'
@@ -28,7 +33,7 @@ import type { Parameter, Tensor } from '../../engine/tensor.js';
 import type { TrainBatch } from '../../data/types.js';
 import type { HistoryBatch, Scorer } from '../../eval/types.js';
 import { getKernels } from '../../kernels/index.js';
-import { bprLoss } from '../../engine/loss-ops.js';
+import { bprLoss, softplusSum } from '../../engine/loss-ops.js';
 import { Module } from '../../nn/module.js';
 import { type FeatureRows, featureReads } from './feature-rows.js';
 import { negativesPerPosition, networkRngs, type NetworkOptions } from './next-item-network.js';
@@ -46,6 +51,8 @@ export interface FactorConfig {
   hiddenUnits: number;
   /** λ of the per-example L2 term */
   l2Reg: number;
+  /** K ≥ 1: trained pointwise by BCE with K sampled negatives per positive; absent or 0: S-BPR with one */
+  negatives?: number;
 }
 
 /** Whose row of a table an example reads: its user's, its previous item's, or its next and negative items'. */
@@ -111,6 +118,8 @@ export abstract class FactorNetwork extends Module implements Scorer {
   readonly maxlen: number;
   readonly hiddenUnits: number;
   readonly l2Reg: number;
+  /** K of the pointwise loss (0: S-BPR) */
+  readonly negatives: number;
   /** the contract's dropout stream: these models draw nothing from it (kept so runs resume alike) */
   readonly dropoutRng: Rng;
   /** the initialisation stream (subclasses draw their tables from it in their constructor) */
@@ -136,6 +145,9 @@ export abstract class FactorNetwork extends Module implements Scorer {
     this.maxlen = config.maxlen;
     this.hiddenUnits = config.hiddenUnits;
     this.l2Reg = config.l2Reg;
+    const negatives = config.negatives ?? 0;
+    if (!(Number.isInteger(negatives) && negatives >= 0)) throw new Error(`${what}: negatives must be an integer ≥ 0, got ${config.negatives}`);
+    this.negatives = negatives;
     const { rng, dropoutRng } = networkRngs(opts);
     this.initRng = rng;
     this.dropoutRng = dropoutRng;
@@ -189,17 +201,21 @@ export abstract class FactorNetwork extends Module implements Scorer {
   }
 
   /**
-   * The S-BPR loss of a TrainSampler batch (one negative per position) + the per-example L2 term,
-   * both averaged over the batch's real positions (0 when it has none).
+   * The S-BPR loss of a TrainSampler batch (one negative per position), or the pointwise BCE with K
+   * negatives per position, + the per-example L2 term, averaged over the batch's real positions (0
+   * when it has none).
    */
   loss(batch: Pick<TrainBatch, 'batchSize' | 'maxlen' | 'users' | 'seqs' | 'pos' | 'neg' | 'negatives' | 'sharedNegatives'>): Tensor {
-    if (negativesPerPosition(batch) !== 1) throw new Error('FactorNetwork.loss: the batch must have one negative per position (S-BPR)');
+    const K = Math.max(1, this.negatives);
+    if (negativesPerPosition(batch) !== K) {
+      throw new Error(`FactorNetwork.loss: the batch must have ${K} negative${K === 1 ? '' : 's'} per position, got ${negativesPerPosition(batch)}`);
+    }
     const { batchSize: B, maxlen: L } = batch;
     let M = 0;
     for (let i = 0; i < B * L; i++) if (batch.pos[i] !== 0) M++;
     const users = new Int32Array(M);
     const prevs = new Int32Array(M);
-    const items = new Int32Array(2 * M); // next items, then their negatives
+    const items = new Int32Array((1 + K) * M); // next items, then K negatives of each
     let m = 0;
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < L; t++) {
@@ -208,7 +224,7 @@ export abstract class FactorNetwork extends Module implements Scorer {
         users[m] = batch.users[b];
         prevs[m] = batch.seqs[p];
         items[m] = batch.pos[p];
-        items[M + m] = batch.neg[p];
+        for (let k = 0; k < K; k++) items[M + k * M + m] = batch.neg[p * K + k];
         m++;
       }
     }
@@ -216,8 +232,14 @@ export abstract class FactorNetwork extends Module implements Scorer {
     const first = this.parameters()[0];
     if (M === 0) return ops.scale(ops.sumSquares(first), 0);
     const pos = this.scores(users, prevs, items.subarray(0, M));
-    const neg = this.scores(users, prevs, items.subarray(M));
-    let loss = bprLoss(pos, neg, 1 / M);
+    const repeat = (ids: Int32Array) => {
+      const out = new Int32Array(K * M);
+      for (let k = 0; k < K; k++) out.set(ids, k * M);
+      return out;
+    };
+    const neg = K === 1 ? this.scores(users, prevs, items.subarray(M)) : this.scores(repeat(users), repeat(prevs), items.subarray(M));
+    let loss =
+      this.negatives === 0 ? bprLoss(pos, neg, 1 / M) : ops.add(softplusSum(pos, -1, 1 / ((1 + K) * M)), softplusSum(neg, 1, 1 / ((1 + K) * M)));
     if (this.l2Reg !== 0) {
       const ids: Record<RowOf, Int32Array> = { user: users, previous: prevs, item: items };
       for (const r of this.regularised) loss = ops.add(loss, ops.scale(l2Term(r, ids[r.rowOf]), this.l2Reg / M));
@@ -229,7 +251,7 @@ export abstract class FactorNetwork extends Module implements Scorer {
    * Each history's user and last item (0 for an empty history). A user id the model does not have
    * (outside 1..userNum) is scored as the unknown user 0, as a new user's history would be.
    */
-  private contexts(batch: HistoryBatch): { users: Int32Array; prevs: Int32Array } {
+  protected contexts(batch: HistoryBatch): { users: Int32Array; prevs: Int32Array } {
     const { batchSize: B, seqs } = batch;
     const L = seqs.length / B;
     if (!Number.isInteger(L) || L < 1) throw new Error(`${this.constructor.name}: ${seqs.length} ids for batch ${B}`);
