@@ -66,7 +66,7 @@ test('train --help lists the factor models and --l2_reg with each default', asyn
   for (const m of MODELS) assert.match(help, new RegExp(`--model <name> .*\\b${m}\\b`));
   assert.match(
     help,
-    /--l2_reg <x> λ of the per-example L2 term .* \(default: bpr 0\.0001, fmc 0\.0001, fpmc 0\.0001, transrec 0\.0001, mf 0\.0001, neumf 0, fm 0\.0001, ffm 0\.0001\) \[bpr, fmc, fpmc, transrec, mf, neumf, fm, ffm\]/,
+    /--l2_reg <x> λ of the per-example L2 term .* \(default: bpr 0\.0001, fmc 0\.0001, fpmc 0\.0001, transrec 0\.0001, mf 0\.0001, neumf 0, fm 0\.0001, ffm 0\.0001, two_tower 0\.0001\) \[bpr, fmc, fpmc, transrec, mf, neumf, fm, ffm, two_tower\]/,
   );
   assert.match(help, /--hidden_units <n> embedding size d \(default: .*bpr 50, fmc 50, fpmc 50, transrec 50\b/);
 });

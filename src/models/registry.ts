@@ -21,6 +21,7 @@ import { slim } from './slim/spec.js';
 import { ials } from './ials/spec.js';
 import { mf } from './mf/spec.js';
 import { neumf } from './neumf/spec.js';
+import { twoTower } from './two-tower/spec.js';
 
 const MODELS: readonly AnyModelSpec[] = [
   pop,
@@ -42,6 +43,7 @@ const MODELS: readonly AnyModelSpec[] = [
   content,
   fm,
   ffm,
+  twoTower,
 ];
 
 const registry = new Map<string, AnyModelSpec>(MODELS.map((spec) => [spec.name, spec]));

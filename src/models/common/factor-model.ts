@@ -23,7 +23,7 @@ export const factorOptions = attentionOptions.pick('maxlen', 'hidden_units').wit
   defineOptions({
     l2_reg: num({
       help:
-        'λ of the per-example L2 term of the factor models (bpr, fmc, fpmc, transrec, mf, neumf; fm and ffm on their id and feature vectors and weights): λ·Σθ² over the table rows each training ' +
+        'λ of the per-example L2 term of the factor models (bpr, fmc, fpmc, transrec, mf, neumf; fm, ffm and two_tower on their id and feature vectors and weights): λ·Σθ² over the table rows each training ' +
         "example reads, as the papers' SGD regularises (the SASRec paper picks it from 0.0001, 0.001, 0.01, 0.1, 1)",
       default: 0,
       min: 0,

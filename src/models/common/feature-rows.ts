@@ -4,6 +4,7 @@
  * the feature files it was trained with.
  */
 import { UserError } from '../../core/errors.js';
+import type { Bags } from '../../engine/bag-ops.js';
 import type { FeatureMatrix, SideFeatures } from '../../data/types.js';
 
 /** CSR rows over dense ids (row 0 empty): row r's features idx[rowPtr[r] ..] with weights val[..]. */
@@ -109,4 +110,25 @@ export function decodeModelFeatures(text: string | undefined): ModelFeatures {
   const users = decodeRows(o.users, 'users');
   const items = decodeRows(o.items, 'items');
   return { ...(users ? { users } : {}), ...(items ? { items } : {}) };
+}
+
+/** The rows of `ids` as bags (their features; `square`: the weights squared, for Σ ‖v_g‖² x_g²). */
+export function bagsOf(rows: FeatureRows | undefined, ids: Int32Array, square = false): Bags {
+  const ptr = new Int32Array(ids.length + 1);
+  if (!rows) return { ptr, idx: new Int32Array(0), val: new Float32Array(0) };
+  for (let m = 0; m < ids.length; m++) {
+    const id = ids[m];
+    ptr[m + 1] = ptr[m] + (hasRow(rows, id) ? rows.rowPtr[id + 1] - rows.rowPtr[id] : 0);
+  }
+  const idx = new Int32Array(ptr[ids.length]);
+  const val = new Float32Array(ptr[ids.length]);
+  for (let m = 0; m < ids.length; m++) {
+    const id = ids[m];
+    if (!hasRow(rows, id)) continue;
+    const a = rows.rowPtr[id];
+    const n = rows.rowPtr[id + 1] - a;
+    idx.set(rows.idx.subarray(a, a + n), ptr[m]);
+    for (let x = 0; x < n; x++) val[ptr[m] + x] = square ? rows.val[a + x] ** 2 : rows.val[a + x];
+  }
+  return { ptr, idx, val };
 }

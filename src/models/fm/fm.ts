@@ -28,7 +28,7 @@
  * that step), so that U must also work from the features alone. A user held out of training
  * (`--cold users`) is scored in exactly that state: its id row follows the trained users' mean.
  */
-import { type Bags, bagSum } from '../../engine/bag-ops.js';
+import { bagSum } from '../../engine/bag-ops.js';
 import * as ops from '../../engine/ops.js';
 import { type Parameter, Tensor } from '../../engine/tensor.js';
 import {
@@ -41,31 +41,10 @@ import {
   type Regularised,
 } from '../common/factor-network.js';
 import { distinctIds, gatherBack } from '../common/distinct-ids.js';
-import { type FeatureRows, hasRow, type ModelFeatures } from '../common/feature-rows.js';
+import { bagsOf, type ModelFeatures } from '../common/feature-rows.js';
 
 /** The std of the initial vectors. */
 export const FM_INIT_STD = 0.1;
-
-/** The rows of `ids` as bags (their features; `square`: the weights squared, for Σ ‖v_g‖² x_g²). */
-function bagsOf(rows: FeatureRows | undefined, ids: Int32Array, square = false): Bags {
-  const ptr = new Int32Array(ids.length + 1);
-  if (!rows) return { ptr, idx: new Int32Array(0), val: new Float32Array(0) };
-  for (let m = 0; m < ids.length; m++) {
-    const id = ids[m];
-    ptr[m + 1] = ptr[m] + (hasRow(rows, id) ? rows.rowPtr[id + 1] - rows.rowPtr[id] : 0);
-  }
-  const idx = new Int32Array(ptr[ids.length]);
-  const val = new Float32Array(ptr[ids.length]);
-  for (let m = 0; m < ids.length; m++) {
-    const id = ids[m];
-    if (!hasRow(rows, id)) continue;
-    const a = rows.rowPtr[id];
-    const n = rows.rowPtr[id + 1] - a;
-    idx.set(rows.idx.subarray(a, a + n), ptr[m]);
-    for (let x = 0; x < n; x++) val[ptr[m] + x] = square ? rows.val[a + x] ** 2 : rows.val[a + x];
-  }
-  return { ptr, idx, val };
-}
 
 export class FactorizationMachine extends FactorNetwork {
   /** v of the user ids [U + 1, d] */

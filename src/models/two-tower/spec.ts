@@ -1,0 +1,50 @@
+/** `--model two_tower`: user and item towers (MLPs over id and side-feature embeddings), scored by their dot product. */
+import { UserError } from '../../core/errors.js';
+import { defineOptions, str } from '../../core/options.js';
+import { factorModelSpec, factorOptions, pointwiseOptions } from '../common/factor-model.js';
+import { TwoTower } from './two-tower.js';
+
+const LAYERS_EXPECTED = 'expected positive integers separated by commas (e.g. 64), or none for a linear tower';
+
+function parseLayers(text: string): number[] | undefined {
+  if (text.trim() === '') return [];
+  const sizes = text.split(',').map((x) => Number(x.trim()));
+  return sizes.some((n) => !(Number.isInteger(n) && n >= 1)) ? undefined : sizes;
+}
+
+/** "64,32" → [64, 32]; anything else is a UserError naming the flag. */
+export function towerLayers(text: string): number[] {
+  const sizes = parseLayers(text);
+  if (!sizes) throw new UserError(`--tower_layers ${JSON.stringify(text)}: ${LAYERS_EXPECTED}`);
+  return sizes;
+}
+
+export const twoTowerOptions = factorOptions
+  .with(pointwiseOptions)
+  .with(
+    defineOptions({
+      tower_layers: str({
+        help: "two_tower: the hidden layers' sizes of both towers, comma-separated (ReLU between; the output is --hidden_units)",
+        default: '64',
+        arg: 'sizes',
+      }),
+    }),
+  )
+  .withDefaults({ l2Reg: 0.0001 })
+  .rule((c) => (parseLayers(c.towerLayers) ? undefined : ['tower_layers', LAYERS_EXPECTED]));
+
+export const twoTower = factorModelSpec({
+  name: 'two_tower',
+  label: 'two-tower',
+  description:
+    'two-tower retrieval model: MLP towers over user and item id embeddings plus --user_features / --item_features, ' +
+    'dot product, trained by the log loss with --ncf_negatives negatives; not sequential',
+  options: twoTowerOptions,
+  sideFeatures: ['users', 'items'],
+  coldStart: ['users', 'items'],
+  objective: 'bce',
+  shapeOptions: ['tower_layers'],
+  network: (config, opts, features, options) => new TwoTower(config, features, towerLayers(String(options?.towerLayers ?? '64')), opts),
+  itemTable: 'item_ids',
+  userTable: 'user_ids',
+});
