@@ -174,7 +174,7 @@ test('seqrec train --cold: refuses id-only models and missing features in one li
   assert.equal(sasrec.code, 2);
   assert.match(
     sasrec.stderr,
-    /^seqrec: --cold users:0\.1: --model sasrec cannot score users held out of training \(models that can: pop, content, fm, ffm\)$/m,
+    /^seqrec: --cold users:0\.1: --model sasrec cannot score users held out of training \(models that can: pop, content, fm, ffm, two_tower\)$/m,
   );
   const noFeatures = await run(['--model', 'fm', '--cold', 'items:0.1', '--train_dir', join(dir, 'fm')]);
   assert.equal(noFeatures.code, 2);
