@@ -93,7 +93,7 @@ test("a checkpoint from before the flags were kept: its run's config.json is che
   assert.equal(same.code, 0, same.stderr);
 });
 
-test('a checkpoint from before --split existed resumes with the leave-one-out split it used, and refuses another', async () => {
+test('a checkpoint from before --split and --task existed resumes with the leave-one-out ranking it used, and refuses another split', async () => {
   const old = join(dir, 'before-split');
   const args = [...tiny, '--seed', '3', '--eval_every', '1', '--train_dir', old, '--eval_protocol', 'full', '--select_protocol', 'full'];
   const first = await runCli(['train', ...args, '--num_epochs', '1']);
@@ -102,7 +102,9 @@ test('a checkpoint from before --split existed resumes with the leave-one-out sp
   const ckpt = await loadCheckpoint(last);
   const state = ckpt.trainState as { caller: { flags: Record<string, unknown> } };
   assert.equal(state.caller.flags.split, 'loo', 'a new checkpoint records the split');
+  assert.equal(state.caller.flags.task, 'ranking', 'a new checkpoint records the task');
   delete state.caller.flags.split;
+  delete state.caller.flags.task;
   await saveCheckpoint(last, { tensors: ckpt.tensors, config: ckpt.config!, extra: ckpt.extra, optimizer: ckpt.optimizer, trainState: state });
   const random = await runCli(['train', ...args, '--num_epochs', '2', '--resume', '--split', 'random']);
   assert.equal(random.code, 2, random.stderr);

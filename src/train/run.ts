@@ -265,7 +265,7 @@ export function resultFlags(req: TrainRequest): Record<string, unknown> {
  * Result flags added after checkpoints were first written, each with the value that reproduces what a
  * run did before the flag existed: an older checkpoint without the flag resumes when the flag has it.
  */
-const FLAGS_ADDED_LATER: Readonly<Record<string, unknown>> = { split: 'loo' };
+const FLAGS_ADDED_LATER: Readonly<Record<string, unknown>> = { split: 'loo', task: 'ranking', id_dropout: 0 };
 
 function flagMismatch(saved: Record<string, unknown> | undefined, now: Record<string, unknown>, onlySaved = false): string | undefined {
   if (!saved) return undefined;
