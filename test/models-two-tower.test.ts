@@ -129,6 +129,46 @@ test('two_tower loss gradient (log loss + per-example L2 on id and feature rows)
   }
 });
 
+test("two_tower in-batch softmax: each positive against the group's other positives (same item left out), logits − log q_j, by hand; its gradient", () => {
+  const config = { ...CONFIG, l2Reg: 0, negatives: 0 };
+  const net = new TwoTower(config, FEATURES, [4], { seed: 5 }, true);
+  const rng = new Rng(3);
+  for (const p of net.parameters()) for (let i = 0; i < p.size; i++) p.data[i] += 0.2 * rng.normal();
+  // the hand computation first (the loss counts this batch's positives into q)
+  const pairs: Array<[number, number]> = [];
+  for (let p = 0; p < 8; p++) if (BATCH.pos[p] !== 0) pairs.push([BATCH.users[Math.floor(p / 4)], BATCH.pos[p]]);
+  const M = pairs.length;
+  const count = new Map<number, number>();
+  for (const [, i] of pairs) count.set(i, (count.get(i) ?? 0) + 1);
+  const logQ = (i: number) => Math.log(((count.get(i) ?? 0) + 1) / (M + CONFIG.itemNum));
+  const d = CONFIG.hiddenUnits;
+  const userVec = net.users.forward(Int32Array.from(pairs, ([u]) => u)).data.slice();
+  const itemVec = net.items.forward(Int32Array.from(pairs, ([, i]) => i)).data.slice();
+  const dot = (a: number, b: number) => {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += userVec[a * d + k] * itemVec[b * d + k];
+    return s;
+  };
+  let want = 0;
+  for (let m = 0; m < M; m++) {
+    const logits = [dot(m, m) - logQ(pairs[m][1])];
+    for (let c = 0; c < M; c++) if (c !== m && pairs[c][1] !== pairs[m][1]) logits.push(dot(m, c) - logQ(pairs[c][1]));
+    const max = Math.max(...logits);
+    want += (max + Math.log(logits.reduce((s, x) => s + Math.exp(x - max), 0)) - logits[0]) / M;
+  }
+  const got = net.loss(BATCH).item();
+  assert.ok(Math.abs(got - want) < 1e-5, `${got} vs ${want}`);
+  // the gradient at the same q (the counts only grow outside gradCheck's repeated calls: evaluation mode)
+  net.train(false);
+  const named = net.namedParameters();
+  const res = gradCheck(
+    () => net.loss(BATCH),
+    named.map(([, p]) => p),
+    { eps: 1e-3, rtol: 2e-2, atol: 1e-3 },
+  );
+  assert.ok(res.ok, `ratio ${res.worstRatio}: ${res.worst}`);
+});
+
 test('two_tower learns stable tastes from ids (far above PopRec); its file scores the same after a round trip', async () => {
   const data = fromEvents(groupEvents());
   const settings = { model: 'two_tower', numEpochs: 40, evalEvery: 40, lr: 0.01, batchSize: 16, evalProtocol: 'full' as const, seed: 1 };

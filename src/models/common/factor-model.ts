@@ -42,6 +42,14 @@ export const pointwiseOptions = defineOptions({
 });
 
 export type FactorOptionDecls = typeof factorOptions.options;
+
+export type FactorObjective = 'bpr' | 'bce' | 'inbatch_softmax';
+
+const OBJECTIVE_LABELS: Record<FactorObjective, (negatives: number) => string> = {
+  bpr: () => 'S-BPR with 1 negative',
+  bce: (k) => `log loss with ${k} negatives`,
+  inbatch_softmax: () => 'in-batch softmax (log-Q corrected)',
+};
 export type FactorOptions = ConfigOf<FactorOptionDecls>;
 
 /** What a factor model's folder gives. */
@@ -69,8 +77,12 @@ export interface FactorModelDefinition {
   hiddenUnitsOf?(itemTableWidth: number, features: ModelFeatures): number;
   /** it also predicts clicks (`--task ctr`): the network with the user's constant terms, trained pointwise */
   readonly pointwise?: boolean;
-  /** its ranking objective: S-BPR with one negative (default), or NCF's log loss with `--ncf_negatives` (its options include pointwiseOptions) */
-  readonly objective?: 'bpr' | 'bce';
+  /**
+   * its ranking objective, or the option-dependent choice of it: S-BPR with one negative (default),
+   * NCF's log loss with `--ncf_negatives` (its options include pointwiseOptions), or an in-batch softmax
+   * its network computes itself (the sampler then draws one negative per position, unused)
+   */
+  readonly objective?: FactorObjective | ((options: Readonly<Record<string, unknown>>) => FactorObjective);
   /** its own options the network's shape depends on (e.g. neumf's mlp_layers): kept in the model file's config and given back to `network` on load */
   readonly shapeOptions?: readonly string[];
 }
@@ -163,14 +175,15 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
           maxlen: options.maxlen,
           hiddenUnits: options.hiddenUnits,
           l2Reg: options.l2Reg,
-          ...(def.objective === 'bce' ? { negatives: Number((options as Readonly<Record<string, unknown>>).ncfNegatives) } : {}),
         };
+        const objective = typeof def.objective === 'function' ? def.objective(options) : (def.objective ?? 'bpr');
+        if (objective === 'bce') cfg.negatives = Number((options as Readonly<Record<string, unknown>>).ncfNegatives);
         const features = modelFeatures(split.features, def.sideFeatures ?? []);
         const network = def.network(cfg, { rng: rng.fork() }, features, options);
         if (split.cold) network.forgetIds(...untrainedIds(split));
         const negatives = cfg.negatives ?? 1;
         const sampler = lossSampler(split, batches, cfg.maxlen, rng.fork(), { negatives, sharedNegatives: false });
-        const objective = cfg.negatives ? `log loss with ${negatives} negatives` : 'S-BPR with 1 negative';
+
         const users = network.userNum > 0 ? `, ${network.userNum} users` : '';
         return {
           network,
@@ -178,7 +191,7 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
           model: new NetworkModel(def.name, network, metadata(def.name, network, record, shapeConfig(def, options)), catalogOf(split, false), () =>
             featuresMetadata(def, features),
           ),
-          summary: `${def.label}: d ${cfg.hiddenUnits}, l2_reg ${cfg.l2Reg}, ${objective}, maxlen ${cfg.maxlen}${users}`,
+          summary: `${def.label}: d ${cfg.hiddenUnits}, l2_reg ${cfg.l2Reg}, ${OBJECTIVE_LABELS[objective](negatives)}, maxlen ${cfg.maxlen}${users}`,
         };
       },
     },

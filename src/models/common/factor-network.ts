@@ -238,13 +238,16 @@ export abstract class FactorNetwork extends Module implements Scorer {
       return out;
     };
     const neg = K === 1 ? this.scores(users, prevs, items.subarray(M)) : this.scores(repeat(users), repeat(prevs), items.subarray(M));
-    let loss =
+    const loss =
       this.negatives === 0 ? bprLoss(pos, neg, 1 / M) : ops.add(softplusSum(pos, -1, 1 / ((1 + K) * M)), softplusSum(neg, 1, 1 / ((1 + K) * M)));
-    if (this.l2Reg !== 0) {
-      const ids: Record<RowOf, Int32Array> = { user: users, previous: prevs, item: items };
-      for (const r of this.regularised) loss = ops.add(loss, ops.scale(l2Term(r, ids[r.rowOf]), this.l2Reg / M));
-    }
-    return loss;
+    return this.withL2(loss, { user: users, previous: prevs, item: items }, M);
+  }
+
+  /** loss + (λ/M) Σ over the rows of the regularised tables that the examples' ids read (λ = l2_reg). */
+  protected withL2(loss: Tensor, ids: Record<RowOf, Int32Array>, M: number): Tensor {
+    let out = loss;
+    if (this.l2Reg !== 0) for (const r of this.regularised) out = ops.add(out, ops.scale(l2Term(r, ids[r.rowOf]), this.l2Reg / M));
+    return out;
   }
 
   /**

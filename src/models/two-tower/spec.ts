@@ -1,8 +1,11 @@
 /** `--model two_tower`: user and item towers (MLPs over id and side-feature embeddings), scored by their dot product. */
 import { UserError } from '../../core/errors.js';
-import { defineOptions, str } from '../../core/options.js';
-import { factorModelSpec, factorOptions, pointwiseOptions } from '../common/factor-model.js';
-import { TwoTower } from './two-tower.js';
+import { choice, defineOptions, str } from '../../core/options.js';
+import { type FactorObjective, factorModelSpec, factorOptions, pointwiseOptions } from '../common/factor-model.js';
+import { type TowerLoss, TwoTower } from './two-tower.js';
+
+/** How the factor models' training reads each --tower_loss. */
+const OBJECTIVES: Record<TowerLoss, FactorObjective> = { log: 'bce', pairwise: 'bpr', inbatch_softmax: 'inbatch_softmax' };
 
 const LAYERS_EXPECTED = 'expected positive integers separated by commas (e.g. 64), or none for a linear tower';
 
@@ -28,6 +31,13 @@ export const twoTowerOptions = factorOptions
         default: '64',
         arg: 'sizes',
       }),
+      tower_loss: choice(['log', 'pairwise', 'inbatch_softmax'] as const, {
+        help:
+          'two_tower: log (the log loss against --ncf_negatives sampled negatives) | pairwise (S-BPR, one negative) | ' +
+          'inbatch_softmax (each positive against the other positives of its group of 256 in the batch, logits corrected by −log q_j, ' +
+          "q_j the item's streaming frequency among the positives: Yi et al. 2019)",
+        default: 'log',
+      }),
     }),
   )
   .withDefaults({ l2Reg: 0.0001 })
@@ -42,9 +52,10 @@ export const twoTower = factorModelSpec({
   options: twoTowerOptions,
   sideFeatures: ['users', 'items'],
   coldStart: ['users', 'items'],
-  objective: 'bce',
+  objective: (options) => OBJECTIVES[options.towerLoss as TowerLoss],
   shapeOptions: ['tower_layers'],
-  network: (config, opts, features, options) => new TwoTower(config, features, towerLayers(String(options?.towerLayers ?? '64')), opts),
+  network: (config, opts, features, options) =>
+    new TwoTower(config, features, towerLayers(String(options?.towerLayers ?? '64')), opts, options?.towerLoss === 'inbatch_softmax'),
   itemTable: 'item_ids',
   userTable: 'user_ids',
 });

@@ -9,23 +9,38 @@
  * embeddings (d), summed with their weights x (data/features.ts); f and g: MLPs over the
  * concatenation (ReLU between layers, the last layer linear to d; `tower_layers` gives the hidden
  * sizes). The first layer's weight is kept as one block per input part, W₁[a; b] = W₁ₐa + W₁ᵦb, so the
- * concatenation is never materialised. Trained by the log loss against sampled negatives
- * (factor-network.ts, `--ncf_negatives`) with the per-example L2 on the id and feature rows read.
+ * concatenation is never materialised. The per-example L2 covers the id and feature rows read. Losses
+ * (`--tower_loss`): `log`, the log loss against `--ncf_negatives` sampled negatives; `pairwise`, S-BPR
+ * with one (both factor-network.ts); `inbatch_softmax` (Yi et al. 2019), the softmax of each positive
+ * pair against the other positives of its in-batch group (the batch's positions shuffled into groups
+ * of IN_BATCH_GROUP; an item equal to the positive is left out), every logit corrected for the
+ * in-batch sampling bias by the item's log sampling probability:
+ *
+ *   s^c(u, j) = ⟨u, j⟩ − log q_j,   q_j = (n_j + 1) / (n + N)
+ *
+ * with n_j the times item j was a positive in the training batches so far (n in all, N items): a
+ * streaming estimate of how often j appears in a batch, as Yi et al. estimate it.
  * A user held out of training (`--cold users`) keeps the trained users' mean id row and scores from
  * its features; an item likewise from its features.
  *
- * Not built (issue 19): the user's history bag as a tower input, cosine similarity with a
- * temperature, the pairwise and in-batch softmax (log-Q corrected) losses.
+ * Not built (issue 19): the user's history bag as a tower input, cosine similarity with a temperature.
  */
 import { bagSum } from '../../engine/bag-ops.js';
+import { sampledSoftmaxLoss } from '../../engine/loss-ops.js';
 import * as ops from '../../engine/ops.js';
-import type { Parameter, Tensor } from '../../engine/tensor.js';
+import { type Parameter, Tensor } from '../../engine/tensor.js';
+import type { TrainBatch } from '../../data/types.js';
 import { distinctIds, gatherBack } from '../common/distinct-ids.js';
 import { FactorNetwork, normalRows, type CatalogueForm, type FactorConfig, type NetworkOptions, type Regularised } from '../common/factor-network.js';
 import { bagsOf, type FeatureRows, type ModelFeatures } from '../common/feature-rows.js';
 
 /** The std of the initial embeddings. */
 export const TOWER_INIT_STD = 0.1;
+
+/** Positives per in-batch softmax group: each is scored against the group's other positives. */
+export const IN_BATCH_GROUP = 256;
+
+export type TowerLoss = 'log' | 'pairwise' | 'inbatch_softmax';
 
 interface Layer {
   readonly weight: Parameter;
@@ -80,18 +95,80 @@ export class TwoTower extends FactorNetwork {
   readonly users: Tower;
   readonly items: Tower;
 
-  /** @param towerLayers the hidden layers' sizes of both towers (the output is d) */
+  /** n_j: the times item j was a positive in the training batches so far (the in-batch softmax's q_j) */
+  private readonly positives: Float64Array;
+  private positivesTotal = 0;
+
+  /**
+   * @param towerLayers the hidden layers' sizes of both towers (the output is d)
+   * @param inBatch train by the in-batch softmax (else by the base's S-BPR or log loss, per config.negatives)
+   */
   constructor(
     config: FactorConfig,
     readonly features: ModelFeatures,
     readonly towerLayers: readonly number[],
     opts: NetworkOptions = {},
+    readonly inBatch = false,
   ) {
     super('two_tower', config, opts, true);
     if (towerLayers.some((n) => !(Number.isInteger(n) && n >= 1)))
       throw new Error(`two_tower: tower layers must be positive integers, got ${towerLayers.join(',')}`);
     this.users = new Tower(this, 'user', this.userNum, features.users, towerLayers);
     this.items = new Tower(this, 'item', this.itemNum, features.items, towerLayers);
+    this.positives = new Float64Array(this.itemNum + 1);
+  }
+
+  /** The in-batch softmax with the log-Q correction (file comment), or the base's loss. */
+  override loss(batch: Pick<TrainBatch, 'batchSize' | 'maxlen' | 'users' | 'seqs' | 'pos' | 'neg' | 'negatives' | 'sharedNegatives'>): Tensor {
+    if (!this.inBatch) return super.loss(batch);
+    const { batchSize: B, maxlen: L } = batch;
+    const real: number[] = [];
+    for (let p = 0; p < B * L; p++) if (batch.pos[p] !== 0) real.push(p);
+    const M = real.length;
+    if (M === 0) return ops.scale(ops.sumSquares(this.parameters()[0]), 0);
+    for (let k = M - 1; k > 0; k--) {
+      const j = this.dropoutRng.nextInt(k + 1);
+      [real[k], real[j]] = [real[j], real[k]];
+    }
+    const users = Int32Array.from(real, (p) => batch.users[Math.floor(p / L)]);
+    const items = Int32Array.from(real, (p) => batch.pos[p]);
+    if (this.training) {
+      for (const i of items) this.positives[i]++;
+      this.positivesTotal += M;
+    }
+    const logQ = (i: number) => Math.log((this.positives[i] + 1) / (this.positivesTotal + this.itemNum));
+    const u = distinctIds(users);
+    const it = distinctIds(items);
+    const userVectors = gatherBack(this.users.forward(u.ids), u);
+    const itemVectors = gatherBack(this.items.forward(it.ids), it);
+    let loss: Tensor | null = null;
+    for (let start = 0; start < M; start += IN_BATCH_GROUP) {
+      const n = Math.min(IN_BATCH_GROUP, M - start);
+      if (n < 2) continue;
+      const rows = Int32Array.from({ length: n }, (_, k) => start + k);
+      const logits = ops.reshape(ops.linear(ops.embedding(userVectors, rows), ops.embedding(itemVectors, rows), null), [n * n, 1]);
+      const diagonal = Int32Array.from({ length: n }, (_, m) => m * n + m);
+      const others = new Int32Array(n * (n - 1));
+      const skip = new Uint8Array(n * (n - 1));
+      const posShift = new Float32Array(n);
+      const negShift = new Float32Array(n * (n - 1));
+      for (let m = 0, x = 0; m < n; m++) {
+        posShift[m] = -logQ(items[start + m]);
+        for (let c = 0; c < n; c++) {
+          if (c === m) continue;
+          others[x] = m * n + c;
+          negShift[x] = -logQ(items[start + c]);
+          skip[x] = items[start + c] === items[start + m] ? 1 : 0;
+          x++;
+        }
+      }
+      const pos = ops.add(ops.reshape(ops.embedding(logits, diagonal), [n]), new Tensor(posShift, [n]));
+      const neg = ops.add(ops.reshape(ops.embedding(logits, others), [n * (n - 1)]), new Tensor(negShift, [n * (n - 1)]));
+      const part = sampledSoftmaxLoss(pos, neg, skip, 1 / M);
+      loss = loss ? ops.add(loss, part) : part;
+    }
+    const total = loss ?? ops.scale(ops.sumSquares(this.parameters()[0]), 0);
+    return this.withL2(total, { user: users, previous: new Int32Array(M), item: items }, M);
   }
 
   /** A table of N(0, 0.1²) rows (row 0, padding or the unknown user, left zero unless `allRows`). */
