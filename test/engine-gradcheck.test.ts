@@ -59,6 +59,20 @@ test('add, scale, mul, reshape', () => {
   check(([x]) => ops.mul(x, x), [a]);
 });
 
+test('normalizeRows: unit rows times the scale (a zero row stays zero), and its gradient', () => {
+  const rng = new Rng(12);
+  const x = param([4, 5], rng, 1, 0.1);
+  const y = ops.normalizeRows(x, 3);
+  for (let r = 0; r < 4; r++) {
+    const norm = Math.hypot(...Array.from(y.data.subarray(r * 5, r * 5 + 5)));
+    assert.ok(Math.abs(norm - 3) < 1e-5, `row ${r}: ${norm}`);
+    for (let k = 0; k < 5; k++) assert.ok(Math.abs(y.data[r * 5 + k] * Math.hypot(...Array.from(x.data.subarray(r * 5, r * 5 + 5))) - 3 * x.data[r * 5 + k]) < 1e-4);
+  }
+  const zero = new Parameter(new Float32Array(3), [1, 3]);
+  assert.deepEqual(Array.from(ops.normalizeRows(zero).data), [0, 0, 0]);
+  check(([a]) => ops.normalizeRows(a, 0.7), [x], { eps: 1e-3 });
+});
+
 test('relu (inputs away from the kink)', () => {
   const rng = new Rng(3);
   const x = param([6, 7], rng, 1, 0.05);

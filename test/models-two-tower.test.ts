@@ -129,6 +129,41 @@ test('two_tower loss gradient (log loss + per-example L2 on id and feature rows)
   }
 });
 
+test("two_tower --similarity cosine: s = cos(u, i) / τ (the dot model's vectors normalised), catalogue = pairs; its gradient", () => {
+  const tau = 0.25;
+  const build = (temperature: number) => {
+    const net = new TwoTower(CONFIG, FEATURES, [4], { seed: 2 }, false, temperature);
+    const rng = new Rng(9);
+    for (const p of net.parameters()) for (let i = 0; i < p.size; i++) p.data[i] += 0.2 * rng.normal();
+    return net;
+  };
+  const [dot, cosine] = [build(0), build(tau)];
+  const d = CONFIG.hiddenUnits;
+  const u = dot.users.forward(Int32Array.of(2)).data.slice();
+  const items = dot.items.forward(Int32Array.from({ length: 7 }, (_, j) => j)).data.slice();
+  const batch = { batchSize: 1, maxlen: 1, users: Int32Array.of(2), seqs: Int32Array.of(1) };
+  const all = cosine.scoreAll(batch);
+  const pairs = cosine.scoreCandidates(
+    batch,
+    Int32Array.from({ length: 7 }, (_, j) => j),
+    7,
+  );
+  const norm = (v: Float32Array) => Math.hypot(...Array.from(v));
+  for (let j = 1; j < 7; j++) {
+    const i = items.subarray(j * d, (j + 1) * d);
+    const want = u.reduce((s, x, k) => s + x * i[k], 0) / (norm(u) * norm(i) * tau);
+    assert.ok(Math.abs(all[j] - want) < 1e-4, `item ${j}: ${all[j]} vs ${want}`);
+    assert.ok(Math.abs(pairs[j] - all[j]) < 1e-5);
+  }
+  const named = cosine.namedParameters();
+  const res = gradCheck(
+    () => cosine.loss(BATCH),
+    named.map(([, p]) => p),
+    { eps: 1e-3, rtol: 2e-2, atol: 1e-3 },
+  );
+  assert.ok(res.ok, `ratio ${res.worstRatio}: ${res.worst}`);
+});
+
 test("two_tower in-batch softmax: each positive against the group's other positives (same item left out), logits − log q_j, by hand; its gradient", () => {
   const config = { ...CONFIG, l2Reg: 0, negatives: 0 };
   const net = new TwoTower(config, FEATURES, [4], { seed: 5 }, true);

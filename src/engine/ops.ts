@@ -392,6 +392,41 @@ export function rowDot(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
+ * y_r = scale · x_r / ‖x_r‖ for every row r (a zero row stays zero): the rows on a sphere of radius
+ * `scale`, for cosine similarity with a temperature (scale = 1/τ on one side). Backward:
+ * dx_r = (scale / ‖x_r‖) · (dy_r − x̂_r (x̂_r · dy_r)), x̂_r = x_r / ‖x_r‖.
+ */
+export function normalizeRows(x: Tensor, scale = 1): Tensor {
+  const dim = x.lastDim;
+  const n = x.rows;
+  const tape = getTape();
+  const out = tape.output(x.shape, x);
+  const norms = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    let ss = 0;
+    for (let k = 0; k < dim; k++) ss += x.data[r * dim + k] ** 2;
+    norms[r] = Math.sqrt(ss);
+    const f = norms[r] > 0 ? scale / norms[r] : 0;
+    for (let k = 0; k < dim; k++) out.data[r * dim + k] = f * x.data[r * dim + k];
+  }
+  if (out.requiresGrad) {
+    tape.record(() => {
+      const dy = out.grad;
+      if (!dy) return;
+      const dx = tape.gradOf(x);
+      for (let r = 0; r < n; r++) {
+        if (norms[r] === 0) continue;
+        let dot = 0;
+        for (let k = 0; k < dim; k++) dot += (x.data[r * dim + k] / norms[r]) * dy[r * dim + k];
+        const f = scale / norms[r];
+        for (let k = 0; k < dim; k++) dx[r * dim + k] += f * (dy[r * dim + k] - (x.data[r * dim + k] / norms[r]) * dot);
+      }
+    });
+  }
+  return out;
+}
+
+/**
  * Each row of x [..., d] projected into the L2 ball of radius maxNorm: x·min(1, maxNorm/‖x‖₂) (a row
  * inside the ball is unchanged; TransRec keeps its item points in the unit ball this way).
  */

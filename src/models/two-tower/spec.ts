@@ -1,6 +1,6 @@
 /** `--model two_tower`: user and item towers (MLPs over id and side-feature embeddings), scored by their dot product. */
 import { UserError } from '../../core/errors.js';
-import { choice, defineOptions, str } from '../../core/options.js';
+import { choice, defineOptions, num, str } from '../../core/options.js';
 import { type FactorObjective, factorModelSpec, factorOptions, pointwiseOptions } from '../common/factor-model.js';
 import { type TowerLoss, TwoTower } from './two-tower.js';
 
@@ -38,6 +38,11 @@ export const twoTowerOptions = factorOptions
           "q_j the item's streaming frequency among the positives: Yi et al. 2019)",
         default: 'log',
       }),
+      similarity: choice(['dot', 'cosine'] as const, {
+        help: 'two_tower: the score of a user and an item vector: dot (the product) | cosine (cos(u, i) / --temperature)',
+        default: 'dot',
+      }),
+      temperature: num({ help: 'two_tower: τ of --similarity cosine', default: 0.1, min: 0.001, max: 100 }),
     }),
   )
   .withDefaults({ l2Reg: 0.0001 })
@@ -53,9 +58,16 @@ export const twoTower = factorModelSpec({
   sideFeatures: ['users', 'items'],
   coldStart: ['users', 'items'],
   objective: (options) => OBJECTIVES[options.towerLoss as TowerLoss],
-  shapeOptions: ['tower_layers'],
+  shapeOptions: ['tower_layers', 'similarity', 'temperature'],
   network: (config, opts, features, options) =>
-    new TwoTower(config, features, towerLayers(String(options?.towerLayers ?? '64')), opts, options?.towerLoss === 'inbatch_softmax'),
+    new TwoTower(
+      config,
+      features,
+      towerLayers(String(options?.towerLayers ?? '64')),
+      opts,
+      options?.towerLoss === 'inbatch_softmax',
+      options?.similarity === 'cosine' ? Number(options.temperature) : 0,
+    ),
   itemTable: 'item_ids',
   userTable: 'user_ids',
 });

@@ -23,7 +23,10 @@
  * A user held out of training (`--cold users`) keeps the trained users' mean id row and scores from
  * its features; an item likewise from its features.
  *
- * Not built (issue 19): the user's history bag as a tower input, cosine similarity with a temperature.
+ * With `--similarity cosine` both towers' outputs are put on the unit sphere and the user's side is
+ * divided by the temperature τ: s(u, i) = cos(u, i) / τ.
+ *
+ * Not built (issue 19): the user's history bag as a tower input.
  */
 import { bagSum } from '../../engine/bag-ops.js';
 import { sampledSoftmaxLoss } from '../../engine/loss-ops.js';
@@ -102,6 +105,7 @@ export class TwoTower extends FactorNetwork {
   /**
    * @param towerLayers the hidden layers' sizes of both towers (the output is d)
    * @param inBatch train by the in-batch softmax (else by the base's S-BPR or log loss, per config.negatives)
+   * @param temperature τ of the cosine similarity; 0: the dot product
    */
   constructor(
     config: FactorConfig,
@@ -109,6 +113,7 @@ export class TwoTower extends FactorNetwork {
     readonly towerLayers: readonly number[],
     opts: NetworkOptions = {},
     readonly inBatch = false,
+    readonly temperature = 0,
   ) {
     super('two_tower', config, opts, true);
     if (towerLayers.some((n) => !(Number.isInteger(n) && n >= 1)))
@@ -116,6 +121,19 @@ export class TwoTower extends FactorNetwork {
     this.users = new Tower(this, 'user', this.userNum, features.users, towerLayers);
     this.items = new Tower(this, 'item', this.itemNum, features.items, towerLayers);
     this.positives = new Float64Array(this.itemNum + 1);
+    if (!(temperature >= 0)) throw new Error(`two_tower: temperature must be ≥ 0, got ${temperature}`);
+  }
+
+  /** The user tower's vectors for distinct `ids` (divided by τ on the unit sphere, for cosine). */
+  private userVectors(ids: Int32Array): Tensor {
+    const u = this.users.forward(ids);
+    return this.temperature > 0 ? ops.normalizeRows(u, 1 / this.temperature) : u;
+  }
+
+  /** The item tower's vectors for distinct `ids` (on the unit sphere, for cosine). */
+  private itemVectors(ids: Int32Array): Tensor {
+    const i = this.items.forward(ids);
+    return this.temperature > 0 ? ops.normalizeRows(i) : i;
   }
 
   /** The in-batch softmax with the log-Q correction (file comment), or the base's loss. */
@@ -139,8 +157,8 @@ export class TwoTower extends FactorNetwork {
     const logQ = (i: number) => Math.log((this.positives[i] + 1) / (this.positivesTotal + this.itemNum));
     const u = distinctIds(users);
     const it = distinctIds(items);
-    const userVectors = gatherBack(this.users.forward(u.ids), u);
-    const itemVectors = gatherBack(this.items.forward(it.ids), it);
+    const userVectors = gatherBack(this.userVectors(u.ids), u);
+    const itemVectors = gatherBack(this.itemVectors(it.ids), it);
     let loss: Tensor | null = null;
     for (let start = 0; start < M; start += IN_BATCH_GROUP) {
       const n = Math.min(IN_BATCH_GROUP, M - start);
@@ -195,12 +213,12 @@ export class TwoTower extends FactorNetwork {
   scores(users: Int32Array, _prevs: Int32Array, items: Int32Array): Tensor {
     const u = distinctIds(users);
     const i = distinctIds(items);
-    return ops.rowDot(gatherBack(this.users.forward(u.ids), u), gatherBack(this.items.forward(i.ids), i));
+    return ops.rowDot(gatherBack(this.userVectors(u.ids), u), gatherBack(this.itemVectors(i.ids), i));
   }
 
   protected catalogue(users: Int32Array): CatalogueForm {
     const all = Int32Array.from({ length: this.itemNum + 1 }, (_, j) => j);
-    return { terms: [[this.users.forward(users), this.items.forward(all)]], itemTerm: null, rowTerm: null };
+    return { terms: [[this.userVectors(users), this.itemVectors(all)]], itemTerm: null, rowTerm: null };
   }
 
   protected get regularised(): Regularised[] {
