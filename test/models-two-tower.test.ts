@@ -8,7 +8,7 @@ import { Rng } from '../src/engine/rng.js';
 import { fromEvents, train } from '../src/index.js';
 import type { FactorConfig } from '../src/models/common/factor-network.js';
 import type { FeatureRows, ModelFeatures } from '../src/models/common/feature-rows.js';
-import { TwoTower } from '../src/models/two-tower/two-tower.js';
+import { prefixBags, TwoTower } from '../src/models/two-tower/two-tower.js';
 import { getModel } from '../src/models/registry.js';
 import { runCli } from './helpers/cli.js';
 import { gradCheck } from './helpers/gradcheck.js';
@@ -216,6 +216,76 @@ test('two_tower learns stable tastes from ids (far above PopRec); its file score
     assert.equal(getModel('two_tower')?.sniff(bytes), true);
     const back = await getModel('two_tower')!.load(bytes);
     assert.equal(await testNdcg(back, data), ndcg);
+    back.dispose();
+  } finally {
+    model.dispose();
+  }
+});
+
+test("history bags: a position reads the row's items up to it (never its target), each 1/count; padding and unknown ids skipped", () => {
+  // rows of 4: [0, 5, 2, 9] and [3, 0, 1, 4] (9 is outside 1..7)
+  const seqs = Int32Array.from([0, 5, 2, 9, 3, 0, 1, 4]);
+  const bags = prefixBags(seqs, 4, [1, 3, 4, 6, 7], 7);
+  const bag = (m: number) => Array.from(bags.idx.subarray(bags.ptr[m], bags.ptr[m + 1])).map((i, k) => [i, bags.val[bags.ptr[m] + k]]);
+  assert.deepEqual(bag(0), [[5, 1]]);
+  assert.deepEqual(bag(1), [
+    [5, 0.5],
+    [2, 0.5],
+  ]);
+  assert.deepEqual(bag(2), [[3, 1]]);
+  assert.deepEqual(bag(3), [
+    [3, 0.5],
+    [1, 0.5],
+  ]);
+  assert.deepEqual(
+    bag(4).map(([i]) => i),
+    [3, 1, 4],
+  );
+});
+
+test('--history_bag: scores read the history (catalogue = pairs; the loss gradient), and users the model never saw are ranked by their history far above PopRec', async () => {
+  const net = new TwoTower(CONFIG, FEATURES, [4], { seed: 2 }, false, 0, true);
+  const rng = new Rng(4);
+  for (const p of net.parameters()) for (let i = 0; i < p.size; i++) p.data[i] += 0.2 * rng.normal();
+  const batch = { batchSize: 2, maxlen: 3, users: Int32Array.from([2, 2]), seqs: Int32Array.from([0, 1, 2, 4, 5, 6]) };
+  const all = net.scoreAll(batch);
+  const pairs = net.scoreCandidates(
+    batch,
+    Int32Array.from({ length: 14 }, (_, x) => x % 7),
+    7,
+  );
+  for (let x = 0; x < 14; x++) assert.ok(Math.abs(all[x] - pairs[x]) < 1e-5, `${x}: ${all[x]} vs ${pairs[x]}`);
+  assert.ok(Array.from({ length: 6 }, (_, j) => all[j + 1] !== all[7 + j + 1]).every(Boolean), 'the same user with other histories scores otherwise');
+  const named = net.namedParameters();
+  const res = gradCheck(
+    () => net.loss(BATCH),
+    named.map(([, p]) => p),
+    { eps: 1e-3, rtol: 2e-2, atol: 1e-3 },
+  );
+  assert.ok(res.ok, `ratio ${res.worstRatio}: ${res.worst}`);
+  assert.ok(
+    res.analytic[named.findIndex(([n]) => n === 'user_history_items')].some((g) => g !== 0),
+    'the history table learns',
+  );
+
+  const data = fromEvents(groupEvents());
+  const strangers = fromEvents(groupEvents().map((e) => ({ ...e, user: `new-${e.user}` })));
+  const pop = await testNdcg(await train(data, { model: 'pop' }), data);
+  const model = await train(data, {
+    model: 'two_tower',
+    historyBag: true,
+    numEpochs: 40,
+    evalEvery: 40,
+    lr: 0.01,
+    batchSize: 16,
+    evalProtocol: 'full',
+    seed: 1,
+  });
+  try {
+    const unknown = await testNdcg(model, strangers);
+    assert.ok(unknown > pop + 0.3, `two_tower --history_bag on users it never saw: ${unknown}, PopRec ${pop}`);
+    const back = await getModel('two_tower')!.load(model.serialize());
+    assert.equal(await testNdcg(back, strangers), unknown, 'the file keeps --history_bag');
     back.dispose();
   } finally {
     model.dispose();

@@ -1,6 +1,6 @@
 /** `--model two_tower`: user and item towers (MLPs over id and side-feature embeddings), scored by their dot product. */
 import { UserError } from '../../core/errors.js';
-import { choice, defineOptions, num, str } from '../../core/options.js';
+import { bool, choice, defineOptions, num, str } from '../../core/options.js';
 import { type FactorObjective, factorModelSpec, factorOptions, pointwiseOptions } from '../common/factor-model.js';
 import { type TowerLoss, TwoTower } from './two-tower.js';
 
@@ -43,6 +43,7 @@ export const twoTowerOptions = factorOptions
         default: 'dot',
       }),
       temperature: num({ help: 'two_tower: τ of --similarity cosine', default: 0.1, min: 0.001, max: 100 }),
+      history_bag: bool({ help: "two_tower: the user tower also reads the mean of the history's item embeddings (off by default)" }),
     }),
   )
   .withDefaults({ l2Reg: 0.0001 })
@@ -58,7 +59,7 @@ export const twoTower = factorModelSpec({
   sideFeatures: ['users', 'items'],
   coldStart: ['users', 'items'],
   objective: (options) => OBJECTIVES[options.towerLoss as TowerLoss],
-  shapeOptions: ['tower_layers', 'similarity', 'temperature'],
+  shapeOptions: ['tower_layers', 'similarity', 'temperature', 'history_bag'],
   network: (config, opts, features, options) =>
     new TwoTower(
       config,
@@ -67,6 +68,7 @@ export const twoTower = factorModelSpec({
       opts,
       options?.towerLoss === 'inbatch_softmax',
       options?.similarity === 'cosine' ? Number(options.temperature) : 0,
+      options?.historyBag === true,
     ),
   itemTable: 'item_ids',
   userTable: 'user_ids',

@@ -26,9 +26,14 @@
  * With `--similarity cosine` both towers' outputs are put on the unit sphere and the user's side is
  * divided by the temperature τ: s(u, i) = cos(u, i) / τ.
  *
- * Not built (issue 19): the user's history bag as a tower input.
+ * With `--history_bag` the user tower also reads the mean of the history's item embeddings h_j (a table
+ * of their own, d): u = f([e_u; Σ x_f v_f; mean_{j ∈ history} h_j]). In training, the history of a
+ * position is the row's items up to it (the inputs before its target: no leakage); in scoring, the
+ * history given (for a held-out user, its first `--cold_history` events).
  */
-import { bagSum } from '../../engine/bag-ops.js';
+import { type Bags, bagSum } from '../../engine/bag-ops.js';
+import { withInferenceTape } from '../../engine/tape.js';
+import type { HistoryBatch } from '../../eval/types.js';
 import { sampledSoftmaxLoss } from '../../engine/loss-ops.js';
 import * as ops from '../../engine/ops.js';
 import { type Parameter, Tensor } from '../../engine/tensor.js';
@@ -59,13 +64,17 @@ class Tower {
   readonly firstFeatures?: Parameter;
   readonly firstBias: Parameter;
   readonly layers: readonly Layer[];
+  /** the history bag's item table and first-layer block (user tower with --history_bag) */
+  readonly history?: { readonly table: Parameter; readonly first: Parameter };
 
+  /** @param historyItems with a history bag: the item count (its table's rows 1..historyItems); 0: none */
   constructor(
     net: TwoTower,
     side: 'user' | 'item',
     count: number,
     readonly rows: FeatureRows | undefined,
     sizes: readonly number[],
+    historyItems = 0,
   ) {
     const d = net.hiddenUnits;
     const uniform = (name: string, shape: number[]) => net.glorot(`${side}_tower.${name}`, shape);
@@ -75,6 +84,9 @@ class Tower {
     this.firstIds = uniform('0.id_weight', [widths[0], d]);
     if (this.featureTable) this.firstFeatures = uniform('0.feature_weight', [widths[0], d]);
     this.firstBias = net.addZeros(`${side}_tower.0.bias`, [widths[0]]);
+    if (historyItems > 0) {
+      this.history = { table: net.addTable(`${side}_history_items`, [historyItems + 1, d]), first: uniform('0.history_weight', [widths[0], d]) };
+    }
     const layers: Layer[] = [];
     for (let l = 1; l < widths.length; l++) {
       layers.push({ weight: uniform(`${l}.weight`, [widths[l], widths[l - 1]]), bias: net.addZeros(`${side}_tower.${l}.bias`, [widths[l]]) });
@@ -82,9 +94,13 @@ class Tower {
     this.layers = layers;
   }
 
-  /** The tower's output for each of `ids` (distinct) → [n, d]. */
-  forward(ids: Int32Array): Tensor {
+  /** The tower's output for each of `ids` → [n, d] (`history`: each one's history bag, with --history_bag). */
+  forward(ids: Int32Array, history?: Bags): Tensor {
     let h = ops.linear(ops.embedding(this.ids, ids), this.firstIds, this.firstBias);
+    if (this.history) {
+      if (!history) throw new Error('two_tower: the user tower reads a history bag');
+      h = ops.add(h, ops.linear(bagSum(this.history.table, history), this.history.first, null));
+    }
     if (this.featureTable && this.firstFeatures)
       h = ops.add(h, ops.linear(bagSum(this.featureTable, bagsOf(this.rows, ids)), this.firstFeatures, null));
     this.layers.forEach(({ weight, bias }) => {
@@ -106,6 +122,7 @@ export class TwoTower extends FactorNetwork {
    * @param towerLayers the hidden layers' sizes of both towers (the output is d)
    * @param inBatch train by the in-batch softmax (else by the base's S-BPR or log loss, per config.negatives)
    * @param temperature τ of the cosine similarity; 0: the dot product
+   * @param historyBag the user tower also reads the mean of the history's item embeddings
    */
   constructor(
     config: FactorConfig,
@@ -114,20 +131,36 @@ export class TwoTower extends FactorNetwork {
     opts: NetworkOptions = {},
     readonly inBatch = false,
     readonly temperature = 0,
+    readonly historyBag = false,
   ) {
     super('two_tower', config, opts, true);
     if (towerLayers.some((n) => !(Number.isInteger(n) && n >= 1)))
       throw new Error(`two_tower: tower layers must be positive integers, got ${towerLayers.join(',')}`);
-    this.users = new Tower(this, 'user', this.userNum, features.users, towerLayers);
+    this.users = new Tower(this, 'user', this.userNum, features.users, towerLayers, historyBag ? this.itemNum : 0);
     this.items = new Tower(this, 'item', this.itemNum, features.items, towerLayers);
     this.positives = new Float64Array(this.itemNum + 1);
     if (!(temperature >= 0)) throw new Error(`two_tower: temperature must be ≥ 0, got ${temperature}`);
   }
 
-  /** The user tower's vectors for distinct `ids` (divided by τ on the unit sphere, for cosine). */
-  private userVectors(ids: Int32Array): Tensor {
-    const u = this.users.forward(ids);
+  /** The training positions' history bags while a loss is computed (--history_bag), in the loss's example order. */
+  private exampleHistories: Bags | null = null;
+
+  /** The user tower's vectors for `ids` (distinct ones, or one per history bag), divided by τ on the unit sphere for cosine. */
+  private userVectors(ids: Int32Array, history?: Bags): Tensor {
+    const u = this.users.forward(ids, history);
     return this.temperature > 0 ? ops.normalizeRows(u, 1 / this.temperature) : u;
+  }
+
+  /** The user vector of each example m < M of the current loss (its own history bag), gathered for `users` (M or K·M of them, k-major). */
+  private exampleUserVectors(users: Int32Array, bags: Bags): Tensor {
+    const M = bags.ptr.length - 1;
+    const own = this.userVectors(users.subarray(0, M), bags);
+    return users.length === M
+      ? own
+      : ops.embedding(
+          own,
+          Int32Array.from(users, (_, x) => x % M),
+        );
   }
 
   /** The item tower's vectors for distinct `ids` (on the unit sphere, for cosine). */
@@ -138,7 +171,19 @@ export class TwoTower extends FactorNetwork {
 
   /** The in-batch softmax with the log-Q correction (file comment), or the base's loss. */
   override loss(batch: Pick<TrainBatch, 'batchSize' | 'maxlen' | 'users' | 'seqs' | 'pos' | 'neg' | 'negatives' | 'sharedNegatives'>): Tensor {
-    if (!this.inBatch) return super.loss(batch);
+    if (this.inBatch) return this.inBatchLoss(batch);
+    if (!this.historyBag) return super.loss(batch);
+    const positions: number[] = [];
+    for (let p = 0; p < batch.batchSize * batch.maxlen; p++) if (batch.pos[p] !== 0) positions.push(p);
+    this.exampleHistories = prefixBags(batch.seqs, batch.maxlen, positions, this.itemNum);
+    try {
+      return super.loss(batch);
+    } finally {
+      this.exampleHistories = null;
+    }
+  }
+
+  private inBatchLoss(batch: Pick<TrainBatch, 'batchSize' | 'maxlen' | 'users' | 'seqs' | 'pos'>): Tensor {
     const { batchSize: B, maxlen: L } = batch;
     const real: number[] = [];
     for (let p = 0; p < B * L; p++) if (batch.pos[p] !== 0) real.push(p);
@@ -157,7 +202,9 @@ export class TwoTower extends FactorNetwork {
     const logQ = (i: number) => Math.log((this.positives[i] + 1) / (this.positivesTotal + this.itemNum));
     const u = distinctIds(users);
     const it = distinctIds(items);
-    const userVectors = gatherBack(this.userVectors(u.ids), u);
+    const userVectors = this.historyBag
+      ? this.userVectors(users, prefixBags(batch.seqs, L, real, this.itemNum))
+      : gatherBack(this.userVectors(u.ids), u);
     const itemVectors = gatherBack(this.itemVectors(it.ids), it);
     let loss: Tensor | null = null;
     for (let start = 0; start < M; start += IN_BATCH_GROUP) {
@@ -213,7 +260,37 @@ export class TwoTower extends FactorNetwork {
   scores(users: Int32Array, _prevs: Int32Array, items: Int32Array): Tensor {
     const u = distinctIds(users);
     const i = distinctIds(items);
-    return ops.rowDot(gatherBack(this.userVectors(u.ids), u), gatherBack(this.itemVectors(i.ids), i));
+    const userSide = this.exampleHistories ? this.exampleUserVectors(users, this.exampleHistories) : gatherBack(this.userVectors(u.ids), u);
+    return ops.rowDot(userSide, gatherBack(this.itemVectors(i.ids), i));
+  }
+
+  /** With --history_bag: each history's user vector from its own bag, times every item's vector (one GEMM). */
+  override scoreAll(batch: HistoryBatch, out?: Float32Array): Float32Array {
+    if (!this.historyBag) return super.scoreAll(batch, out);
+    const B = batch.batchSize;
+    const n = this.itemNum + 1;
+    const { users } = this.contexts(batch);
+    const res = out !== undefined && out.length >= B * n ? out.subarray(0, B * n) : new Float32Array(B * n);
+    const all = Int32Array.from({ length: n }, (_, j) => j);
+    this.inEvalMode(() =>
+      withInferenceTape(() => {
+        res.set(ops.linear(this.userVectors(users, historyBags(batch, this.itemNum)), this.itemVectors(all), null).data.subarray(0, B * n));
+      }),
+    );
+    return res;
+  }
+
+  override scoreCandidates(batch: HistoryBatch, candidates: Int32Array, numCandidates: number): Float32Array {
+    if (!this.historyBag) return super.scoreCandidates(batch, candidates, numCandidates);
+    const { users } = this.contexts(batch);
+    return this.inEvalMode(() =>
+      withInferenceTape(() => {
+        const perRow = this.userVectors(users, historyBags(batch, this.itemNum));
+        const rows = Int32Array.from(candidates, (_, x) => Math.floor(x / numCandidates));
+        const c = distinctIds(candidates);
+        return ops.rowDot(ops.embedding(perRow, rows), gatherBack(this.itemVectors(c.ids), c)).data.slice();
+      }),
+    );
   }
 
   protected catalogue(users: Int32Array): CatalogueForm {
@@ -230,4 +307,38 @@ export class TwoTower extends FactorNetwork {
       ...(this.items.featureTable && items ? [{ table: this.items.featureTable, rowOf: 'item', features: items } as const] : []),
     ];
   }
+}
+
+/**
+ * Each position's history bag: the row's items up to and including it (padding and ids outside
+ * 1..itemNum skipped), each weighted 1/count.
+ */
+export function prefixBags(seqs: Int32Array, maxlen: number, positions: readonly number[], itemNum: number): Bags {
+  const ptr = new Int32Array(positions.length + 1);
+  const idx: number[] = [];
+  const val: number[] = [];
+  const known = (i: number) => i >= 1 && i <= itemNum;
+  positions.forEach((p, m) => {
+    const start = p - (p % maxlen);
+    let count = 0;
+    for (let x = start; x <= p; x++) if (known(seqs[x])) count++;
+    for (let x = start; x <= p; x++) {
+      if (!known(seqs[x])) continue;
+      idx.push(seqs[x]);
+      val.push(1 / count);
+    }
+    ptr[m + 1] = idx.length;
+  });
+  return { ptr, idx: Int32Array.from(idx), val: Float32Array.from(val) };
+}
+
+/** Each history's bag: all its items, each weighted 1/count (an empty history: an empty bag). */
+function historyBags(batch: HistoryBatch, itemNum: number): Bags {
+  const L = batch.maxlen;
+  return prefixBags(
+    batch.seqs,
+    L,
+    Array.from({ length: batch.batchSize }, (_, b) => b * L + L - 1),
+    itemNum,
+  );
 }
