@@ -21,6 +21,7 @@ import { getModel } from '../src/models/registry.js';
 import { PopRecModel } from '../src/models/pop/pop.js';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { featureRows } from './helpers/feature-rows.js';
 import { gradCheck } from './helpers/gradcheck.js';
 import { NEEDS_SHARED, sharedPath } from './helpers/shared.js';
 import { testTempDir } from './helpers/tmp.js';
@@ -45,24 +46,9 @@ test('bagSum: weighted sums of table rows per bag, and its gradient', () => {
 
 const CONFIG: FactorConfig = { itemNum: 6, userNum: 3, maxlen: 4, hiddenUnits: 4, l2Reg: 0.05 };
 
-/** CSR feature rows from per-id lists of (feature, weight). */
-function rows(featureNum: number, perId: Array<Array<[number, number]>>, fieldOf = new Int32Array(featureNum)): FeatureRows {
-  const rowPtr = new Int32Array(perId.length + 1);
-  const idx: number[] = [];
-  const val: number[] = [];
-  perId.forEach((r, i) => {
-    for (const [f, w] of r) {
-      idx.push(f);
-      val.push(w);
-    }
-    rowPtr[i + 1] = idx.length;
-  });
-  return { featureNum, fieldOf, fieldNum: Math.max(...fieldOf) + 1, rowPtr, idx: Int32Array.from(idx), val: Float32Array.from(val) };
-}
-
 const FEATURES: ModelFeatures = {
   // users 1..3 (row 0 empty): two user features
-  users: rows(2, [
+  users: featureRows(2, [
     [],
     [[0, 1]],
     [[1, 1]],
@@ -72,7 +58,7 @@ const FEATURES: ModelFeatures = {
     ],
   ]),
   // items 1..6: three item features, some items with several, one with none
-  items: rows(3, [
+  items: featureRows(3, [
     [],
     [[0, 1]],
     [

@@ -11,27 +11,14 @@ import type { FeatureRows, ModelFeatures } from '../src/models/common/feature-ro
 import { prefixBags, TwoTower } from '../src/models/two-tower/two-tower.js';
 import { getModel } from '../src/models/registry.js';
 import { runCli } from './helpers/cli.js';
+import { featureRows } from './helpers/feature-rows.js';
 import { gradCheck } from './helpers/gradcheck.js';
 import { groupEvents, testNdcg } from './helpers/tastes.js';
 
 const CONFIG: FactorConfig = { itemNum: 6, userNum: 3, maxlen: 4, hiddenUnits: 3, l2Reg: 0.05, negatives: 2 };
 
-function rows(featureNum: number, perId: Array<Array<[number, number]>>): FeatureRows {
-  const rowPtr = new Int32Array(perId.length + 1);
-  const idx: number[] = [];
-  const val: number[] = [];
-  perId.forEach((r, i) => {
-    for (const [f, w] of r) {
-      idx.push(f);
-      val.push(w);
-    }
-    rowPtr[i + 1] = idx.length;
-  });
-  return { featureNum, fieldOf: new Int32Array(featureNum), fieldNum: 1, rowPtr, idx: Int32Array.from(idx), val: Float32Array.from(val) };
-}
-
 const FEATURES: ModelFeatures = {
-  users: rows(2, [
+  users: featureRows(2, [
     [],
     [[0, 1]],
     [[1, 1]],
@@ -40,7 +27,7 @@ const FEATURES: ModelFeatures = {
       [1, 0.5],
     ],
   ]),
-  items: rows(3, [
+  items: featureRows(3, [
     [],
     [[0, 1]],
     [
