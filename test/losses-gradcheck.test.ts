@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bprLoss, fullSoftmaxCrossEntropy, groupedRowDot, sampledSoftmaxLoss, softplusSum } from '../src/engine/loss-ops.js';
+import { bprLoss, fullSoftmaxCrossEntropy, gatheredRowDot, groupedRowDot, sampledSoftmaxLoss, softplusSum } from '../src/engine/loss-ops.js';
+import * as ops from '../src/engine/ops.js';
+import { negativeScores } from '../src/losses/targets.js';
 import { Rng } from '../src/engine/rng.js';
 import { getTape } from '../src/engine/tape.js';
 import { Parameter, type Tensor } from '../src/engine/tensor.js';
@@ -223,4 +225,50 @@ test('gBCE: (β·Σ −log σ(s⁺) + Σ −log(1 − σ(s⁻))) / (M·(K + 1)) 
     close(value({ loss: 'gbce', trainNegatives: K, gbceT: t }), (beta * A + B) / (M * (K + 1)), `gbce t ${t}`);
   }
   getTape().reset();
+});
+
+test('gatheredRowDot: the scores and gradients of groupedRowDot over the gathered rows, without the block; the padding row gets none; negativeScores above its block limit takes it', () => {
+  const rng = new Rng(21);
+  const [M, K, d, N] = [5, 3, 4, 7];
+  const fill = (p: Parameter) => {
+    for (let i = 0; i < p.size; i++) p.data[i] = rng.normal();
+    return p;
+  };
+  const f = fill(new Parameter(new Float32Array(M * d), [M, d]));
+  const table = fill(new Parameter(new Float32Array(N * d), [N, d]));
+  const ids = Int32Array.from({ length: M * K }, (_, x) => (x * 5 + 1) % N);
+  ids[4] = 0;
+  const tape = getTape();
+  const run = (fn: () => Tensor) => {
+    tape.reset();
+    f.grad?.fill(0);
+    table.grad?.fill(0);
+    const y = fn();
+    const values = y.data.slice();
+    tape.backward(
+      y,
+      Float32Array.from({ length: M * K }, (_, x) => Math.sin(x + 1)),
+    );
+    const grads = [(f.grad as Float32Array).slice(), (table.grad as Float32Array).slice()];
+    tape.reset();
+    return { values, grads };
+  };
+  const fused = run(() => gatheredRowDot(f, table, ids, K, 0));
+  const block = run(() => groupedRowDot(f, ops.embedding(table, ids, { paddingIdx: 0 }), K));
+  for (let x = 0; x < M * K; x++) assert.ok(Math.abs(fused.values[x] - block.values[x]) < 1e-5, `score ${x}`);
+  for (const k of [0, 1]) {
+    const [a, b] = [fused.grads[k], block.grads[k]];
+    for (let x = 0; x < a.length; x++) assert.ok(Math.abs(a[x] - b[x]) < 1e-5, `${k === 0 ? 'df' : 'dtable'}[${x}]: ${a[x]} vs ${b[x]}`);
+  }
+  assert.ok(
+    fused.grads[1].subarray(0, d).every((v) => v === 0),
+    'the padding row gets no gradient',
+  );
+  check(([a, t]) => gatheredRowDot(a, t, ids, K), [f, table]);
+
+  const emb = new Embedding(N, d, new Rng(2), 0);
+  const targets = { features: f, pos: Int32Array.from({ length: M }, (_, m) => m + 1), neg: ids };
+  const viaBlock = negativeScores(targets, emb, K, false).data.slice();
+  const viaFused = negativeScores(targets, emb, K, false, undefined, 0).data.slice();
+  for (let x = 0; x < M * K; x++) assert.ok(Math.abs(viaBlock[x] - viaFused[x]) < 1e-5, `negativeScores ${x}`);
 });

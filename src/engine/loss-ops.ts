@@ -33,6 +33,52 @@ export function groupedRowDot(f: Tensor, g: Tensor, K: number): Tensor {
   return out;
 }
 
+/**
+ * out[m, k] = f_m · table[ids[m·K + k]] → [M, K]: groupedRowDot(f, embedding(table, ids), K) without the
+ * [M·K, d] block of gathered rows and its gradient (the gradient goes straight into the table's rows;
+ * rows at `paddingIdx` get none). For K sampled negatives per position over many positions, where
+ * that block would not fit in memory.
+ */
+export function gatheredRowDot(f: Tensor, table: Tensor, ids: Int32Array, K: number, paddingIdx = -1): Tensor {
+  const M = f.rows;
+  const d = f.lastDim;
+  if (ids.length !== M * K) throw new Error(`gatheredRowDot: ${ids.length} ids for ${M}·${K}`);
+  if (table.lastDim !== d) throw new Error(`gatheredRowDot: table ${shapeStr(table.shape)} has not ${d} columns`);
+  const N = table.rows;
+  for (const id of ids) if (id < 0 || id >= N) throw new Error(`gatheredRowDot: index ${id} out of range [0, ${N})`);
+  const tape = getTape();
+  const out = tape.output([M, K], f, table);
+  const fd = f.data;
+  const td = table.data;
+  for (let m = 0; m < M; m++) {
+    for (let k = 0; k < K; k++) {
+      const row = ids[m * K + k] * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += fd[m * d + j] * td[row + j];
+      out.data[m * K + k] = s;
+    }
+  }
+  if (out.requiresGrad) {
+    tape.record(() => {
+      const dy = out.grad;
+      if (!dy) return;
+      const df = f.requiresGrad ? tape.gradOf(f) : null;
+      const dt = table.requiresGrad ? tape.gradOf(table) : null;
+      for (let m = 0; m < M; m++) {
+        for (let k = 0; k < K; k++) {
+          const g = dy[m * K + k];
+          if (g === 0) continue;
+          const id = ids[m * K + k];
+          const row = id * d;
+          if (df) for (let j = 0; j < d; j++) df[m * d + j] += g * td[row + j];
+          if (dt && id !== paddingIdx) for (let j = 0; j < d; j++) dt[row + j] += g * fd[m * d + j];
+        }
+      }
+    });
+  }
+  return out;
+}
+
 /** weight · Σ softplus(sign · x) → a scalar: the BCE-with-logits of every x with label 1 (sign −1) or 0 (sign +1). */
 export function softplusSum(x: Tensor, sign: 1 | -1, weight: number): Tensor {
   const kern = getKernels();
