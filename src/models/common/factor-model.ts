@@ -34,7 +34,7 @@ export const factorOptions = attentionOptions.pick('maxlen', 'hidden_units').wit
 /** The options of the factor models trained pointwise (NCF's log loss: `objective: 'bce'`). */
 export const pointwiseOptions = defineOptions({
   ncf_negatives: int({
-    help: 'negatives sampled per positive for the pointwise log loss of mf and neumf (He et al. 2017: 4)',
+    help: 'negatives sampled per positive for the pointwise log loss of mf, neumf and two_tower --tower_loss log (He et al. 2017: 4)',
     default: 4,
     min: 1,
     max: 1000,
