@@ -33,47 +33,53 @@ export function groupedRowDot(f: Tensor, g: Tensor, K: number): Tensor {
   return out;
 }
 
+/** Floats of gathered rows gatheredRowDot holds at once (one chunk of positions). */
+const GATHER_CHUNK = 2 ** 22;
+
 /**
  * out[m, k] = f_m · table[ids[m·K + k]] → [M, K]: groupedRowDot(f, embedding(table, ids), K) without the
- * [M·K, d] block of gathered rows and its gradient (the gradient goes straight into the table's rows;
- * rows at `paddingIdx` get none). For K sampled negatives per position over many positions, where
- * that block would not fit in memory.
+ * [M·K, d] block of gathered rows and its gradient. Positions are taken a chunk at a time (GATHER_CHUNK
+ * floats of rows in one scratch buffer, the same batched GEMMs as groupedRowDot); the backward pass
+ * gathers each chunk again and scatter-adds its rows' gradient into the table (rows at `paddingIdx`
+ * get none). For K sampled negatives per position over many positions, where the block would not fit.
+ * `chunkFloats`: the chunk's size (tests use small ones).
  */
-export function gatheredRowDot(f: Tensor, table: Tensor, ids: Int32Array, K: number, paddingIdx = -1): Tensor {
+export function gatheredRowDot(f: Tensor, table: Tensor, ids: Int32Array, K: number, paddingIdx = -1, chunkFloats = GATHER_CHUNK): Tensor {
   const M = f.rows;
   const d = f.lastDim;
   if (ids.length !== M * K) throw new Error(`gatheredRowDot: ${ids.length} ids for ${M}·${K}`);
   if (table.lastDim !== d) throw new Error(`gatheredRowDot: table ${shapeStr(table.shape)} has not ${d} columns`);
   const N = table.rows;
   for (const id of ids) if (id < 0 || id >= N) throw new Error(`gatheredRowDot: index ${id} out of range [0, ${N})`);
+  const kern = getKernels();
   const tape = getTape();
   const out = tape.output([M, K], f, table);
-  const fd = f.data;
-  const td = table.data;
-  for (let m = 0; m < M; m++) {
-    for (let k = 0; k < K; k++) {
-      const row = ids[m * K + k] * d;
-      let s = 0;
-      for (let j = 0; j < d; j++) s += fd[m * d + j] * td[row + j];
-      out.data[m * K + k] = s;
+  const rowsPerChunk = Math.max(1, Math.floor(chunkFloats / (K * d)));
+  const chunks = (visit: (m0: number, mc: number, rows: Float32Array) => void) => {
+    const rows = tape.alloc(Math.min(M, rowsPerChunk) * K * d);
+    for (let m0 = 0; m0 < M; m0 += rowsPerChunk) {
+      const mc = Math.min(rowsPerChunk, M - m0);
+      kern.gatherRows(mc * K, d, table.data, 0, ids, m0 * K, 1, rows, 0);
+      visit(m0, mc, rows);
     }
-  }
+  };
+  // per position m: out[m, :] (K×1) = rows_m (K×d) · f_mᵀ (d×1)
+  chunks((m0, mc, rows) => gemmBatched(kern, false, true, K, 1, d, 1, rows, 0, d, f.data, m0 * d, d, 0, out.data, m0 * K, 1, mc, K * d, d, K));
   if (out.requiresGrad) {
     tape.record(() => {
       const dy = out.grad;
       if (!dy) return;
       const df = f.requiresGrad ? tape.gradOf(f) : null;
       const dt = table.requiresGrad ? tape.gradOf(table) : null;
-      for (let m = 0; m < M; m++) {
-        for (let k = 0; k < K; k++) {
-          const g = dy[m * K + k];
-          if (g === 0) continue;
-          const id = ids[m * K + k];
-          const row = id * d;
-          if (df) for (let j = 0; j < d; j++) df[m * d + j] += g * td[row + j];
-          if (dt && id !== paddingIdx) for (let j = 0; j < d; j++) dt[row + j] += g * fd[m * d + j];
+      const drows = dt ? tape.alloc(Math.min(M, rowsPerChunk) * K * d) : null;
+      chunks((m0, mc, rows) => {
+        // df_m (1×d) += dy_m (1×K) · rows_m (K×d);  drows_m (K×d) = dy_mᵀ (K×1) · f_m (1×d), scattered into the table
+        if (df) gemmBatched(kern, false, false, 1, d, K, 1, dy, m0 * K, K, rows, 0, d, 1, df, m0 * d, d, mc, K, K * d, d);
+        if (dt && drows) {
+          gemmBatched(kern, false, false, K, d, 1, 1, dy, m0 * K, 1, f.data, m0 * d, d, 0, drows, 0, d, mc, K, d, K * d);
+          kern.scatterAddRows(mc * K, d, drows, 0, ids, m0 * K, 1, paddingIdx, dt, 0);
         }
-      }
+      });
     });
   }
   return out;
