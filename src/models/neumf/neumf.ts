@@ -17,6 +17,7 @@
  * the item's half are each computed once per distinct id, and for the whole catalogue the item half is
  * a GEMM whose bias is the user's half.
  */
+import * as init from '../../engine/init.js';
 import * as ops from '../../engine/ops.js';
 import { withInferenceTape } from '../../engine/tape.js';
 import type { Parameter, Tensor } from '../../engine/tensor.js';
@@ -80,7 +81,7 @@ export class NeuMF extends FactorNetwork {
 
   private uniform(name: string, shape: number[], limit: number): Parameter {
     const p = this.addParameter(name, shape);
-    for (let x = 0; x < p.size; x++) p.data[x] = limit * (2 * this.initRng.nextFloat() - 1);
+    init.uniform(p, this.initRng, -limit, limit);
     return p;
   }
 

@@ -1,8 +1,13 @@
 /** `--model neumf`: Neural Collaborative Filtering's NeuMF (He et al., WWW 2017), trained by the log loss with sampled negatives. */
-import { UserError } from '../../core/errors.js';
 import { defineOptions, str } from '../../core/options.js';
 import { factorModelSpec, factorOptions, pointwiseOptions } from '../common/factor-model.js';
+import { parseSizes, sizesOf } from '../common/layer-sizes.js';
 import { NeuMF } from './neumf.js';
+
+const LAYERS_EXPECTED = 'expected at least two positive integers, the first even (e.g. 64,32,16,8)';
+
+/** A tower: the concatenated embeddings (even: a user half and an item half), then at least one layer. */
+const isTower = (sizes: number[]) => sizes.length >= 2 && sizes[0] % 2 === 0;
 
 export const neumfOptions = factorOptions
   .with(pointwiseOptions)
@@ -16,20 +21,14 @@ export const neumfOptions = factorOptions
     }),
   )
   .withDefaults({ hiddenUnits: 8, l2Reg: 0 })
-  .rule((c) => (parseLayers(c.mlpLayers) ? undefined : ['mlp_layers', LAYERS_EXPECTED]));
-
-const LAYERS_EXPECTED = 'expected at least two positive integers, the first even (e.g. 64,32,16,8)';
-
-function parseLayers(text: string): number[] | undefined {
-  const sizes = text.split(',').map((x) => Number(x.trim()));
-  return sizes.length < 2 || sizes.some((n) => !(Number.isInteger(n) && n >= 1)) || sizes[0] % 2 !== 0 ? undefined : sizes;
-}
+  .rule((c) => {
+    const sizes = parseSizes(c.mlpLayers);
+    return sizes && isTower(sizes) ? undefined : ['mlp_layers', LAYERS_EXPECTED];
+  });
 
 /** "64,32,16,8" → [64, 32, 16, 8]; anything else is a UserError naming the flag. */
 export function mlpLayers(text: string): number[] {
-  const sizes = parseLayers(text);
-  if (!sizes) throw new UserError(`--mlp_layers ${JSON.stringify(text)}: ${LAYERS_EXPECTED}`);
-  return sizes;
+  return sizesOf('mlp_layers', text, LAYERS_EXPECTED, isTower);
 }
 
 export const neumf = factorModelSpec({

@@ -1,6 +1,6 @@
 /** `--model two_tower`: user and item towers (MLPs over id and side-feature embeddings), scored by their dot product. */
-import { UserError } from '../../core/errors.js';
 import { bool, choice, defineOptions, num, str } from '../../core/options.js';
+import { parseSizes, sizesOf } from '../common/layer-sizes.js';
 import { type FactorObjective, factorModelSpec, factorOptions, pointwiseOptions } from '../common/factor-model.js';
 import { type TowerLoss, TwoTower } from './two-tower.js';
 
@@ -9,17 +9,9 @@ const OBJECTIVES: Record<TowerLoss, FactorObjective> = { log: 'bce', pairwise: '
 
 const LAYERS_EXPECTED = 'expected positive integers separated by commas (e.g. 64), or none for a linear tower';
 
-function parseLayers(text: string): number[] | undefined {
-  if (text.trim() === '') return [];
-  const sizes = text.split(',').map((x) => Number(x.trim()));
-  return sizes.some((n) => !(Number.isInteger(n) && n >= 1)) ? undefined : sizes;
-}
-
 /** "64,32" → [64, 32]; anything else is a UserError naming the flag. */
 export function towerLayers(text: string): number[] {
-  const sizes = parseLayers(text);
-  if (!sizes) throw new UserError(`--tower_layers ${JSON.stringify(text)}: ${LAYERS_EXPECTED}`);
-  return sizes;
+  return sizesOf('tower_layers', text, LAYERS_EXPECTED);
 }
 
 export const twoTowerOptions = factorOptions
@@ -47,7 +39,7 @@ export const twoTowerOptions = factorOptions
     }),
   )
   .withDefaults({ l2Reg: 0.0001 })
-  .rule((c) => (parseLayers(c.towerLayers) ? undefined : ['tower_layers', LAYERS_EXPECTED]));
+  .rule((c) => (parseSizes(c.towerLayers) ? undefined : ['tower_layers', LAYERS_EXPECTED]));
 
 export const twoTower = factorModelSpec({
   name: 'two_tower',

@@ -35,6 +35,7 @@ import { type Bags, bagSum } from '../../engine/bag-ops.js';
 import { withInferenceTape } from '../../engine/tape.js';
 import type { HistoryBatch } from '../../eval/types.js';
 import { sampledSoftmaxLoss } from '../../engine/loss-ops.js';
+import * as init from '../../engine/init.js';
 import * as ops from '../../engine/ops.js';
 import { type Parameter, Tensor } from '../../engine/tensor.js';
 import type { TrainBatch } from '../../data/types.js';
@@ -247,8 +248,7 @@ export class TwoTower extends FactorNetwork {
   /** A layer weight [out, in], Glorot-uniform. */
   glorot(name: string, shape: number[]): Parameter {
     const p = this.addParameter(name, shape);
-    const limit = Math.sqrt(6 / (shape[0] + shape[1]));
-    for (let x = 0; x < p.size; x++) p.data[x] = limit * (2 * this.initRng.nextFloat() - 1);
+    init.xavierUniform(p, this.initRng);
     return p;
   }
 
