@@ -152,6 +152,13 @@ export class TwoTower extends FactorNetwork {
     return this.temperature > 0 ? ops.normalizeRows(u, 1 / this.temperature) : u;
   }
 
+  /** Each example's user vector: from its own history bag (--history_bag), else the tower once per distinct user. */
+  private usersOf(users: Int32Array, bags: Bags | null): Tensor {
+    if (bags) return this.exampleUserVectors(users, bags);
+    const u = distinctIds(users);
+    return gatherBack(this.userVectors(u.ids), u);
+  }
+
   /** The user vector of each example m < M of the current loss (its own history bag), gathered for `users` (M or K·M of them, k-major). */
   private exampleUserVectors(users: Int32Array, bags: Bags): Tensor {
     const M = bags.ptr.length - 1;
@@ -201,11 +208,8 @@ export class TwoTower extends FactorNetwork {
       this.positivesTotal += M;
     }
     const logQ = (i: number) => Math.log((this.positives[i] + 1) / (this.positivesTotal + this.itemNum));
-    const u = distinctIds(users);
     const it = distinctIds(items);
-    const userVectors = this.historyBag
-      ? this.userVectors(users, prefixBags(batch.seqs, L, real, this.itemNum))
-      : gatherBack(this.userVectors(u.ids), u);
+    const userVectors = this.usersOf(users, this.historyBag ? prefixBags(batch.seqs, L, real, this.itemNum) : null);
     const itemVectors = gatherBack(this.itemVectors(it.ids), it);
     let loss: Tensor | null = null;
     for (let start = 0; start < M; start += IN_BATCH_GROUP) {
@@ -258,10 +262,8 @@ export class TwoTower extends FactorNetwork {
 
   /** ⟨u, i⟩ for each (users[m], items[m]), each tower run once per distinct id (the previous item is not read). */
   scores(users: Int32Array, _prevs: Int32Array, items: Int32Array): Tensor {
-    const u = distinctIds(users);
     const i = distinctIds(items);
-    const userSide = this.exampleHistories ? this.exampleUserVectors(users, this.exampleHistories) : gatherBack(this.userVectors(u.ids), u);
-    return ops.rowDot(userSide, gatherBack(this.itemVectors(i.ids), i));
+    return ops.rowDot(this.usersOf(users, this.exampleHistories), gatherBack(this.itemVectors(i.ids), i));
   }
 
   /** With --history_bag: each history's user vector from its own bag, times every item's vector (one GEMM). */
