@@ -1,6 +1,6 @@
 // Bundles src/browser/index.ts into one ESM file for browsers (wasm kernels embedded as base64),
 // and the demo page (src/browser/demo/) with its model into dist/demo/ as static files.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const common = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: true, logLevel: 'warning' };
@@ -13,3 +13,5 @@ await build({ ...common, entryPoints: ['src/browser/train-worker.ts'], outfile: 
 mkdirSync('dist/demo', { recursive: true });
 copyFileSync('src/browser/demo/index.html', 'dist/demo/index.html');
 copyFileSync('demo/games-sasrec.safetensors', 'dist/demo/games-sasrec.safetensors');
+// the page is threaded only when cross-origin isolated: the headers for static hosts that read _headers
+writeFileSync('dist/demo/_headers', '/*\n  Cross-Origin-Opener-Policy: same-origin\n  Cross-Origin-Embedder-Policy: require-corp\n');

@@ -40,6 +40,9 @@ test('seqrec demo serves the built page (dist/demo/) on loopback, nothing outsid
     });
     const page = await fetch(url);
     assert.equal(page.status, 200);
+    // cross-origin isolated: the page's kernels may run on a thread pool
+    assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
+    assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
     assert.match(await page.text(), /<script type="module" src="\.\/demo\.js">/);
     const model = await fetch(`${url}games-sasrec.safetensors`);
     assert.equal(Buffer.from(await model.arrayBuffer()).equals(readFileSync(demoModel)), true);
@@ -72,6 +75,10 @@ test('the demo page loads the demo model; a history built by search and clicks g
     await tab.goto(url);
     await tab.evaluate(() => (window as unknown as { seqrecDemo: { ready: Promise<void> } }).seqrecDemo.ready);
     assert.match((await tab.textContent('#status')) ?? '', /^Ready/);
+    const [isolated, cores] = await tab.evaluate(() => [crossOriginIsolated, navigator.hardwareConcurrency] as const);
+    assert.equal(isolated, true, 'seqrec demo serves the page cross-origin isolated');
+    const threads = Math.min(4, cores);
+    assert.match((await tab.textContent('#model-info')) ?? '', new RegExp(`· wasm-[a-z-]+ on ${threads === 1 ? 'one thread' : `${threads} threads`}$`));
     for (const name of ['Model file', 'Item names', 'Search items by id or name']) assert.equal(await tab.getByLabel(name).count(), 1, name);
     assert.equal(await tab.locator('#top li').count(), 10, 'the empty history is ranked too');
 

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { launchBrowser } from './helpers/browser.js';
+import { bundleForBrowser, type PageFile, servePage } from './helpers/page-server.js';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
@@ -13,17 +11,6 @@ import { loadModel } from '../src/api/model-file.js';
 import { recommendTopK } from '../src/eval/recommend.js';
 
 const dir = testTempDir('seqrec-browser-');
-
-/** Serves `files` (path → body, content type) on an ephemeral loopback port. */
-async function serve(files: Map<string, [Uint8Array | string, string]>): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const file = files.get(req.url ?? '');
-    if (!file) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': file[1] }).end(file[0]);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
 
 test('a model file recommends the same top-10 (ids and scores) in Chromium as in Node, with no console errors', async () => {
   const ring = writeRingDataset(join(dir, 'ring.txt'), { users: 40 });
@@ -62,14 +49,7 @@ test('a model file recommends the same top-10 (ids and scores) in Chromium as in
     })),
   );
 
-  const bundle = await build({
-    entryPoints: ['src/browser/index.ts'],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-  });
+  const bundle = await bundleForBrowser('src/browser/index.ts');
   const page = `<!doctype html><script type="module">
     import { loadModel, recommend, initKernels } from '/seqrec.js';
     window.run = async (histories) => {
@@ -79,10 +59,10 @@ test('a model file recommends the same top-10 (ids and scores) in Chromium as in
     };
     window.ready = true;
   </script>`;
-  const { server, url } = await serve(
-    new Map<string, [Uint8Array | string, string]>([
+  const { server, url } = await servePage(
+    new Map<string, PageFile>([
       ['/', [page, 'text/html']],
-      ['/seqrec.js', [bundle.outputFiles[0].contents, 'text/javascript']],
+      ['/seqrec.js', [bundle, 'text/javascript']],
       ['/model.safetensors', [bytes, 'application/octet-stream']],
     ]),
   );
@@ -95,10 +75,16 @@ test('a model file recommends the same top-10 (ids and scores) in Chromium as in
     await tab.goto(url);
     await tab.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
     const got = await tab.evaluate(
-      (h) => (window as unknown as { run(h: string[][]): Promise<{ kernels: string; lists: { item: string; score: number }[][] }> }).run(h),
+      (h) =>
+        (
+          window as unknown as {
+            run(h: string[][]): Promise<{ kernels: { name: string; threads: number }; lists: { item: string; score: number }[][] }>;
+          }
+        ).run(h),
       histories,
     );
-    assert.match(got.kernels, /wasm/i);
+    assert.match(got.kernels.name, /^wasm/);
+    assert.equal(got.kernels.threads, 1, 'a page without the isolation headers runs on one thread');
     assert.equal(got.lists.length, histories.length);
     for (let i = 0; i < histories.length; i++) {
       assert.equal(got.lists[i].length, 10);

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { launchBrowser } from './helpers/browser.js';
+import { bundleForBrowser, type PageFile, servePage } from './helpers/page-server.js';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
@@ -13,19 +11,6 @@ import { loadModel } from '../src/api/model-file.js';
 import { recommendTopK } from '../src/eval/recommend.js';
 
 const dir = testTempDir('seqrec-btrain-');
-
-async function serve(files: Map<string, [Uint8Array | string, string]>): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const file = files.get(req.url ?? '');
-    if (!file) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': file[1] }).end(file[0]);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-const bundle = async (entry: string) =>
-  (await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false })).outputFiles[0].contents;
 
 interface BrowserRun {
   epochs: { epoch: number; loss: number; valid?: Record<string, number> }[];
@@ -73,11 +58,11 @@ test('SASRec trained in a Chromium Web Worker: the same losses as `seqrec train`
     };
     window.ready = true;
   </script>`;
-  const { server, url } = await serve(
-    new Map<string, [Uint8Array | string, string]>([
+  const { server, url } = await servePage(
+    new Map<string, PageFile>([
       ['/', [page, 'text/html']],
-      ['/seqrec.js', [await bundle('src/browser/index.ts'), 'text/javascript']],
-      ['/train-worker.js', [await bundle('src/browser/train-worker.ts'), 'text/javascript']],
+      ['/seqrec.js', [await bundleForBrowser('src/browser/index.ts'), 'text/javascript']],
+      ['/train-worker.js', [await bundleForBrowser('src/browser/train-worker.ts'), 'text/javascript']],
     ]),
   );
   const browser = await launchBrowser();

@@ -9,7 +9,7 @@ import { detectModel } from '../models/registry.js';
 import { recommendTopK } from '../eval/recommend.js';
 import { initKernels } from './kernels.js';
 
-export { initKernels } from './kernels.js';
+export { initKernels, type KernelOptions, type KernelsInfo, type ThreadPoolOptions } from './kernels.js';
 export { trainFromText, type BrowserTrainOptions, type TrainedModel, type TrainProgress } from './train.js';
 export { trainInWorker } from './worker.js';
 

@@ -17,12 +17,16 @@ import { trainingOptionsFor } from '../learn/options.js';
 import { ModelSelection } from '../learn/selection.js';
 import { MemoryStore } from '../learn/store.js';
 import { getModel, modelNames } from '../models/registry.js';
-import { initKernels } from './kernels.js';
+import { initKernels, type KernelOptions, type KernelsInfo } from './kernels.js';
 
-/** Options by their library names (camelCase or snake_case): model (default sasrec), seed, the model's and the loop's. */
+/**
+ * Options by their library names (camelCase or snake_case): model (default sasrec), seed, the
+ * model's and the loop's; `kernels`: the threads to train on (see initKernels).
+ */
 export interface BrowserTrainOptions {
   readonly model?: string;
   readonly seed?: number;
+  readonly kernels?: KernelOptions;
   readonly [option: string]: unknown;
 }
 
@@ -45,6 +49,8 @@ export interface TrainedModel {
   readonly bytes: Uint8Array;
   readonly epochs: ReadonlyArray<{ epoch: number; loss: number; valid?: Readonly<Record<string, number>> }>;
   readonly log: readonly string[];
+  /** The kernels it trained with (threads, calls split across them). */
+  readonly kernels: KernelsInfo;
 }
 
 /** The split `seqrec train --dataset <file>` makes by default (leave-one-out), refusing a file with nobody to evaluate. */
@@ -61,7 +67,7 @@ export async function trainFromText(
   options: BrowserTrainOptions = {},
   onProgress?: (p: TrainProgress) => void,
 ): Promise<TrainedModel> {
-  const { model: name = 'sasrec', ...raw } = options;
+  const { model: name = 'sasrec', kernels: kernelOptions, ...raw } = options;
   const spec = getModel(name);
   if (spec?.learning.kind !== 'gradient') {
     const able = modelNames().filter((n) => getModel(n)?.learning.kind === 'gradient');
@@ -76,7 +82,7 @@ export async function trainFromText(
   const evaluation = evalOptions.parse(raw, asKey);
   const { seed } = seedOptions.parse(raw, asKey);
 
-  await initKernels();
+  await initKernels(kernelOptions);
   const split = splitOf(await parseInteractionText(text, fileName), fileName);
   spec.learning.check?.(split, modelOptions);
   const store = new MemoryStore();
@@ -122,5 +128,6 @@ export async function trainFromText(
       ...(l.valid ? { valid: l.valid as Record<string, number> } : {}),
     })),
     log,
+    kernels: await initKernels(),
   };
 }

@@ -23,6 +23,16 @@ const contentTypes: Record<string, string> = {
   '.safetensors': 'application/octet-stream',
 };
 
+/**
+ * Cross-origin isolation: with these headers the page may share its wasm memory with Web Workers,
+ * and the kernels run on a thread pool (without them, on one thread). Static hosts need the same
+ * headers; the build writes them to dist/demo/_headers (Netlify, Cloudflare Pages).
+ */
+export const isolationHeaders = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+} as const;
+
 /** Serves the built demo page in `dir` (GET only, files directly in it); resolves once listening. */
 export async function startDemoServer(dir: string, port: number, host: string): Promise<{ server: Server; url: string }> {
   if (!existsSync(join(dir, 'index.html')) || !existsSync(join(dir, 'demo.js'))) {
@@ -34,7 +44,7 @@ export async function startDemoServer(dir: string, port: number, host: string): 
     const file = resolve(root, `.${path === '/' ? '/index.html' : path}`);
     const type = contentTypes[extname(file)];
     if (req.method !== 'GET' || !file.startsWith(root + sep) || !type || !existsSync(file)) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': type }).end(readFileSync(file));
+    res.writeHead(200, { 'content-type': type, ...isolationHeaders }).end(readFileSync(file));
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) => fail(new UserError(`demo: cannot listen on ${host}:${port} (${e.code ?? e.message})`)));

@@ -2,7 +2,7 @@
  * The demo page (index.html beside this file): load a model file, build a history by searching
  * items, and watch the top-10 update. Bundled by scripts/build-browser.mjs into dist/demo/.
  */
-import { type AttentionMap, attention, hasAttention, type Model, loadModel, recommend, type Recommendation } from '../index.js';
+import { type AttentionMap, attention, hasAttention, initKernels, type Model, loadModel, recommend, type Recommendation } from '../index.js';
 import { heatmap } from './heatmap.js';
 import { trainPanel } from './train-panel.js';
 
@@ -130,7 +130,9 @@ async function useModel(bytes: Uint8Array, source: string): Promise<void> {
   say(`Loading ${source}…`);
   model = await loadModel(bytes);
   history = history.filter((item) => model?.items.toIndex.has(item));
-  modelInfo.textContent = `${source}: ${model.items.toRaw.length - 1} items`;
+  const kernels = await initKernels();
+  const threads = kernels.threads === 1 ? 'one thread' : `${kernels.threads} threads`;
+  modelInfo.textContent = `${source}: ${model.items.toRaw.length - 1} items · ${kernels.name} on ${threads}`;
   say(`Ready: ${source}. Search for items and click them to build a history.`);
   drawMatches();
   update();

@@ -1,28 +1,17 @@
-/** Starting the wasm thread pool (pool.ts) on a backend; the default thread count. */
+/** Starting the wasm thread pool (pool.ts) on a backend in Node; the default thread count. */
 import { availableParallelism } from 'node:os';
 import type { WasmKernels } from './index.js';
-import { WasmThreadPool, type ThreadPoolOptions } from './pool.js';
+import { startPool, type ThreadPoolOptions, type WasmThreadPool } from './pool.js';
+import { nodeThreadHost } from './pool-node.js';
 
 /** `os.availableParallelism()`: the default thread count. */
 export function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 
-/**
- * Starts a pool of `threads` threads (the caller + threads − 1 workers) on the backend's memory
- * and attaches it (k.parallel.runner). threads = 1 attaches nothing. `close()` detaches and stops.
- */
-export async function startThreadPool(k: WasmKernels, threads: number, options: ThreadPoolOptions = {}): Promise<WasmThreadPool> {
-  if (k.parallel.runner !== null) throw new Error('wasm thread pool: the kernels already have one');
-  const pool = new WasmThreadPool(k, threads, options);
-  try {
-    await pool.ready();
-  } catch (e) {
-    await pool.close();
-    throw e;
-  }
-  if (threads > 1) k.parallel.runner = pool;
-  return pool;
+/** Starts a pool of `threads` threads on worker_threads; see startPool. */
+export function startThreadPool(k: WasmKernels, threads: number, options: ThreadPoolOptions = {}): Promise<WasmThreadPool> {
+  return startPool(k, threads, nodeThreadHost, options);
 }
 
 /**

@@ -5,8 +5,11 @@
  * and bumping the sequence number (Atomics.store + notify); the worker spins briefly on it, then
  * sleeps in Atomics.wait. No postMessage per call.
  *
- * The worker's code is a plain-JavaScript string (eval worker): no worker entry file to resolve,
- * so the pool runs the same from the TypeScript sources (tsx) and from the compiled dist/.
+ * The worker's code is a plain-JavaScript string: no worker entry file to resolve, so the pool runs
+ * the same from the TypeScript sources (tsx), the compiled dist/ and a browser bundle. Its body
+ * (WORKER_BODY) is host-neutral: it gets its start-up data and a `post(message)` from a header,
+ * NODE_WORKER_SRC's (worker_threads, an eval worker) or WEB_WORKER_SRC's (a Web Worker from a Blob
+ * URL, started by one message).
  */
 import { RANGE_KERNELS } from './parallel.js';
 
@@ -25,14 +28,22 @@ export const OP_ATTN_FWD = 2;
 export const OP_ATTN_BWD = 3;
 export const OP_RANGE = 4;
 
-export const WORKER_SRC = `
-const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, ctl, spin } = workerData;
+/** What a pool worker starts from: the compiled kernels, the shared memory, its control block. */
+export interface PoolWorkerData {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly ctl: number;
+  readonly spin: number;
+}
+
+/** The worker's loop; a header puts `data` (PoolWorkerData) and `post` (a message to the pool) in scope. */
+const WORKER_BODY = `
+const { module, memory, ctl, spin } = data;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const rangeFns = ${JSON.stringify(RANGE_KERNELS.map(([name]) => name))}.map((name) => ex[name]);
 const i32 = new Int32Array(memory.buffer, ctl, ${CTL_BYTES / 4});
 const a = new Float64Array(memory.buffer, ctl, ${CTL_BYTES / 8});
-parentPort.postMessage('ready');
+post('ready');
 let seen = 0;
 for (;;) {
   let n = 0;
@@ -59,9 +70,28 @@ for (;;) {
     }
   } catch (e) {
     i32[${ERR}] = 1;
-    try { parentPort.postMessage({ error: String(e && e.stack || e) }); } catch {}
+    try { post({ error: String(e && e.stack || e) }); } catch {}
   }
   Atomics.store(i32, ${DONE}, seen);
   Atomics.notify(i32, ${DONE});
 }
 `;
+
+/** Node: an eval worker (worker_threads) started with the PoolWorkerData as workerData. */
+export const NODE_WORKER_SRC = `
+const { workerData: data, parentPort } = require('node:worker_threads');
+const post = (m) => parentPort.postMessage(m);
+${WORKER_BODY}`;
+
+/** Browser: a classic Web Worker whose first message is the PoolWorkerData. */
+export const WEB_WORKER_SRC = `
+self.onmessage = (event) => {
+  self.onmessage = null;
+  const data = event.data;
+  const post = (m) => self.postMessage(m);
+  try {
+${WORKER_BODY}
+  } catch (e) {
+    post({ error: String(e && e.stack || e) });
+  }
+};`;

@@ -1,8 +1,10 @@
 /**
- * Intra-op thread pool for the wasm backend (Node only: worker_threads). `startThreadPool(k, n)`
- * (pool-start.ts) starts n − 1 workers (pool-worker.ts) that instantiate the backend's compiled
- * module on the SAME shared memory, and attaches the pool as `k.parallel.runner`: from then on big
- * kernel calls are split, the calling thread computing the first part, each worker one of the others.
+ * Intra-op thread pool for the wasm backend. `startPool(k, n, host)` starts n − 1 workers
+ * (pool-worker.ts) that instantiate the backend's compiled module on the SAME shared memory, and
+ * attaches the pool as `k.parallel.runner`: from then on big kernel calls are split, the calling
+ * thread computing the first part, each worker one of the others. The host starts the threads:
+ * Node's worker_threads (pool-node.ts, via pool-start.ts) or a browser's Web Workers (pool-web.ts;
+ * the page must be cross-origin isolated to share the memory).
  *
  * Splits (only along independent outputs, never inside a reduction, so every output float is
  * computed by the same instructions in the same order as on one thread — results are bit-identical
@@ -26,12 +28,26 @@
  * The calling thread's waits for the workers time out (an error, never a hang), and the workers
  * are unref'd: they never keep the process alive; `close()` stops them.
  */
-import { Worker } from 'node:worker_threads';
 import type { WasmKernels } from './index.js';
 import { attentionChunkBytes, RANGE_KERNELS, type ParallelRunner, type RangeRunner } from './parallel.js';
-import { ARGS, CTL_BYTES, DONE, ERR, MAX_ARGS, OP, OP_ATTN_BWD, OP_ATTN_FWD, OP_EXIT, OP_GEMM, OP_RANGE, SEQ, WORKER_SRC } from './pool-worker.js';
+import { ARGS, CTL_BYTES, DONE, ERR, MAX_ARGS, OP, OP_ATTN_BWD, OP_ATTN_FWD, OP_EXIT, OP_GEMM, OP_RANGE, type PoolWorkerData, SEQ } from './pool-worker.js';
 import { sizeClass, SplitTuner } from './split-tuner.js';
 import { xoshiroJump } from './xoshiro-jump.js';
+
+/** One started pool worker. */
+export interface PoolThread {
+  /** Resolves once the worker has instantiated the module; rejects when it fails to start. */
+  readonly ready: Promise<void>;
+  terminate(): Promise<unknown>;
+}
+
+/** What starts the pool's threads: Node's worker_threads (pool-node.ts) or Web Workers (pool-web.ts). */
+export interface PoolThreadHost {
+  /** Starts one worker on `data`; errors it reports later go to `onError`. */
+  spawn(data: PoolWorkerData, onError: (message: string) => void): PoolThread;
+  /** Whether the calling thread may sleep in Atomics.wait (a page's main thread may not: it spins). */
+  readonly canBlock: boolean;
+}
 
 export interface ThreadPoolOptions {
   /** Smallest GEMM call split across threads, in flops (2·M·N·K·batch). */
@@ -77,7 +93,8 @@ export class WasmThreadPool implements ParallelRunner, RangeRunner {
   readonly threads: number;
   readonly options: Required<ThreadPoolOptions>;
   private readonly k: WasmKernels;
-  private readonly workers: Worker[] = [];
+  private readonly host: PoolThreadHost;
+  private readonly workers: PoolThread[] = [];
   private readonly ctl: number[] = [];
   private readonly i32: Int32Array[] = [];
   private readonly f64: Float64Array[] = [];
@@ -92,10 +109,11 @@ export class WasmThreadPool implements ParallelRunner, RangeRunner {
   private readonly rangeFns: ((...args: number[]) => void)[];
   readonly tuner = new SplitTuner();
 
-  /** Use `startThreadPool` (it waits until every worker is up). */
-  constructor(k: WasmKernels, threads: number, options: ThreadPoolOptions = {}) {
+  /** Use `startPool` (it waits until every worker is up). */
+  constructor(k: WasmKernels, threads: number, host: PoolThreadHost, options: ThreadPoolOptions = {}) {
     if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     this.k = k;
+    this.host = host;
     this.threads = threads;
     this.options = { ...DEFAULT_POOL_OPTIONS, ...options };
     this.rangeMinElems = this.options.rangeMinElems;
@@ -108,30 +126,13 @@ export class WasmThreadPool implements ParallelRunner, RangeRunner {
       this.f64.push(new Float64Array(k.memory.buffer, ctl, CTL_BYTES / 8));
       this.packs.push(k.arena.allocBytes(k.exports.packBytes()));
       this.seq.push(0);
-      const worker = new Worker(WORKER_SRC, {
-        eval: true,
-        execArgv: [], // plain JS: no loader (tsx) needed; V8 flags are process-wide anyway
-        workerData: { module: k.module, memory: k.memory, ctl, spin: this.options.spin },
-      });
-      worker.on('message', (m: unknown) => {
-        if (typeof m === 'object' && m !== null && 'error' in m) this.errors.push(String((m as { error: unknown }).error));
-      });
-      worker.on('error', (e) => this.errors.push(String(e)));
-      this.workers.push(worker);
+      this.workers.push(host.spawn({ module: k.module, memory: k.memory, ctl, spin: this.options.spin }, (m) => this.errors.push(m)));
     }
   }
 
-  /** Resolves when every worker has instantiated the module; then unrefs them. */
+  /** Resolves when every worker has instantiated the module. */
   async ready(): Promise<void> {
-    await Promise.all(this.workers.map((w) => new Promise<void>((resolve, reject) => {
-      const onMsg = (m: unknown): void => {
-        if (m === 'ready') { w.off('message', onMsg); w.off('error', reject); resolve(); }
-      };
-      w.on('message', onMsg);
-      w.once('error', reject);
-      w.once('exit', (code) => reject(new Error(`wasm thread pool: a worker exited during start-up (code ${code})`)));
-    })));
-    for (const w of this.workers) w.unref();
+    await Promise.all(this.workers.map((w) => w.ready));
   }
 
   /** Detaches from the kernels (if attached) and stops the workers. Idempotent. */
@@ -174,7 +175,7 @@ export class WasmThreadPool implements ParallelRunner, RangeRunner {
       while (Atomics.load(i32, DONE) !== want) {
         if (++n <= spin) continue;
         if (t0 === 0) t0 = performance.now();
-        Atomics.wait(i32, DONE, Atomics.load(i32, DONE), 100);
+        if (this.host.canBlock) Atomics.wait(i32, DONE, Atomics.load(i32, DONE), 100);
         if (performance.now() - t0 > this.options.timeoutMs) {
           this.closed = true; // unusable: a worker may still write into the memory
           if (this.k.parallel.runner === this) this.k.parallel.runner = null;
@@ -445,4 +446,22 @@ export class WasmThreadPool implements ParallelRunner, RangeRunner {
     this.tuner.record(key, true, (performance.now() - t0) / split.work);
     return true;
   }
+}
+
+/**
+ * Starts a pool of `threads` threads (the caller + threads − 1 workers started by `host`) on the
+ * backend's memory and attaches it (k.parallel.runner). threads = 1 attaches nothing. `close()`
+ * detaches and stops.
+ */
+export async function startPool(k: WasmKernels, threads: number, host: PoolThreadHost, options: ThreadPoolOptions = {}): Promise<WasmThreadPool> {
+  if (k.parallel.runner !== null) throw new Error('wasm thread pool: the kernels already have one');
+  const pool = new WasmThreadPool(k, threads, host, options);
+  try {
+    await pool.ready();
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
+  if (threads > 1) k.parallel.runner = pool;
+  return pool;
 }
