@@ -68,7 +68,7 @@ module.exports = {
       severity: 'error',
       from: {
         path: '^src/(core|engine|nn|optim|losses|eval|models|kernels|learn)/',
-        pathNot: ['^src/kernels/wasm/(install|pool|thread|worker)'],
+        pathNot: ['^src/kernels/wasm/(install|pool-node|pool-start)\\.ts$'],
       },
       to: { dependencyTypes: ['core'] },
     },
