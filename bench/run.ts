@@ -24,7 +24,8 @@
  *              (a full-window history and a median-length one), wall clock and the process's CPU time
  *              per call (on a loaded machine the wall-clock p99 is mostly preemption; CPU time is not).
  *   browser    SASRec training steps and per-history top-10 in headless Chromium vs Node, the same code and
- *              wasm kernels on one thread (bench/browser.ts; not in the default cases): medians and ratios.
+ *              wasm kernels on one thread and on two (an isolated page's Web Workers; bench/browser.ts; not in
+ *              the default cases): medians and ratios.
  * seqrec's side of eval/recommend is bench/eval-seqrec.ts, the reference's bench/reference-eval.py
  * (its model.py and data_partition, torch.no_grad(), eval mode; sampled with --ref_batch users per
  * predict call: 1 is evaluate()'s own loop, 128 measured 2.6x faster on Games; full ranking with
