@@ -78,7 +78,10 @@ test('the demo page loads the demo model; a history built by search and clicks g
     const [isolated, cores] = await tab.evaluate(() => [crossOriginIsolated, navigator.hardwareConcurrency] as const);
     assert.equal(isolated, true, 'seqrec demo serves the page cross-origin isolated');
     const threads = Math.min(4, cores);
-    assert.match((await tab.textContent('#model-info')) ?? '', new RegExp(`· wasm-[a-z-]+ on ${threads === 1 ? 'one thread' : `${threads} threads`}$`));
+    assert.match(
+      (await tab.textContent('#model-info')) ?? '',
+      new RegExp(`· wasm-[a-z-]+ on ${threads === 1 ? 'one thread' : `${threads} threads`}$`),
+    );
     for (const name of ['Model file', 'Item names', 'Search items by id or name']) assert.equal(await tab.getByLabel(name).count(), 1, name);
     assert.equal(await tab.locator('#top li').count(), 10, 'the empty history is ranked too');
 

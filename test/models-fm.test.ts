@@ -497,3 +497,103 @@ test('FFM learns the taste groups from an item feature (above PopRec); its file 
   model.dispose();
   back.dispose();
 });
+
+function jitteredWithHistory(): FactorizationMachine {
+  const fm = new FactorizationMachine(CONFIG, FEATURES, { seed: 3 }, 0, true);
+  const rng = new Rng(12);
+  for (const [name, p] of fm.namedParameters()) {
+    const first = ['user_factors', 'item_factors', 'history_factors'].includes(name) ? CONFIG.hiddenUnits : name === 'item_bias' ? 1 : 0;
+    for (let i = first; i < p.size; i++) p.data[i] += 0.3 * rng.normal();
+  }
+  return fm;
+}
+
+test('FM --history_bag: U gains the mean of the history items’ own vectors y_j, by hand; catalogue = candidates; the loss gradient (BPR + L2 over the bags) matches finite differences', () => {
+  const fm = jitteredWithHistory();
+  const plain = new FactorizationMachine(CONFIG, FEATURES, { seed: 3 });
+  const P = Object.fromEntries(fm.namedParameters());
+  for (const [name, p] of plain.namedParameters()) p.data.set(P[name].data);
+  const d = CONFIG.hiddenUnits;
+  // two histories of user 3 (one with padding and an id outside 1..6, skipped), one of the unknown user 0
+  const batch = { batchSize: 3, maxlen: 4, users: Int32Array.from([3, 3, 0]), seqs: Int32Array.from([0, 1, 2, 9, 4, 5, 6, 1, 0, 0, 0, 2]) };
+  const histories = [[1, 2], [4, 5, 6, 1], [2]];
+  const all = fm.scoreAll(batch);
+  const without = plain.scoreAll(batch);
+  const n = CONFIG.itemNum + 1;
+  for (const [b, h] of histories.entries()) {
+    const mean = new Float64Array(d);
+    for (const j of h) for (let k = 0; k < d; k++) mean[k] += P.history_factors.data[j * d + k] / h.length;
+    // by the file's formula, the history field adds ⟨mean y, I⟩ to every item's score, I = v_i + Σ_g x_g v_g
+    for (let i = 1; i <= CONFIG.itemNum; i++) {
+      const I = new Float64Array(P.item_factors.data.subarray(i * d, (i + 1) * d));
+      const ir = FEATURES.items!;
+      for (let x = ir.rowPtr[i]; x < ir.rowPtr[i + 1]; x++)
+        for (let k = 0; k < d; k++) I[k] += ir.val[x] * P.item_feature_factors.data[ir.idx[x] * d + k];
+      let dot = 0;
+      for (let k = 0; k < d; k++) dot += mean[k] * I[k];
+      assert.ok(Math.abs(all[b * n + i] - without[b * n + i] - dot) < 1e-4, `history ${b}, item ${i}`);
+    }
+  }
+  const cand = fm.scoreCandidates(
+    batch,
+    Int32Array.from({ length: 18 }, (_, x) => 1 + (x % 6)),
+    6,
+  );
+  for (let x = 0; x < 18; x++) assert.ok(Math.abs(cand[x] - all[Math.floor(x / 6) * n + 1 + (x % 6)]) < 1e-5, `candidate ${x}`);
+
+  const named = fm.namedParameters();
+  const res = gradCheck(
+    () => fm.loss(TRAIN_BATCH),
+    named.map(([, p]) => p),
+    { eps: 1e-3, rtol: 2e-2, atol: 1e-3 },
+  );
+  assert.ok(res.ok, `ratio ${res.worstRatio}: ${res.worst}`);
+  const history = res.analytic[named.findIndex(([name]) => name === 'history_factors')];
+  assert.ok(
+    history.some((g) => g !== 0),
+    'the history vectors learn',
+  );
+
+  // the L2 term over the bags: λ/M Σ_m (1/|H_m|) Σ_{j∈H_m} ‖y_j‖², H_m the row's inputs up to position m
+  const free = (history: boolean) => {
+    const net = new FactorizationMachine({ ...CONFIG, l2Reg: 0 }, FEATURES, { seed: 3 }, 0, history);
+    for (const [name, p] of net.namedParameters()) p.data.set(P[name].data);
+    return net;
+  };
+  const lossOf = (net: FactorizationMachine) => withInferenceTape(() => net.loss(TRAIN_BATCH).data[0]);
+  const plainL2 = new FactorizationMachine(CONFIG, FEATURES, { seed: 3 });
+  for (const [name, p] of plainL2.namedParameters()) p.data.set(P[name].data);
+  const historyL2 = lossOf(fm) - lossOf(free(true)) - (lossOf(plainL2) - lossOf(free(false)));
+  const { seqs, pos } = TRAIN_BATCH;
+  let sum = 0;
+  let M = 0;
+  for (let p = 0; p < pos.length; p++) {
+    if (pos[p] === 0) continue;
+    M++;
+    const bag = Array.from(seqs.subarray(p - (p % 4), p + 1)).filter((j) => j !== 0);
+    for (const j of bag) for (let k = 0; k < d; k++) sum += P.history_factors.data[j * d + k] ** 2 / bag.length;
+  }
+  assert.ok(Math.abs(historyL2 - (CONFIG.l2Reg * sum) / M) < 1e-5, `history L2 ${historyL2} vs ${(CONFIG.l2Reg * sum) / M}`);
+});
+
+test('FM --history_bag: users it never saw are ranked by their history far above PopRec; the model file keeps the field', async () => {
+  const data = fromEvents(groupEvents());
+  const strangers = fromEvents(groupEvents().map((e) => ({ ...e, user: `new-${e.user}` })));
+  const pop = await testNdcg(await train(data, { model: 'pop' }), data);
+  const settings = { model: 'fm', numEpochs: 40, evalEvery: 40, lr: 0.01, batchSize: 16, evalProtocol: 'full' as const, seed: 1 };
+  const withHistory = await train(data, { ...settings, historyBag: true });
+  const idsOnly = await train(data, settings);
+  try {
+    const unknown = await testNdcg(withHistory, strangers);
+    assert.ok(unknown > pop + 0.3, `fm --history_bag on users it never saw: ${unknown}, PopRec ${pop}`);
+    // without the field, a stranger has only the items' side: no better than popularity
+    const blind = await testNdcg(idsOnly, strangers);
+    assert.ok(blind < pop + 0.1, `fm without the field on strangers: ${blind}, PopRec ${pop}`);
+    const back = await getModel('fm')!.load(withHistory.serialize());
+    assert.equal(await testNdcg(back, strangers), unknown, 'the file keeps --history_bag');
+    back.dispose();
+  } finally {
+    withHistory.dispose();
+    idsOnly.dispose();
+  }
+});

@@ -5,7 +5,7 @@
  * per position, and its model file (the tables under their names, the options in `config`, the id
  * maps and histories). A model folder gives its network and its defaults; this makes the ModelSpec.
  */
-import { camel, defineOptions, int, num, type ConfigOf, type OptionGroup } from '../../core/options.js';
+import { bool, camel, defineOptions, int, num, type ConfigOf, type OptionGroup } from '../../core/options.js';
 import type { Split } from '../../data/types.js';
 import type { ModelSpec, TrainingRecord } from '../contract.js';
 import { attentionOptions } from './attention-options.js';
@@ -38,6 +38,15 @@ export const pointwiseOptions = defineOptions({
     default: 4,
     min: 1,
     max: 1000,
+  }),
+});
+
+/** The history bag of the models whose user side may read one (fm, two_tower; common/history-bags.ts). */
+export const historyBagOptions = defineOptions({
+  history_bag: bool({
+    help:
+      "fm, two_tower: the user's side also reads the mean of the history's item vectors (a table of their own): in training the " +
+      'items before each position, in scoring the history given (a held-out user: its first --cold_history events); off by default',
   }),
 });
 

@@ -27,8 +27,17 @@
  * the id vector v_u of a share p of its users by the mean of all users' id vectors (a constant of
  * that step), so that U must also work from the features alone. A user held out of training
  * (`--cold users`) is scored in exactly that state: its id row follows the trained users' mean.
+ *
+ * History field (`historyBag`; the implicit-feedback field with which an FM mimics SVD++, Rendle 2010
+ * §V-C, Koren 2008): the user's side also holds the items of the user's history, each x_j = 1/|H|,
+ * with vectors y_j of their own: U = v_u + Σ_f x_f v_f + (1/|H|) Σ_{j∈H} y_j. Their linear weights and
+ * their pairs with the user's other fields are the same for every item of a context and are left out
+ * as above. In training, H of a position is the row's items up to it (history-bags.ts: no leakage of
+ * the target); in scoring, the history given, so a held-out user with its first `--cold_history`
+ * events scores from them. Its L2 term is λ Σ_{j∈H} x_j ‖y_j‖² per example.
  */
-import { bagSum } from '../../engine/bag-ops.js';
+import { type Bags, bagSum } from '../../engine/bag-ops.js';
+import type { HistoryBatch } from '../../eval/types.js';
 import * as ops from '../../engine/ops.js';
 import { type Parameter, Tensor } from '../../engine/tensor.js';
 import {
@@ -42,6 +51,18 @@ import {
 } from '../common/factor-network.js';
 import { distinctIds, gatherBack } from '../common/distinct-ids.js';
 import { bagsOf, type ModelFeatures } from '../common/feature-rows.js';
+import { historyBags, prefixBags } from '../common/history-bags.js';
+
+/**
+ * The history bags of the current loss or scoring call: one bag per context row, and which row each
+ * of n scored examples reads (null: example m is row m).
+ */
+interface HistoryContext {
+  readonly bags: Bags;
+  rowOf(n: number): Int32Array | null;
+  /** (1/|H|) Σ_{j∈H} y_j per row, once computed on the call's tape */
+  vectors?: Tensor;
+}
 
 /** The std of the initial vectors. */
 export const FM_INIT_STD = 0.1;
@@ -58,15 +79,23 @@ export class FactorizationMachine extends FactorNetwork {
   /** v and w of the item features [Fi, d], [Fi] */
   readonly itemFeatureFactors?: Parameter;
   readonly itemFeatureBias?: Parameter;
+  /** y of the history field's items [N + 1, d] (with historyBag) */
+  readonly historyFactors?: Parameter;
   /** the users of the current training step whose id vector is dropped (1), null outside a step */
   private droppedUsers: Uint8Array | null = null;
+  /** the history bags of the current loss or scoring call (with historyBag) */
+  private history: HistoryContext | null = null;
 
-  /** @param idDropout the share of a step's users whose id vector is replaced by the users' mean */
+  /**
+   * @param idDropout the share of a step's users whose id vector is replaced by the users' mean
+   * @param historyBag the user's side also holds the history field (see the file's comment)
+   */
   constructor(
     config: FactorConfig,
     readonly features: ModelFeatures,
     opts: NetworkOptions = {},
     readonly idDropout = 0,
+    readonly historyBag = false,
   ) {
     super('FM', config, opts, true);
     if (!(idDropout >= 0 && idDropout < 1)) throw new Error(`FM: idDropout must be in [0, 1), got ${idDropout}`);
@@ -85,19 +114,73 @@ export class FactorizationMachine extends FactorNetwork {
       this.itemFeatureBias = this.addParameter('item_feature_bias', [features.items.featureNum]);
       for (let x = 0; x < this.itemFeatureFactors.size; x++) this.itemFeatureFactors.data[x] = FM_INIT_STD * this.initRng.normal();
     }
+    if (historyBag) {
+      this.historyFactors = this.addParameter('history_factors', [this.itemNum + 1, d]);
+      normalRows(this.historyFactors, this.initRng, FM_INIT_STD);
+    }
   }
 
-  /** The S-BPR loss, with the id vectors of a share idDropout of the batch's users dropped for this step. */
+  /**
+   * The base's loss with the id vectors of a share idDropout of the batch's users dropped for this
+   * step, and with the history field: each position's bag, and its L2 term.
+   */
   override loss(batch: Parameters<FactorNetwork['loss']>[0]): Tensor {
-    if (!this.training || this.idDropout === 0) return super.loss(batch);
-    const dropped = new Uint8Array(this.userNum + 1);
-    for (const u of distinctIds(batch.users).ids) if (this.dropoutRng.nextFloat() < this.idDropout) dropped[u] = 1;
-    this.droppedUsers = dropped;
+    const dropping = this.training && this.idDropout > 0;
+    if (!dropping && !this.historyFactors) return super.loss(batch);
+    if (dropping) {
+      const dropped = new Uint8Array(this.userNum + 1);
+      for (const u of distinctIds(batch.users).ids) if (this.dropoutRng.nextFloat() < this.idDropout) dropped[u] = 1;
+      this.droppedUsers = dropped;
+    }
     try {
-      return super.loss(batch);
+      if (!this.historyFactors) return super.loss(batch);
+      const positions: number[] = [];
+      for (let p = 0; p < batch.batchSize * batch.maxlen; p++) if (batch.pos[p] !== 0) positions.push(p);
+      const M = positions.length;
+      const bags = prefixBags(batch.seqs, batch.maxlen, positions, this.itemNum);
+      // the base's examples are the positions in this order, its K·M negatives' users k-major
+      this.history = { bags, rowOf: (n) => (n === M ? null : Int32Array.from({ length: n }, (_, x) => x % M)) };
+      const loss = super.loss(batch);
+      if (this.l2Reg === 0 || M === 0) return loss;
+      const all: Bags = { ptr: Int32Array.of(0, bags.idx.length), idx: bags.idx, val: bags.val };
+      const norms = ops.rowDot(this.historyFactors, this.historyFactors);
+      return ops.add(loss, ops.scale(ops.reshape(bagSum(norms, all), []), this.l2Reg / M));
     } finally {
       this.droppedUsers = null;
+      this.history = null;
     }
+  }
+
+  /** With the history field: the base's scoring, each history's bag read (candidates C per row: rows ⌊x / C⌋). */
+  override scoreAll(batch: HistoryBatch, out?: Float32Array): Float32Array {
+    return this.withHistories(batch, () => super.scoreAll(batch, out));
+  }
+
+  override scoreCandidates(batch: HistoryBatch, candidates: Int32Array, numCandidates: number): Float32Array {
+    return this.withHistories(batch, () => super.scoreCandidates(batch, candidates, numCandidates));
+  }
+
+  private withHistories<T>(batch: HistoryBatch, score: () => T): T {
+    if (!this.historyFactors) return score();
+    const B = batch.batchSize;
+    this.history = {
+      bags: historyBags(batch, this.itemNum),
+      rowOf: (n) => (n === B ? null : Int32Array.from({ length: n }, (_, x) => Math.floor((x * B) / n))),
+    };
+    try {
+      return score();
+    } finally {
+      this.history = null;
+    }
+  }
+
+  /** The history field's part of U for each of n examples (null without one, or outside a loss or scoring call). */
+  private historySide(n: number): Tensor | null {
+    const h = this.history;
+    if (!h || !this.historyFactors) return null;
+    h.vectors ??= bagSum(this.historyFactors, h.bags);
+    const rows = h.rowOf(n);
+    return rows ? ops.embedding(h.vectors, rows) : h.vectors;
   }
 
   /** v_u of each of `ids`, the users' mean vector (a constant) for the ones dropped in this step. */
@@ -123,12 +206,16 @@ export class FactorizationMachine extends FactorNetwork {
     );
   }
 
-  /** U = v_u + Σ_f x_f v_f over the user's features → [M, d], each of `users` computed once. */
+  /** U = v_u + Σ_f x_f v_f over the user's features (+ the history field) → [M, d], the first part once per distinct user. */
   private userSide(users: Int32Array): Tensor {
     const distinct = distinctIds(users);
     const ids = this.userIdVectors(distinct.ids);
-    if (!this.userFeatureFactors) return gatherBack(ids, distinct);
-    return gatherBack(ops.add(ids, bagSum(this.userFeatureFactors, bagsOf(this.features.users, distinct.ids))), distinct);
+    const own = gatherBack(
+      this.userFeatureFactors ? ops.add(ids, bagSum(this.userFeatureFactors, bagsOf(this.features.users, distinct.ids))) : ids,
+      distinct,
+    );
+    const history = this.historySide(users.length);
+    return history ? ops.add(own, history) : own;
   }
 
   /** The item side of `items`, computed once per distinct item and gathered back. */

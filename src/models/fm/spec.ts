@@ -1,9 +1,10 @@
 /** `--model fm`: a factorization machine over user and item ids and their side features, trained by BPR. */
 import { defineOptions, num } from '../../core/options.js';
-import { factorModelSpec, factorOptions } from '../common/factor-model.js';
+import { factorModelSpec, factorOptions, historyBagOptions } from '../common/factor-model.js';
 import { FactorizationMachine } from './fm.js';
 
 export const fmOptions = factorOptions
+  .with(historyBagOptions)
   .with(
     defineOptions({
       id_dropout: num({
@@ -28,7 +29,9 @@ export const fm = factorModelSpec({
   sideFeatures: ['users', 'items'],
   coldStart: ['users', 'items'],
   pointwise: true,
-  network: (config, opts, features, options) => new FactorizationMachine(config, features, opts, Number(options?.idDropout ?? 0)),
+  shapeOptions: ['history_bag'],
+  network: (config, opts, features, options) =>
+    new FactorizationMachine(config, features, opts, Number(options?.idDropout ?? 0), options?.historyBag === true),
   itemTable: 'item_factors',
   userTable: 'user_factors',
 });

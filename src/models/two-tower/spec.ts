@@ -1,7 +1,7 @@
 /** `--model two_tower`: user and item towers (MLPs over id and side-feature embeddings), scored by their dot product. */
-import { bool, choice, defineOptions, num, str } from '../../core/options.js';
+import { choice, defineOptions, num, str } from '../../core/options.js';
 import { parseSizes, sizesOf } from '../common/layer-sizes.js';
-import { type FactorObjective, factorModelSpec, factorOptions, pointwiseOptions } from '../common/factor-model.js';
+import { type FactorObjective, factorModelSpec, factorOptions, historyBagOptions, pointwiseOptions } from '../common/factor-model.js';
 import { type TowerLoss, TwoTower } from './two-tower.js';
 
 /** How the factor models' training reads each --tower_loss. */
@@ -16,6 +16,7 @@ export function towerLayers(text: string): number[] {
 
 export const twoTowerOptions = factorOptions
   .with(pointwiseOptions)
+  .with(historyBagOptions)
   .with(
     defineOptions({
       tower_layers: str({
@@ -35,7 +36,6 @@ export const twoTowerOptions = factorOptions
         default: 'dot',
       }),
       temperature: num({ help: 'two_tower: τ of --similarity cosine', default: 0.1, min: 0.001, max: 100 }),
-      history_bag: bool({ help: "two_tower: the user tower also reads the mean of the history's item embeddings (off by default)" }),
     }),
   )
   .withDefaults({ l2Reg: 0.0001 })

@@ -42,6 +42,7 @@ import type { TrainBatch } from '../../data/types.js';
 import { distinctIds, gatherBack } from '../common/distinct-ids.js';
 import { FactorNetwork, normalRows, type CatalogueForm, type FactorConfig, type NetworkOptions, type Regularised } from '../common/factor-network.js';
 import { bagsOf, type FeatureRows, type ModelFeatures } from '../common/feature-rows.js';
+import { historyBags, prefixBags } from '../common/history-bags.js';
 
 /** The std of the initial embeddings. */
 export const TOWER_INIT_STD = 0.1;
@@ -309,38 +310,4 @@ export class TwoTower extends FactorNetwork {
       ...(this.items.featureTable && items ? [{ table: this.items.featureTable, rowOf: 'item', features: items } as const] : []),
     ];
   }
-}
-
-/**
- * Each position's history bag: the row's items up to and including it (padding and ids outside
- * 1..itemNum skipped), each weighted 1/count.
- */
-export function prefixBags(seqs: Int32Array, maxlen: number, positions: readonly number[], itemNum: number): Bags {
-  const ptr = new Int32Array(positions.length + 1);
-  const idx: number[] = [];
-  const val: number[] = [];
-  const known = (i: number) => i >= 1 && i <= itemNum;
-  positions.forEach((p, m) => {
-    const start = p - (p % maxlen);
-    let count = 0;
-    for (let x = start; x <= p; x++) if (known(seqs[x])) count++;
-    for (let x = start; x <= p; x++) {
-      if (!known(seqs[x])) continue;
-      idx.push(seqs[x]);
-      val.push(1 / count);
-    }
-    ptr[m + 1] = idx.length;
-  });
-  return { ptr, idx: Int32Array.from(idx), val: Float32Array.from(val) };
-}
-
-/** Each history's bag: all its items, each weighted 1/count (an empty history: an empty bag). */
-function historyBags(batch: HistoryBatch, itemNum: number): Bags {
-  const L = batch.maxlen;
-  return prefixBags(
-    batch.seqs,
-    L,
-    Array.from({ length: batch.batchSize }, (_, b) => b * L + L - 1),
-    itemNum,
-  );
 }
