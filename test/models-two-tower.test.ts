@@ -286,3 +286,37 @@ test('seqrec train --model two_tower: --tower_layers is checked before training'
   assert.match(bad.stderr.trim(), /^seqrec: --tower_layers: expected positive integers separated by commas/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
 });
+
+test('two_tower keeps the catalogue’s item vectors while in evaluation mode (top-K: the user tower and one GEMM); train() and loadStateDict drop them', () => {
+  for (const historyBag of [false, true]) {
+    const net = new TwoTower(CONFIG, FEATURES, [4], { seed: 2 }, false, 0, historyBag);
+    const batch = { batchSize: 2, maxlen: 3, users: Int32Array.from([1, 2]), seqs: Int32Array.from([0, 1, 2, 4, 5, 6]) };
+    const itemIds = net.namedParameters().find(([name]) => name === 'item_ids')![1];
+    const nudge = () => {
+      for (let i = CONFIG.hiddenUnits; i < itemIds.size; i++) itemIds.data[i] += 0.5;
+    };
+    // in training mode every call computes the item tower
+    const training = net.scoreAll(batch);
+    nudge();
+    assert.notDeepEqual(net.scoreAll(batch), training, `bag ${historyBag}: training-mode scores follow the weights`);
+    // in evaluation mode the first call's item vectors are kept …
+    net.eval();
+    const kept = net.scoreAll(batch);
+    nudge();
+    assert.deepEqual(net.scoreAll(batch), kept, `bag ${historyBag}: the kept vectors are used`);
+    // … until train() or loadStateDict
+    net.train();
+    net.eval();
+    const fresh = net.scoreAll(batch);
+    assert.notDeepEqual(fresh, kept, `bag ${historyBag}: train() drops the kept vectors`);
+    const state = net.stateDict();
+    const copy = new Map([...state].map(([k, v]) => [k, { shape: v.shape, data: v.data.slice() }]));
+    copy.get('item_ids')!.data.fill(0.1, CONFIG.hiddenUnits);
+    net.loadStateDict(copy);
+    assert.notDeepEqual(net.scoreAll(batch), fresh, `bag ${historyBag}: loadStateDict drops the kept vectors`);
+    // and the kept vectors score as computed ones do
+    const reference = new TwoTower(CONFIG, FEATURES, [4], { seed: 2 }, false, 0, historyBag);
+    reference.loadStateDict(copy);
+    assert.deepEqual(net.scoreAll(batch), reference.scoreAll(batch));
+  }
+});

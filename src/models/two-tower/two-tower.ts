@@ -144,6 +144,36 @@ export class TwoTower extends FactorNetwork {
     if (!(temperature >= 0)) throw new Error(`two_tower: temperature must be ≥ 0, got ${temperature}`);
   }
 
+  /**
+   * Every item's vector [N + 1, d], kept while the network stays in evaluation mode (a trained or a
+   * loaded model): top-K then costs the user tower and one GEMM per call. Dropped by train() and
+   * loadStateDict (weights change only there).
+   */
+  private catalogueCache: Tensor | null = null;
+  /** Whether the current scoring call may use and fill catalogueCache (the network was in evaluation mode before it). */
+  private cacheable = false;
+
+  override train(mode = true): this {
+    if (mode) this.catalogueCache = null;
+    return super.train(mode);
+  }
+
+  override loadStateDict(state: Parameters<FactorNetwork['loadStateDict']>[0]): void {
+    this.catalogueCache = null;
+    super.loadStateDict(state);
+  }
+
+  /** Every item's vector [N + 1, d], on this call's tape or from catalogueCache. */
+  private catalogueItems(): Tensor {
+    const all = Int32Array.from({ length: this.itemNum + 1 }, (_, j) => j);
+    if (!this.cacheable) return this.itemVectors(all);
+    if (!this.catalogueCache) {
+      const v = this.itemVectors(all);
+      this.catalogueCache = new Tensor(v.data.slice(0, v.size), [...v.shape]);
+    }
+    return this.catalogueCache;
+  }
+
   /** The training positions' history bags while a loss is computed (--history_bag), in the loss's example order. */
   private exampleHistories: Bags | null = null;
 
@@ -267,20 +297,24 @@ export class TwoTower extends FactorNetwork {
     return ops.rowDot(this.usersOf(users, this.exampleHistories), gatherBack(this.itemVectors(i.ids), i));
   }
 
-  /** With --history_bag: each history's user vector from its own bag, times every item's vector (one GEMM). */
+  /** The catalogue (see catalogueCache); with --history_bag each history's user vector from its own bag, times every item's vector (one GEMM). */
   override scoreAll(batch: HistoryBatch, out?: Float32Array): Float32Array {
-    if (!this.historyBag) return super.scoreAll(batch, out);
-    const B = batch.batchSize;
-    const n = this.itemNum + 1;
-    const { users } = this.contexts(batch);
-    const res = out !== undefined && out.length >= B * n ? out.subarray(0, B * n) : new Float32Array(B * n);
-    const all = Int32Array.from({ length: n }, (_, j) => j);
-    this.inEvalMode(() =>
-      withInferenceTape(() => {
-        res.set(ops.linear(this.userVectors(users, historyBags(batch, this.itemNum)), this.itemVectors(all), null).data.subarray(0, B * n));
-      }),
-    );
-    return res;
+    this.cacheable = !this.training;
+    try {
+      if (!this.historyBag) return super.scoreAll(batch, out);
+      const B = batch.batchSize;
+      const n = this.itemNum + 1;
+      const { users } = this.contexts(batch);
+      const res = out !== undefined && out.length >= B * n ? out.subarray(0, B * n) : new Float32Array(B * n);
+      this.inEvalMode(() =>
+        withInferenceTape(() => {
+          res.set(ops.linear(this.userVectors(users, historyBags(batch, this.itemNum)), this.catalogueItems(), null).data.subarray(0, B * n));
+        }),
+      );
+      return res;
+    } finally {
+      this.cacheable = false;
+    }
   }
 
   override scoreCandidates(batch: HistoryBatch, candidates: Int32Array, numCandidates: number): Float32Array {
@@ -297,8 +331,7 @@ export class TwoTower extends FactorNetwork {
   }
 
   protected catalogue(users: Int32Array): CatalogueForm {
-    const all = Int32Array.from({ length: this.itemNum + 1 }, (_, j) => j);
-    return { terms: [[this.userVectors(users), this.itemVectors(all)]], itemTerm: null, rowTerm: null };
+    return { terms: [[this.userVectors(users), this.catalogueItems()]], itemTerm: null, rowTerm: null };
   }
 
   protected get regularised(): Regularised[] {
