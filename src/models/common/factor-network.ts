@@ -89,6 +89,19 @@ export function normalRows(table: Parameter, rng: Rng, std: number): void {
   for (let i = d; i < table.size; i++) table.data[i] = std * rng.normal();
 }
 
+/** The mean of rows 1..n of a table's data [n + 1, d] (summed in float64), the rows flagged in `skip` left out. */
+export function meanOfRows(data: Float32Array, d: number, n: number, skip?: Uint8Array): Float64Array {
+  const mean = new Float64Array(d);
+  let count = 0;
+  for (let r = 1; r <= n; r++) {
+    if (skip?.[r]) continue;
+    count++;
+    for (let k = 0; k < d; k++) mean[k] += data[r * d + k];
+  }
+  if (count > 0) for (let k = 0; k < d; k++) mean[k] /= count;
+  return mean;
+}
+
 /** A per-item (or per-user) scalar table [n] gathered at ids → [ids.length]. */
 export function gatherScalars(table: Tensor, ids: Int32Array): Tensor {
   return ops.reshape(ops.embedding(ops.reshape(table, [table.size, 1]), ids), [ids.length]);
@@ -194,9 +207,8 @@ export abstract class FactorNetwork extends Module implements Scorer {
     for (const { table, rowOf, features } of this.regularised) {
       if (rowOf !== 'user' || features) continue;
       const d = table.shape.length > 1 ? table.shape[1] : 1;
-      const mean = new Float64Array(d);
-      for (let u = 1; u <= this.userNum; u++) if (!held[u]) for (let k = 0; k < d; k++) mean[k] += table.data[u * d + k];
-      for (const u of this.heldOutUsers) for (let k = 0; k < d; k++) table.data[u * d + k] = mean[k] / trained;
+      const mean = meanOfRows(table.data, d, this.userNum, held);
+      for (const u of this.heldOutUsers) for (let k = 0; k < d; k++) table.data[u * d + k] = mean[k];
     }
   }
 

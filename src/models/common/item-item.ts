@@ -105,6 +105,8 @@ export abstract class ItemItemModel<S extends ItemItemScorer> implements Model {
 export abstract class ItemItemScorer implements Scorer {
   /** the tie-breaking offsets, [itemNum+1] */
   protected readonly tie: Float32Array;
+  /** the largest training popularity (0 for an empty catalogue) */
+  protected readonly maxPopularity: number;
 
   constructor(
     readonly itemNum: number,
@@ -117,6 +119,7 @@ export abstract class ItemItemScorer implements Scorer {
     if (popularity.length !== itemNum + 1) throw new Error(`item-item scorer: ${popularity.length} popularities for ${itemNum} items`);
     let max = 0;
     for (const p of popularity) if (p > max) max = p;
+    this.maxPopularity = max;
     this.tie = new Float32Array(itemNum + 1);
     if (max > 0) for (let j = 1; j <= itemNum; j++) this.tie[j] = (tieScale * popularity[j]) / max;
   }

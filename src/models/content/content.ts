@@ -96,8 +96,7 @@ export class ContentScorer extends ItemItemScorer {
   ) {
     super(vectors.itemNum, maxlen, popularity, CONTENT_TIE_SCALE);
     if (!(popWeight >= 0 && popWeight <= 1)) throw new UserError(`--content_pop_weight must be in [0, 1], got ${popWeight}`);
-    let max = 0;
-    for (const p of popularity) max = Math.max(max, p);
+    const max = this.maxPopularity;
     if (popWeight > 0 && max > 0) for (let j = 1; j <= vectors.itemNum; j++) this.tie[j] += (popWeight * Math.log1p(popularity[j])) / Math.log1p(max);
     const { featureNum, rowPtr, idx, val } = vectors;
     this.colPtr = new Int32Array(featureNum + 1);

@@ -43,6 +43,7 @@ import { type Parameter, Tensor } from '../../engine/tensor.js';
 import {
   FactorNetwork,
   gatherScalars,
+  meanOfRows,
   normalRows,
   type CatalogueForm,
   type FactorConfig,
@@ -189,9 +190,7 @@ export class FactorizationMachine extends FactorNetwork {
     if (!dropped) return ops.embedding(this.userFactors, ids);
     const d = this.hiddenUnits;
     const table = new Float32Array(2 * d);
-    const mean = new Float64Array(d);
-    for (let u = 1; u <= this.userNum; u++) for (let k = 0; k < d; k++) mean[k] += this.userFactors.data[u * d + k];
-    for (let k = 0; k < d; k++) table[d + k] = mean[k] / this.userNum;
+    table.set(meanOfRows(this.userFactors.data, d, this.userNum), d);
     const kept = ops.embedding(
       this.userFactors,
       ids.map((u) => (dropped[u] ? 0 : u)),
