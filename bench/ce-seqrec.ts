@@ -16,7 +16,7 @@ import { startKernelThreads } from '../src/kernels/wasm/pool-start.js';
 import { lossFor, lossOptions } from '../src/losses/index.js';
 import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 import { arg } from './args.js';
 
 const dataset = arg('dataset', '');

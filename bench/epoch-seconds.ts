@@ -24,7 +24,7 @@ import { getModel } from '../src/models/registry.js';
 import { Adam } from '../src/optim/adam.js';
 import { ADAM_BETAS, ADAM_EPS } from '../src/train/loop.js';
 import { trainingOptionsFor } from '../src/train/request.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 import { arg } from './args.js';
 
 const dataset = arg('dataset', fileURLToPath(new URL('../data/games/Video.txt.gz', import.meta.url)));

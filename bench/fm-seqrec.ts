@@ -18,7 +18,7 @@ import { type FeatureRows, modelFeatures } from '../src/models/common/feature-ro
 import { FactorizationMachine } from '../src/models/fm/fm.js';
 import { Adam } from '../src/optim/adam.js';
 import { ADAM_BETAS, ADAM_EPS } from '../src/train/loop.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 import { arg } from './args.js';
 
 const dir = arg('data_dir', '');

@@ -22,7 +22,7 @@ import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 
 const DATASETS = [
   { name: 'games', path: '../../shared/data/games/Video.txt', dropout: 0.5 },

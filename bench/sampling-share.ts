@@ -31,8 +31,8 @@ import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { runEpochs } from '../src/train/loop.js';
-import { trainingOptions } from '../src/train/options.js';
-import { trainStep } from '../src/train/step.js';
+import { trainingOptions } from '../src/learn/options.js';
+import { trainStep } from '../src/learn/step.js';
 
 useWasmKernels();
 const arg = (name: string): string | undefined => {

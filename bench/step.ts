@@ -29,7 +29,7 @@ import { RANGE_KERNELS } from '../src/kernels/wasm/parallel.js';
 import type { ThreadPoolOptions, WasmThreadPool } from '../src/kernels/wasm/pool.js';
 import { startThreadPool } from '../src/kernels/wasm/pool-start.js';
 import { arg } from './args.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 
 interface DatasetSpec {
   name: string;

@@ -27,7 +27,7 @@ import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 import type { Network } from '../src/models/contract.js';
 
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');

@@ -18,7 +18,7 @@ import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
 import { useWasmKernels } from '../src/kernels/wasm/install.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 
 const dataset = arg('dataset', '');
 if (!dataset) {

@@ -10,7 +10,7 @@ import { tisasrec } from '../src/models/tisasrec/spec.js';
 import { encodeCheckpointBytes } from '../src/models/common/checkpoint-format.js';
 import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { evalOptions, seedOptions } from '../src/eval/options.js';
-import { trainingOptions } from '../src/train/options.js';
+import { trainingOptions } from '../src/learn/options.js';
 import { parseTrainRequest } from '../src/train/request.js';
 import { testTempDir } from './helpers/tmp.js';
 import { runCli } from './helpers/cli.js';

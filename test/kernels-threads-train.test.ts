@@ -22,7 +22,7 @@ import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { leftPaddedBatch } from './helpers/batches.js';
 import { trainSASRecAndPredict } from './helpers/sasrec-train.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 
 const L = 30;
 const ITEMS = 60;

@@ -21,7 +21,7 @@ import { Adam } from '../src/optim/adam.js';
 import { rng32 } from './helpers/random.js';
 import { randomPair, testWasmVariants } from './helpers/wasm.js';
 import { leftPaddedBatch } from './helpers/batches.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 
 /** |got − want| ≤ tol · (|want| + 0.01 · max|want|): relative, with a floor for values near 0. */
 function close(got: Float32Array, want: Float32Array, tol: number, what: string): void {

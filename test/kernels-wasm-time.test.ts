@@ -22,7 +22,7 @@ import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { fillRand, rng32 } from './helpers/random.js';
 import { testWasmVariants } from './helpers/wasm.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 
 /** |got − want| ≤ tol·|want| + abs; NaN in both is fine (entries a kernel must leave alone, checked by the callers). */
 function assertClose(got: Float32Array, want: Float32Array, tol: number, abs: number, what: string): void {

@@ -24,7 +24,7 @@ import { bert4rec } from '../src/models/bert4rec/spec.js';
 import { NetworkModel } from '../src/models/common/network-model.js';
 import { detectModel } from '../src/models/registry.js';
 import { Adam } from '../src/optim/adam.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 import { gradCheck } from './helpers/gradcheck.js';
 import { assertWasmFollowsReference } from './helpers/wasm.js';
 

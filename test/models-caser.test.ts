@@ -22,7 +22,7 @@ import { CaserWindows, WindowSampler } from '../src/models/caser/windows.js';
 import { NetworkModel } from '../src/models/common/network-model.js';
 import { detectModel } from '../src/models/registry.js';
 import { Adam } from '../src/optim/adam.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 import { gradCheck } from './helpers/gradcheck.js';
 
 const tiny: CaserConfig = { itemNum: 7, userNum: 3, L: 3, T: 2, hiddenUnits: 4, nV: 2, nH: 2, dropoutRate: 0, l2: 0, negSamples: 2 };

@@ -20,7 +20,7 @@ import { PointwiseFactorNetwork } from '../src/models/common/pointwise-factor-ne
 import { FactorizationMachine } from '../src/models/fm/fm.js';
 import { getModel } from '../src/models/registry.js';
 import { trainCtr, pointwiseOf } from '../src/train/ctr.js';
-import { trainingOptions } from '../src/train/options.js';
+import { trainingOptions } from '../src/learn/options.js';
 import { gradCheck } from './helpers/gradcheck.js';
 import { testTempDir } from './helpers/tmp.js';
 

@@ -20,7 +20,7 @@ import { runTraining } from '../src/train/run.js';
 import { leftPaddedBatch } from './helpers/batches.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 
 const ITEMS = 300;
 const L = 12;

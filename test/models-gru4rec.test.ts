@@ -21,7 +21,7 @@ import { gru4recOptions, gru4recPlusOptions, networkConfig } from '../src/models
 import { gru4rec, gru4recPlus } from '../src/models/gru4rec/spec.js';
 import { detectModel } from '../src/models/registry.js';
 import { Adam } from '../src/optim/adam.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 import { assertWasmFollowsReference } from './helpers/wasm.js';
 
 const N = 12;

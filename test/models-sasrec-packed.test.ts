@@ -14,7 +14,7 @@ import { Adam } from '../src/optim/adam.js';
 import { assertClose } from './helpers/fixtures.js';
 import { leftPaddedBatch } from './helpers/batches.js';
 import { gradCheck } from './helpers/gradcheck.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 
 const L = 7;
 const ITEMS = 30;

@@ -12,7 +12,7 @@ import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { assertClose, fixtureFolders, flatInts, loadFixture, FIXTURES_DIR } from './helpers/fixtures.js';
 import { NEEDS_SHARED_FIXTURES } from './helpers/shared.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 
 const folders = fixtureFolders('sasrec');
 

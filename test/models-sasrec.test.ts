@@ -6,7 +6,7 @@ import { Rng } from '../src/engine/rng.js';
 import { Parameter } from '../src/engine/tensor.js';
 import { SASRec, type SASRecConfig } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 
 const small: SASRecConfig = { itemNum: 30, maxlen: 6, hiddenUnits: 8, numBlocks: 2, numHeads: 2, dropoutRate: 0.2 };
 

@@ -15,7 +15,7 @@ import { TiSASRec } from '../src/models/tisasrec/tisasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { assertClose, fixtureFolders, flatInts, loadFixture, FIXTURES_DIR, type Fixture } from './helpers/fixtures.js';
 import { NEEDS_SHARED_FIXTURES } from './helpers/shared.js';
-import { trainStep } from '../src/train/step.js';
+import { trainStep } from '../src/learn/step.js';
 
 const folders = fixtureFolders('tisasrec');
 

@@ -6,7 +6,7 @@ import { Rng } from '../src/engine/rng.js';
 import { asKey } from '../src/core/options.js';
 import { sasrec } from '../src/models/sasrec/spec.js';
 import { trainNetwork } from '../src/train/loop.js';
-import { trainingOptions } from '../src/train/options.js';
+import { trainingOptions } from '../src/learn/options.js';
 import { buildNetwork } from '../src/train/train.js';
 import type { Interactions } from '../src/data/types.js';
 

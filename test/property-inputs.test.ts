@@ -14,7 +14,7 @@ import { readInteractions } from '../src/data/index.js';
 import { parseSafetensors, SafetensorsError, serializeSafetensors } from '../src/engine/safetensors.js';
 import { decodeCheckpoint } from '../src/train/checkpoint.js';
 import { parseTrainRequest } from '../src/train/request.js';
-import { trainingOptions } from '../src/train/options.js';
+import { trainingOptions } from '../src/learn/options.js';
 import { testTempDir } from './helpers/tmp.js';
 
 const dir = testTempDir('seqrec-property-');

@@ -8,9 +8,9 @@ import { releaseScratchPools } from '../engine/tape.js';
 import { getKernels } from '../kernels/index.js';
 import { startKernelThreads } from '../kernels/wasm/pool-start.js';
 import type { Model } from '../models/contract.js';
-import { runOptions } from '../train/options.js';
+import { runOptions } from '../learn/options.js';
 import { checkColdStart, modelOption, resolveTrainModel, trainCommandGroups, trainingOptionsFor } from '../train/request.js';
-import { MemoryStore } from '../train/store.js';
+import { MemoryStore } from '../learn/store.js';
 import { trainModel } from '../train/train.js';
 import { ensureKernels, refuseUnknown } from './options.js';
 

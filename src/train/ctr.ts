@@ -17,8 +17,8 @@ import type { TensorEntry } from '../nn/module.js';
 import { Adam } from '../optim/adam.js';
 import { lrAt } from '../optim/schedule.js';
 import { ADAM_BETAS, ADAM_EPS } from './loop.js';
-import { scheduleOf, type TrainingConfig } from './options.js';
-import { trainStep } from './step.js';
+import { scheduleOf, type TrainingConfig } from '../learn/options.js';
+import { trainStep } from '../learn/step.js';
 
 /** Refuses a model without a click-through network, in one line. */
 export function pointwiseOf(spec: AnyModelSpec): NonNullable<AnyModelSpec['pointwise']> {

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { camel, type OptionKind } from '../core/options.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { trainingOptions } from './options.js';
+import { trainingOptions } from '../learn/options.js';
 import { modelOption, TRAIN_COMMAND_GROUPS, type TrainRequest } from './request.js';
 
 export const REFERENCE_LOG_HEADER = 'epoch (val_ndcg, val_hr) (test_ndcg, test_hr)';

@@ -11,7 +11,7 @@ import { datasetOptions, type DatasetConfig, type FeatureConfig, featureOptions,
 import { evalOptions, seedOptions, type EvalConfig } from '../eval/options.js';
 import type { AnyModelSpec } from '../models/contract.js';
 import { allModels, getModel, modelNames } from '../models/registry.js';
-import { runOptions, trainingOptions, trainingOptionsFor, type RunConfig, type TrainingConfig } from './options.js';
+import { runOptions, trainingOptions, trainingOptionsFor, type RunConfig, type TrainingConfig } from '../learn/options.js';
 
 export { trainingOptionsFor };
 

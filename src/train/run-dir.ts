@@ -9,7 +9,7 @@ import { UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { isSameFile } from '../io/paths.js';
 import { referenceLogLine } from './reference-files.js';
-import type { RunStore } from './store.js';
+import type { RunStore } from '../learn/store.js';
 
 /** The files of a run besides the model's own. */
 export interface RunFiles {

@@ -31,7 +31,7 @@ import { loadModelFile } from './model-file.js';
 import { argsText, REFERENCE_LOG_HEADER, referenceArgs, truncateReferenceLog } from './reference-files.js';
 import type { TrainRequest } from './request.js';
 import { checkTrainDir, clearRun, DirectoryStore, refuseToReplaceTrainingResults, runFiles, truncateLog, type RunFiles } from './run-dir.js';
-import { selectionMetric, selectionStateOf, type SelectionState } from './selection.js';
+import { selectionMetric, selectionStateOf, type SelectionState } from '../learn/selection.js';
 import { datasetSize, isFinished, trainModel, type TrainPlan } from './train.js';
 
 export interface TrainIo {

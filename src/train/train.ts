@@ -11,9 +11,9 @@ import type { LoadedCheckpoint } from '../models/common/checkpoint-format.js';
 import type { AnyModelSpec, Model } from '../models/contract.js';
 import { buildNetwork } from '../learn/build.js';
 import { trainNetwork } from './loop.js';
-import type { TrainingConfig } from './options.js';
-import { ModelSelection, type SelectionState } from './selection.js';
-import type { RunStore } from './store.js';
+import type { TrainingConfig } from '../learn/options.js';
+import { ModelSelection, type SelectionState } from '../learn/selection.js';
+import type { RunStore } from '../learn/store.js';
 
 export { buildNetwork };
 

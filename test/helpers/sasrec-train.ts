@@ -3,7 +3,7 @@ import { Rng } from '../../src/engine/rng.js';
 import { SASRec, type SASRecConfig } from '../../src/models/sasrec/sasrec.js';
 import { Adam } from '../../src/optim/adam.js';
 import { leftPaddedBatch } from './batches.js';
-import { trainStep } from '../../src/train/step.js';
+import { trainStep } from '../../src/learn/step.js';
 
 export interface SASRecRun {
   losses: number[];
