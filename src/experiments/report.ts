@@ -98,7 +98,7 @@ export async function writeReports(
   const md: string[] = [
     '# Experiment results',
     '',
-    `Mean ± sample standard deviation over seeds (n = number of finished seeds). Test metrics are those of the checkpoint with the best valid NDCG@10. Per-run values: results.csv; curves: report.html.`,
+    `Mean ± sample standard deviation over seeds (n = number of finished seeds). Test metrics are those of each run's best-valid checkpoint (valid NDCG@10 unless the run says otherwise: --select_metric, --select_protocol; valid AUC for --task ctr). Per-run values: results.csv; curves: report.html.`,
     '',
     `| dataset | model | config | n | ${shownCols.join(' | ')} | best epoch | train s |`,
     `|${' --- |'.repeat(4 + shownCols.length + 2)}`,
