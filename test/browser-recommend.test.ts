@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser } from './helpers/browser.js';
+import { inTab } from './helpers/browser.js';
 import { bundleForBrowser, type PageFile, servePage } from './helpers/page-server.js';
 import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
@@ -66,22 +66,17 @@ test('a model file recommends the same top-10 (ids and scores) in Chromium as in
       ['/model.safetensors', [bytes, 'application/octet-stream']],
     ]),
   );
-  const browser = await launchBrowser();
   try {
-    const tab = await browser.newPage();
-    const errors: string[] = [];
-    tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    tab.on('pageerror', (e) => errors.push(e.message));
-    await tab.goto(url);
-    await tab.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    const got = await tab.evaluate(
-      (h) =>
-        (
-          window as unknown as {
-            run(h: string[][]): Promise<{ kernels: { name: string; threads: number }; lists: { item: string; score: number }[][] }>;
-          }
-        ).run(h),
-      histories,
+    const { result: got, errors } = await inTab(url, (tab) =>
+      tab.evaluate(
+        (h) =>
+          (
+            window as unknown as {
+              run(h: string[][]): Promise<{ kernels: { name: string; threads: number }; lists: { item: string; score: number }[][] }>;
+            }
+          ).run(h),
+        histories,
+      ),
     );
     assert.match(got.kernels.name, /^wasm/);
     assert.equal(got.kernels.threads, 1, 'a page without the isolation headers runs on one thread');
@@ -97,7 +92,6 @@ test('a model file recommends the same top-10 (ids and scores) in Chromium as in
     }
     assert.deepEqual(errors, []);
   } finally {
-    await browser.close();
     server.close();
   }
 });

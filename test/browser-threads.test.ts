@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchBrowser } from './helpers/browser.js';
-import { runCli } from './helpers/cli.js';
+import { inTab } from './helpers/browser.js';
+import { trainSasrecInNode } from './helpers/node-train.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { bundleForBrowser, ISOLATION_HEADERS, type PageFile, servePage } from './helpers/page-server.js';
 import { testTempDir } from './helpers/tmp.js';
@@ -39,22 +39,6 @@ async function files(extra: [string, PageFile][] = []): Promise<Map<string, Page
     ['/train-worker.js', [await bundleForBrowser('src/browser/train-worker.ts'), 'text/javascript']],
     ...extra,
   ]);
-}
-
-/** Opens `url` in a fresh Chromium tab, runs `fn` on it, and returns its result and the console errors. */
-async function inTab<T>(url: string, fn: (tab: Page) => Promise<T>): Promise<{ result: T; errors: string[] }> {
-  const browser = await launchBrowser();
-  try {
-    const tab = await browser.newPage();
-    const errors: string[] = [];
-    tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    tab.on('pageerror', (e) => errors.push(e.message));
-    await tab.goto(url);
-    await tab.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    return { result: await fn(tab), errors };
-  } finally {
-    await browser.close();
-  }
 }
 
 test('an isolated page recommends on 2 threads (every call split) the same top-10 as Node on one', { timeout: 180_000 }, async () => {
@@ -142,24 +126,8 @@ test('training in a Web Worker on 2 threads (every call split) gives Node’s on
   const ring = writeRingDataset(join(dir, 'ring.txt'), { users: 40 });
   const trainDir = join(dir, 'run');
   const flags = { hidden_units: 16, maxlen: 10, batch_size: 16, num_epochs: 2, eval_every: 1, seed: 5 };
-  const r = await runCli([
-    'train',
-    '--model',
-    'sasrec',
-    '--dataset',
-    ring,
-    '--train_dir',
-    trainDir,
-    '--threads',
-    '1',
-    ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)]),
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  const nodeLosses = readFileSync(join(trainDir, 'log.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => (JSON.parse(l) as { loss: number }).loss);
-  const nodeBytes = readFileSync(join(trainDir, 'sasrec.safetensors'));
+  const { log, bytes: nodeBytes } = await trainSasrecInNode(ring, trainDir, flags);
+  const nodeLosses = log.map((e) => e.loss);
 
   const { server, url } = await servePage(await files(), ISOLATION_HEADERS);
   try {

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchBrowser } from './helpers/browser.js';
+import { inTab } from './helpers/browser.js';
+import { trainSasrecInNode } from './helpers/node-train.js';
 import { bundleForBrowser, type PageFile, servePage } from './helpers/page-server.js';
-import { runCli } from './helpers/cli.js';
 import { writeRingDataset } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
 import { loadModel } from '../src/api/model-file.js';
@@ -22,24 +22,7 @@ test('SASRec trained in a Chromium Web Worker: the same losses as `seqrec train`
   const ring = writeRingDataset(join(dir, 'ring.txt'), { users: 40 });
   const trainDir = join(dir, 'run');
   const flags = { hidden_units: 16, maxlen: 10, batch_size: 16, num_epochs: 3, eval_every: 1, seed: 3 };
-  const r = await runCli([
-    'train',
-    '--model',
-    'sasrec',
-    '--dataset',
-    ring,
-    '--train_dir',
-    trainDir,
-    '--threads',
-    '1',
-    ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)]),
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  const nodeLog = readFileSync(join(trainDir, 'log.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { epoch: number; loss: number; valid: Record<string, number> });
-  const nodeBytes = readFileSync(join(trainDir, 'sasrec.safetensors'));
+  const { log: nodeLog, bytes: nodeBytes } = await trainSasrecInNode(ring, trainDir, flags);
 
   const page = `<!doctype html><script type="module">
     import { trainInWorker } from '/seqrec.js';
@@ -65,21 +48,16 @@ test('SASRec trained in a Chromium Web Worker: the same losses as `seqrec train`
       ['/train-worker.js', [await bundleForBrowser('src/browser/train-worker.ts'), 'text/javascript']],
     ]),
   );
-  const browser = await launchBrowser();
   let got: BrowserRun;
-  const errors: string[] = [];
+  let errors: string[];
   try {
-    const tab = await browser.newPage();
-    tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    tab.on('pageerror', (e) => errors.push(e.message));
-    await tab.goto(url);
-    await tab.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-    got = await tab.evaluate(([text, options]) => (window as unknown as { run(t: string, o: object): Promise<BrowserRun> }).run(text, options), [
-      readFileSync(ring, 'utf8'),
-      flags,
-    ] as [string, object]);
+    ({ result: got, errors } = await inTab(url, (tab) =>
+      tab.evaluate(([text, options]) => (window as unknown as { run(t: string, o: object): Promise<BrowserRun> }).run(text, options), [
+        readFileSync(ring, 'utf8'),
+        flags,
+      ] as [string, object]),
+    ));
   } finally {
-    await browser.close();
     server.close();
   }
   assert.deepEqual(errors, []);

@@ -1,5 +1,5 @@
 import chromiumBinary from '@sparticuz/chromium';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 /**
  * @sparticuz/chromium's flags, less --disable-web-security: pages get a user's browser's
@@ -23,5 +23,25 @@ export async function launchBrowser(): Promise<Browser> {
     return await chromium.launch({ executablePath, args, headless: true });
   } catch (e) {
     throw new Error(`headless Chromium at ${executablePath} did not start: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Opens `url` in a fresh headless Chromium tab, waits for the page's `window.ready`, runs `fn` on
+ * it and returns its result with the console errors and page errors the tab saw; the browser is
+ * closed either way.
+ */
+export async function inTab<T>(url: string, fn: (tab: Page) => Promise<T>): Promise<{ result: T; errors: string[] }> {
+  const browser = await launchBrowser();
+  try {
+    const tab = await browser.newPage();
+    const errors: string[] = [];
+    tab.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    tab.on('pageerror', (e) => errors.push(e.message));
+    await tab.goto(url);
+    await tab.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    return { result: await fn(tab), errors };
+  } finally {
+    await browser.close();
   }
 }
