@@ -20,6 +20,12 @@
  *     full       every item scored, history excluded, rank of the held-out item.
  *   fm         training epochs of --model fm on ML-100k with u.user / u.item (bench/fm-seqrec.ts) against a
  *              PyTorch FM of the same sizes on the same exported data (bench/reference-fm.py): s/epoch, epoch 1 excluded.
+ *   linear     the fit of EASE and SLIM (bench/linear-seqrec.ts, once per --threads) against numpy's EASE and
+ *              scikit-learn's SLIM (ElasticNet per column; bench/reference-linear.py, needs a python with
+ *              numpy, scipy and sklearn: Debian python3-sklearn) on the same exported train sets, with the
+ *              largest weight difference; ML-100k 5-core, Games with --linear_ref_columns k: sklearn fits the
+ *              first k columns and its time is extrapolated; numpy's EASE only up to 10,000 items (its
+ *              float64 G, P and B). Not in the default cases.
  *   recommend  top-10 over all items for ONE user's history, in-process: p50/p99 over --reps calls
  *              (a full-window history and a median-length one), wall clock and the process's CPU time
  *              per call (on a loaded machine the wall-clock p99 is mostly preemption; CPU time is not).
@@ -176,8 +182,8 @@ const legacyDatasets = caseArgs.filter((x) => datasetNames.includes(x));
 const wantedCases = new Set(caseArgs.filter((x) => !datasetNames.includes(x)).flatMap((x) => (x === 'eval' ? ['sampled', 'full'] : [x])));
 if (legacyDatasets.length > 0) wantedCases.add('train');
 for (const c of wantedCases) {
-  if (!['train', 'ce', 'sampled', 'full', 'recommend', 'serve', 'browser', 'fm'].includes(c))
-    throw new Error(`--cases: unknown case "${c}" (train, ce, eval, sampled, full, recommend, browser, fm, ${datasetNames.join(', ')})`);
+  if (!['train', 'ce', 'sampled', 'full', 'recommend', 'serve', 'browser', 'fm', 'linear'].includes(c))
+    throw new Error(`--cases: unknown case "${c}" (train, ce, eval, sampled, full, recommend, browser, fm, linear, ${datasetNames.join(', ')})`);
 }
 const wanted = arg('datasets', legacyDatasets.length > 0 ? legacyDatasets.join(',') : datasetNames.join(',')).split(',');
 const datasets = CASES.filter((x) => wanted.includes(x.name));
@@ -445,6 +451,86 @@ for (const c of evalCases.length > 0 ? datasets : []) {
     }
   }
 }
+// EASE and SLIM fits against numpy / scikit-learn on the same train sets (bench/linear-seqrec.ts, bench/reference-linear.py)
+const linearRows: Array<Record<string, unknown>> = [];
+const linearRefColumns = Number(arg('linear_ref_columns', '0'));
+const sklearnPython = (): string | undefined => {
+  for (const py of process.env.PYTHON ? [process.env.PYTHON] : ['python3', '/usr/bin/python3']) {
+    if (spawnSync(py, ['-c', 'import numpy, scipy, sklearn'], { stdio: 'ignore' }).status === 0) return py;
+  }
+  return undefined;
+};
+for (const c of wantedCases.has('linear') ? datasets : []) {
+  const exported = join(work, `linear-${c.name}`);
+  const dataset = c.name === 'ml-100k' ? join(shared, 'data/ml-100k/u.data') : c.dataset();
+  const minCount = c.name === 'ml-100k' ? '5' : '0';
+  const ours = seqrecThreads.map((threads, k) => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(root, 'bench/linear-seqrec.ts'),
+        '--dataset',
+        dataset,
+        '--min_count',
+        minCount,
+        '--threads',
+        String(threads),
+        ...(k === 0 ? ['--export', exported] : []),
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 26 },
+    );
+    if (r.status !== 0) throw new Error(`seqrec EASE/SLIM fit failed: ${r.stderr.slice(-2000)}`);
+    return resultJson(r.stdout);
+  });
+  const python = noReference ? undefined : sklearnPython();
+  let ref: Record<string, unknown> | undefined;
+  if (python) {
+    const env = { ...process.env };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    const models = Number(ours[0].items) <= 10_000 ? 'ease,slim' : 'slim';
+    const p = spawnSync(
+      python,
+      [
+        join(root, 'bench/reference-linear.py'),
+        '--data',
+        exported,
+        '--models',
+        models,
+        '--threads',
+        String(refThreads),
+        '--slim_columns',
+        String(linearRefColumns),
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 26, env },
+    );
+    if (p.status !== 0) throw new Error(`reference EASE/SLIM fit failed: ${p.stderr.slice(-2000)}`);
+    ref = resultJson(p.stdout);
+  } else if (!noReference) referenceSkipped = true;
+  for (const [k, o] of ours.entries()) {
+    const row = {
+      case: `EASE / SLIM fit, ${c.name} (${o.users} users, ${o.items} items)`,
+      seqrec_threads: seqrecThreads[k],
+      seqrec_ease_s: Number(Number(o.ease_fit_s).toFixed(2)),
+      reference_ease_s: ref?.ease_fit_s === undefined ? null : Number(Number(ref.ease_fit_s).toFixed(2)),
+      ease_speedup: ref?.ease_fit_s === undefined ? null : Number((Number(ref.ease_fit_s) / Number(o.ease_fit_s)).toFixed(2)),
+      ease_max_abs_diff: ref?.ease_max_abs_diff ?? null,
+      seqrec_slim_s: Number(Number(o.slim_fit_s).toFixed(2)),
+      reference_slim_s: ref ? Number(Number(ref.slim_fit_s).toFixed(2)) : null,
+      reference_slim_extrapolated: ref?.slim_fit_extrapolated ?? null,
+      slim_speedup: ref ? Number((Number(ref.slim_fit_s) / Number(o.slim_fit_s)).toFixed(2)) : null,
+      slim_max_abs_diff: ref?.slim_max_abs_diff ?? null,
+      slim_support_agreement: ref?.slim_support_agreement ?? null,
+      reference_threads: refThreads,
+      load: load(),
+    };
+    linearRows.push(row);
+    console.log(JSON.stringify(row));
+  }
+}
+if (linearRows.length > 0) console.table(linearRows);
 if (evalRows.length > 0) console.table(evalRows);
 if (recRows.length > 0) console.table(recRows);
 if (referenceSkipped) console.log('reference skipped: no python with torch + numpy (seqrec figures only)');
@@ -454,7 +540,7 @@ if (out)
   writeFileSync(
     out,
     JSON.stringify(
-      { date: new Date().toISOString(), rows, ce: ceRows, fm: fmRows, eval: evalRows, recommend: recRows, browser: browserRows },
+      { date: new Date().toISOString(), rows, ce: ceRows, fm: fmRows, linear: linearRows, eval: evalRows, recommend: recRows, browser: browserRows },
       null,
       2,
     ),
