@@ -334,3 +334,25 @@ test('a finished run whose grid flags changed since it ran is refused naming its
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /0 runs trained, 1 skipped/);
 });
+
+test('--seeds trains only those of the grid’s seeds now (one seed of every configuration first); an unknown or malformed one is refused', async () => {
+  const seedsGrid = join(dir, 'seeds.yaml');
+  writeFileSync(seedsGrid, `${['datasets: [ring.txt]', 'models: [pop, sasrec]', 'seeds: [1, 2, 3]', 'out: seeds-out'].join('\n')}\n`);
+  const trained: string[] = [];
+  const summary = await runExperiments(seedsGrid, {
+    train: async (opts) => void trained.push(`${String(opts.model)} ${String(opts.seed)}`),
+    log: () => {},
+    seeds: [2],
+  });
+  assert.deepEqual(trained, ['pop 2', 'sasrec 2']);
+  assert.equal(summary.ran, 2);
+  assert.equal(summary.deferred, 4);
+  await assert.rejects(
+    runExperiments(seedsGrid, { train: async () => assert.fail('trained'), log: () => {}, seeds: [4] }),
+    (e: Error) => e.name === 'UserError' && e.message === "--seeds 4: not among the grid's seeds (1, 2, 3)",
+  );
+  const bad = await runCli(['experiments', seedsGrid, '--seeds', '1,x']);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.equal(bad.stderr, 'seqrec: --seeds: expected seeds separated by commas (e.g. 1,2), got "1,x"\n');
+  assert.ok(!existsSync(join(dir, 'seeds-out', 'runs', 'ring', 'pop', 'default', 'seed-1', 'results.json')), 'nothing trained');
+});

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UserError } from '../core/errors.js';
 import { bool, defineOptions, str } from '../core/options.js';
 import { runExperiments } from '../experiments/run.js';
 import { addOptions, commandGroups } from './flags.js';
@@ -11,7 +12,18 @@ const experimentOptions = defineOptions({
       '(start one per free core to share a grid; the last to end writes the complete reports)',
     default: false,
   }),
+  seeds: str({
+    help: "train only these of the grid's seeds now, comma-separated (e.g. 1: one seed of every configuration first); the rest wait for a later pass",
+    arg: 'list',
+  }),
 });
+
+/** "1,2" → [1, 2]; anything else is a UserError naming the flag. */
+function seedList(text: string): number[] {
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^\d+$/.test(p))) throw new UserError(`--seeds: expected seeds separated by commas (e.g. 1,2), got "${text}"`);
+  return parts.map(Number);
+}
 
 export function register(program: Command): void {
   const cmd = program
@@ -24,9 +36,14 @@ export function register(program: Command): void {
     );
   addOptions(cmd, commandGroups(experimentOptions));
   cmd.action(async (gridPath: string, opts: Record<string, unknown>) => {
-    const { out, join } = experimentOptions.parse(opts);
-    const summary = await runExperiments(gridPath, { ...(out !== undefined ? { out } : {}), join });
+    const { out, join, seeds } = experimentOptions.parse(opts);
+    const summary = await runExperiments(gridPath, {
+      ...(out !== undefined ? { out } : {}),
+      join,
+      ...(seeds !== undefined ? { seeds: seedList(seeds) } : {}),
+    });
     const left = summary.elsewhere > 0 ? `, ${summary.elsewhere} left to other processes` : '';
-    process.stdout.write(`${summary.ran} runs trained, ${summary.skipped} skipped${left}; results in ${summary.out}\n`);
+    const later = summary.deferred > 0 ? `, ${summary.deferred} of other seeds left for later` : '';
+    process.stdout.write(`${summary.ran} runs trained, ${summary.skipped} skipped${left}${later}; results in ${summary.out}\n`);
   });
 }

@@ -28,6 +28,11 @@ export interface ExperimentOptions {
    * the runs no live process holds (each run's folder has its own lock), so N processes share one grid
    */
   readonly join?: boolean;
+  /**
+   * train only the runs of these seeds now (each must be one of the grid's); the others stay planned
+   * for a later pass, and the reports cover every finished run
+   */
+  readonly seeds?: readonly number[];
 }
 
 export interface ExperimentSummary {
@@ -36,6 +41,8 @@ export interface ExperimentSummary {
   readonly skipped: number;
   /** runs another process was training (their results join the reports of whichever process ends last) */
   readonly elsewhere: number;
+  /** unfinished runs of seeds left out by `seeds` */
+  readonly deferred: number;
   readonly files: { csv: string; md: string; html: string };
 }
 
@@ -44,6 +51,12 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
   const train = options.train ?? trainRun;
   const grid = loadGrid(gridPath);
   const { out, runs } = planRuns(grid, gridPath, options.out);
+  const only = options.seeds ? new Set(options.seeds) : undefined;
+  if (only) {
+    const planned = new Set(runs.map((r) => r.seed));
+    const unknown = [...only].filter((s) => !planned.has(s));
+    if (unknown.length > 0) throw new UserError(`--seeds ${unknown.join(',')}: not among the grid's seeds (${[...planned].join(', ')})`);
+  }
   for (const r of runs) if (!existsSync(r.dataset)) throw new UserError(`${gridPath}: dataset ${r.dataset} not found`);
   // the finished runs' files feed the reports: a damaged one stops the command before any training
   const damaged: string[] = [];
@@ -67,7 +80,7 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
   if (options.join) await makeDirs(out);
   else lock = await holdDir(out, 'experiments output folder', say);
   try {
-    return await runAll(grid, runs, out, train, say);
+    return await runAll(grid, runs, out, train, say, only);
   } finally {
     lock?.release();
   }
@@ -110,16 +123,22 @@ async function runAll(
   out: string,
   train: TrainFn,
   say: (line: string) => void,
+  only?: ReadonlySet<number>,
 ): Promise<ExperimentSummary> {
   let ran = 0;
   let skipped = 0;
   let elsewhere = 0;
+  let deferred = 0;
   const failed: string[] = [];
   for (const [i, r] of runs.entries()) {
     const tag = `[${i + 1}/${runs.length}] ${r.datasetName} ${r.model} ${r.config} seed ${r.seed}`;
     if (existsSync(join(r.dir, 'results.json'))) {
       say(`${tag}: done already, skipped`);
       skipped++;
+      continue;
+    }
+    if (only && !only.has(r.seed)) {
+      deferred++;
       continue;
     }
     const holder = liveHolder(r.dir);
@@ -161,5 +180,5 @@ async function runAll(
   if (failed.length > 0) {
     throw new UserError(`${failed.length} of ${runs.length} runs failed (first: ${failed[0]}); the reports cover the others`);
   }
-  return { out, ran, skipped, elsewhere, files };
+  return { out, ran, skipped, elsewhere, deferred, files };
 }
