@@ -20,8 +20,9 @@
  * just slower.
  *
  * Neither this file nor anything it imports uses Node built-ins, so the backend runs in the
- * browser too (shared memory there needs a cross-origin-isolated page). The Node-only parts are
- * the thread pool (pool.ts, pool-start.ts, pool-worker.ts) and install.ts.
+ * browser too (shared memory there needs a cross-origin-isolated page). The thread pool (pool.ts)
+ * runs in both, its threads started by a host: pool-node.ts (worker_threads; Node-only, as are
+ * pool-start.ts and install.ts) or pool-web.ts (Web Workers).
  */
 import type { Kernels } from '../types.js';
 import { referenceKernels } from '../reference/index.js';
@@ -67,7 +68,7 @@ export interface WasmKernels extends Kernels {
   /** The raw wasm exports (byte addresses). */
   readonly exports: GemmExports;
   /**
-   * Intra-op parallelism: while `parallel.runner` is set (a thread pool, see pool.ts, Node only),
+   * Intra-op parallelism: while `parallel.runner` is set (a thread pool, see pool.ts),
    * big GEMM, packed-attention and element-wise calls may be split across its threads
    * (bit-identical results); null (the default): everything runs on the calling thread.
    */

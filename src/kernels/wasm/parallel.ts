@@ -1,8 +1,9 @@
 /**
  * The hook through which the wasm backend hands big kernel calls to other threads (intra-op
  * parallelism). No Node built-ins: the backend itself only knows this interface; the thread pool
- * that implements it (pool.ts, Node worker_threads on the same shared memory) is an optional layer,
- * and without one (browser, `--threads 1`) every call runs on the calling thread.
+ * that implements it (pool.ts: Node worker_threads or a page's Web Workers on the same shared
+ * memory) is an optional layer, and without one (`--threads 1`, a page that is not cross-origin
+ * isolated) every call runs on the calling thread.
  *
  * Every method takes the raw arguments of one wasm call (byte addresses; see asm/gemm.ts,
  * asm/attention.ts and asm/elementwise.ts) and either runs the whole call and returns true (split
