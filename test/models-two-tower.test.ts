@@ -74,7 +74,7 @@ test('two_tower: ⟨f([e_u; Σ x_f v_f]), g([e_i; Σ x_g w_g])⟩ by hand; the c
       const f = vec((t.featureTable as { data: Float32Array }).data, featureRows.idx[x]);
       for (let k = 0; k < d; k++) sum[k] += featureRows.val[x] * f[k];
     }
-    const first = matvec(t.firstIds.data, 4, vec(t.ids.data, id), t.firstBias.data).map(
+    const first = matvec(t.firstIds!.data, 4, vec(t.ids!.data, id), t.firstBias.data).map(
       (v, o) => v + matvec((t.firstFeatures as { data: Float32Array }).data, 4, sum)[o],
     );
     const [last] = t.layers;
@@ -318,5 +318,40 @@ test('two_tower keeps the catalogue’s item vectors while in evaluation mode (t
     const reference = new TwoTower(CONFIG, FEATURES, [4], { seed: 2 }, false, 0, historyBag);
     reference.loadStateDict(copy);
     assert.deepEqual(net.scoreAll(batch), reference.scoreAll(batch));
+  }
+});
+
+test('--tower_ids: a tower without id embeddings reads its features (and the history bag) alone; a tower with nothing to read is refused; the file loads without the id table', async () => {
+  const net = new TwoTower(CONFIG, FEATURES, [4], { seed: 2 }, false, 0, false, 'items');
+  const names = net.namedParameters().map(([n]) => n);
+  assert.ok(!names.includes('user_ids') && names.includes('item_ids'), names.join(', '));
+  // users 1 and 3 share feature 0; with no id embeddings, users with the same feature rows score alike
+  const twins: ModelFeatures = { ...FEATURES, users: featureRows(2, [[], [[0, 1]], [[1, 1]], [[0, 1]]]) };
+  const plain = new TwoTower(CONFIG, twins, [4], { seed: 2 }, false, 0, false, 'items');
+  const batch = { batchSize: 2, maxlen: 3, users: Int32Array.from([1, 3]), seqs: Int32Array.from([0, 0, 1, 0, 0, 1]) };
+  const s = plain.scoreAll(batch);
+  const n = CONFIG.itemNum + 1;
+  assert.deepEqual(Array.from(s.subarray(0, n)), Array.from(s.subarray(n, 2 * n)));
+  const withIds = new TwoTower(CONFIG, twins, [4], { seed: 2 });
+  const t = withIds.scoreAll(batch);
+  assert.notDeepEqual(Array.from(t.subarray(0, n)), Array.from(t.subarray(n, 2 * n)), 'with ids they differ');
+  assert.throws(
+    () => new TwoTower(CONFIG, { items: FEATURES.items }, [4], { seed: 2 }, false, 0, false, 'items'),
+    (e: Error) => e.name === 'UserError' && /the user tower reads nothing/.test(e.message),
+  );
+
+  // the user tower from the history bag alone: strangers ranked by their history; the file has no user_ids table
+  const data = fromEvents(groupEvents());
+  const strangers = fromEvents(groupEvents().map((e) => ({ ...e, user: `new-${e.user}` })));
+  const pop = await testNdcg(await train(data, { model: 'pop' }), data);
+  const model = await train(data, { model: 'two_tower', historyBag: true, towerIds: 'items', numEpochs: 40, evalEvery: 40, lr: 0.01, batchSize: 16, evalProtocol: 'full', seed: 1 });
+  try {
+    const unknown = await testNdcg(model, strangers);
+    assert.ok(unknown > pop + 0.3, `two_tower --tower_ids items --history_bag on users it never saw: ${unknown}, PopRec ${pop}`);
+    const back = await getModel('two_tower')!.load(model.serialize());
+    assert.equal(await testNdcg(back, strangers), unknown, 'the file keeps --tower_ids and loads without user_ids');
+    back.dispose();
+  } finally {
+    model.dispose();
   }
 });

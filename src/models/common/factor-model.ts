@@ -135,30 +135,47 @@ function metadata(
   };
 }
 
-/** The sizes and options of the model in `ckpt` (its tensors' shapes win over its config). */
+/** A positive integer of the model file's config, or a CheckpointError naming it. */
+function configSize(def: FactorModelDefinition, ckpt: LoadedCheckpoint, key: string, table: string): number {
+  const v = ckpt.config?.[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new CheckpointError(`not a ${def.label} model file: ${table} missing and no "${key}" in its config`);
+  return v;
+}
+
+/**
+ * The sizes and options of the model in `ckpt`: its tensors' shapes win over its config; the config's
+ * sizes serve where the model has no such table (a two-tower model whose towers read no ids).
+ */
 function configOf(
   def: FactorModelDefinition,
   ckpt: LoadedCheckpoint,
   features: ModelFeatures,
 ): { cfg: FactorConfig; options: Readonly<Record<string, unknown>> } {
   const items = ckpt.tensors.get(def.itemTable);
-  if (items?.shape.length !== 2 || items.shape[0] < 2)
-    throw new CheckpointError(`not a ${def.label} model file: ${def.itemTable} missing or not 2-D`);
+  if (items && (items.shape.length !== 2 || items.shape[0] < 2))
+    throw new CheckpointError(`not a ${def.label} model file: ${def.itemTable} is not a 2-D table of items`);
+  const itemNum = items ? items.shape[0] - 1 : configSize(def, ckpt, 'item_num', def.itemTable);
   let userNum = 0;
   if (def.userTable) {
     const users = ckpt.tensors.get(def.userTable);
-    if (!users || users.shape.length < 1 || users.shape[0] < 2) throw new CheckpointError(`not a ${def.label} model file: ${def.userTable} missing`);
-    userNum = users.shape[0] - 1;
+    if (users && (users.shape.length < 1 || users.shape[0] < 2))
+      throw new CheckpointError(`not a ${def.label} model file: ${def.userTable} has no users`);
+    userNum = users ? users.shape[0] - 1 : configSize(def, ckpt, 'user_num', def.userTable);
     const ids = ckpt.idMaps?.users;
     if (ids && ids.length !== userNum + 1) {
       throw new CheckpointError(`metadata "user_ids" lists ${ids.length - 1} users but ${def.userTable} has ${userNum}`);
     }
   }
-  const width = def.hiddenUnitsOf ? def.hiddenUnitsOf(items.shape[1], features) : items.shape[1];
+  const width = !items
+    ? configSize(def, ckpt, 'hidden_units', def.itemTable)
+    : def.hiddenUnitsOf
+      ? def.hiddenUnitsOf(items.shape[1], features)
+      : items.shape[1];
   if (!Number.isInteger(width) || width < 1)
-    throw new CheckpointError(`not a ${def.label} model file: ${def.itemTable} has ${items.shape[1]} columns`);
+    throw new CheckpointError(`not a ${def.label} model file: ${def.itemTable} has ${items?.shape[1]} columns`);
   const o = optionsFromCheckpoint(def.options, ckpt, { hidden_units: width }, {}, []);
-  return { cfg: { itemNum: items.shape[0] - 1, userNum, maxlen: o.maxlen, hiddenUnits: o.hiddenUnits, l2Reg: o.l2Reg }, options: o };
+  return { cfg: { itemNum, userNum, maxlen: o.maxlen, hiddenUnits: o.hiddenUnits, l2Reg: o.l2Reg }, options: o };
 }
 
 /** The values of `def.shapeOptions` in `options` (camelCase there), under their snake_case names. */

@@ -2,7 +2,7 @@
 import { choice, defineOptions, num, str } from '../../core/options.js';
 import { parseSizes, sizesOf } from '../common/layer-sizes.js';
 import { type FactorObjective, factorModelSpec, factorOptions, historyBagOptions, pointwiseOptions } from '../common/factor-model.js';
-import { type TowerLoss, TwoTower } from './two-tower.js';
+import { TOWER_IDS, type TowerIds, type TowerLoss, TwoTower } from './two-tower.js';
 
 /** How the factor models' training reads each --tower_loss. */
 const OBJECTIVES: Record<TowerLoss, FactorObjective> = { log: 'bce', pairwise: 'bpr', inbatch_softmax: 'inbatch_softmax' };
@@ -36,6 +36,12 @@ export const twoTowerOptions = factorOptions
         default: 'dot',
       }),
       temperature: num({ help: 'two_tower: τ of --similarity cosine', default: 0.1, min: 0.001, max: 100 }),
+      tower_ids: choice(TOWER_IDS, {
+        help:
+          'two_tower: which towers read id embeddings: both | users | items | none (a tower without them reads its side features ' +
+          '(and the user tower its --history_bag) alone, so a new item or user is scored exactly as a known one)',
+        default: 'both',
+      }),
     }),
   )
   .withDefaults({ l2Reg: 0.0001 })
@@ -51,7 +57,7 @@ export const twoTower = factorModelSpec({
   sideFeatures: ['users', 'items'],
   coldStart: ['users', 'items'],
   objective: (options) => OBJECTIVES[options.towerLoss as TowerLoss],
-  shapeOptions: ['tower_layers', 'similarity', 'temperature', 'history_bag'],
+  shapeOptions: ['tower_layers', 'similarity', 'temperature', 'history_bag', 'tower_ids'],
   network: (config, opts, features, options) =>
     new TwoTower(
       config,
@@ -61,6 +67,7 @@ export const twoTower = factorModelSpec({
       options?.towerLoss === 'inbatch_softmax',
       options?.similarity === 'cosine' ? Number(options.temperature) : 0,
       options?.historyBag === true,
+      (options?.towerIds as TowerIds | undefined) ?? 'both',
     ),
   itemTable: 'item_ids',
   userTable: 'user_ids',

@@ -20,6 +20,8 @@
  *
  * with n_j the times item j was a positive in the training batches so far (n in all, N items): a
  * streaming estimate of how often j appears in a batch, as Yi et al. estimate it.
+ * `--tower_ids` leaves the id embeddings out of the user tower, the item tower or both: that tower then
+ * reads its side features (and the user tower its history bag) alone.
  * A user held out of training (`--cold users`) keeps the trained users' mean id row and scores from
  * its features; an item likewise from its features.
  *
@@ -31,6 +33,7 @@
  * position is the row's items up to it (the inputs before its target: no leakage); in scoring, the
  * history given (for a held-out user, its first `--cold_history` events).
  */
+import { UserError } from '../../core/errors.js';
 import { type Bags, bagSum } from '../../engine/bag-ops.js';
 import { withInferenceTape } from '../../engine/tape.js';
 import type { HistoryBatch } from '../../eval/types.js';
@@ -52,24 +55,32 @@ export const IN_BATCH_GROUP = 256;
 
 export type TowerLoss = 'log' | 'pairwise' | 'inbatch_softmax';
 
+/** Which towers read id embeddings (--tower_ids). */
+export const TOWER_IDS = ['both', 'users', 'items', 'none'] as const;
+export type TowerIds = (typeof TOWER_IDS)[number];
+
 interface Layer {
   readonly weight: Parameter;
   readonly bias: Parameter;
 }
 
-/** One tower: id embeddings and optional feature embeddings into an MLP. */
+/** One tower: optional id embeddings, optional feature embeddings (and the user's history bag) into an MLP. */
 class Tower {
-  readonly ids: Parameter;
+  /** the id embeddings (absent when the tower reads no ids: --tower_ids) */
+  readonly ids?: Parameter;
   readonly featureTable?: Parameter;
   /** the first layer's blocks: for the id embedding and for the feature sum */
-  readonly firstIds: Parameter;
+  readonly firstIds?: Parameter;
   readonly firstFeatures?: Parameter;
   readonly firstBias: Parameter;
   readonly layers: readonly Layer[];
   /** the history bag's item table and first-layer block (user tower with --history_bag) */
   readonly history?: { readonly table: Parameter; readonly first: Parameter };
 
-  /** @param historyItems with a history bag: the item count (its table's rows 1..historyItems); 0: none */
+  /**
+   * @param withIds whether the tower reads the id embeddings
+   * @param historyItems with a history bag: the item count (its table's rows 1..historyItems); 0: none
+   */
   constructor(
     net: TwoTower,
     side: 'user' | 'item',
@@ -77,13 +88,17 @@ class Tower {
     readonly rows: FeatureRows | undefined,
     sizes: readonly number[],
     historyItems = 0,
+    withIds = true,
   ) {
     const d = net.hiddenUnits;
     const uniform = (name: string, shape: number[]) => net.glorot(`${side}_tower.${name}`, shape);
-    this.ids = net.addTable(`${side}_ids`, [count + 1, d]);
+    if (withIds) this.ids = net.addTable(`${side}_ids`, [count + 1, d]);
     if (rows && rows.featureNum > 0) this.featureTable = net.addTable(`${side}_features`, [rows.featureNum, d], true);
+    if (!this.ids && !this.featureTable && historyItems === 0) {
+      throw new UserError(`two_tower: the ${side} tower reads nothing: give it its ids (--tower_ids) or a --${side}_features file`);
+    }
     const widths = [...sizes, d];
-    this.firstIds = uniform('0.id_weight', [widths[0], d]);
+    if (this.ids) this.firstIds = uniform('0.id_weight', [widths[0], d]);
     if (this.featureTable) this.firstFeatures = uniform('0.feature_weight', [widths[0], d]);
     this.firstBias = net.addZeros(`${side}_tower.0.bias`, [widths[0]]);
     if (historyItems > 0) {
@@ -98,13 +113,14 @@ class Tower {
 
   /** The tower's output for each of `ids` → [n, d] (`history`: each one's history bag, with --history_bag). */
   forward(ids: Int32Array, history?: Bags): Tensor {
-    let h = ops.linear(ops.embedding(this.ids, ids), this.firstIds, this.firstBias);
-    if (this.history) {
-      if (!history) throw new Error('two_tower: the user tower reads a history bag');
-      h = ops.add(h, ops.linear(bagSum(this.history.table, history), this.history.first, null));
-    }
-    if (this.featureTable && this.firstFeatures)
-      h = ops.add(h, ops.linear(bagSum(this.featureTable, bagsOf(this.rows, ids)), this.firstFeatures, null));
+    if (this.history && !history) throw new Error('two_tower: the user tower reads a history bag');
+    // the first layer, one block per input part: W₁[a; b; c] + b₁ = W₁ₐa + W₁ᵦb + W₁꜀c + b₁
+    const parts: Array<readonly [Tensor, Parameter]> = [];
+    if (this.ids && this.firstIds) parts.push([ops.embedding(this.ids, ids), this.firstIds]);
+    if (this.history && history) parts.push([bagSum(this.history.table, history), this.history.first]);
+    if (this.featureTable && this.firstFeatures) parts.push([bagSum(this.featureTable, bagsOf(this.rows, ids)), this.firstFeatures]);
+    let h = ops.linear(parts[0][0], parts[0][1], this.firstBias);
+    for (const [input, weight] of parts.slice(1)) h = ops.add(h, ops.linear(input, weight, null));
     this.layers.forEach(({ weight, bias }) => {
       h = ops.linear(ops.relu(h), weight, bias);
     });
@@ -125,6 +141,7 @@ export class TwoTower extends FactorNetwork {
    * @param inBatch train by the in-batch softmax (else by the base's S-BPR or log loss, per config.negatives)
    * @param temperature τ of the cosine similarity; 0: the dot product
    * @param historyBag the user tower also reads the mean of the history's item embeddings
+   * @param towerIds which towers read the id embeddings (the others their features, and the history bag, alone)
    */
   constructor(
     config: FactorConfig,
@@ -134,12 +151,14 @@ export class TwoTower extends FactorNetwork {
     readonly inBatch = false,
     readonly temperature = 0,
     readonly historyBag = false,
+    readonly towerIds: TowerIds = 'both',
   ) {
     super('two_tower', config, opts, true);
     if (towerLayers.some((n) => !(Number.isInteger(n) && n >= 1)))
       throw new Error(`two_tower: tower layers must be positive integers, got ${towerLayers.join(',')}`);
-    this.users = new Tower(this, 'user', this.userNum, features.users, towerLayers, historyBag ? this.itemNum : 0);
-    this.items = new Tower(this, 'item', this.itemNum, features.items, towerLayers);
+    const ids = (side: TowerIds) => towerIds === 'both' || towerIds === side;
+    this.users = new Tower(this, 'user', this.userNum, features.users, towerLayers, historyBag ? this.itemNum : 0, ids('users'));
+    this.items = new Tower(this, 'item', this.itemNum, features.items, towerLayers, 0, ids('items'));
     this.positives = new Float64Array(this.itemNum + 1);
     if (!(temperature >= 0)) throw new Error(`two_tower: temperature must be ≥ 0, got ${temperature}`);
   }
@@ -337,8 +356,8 @@ export class TwoTower extends FactorNetwork {
   protected get regularised(): Regularised[] {
     const { users, items } = this.features;
     return [
-      { table: this.users.ids, rowOf: 'user' },
-      { table: this.items.ids, rowOf: 'item' },
+      ...(this.users.ids ? [{ table: this.users.ids, rowOf: 'user' } as const] : []),
+      ...(this.items.ids ? [{ table: this.items.ids, rowOf: 'item' } as const] : []),
       ...(this.users.featureTable && users ? [{ table: this.users.featureTable, rowOf: 'user', features: users } as const] : []),
       ...(this.items.featureTable && items ? [{ table: this.items.featureTable, rowOf: 'item', features: items } as const] : []),
     ];
