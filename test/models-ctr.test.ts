@@ -245,3 +245,18 @@ test('the ranking split refuses task ctr (the library, seqrec eval): only seqrec
     (e: Error) => e instanceof UserError && /--task ctr is run by seqrec train/.test(e.message),
   );
 });
+
+test('fm --task ctr refuses the options only ranking reads (--history_bag, --id_dropout) in one line', () => {
+  const split = ctrSplit(tasteData(), parseCtrLabels('4,2')!, [0.8, 0.1, 0.1], 1);
+  const spec = getModel('fm')!;
+  const training = trainingOptions.parse({ numEpochs: 1, evalEvery: 1, batchSize: 64, lr: 0.01 });
+  for (const [given, flag] of [
+    [{ historyBag: true }, 'history_bag'],
+    [{ idDropout: 0.2 }, 'id_dropout'],
+  ] as const) {
+    assert.throws(
+      () => trainCtr(spec, split, undefined, spec.options.parse({ hiddenUnits: 8, ...given }), training, 1),
+      (e: Error) => e instanceof UserError && e.message === `--${flag}: not with --task ctr (it is read by ranking only)`,
+    );
+  }
+});

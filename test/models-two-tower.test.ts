@@ -344,7 +344,17 @@ test('--tower_ids: a tower without id embeddings reads its features (and the his
   const data = fromEvents(groupEvents());
   const strangers = fromEvents(groupEvents().map((e) => ({ ...e, user: `new-${e.user}` })));
   const pop = await testNdcg(await train(data, { model: 'pop' }), data);
-  const model = await train(data, { model: 'two_tower', historyBag: true, towerIds: 'items', numEpochs: 40, evalEvery: 40, lr: 0.01, batchSize: 16, evalProtocol: 'full', seed: 1 });
+  const model = await train(data, {
+    model: 'two_tower',
+    historyBag: true,
+    towerIds: 'items',
+    numEpochs: 40,
+    evalEvery: 40,
+    lr: 0.01,
+    batchSize: 16,
+    evalProtocol: 'full',
+    seed: 1,
+  });
   try {
     const unknown = await testNdcg(model, strangers);
     assert.ok(unknown > pop + 0.3, `two_tower --tower_ids items --history_bag on users it never saw: ${unknown}, PopRec ${pop}`);

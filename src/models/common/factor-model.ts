@@ -5,6 +5,7 @@
  * per position, and its model file (the tables under their names, the options in `config`, the id
  * maps and histories). A model folder gives its network and its defaults; this makes the ModelSpec.
  */
+import { UserError } from '../../core/errors.js';
 import { bool, camel, defineOptions, int, num, type ConfigOf, type OptionGroup } from '../../core/options.js';
 import type { Split } from '../../data/types.js';
 import type { ModelSpec, TrainingRecord } from '../contract.js';
@@ -86,6 +87,8 @@ export interface FactorModelDefinition {
   hiddenUnitsOf?(itemTableWidth: number, features: ModelFeatures): number;
   /** it also predicts clicks (`--task ctr`): the network with the user's constant terms, trained pointwise */
   readonly pointwise?: boolean;
+  /** its options that only ranking reads (a click row has no history, the CTR loss drops no ids): refused with `--task ctr` when set */
+  readonly rankingOnly?: readonly string[];
   /**
    * its ranking objective, or the option-dependent choice of it: S-BPR with one negative (default),
    * NCF's log loss with `--ncf_negatives` (its options include pointwiseOptions), or an in-batch softmax
@@ -224,6 +227,10 @@ export function factorModelSpec(def: FactorModelDefinition): ModelSpec<FactorOpt
     ...(def.pointwise
       ? {
           pointwise(data, sideFeatures, options, rng) {
+            for (const name of def.rankingOnly ?? []) {
+              const v = (options as Readonly<Record<string, unknown>>)[camel(name)];
+              if (v !== undefined && v !== false && v !== 0) throw new UserError(`--${name}: not with --task ctr (it is read by ranking only)`);
+            }
             const cfg: FactorConfig = {
               itemNum: data.itemNum,
               userNum: data.userNum,

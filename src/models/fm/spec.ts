@@ -30,6 +30,7 @@ export const fm = factorModelSpec({
   coldStart: ['users', 'items'],
   pointwise: true,
   shapeOptions: ['history_bag'],
+  rankingOnly: ['history_bag', 'id_dropout'],
   network: (config, opts, features, options) =>
     new FactorizationMachine(config, features, opts, Number(options?.idDropout ?? 0), options?.historyBag === true),
   itemTable: 'item_factors',
