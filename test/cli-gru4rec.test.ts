@@ -79,6 +79,39 @@ test('gru4rec and gru4rec+ learn the ring and beat PopRec on it (full-ranking te
   }
 });
 
+test('gru4rec+ --tied_embedding learns the ring too (its input reads the output table): gru.W_in [3d, d], no one-hot table', {
+  timeout: 240_000,
+}, async () => {
+  const pop = join(dir, 'pop-tied');
+  assert.equal((await runCli(['train', '--model', 'pop', '--dataset', dataset, '--train_dir', pop, '--eval_protocol', 'full'])).code, 0);
+  const tiedDir = join(dir, 'learn-gru4rec-plus-tied');
+  const r = await runCli([
+    'train',
+    '--model',
+    'gru4rec+',
+    '--tied_embedding',
+    '--dataset',
+    dataset,
+    '--train_dir',
+    tiedDir,
+    '--num_epochs',
+    '15',
+    '--eval_every',
+    '15',
+    '--lr',
+    '0.01',
+    '--eval_protocol',
+    'full',
+    ...tiny,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(testNdcg(tiedDir) > testNdcg(pop) + 0.3, `tied: full test NDCG@10 ${testNdcg(tiedDir)}, PopRec ${testNdcg(pop)}`);
+  const { tensors, metadata } = parseSafetensors(readFileSync(join(tiedDir, 'gru4rec_plus.safetensors')));
+  assert.deepEqual(tensors.get('gru.W_in')?.shape, [48, 16]);
+  assert.equal(tensors.get('gru.W'), undefined);
+  assert.equal(JSON.parse(metadata.config).tied_embedding, true);
+});
+
 test('the model files reload: --inference_only and eval reproduce the metrics, recommend continues the ring', async () => {
   // the two models' checks side by side (each a chain of CLI runs)
   const check = async (model: string) => {

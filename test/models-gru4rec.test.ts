@@ -22,10 +22,11 @@ import { gru4rec, gru4recPlus } from '../src/models/gru4rec/spec.js';
 import { detectModel } from '../src/models/registry.js';
 import { Adam } from '../src/optim/adam.js';
 import { trainStep } from '../src/learn/step.js';
+import { gradCheck } from './helpers/gradcheck.js';
 import { assertWasmFollowsReference } from './helpers/wasm.js';
 
 const N = 12;
-const cfg: GRU4RecConfig = { itemNum: N, hiddenUnits: 5, maxlen: 6, dropoutRate: 0 };
+const cfg: GRU4RecConfig = { itemNum: N, hiddenUnits: 5, maxlen: 6, dropoutRate: 0, tiedEmbedding: false };
 const loss = sessionRankingLoss({ kind: 'bpr_max', samples: 3, activation: { kind: 'linear' }, bpreg: 0.5 });
 
 /** A network whose biases are not 0, so that every parameter matters. */
@@ -205,4 +206,54 @@ test('GRU4Rec on the wasm kernels follows the reference kernels (dropout on, Ada
     net.dispose();
     return { losses, scores, params };
   });
+});
+
+test('--tied_embedding: the input is W_in · W_y[i] (no one-hot table), by hand; the loss gradient of every weight; the file keeps it', () => {
+  const tied = network(6, { ...cfg, tiedEmbedding: true });
+  const names = tied.namedParameters().map(([n]) => n);
+  assert.ok(names.includes('gru.W_in') && !names.includes('gru.W'), names.join(', '));
+  // scoring: the state after the history from zero, with x_t = W_in · W_y[i_t], times W_y and the bias
+  const hist = { batchSize: 1, maxlen: 6, users: Int32Array.of(0), seqs: Int32Array.from([0, 0, 3, 7, 1, 4]) };
+  let h = new Tensor(new Float32Array(cfg.hiddenUnits), [1, cfg.hiddenUnits]);
+  for (const i of [3, 7, 1, 4]) {
+    const x = ops.linear(ops.embedding(param(tied, 'output.weight'), Int32Array.of(i)), param(tied, 'gru.W_in'), null);
+    h = gruCell(x, param(tied, 'gru.b'), h, param(tied, 'gru.U_rz'), param(tied, 'gru.U'));
+  }
+  const byHand = ops.add(ops.linear(h, param(tied, 'output.weight'), null), ops.reshape(param(tied, 'output_bias'), [1, N + 1]));
+  const scores = tied.scoreAll(hist);
+  for (let i = 1; i <= N; i++) assert.ok(Math.abs(scores[i] - byHand.data[i]) < 1e-5, `item ${i}: ${scores[i]} vs ${byHand.data[i]}`);
+  // one session-parallel step from fresh states: the loss's gradient reaches W_in and W_y through the input too
+  const batch = sessionBatch([2, 5, 8, 11], [3, 6, 9, 12], [1, 1, 1, 1]);
+  const named = tied.namedParameters();
+  const res = gradCheck(
+    () => tied.loss(batch),
+    named.map(([, p]) => p),
+    { eps: 1e-2, rtol: 3e-2, atol: 2e-3 },
+  );
+  assert.ok(res.ok, `ratio ${res.worstRatio}: ${res.worst}`);
+  // (from zero states U_rz and U get none: h = 0)
+  for (const name of ['gru.W_in', 'gru.b', 'output.weight', 'output_bias']) {
+    assert.ok(
+      res.analytic[named.findIndex(([n]) => n === name)].some((v) => v !== 0),
+      `${name} has no gradient`,
+    );
+  }
+  // the model file: gru.W_in instead of gru.W, tied_embedding in its config, the same scores after loading
+  const items = { toIndex: new Map<string, number>(), toRaw: [''] };
+  for (let i = 1; i <= N; i++) {
+    items.toIndex.set(`i${i}`, i);
+    items.toRaw.push(`i${i}`);
+  }
+  const options = gru4recPlusOptions.parse({ hidden_units: 5, maxlen: 6, dropout_rate: 0, tied_embedding: true });
+  assert.deepEqual(networkConfig(options, N), { ...cfg, tiedEmbedding: true });
+  const model = new NetworkModel(
+    'gru4rec+',
+    tied,
+    gru4recMetadata('gru4rec+', { ...cfg, tiedEmbedding: true }, options, { batchSize: 16, lr: 0.01, numEpochs: 3 }),
+    { items },
+  );
+  const loaded = gru4recPlus.load(model.serialize());
+  assert.deepEqual(loaded.scorer.scoreAll(hist), scores);
+  assert.equal(loaded.describe().tied_embedding, true);
+  loaded.dispose();
 });

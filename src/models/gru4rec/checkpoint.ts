@@ -1,5 +1,5 @@
 /**
- * GRU4Rec's model file: its tensors (gru.W [N + 1, 3d], gru.b, gru.U_rz, gru.U, output.weight, output_bias;
+ * GRU4Rec's model file: its tensors (gru.W [N + 1, 3d], or tied gru.W_in [3d, d]; gru.b, gru.U_rz, gru.U, output.weight, output_bias;
  * gru4rec.ts) and its options in the `config` metadata. The authors' models are Theano pickles, so there
  * is no foreign file format to read: a file without seqrec metadata takes its sizes from the tensors and
  * the caller's options (or the defaults) for the rest.
@@ -23,6 +23,7 @@ export function gru4recMetadata(model: string, cfg: GRU4RecConfig, o: GRU4RecOpt
     n_sample: o.nSample,
     sample_alpha: o.sampleAlpha,
     bpreg: o.bpreg,
+    ...(o.tiedEmbedding ? { tied_embedding: true } : {}),
     ...trainingRecordMetadata(record),
   };
 }
@@ -37,11 +38,31 @@ export function gru4recOptionsOf(
   overrides: Readonly<Record<string, unknown>>,
 ): { options: GRU4RecOptions; itemNum: number } {
   const w = ckpt.tensors.get('gru.W');
+  const wIn = ckpt.tensors.get('gru.W_in');
+  const out = ckpt.tensors.get('output.weight');
+  if (!w && wIn) {
+    // tied: W_in [3d, d], the items from the output table [N + 1, d]
+    if (wIn.shape.length !== 2 || wIn.shape[0] !== 3 * wIn.shape[1] || out?.shape.length !== 2 || out.shape[0] < 2 || out.shape[1] !== wIn.shape[1]) {
+      throw new CheckpointError('not a GRU4Rec checkpoint: gru.W_in [3d, d] and output.weight [N + 1, d] misshapen');
+    }
+    const options = optionsFromCheckpoint(group, ckpt, { hidden_units: wIn.shape[1] }, overrides, FOREIGN_OVERRIDES, { tied_embedding: true });
+    return { options: tiedAs(options, true), itemNum: out.shape[0] - 1 };
+  }
   if (w?.shape.length !== 2 || w.shape[0] < 2 || w.shape[1] % 3 !== 0) {
     throw new CheckpointError('not a GRU4Rec checkpoint: gru.W [N + 1, 3d] missing or misshapen');
   }
   const options = optionsFromCheckpoint(group, ckpt, { hidden_units: w.shape[1] / 3 }, overrides, FOREIGN_OVERRIDES);
-  return { options, itemNum: w.shape[0] - 1 };
+  return { options: tiedAs(options, false), itemNum: w.shape[0] - 1 };
+}
+
+/** The options, refused when their tied_embedding disagrees with the tensors (gru.W_in: tied, gru.W: not). */
+function tiedAs(options: GRU4RecOptions, tied: boolean): GRU4RecOptions {
+  if (options.tiedEmbedding !== tied) {
+    throw new CheckpointError(
+      `config says tied_embedding ${options.tiedEmbedding} but the tensors have ${tied ? 'gru.W_in (tied)' : 'gru.W (one-hot)'}`,
+    );
+  }
+  return options;
 }
 
 /** Whether `bytes` are a model file of `model` ('gru4rec' also takes a GRU4Rec file without seqrec metadata). */

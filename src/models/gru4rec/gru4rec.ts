@@ -18,7 +18,11 @@
  * monotone, and tanh would tie saturated scores in float32).
  *
  * Initialisation as the authors' code: every weight matrix U(±√(6 / (fan_in + fan_out))) per block
- * (W and W_y over the N items: √(6 / (N + d)); U_r, U_z, U: √(6 / 2d)), biases 0; row 0 (padding) zero.
+ * (W and W_y over the N items: √(6 / (N + d)); U_r, U_z, U, W_in: √(6 / 2d)), biases 0; row 0 (padding) zero.
+ *
+ * Tied (`--tied_embedding`, the authors' later `constrained_embedding`): the input is the current
+ * item's row of W_y mapped by W_in [3d, d] (x_t = W_in · W_y[i_t]) instead of a one-hot table of its own,
+ * so every item's input and output vectors learn together.
  */
 import { isSessionParallelBatch } from '../../data/session-parallel.js';
 import type { TrainBatch } from '../../data/types.js';
@@ -44,32 +48,45 @@ export interface GRU4RecConfig {
   readonly maxlen: number;
   /** dropout on the GRU's output (and so on the state carried to the next step) */
   readonly dropoutRate: number;
+  /** the input reads the output table's item vectors through W_in [3d, d] (the authors' constrained_embedding) instead of a one-hot W [N + 1, 3d] */
+  readonly tiedEmbedding?: boolean;
 }
 
-/** One GRU layer over one-hot item inputs: W [N + 1, 3d] (row 0 padding), b [3d], U_rz [d, 2d], U [d, d]. */
-class OneHotGRU extends Module {
-  readonly W: Parameter;
+/**
+ * One GRU layer: the input pre-activations from a one-hot item input (W [N + 1, 3d], row 0 padding) or,
+ * tied, from an item table's rows through W_in [3d, d]; b [3d], U_rz [d, 2d], U [d, d].
+ */
+class ItemGRU extends Module {
+  readonly W?: Parameter;
+  readonly W_in?: Parameter;
   readonly b: Parameter;
   readonly U_rz: Parameter;
   readonly U: Parameter;
 
-  constructor(rows: number, d: number, rng: Rng) {
+  constructor(rows: number, d: number, rng: Rng, tied: boolean) {
     super();
-    this.W = this.addParameter('W', [rows, 3 * d]);
+    if (tied) this.W_in = this.addParameter('W_in', [3 * d, d]);
+    else this.W = this.addParameter('W', [rows, 3 * d]);
     this.b = this.addParameter('b', [3 * d]);
     this.U_rz = this.addParameter('U_rz', [d, 2 * d]);
     this.U = this.addParameter('U', [d, d]);
-    const inBound = Math.sqrt(6 / (rows - 1 + d));
     const recBound = Math.sqrt(6 / (2 * d));
-    init.uniform(this.W, rng, -inBound, inBound);
-    this.W.data.fill(0, 0, 3 * d);
+    if (this.W) {
+      const inBound = Math.sqrt(6 / (rows - 1 + d));
+      init.uniform(this.W, rng, -inBound, inBound);
+      this.W.data.fill(0, 0, 3 * d);
+    }
+    if (this.W_in) init.uniform(this.W_in, rng, -recBound, recBound);
     init.uniform(this.U_rz, rng, -recBound, recBound);
     init.uniform(this.U, rng, -recBound, recBound);
   }
 
-  /** The next state [B, d] of rows whose current items are `items` (0: padding, W's zero row) and state h [B, d]. */
-  step(items: Int32Array, h: Tensor): Tensor {
-    return gruCell(ops.embedding(this.W, items, { paddingIdx: 0 }), this.b, h, this.U_rz, this.U);
+  /** The next state [B, d] of rows whose current items are `items` (0: padding, a zero input) and state h [B, d]; `table`: the tied item table. */
+  step(items: Int32Array, h: Tensor, table: Parameter): Tensor {
+    const x = this.W_in
+      ? ops.linear(ops.embedding(table, items, { paddingIdx: 0 }), this.W_in, null)
+      : ops.embedding(this.W!, items, { paddingIdx: 0 });
+    return gruCell(x, this.b, h, this.U_rz, this.U);
   }
 }
 
@@ -78,7 +95,7 @@ export class GRU4Rec extends NextItemNetwork<TrainBatch> {
   readonly hiddenUnits: number;
   readonly dropoutRate: number;
   readonly itemEmb: Embedding;
-  private readonly gru: OneHotGRU;
+  private readonly gru: ItemGRU;
   private readonly outputBias: Parameter;
   /** the state [B, d] each slot carries to the next training step */
   private carried: Float32Array | null = null;
@@ -91,7 +108,7 @@ export class GRU4Rec extends NextItemNetwork<TrainBatch> {
     const rows = cfg.itemNum + 1;
     this.hiddenUnits = d;
     this.dropoutRate = cfg.dropoutRate;
-    this.gru = this.addModule('gru', new OneHotGRU(rows, d, rng));
+    this.gru = this.addModule('gru', new ItemGRU(rows, d, rng, cfg.tiedEmbedding === true));
     this.itemEmb = this.addModule('output', new Embedding(rows, d, rng, 0));
     const outBound = Math.sqrt(6 / (cfg.itemNum + d));
     init.uniform(this.itemEmb.weight, rng, -outBound, outBound);
@@ -123,7 +140,7 @@ export class GRU4Rec extends NextItemNetwork<TrainBatch> {
       if (batch.starts[b]) h.fill(0, b * d, (b + 1) * d);
       else h.set(carried.subarray(b * d, (b + 1) * d), b * d);
     }
-    const out = this.gru.step(batch.seqs, new Tensor(h, [B, d]));
+    const out = this.gru.step(batch.seqs, new Tensor(h, [B, d]), this.itemEmb.weight);
     const features = ops.dropout(out, this.dropoutRate, this.dropoutRng, this.training);
     carried.set(features.data.subarray(0, B * d));
     return { features, pos: batch.pos, neg: batch.neg };
@@ -149,11 +166,11 @@ export class GRU4Rec extends NextItemNetwork<TrainBatch> {
       }
       if (n === 0) continue;
       if (n === B) {
-        h.data.set(this.gru.step(items, h).data.subarray(0, B * d));
+        h.data.set(this.gru.step(items, h, this.itemEmb.weight).data.subarray(0, B * d));
         continue;
       }
       const active = rows.subarray(0, n);
-      const next = this.gru.step(items.subarray(0, n), ops.embedding(h, active));
+      const next = this.gru.step(items.subarray(0, n), ops.embedding(h, active), this.itemEmb.weight);
       for (let i = 0; i < n; i++) h.data.set(next.data.subarray(i * d, (i + 1) * d), active[i] * d);
     }
     return h;

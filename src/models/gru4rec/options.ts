@@ -20,7 +20,7 @@
  * Adagrad with learning rates 0.01 (ICLR 2016) and 0.2 with momentum 0.3 (CIKM 2018). With α = 0 the
  * additional samples are uniform; the mini-batch's own negatives are popularity-distributed either way.
  */
-import { choice, defineOptions, int, num, type ConfigOf } from '../../core/options.js';
+import { bool, choice, defineOptions, int, num, type ConfigOf } from '../../core/options.js';
 import type { ScoreActivation } from '../../losses/session-ranking.js';
 import type { TrainingRecord } from '../contract.js';
 import { attentionOptions } from '../common/attention-options.js';
@@ -55,6 +55,12 @@ const gruOptions = defineOptions({
     max: 1,
   }),
   bpreg: num({ help: "GRU4Rec: λ of BPR-max's score regularisation λ·Σ_j s_j·r_j² (the authors' code: 1.0)", default: BPREG, min: 0 }),
+  tied_embedding: bool({
+    help:
+      "GRU4Rec: the input reads the output table's item vectors through a d×3d weight (the authors' later constrained_embedding) " +
+      'instead of a one-hot N×3d table of its own (off: the papers)',
+    default: false,
+  }),
   final_act: choice(FINAL_ACTIVATIONS, {
     help: 'GRU4Rec: activation of the scores before the loss, linear | tanh | elu-0.5 | elu-1 (ranking uses the raw scores: each is monotone)',
     default: 'tanh',
@@ -86,7 +92,7 @@ export const GRU4REC_PLUS_TRAINING: Partial<TrainingRecord> = { batchSize: 32, n
 
 /** The network's configuration for a catalogue of `itemNum` items. */
 export function networkConfig(o: GRU4RecOptions, itemNum: number): GRU4RecConfig {
-  return { itemNum, hiddenUnits: o.hiddenUnits, maxlen: o.maxlen, dropoutRate: o.dropoutRate };
+  return { itemNum, hiddenUnits: o.hiddenUnits, maxlen: o.maxlen, dropoutRate: o.dropoutRate, tiedEmbedding: o.tiedEmbedding };
 }
 
 /** The final activation an option names. */
