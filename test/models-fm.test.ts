@@ -25,7 +25,7 @@ import { featureRows } from './helpers/feature-rows.js';
 import { gradCheck } from './helpers/gradcheck.js';
 import { NEEDS_SHARED, sharedPath } from './helpers/shared.js';
 import { testTempDir } from './helpers/tmp.js';
-import { groupEvents, testNdcg } from './helpers/tastes.js';
+import { groupEvents, tastesWithStrangers, testNdcg } from './helpers/tastes.js';
 
 test('bagSum: weighted sums of table rows per bag, and its gradient', () => {
   const rng = new Rng(5);
@@ -577,9 +577,7 @@ test('FM --history_bag: U gains the mean of the history items’ own vectors y_j
 });
 
 test('FM --history_bag: users it never saw are ranked by their history far above PopRec; the model file keeps the field', async () => {
-  const data = fromEvents(groupEvents());
-  const strangers = fromEvents(groupEvents().map((e) => ({ ...e, user: `new-${e.user}` })));
-  const pop = await testNdcg(await train(data, { model: 'pop' }), data);
+  const { data, strangers, pop } = await tastesWithStrangers();
   const settings = { model: 'fm', numEpochs: 40, evalEvery: 40, lr: 0.01, batchSize: 16, evalProtocol: 'full' as const, seed: 1 };
   const withHistory = await train(data, { ...settings, historyBag: true });
   const idsOnly = await train(data, settings);

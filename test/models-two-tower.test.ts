@@ -14,7 +14,7 @@ import { getModel } from '../src/models/registry.js';
 import { runCli } from './helpers/cli.js';
 import { featureRows } from './helpers/feature-rows.js';
 import { gradCheck } from './helpers/gradcheck.js';
-import { groupEvents, testNdcg } from './helpers/tastes.js';
+import { groupEvents, tastesWithStrangers, testNdcg } from './helpers/tastes.js';
 
 const CONFIG: FactorConfig = { itemNum: 6, userNum: 3, maxlen: 4, hiddenUnits: 3, l2Reg: 0.05, negatives: 2 };
 
@@ -256,9 +256,7 @@ test('--history_bag: scores read the history (catalogue = pairs; the loss gradie
     'the history table learns',
   );
 
-  const data = fromEvents(groupEvents());
-  const strangers = fromEvents(groupEvents().map((e) => ({ ...e, user: `new-${e.user}` })));
-  const pop = await testNdcg(await train(data, { model: 'pop' }), data);
+  const { data, strangers, pop } = await tastesWithStrangers();
   const model = await train(data, {
     model: 'two_tower',
     historyBag: true,
@@ -341,9 +339,7 @@ test('--tower_ids: a tower without id embeddings reads its features (and the his
   );
 
   // the user tower from the history bag alone: strangers ranked by their history; the file has no user_ids table
-  const data = fromEvents(groupEvents());
-  const strangers = fromEvents(groupEvents().map((e) => ({ ...e, user: `new-${e.user}` })));
-  const pop = await testNdcg(await train(data, { model: 'pop' }), data);
+  const { data, strangers, pop } = await tastesWithStrangers();
   const model = await train(data, {
     model: 'two_tower',
     historyBag: true,

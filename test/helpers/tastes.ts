@@ -1,5 +1,5 @@
 /** Small taste data and the metric the item-item and factor models' learns-tests read. */
-import { evaluate, type Event, type Interactions, type Model } from '../../src/index.js';
+import { evaluate, type Event, fromEvents, type Interactions, type Model, train } from '../../src/index.js';
 
 /** 80 users; user u likes group u mod 4 of 10 items and touches 6 + u mod 3 of them, shuffled per user. */
 export function groupEvents(): Event[] {
@@ -25,4 +25,14 @@ export function groupEvents(): Event[] {
 export async function testNdcg(model: Model, data: Interactions): Promise<number> {
   const rows = await evaluate(model, data, { evalProtocol: 'full' });
   return rows.find((r) => r.split === 'test')!.metrics['NDCG@10'];
+}
+
+/**
+ * The taste data, the same events under user ids no model trained on them has seen (scored from
+ * their histories alone), and PopRec's full-ranking test NDCG@10 on the data.
+ */
+export async function tastesWithStrangers(): Promise<{ data: Interactions; strangers: Interactions; pop: number }> {
+  const data = fromEvents(groupEvents());
+  const strangers = fromEvents(groupEvents().map((e) => ({ ...e, user: `new-${e.user}` })));
+  return { data, strangers, pop: await testNdcg(await train(data, { model: 'pop' }), data) };
 }
