@@ -40,3 +40,13 @@ export function historyBags(batch: HistoryBatch, itemNum: number): Bags {
     itemNum,
   );
 }
+
+/** Each real position's (pos ≠ 0) prefix bag, in position order: the examples of a factor model's loss. */
+export function trainingBags(
+  batch: { readonly batchSize: number; readonly maxlen: number; readonly seqs: Int32Array; readonly pos: Int32Array },
+  itemNum: number,
+): Bags {
+  const positions: number[] = [];
+  for (let p = 0; p < batch.batchSize * batch.maxlen; p++) if (batch.pos[p] !== 0) positions.push(p);
+  return prefixBags(batch.seqs, batch.maxlen, positions, itemNum);
+}

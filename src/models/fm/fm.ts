@@ -52,7 +52,7 @@ import {
 } from '../common/factor-network.js';
 import { distinctIds, gatherBack } from '../common/distinct-ids.js';
 import { bagsOf, type ModelFeatures } from '../common/feature-rows.js';
-import { historyBags, prefixBags } from '../common/history-bags.js';
+import { historyBags, trainingBags } from '../common/history-bags.js';
 
 /**
  * The history bags of the current loss or scoring call: one bag per context row, and which row each
@@ -135,10 +135,8 @@ export class FactorizationMachine extends FactorNetwork {
     }
     try {
       if (!this.historyFactors) return super.loss(batch);
-      const positions: number[] = [];
-      for (let p = 0; p < batch.batchSize * batch.maxlen; p++) if (batch.pos[p] !== 0) positions.push(p);
-      const M = positions.length;
-      const bags = prefixBags(batch.seqs, batch.maxlen, positions, this.itemNum);
+      const bags = trainingBags(batch, this.itemNum);
+      const M = bags.ptr.length - 1;
       // the base's examples are the positions in this order, its K·M negatives' users k-major
       this.history = { bags, rowOf: (n) => (n === M ? null : Int32Array.from({ length: n }, (_, x) => x % M)) };
       const loss = super.loss(batch);

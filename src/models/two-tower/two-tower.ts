@@ -45,7 +45,7 @@ import type { TrainBatch } from '../../data/types.js';
 import { distinctIds, gatherBack } from '../common/distinct-ids.js';
 import { FactorNetwork, normalRows, type CatalogueForm, type FactorConfig, type NetworkOptions, type Regularised } from '../common/factor-network.js';
 import { bagsOf, type FeatureRows, type ModelFeatures } from '../common/feature-rows.js';
-import { historyBags, prefixBags } from '../common/history-bags.js';
+import { historyBags, prefixBags, trainingBags } from '../common/history-bags.js';
 
 /** The std of the initial embeddings. */
 export const TOWER_INIT_STD = 0.1;
@@ -231,9 +231,7 @@ export class TwoTower extends FactorNetwork {
   override loss(batch: Pick<TrainBatch, 'batchSize' | 'maxlen' | 'users' | 'seqs' | 'pos' | 'neg' | 'negatives' | 'sharedNegatives'>): Tensor {
     if (this.inBatch) return this.inBatchLoss(batch);
     if (!this.historyBag) return super.loss(batch);
-    const positions: number[] = [];
-    for (let p = 0; p < batch.batchSize * batch.maxlen; p++) if (batch.pos[p] !== 0) positions.push(p);
-    this.exampleHistories = prefixBags(batch.seqs, batch.maxlen, positions, this.itemNum);
+    this.exampleHistories = trainingBags(batch, this.itemNum);
     try {
       return super.loss(batch);
     } finally {
