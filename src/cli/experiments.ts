@@ -16,6 +16,10 @@ const experimentOptions = defineOptions({
     help: "train only these of the grid's seeds now, comma-separated (e.g. 1: one seed of every configuration first); the rest wait for a later pass",
     arg: 'list',
   }),
+  report_only: bool({
+    help: 'train nothing: write results.csv, results.md, report.html and the figures over the runs finished so far (also beside a running grid)',
+    default: false,
+  }),
 });
 
 /** "1,2" → [1, 2]; anything else is a UserError naming the flag. */
@@ -36,14 +40,20 @@ export function register(program: Command): void {
     );
   addOptions(cmd, commandGroups(experimentOptions));
   cmd.action(async (gridPath: string, opts: Record<string, unknown>) => {
-    const { out, join, seeds } = experimentOptions.parse(opts);
+    const { out, join, seeds, reportOnly } = experimentOptions.parse(opts);
+    if (reportOnly && (join || seeds !== undefined)) throw new UserError('--report_only trains nothing: it takes neither --join nor --seeds');
     const summary = await runExperiments(gridPath, {
       ...(out !== undefined ? { out } : {}),
       join,
+      reportOnly,
       ...(seeds !== undefined ? { seeds: seedList(seeds) } : {}),
     });
     const left = summary.elsewhere > 0 ? `, ${summary.elsewhere} left to other processes` : '';
-    const later = summary.deferred > 0 ? `, ${summary.deferred} of other seeds left for later` : '';
+    const later = reportOnly
+      ? `, ${summary.deferred} not finished`
+      : summary.deferred > 0
+        ? `, ${summary.deferred} of other seeds left for later`
+        : '';
     process.stdout.write(`${summary.ran} runs trained, ${summary.skipped} skipped${left}${later}; results in ${summary.out}\n`);
   });
 }

@@ -19,6 +19,7 @@
  *   model_flags: { caser: { lr: 0.001 } }   # optional: flags for one model only (over flags:)
  *   table: {...}                       # optional: a paper's table layout (see TableSchema)
  *   time_figure: {...}                 # optional: accuracy against training time (see TimeFigureSchema)
+ *   sweep_figure: {...}                # optional: a metric and s/epoch against a grid key (SweepFigureSchema)
  *
  * Run folders: <out>/runs/<dataset>/<model>/<config>/seed-<s>. A run whose results.json exists is
  * skipped; one with a last.safetensors but no results.json is resumed (--resume), so rerunning an
@@ -78,6 +79,29 @@ export const TimeFigureSchema = z
   })
   .strict();
 
+/**
+ * A metric and the seconds per epoch against one numeric grid parameter (the SASRec paper's Table V),
+ * optionally beside a paper's figures for it (often on other data: drawn dashed, time relative).
+ */
+export const SweepFigureSchema = z
+  .object({
+    title: z.string().default('Accuracy and training time against a parameter'),
+    /** a key of `grid` whose values are numbers */
+    param: z.string().min(1),
+    metric: z.string().min(1).default('NDCG@10'),
+    protocol: z.enum(['sampled', 'full']).default('sampled'),
+    models: z.array(z.string().min(1)).min(1).optional(),
+    datasets: z.array(z.string().min(1)).optional(),
+    paper: z
+      .object({
+        label: z.string().min(1),
+        points: z.array(z.object({ x: z.number(), metric: z.number().optional(), seconds: z.number().positive().optional() }).strict()).min(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 /** Rng seeds are uint32. */
 const SeedSchema = z
   .number()
@@ -103,6 +127,7 @@ const DatasetEntrySchema = z
 
 export type TableSpec = z.infer<typeof TableSchema>;
 export type TimeFigureSpec = z.infer<typeof TimeFigureSchema>;
+export type SweepFigureSpec = z.infer<typeof SweepFigureSchema>;
 
 export const GridSchema = z
   .object({
@@ -117,6 +142,7 @@ export const GridSchema = z
     model_flags: z.record(z.string(), z.record(z.string(), Scalar)).default({}),
     table: TableSchema.optional(),
     time_figure: TimeFigureSchema.optional(),
+    sweep_figure: SweepFigureSchema.optional(),
   })
   .strict();
 
@@ -264,6 +290,19 @@ function checkReportModels(path: string, grid: Grid): void {
     for (const m of grid.time_figure.models) known('time_figure.models', m);
     if (grid.time_figure.baseline !== undefined) known('time_figure.baseline', grid.time_figure.baseline);
   }
+  const sweep = grid.sweep_figure;
+  if (sweep) {
+    for (const m of sweep.models ?? []) known('sweep_figure.models', m);
+    const values = grid.grid[sweep.param];
+    if (values === undefined) {
+      const keys = Object.keys(grid.grid);
+      throw new UserError(
+        `${path}: sweep_figure.param: "${sweep.param}" is not a key of grid (${keys.length === 0 ? 'the grid has none' : keys.join(', ')})`,
+      );
+    }
+    if (!values.every((v) => typeof v === 'number'))
+      throw new UserError(`${path}: sweep_figure.param: grid.${sweep.param} has values that are not numbers`);
+  }
 }
 
 const slug = (s: string) => s.replace(/[^A-Za-z0-9.=+-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
@@ -348,5 +387,6 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
     }
   }
   for (const d of grid.time_figure?.datasets ?? []) knownDataset('time_figure.datasets', d);
+  for (const d of grid.sweep_figure?.datasets ?? []) knownDataset('sweep_figure.datasets', d);
   return { out, runs };
 }

@@ -1,6 +1,7 @@
 /**
  * report.html: the summary table, the paper table when the grid has one, per config the training
- * loss and valid NDCG@10 per epoch (one line per seed), and the accuracy-against-time figure.
+ * loss and valid NDCG@10 per epoch (one line per seed), the accuracy-against-time figure and the
+ * parameter sweep (inline SVG).
  * chart.js is inlined, so the page works offline.
  */
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { PaperTable } from './paper-table.js';
 import { attentionHtml, type RunAttention } from './run-attention.js';
+import type { MeanStd, SweepFigure } from './sweep-figure.js';
 import type { TimeFigure } from './time-figure.js';
 
 export interface CurveGroup {
@@ -25,6 +27,8 @@ export interface ReportContent {
   readonly curves: readonly CurveGroup[];
   readonly table?: PaperTable;
   readonly figure?: TimeFigure;
+  /** the parameter sweep's table and its charts as SVG text */
+  readonly sweep?: { readonly figure: SweepFigure; readonly charts: ReadonlyArray<{ title: string; svg: string }> };
   /** runs whose directory holds `seqrec explain` output: a title and its readings and heatmaps */
   readonly attention?: ReadonlyArray<{ readonly title: string; readonly attention: RunAttention }>;
 }
@@ -69,8 +73,32 @@ function timingHtml(f: TimeFigure): string {
 <table><thead>${head}</thead><tbody>${body}</tbody></table>`;
 }
 
+function sweepHtml(sweep: NonNullable<ReportContent['sweep']>): string {
+  const { spec, charts } = sweep.figure;
+  const cell = (m: MeanStd | undefined, digits: number) => (m === undefined ? '–' : `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}`);
+  const tables = charts.flatMap((c) =>
+    c.series.map((s) => {
+      const head = row([`${c.dataset} · ${s.label}`, ...s.points.map((p) => `${spec.param} ${p.x}`)], 'th');
+      const body = [
+        row([`test ${spec.protocol} ${spec.metric}`, ...s.points.map((p) => cell(p.metric, 4))]),
+        row(['fastest epoch (s)', ...s.points.map((p) => cell(p.epochSeconds, 2))]),
+        row(['epochs trained', ...s.points.map((p) => p.epochs.toFixed(0))]),
+        row(['seeds', ...s.points.map((p) => String(p.runs))]),
+      ].join('\n');
+      return `<table><thead>${head}</thead><tbody>${body}</tbody></table>`;
+    }),
+  );
+  const paper = spec.paper
+    ? `<p>Hollow markers: ${escapeHtml(spec.paper.label)}; its time is drawn relative to its smallest ${escapeHtml(spec.param)}, as ours is.</p>`
+    : '';
+  return `<h2>${escapeHtml(spec.title)}</h2>
+<p>Mean ± sample std over seeds; each run's fastest training epoch (evaluation excluded; other processes on the machine slow the rest).</p>
+${tables.join('\n')}${paper}
+<div class="sweep">${sweep.charts.map((c) => `<figure>${c.svg}</figure>`).join('\n')}</div>`;
+}
+
 export function reportHtml(content: ReportContent): string {
-  const { summary, curves, table, figure, attention = [] } = content;
+  const { summary, curves, table, figure, sweep, attention = [] } = content;
   const summaryRows = summary.rows.map((r) => row(r)).join('\n');
   const timeCharts = (figure?.charts ?? []).map((c) => ({
     dataset: c.dataset,
@@ -86,6 +114,7 @@ td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}
 .card{display:inline-block;vertical-align:top;margin:0 16px 24px 0}.card h2{font-size:15px}
 .pair{display:flex;gap:12px}.pair div{width:420px;height:260px}
 #time-charts{display:flex;flex-wrap:wrap;gap:16px}#time-charts div{width:560px;height:340px}
+.sweep{display:flex;flex-wrap:wrap;gap:16px}.sweep figure{margin:0}
 </style></head><body>
 <h1>seqrec experiments</h1>
 <p>Mean ± sample std over seeds; test metrics of the best-valid checkpoint.</p>
@@ -93,6 +122,7 @@ td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}
 <tbody>${summaryRows}</tbody></table>
 ${table ? paperTableHtml(table) : ''}
 ${figure ? timingHtml(figure) : ''}
+${sweep ? sweepHtml(sweep) : ''}
 <div id="charts"></div>
 ${attention.map((a) => attentionHtml(`Attention: ${a.title}`, a.attention)).join('\n')}
 <script>${chartJsSource().replace(/<\/script/gi, '<\\/script')}</script>

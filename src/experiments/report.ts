@@ -1,23 +1,25 @@
 /**
  * The reports of an experiment: results.csv (one row per finished run), results.md (mean ± sample std
- * over seeds per config; the grid's paper table and per-epoch timings when it asks for them) and
- * report.html (the same tables, training curves and the accuracy-against-time figure).
+ * over seeds per config; the grid's paper table, per-epoch timings and parameter sweep when it asks for
+ * them), report.html (the same tables, training curves and figures) and the sweep's SVG charts.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import type { PlannedRun, TableSpec, TimeFigureSpec } from './grid.js';
+import type { PlannedRun, SweepFigureSpec, TableSpec, TimeFigureSpec } from './grid.js';
 import { buildPaperTable, paperTableMarkdown } from './paper-table.js';
 import { reportHtml } from './report-html.js';
 import { readRunAttention } from './run-attention.js';
 import { bestEpoch, type Collected, mean, metricKey, type RunGroup, readRunFiles, std } from './run-files.js';
+import { buildSweepFigure, sweepMarkdown, sweepSvgs } from './sweep-figure.js';
 import { buildTimeFigure, timingMarkdown } from './time-figure.js';
 
 /** What the grid asks the reports to show beyond the per-config table. */
 export interface ReportLayout {
   readonly table?: TableSpec;
   readonly timeFigure?: TimeFigureSpec;
+  readonly sweepFigure?: SweepFigureSpec;
 }
 
 const csvCell = (v: unknown) => {
@@ -124,6 +126,10 @@ export async function writeReports(
   const figure = layout.timeFigure ? buildTimeFigure(layout.timeFigure, groups, datasets) : undefined;
   if (table) md.push('', paperTableMarkdown(table, layout.table!.protocol).trimEnd());
   if (figure) md.push('', timingMarkdown(figure).trimEnd());
+  const sweep = layout.sweepFigure ? buildSweepFigure(layout.sweepFigure, collected, datasets) : undefined;
+  const sweepCharts = sweep ? sweepSvgs(sweep) : [];
+  if (sweep) md.push('', sweepMarkdown(sweep).trimEnd());
+  for (const c of sweepCharts) await writeFileAtomic(join(out, c.name), c.svg);
   const mdPath = join(out, 'results.md');
   await writeFileAtomic(mdPath, `${md.join('\n')}\n`);
 
@@ -145,6 +151,7 @@ export async function writeReports(
       })),
       ...(table ? { table } : {}),
       ...(figure ? { figure } : {}),
+      ...(sweep ? { sweep: { figure: sweep, charts: sweepCharts } } : {}),
       attention: collected.flatMap((c) => {
         // a damaged explain.json leaves that run's attention out rather than the whole report
         let a: ReturnType<typeof readRunAttention>;

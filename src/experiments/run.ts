@@ -33,6 +33,8 @@ export interface ExperimentOptions {
    * for a later pass, and the reports cover every finished run
    */
   readonly seeds?: readonly number[];
+  /** train nothing: write the reports over the runs finished so far (beside a running grid too) */
+  readonly reportOnly?: boolean;
 }
 
 export interface ExperimentSummary {
@@ -77,10 +79,10 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
   await refuseChangedFinishedRuns(runs);
   // one `experiments` per output folder unless the others `join` it (a dead one's lock is taken over)
   let lock: DirLock | undefined;
-  if (options.join) await makeDirs(out);
+  if (options.join || options.reportOnly) await makeDirs(out);
   else lock = await holdDir(out, 'experiments output folder', say);
   try {
-    return await runAll(grid, runs, out, train, say, only);
+    return await runAll(grid, runs, out, train, say, options.reportOnly ? new Set() : only);
   } finally {
     lock?.release();
   }
@@ -171,6 +173,7 @@ async function runAll(
   const { damaged: unreadable, ...files } = await writeReports(out, runs, {
     ...(grid.table ? { table: grid.table } : {}),
     ...(grid.time_figure ? { timeFigure: grid.time_figure } : {}),
+    ...(grid.sweep_figure ? { sweepFigure: grid.sweep_figure } : {}),
   });
   say(`wrote ${files.csv}, ${files.md}, ${files.html}`);
   for (const d of unreadable) {
