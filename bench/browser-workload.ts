@@ -9,7 +9,7 @@ import { parseInteractionText } from '../src/data/text.js';
 import { recommendTopK } from '../src/eval/recommend.js';
 import { runRngs } from '../src/eval/run.js';
 import { buildNetwork } from '../src/learn/build.js';
-import { ADAM_BETAS, ADAM_EPS } from '../src/learn/loop.js';
+import { ADAM_BETAS, ADAM_EPS } from '../src/learn/optimizer.js';
 import { trainingOptionsFor } from '../src/learn/options.js';
 import { trainStep } from '../src/learn/step.js';
 import { getModel } from '../src/models/registry.js';

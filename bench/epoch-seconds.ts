@@ -22,7 +22,7 @@ import { useWasmKernels } from '../src/kernels/wasm/install.js';
 import type { GradientSetup } from '../src/models/contract.js';
 import { getModel } from '../src/models/registry.js';
 import { Adam } from '../src/optim/adam.js';
-import { ADAM_BETAS, ADAM_EPS } from '../src/train/loop.js';
+import { ADAM_BETAS, ADAM_EPS } from '../src/learn/optimizer.js';
 import { trainingOptionsFor } from '../src/train/request.js';
 import { trainStep } from '../src/learn/step.js';
 import { arg } from './args.js';
@@ -62,7 +62,7 @@ function build(name: string, raw: Record<string, string>): Side {
   if (spec?.learning.kind !== 'gradient') throw new Error(`--model ${name}: not a registered gradient model`);
   const options = spec.options.parse(raw);
   const training = trainingOptionsFor(spec).parse({});
-  const record = { batchSize: training.batchSize, lr: training.lr, numEpochs: epochs };
+  const record = { batchSize: training.batchSize, lr: training.lr, numEpochs: epochs, optimizer: 'adam' as const, momentum: 0 };
   const setup = spec.learning.build(split, options, new Rng(seed), { batchSize: training.batchSize, userSampling: 'shuffle' }, record);
   const optimizer = new Adam(setup.network.namedParameters(), { lr: training.lr, betas: [...ADAM_BETAS], eps: ADAM_EPS });
   console.log(`${name}: ${setup.summary}; batch ${training.batchSize}, ${setup.sampler.batchesPerEpoch} steps per epoch`);

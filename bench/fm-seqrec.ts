@@ -17,7 +17,7 @@ import { startThreadPool } from '../src/kernels/wasm/pool-start.js';
 import { type FeatureRows, modelFeatures } from '../src/models/common/feature-rows.js';
 import { FactorizationMachine } from '../src/models/fm/fm.js';
 import { Adam } from '../src/optim/adam.js';
-import { ADAM_BETAS, ADAM_EPS } from '../src/train/loop.js';
+import { ADAM_BETAS, ADAM_EPS } from '../src/learn/optimizer.js';
 import { trainStep } from '../src/learn/step.js';
 import { arg } from './args.js';
 

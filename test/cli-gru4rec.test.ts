@@ -31,7 +31,11 @@ test('train --help lists gru4rec, gru4rec+ and their flags', async () => {
   assert.match(help, /gru4rec \| gru4rec\+/);
   assert.match(help, /--gru_loss <name> .*?top1 or bpr \(ICLR 2016\).*?\(default: gru4rec top1, gru4rec\+ bpr_max\)/);
   assert.match(help, /--n_sample <n> .*?\(default: gru4rec 0, gru4rec\+ 2048\)/);
-  assert.match(help, /--batch_size \(gru4rec 50, gru4rec\+ 32\) and --num_epochs 10 unless given/);
+  assert.match(
+    help,
+    /--batch_size \(gru4rec 50, gru4rec\+ 32\), --num_epochs 10 and Adagrad \(--optimizer adagrad: gru4rec --lr 0\.01, gru4rec\+ --lr 0\.2 --momentum 0\.3\) unless given/,
+  );
+  assert.match(help, /--optimizer <name> +adam .*? or adagrad .*?gru4rec and gru4rec\+ default to it\) \(default adam\)/);
   assert.match(help, /--hidden_units <n> .*?gru4rec 50, gru4rec\+ 50\b/);
   for (const flag of ['--sample_alpha <x>', '--bpreg <x>', '--final_act <name>']) assert.ok(help.includes(flag), flag);
 });
@@ -43,9 +47,12 @@ test('gru4rec and gru4rec+ learn the ring and beat PopRec on it (full-ranking te
   for (const [model, summary] of [
     [
       'gru4rec',
-      /GRU4Rec: d 16, dropout 0\.5, loss top1, final tanh, maxlen 200, lr 0\.01, batch 50, 15 epochs of \d+ steps, session-parallel: 80 users, 477 transitions in 15 steps of 50 slots/,
+      /GRU4Rec: d 16, dropout 0\.5, loss top1, final tanh, maxlen 200, adagrad \(momentum 0\), lr 0\.01, batch 50, 15 epochs of \d+ steps, session-parallel: 80 users, 477 transitions in 15 steps of 50 slots/,
     ],
-    ['gru4rec+', /GRU4Rec\+: d 16, dropout 0, loss bpr_max \(λ 1\), final elu-0\.5, .* batch 32, .*, 2048 shared negatives ∝ support\^0/],
+    [
+      'gru4rec+',
+      /GRU4Rec\+: d 16, dropout 0, loss bpr_max \(λ 1\), final elu-0\.5, maxlen 200, adagrad \(momentum 0\.3\), lr 0\.01, batch 32, .*, 2048 shared negatives ∝ support\^0/,
+    ],
   ] as const) {
     const r = await runCli([
       'train',
@@ -76,6 +83,8 @@ test('gru4rec and gru4rec+ learn the ring and beat PopRec on it (full-ranking te
     assert.equal(config.model, model);
     assert.equal(config.gru_loss, model === 'gru4rec' ? 'top1' : 'bpr_max');
     assert.equal(config.batch_size, model === 'gru4rec' ? 50 : 32);
+    assert.equal(config.optimizer, 'adagrad', 'the authors’ optimiser is the default and the model file records it');
+    assert.equal(config.momentum, model === 'gru4rec' ? 0 : 0.3);
   }
 });
 

@@ -27,6 +27,7 @@ import { Adam } from '../src/optim/adam.js';
 import { trainStep } from '../src/learn/step.js';
 import { gradCheck } from './helpers/gradcheck.js';
 import { assertWasmFollowsReference } from './helpers/wasm.js';
+import { DEFAULT_TRAINING_RECORD } from '../src/models/contract.js';
 
 const N = 10; // items 1..10, mask 11
 const M = N + 1;
@@ -225,7 +226,7 @@ test('the model file: config metadata, the same scores after loading, found by s
   const network = new BERT4Rec(tiny, { seed: 14 });
   perturb(network, 15);
   const options = bert4recOptions.parse({ hidden_units: 4, maxlen: 5, num_heads: 2, mask_prob: 0.4 });
-  const record = { batchSize: 32, lr: 0.01, numEpochs: 3 };
+  const record = { ...DEFAULT_TRAINING_RECORD, batchSize: 32, lr: 0.01, numEpochs: 3 };
   const items = { toIndex: new Map<string, number>(), toRaw: [''] };
   for (let i = 1; i <= N; i++) {
     items.toIndex.set(`i${i}`, i);

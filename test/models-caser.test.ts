@@ -24,6 +24,7 @@ import { detectModel } from '../src/models/registry.js';
 import { Adam } from '../src/optim/adam.js';
 import { trainStep } from '../src/learn/step.js';
 import { gradCheck } from './helpers/gradcheck.js';
+import { DEFAULT_TRAINING_RECORD } from '../src/models/contract.js';
 
 const tiny: CaserConfig = { itemNum: 7, userNum: 3, L: 3, T: 2, hiddenUnits: 4, nV: 2, nH: 2, dropoutRate: 0, l2: 0, negSamples: 2 };
 
@@ -379,7 +380,7 @@ test("scores: [z; P_u]·W'_i + b'_i after the last L items; an unknown user is t
 test('the model file: caser_pytorch tensor names, config metadata, the same scores after loading, found by sniffing; a bare state_dict is refused', () => {
   const network = new Caser({ ...tiny, dropoutRate: 0.5, l2: 1e-6 }, { seed: 7 });
   perturb(network, 8);
-  const record = { batchSize: 16, lr: 0.01, numEpochs: 3 };
+  const record = { ...DEFAULT_TRAINING_RECORD, batchSize: 16, lr: 0.01, numEpochs: 3 };
   const raw = (prefix: string, n: number) => {
     const m = { toIndex: new Map<string, number>(), toRaw: [''] };
     for (let i = 1; i <= n; i++) {

@@ -24,6 +24,7 @@ import { Adam } from '../src/optim/adam.js';
 import { trainStep } from '../src/learn/step.js';
 import { gradCheck } from './helpers/gradcheck.js';
 import { assertWasmFollowsReference } from './helpers/wasm.js';
+import { DEFAULT_TRAINING_RECORD } from '../src/models/contract.js';
 
 const N = 12;
 const cfg: GRU4RecConfig = { itemNum: N, hiddenUnits: 5, maxlen: 6, dropoutRate: 0, tiedEmbedding: false };
@@ -157,7 +158,7 @@ test('the model file: both registry names, their config, the same scores after l
   ] as const) {
     const options = group.parse({ hidden_units: 5, maxlen: 6, dropout_rate: 0 });
     assert.deepEqual(networkConfig(options, N), cfg);
-    const record = { batchSize: 16, lr: 0.01, numEpochs: 3 };
+    const record = { ...DEFAULT_TRAINING_RECORD, batchSize: 16, lr: 0.01, numEpochs: 3 };
     const model = new NetworkModel(spec.name, net, gru4recMetadata(spec.name, cfg, options, record), { items });
     const bytes = model.serialize();
     assert.equal(detectModel(bytes), spec);
@@ -249,7 +250,7 @@ test('--tied_embedding: the input is W_in · W_y[i] (no one-hot table), by hand;
   const model = new NetworkModel(
     'gru4rec+',
     tied,
-    gru4recMetadata('gru4rec+', { ...cfg, tiedEmbedding: true }, options, { batchSize: 16, lr: 0.01, numEpochs: 3 }),
+    gru4recMetadata('gru4rec+', { ...cfg, tiedEmbedding: true }, options, { ...DEFAULT_TRAINING_RECORD, batchSize: 16, lr: 0.01, numEpochs: 3 }),
     { items },
   );
   const loaded = gru4recPlus.load(model.serialize());

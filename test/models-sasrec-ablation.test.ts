@@ -15,6 +15,7 @@ import { sasrec } from '../src/models/sasrec/spec.js';
 import { referenceKernels, setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
 import { gradCheck } from './helpers/gradcheck.js';
+import { DEFAULT_TRAINING_RECORD } from '../src/models/contract.js';
 
 const SWITCHES = [{ noPositionEmb: true }, { unsharedItemEmb: true }, { noResidual: true }, { noResidual: true, normFirst: true }] as const;
 const base: SASRecConfig = { itemNum: 12, maxlen: 5, hiddenUnits: 4, numBlocks: 2, numHeads: 2, dropoutRate: 0 };
@@ -136,7 +137,7 @@ test('the switches are options, saved in the file and read back: a saved ablated
   const cfg = networkConfig(options, 12);
   assert.equal(cfg.noPositionEmb && cfg.unsharedItemEmb && cfg.noResidual, true);
   const m = model({ ...cfg, maxlen: 5 });
-  const meta = sasrecMetadata({ ...cfg, maxlen: 5 }, options, { batchSize: 8, lr: 0.001, numEpochs: 1 });
+  const meta = sasrecMetadata({ ...cfg, maxlen: 5 }, options, { ...DEFAULT_TRAINING_RECORD, batchSize: 8, lr: 0.001, numEpochs: 1 });
   assert.equal(meta.no_position_emb, true);
   assert.equal(meta.unshared_item_emb, true);
   assert.equal(meta.no_residual, true);
@@ -144,7 +145,12 @@ test('the switches are options, saved in the file and read back: a saved ablated
   assert.deepEqual(loaded.scorer.scoreAll(history), m.scoreAll(history));
   loaded.dispose();
   // a default model's file says nothing of them (its bytes are unchanged)
-  const plain = sasrecMetadata(networkConfig(sasrecOptions.parse({}), 12), sasrecOptions.parse({}), { batchSize: 8, lr: 0.001, numEpochs: 1 });
+  const plain = sasrecMetadata(networkConfig(sasrecOptions.parse({}), 12), sasrecOptions.parse({}), {
+    ...DEFAULT_TRAINING_RECORD,
+    batchSize: 8,
+    lr: 0.001,
+    numEpochs: 1,
+  });
   assert.equal(['no_position_emb', 'unshared_item_emb', 'no_residual'].filter((k) => k in plain).length, 0);
   // a file whose config and tensors disagree is refused in one line
   const withoutOut = new Map(m.stateDict());

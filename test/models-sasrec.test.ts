@@ -104,7 +104,7 @@ test('Adam matches a hand-written PyTorch update over several steps, and state r
   const st = adam.getState();
   const q = new Parameter(p.data.slice(), [3]);
   const adam2 = new Adam([['w', q] as const], { lr: 0.01 });
-  adam2.setState({ ...st, expAvg: st.expAvg.map((a) => a.slice()), expAvgSq: st.expAvgSq.map((a) => a.slice()) });
+  adam2.setState({ ...st, buffers: { exp_avg: st.buffers.exp_avg.map((a) => a.slice()), exp_avg_sq: st.buffers.exp_avg_sq.map((a) => a.slice()) } });
   p.grad = Float32Array.from([0.2, 0.2, 0.2]);
   q.grad = Float32Array.from([0.2, 0.2, 0.2]);
   adam.step();

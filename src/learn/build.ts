@@ -21,6 +21,8 @@ export function buildNetwork(
       batchSize: training.batchSize,
       lr: training.lr,
       numEpochs: training.numEpochs,
+      optimizer: training.optimizer,
+      momentum: training.momentum,
     },
   );
 }

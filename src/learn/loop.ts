@@ -1,13 +1,13 @@
 /**
  * The gradient training loop every neural model shares: draw a batch, set the scheduled learning
- * rate, take a step (zero-grad, the network's loss, backward, Adam), report progress, and hand the
+ * rate, take a step (zero-grad, the network's loss, backward, the optimiser), report progress, and hand the
  * model to the caller after every epoch (evaluation, best checkpoint, early stopping, resume
  * checkpoints).
  *
  * Resume: `EpochInfo.checkpoint()` captures everything that makes the next epoch what it would have
- * been: the weights, Adam's moments and step count, the sampler's RNG words and pass position, and the
+ * been: the weights, the optimiser's buffers (Adam's moments, Adagrad's sums) and step count, the sampler's RNG words and pass position, and the
  * dropout RNG. `hooks.resumeFrom` restores them, so a resumed run reproduces an uninterrupted one
- * exactly. The schedule needs no state of its own: it is a function of Adam's step count.
+ * exactly. The schedule needs no state of its own: it is a function of the step count.
  */
 import { UserError } from '../core/errors.js';
 import type { TrainBatch } from '../data/types.js';
@@ -15,14 +15,11 @@ import { TrainSampler, type BatchSource, type SamplerState } from '../data/sampl
 import { encodeCheckpoint, type LoadedCheckpoint } from '../models/common/checkpoint-format.js';
 import type { GradientSetup, Model, Network } from '../models/contract.js';
 import type { TensorEntry } from '../nn/module.js';
-import { Adam } from '../optim/adam.js';
+import type { Optimizer } from '../optim/optimizer.js';
 import { lrAt, type LrSchedule } from '../optim/schedule.js';
+import { makeOptimizer } from './optimizer.js';
 import { scheduleOf, type TrainingConfig } from './options.js';
 import { trainStep } from './step.js';
-
-/** The reference's Adam settings (SASRec.pytorch main.py); the learning rate is an option. */
-export const ADAM_BETAS: readonly [number, number] = [0.9, 0.98];
-export const ADAM_EPS = 1e-8;
 
 /** What a training run reports to, and asks of, its caller. All optional. */
 export interface TrainHooks {
@@ -87,6 +84,7 @@ export interface LoopState {
   epoch: number;
   steps: number;
   stepsPerEpoch: number;
+  /** the optimiser's step count (named for Adam, the first optimiser, so older checkpoints resume) */
   adamStep: number;
   sampler: SamplerState;
   dropoutRng: number[];
@@ -145,20 +143,20 @@ function sameConfig(saved: Record<string, unknown> | undefined, now: Record<stri
 function planLine(setup: GradientSetup, training: TrainingConfig): string {
   const { sampler } = setup;
   return (
-    `${setup.summary}, lr ${training.lr}, batch ${training.batchSize}, ${training.numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
+    `${setup.summary}, ${training.optimizer === 'adam' ? '' : `${training.optimizer} (momentum ${training.momentum}), `}lr ${training.lr}, batch ${training.batchSize}, ${training.numEpochs} epochs of ${sampler.batchesPerEpoch} steps` +
     (sampler.describe() ? `, ${sampler.describe()}` : '')
   );
 }
 
 /**
- * A gradient model's whole training: Adam over the network's parameters, every epoch with the
+ * A gradient model's whole training: the options' optimiser over the network's parameters, every epoch with the
  * options' schedule and sampling workers, then the optimizer's memory back (and the network's too when
  * training fails). Returns the model, its network in evaluation mode.
  */
 export async function trainNetwork(setup: GradientSetup, training: TrainingConfig, hooks: TrainHooks): Promise<Model> {
   const { network, model } = setup;
   hooks.log?.(planLine(setup, training));
-  const optimizer = new Adam(network.namedParameters(), { lr: training.lr, betas: [...ADAM_BETAS], eps: ADAM_EPS });
+  const optimizer = makeOptimizer(network.namedParameters(), training);
   try {
     await runEpochs(network, optimizer, setup.sampler, model, training, hooks);
   } catch (err) {
@@ -177,7 +175,7 @@ export async function trainNetwork(setup: GradientSetup, training: TrainingConfi
  */
 export async function runEpochs(
   network: Network,
-  optimizer: Adam,
+  optimizer: Optimizer,
   sampler: BatchSource,
   model: Model,
   training: TrainingConfig,
@@ -203,12 +201,9 @@ export async function runEpochs(
         if (!t) throw new Error(`optimizer tensor "${k}" missing`);
         return t.data;
       };
-      optimizer.setState({
-        step: st.adamStep,
-        names: [...names],
-        expAvg: names.map((n) => get(`exp_avg.${n}`)),
-        expAvgSq: names.map((n) => get(`exp_avg_sq.${n}`)),
-      });
+      const buffers: Record<string, Float32Array[]> = {};
+      for (const b of optimizer.bufferNames) buffers[b] = names.map((n) => get(`${b}.${n}`));
+      optimizer.setState({ step: st.adamStep, names: [...names], buffers });
       sampler.setState(st.sampler);
     } catch (e) {
       if (e instanceof UserError) throw e;
@@ -228,10 +223,9 @@ export async function runEpochs(
     (callerState?: unknown): Uint8Array[] => {
       const opt = optimizer.getState();
       const optimTensors = new Map<string, TensorEntry>();
-      opt.names.forEach((n, i) => {
-        optimTensors.set(`exp_avg.${n}`, { shape: [opt.expAvg[i].length], data: opt.expAvg[i] });
-        optimTensors.set(`exp_avg_sq.${n}`, { shape: [opt.expAvgSq[i].length], data: opt.expAvgSq[i] });
-      });
+      for (const [b, arrays] of Object.entries(opt.buffers)) {
+        for (const [i, n] of opt.names.entries()) optimTensors.set(`${b}.${n}`, { shape: [arrays[i].length], data: arrays[i] });
+      }
       const trainState: LoopState = {
         format: 'seqrec-train-state-1',
         epoch,

@@ -4,12 +4,19 @@
  */
 import { bool, choice, defineOptions, int, num, str, type ConfigOf } from '../core/options.js';
 import { USER_SAMPLING_MODES } from '../data/sampler.js';
-import { type AnyModelSpec, DEFAULT_TRAINING_RECORD as D } from '../models/contract.js';
+import { type AnyModelSpec, DEFAULT_TRAINING_RECORD as D, OPTIMIZERS } from '../models/contract.js';
 import type { LrSchedule } from '../optim/schedule.js';
 
 export const trainingOptions = defineOptions({
   batch_size: int({ help: 'training batch size', default: D.batchSize, min: 1, max: 65_536 }),
-  lr: num({ help: 'learning rate (Adam, betas 0.9/0.98, as the reference)', default: D.lr, above: 0 }),
+  lr: num({ help: 'learning rate', default: D.lr, above: 0 }),
+  optimizer: choice(OPTIMIZERS, {
+    help:
+      'adam (betas 0.9/0.98, eps 1e-8, as the reference) or adagrad (with --momentum; only the rows of an item table that the batch ' +
+      "touches move, as GRU4Rec's authors train it; gru4rec and gru4rec+ default to it)",
+    default: D.optimizer,
+  }),
+  momentum: num({ help: 'Adagrad: momentum μ (v ← μ·v − lr·g/√(G + 1e-6), θ ← θ + v)', default: D.momentum, min: 0, max: 0.999 }),
   num_epochs: int({ help: 'training epochs', default: D.numEpochs, min: 1, max: 1_000_000 }),
   eval_every: int({
     help: 'evaluate on valid every N epochs (and after the last) and keep the best checkpoint, as the reference',
@@ -62,6 +69,7 @@ export const trainingOptions = defineOptions({
     min: 0,
   }),
 })
+  .rule((c, name) => (c.momentum > 0 && c.optimizer !== 'adagrad' ? ['momentum', `only with ${name('optimizer')} adagrad`] : undefined))
   .rule((c, name) => ((c.lrDecayStep ?? 0) > 0 && c.lrDecayRate === undefined ? ['lr_decay_step', `needs ${name('lr_decay_rate')}`] : undefined))
   .rule((c, name) =>
     c.lrDecayRate !== undefined && c.lrDecayRate !== 1 && !((c.lrDecayStep ?? 0) > 0)

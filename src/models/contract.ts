@@ -101,15 +101,22 @@ export interface BatchSettings {
   readonly userSampling: UserSampling;
 }
 
+/** The optimisers the training loop offers (learn/optimizer.ts builds them). */
+export const OPTIMIZERS = ['adam', 'adagrad'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
 /** Training settings a model file records with the weights (provenance, and the resume check). */
 export interface TrainingRecord {
   readonly batchSize: number;
   readonly lr: number;
   readonly numEpochs: number;
+  readonly optimizer: OptimizerName;
+  /** Adagrad's momentum (0 for Adam) */
+  readonly momentum: number;
 }
 
 /** The training settings of the field's reference code (SASRec.pytorch), when a model sets no others. */
-export const DEFAULT_TRAINING_RECORD: TrainingRecord = { batchSize: 128, lr: 0.001, numEpochs: 200 };
+export const DEFAULT_TRAINING_RECORD: TrainingRecord = { batchSize: 128, lr: 0.001, numEpochs: 200, optimizer: 'adam', momentum: 0 };
 
 /** A freshly built gradient model. */
 export interface GradientSetup {

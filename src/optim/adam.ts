@@ -5,6 +5,7 @@
  */
 import { getKernels, releaseBuffer } from '../kernels/index.js';
 import type { Parameter } from '../engine/tensor.js';
+import { namedParams, type Optimizer, type OptimizerState, restoreBuffers } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -12,15 +13,7 @@ export interface AdamOptions {
   eps?: number;
 }
 
-/** Optimiser state for checkpoints: moments in parameter order (names when given). */
-export interface AdamState {
-  step: number;
-  names: string[];
-  expAvg: Float32Array[];
-  expAvgSq: Float32Array[];
-}
-
-export class Adam {
+export class Adam implements Optimizer {
   /** learning rate; a schedule may change it between steps */
   lr: number;
   readonly beta1: number;
@@ -30,6 +23,7 @@ export class Adam {
   stepCount = 0;
   readonly params: Parameter[];
   readonly names: string[];
+  readonly bufferNames = ['exp_avg', 'exp_avg_sq'] as const;
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
 
@@ -38,7 +32,7 @@ export class Adam {
     this.lr = opts.lr ?? 0.001;
     [this.beta1, this.beta2] = opts.betas ?? [0.9, 0.98];
     this.eps = opts.eps ?? 1e-8;
-    const named = params.map((p, i) => (Array.isArray(p) ? (p as readonly [string, Parameter]) : ([String(i), p as Parameter] as const)));
+    const named = namedParams(params);
     this.params = named.map(([, p]) => p);
     this.names = named.map(([n]) => n);
     const k = getKernels();
@@ -76,27 +70,13 @@ export class Adam {
   }
 
   /** The state (live buffers, not copies: copy before mutating). */
-  getState(): AdamState {
-    return { step: this.stepCount, names: [...this.names], expAvg: this.m, expAvgSq: this.v };
+  getState(): OptimizerState {
+    return { step: this.stepCount, names: [...this.names], buffers: { exp_avg: this.m, exp_avg_sq: this.v } };
   }
 
   /** Restores a state saved by getState() (matched by name, sizes checked). */
-  setState(state: AdamState): void {
-    const byName = new Map(state.names.map((n, i) => [n, i] as const));
-    if (state.names.length !== this.names.length) {
-      throw new Error(`Adam.setState: state has ${state.names.length} parameters, optimiser ${this.names.length}`);
-    }
-    this.names.forEach((n, i) => {
-      const j = byName.get(n);
-      if (j === undefined) throw new Error(`Adam.setState: no state for parameter "${n}"`);
-      const m = state.expAvg[j];
-      const v = state.expAvgSq[j];
-      if (m.length !== this.m[i].length || v.length !== this.v[i].length) {
-        throw new Error(`Adam.setState: size mismatch for "${n}"`);
-      }
-      this.m[i].set(m);
-      this.v[i].set(v);
-    });
+  setState(state: OptimizerState): void {
+    restoreBuffers('Adam', this.names, { exp_avg: this.m, exp_avg_sq: this.v }, state);
     this.stepCount = state.step;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Training and evaluating a click-through model (`--task ctr`, data/ctr.ts): the model's pointwise
- * network (ModelSpec.pointwise) is trained by Adam on shuffled mini-batches of labelled train rows;
+ * network (ModelSpec.pointwise) is trained by the options' optimiser (Adam unless --optimizer) on shuffled mini-batches of labelled train rows;
  * every --eval_every epochs (and after the last) valid AUC is measured, the best weights are kept, and
  * --patience evaluations without a gain above --min_delta stop training. The best weights are then
  * evaluated on valid and test: AUC and LogLoss (eval/ctr-metrics.ts).
@@ -14,10 +14,9 @@ import type { EvalRow } from '../eval/results.js';
 import { runRngs } from '../eval/run.js';
 import type { AnyModelSpec, PointwiseNetwork } from '../models/contract.js';
 import type { TensorEntry } from '../nn/module.js';
-import { Adam } from '../optim/adam.js';
 import { lrAt } from '../optim/schedule.js';
-import { ADAM_BETAS, ADAM_EPS } from './loop.js';
 import { scheduleOf, type TrainingConfig } from '../learn/options.js';
+import { makeOptimizer } from '../learn/optimizer.js';
 import { trainStep } from '../learn/step.js';
 
 /** Refuses a model without a click-through network, in one line. */
@@ -98,7 +97,7 @@ export function trainCtr(
   const network = pointwiseOf(spec)(split.data, features, options, rng);
   const batchRng = rng.fork();
   const schedule = scheduleOf(training);
-  const optimizer = new Adam(network.namedParameters(), { lr: training.lr, betas: [...ADAM_BETAS], eps: ADAM_EPS });
+  const optimizer = makeOptimizer(network.namedParameters(), training);
   const steps = Math.ceil(split.train.labels.length / training.batchSize);
   hooks.log?.(`${network.summary}, lr ${training.lr}, batch ${training.batchSize}, ${training.numEpochs} epochs of ${steps} steps`);
   let best: { epoch: number; auc: number; weights: Map<string, TensorEntry> } | undefined;

@@ -6,7 +6,7 @@ import type { BatchSource } from '../data/sampler.js';
 import { runEpochs as runEpochsHere, trainNetwork as trainNetworkHere, type TrainHooks } from '../learn/loop.js';
 import type { TrainingConfig } from '../learn/options.js';
 import type { GradientSetup, Model, Network } from '../models/contract.js';
-import type { Adam } from '../optim/adam.js';
+import type { Optimizer } from '../optim/optimizer.js';
 
 export * from '../learn/loop.js';
 
@@ -20,7 +20,7 @@ export function trainNetwork(setup: GradientSetup, training: TrainingConfig, hoo
 /** learn/loop.ts's runEpochs, --num_workers served by a worker thread. */
 export function runEpochs(
   network: Network,
-  optimizer: Adam,
+  optimizer: Optimizer,
   sampler: BatchSource,
   model: Model,
   training: TrainingConfig,

@@ -59,12 +59,19 @@ export function optionsFromCheckpoint<O extends Options>(
 /** The training settings recorded in a model file (the defaults for a foreign file). */
 export function trainingRecordOf(ckpt: LoadedCheckpoint, defaults: Partial<TrainingRecord> = {}): TrainingRecord {
   const recorded = fromFile(() => trainingRecordOptions.withDefaults(defaults).parse(ckpt.config ?? {}, inFile(METADATA)));
-  return { batchSize: recorded.batchSize, lr: recorded.lr, numEpochs: recorded.numEpochs };
+  return {
+    batchSize: recorded.batchSize,
+    lr: recorded.lr,
+    numEpochs: recorded.numEpochs,
+    optimizer: recorded.optimizer,
+    momentum: recorded.momentum,
+  };
 }
 
-/** The record's entries in a checkpoint's `config`. */
-export function trainingRecordMetadata(record: TrainingRecord): Record<string, number> {
-  return { batch_size: record.batchSize, lr: record.lr, num_epochs: record.numEpochs };
+/** The record's entries in a checkpoint's `config` (the optimiser's only when it is not Adam, so Adam runs' files stay as they were). */
+export function trainingRecordMetadata(record: TrainingRecord): Record<string, number | string> {
+  const base = { batch_size: record.batchSize, lr: record.lr, num_epochs: record.numEpochs };
+  return record.optimizer === 'adam' ? base : { ...base, optimizer: record.optimizer, momentum: record.momentum };
 }
 
 /**
