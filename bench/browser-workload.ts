@@ -9,11 +9,10 @@ import { parseInteractionText } from '../src/data/text.js';
 import { recommendTopK } from '../src/eval/recommend.js';
 import { runRngs } from '../src/eval/run.js';
 import { buildNetwork } from '../src/learn/build.js';
-import { ADAM_BETAS, ADAM_EPS } from '../src/learn/optimizer.js';
+import { makeOptimizer } from '../src/learn/optimizer.js';
 import { trainingOptionsFor } from '../src/learn/options.js';
 import { trainStep } from '../src/learn/step.js';
 import { getModel } from '../src/models/registry.js';
-import { Adam } from '../src/optim/adam.js';
 import type { TrainBatch } from '../src/data/types.js';
 import { getKernels } from '../src/kernels/index.js';
 
@@ -44,7 +43,7 @@ export async function runWorkload(
   const training = trainingOptionsFor(spec).parse(options, asKey);
   const split = leaveOneOut(await parseInteractionText(text, name));
   const setup = buildNetwork(spec, split, spec.options.parse(options, asKey), training, runRngs(42).train);
-  const optimizer = new Adam(setup.network.namedParameters(), { lr: training.lr, betas: [...ADAM_BETAS], eps: ADAM_EPS });
+  const optimizer = makeOptimizer(setup.network.namedParameters(), training);
   let batch: TrainBatch | undefined;
   const msPerStep: number[] = [];
   for (let s = 0; s < steps + 3; s++) {

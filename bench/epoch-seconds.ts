@@ -1,7 +1,7 @@
 /**
  * Seconds per training epoch of a registered gradient model against a reference model (SASRec by
  * default), measured in the same run on the same data: each built as `seqrec train` builds it (the
- * spec's options with its defaults, the loop's training defaults for that model: batch size, lr,
+ * spec's options with its defaults, the loop's training defaults for that model: batch size, lr, optimiser,
  * shuffled users), no evaluation, their epochs interleaved (model, reference, model, …) so that a
  * change in the machine's load falls on both. Per epoch the wall time and this process's CPU time
  * (user + system), which stays meaningful when other work shares the cores; then the means over the
@@ -21,8 +21,8 @@ import { startThreadPool } from '../src/kernels/wasm/pool-start.js';
 import { useWasmKernels } from '../src/kernels/wasm/install.js';
 import type { GradientSetup } from '../src/models/contract.js';
 import { getModel } from '../src/models/registry.js';
-import { Adam } from '../src/optim/adam.js';
-import { ADAM_BETAS, ADAM_EPS } from '../src/learn/optimizer.js';
+import type { Optimizer } from '../src/optim/optimizer.js';
+import { makeOptimizer } from '../src/learn/optimizer.js';
 import { trainingOptionsFor } from '../src/train/request.js';
 import { trainStep } from '../src/learn/step.js';
 import { arg } from './args.js';
@@ -47,7 +47,7 @@ const pairs = (s: string): Record<string, string> =>
 interface Side {
   label: string;
   setup: GradientSetup;
-  optimizer: Adam;
+  optimizer: Optimizer;
   batch?: TrainBatch;
   wall: number[];
   cpu: number[];
@@ -62,10 +62,10 @@ function build(name: string, raw: Record<string, string>): Side {
   if (spec?.learning.kind !== 'gradient') throw new Error(`--model ${name}: not a registered gradient model`);
   const options = spec.options.parse(raw);
   const training = trainingOptionsFor(spec).parse({});
-  const record = { batchSize: training.batchSize, lr: training.lr, numEpochs: epochs, optimizer: 'adam' as const, momentum: 0 };
+  const record = { batchSize: training.batchSize, lr: training.lr, numEpochs: epochs, optimizer: training.optimizer, momentum: training.momentum };
   const setup = spec.learning.build(split, options, new Rng(seed), { batchSize: training.batchSize, userSampling: 'shuffle' }, record);
-  const optimizer = new Adam(setup.network.namedParameters(), { lr: training.lr, betas: [...ADAM_BETAS], eps: ADAM_EPS });
-  console.log(`${name}: ${setup.summary}; batch ${training.batchSize}, ${setup.sampler.batchesPerEpoch} steps per epoch`);
+  const optimizer = makeOptimizer(setup.network.namedParameters(), training);
+  console.log(`${name}: ${setup.summary}; ${training.optimizer}, batch ${training.batchSize}, ${setup.sampler.batchesPerEpoch} steps per epoch`);
   return { label: name, setup, optimizer, wall: [], cpu: [] };
 }
 
