@@ -9,9 +9,8 @@
  * tables and plain dense Adagrad for the other weights (no row of theirs has an all-zero gradient in
  * practice). With μ = 0 the row rule changes nothing: a zero gradient leaves G and θ as they are.
  */
-import { getKernels, releaseBuffer } from '../kernels/index.js';
 import type { Parameter } from '../engine/tensor.js';
-import { namedParams, type Optimizer, type OptimizerState, restoreBuffers } from './optimizer.js';
+import { BufferedOptimizer } from './optimizer.js';
 
 export interface AdagradOptions {
   lr?: number;
@@ -20,32 +19,14 @@ export interface AdagradOptions {
   eps?: number;
 }
 
-export class Adagrad implements Optimizer {
-  lr: number;
+export class Adagrad extends BufferedOptimizer {
   readonly momentum: number;
   readonly eps: number;
-  stepCount = 0;
-  readonly params: Parameter[];
-  readonly names: string[];
-  readonly bufferNames = ['sum', 'momentum_buffer'] as const;
-  private readonly sum: Float32Array[];
-  private readonly velocity: Float32Array[];
 
   constructor(params: ReadonlyArray<Parameter> | ReadonlyArray<readonly [string, Parameter]>, opts: AdagradOptions = {}) {
-    this.lr = opts.lr ?? 0.01;
+    super('Adagrad', params, opts.lr ?? 0.01, ['sum', 'momentum_buffer']);
     this.momentum = opts.momentum ?? 0;
     this.eps = opts.eps ?? 1e-6;
-    const named = namedParams(params);
-    this.params = named.map(([, p]) => p);
-    this.names = named.map(([n]) => n);
-    const k = getKernels();
-    const zeros = (n: number): Float32Array => {
-      const a = k.alloc(n);
-      k.fill(n, 0, a, 0);
-      return a;
-    };
-    this.sum = this.params.map((p) => zeros(p.size));
-    this.velocity = this.params.map((p) => zeros(p.size));
   }
 
   step(): void {
@@ -55,8 +36,8 @@ export class Adagrad implements Optimizer {
       const g = p.grad;
       if (!g) return;
       const w = p.data;
-      const G = this.sum[i];
-      const v = this.velocity[i];
+      const G = this.buffers.sum[i];
+      const v = this.buffers.momentum_buffer[i];
       const cols = p.shape.length > 0 ? p.shape[p.shape.length - 1] : 1;
       for (let r = 0; r < p.size; r += cols) {
         const end = r + cols;
@@ -76,25 +57,5 @@ export class Adagrad implements Optimizer {
         }
       }
     });
-  }
-
-  zeroGrad(): void {
-    const k = getKernels();
-    for (const p of this.params) if (p.grad) k.fill(p.size, 0, p.grad, 0);
-  }
-
-  getState(): OptimizerState {
-    return { step: this.stepCount, names: [...this.names], buffers: { sum: this.sum, momentum_buffer: this.velocity } };
-  }
-
-  setState(state: OptimizerState): void {
-    restoreBuffers('Adagrad', this.names, { sum: this.sum, momentum_buffer: this.velocity }, state);
-    this.stepCount = state.step;
-  }
-
-  dispose(): void {
-    for (const a of [...this.sum, ...this.velocity]) releaseBuffer(a);
-    this.sum.length = 0;
-    this.velocity.length = 0;
   }
 }

@@ -1,5 +1,6 @@
 /** What the training loop asks of an optimiser: steps, a learning rate a schedule may change, and a state to checkpoint. */
 import type { Parameter } from '../engine/tensor.js';
+import { getKernels, releaseBuffer } from '../kernels/index.js';
 
 /**
  * An optimiser's state for checkpoints: its step count and, per named buffer (PyTorch's state keys:
@@ -31,13 +32,8 @@ export interface Optimizer {
   dispose(): void;
 }
 
-/** [name, parameter] pairs from a list (named by index) or from pairs (e.g. model.namedParameters()). */
-export function namedParams(params: ReadonlyArray<Parameter> | ReadonlyArray<readonly [string, Parameter]>): Array<readonly [string, Parameter]> {
-  return params.map((p, i) => (Array.isArray(p) ? (p as readonly [string, Parameter]) : ([String(i), p as Parameter] as const)));
-}
-
 /** Copies `state` into `buffers` (same parameter names and sizes, any order); throws naming the mismatch. */
-export function restoreBuffers(who: string, names: readonly string[], buffers: Record<string, Float32Array[]>, state: OptimizerState): void {
+function restoreBuffers(who: string, names: readonly string[], buffers: Record<string, Float32Array[]>, state: OptimizerState): void {
   if (state.names.length !== names.length) throw new Error(`${who}.setState: state has ${state.names.length} parameters, optimiser ${names.length}`);
   const byName = new Map(state.names.map((n, i) => [n, i] as const));
   for (const [key, ours] of Object.entries(buffers)) {
@@ -49,5 +45,67 @@ export function restoreBuffers(who: string, names: readonly string[], buffers: R
       if (theirs[j]?.length !== ours[i].length) throw new Error(`${who}.setState: size mismatch for "${n}"`);
       ours[i].set(theirs[j]);
     });
+  }
+}
+
+/**
+ * An optimiser whose state is a few zero-initialised buffers per parameter (Adam's moments, Adagrad's
+ * sums): the parameters and their names, the buffers in the kernels' memory, gradients zeroed, state
+ * saved and restored by buffer name. Subclasses write step().
+ */
+export abstract class BufferedOptimizer implements Optimizer {
+  lr: number;
+  stepCount = 0;
+  readonly params: Parameter[];
+  readonly names: string[];
+  readonly bufferNames: readonly string[];
+  /** per buffer name, one array per parameter */
+  protected readonly buffers: Record<string, Float32Array[]> = {};
+
+  /** params: a list, or [name, parameter] pairs (e.g. model.namedParameters()) to name the state. */
+  constructor(
+    private readonly kind: string,
+    params: ReadonlyArray<Parameter> | ReadonlyArray<readonly [string, Parameter]>,
+    lr: number,
+    bufferNames: readonly string[],
+  ) {
+    this.lr = lr;
+    const named = params.map((p, i) => (Array.isArray(p) ? (p as readonly [string, Parameter]) : ([String(i), p as Parameter] as const)));
+    this.params = named.map(([, p]) => p);
+    this.names = named.map(([n]) => n);
+    this.bufferNames = bufferNames;
+    const k = getKernels();
+    for (const b of bufferNames) {
+      this.buffers[b] = this.params.map((p) => {
+        const a = k.alloc(p.size);
+        k.fill(p.size, 0, a, 0);
+        return a;
+      });
+    }
+  }
+
+  abstract step(): void;
+
+  zeroGrad(): void {
+    const k = getKernels();
+    for (const p of this.params) if (p.grad) k.fill(p.size, 0, p.grad, 0);
+  }
+
+  /** The state (live buffers, not copies: copy before mutating). */
+  getState(): OptimizerState {
+    return { step: this.stepCount, names: [...this.names], buffers: this.buffers };
+  }
+
+  setState(state: OptimizerState): void {
+    restoreBuffers(this.kind, this.names, this.buffers, state);
+    this.stepCount = state.step;
+  }
+
+  /** Hands the buffers back to the kernel backend; the optimiser must not step afterwards. */
+  dispose(): void {
+    for (const arrays of Object.values(this.buffers)) {
+      for (const a of arrays) releaseBuffer(a);
+      arrays.length = 0;
+    }
   }
 }
