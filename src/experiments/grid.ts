@@ -305,7 +305,8 @@ function checkReportModels(path: string, grid: Grid): void {
   }
 }
 
-const slug = (s: string) => s.replace(/[^A-Za-z0-9.=+-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+/** A name as a folder or file name: runs of other characters become one '-'. */
+export const slug = (s: string) => s.replace(/[^A-Za-z0-9.=+-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
 
 function datasetName(path: string): string {
   const b = basename(path)

@@ -1,5 +1,5 @@
 /** A matrix as a self-contained SVG heatmap (white → dark blue, scaled to the matrix's maximum). */
-const escapeXml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+import { escapeMarkup } from './markup.js';
 
 export function heatmapSvg(
   matrix: readonly (readonly number[])[],
@@ -17,10 +17,10 @@ export function heatmapSvg(
   const height = top + rows * cell + 70;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="10">`,
-    `<text x="${left}" y="16" font-size="12">${escapeXml(title)}</text>`,
+    `<text x="${left}" y="16" font-size="12">${escapeMarkup(title)}</text>`,
   ];
   matrix.forEach((row, i) => {
-    parts.push(`<text x="${left - 4}" y="${top + i * cell + cell / 2 + 3}" text-anchor="end">${escapeXml(rowLabels[i] ?? '')}</text>`);
+    parts.push(`<text x="${left - 4}" y="${top + i * cell + cell / 2 + 3}" text-anchor="end">${escapeMarkup(rowLabels[i] ?? '')}</text>`);
     row.forEach((v, j) => {
       const t = v / max;
       const shade = (a: number, b: number) => Math.round(a + (b - a) * t);
@@ -32,7 +32,7 @@ export function heatmapSvg(
   colLabels.forEach((label, j) => {
     const x = left + j * cell + cell / 2;
     const y = top + rows * cell + 8;
-    parts.push(`<text x="${x}" y="${y}" transform="rotate(60 ${x} ${y})">${escapeXml(label)}</text>`);
+    parts.push(`<text x="${x}" y="${y}" transform="rotate(60 ${x} ${y})">${escapeMarkup(label)}</text>`);
   });
   parts.push(`<text x="${left}" y="${top - 6}">max ${max.toFixed(3)}</text>`, '</svg>');
   return `${parts.join('\n')}\n`;

@@ -1,5 +1,5 @@
 /** A small self-contained SVG line chart: numeric x, one or more series, optional ± error bars. */
-const escapeXml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+import { escapeMarkup } from './markup.js';
 
 export interface ChartPoint {
   readonly x: number;
@@ -57,7 +57,7 @@ export function lineChartSvg(chart: LineChart, width = 520, height = 320): strin
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${left}" y="18" font-size="13">${escapeXml(chart.title)}</text>`,
+    `<text x="${left}" y="18" font-size="13">${escapeMarkup(chart.title)}</text>`,
     `<rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`,
   ];
   for (const t of niceTicks(y0, y1)) {
@@ -70,8 +70,8 @@ export function lineChartSvg(chart: LineChart, width = 520, height = 320): strin
     parts.push(`<text x="${f(sx(x))}" y="${top + plotH + 15}" text-anchor="middle">${tickLabel(x)}</text>`);
   }
   parts.push(
-    `<text x="${left + plotW / 2}" y="${top + plotH + 32}" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`,
-    `<text x="14" y="${top + plotH / 2}" text-anchor="middle" transform="rotate(-90 14 ${top + plotH / 2})">${escapeXml(chart.yLabel)}</text>`,
+    `<text x="${left + plotW / 2}" y="${top + plotH + 32}" text-anchor="middle">${escapeMarkup(chart.xLabel)}</text>`,
+    `<text x="14" y="${top + plotH / 2}" text-anchor="middle" transform="rotate(-90 14 ${top + plotH / 2})">${escapeMarkup(chart.yLabel)}</text>`,
   );
   chart.series.forEach((s, i) => {
     const sorted = [...s.points].sort((a, b) => a.x - b.x);
@@ -91,14 +91,14 @@ export function lineChartSvg(chart: LineChart, width = 520, height = 320): strin
       const fill = s.reference ? '#fff' : s.color;
       const tip = `${s.label}: ${tickLabel(p.x)} → ${p.y.toPrecision(4)}${p.err ? ` ± ${p.err.toPrecision(2)}` : ''}`;
       parts.push(
-        `<circle cx="${f(sx(p.x))}" cy="${f(sy(p.y))}" r="${s.reference ? 4 : 3}" fill="${fill}" stroke="${s.color}"><title>${escapeXml(tip)}</title></circle>`,
+        `<circle cx="${f(sx(p.x))}" cy="${f(sy(p.y))}" r="${s.reference ? 4 : 3}" fill="${fill}" stroke="${s.color}"><title>${escapeMarkup(tip)}</title></circle>`,
       );
     }
     const ly = height - 12 - 16 * (chart.series.length - 1 - i);
     const key = s.reference
       ? `<circle cx="${left + 11}" cy="${ly - 4}" r="3.5" fill="#fff" stroke="${s.color}"/>`
       : `<line x1="${left}" x2="${left + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="1.8"/>`;
-    parts.push(key, `<text x="${left + 28}" y="${ly}">${escapeXml(s.label)}</text>`);
+    parts.push(key, `<text x="${left + 28}" y="${ly}">${escapeMarkup(s.label)}</text>`);
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

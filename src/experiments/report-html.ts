@@ -9,8 +9,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { PaperTable } from './paper-table.js';
 import { attentionHtml, type RunAttention } from './run-attention.js';
-import type { MeanStd, SweepFigure } from './sweep-figure.js';
+import { formatMeanStd, type SweepFigure } from './sweep-figure.js';
 import type { TimeFigure } from './time-figure.js';
+import { escapeMarkup } from './markup.js';
 
 export interface CurveGroup {
   readonly title: string;
@@ -33,8 +34,6 @@ export interface ReportContent {
   readonly attention?: ReadonlyArray<{ readonly title: string; readonly attention: RunAttention }>;
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
 /** The chart.js UMD build, to inline into report.html. */
 function chartJsSource(): string {
   const require = createRequire(import.meta.url);
@@ -42,13 +41,13 @@ function chartJsSource(): string {
   return readFileSync(join(dirname(main), 'chart.umd.min.js'), 'utf8');
 }
 
-const row = (cells: readonly string[], tag = 'td') => `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
+const row = (cells: readonly string[], tag = 'td') => `<tr>${cells.map((c) => `<${tag}>${escapeMarkup(c)}</${tag}>`).join('')}</tr>`;
 
 function paperTableHtml(t: PaperTable): string {
   const head = row(['dataset', 'metric', '', ...t.header, ...t.improvementHeader], 'th');
   const body = t.rows.map((r) => row([r.source === 'ours' ? r.dataset : '', r.metric, r.source, ...r.cells, ...r.improvements])).join('\n');
-  const notes = t.notes.length === 0 ? '' : `<ul>${t.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`;
-  return `<h2>${escapeHtml(t.title)}</h2>
+  const notes = t.notes.length === 0 ? '' : `<ul>${t.notes.map((n) => `<li>${escapeMarkup(n)}</li>`).join('')}</ul>`;
+  return `<h2>${escapeMarkup(t.title)}</h2>
 <p>Test metrics of the best-valid checkpoint: ours as mean ± sample std over seeds, the paper's below; improvement: the method named over the best of the group.</p>
 <table class="paper"><thead>${head}</thead><tbody>${body}</tbody></table>${notes}`;
 }
@@ -67,7 +66,7 @@ function timingHtml(f: TimeFigure): string {
       ]),
     )
     .join('\n');
-  return `<h2>${escapeHtml(f.title)}</h2>
+  return `<h2>${escapeMarkup(f.title)}</h2>
 <p>Valid NDCG@10 at each evaluation against the training seconds spent so far (evaluation excluded); one line per model and seed.</p>
 <div id="time-charts"></div>
 <table><thead>${head}</thead><tbody>${body}</tbody></table>`;
@@ -75,13 +74,12 @@ function timingHtml(f: TimeFigure): string {
 
 function sweepHtml(sweep: NonNullable<ReportContent['sweep']>): string {
   const { spec, charts } = sweep.figure;
-  const cell = (m: MeanStd | undefined, digits: number) => (m === undefined ? '–' : `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}`);
   const tables = charts.flatMap((c) =>
     c.series.map((s) => {
       const head = row([`${c.dataset} · ${s.label}`, ...s.points.map((p) => `${spec.param} ${p.x}`)], 'th');
       const body = [
-        row([`test ${spec.protocol} ${spec.metric}`, ...s.points.map((p) => cell(p.metric, 4))]),
-        row(['fastest epoch (s)', ...s.points.map((p) => cell(p.epochSeconds, 2))]),
+        row([`test ${spec.protocol} ${spec.metric}`, ...s.points.map((p) => formatMeanStd(p.metric, 4))]),
+        row(['fastest epoch (s)', ...s.points.map((p) => formatMeanStd(p.epochSeconds, 2))]),
         row(['epochs trained', ...s.points.map((p) => p.epochs.toFixed(0))]),
         row(['seeds', ...s.points.map((p) => String(p.runs))]),
       ].join('\n');
@@ -89,9 +87,9 @@ function sweepHtml(sweep: NonNullable<ReportContent['sweep']>): string {
     }),
   );
   const paper = spec.paper
-    ? `<p>Hollow markers: ${escapeHtml(spec.paper.label)}; its time is drawn relative to its smallest ${escapeHtml(spec.param)}, as ours is.</p>`
+    ? `<p>Hollow markers: ${escapeMarkup(spec.paper.label)}; its time is drawn relative to its smallest ${escapeMarkup(spec.param)}, as ours is.</p>`
     : '';
-  return `<h2>${escapeHtml(spec.title)}</h2>
+  return `<h2>${escapeMarkup(spec.title)}</h2>
 <p>Mean ± sample std over seeds; each run's fastest training epoch (evaluation excluded; other processes on the machine slow the rest).</p>
 ${tables.join('\n')}${paper}
 <div class="sweep">${sweep.charts.map((c) => `<figure>${c.svg}</figure>`).join('\n')}</div>`;
@@ -118,7 +116,7 @@ td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}
 </style></head><body>
 <h1>seqrec experiments</h1>
 <p>Mean ± sample std over seeds; test metrics of the best-valid checkpoint.</p>
-<table><thead><tr><th>dataset</th><th>model</th><th>config</th><th>n</th>${summary.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead>
+<table><thead><tr><th>dataset</th><th>model</th><th>config</th><th>n</th>${summary.columns.map((c) => `<th>${escapeMarkup(c)}</th>`).join('')}</tr></thead>
 <tbody>${summaryRows}</tbody></table>
 ${table ? paperTableHtml(table) : ''}
 ${figure ? timingHtml(figure) : ''}

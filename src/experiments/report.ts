@@ -11,7 +11,7 @@ import type { PlannedRun, SweepFigureSpec, TableSpec, TimeFigureSpec } from './g
 import { buildPaperTable, paperTableMarkdown } from './paper-table.js';
 import { reportHtml } from './report-html.js';
 import { readRunAttention } from './run-attention.js';
-import { bestEpoch, type Collected, mean, metricKey, type RunGroup, readRunFiles, std } from './run-files.js';
+import { bestEpoch, type Collected, mean, metricKey, metricOf, type RunGroup, readRunFiles, std } from './run-files.js';
 import { buildSweepFigure, sweepMarkdown, sweepSvgs } from './sweep-figure.js';
 import { buildTimeFigure, timingMarkdown } from './time-figure.js';
 
@@ -54,10 +54,6 @@ export async function writeReports(
         const k = metricKey(row, m);
         if (!metricCols.includes(k)) metricCols.push(k);
       }
-  const metricOf = (c: Collected, col: string): number | undefined => {
-    for (const row of c.results.results) for (const [m, v] of Object.entries(row.metrics)) if (metricKey(row, m) === col) return v ?? undefined;
-    return undefined;
-  };
   const gridKeys = [...new Set(runs.flatMap((r) => Object.keys(r.gridValues)))];
 
   // results.csv: one row per finished run

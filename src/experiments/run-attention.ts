@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
+import { escapeMarkup } from './markup.js';
 
 export interface RunAttention {
   readonly readings: readonly string[];
@@ -40,12 +41,10 @@ export function readRunAttention(dir: string): RunAttention | undefined {
   return readings.length === 0 && heatmaps.length === 0 ? undefined : { readings, heatmaps };
 }
 
-const escapeHtml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
-
 /** The readings as a list and the heatmaps inline, under a heading. */
 export function attentionHtml(title: string, a: RunAttention): string {
   return (
-    `<h2>${escapeHtml(title)}</h2>\n<ul>${a.readings.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>\n` +
-    a.heatmaps.map(([name, svg]) => `<figure>${svg}<figcaption>${escapeHtml(name)}</figcaption></figure>`).join('\n')
+    `<h2>${escapeMarkup(title)}</h2>\n<ul>${a.readings.map((r) => `<li>${escapeMarkup(r)}</li>`).join('')}</ul>\n` +
+    a.heatmaps.map(([name, svg]) => `<figure>${svg}<figcaption>${escapeMarkup(name)}</figcaption></figure>`).join('\n')
   );
 }

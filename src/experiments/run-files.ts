@@ -110,6 +110,12 @@ export function bestEpoch(c: Collected): number | undefined {
 /** A metric's column name: "test sampled NDCG@10". */
 export const metricKey = (row: { split: string; protocol: string }, m: string): string => `${row.split} ${row.protocol} ${m}`;
 
+/** A finished run's value of a metric column ("test sampled NDCG@10"), when its results have it. */
+export function metricOf(c: Collected, column: string): number | undefined {
+  for (const row of c.results.results) for (const [m, v] of Object.entries(row.metrics)) if (metricKey(row, m) === column) return v ?? undefined;
+  return undefined;
+}
+
 export function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }

@@ -5,6 +5,7 @@
  * attention readings and heatmaps. No scripts, no external resources.
  */
 import { attentionHtml, type RunAttention } from './run-attention.js';
+import { escapeMarkup } from './markup.js';
 
 export interface LogLine {
   readonly epoch: number;
@@ -26,14 +27,12 @@ export interface RunReportInput {
   readonly attention?: RunAttention;
 }
 
-const escapeHtml = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
-
 /** A small line chart of (x, y) points as inline SVG. */
 export function lineChartSvg(points: ReadonlyArray<readonly [number, number]>, title: string): string {
   const w = 420;
   const h = 220;
   const pad = 40;
-  if (points.length === 0) return `<p>${escapeHtml(title)}: no data</p>`;
+  if (points.length === 0) return `<p>${escapeMarkup(title)}: no data</p>`;
   const xs = points.map((p) => p[0]);
   const ys = points.map((p) => p[1]);
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
@@ -43,7 +42,7 @@ export function lineChartSvg(points: ReadonlyArray<readonly [number, number]>, t
   const path = points.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="10">`,
-    `<text x="${pad}" y="14" font-size="12">${escapeHtml(title)}</text>`,
+    `<text x="${pad}" y="14" font-size="12">${escapeMarkup(title)}</text>`,
     `<rect x="${pad}" y="${pad}" width="${w - 2 * pad}" height="${h - 2 * pad}" fill="none" stroke="#ccc"/>`,
     `<path d="${path}" fill="none" stroke="#08306b" stroke-width="1.5"/>`,
     `<text x="${pad - 4}" y="${sy(y1) + 3}" text-anchor="end">${y1.toFixed(3)}</text>`,
@@ -58,11 +57,11 @@ function resultsTable(rows: readonly ResultRow[]): string {
   if (rows.length === 0) return '<p>No results.json in this run.</p>';
   const metrics: string[] = [];
   for (const r of rows) for (const k of Object.keys(r.metrics)) if (!metrics.includes(k)) metrics.push(k);
-  const head = ['protocol', 'split', 'users', ...metrics].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const head = ['protocol', 'split', 'users', ...metrics].map((h) => `<th>${escapeMarkup(h)}</th>`).join('');
   const body = rows
     .map(
       (r) =>
-        `<tr><td>${escapeHtml(r.protocol)}</td><td>${escapeHtml(r.split)}</td><td>${r.users}</td>` +
+        `<tr><td>${escapeMarkup(r.protocol)}</td><td>${escapeMarkup(r.split)}</td><td>${r.users}</td>` +
         metrics.map((m) => `<td>${r.metrics[m] === undefined ? '-' : r.metrics[m].toFixed(4)}</td>`).join('') +
         '</tr>',
     )
@@ -75,10 +74,10 @@ export function runReportHtml(input: RunReportInput): string {
   const ndcg = input.log.filter((l) => typeof l.valid?.['NDCG@10'] === 'number').map((l) => [l.epoch, l.valid!['NDCG@10']] as const);
   const attention = input.attention ? attentionHtml('Attention', input.attention) : '';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(input.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeMarkup(input.title)}</title>
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}figure{display:inline-block;margin:0 1em 1em 0}</style>
 </head><body>
-<h1>${escapeHtml(input.title)}</h1>
+<h1>${escapeMarkup(input.title)}</h1>
 <h2>Training</h2>
 ${lineChartSvg(loss, 'training loss')}
 ${lineChartSvg(ndcg, 'valid NDCG@10')}

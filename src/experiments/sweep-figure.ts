@@ -4,9 +4,9 @@
  * mean ± std over seeds and the seconds of a training epoch at each value, as a table and two SVG charts (the
  * second relative to the smallest value, so a paper's row on other data can be set beside it).
  */
-import type { SweepFigureSpec } from './grid.js';
+import { type SweepFigureSpec, slug } from './grid.js';
 import { type ChartSeries, type LineChart, lineChartSvg } from './line-chart-svg.js';
-import { type Collected, mean, metricKey, std } from './run-files.js';
+import { type Collected, mean, metricKey, metricOf, std } from './run-files.js';
 
 export interface MeanStd {
   readonly mean: number;
@@ -42,13 +42,6 @@ export interface SweepFigure {
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const PAPER_COLOR = '#555';
 
-function testMetric(c: Collected, protocol: string, metric: string): number | undefined {
-  const want = metricKey({ split: 'test', protocol }, metric);
-  for (const row of c.results.results)
-    for (const [m, v] of Object.entries(row.metrics)) if (metricKey(row, m) === want && typeof v === 'number') return v;
-  return undefined;
-}
-
 /** The run's fastest epoch: the least disturbed by other processes sharing the machine. */
 function fastestEpochSeconds(c: Collected): number | undefined {
   const xs = c.log.map((l) => l.seconds).filter((s): s is number => typeof s === 'number' && s > 0);
@@ -56,6 +49,10 @@ function fastestEpochSeconds(c: Collected): number | undefined {
 }
 
 const meanStd = (xs: readonly number[]): MeanStd => ({ mean: mean(xs), std: std(xs) });
+
+/** "0.4135 ± 0.0005" (digits after the point), or "–" when there is none. */
+export const formatMeanStd = (m: MeanStd | undefined, digits: number): string =>
+  m === undefined ? '–' : `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}`;
 
 /** The figure over the finished runs; datasets: the grid's dataset names in order. */
 export function buildSweepFigure(spec: SweepFigureSpec, collected: readonly Collected[], datasets: readonly string[]): SweepFigure {
@@ -78,7 +75,8 @@ export function buildSweepFigure(spec: SweepFigureSpec, collected: readonly Coll
     for (const [label, byX] of bySeries) {
       const points: SweepPoint[] = [];
       for (const [x, cs] of [...byX].sort((a, b) => a[0] - b[0])) {
-        const ms = cs.map((c) => testMetric(c, spec.protocol, spec.metric)).filter((v): v is number => v !== undefined);
+        const column = metricKey({ split: 'test', protocol: spec.protocol }, spec.metric);
+        const ms = cs.map((c) => metricOf(c, column)).filter((v): v is number => v !== undefined);
         if (ms.length === 0) continue;
         const secs = cs.map(fastestEpochSeconds).filter((s): s is number => s !== undefined);
         points.push({
@@ -108,9 +106,8 @@ export function sweepMarkdown(f: SweepFigure): string {
     for (const s of chart.series) {
       const xs = s.points.map((p) => p.x);
       lines.push(`| ${chart.dataset} · ${s.label} · ${spec.param} | ${xs.join(' | ')} |`, `| --- |${' ---: |'.repeat(xs.length)}`);
-      const cell = (m: MeanStd | undefined, digits: number) => (m === undefined ? '–' : `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}`);
-      lines.push(`| ${spec.metric} | ${s.points.map((p) => cell(p.metric, 4)).join(' | ')} |`);
-      lines.push(`| fastest epoch (s) | ${s.points.map((p) => cell(p.epochSeconds, 2)).join(' | ')} |`);
+      lines.push(`| ${spec.metric} | ${s.points.map((p) => formatMeanStd(p.metric, 4)).join(' | ')} |`);
+      lines.push(`| fastest epoch (s) | ${s.points.map((p) => formatMeanStd(p.epochSeconds, 2)).join(' | ')} |`);
       lines.push(`| epochs trained | ${s.points.map((p) => p.epochs.toFixed(0)).join(' | ')} |`);
       lines.push(`| seeds | ${s.points.map((p) => String(p.runs)).join(' | ')} |`, '');
     }
@@ -173,7 +170,7 @@ export function sweepSvgs(f: SweepFigure): Array<{ name: string; title: string; 
         ...paperSeries((q) => (q.seconds === undefined || paperFirstSeconds === undefined ? undefined : q.seconds / paperFirstSeconds)),
       ],
     };
-    const stem = `sweep-${chart.dataset}-${spec.param}`.replace(/[^A-Za-z0-9.=+-]+/g, '-');
+    const stem = slug(`sweep-${chart.dataset}-${spec.param}`);
     out.push({ name: `${stem}-metric.svg`, title: metricChart.title, svg: lineChartSvg(metricChart) });
     if (timed.length > 0) out.push({ name: `${stem}-time.svg`, title: timeChart.title, svg: lineChartSvg(timeChart) });
   }

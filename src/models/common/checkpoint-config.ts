@@ -58,14 +58,7 @@ export function optionsFromCheckpoint<O extends Options>(
 
 /** The training settings recorded in a model file (the defaults for a foreign file). */
 export function trainingRecordOf(ckpt: LoadedCheckpoint, defaults: Partial<TrainingRecord> = {}): TrainingRecord {
-  const recorded = fromFile(() => trainingRecordOptions.withDefaults(defaults).parse(ckpt.config ?? {}, inFile(METADATA)));
-  return {
-    batchSize: recorded.batchSize,
-    lr: recorded.lr,
-    numEpochs: recorded.numEpochs,
-    optimizer: recorded.optimizer,
-    momentum: recorded.momentum,
-  };
+  return fromFile(() => trainingRecordOptions.withDefaults(defaults).parse(ckpt.config ?? {}, inFile(METADATA)));
 }
 
 /** The record's entries in a checkpoint's `config` (the optimiser's only when it is not Adam, so Adam runs' files stay as they were). */
