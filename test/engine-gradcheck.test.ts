@@ -59,6 +59,17 @@ test('add, scale, mul, reshape', () => {
   check(([x]) => ops.mul(x, x), [a]);
 });
 
+test('addRow: the row added to every row of x, and its gradient (column sums for the row)', () => {
+  const rng = new Rng(21);
+  const x = param([4, 3], rng);
+  const b = param([3], rng);
+  const y = ops.addRow(x, b);
+  for (let r = 0; r < 4; r++) for (let k = 0; k < 3; k++) assert.equal(y.data[r * 3 + k], Math.fround(x.data[r * 3 + k] + b.data[k]));
+  check(([u, v]) => ops.addRow(u, v), [x, b]);
+  check(([u, v]) => ops.mul(ops.addRow(u, v), ops.addRow(u, v)), [x, b]);
+  assert.throws(() => ops.addRow(x, param([4], rng)), /addRow: \[4\] is not a row of \[4, 3\]/);
+});
+
 test('normalizeRows: unit rows times the scale (a zero row stays zero), and its gradient', () => {
   const rng = new Rng(12);
   const x = param([4, 5], rng, 1, 0.1);

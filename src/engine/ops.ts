@@ -44,6 +44,27 @@ export function scale(x: Tensor, s: number): Tensor {
   return out;
 }
 
+/** x + b with b added to every row of x (b has x's last dimension), e.g. a bias computed per input. */
+export function addRow(x: Tensor, b: Tensor): Tensor {
+  const cols = x.lastDim;
+  if (b.size !== cols) throw new Error(`addRow: ${shapeStr(b.shape)} is not a row of ${shapeStr(x.shape)}`);
+  const rows = x.rows;
+  const K = getKernels();
+  const tape = getTape();
+  const out = tape.output(x.shape, x, b);
+  out.data.set(x.data.subarray(0, x.size));
+  K.addBias(rows, cols, b.data, 0, out.data, 0);
+  if (out.requiresGrad) {
+    tape.record(() => {
+      const dy = out.grad;
+      if (!dy) return;
+      if (x.requiresGrad) K.axpy(x.size, 1, dy, 0, tape.gradOf(x), 0);
+      if (b.requiresGrad) K.colSumAcc(rows, cols, dy, 0, tape.gradOf(b), 0);
+    });
+  }
+  return out;
+}
+
 /** a ∘ b, element-wise (same shapes). */
 export function mul(a: Tensor, b: Tensor): Tensor {
   assertSameShape('mul', a, b);

@@ -20,7 +20,8 @@
 import * as init from '../../engine/init.js';
 import * as ops from '../../engine/ops.js';
 import { withInferenceTape } from '../../engine/tape.js';
-import type { Parameter, Tensor } from '../../engine/tensor.js';
+import { type Parameter, Tensor } from '../../engine/tensor.js';
+import { getKernels, releaseBuffer } from '../../kernels/index.js';
 import type { HistoryBatch } from '../../eval/types.js';
 import { distinctIds, gatherBack } from '../common/distinct-ids.js';
 import { FactorNetwork, normalRows, type CatalogueForm, type FactorConfig, type NetworkOptions, type Regularised } from '../common/factor-network.js';
@@ -104,24 +105,34 @@ export class NeuMF extends FactorNetwork {
     return ops.reshape(logits, [users.length]);
   }
 
-  /** Every item for each history, one user at a time: the item half as a GEMM whose bias is the user's half. */
+  /**
+   * Every item for each history, one user at a time. The item half W_2i q_i of the first layer is the
+   * same for every user: it is computed once per call, and each user adds their half to it.
+   */
   override scoreAll(batch: HistoryBatch, out?: Float32Array): Float32Array {
     const B = batch.batchSize;
     const n = this.itemNum + 1;
     const { users } = this.contexts(batch);
     const res = out !== undefined && out.length >= B * n ? out.subarray(0, B * n) : new Float32Array(B * n);
     this.inEvalMode(() => {
-      for (let b = 0; b < B; b++) {
-        // one inference tape per user: its [items × layer] buffers go back to the pool before the next
-        withInferenceTape(() => {
-          const user = Int32Array.of(users[b]);
-          const userHalf = ops.reshape(ops.linear(ops.embedding(this.userMlp, user), this.firstUser, this.firstBias), [this.layers[1]]);
-          const mlp = this.towerFrom(ops.linear(this.itemMlp, this.firstItem, userHalf));
-          // hᵀ(p ⊙ q) = (h ⊙ p)ᵀ q: the GMF part as one matrix-vector product over the catalogue
-          const weighted = ops.mul(ops.embedding(this.userGmf, user), this.outGmf);
-          const logits = ops.add(ops.linear(this.itemGmf, weighted, this.outBias), ops.linear(mlp, this.outMlp, null));
-          res.set(logits.data.subarray(0, n), b * n);
-        });
+      const itemHalfData = getKernels().alloc(n * this.layers[1]);
+      try {
+        withInferenceTape(() => itemHalfData.set(ops.linear(this.itemMlp, this.firstItem, null).data.subarray(0, itemHalfData.length)));
+        const itemHalf = new Tensor(itemHalfData, [n, this.layers[1]]);
+        for (let b = 0; b < B; b++) {
+          // one inference tape per user: its [items × layer] buffers go back to the pool before the next
+          withInferenceTape(() => {
+            const user = Int32Array.of(users[b]);
+            const userHalf = ops.linear(ops.embedding(this.userMlp, user), this.firstUser, this.firstBias);
+            const mlp = this.towerFrom(ops.addRow(itemHalf, userHalf));
+            // hᵀ(p ⊙ q) = (h ⊙ p)ᵀ q: the GMF part as one matrix-vector product over the catalogue
+            const weighted = ops.mul(ops.embedding(this.userGmf, user), this.outGmf);
+            const logits = ops.add(ops.linear(this.itemGmf, weighted, this.outBias), ops.linear(mlp, this.outMlp, null));
+            res.set(logits.data.subarray(0, n), b * n);
+          });
+        }
+      } finally {
+        releaseBuffer(itemHalfData);
       }
     });
     return res;
