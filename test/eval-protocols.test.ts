@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Interactions, Split } from '../src/data/types.js';
 import type { HistoryBatch, Scorer } from '../src/eval/types.js';
 import { Rng } from '../src/engine/rng.js';
-import { evaluateFullRanking, evaluateSampled, selectEvalUsers, topK } from '../src/eval/protocols.js';
+import { evaluateFullRanking, evaluateFullRankingShared, evaluateSampled, selectEvalUsers, topK } from '../src/eval/protocols.js';
 import { buildEvalBatch } from '../src/eval/history.js';
 import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { referenceKernels, setKernels } from '../src/kernels/index.js';
@@ -265,6 +265,46 @@ test('full ranking: excludes history and padding, ranks among the rest, ties do 
   assert.equal(t.metrics['HR@10'], 1);
   const ties = await evaluateFullRanking(new TableScorer(6, 3, () => 0.25), split, { which: 'test', keepRanks: true });
   assert.deepEqual([...ties.ranks!], [0, 0, 0]);
+});
+
+test('full ranking shared by valid and test: a history-free scorer is asked once per batch, with the results of two separate evaluations', async () => {
+  const split = makeSplit(
+    [
+      [6, 5, 2, 3],
+      [3, 6, 1, 3],
+      [4, 4, 4],
+      [1, 2, 5, 6, 3],
+      [2, 4],
+    ],
+    6,
+  );
+  // user-dependent scores that read no history
+  const table = (u: number, i: number) => ((u * 7 + i * 3) % 5) + i / 10;
+  const separate = new TableScorer(6, 3, table);
+  const v = await evaluateFullRanking(separate, split, { which: 'valid', keepRanks: true, batchSize: 2 });
+  const t = await evaluateFullRanking(separate, split, { which: 'test', keepRanks: true, batchSize: 2 });
+  const free = Object.assign(new TableScorer(6, 3, table), { historyFree: true });
+  const both = await evaluateFullRankingShared(
+    free,
+    split,
+    { which: 'valid', keepRanks: true, batchSize: 2 },
+    { which: 'test', keepRanks: true, batchSize: 2 },
+  );
+  assert.ok(both);
+  assert.deepEqual(both.valid, v);
+  assert.deepEqual(both.test, t);
+  // 4 evaluable users in batches of 2: 2 calls, against 4 for the separate evaluations
+  assert.equal(separate.calls.length, 4);
+  assert.equal(free.calls.length, 2);
+  // the test exclusions still include the valid item (user 1: test 3, valid 2 excluded; scores differ from valid's ranking)
+  assert.notDeepEqual([...both.valid.ranks!], [...both.test.ranks!]);
+  // not shared: a scorer that reads histories, or a sample of users
+  assert.equal(await evaluateFullRankingShared(separate, split, { which: 'valid' }, { which: 'test' }), null);
+  assert.equal(
+    await evaluateFullRankingShared(free, split, { which: 'valid', evalUsers: 2, rng: new Rng(1) }, { which: 'test', evalUsers: 2, rng: new Rng(2) }),
+    null,
+  );
+  assert.equal(free.calls.length, 2);
 });
 
 test('NaN and +Infinity scores are refused by both protocols (an all-NaN model would otherwise rank as perfect)', async () => {

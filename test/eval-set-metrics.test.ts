@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SetMetrics, setMetricNames } from '../src/eval/set-metrics.js';
-import { evaluateFullRanking, evaluateSampled } from '../src/eval/protocols.js';
+import { evaluateFullRanking, evaluateFullRankingShared, evaluateSampled } from '../src/eval/protocols.js';
 import { idMapFromSorted } from '../src/data/ids.js';
 import { Rng } from '../src/engine/rng.js';
 import { UserError } from '../src/core/errors.js';
@@ -132,4 +132,21 @@ test('the sampled protocol refuses a random split with a one-line UserError', as
     evaluateSampled(popScorer, split, { which: 'test', rng: new Rng(1) }),
     (e: unknown) => e instanceof UserError && !String((e as Error).message).includes('\n'),
   );
+});
+
+test('random split: valid and test shared by a history-free scorer equal the two separate evaluations', async () => {
+  let calls = 0;
+  const free: Scorer = {
+    ...popScorer,
+    historyFree: true,
+    scoreAll(batch: HistoryBatch): Float32Array {
+      calls++;
+      return popScorer.scoreAll(batch);
+    },
+  };
+  const both = await evaluateFullRankingShared(free, split, { which: 'valid', ks: [2, 4] }, { which: 'test', ks: [2, 4] });
+  assert.ok(both);
+  assert.equal(calls, 1);
+  assert.deepEqual(both.valid, await evaluateFullRanking(popScorer, split, { which: 'valid', ks: [2, 4] }));
+  assert.deepEqual(both.test, await evaluateFullRanking(popScorer, split, { which: 'test', ks: [2, 4] }));
 });

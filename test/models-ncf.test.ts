@@ -97,6 +97,17 @@ test('MF and NeuMF pointwise loss gradients match finite differences', () => {
   }
 });
 
+test('MF and NeuMF read the user alone (historyFree): the same scores after any history', () => {
+  for (const net of [jitter(new BiasedMF('MF', CONFIG)), jitter(new NeuMF(CONFIG, [6, 5, 3], { seed: 4 }))]) {
+    assert.equal(net.historyFree, true);
+    const a = net.scoreAll({ batchSize: 2, maxlen: 2, users: Int32Array.from([2, 3]), seqs: Int32Array.from([1, 2, 0, 4]) });
+    const b = net.scoreAll({ batchSize: 2, maxlen: 2, users: Int32Array.from([2, 3]), seqs: Int32Array.from([5, 7, 6, 1]) });
+    assert.deepEqual(Array.from(a), Array.from(b));
+    const other = net.scoreAll({ batchSize: 2, maxlen: 2, users: Int32Array.from([1, 2]), seqs: Int32Array.from([1, 2, 0, 4]) });
+    assert.notDeepEqual(Array.from(a), Array.from(other));
+  }
+});
+
 test("NeuMF: scoring the whole catalogue (the item half as a GEMM) equals scoring each pair, and the paper's formula by hand", () => {
   const net = jitter(new NeuMF({ ...CONFIG, negatives: 0 }, [6, 5, 3], { seed: 4 }));
   const n = CONFIG.itemNum + 1;

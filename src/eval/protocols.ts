@@ -1,7 +1,7 @@
 import { quote, UserError } from '../core/errors.js';
 import type { Split } from '../data/types.js';
 import type { Rng } from '../engine/rng.js';
-import type { Scorer } from './types.js';
+import type { HistoryBatch, Scorer } from './types.js';
 import { getKernels } from '../kernels/index.js';
 import { buildEvalBatch, evalHistory, fillHistoryRow, type HeldOut } from './history.js';
 import { DEFAULT_KS, RankMetrics, checkKs, rankFirst } from './metrics.js';
@@ -239,23 +239,33 @@ function fullRankingSetup(scorer: Scorer, split: Split, options: FullRankingOpti
 }
 
 /**
- * Full-ranking evaluation: every item 1..itemNum is scored (`scoreAll`); the user's history — train
- * items, and for the test split also the valid item (a cold-start split: the input history alone) —
- * and padding 0 are excluded, except the held-out
- * item itself (a repeat of an earlier item is still ranked). rank = number of remaining items scoring
- * strictly higher than the held-out item (ties do not rank above it, as in the sampled protocol).
+ * One split's full ranking, fed a batch of score rows at a time: the users it evaluates (in order),
+ * the histories each batch is scored after, and the metrics of the rows seen so far.
  */
-export async function evaluateFullRanking(scorer: Scorer, split: Split, options: FullRankingOptions): Promise<EvalResult> {
-  if (split.random) return evaluateFullRankingSets(scorer, split, options);
-  const { which } = options;
-  const { ks, batchSize, N1 } = fullRankingSetup(scorer, split, options);
+interface FullRanker {
+  readonly users: Int32Array;
+  batch(batchUsers: Int32Array, maxlen: number): HistoryBatch;
+  /** ranks users[start..start + B) from their score rows (row b at b·N1; item 0 is not looked at) */
+  add(start: number, B: number, scores: Float32Array): void;
+  result(): EvalResult;
+}
 
-  const users = selectEvalUsers(split, which, options.evalUsers, options.rng);
-  const heldOut = heldOutOf(split, which);
-  const metrics = new RankMetrics(ks);
-  const ranks = options.keepRanks ? new Int32Array(users.length) : undefined;
-  const excluded = new Int32Array(N1);
-  let stamp = 0;
+function fullRanker(scorer: Scorer, split: Split, options: FullRankingOptions): { ranker: FullRanker; batchSize: number; N1: number } {
+  const { ks, batchSize, N1 } = fullRankingSetup(scorer, split, options);
+  const users = selectEvalUsers(split, options.which, options.evalUsers, options.rng);
+  const ranker = split.random ? setRanker(split, options.which, users, ks, N1) : heldOutRanker(split, options, users, ks, N1);
+  return { ranker, batchSize, N1 };
+}
+
+/** Scores the rankers' users batch by batch (every ranker has the same users) and hands each batch's rows to each ranker. */
+async function scoreAndRank(
+  scorer: Scorer,
+  rankers: readonly FullRanker[],
+  batchSize: number,
+  N1: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<void> {
+  const users = rankers[0].users;
   // one score buffer for every batch (the scorer may write into it instead of allocating), from the
   // kernels' allocator: with the wasm backend it lives in wasm memory, so the scoring GEMM writes it
   // without a copy; handed back at the end where the backend can take it
@@ -265,12 +275,68 @@ export async function evaluateFullRanking(scorer: Scorer, split: Split, options:
     for (let start = 0; start < users.length; start += batchSize) {
       const batchUsers = users.subarray(start, Math.min(start + batchSize, users.length));
       const B = batchUsers.length;
-      const batch = buildEvalBatch(split, batchUsers, scorer.maxlen, which);
-      const scores = scorer.scoreAll(batch, scoreBuf);
+      const scores = scorer.scoreAll(rankers[0].batch(batchUsers, scorer.maxlen), scoreBuf);
       if (scores.length < B * N1) throw new Error(`scoreAll returned ${scores.length} scores, expected ${B * N1}`);
       assertFiniteScores(scores, B, N1, 1);
+      for (const ranker of rankers) ranker.add(start, B, scores);
+      onProgress?.(start + B, users.length);
+      if (start + B < users.length) await yieldToEventLoop();
+    }
+  } finally {
+    const free = (kernels as { free?: (a: Float32Array) => void }).free;
+    if (scoreBuf && free) free.call(kernels, scoreBuf);
+  }
+}
+
+/**
+ * Full-ranking evaluation: every item 1..itemNum is scored (`scoreAll`); the user's history — train
+ * items, and for the test split also the valid item (a cold-start split: the input history alone) —
+ * and padding 0 are excluded, except the held-out
+ * item itself (a repeat of an earlier item is still ranked). rank = number of remaining items scoring
+ * strictly higher than the held-out item (ties do not rank above it, as in the sampled protocol).
+ * A random split has several held-out items per user (setRanker).
+ */
+export async function evaluateFullRanking(scorer: Scorer, split: Split, options: FullRankingOptions): Promise<EvalResult> {
+  const { ranker, batchSize, N1 } = fullRanker(scorer, split, options);
+  await scoreAndRank(scorer, [ranker], batchSize, N1, options.onProgress);
+  return ranker.result();
+}
+
+/**
+ * Full ranking of valid and of test in one scoring pass, with the results of two evaluateFullRanking
+ * calls, for a scorer whose scores read the user alone (`historyFree`: a user's valid and test rows
+ * are the same) when both splits evaluate the same users (every user: no --eval_users sample);
+ * null otherwise (the caller evaluates each split).
+ */
+export async function evaluateFullRankingShared(
+  scorer: Scorer,
+  split: Split,
+  valid: FullRankingOptions,
+  test: FullRankingOptions,
+): Promise<{ valid: EvalResult; test: EvalResult } | null> {
+  if (!scorer.historyFree || valid.evalUsers !== undefined || test.evalUsers !== undefined) return null;
+  const v = fullRanker(scorer, split, { ...valid, which: 'valid' });
+  const t = fullRanker(scorer, split, { ...test, which: 'test' });
+  const same = v.ranker.users.length === t.ranker.users.length && v.ranker.users.every((u, x) => t.ranker.users[x] === u);
+  if (!same || v.batchSize !== t.batchSize) return null;
+  await scoreAndRank(scorer, [v.ranker, t.ranker], v.batchSize, v.N1, valid.onProgress);
+  return { valid: v.ranker.result(), test: t.ranker.result() };
+}
+
+/** The one-item protocols' ranker (leave-one-out, cold start): the held-out item's rank among the non-history items. */
+function heldOutRanker(split: Split, options: FullRankingOptions, users: Int32Array, ks: readonly number[], N1: number): FullRanker {
+  const { which } = options;
+  const heldOut = heldOutOf(split, which);
+  const metrics = new RankMetrics(ks);
+  const ranks = options.keepRanks ? new Int32Array(users.length) : undefined;
+  const excluded = new Int32Array(N1);
+  let stamp = 0;
+  return {
+    users,
+    batch: (batchUsers, maxlen) => buildEvalBatch(split, batchUsers, maxlen, which),
+    add(start, B, scores) {
       for (let b = 0; b < B; b++) {
-        const u = batchUsers[b];
+        const u = users[start + b];
         const target = heldOut[u];
         const validItem = which === 'test' && !split.cold ? split.valid[u] : 0;
         const train = evalHistory(split, u);
@@ -290,14 +356,10 @@ export async function evaluateFullRanking(scorer: Scorer, split: Split, options:
         metrics.add(r);
         if (ranks) ranks[start + b] = r;
       }
-      options.onProgress?.(start + B, users.length);
-      if (start + B < users.length) await yieldToEventLoop();
-    }
-  } finally {
-    const free = (kernels as { free?: (a: Float32Array) => void }).free;
-    if (scoreBuf && free) free.call(kernels, scoreBuf);
-  }
-  return ranks ? { users: metrics.count, metrics: metrics.summary(), evaluated: users, ranks } : { users: metrics.count, metrics: metrics.summary() };
+    },
+    result: () =>
+      ranks ? { users: metrics.count, metrics: metrics.summary(), evaluated: users, ranks } : { users: metrics.count, metrics: metrics.summary() },
+  };
 }
 
 /** The one-line refusal of the sampled protocol on a random split. */
@@ -311,57 +373,53 @@ export const RANDOM_SPLIT_IS_FULL_RANKING =
  * positions: item j (0-based, by descending score) sits at (remaining non-truth items scoring strictly
  * above it) + j, so ties go to the truth items, as in the one-item protocols. Metrics: SetMetrics.
  */
-async function evaluateFullRankingSets(scorer: Scorer, split: Split, options: FullRankingOptions): Promise<EvalResult> {
+function setRanker(split: Split, which: HeldOut, users: Int32Array, ks: readonly number[], N1: number): FullRanker {
   const random = split.random!;
-  const { which } = options;
-  const { ks, batchSize, N1 } = fullRankingSetup(scorer, split, options);
-  const users = selectEvalUsers(split, which, options.evalUsers, options.rng);
   const truthSets = which === 'valid' ? random.validSets : random.testSets;
   const histories = which === 'valid' ? split.train : random.validHistory;
   const metrics = new SetMetrics(ks);
   // mark[i] === stamp: item i is a truth item of the current user; stamp + 1 (odd/even pair): excluded
   const mark = new Int32Array(N1);
   let stamp = 0;
-  const maxlen = scorer.maxlen;
-  for (let start = 0; start < users.length; start += batchSize) {
-    const batchUsers = users.subarray(start, Math.min(start + batchSize, users.length));
-    const B = batchUsers.length;
-    const seqs = new Int32Array(B * maxlen);
-    for (let b = 0; b < B; b++) fillHistoryRow(seqs, b, maxlen, histories[batchUsers[b]]);
-    const scores = scorer.scoreAll({ batchSize: B, maxlen, users: Int32Array.from(batchUsers), seqs });
-    if (scores.length < B * N1) throw new Error(`scoreAll returned ${scores.length} scores, expected ${B * N1}`);
-    assertFiniteScores(scores, B, N1, 1);
-    for (let b = 0; b < B; b++) {
-      const u = batchUsers[b];
-      const off = b * N1;
-      stamp += 2;
-      const truth: number[] = [];
-      for (const it of truthSets[u]) {
-        if (mark[it] !== stamp) {
-          mark[it] = stamp;
-          truth.push(it);
+  return {
+    users,
+    batch(batchUsers, maxlen) {
+      const B = batchUsers.length;
+      const seqs = new Int32Array(B * maxlen);
+      for (let b = 0; b < B; b++) fillHistoryRow(seqs, b, maxlen, histories[batchUsers[b]]);
+      return { batchSize: B, maxlen, users: Int32Array.from(batchUsers), seqs };
+    },
+    add(start, B, scores) {
+      for (let b = 0; b < B; b++) {
+        const u = users[start + b];
+        const off = b * N1;
+        stamp += 2;
+        const truth: number[] = [];
+        for (const it of truthSets[u]) {
+          if (mark[it] !== stamp) {
+            mark[it] = stamp;
+            truth.push(it);
+          }
         }
-      }
-      const excluded: number[] = [];
-      for (const it of histories[u]) {
-        if (it !== 0 && mark[it] !== stamp && mark[it] !== stamp + 1) {
-          mark[it] = stamp + 1;
-          excluded.push(it);
+        const excluded: number[] = [];
+        for (const it of histories[u]) {
+          if (it !== 0 && mark[it] !== stamp && mark[it] !== stamp + 1) {
+            mark[it] = stamp + 1;
+            excluded.push(it);
+          }
         }
+        const truthScores = truth.map((it) => scores[off + it]).sort((x, y) => y - x);
+        const positions = truthScores.map((t, j) => {
+          let above = countAbove(scores, off + 1, off + N1, t);
+          for (const it of excluded) if (scores[off + it] > t) above--;
+          for (const x of truthScores) if (x > t) above--;
+          return above + j;
+        });
+        metrics.add(positions);
       }
-      const truthScores = truth.map((it) => scores[off + it]).sort((x, y) => y - x);
-      const positions = truthScores.map((t, j) => {
-        let above = countAbove(scores, off + 1, off + N1, t);
-        for (const it of excluded) if (scores[off + it] > t) above--;
-        for (const x of truthScores) if (x > t) above--;
-        return above + j;
-      });
-      metrics.add(positions);
-    }
-    options.onProgress?.(start + B, users.length);
-    if (start + B < users.length) await yieldToEventLoop();
-  }
-  return { users: metrics.count, metrics: metrics.summary() };
+    },
+    result: () => ({ users: metrics.count, metrics: metrics.summary() }),
+  };
 }
 
 /** Number of scores[from..to) strictly above t (four branch-free accumulators: several times a plain `if` loop on random scores). */

@@ -24,6 +24,11 @@ export interface Scorer {
   readonly itemNum: number;
   /** true when the scores read `users` (evaluation on a dataset must then pass the model's ids of its users) */
   readonly usesUsers?: boolean;
+  /**
+   * true when the scores read the user id alone, never the history (a user's valid and test rows are
+   * then the same, so full ranking scores them once: evaluateFullRankingBoth)
+   */
+  readonly historyFree?: boolean;
   /** scores[b*C + c] = score of candidates[b*C + c] after history b */
   scoreCandidates(batch: HistoryBatch, candidates: Int32Array, numCandidates: number): Float32Array;
   /**

@@ -9,7 +9,7 @@ import { UserError } from '../core/errors.js';
 import type { Split } from '../data/types.js';
 import { releaseScratchPools } from '../engine/tape.js';
 import type { EvalConfig } from '../eval/options.js';
-import { evaluateFullRanking, evaluateSampled } from '../eval/protocols.js';
+import { evaluateFullRanking, evaluateFullRankingShared, evaluateSampled } from '../eval/protocols.js';
 import { runRngs } from '../eval/run.js';
 import type { LoadedCheckpoint } from '../models/common/checkpoint-format.js';
 import type { AnyModelSpec, Model } from '../models/contract.js';
@@ -106,17 +106,24 @@ export class ModelSelection {
       };
       const rngs = runRngs(this.seed);
       const full = this.training.selectProtocol === 'full';
-      const res = full
-        ? await evaluateFullRanking(info.model.scorer, this.split, { ...common, rng: rngs.fullValid })
-        : await evaluateSampled(info.model.scorer, this.split, { ...common, numNegatives: this.evaluation.numNegatives, rng: rngs.sampledValid });
+      const onTest = { ...common, which: 'test' as const };
+      // a model whose scores read the user alone ranks valid and test from one scoring pass
+      const shared =
+        full && this.store.appendEvaluation
+          ? await evaluateFullRankingShared(info.model.scorer, this.split, { ...common, rng: rngs.fullValid }, { ...onTest, rng: rngs.fullTest })
+          : null;
+      const res =
+        shared?.valid ??
+        (full
+          ? await evaluateFullRanking(info.model.scorer, this.split, { ...common, rng: rngs.fullValid })
+          : await evaluateSampled(info.model.scorer, this.split, { ...common, numNegatives: this.evaluation.numNegatives, rng: rngs.sampledValid }));
       releaseScratchPools();
       st.trainSeconds += (performance.now() - t0) / 1000;
       valid = res.metrics;
       // test beside it, for the reference's log.txt: the final test's protocol and negatives, not
       // used to pick the model, and not counted as training time
-      let test: Record<string, number> | undefined;
-      if (this.store.appendEvaluation) {
-        const onTest = { ...common, which: 'test' as const };
+      let test = shared?.test.metrics;
+      if (this.store.appendEvaluation && !shared) {
         test = (
           full
             ? await evaluateFullRanking(info.model.scorer, this.split, { ...onTest, rng: rngs.fullTest })

@@ -30,6 +30,8 @@ export class BiasedMF extends FactorNetwork {
   readonly itemFactors: Parameter;
   /** β: item biases [N + 1] */
   readonly itemBias: Parameter;
+  /** the scores read the user alone */
+  readonly historyFree = true;
 
   /** @param what the model's name in errors */
   constructor(what: string, config: FactorConfig, opts: NetworkOptions = {}) {

@@ -45,6 +45,8 @@ export class NeuMF extends FactorNetwork {
   readonly outGmf: Parameter;
   readonly outMlp: Parameter;
   readonly outBias: Parameter;
+  /** the scores read the user alone */
+  readonly historyFree = true;
 
   /** @param layers the tower's sizes, layers[0] the concatenated MLP embeddings (even), e.g. [64, 32, 16, 8] */
   constructor(
