@@ -113,3 +113,24 @@ test('a checkpoint from before --split and --task existed resumes with the leave
   assert.equal(loo.code, 0, loo.stderr);
   assert.match(loo.stderr, /resum/i);
 });
+
+test('a checkpoint from before --optimizer and --momentum existed resumes with the Adam it used, and refuses Adagrad', async () => {
+  const old = join(dir, 'before-optimizer');
+  const args = [...tiny, '--seed', '3', '--eval_every', '1', '--train_dir', old];
+  const first = await runCli(['train', ...args, '--num_epochs', '1']);
+  assert.equal(first.code, 0, first.stderr);
+  const last = join(old, 'last.safetensors');
+  const ckpt = await loadCheckpoint(last);
+  const state = ckpt.trainState as { caller: { flags: Record<string, unknown> } };
+  assert.equal(state.caller.flags.optimizer, 'adam', 'a new checkpoint records the optimizer');
+  assert.equal(state.caller.flags.momentum, 0, 'a new checkpoint records the momentum');
+  delete state.caller.flags.optimizer;
+  delete state.caller.flags.momentum;
+  await saveCheckpoint(last, { tensors: ckpt.tensors, config: ckpt.config!, extra: ckpt.extra, optimizer: ckpt.optimizer, trainState: state });
+  const adagrad = await runCli(['train', ...args, '--num_epochs', '2', '--resume', '--optimizer', 'adagrad']);
+  assert.equal(adagrad.code, 2, adagrad.stderr);
+  assert.match(adagrad.stderr, /--resume: --optimizer is "adagrad" now but not given in the checkpoint/);
+  const adam = await runCli(['train', ...args, '--num_epochs', '2', '--resume']);
+  assert.equal(adam.code, 0, adam.stderr);
+  assert.match(adam.stderr, /resum/i);
+});

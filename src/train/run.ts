@@ -258,15 +258,15 @@ export function resultFlags(req: TrainRequest): Record<string, unknown> {
 }
 
 /**
- * The first flag whose value differs from the checkpoint's (none recorded: not checked); `onlySaved`:
- * only the flags recorded (an older run's config.json, which lacks some).
- */
-/**
  * Result flags added after checkpoints were first written, each with the value that reproduces what a
  * run did before the flag existed: an older checkpoint without the flag resumes when the flag has it.
  */
-const FLAGS_ADDED_LATER: Readonly<Record<string, unknown>> = { split: 'loo', task: 'ranking', id_dropout: 0 };
+const FLAGS_ADDED_LATER: Readonly<Record<string, unknown>> = { split: 'loo', task: 'ranking', id_dropout: 0, optimizer: 'adam', momentum: 0 };
 
+/**
+ * The first flag whose value differs from the checkpoint's (none recorded: not checked); `onlySaved`:
+ * only the flags recorded (an older run's config.json, which lacks some).
+ */
 function flagMismatch(saved: Record<string, unknown> | undefined, now: Record<string, unknown>, onlySaved = false): string | undefined {
   if (!saved) return undefined;
   for (const k of new Set([...(onlySaved ? [] : Object.keys(now)), ...Object.keys(saved)])) {
