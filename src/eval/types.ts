@@ -26,7 +26,7 @@ export interface Scorer {
   readonly usesUsers?: boolean;
   /**
    * true when the scores read the user id alone, never the history (a user's valid and test rows are
-   * then the same, so full ranking scores them once: evaluateFullRankingBoth)
+   * then the same, so full ranking scores them once: evaluateFullRankingShared)
    */
   readonly historyFree?: boolean;
   /** scores[b*C + c] = score of candidates[b*C + c] after history b */
