@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { register as compare } from './compare.js';
 import { register as convert } from './convert.js';
 import { register as convertModel } from './convert-model.js';
 import { register as data } from './data.js';
@@ -19,6 +20,7 @@ export const commandModules: Array<(program: Command) => void> = [
   data,
   train,
   evalCmd,
+  compare,
   recommend,
   serve,
   exportCmd,

@@ -1,8 +1,10 @@
 /** The evaluations of a run: every selected protocol on valid, then test, each with its own random stream. */
+import { UserError } from '../core/errors.js';
 import type { Split } from '../data/types.js';
 import { Rng } from '../engine/rng.js';
 import { protocolsOf, type EvalConfig } from './options.js';
 import { evaluateFullRanking, evaluateSampled } from './protocols.js';
+import type { RankList } from './ranks.js';
 import { toRow, type EvalRow } from './results.js';
 import type { Scorer } from './types.js';
 
@@ -26,8 +28,23 @@ export function runRngs(seed: number): RunRngs {
 /** Reports the progress of one evaluation: a label, then (users done, users to do) after every batch. */
 export type EvalProgress = (label: string) => { update(done: number, total: number): void; stop(): void };
 
-/** Runs the selected protocols on valid then test; one row per (protocol, split). */
-export async function runEvaluations(scorer: Scorer, split: Split, c: EvalConfig, seed: number, progress?: EvalProgress): Promise<EvalRow[]> {
+/** The refusal of per-user ranks where a user has several held-out items. */
+export const RANKS_NEED_ONE_ITEM =
+  'per-user ranks are kept for the one-item protocols (leave-one-out, --cold); --split random ranks several held-out items per user';
+
+/**
+ * Runs the selected protocols on valid then test; one row per (protocol, split). With `ranksOut`, each
+ * evaluation's per-user ranks are appended to it (one-item protocols only: RANKS_NEED_ONE_ITEM).
+ */
+export async function runEvaluations(
+  scorer: Scorer,
+  split: Split,
+  c: EvalConfig,
+  seed: number,
+  progress?: EvalProgress,
+  ranksOut?: RankList[],
+): Promise<EvalRow[]> {
+  if (ranksOut && split.random) throw new UserError(RANKS_NEED_ONE_ITEM);
   const rngs = runRngs(seed);
   const rows: EvalRow[] = [];
   for (const protocol of protocolsOf(c)) {
@@ -35,7 +52,7 @@ export async function runEvaluations(scorer: Scorer, split: Split, c: EvalConfig
       const bar = progress?.(`${protocol} ${which}`);
       const t0 = performance.now();
       try {
-        const common = { which, ks: c.ks, evalUsers: c.evalUsers, batchSize: c.evalBatchSize, onProgress: bar?.update };
+        const common = { which, ks: c.ks, evalUsers: c.evalUsers, batchSize: c.evalBatchSize, onProgress: bar?.update, keepRanks: !!ranksOut };
         const res =
           protocol === 'sampled'
             ? await evaluateSampled(scorer, split, {
@@ -45,6 +62,10 @@ export async function runEvaluations(scorer: Scorer, split: Split, c: EvalConfig
               })
             : await evaluateFullRanking(scorer, split, { ...common, rng: which === 'valid' ? rngs.fullValid : rngs.fullTest });
         rows.push(toRow(protocol, which, res, Math.round(performance.now() - t0) / 1000));
+        if (ranksOut && res.evaluated && res.ranks) {
+          const heldOut = which === 'valid' ? split.valid : split.test;
+          ranksOut.push({ protocol, split: which, users: res.evaluated, items: res.evaluated.map((u) => heldOut[u]), ranks: res.ranks });
+        }
       } finally {
         bar?.stop();
       }

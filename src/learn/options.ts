@@ -110,6 +110,12 @@ export const runOptions = defineOptions({
       'identical to an uninterrupted run. --num_epochs may be raised; other hyper-parameters must match',
     default: false,
   }),
+  keep_ranks: bool({
+    help:
+      "also write ranks.tsv to --train_dir: each evaluated user's 0-based rank of the held-out item, per protocol and split (one-item " +
+      'protocols: leave-one-out, --cold), for paired comparisons between runs (seqrec compare)',
+    default: false,
+  }),
   threads: int({
     help:
       'threads for the WebAssembly kernels (default: os.availableParallelism()): large GEMMs (split by rows/columns/batch) and packed ' +

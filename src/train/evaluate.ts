@@ -3,6 +3,7 @@ import { VERSION } from '../core/version.js';
 import type { LoadedSplit } from '../data/types.js';
 import { protocolsOf, type EvalConfig } from '../eval/options.js';
 import { checkSampledNegatives } from '../eval/protocols.js';
+import type { RankList } from '../eval/ranks.js';
 import { datasetHeader, evaluationHeader, type RunResults } from '../eval/results.js';
 import { runEvaluations, type EvalProgress } from '../eval/run.js';
 import type { Model } from '../models/contract.js';
@@ -13,6 +14,8 @@ export interface EvaluationRun {
   /** where the model was saved or loaded from */
   readonly modelPath?: string;
   readonly progress?: EvalProgress;
+  /** collects each evaluation's per-user ranks (one-item protocols) */
+  readonly ranksOut?: RankList[];
 }
 
 /**
@@ -34,7 +37,7 @@ export async function evaluateModel(
       'rank every item instead (--eval_protocol full), or leave such users out of the data',
     );
   }
-  const rows = await runEvaluations(scorerForDataset(model, loaded), loaded.split, evaluation, seed, run.progress);
+  const rows = await runEvaluations(scorerForDataset(model, loaded), loaded.split, evaluation, seed, run.progress, run.ranksOut);
   return {
     seqrec: VERSION,
     command: run.command,

@@ -9,6 +9,7 @@ import { asFlag, bool, defineOptions, str, unreadKeys, type Naming, type OptionG
 import { parseCold } from '../data/cold.js';
 import { datasetOptions, type DatasetConfig, type FeatureConfig, featureOptions, type SplitConfig, splitOptions } from '../data/options.js';
 import { evalOptions, seedOptions, type EvalConfig } from '../eval/options.js';
+import { RANKS_NEED_ONE_ITEM } from '../eval/run.js';
 import type { AnyModelSpec } from '../models/contract.js';
 import { allModels, getModel, modelNames } from '../models/registry.js';
 import { runOptions, trainingOptions, trainingOptionsFor, type RunConfig, type TrainingConfig } from '../learn/options.js';
@@ -148,6 +149,9 @@ export function parseTrainRequest(raw: Readonly<Record<string, unknown>>, naming
       .filter((m) => m.pointwise)
       .map((m) => m.name);
     throw new UserError(`${naming('task')} ctr: ${naming('model')} ${spec.name} cannot predict labels (models that can: ${able.join(', ')})`);
+  }
+  if (run.keepRanks && (dataset.task === 'ctr' || dataset.split === 'random')) {
+    throw new UserError(`${naming('keep_ranks')}: ${dataset.task === 'ctr' ? `${naming('task')} ctr has no ranks` : RANKS_NEED_ONE_ITEM}`);
   }
   checkColdStart(spec, dataset.cold, { users: dataset.userFeatures !== undefined, items: dataset.itemFeatures !== undefined }, naming);
   const evaluation = evalOptions.parse(raw, naming);

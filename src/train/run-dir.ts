@@ -19,6 +19,8 @@ export interface RunFiles {
   readonly config: string;
   readonly results: string;
   readonly summary: string;
+  /** per-user ranks (--keep_ranks) */
+  readonly ranks: string;
   /** the reference's args.txt (reference-files.ts) */
   readonly args: string;
   /** the reference's log.txt: valid and test NDCG@10, HR@10 after every evaluation */
@@ -33,6 +35,7 @@ export function runFiles(dir: string, modelFileName: string): RunFiles {
     config: join(dir, 'config.json'),
     results: join(dir, 'results.json'),
     summary: join(dir, 'summary.txt'),
+    ranks: join(dir, 'ranks.tsv'),
     args: join(dir, 'args.txt'),
     referenceLog: join(dir, 'log.txt'),
   };
@@ -96,7 +99,7 @@ export async function truncateLog(path: string, epoch: number): Promise<void> {
 
 /** Removes a previous run's files (--overwrite: no trace of the old run, whichever model it was). */
 export async function clearRun(files: RunFiles, modelFiles: readonly string[]): Promise<void> {
-  for (const f of [...modelFiles, files.last, files.log, files.results, files.summary, files.referenceLog]) await rm(f, { force: true });
+  for (const f of [...modelFiles, files.last, files.log, files.results, files.summary, files.ranks, files.referenceLog]) await rm(f, { force: true });
 }
 
 /**

@@ -14,6 +14,7 @@ import type { LoadedSplit } from '../data/types.js';
 import { releaseScratchPools } from '../engine/tape.js';
 import { protocolsOf } from '../eval/options.js';
 import { checkSampledNegatives, RANDOM_SPLIT_IS_FULL_RANKING } from '../eval/protocols.js';
+import { formatRanks, type RankList } from '../eval/ranks.js';
 import type { RunResults } from '../eval/results.js';
 import type { EvalProgress } from '../eval/run.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
@@ -149,9 +150,15 @@ async function trainAndEvaluateIn(
 
   releaseScratchPools(); // training is over: its scratch memory goes to evaluation
   const command = run.inferenceOnly ? 'train --inference_only' : 'train';
-  const evaluated = await evaluateModel(model, loaded, req.evaluation, req.seed, { command, modelPath, progress: io.evalProgress });
+  const ranks: RankList[] | undefined = run.keepRanks ? [] : undefined;
+  const evaluated = await evaluateModel(model, loaded, req.evaluation, req.seed, { command, modelPath, progress: io.evalProgress, ranksOut: ranks });
   const results: RunResults = trainSeconds === undefined ? evaluated : { ...evaluated, trainSeconds };
   const rows = results.results;
+  if (ranks) {
+    // before results.json, which marks the run finished
+    await writeFileAtomic(files.ranks, formatRanks(ranks, loaded.data));
+    say(`wrote ${files.ranks}`);
+  }
   await writeJsonAtomic(files.results, results);
   say(`wrote ${files.results}`);
 
