@@ -3,20 +3,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { writeTinyPopLog } from './helpers/datasets.js';
 import { testTempDir } from './helpers/tmp.js';
 
-// the tiny log of test/cli-pop.test.ts: PopRec's full-ranking test ranks there are [2, 2, 1, 0]
-const DATA = [
-  [10, [101, 105, 110, 120]],
-  [20, [101, 110, 105, 130]],
-  [30, [105, 101, 101, 120, 110]],
-  [40, [140, 150]],
-  [50, [101, 140, 150, 105]],
-] as const;
+// TINY_POP_LOG: PopRec's full-ranking test ranks there are [2, 2, 1, 0] (test/cli-pop.test.ts)
 
 const dir = testTempDir('seqrec-cli-compare-');
 const dataset = join(dir, 'tiny.txt');
-writeFileSync(dataset, `${DATA.flatMap(([u, items]) => items.map((i) => `${u} ${i}`)).join('\n')}\n`);
+writeTinyPopLog(dataset);
 const runDir = join(dir, 'run');
 
 test('train --keep_ranks writes ranks.tsv: each user, held-out item and rank, averaging to results.json', async () => {

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeTinyPopLog } from './helpers/datasets.js';
 
 /** Runs the CLI from the repo root: `node --import tsx src/cli/run.ts ...args`. */
 function cli(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -21,19 +22,11 @@ function cli(args: string[], stdin?: string): Promise<{ code: number; stdout: st
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 
-// Original ids are sparse: dense items 101→1, 105→2, 110→3, 120→4, 130→5, 140→6, 150→7.
-// train counts (leave-one-out, last two held out): 101:5 105:2 110:1 120:0 130:0 140:2 150:1
-const DATA = [
-  [10, [101, 105, 110, 120]], // train 101 105 | valid 110 | test 120
-  [20, [101, 110, 105, 130]], // train 101 110 | valid 105 | test 130
-  [30, [105, 101, 101, 120, 110]], // train 105 101 101 | valid 120 | test 110
-  [40, [140, 150]], // too short: train only
-  [50, [101, 140, 150, 105]], // train 101 140 | valid 150 | test 105
-] as const;
+// TINY_POP_LOG (test/helpers/datasets.ts): sparse ids, PopRec's ranks computed by hand below
 
 const dir = mkdtempSync(join(tmpdir(), 'seqrec-cli-pop-'));
 const dataset = join(dir, 'tiny.txt');
-writeFileSync(dataset, `${DATA.flatMap(([u, items]) => items.map((i) => `${u} ${i}`)).join('\n')}\n`);
+writeTinyPopLog(dataset);
 const runDir = join(dir, 'run');
 const model = join(runDir, 'poprec.json');
 

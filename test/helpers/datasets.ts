@@ -30,3 +30,22 @@ export function writeRingDataset(path: string, options: RingOptions = {}): strin
   writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
 }
+
+/**
+ * A five-user log with sparse ids, small enough to compute PopRec's ranks by hand (test/cli-pop.test.ts).
+ * Dense items: 101→1, 105→2, 110→3, 120→4, 130→5, 140→6, 150→7; train counts (leave-one-out, last two
+ * held out): 101:5 105:2 110:1 120:0 130:0 140:2 150:1.
+ */
+export const TINY_POP_LOG = [
+  [10, [101, 105, 110, 120]], // train 101 105 | valid 110 | test 120
+  [20, [101, 110, 105, 130]], // train 101 110 | valid 105 | test 130
+  [30, [105, 101, 101, 120, 110]], // train 105 101 101 | valid 120 | test 110
+  [40, [140, 150]], // too short: train only
+  [50, [101, 140, 150, 105]], // train 101 140 | valid 150 | test 105
+] as const;
+
+/** Writes TINY_POP_LOG as `user item` lines. */
+export function writeTinyPopLog(path: string): string {
+  writeFileSync(path, `${TINY_POP_LOG.flatMap(([u, items]) => items.map((i) => `${u} ${i}`)).join('\n')}\n`);
+  return path;
+}
