@@ -5,6 +5,9 @@ import type { HistoryBatch, Scorer } from '../src/eval/types.js';
 import { Rng } from '../src/engine/rng.js';
 import { evaluateFullRanking, evaluateFullRankingShared, evaluateSampled, selectEvalUsers, topK } from '../src/eval/protocols.js';
 import { buildEvalBatch } from '../src/eval/history.js';
+import type { RankList } from '../src/eval/ranks.js';
+import type { EvalRow } from '../src/eval/results.js';
+import { runEvaluations } from '../src/eval/run.js';
 import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { referenceKernels, setKernels } from '../src/kernels/index.js';
 import { createWasmKernelsSync } from '../src/kernels/wasm/index.js';
@@ -305,6 +308,38 @@ test('full ranking shared by valid and test: a history-free scorer is asked once
     null,
   );
   assert.equal(free.calls.length, 2);
+});
+
+test('runEvaluations: a history-free scorer gets one full-ranking pass for valid and test, with the rows and ranks of separate passes', async () => {
+  const split = makeSplit(
+    [
+      [6, 5, 2, 3],
+      [3, 6, 1, 3],
+      [4, 4, 4],
+      [1, 2, 5, 6, 3],
+    ],
+    6,
+  );
+  const table = (u: number, i: number) => ((u * 5 + i * 3) % 7) + i / 10;
+  const c = { evalProtocol: 'full', ks: [1, 5], numNegatives: 100, evalUsers: undefined, evalBatchSize: 2 } as const;
+  const apart: RankList[] = [];
+  const separate = new TableScorer(6, 3, table);
+  const rowsApart = await runEvaluations(separate, split, c, 9, undefined, apart);
+  const shared: RankList[] = [];
+  const free = Object.assign(new TableScorer(6, 3, table), { historyFree: true });
+  const rowsShared = await runEvaluations(free, split, c, 9, undefined, shared);
+  const strip = (rows: EvalRow[]) => rows.map(({ seconds: _, ...r }) => r);
+  assert.deepEqual(strip(rowsShared), strip(rowsApart));
+  assert.deepEqual(shared, apart);
+  assert.deepEqual(
+    apart.map((l) => [l.split, [...l.users], [...l.items]]),
+    [
+      ['valid', [1, 2, 3, 4], [2, 1, 4, 6]],
+      ['test', [1, 2, 3, 4], [3, 3, 4, 3]],
+    ],
+  );
+  assert.equal(separate.calls.length, 4);
+  assert.equal(free.calls.length, 2, '4 users in batches of 2, once for both splits');
 });
 
 test('NaN and +Infinity scores are refused by both protocols (an all-NaN model would otherwise rank as perfect)', async () => {

@@ -3,7 +3,8 @@ import { UserError } from '../core/errors.js';
 import type { Split } from '../data/types.js';
 import { Rng } from '../engine/rng.js';
 import { protocolsOf, type EvalConfig } from './options.js';
-import { evaluateFullRanking, evaluateSampled } from './protocols.js';
+import type { HeldOut } from './history.js';
+import { evaluateFullRanking, evaluateFullRankingShared, evaluateSampled, type EvalResult } from './protocols.js';
 import type { RankList } from './ranks.js';
 import { toRow, type EvalRow } from './results.js';
 import type { Scorer } from './types.js';
@@ -47,25 +48,51 @@ export async function runEvaluations(
   if (ranksOut && split.random) throw new UserError(RANKS_NEED_ONE_ITEM);
   const rngs = runRngs(seed);
   const rows: EvalRow[] = [];
+  const common = (which: HeldOut, onProgress?: (done: number, total: number) => void) =>
+    ({ which, ks: c.ks, evalUsers: c.evalUsers, batchSize: c.evalBatchSize, onProgress, keepRanks: !!ranksOut }) as const;
+  const record = (protocol: 'sampled' | 'full', which: HeldOut, res: EvalResult, seconds: number) => {
+    rows.push(toRow(protocol, which, res, Math.round(seconds * 1000) / 1000));
+    if (ranksOut && res.evaluated && res.ranks) {
+      const heldOut = which === 'valid' ? split.valid : split.test;
+      ranksOut.push({ protocol, split: which, users: res.evaluated, items: res.evaluated.map((u) => heldOut[u]), ranks: res.ranks });
+    }
+  };
   for (const protocol of protocolsOf(c)) {
+    if (protocol === 'full' && scorer.historyFree) {
+      // a model whose scores read the user alone ranks valid and test from one scoring pass
+      const bar = progress?.('full valid + test');
+      const t0 = performance.now();
+      let shared: Awaited<ReturnType<typeof evaluateFullRankingShared>>;
+      try {
+        shared = await evaluateFullRankingShared(
+          scorer,
+          split,
+          { ...common('valid', bar?.update), rng: rngs.fullValid },
+          { ...common('test'), rng: rngs.fullTest },
+        );
+      } finally {
+        bar?.stop();
+      }
+      if (shared) {
+        const half = (performance.now() - t0) / 2000;
+        record(protocol, 'valid', shared.valid, half);
+        record(protocol, 'test', shared.test, half);
+        continue;
+      }
+    }
     for (const which of ['valid', 'test'] as const) {
       const bar = progress?.(`${protocol} ${which}`);
       const t0 = performance.now();
       try {
-        const common = { which, ks: c.ks, evalUsers: c.evalUsers, batchSize: c.evalBatchSize, onProgress: bar?.update, keepRanks: !!ranksOut };
         const res =
           protocol === 'sampled'
             ? await evaluateSampled(scorer, split, {
-                ...common,
+                ...common(which, bar?.update),
                 numNegatives: c.numNegatives,
                 rng: which === 'valid' ? rngs.sampledValid : rngs.sampledTest,
               })
-            : await evaluateFullRanking(scorer, split, { ...common, rng: which === 'valid' ? rngs.fullValid : rngs.fullTest });
-        rows.push(toRow(protocol, which, res, Math.round(performance.now() - t0) / 1000));
-        if (ranksOut && res.evaluated && res.ranks) {
-          const heldOut = which === 'valid' ? split.valid : split.test;
-          ranksOut.push({ protocol, split: which, users: res.evaluated, items: res.evaluated.map((u) => heldOut[u]), ranks: res.ranks });
-        }
+            : await evaluateFullRanking(scorer, split, { ...common(which, bar?.update), rng: which === 'valid' ? rngs.fullValid : rngs.fullTest });
+        record(protocol, which, res, (performance.now() - t0) / 1000);
       } finally {
         bar?.stop();
       }
