@@ -15,7 +15,7 @@ export interface EvalRow {
   readonly users: number;
   /** HR@K, NDCG@K for each cut-off, and MRR, averaged over the users */
   readonly metrics: Record<string, number>;
-  /** wall-clock seconds of this evaluation */
+  /** wall-clock seconds of this evaluation (a history-free model's valid and test share one full-ranking pass: half of it each) */
   readonly seconds?: number;
   /** the labelled rows evaluated (ctr) */
   readonly examples?: number;
