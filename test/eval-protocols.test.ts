@@ -5,6 +5,7 @@ import type { HistoryBatch, Scorer } from '../src/eval/types.js';
 import { Rng } from '../src/engine/rng.js';
 import { evaluateFullRanking, evaluateFullRankingShared, evaluateSampled, selectEvalUsers, topK } from '../src/eval/protocols.js';
 import { buildEvalBatch } from '../src/eval/history.js';
+import type { EvalConfig } from '../src/eval/options.js';
 import type { RankList } from '../src/eval/ranks.js';
 import type { EvalRow } from '../src/eval/results.js';
 import { runEvaluations } from '../src/eval/run.js';
@@ -321,7 +322,7 @@ test('runEvaluations: a history-free scorer gets one full-ranking pass for valid
     6,
   );
   const table = (u: number, i: number) => ((u * 5 + i * 3) % 7) + i / 10;
-  const c = { evalProtocol: 'full', ks: [1, 5], numNegatives: 100, evalUsers: undefined, evalBatchSize: 2 } as const;
+  const c: EvalConfig = { evalProtocol: 'full', ks: [1, 5], numNegatives: 100, evalUsers: undefined, evalBatchSize: 2 };
   const apart: RankList[] = [];
   const separate = new TableScorer(6, 3, table);
   const rowsApart = await runEvaluations(separate, split, c, 9, undefined, apart);
