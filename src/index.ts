@@ -8,7 +8,9 @@
  */
 export { fromEvents, loadDataset, loadFeatures, type DatasetOptions, type Event, type FeatureFiles } from './api/dataset.js';
 export { train, type TrainOptions } from './api/train.js';
-export { evaluate, type EvaluateOptions } from './api/evaluate.js';
+export { evaluate, evaluateWithRanks, type EvaluateOptions, type EvaluationWithRanks } from './api/evaluate.js';
+export { pairedComparison, perUserMetric, type PairedOptions, type PairedSummary } from './eval/paired.js';
+export type { RankRow } from './eval/ranks.js';
 export { recommend, type RecommendQuery, type Recommendation } from './api/recommend.js';
 export { loadModel, saveModel, type LoadModelOptions } from './api/model-file.js';
 export { modelNames } from './models/registry.js';

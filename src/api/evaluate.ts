@@ -3,6 +3,7 @@ import { splitData, splitOptions } from '../data/options.js';
 import { requireEvaluableUsers } from '../data/split.js';
 import type { Interactions } from '../data/types.js';
 import { evalOptions, seedOptions } from '../eval/options.js';
+import { rankRows, type RankList, type RankRow } from '../eval/ranks.js';
 import type { EvalRow } from '../eval/results.js';
 import { runEvaluations } from '../eval/run.js';
 import type { Model } from '../models/contract.js';
@@ -41,6 +42,33 @@ export interface EvaluateOptions {
  * HR@K, NDCG@K and MRR.
  */
 export async function evaluate(model: Model, data: Interactions, options: EvaluateOptions = {}): Promise<EvalRow[]> {
+  return evaluateOn(model, data, options);
+}
+
+/** What `evaluateWithRanks` returns. */
+export interface EvaluationWithRanks {
+  /** `evaluate`'s rows */
+  readonly rows: EvalRow[];
+  /** every evaluated user's rank, per protocol and split */
+  readonly ranks: RankRow[];
+}
+
+/**
+ * `evaluate`, and each evaluated user's 0-based rank of the held-out item with the data's own user and
+ * item ids (one-item protocols: leave-one-out, `cold`): two models' ranks on the same users compare
+ * user by user (`pairedComparison`), as `seqrec compare` does with the CLI's ranks files.
+ */
+export async function evaluateWithRanks(
+  model: Model,
+  data: Interactions,
+  options: EvaluateOptions = {},
+): Promise<EvaluationWithRanks> {
+  const lists: RankList[] = [];
+  const rows = await evaluateOn(model, data, options, lists);
+  return { rows, ranks: rankRows(lists, data) };
+}
+
+async function evaluateOn(model: Model, data: Interactions, options: EvaluateOptions, ranksOut?: RankList[]): Promise<EvalRow[]> {
   refuseUnknown(options, [evalOptions, seedOptions, splitOptions]);
   const evaluation = evalOptions.parse(options, asKey);
   const { seed } = seedOptions.parse(options, asKey);
@@ -50,5 +78,5 @@ export async function evaluate(model: Model, data: Interactions, options: Evalua
   const loaded = { path: 'data', data, split, minInteractions: splitConfig.minInteractions };
   checkSameItems(model, loaded);
   ensureKernels();
-  return runEvaluations(scorerForDataset(model, loaded), split, evaluation, seed);
+  return runEvaluations(scorerForDataset(model, loaded), split, evaluation, seed, undefined, ranksOut);
 }

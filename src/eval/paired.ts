@@ -20,27 +20,37 @@ export function perUserMetric(name: string): (rank: number) => number {
   throw new UserError(`--metric ${name}: expected HR@K, NDCG@K (K a positive integer) or MRR`);
 }
 
+/** How `pairedComparison` resamples. */
 export interface PairedOptions {
   /** bootstrap resamples and sign-flip permutations (default 10000) */
   readonly resamples?: number;
   /** confidence level of the interval (default 0.95) */
   readonly confidence?: number;
+  /** seed of the resampling (default 1) */
   readonly seed?: number;
 }
 
+/** What `pairedComparison` finds. */
 export interface PairedSummary {
+  /** users compared */
   readonly users: number;
+  /** mean of the baseline's values */
   readonly baseline: number;
+  /** mean of the candidate's values */
   readonly candidate: number;
   /** mean of candidate − baseline over the users */
   readonly diff: number;
+  /** lower end of the bootstrap interval of `diff` */
   readonly ciLow: number;
+  /** upper end of the bootstrap interval of `diff` */
   readonly ciHigh: number;
   /** two-sided sign-flip permutation p-value, (count + 1) / (resamples + 1) */
   readonly p: number;
-  /** users where the candidate is above, equal, below */
+  /** users where the candidate is above the baseline */
   readonly wins: number;
+  /** users where the two are equal */
   readonly ties: number;
+  /** users where the candidate is below the baseline */
   readonly losses: number;
 }
 

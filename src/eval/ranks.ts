@@ -22,23 +22,34 @@ export interface RankList {
 
 /** One row of a ranks file, with the dataset's own ids. */
 export interface RankRow {
+  /** valid or test */
   readonly split: string;
+  /** sampled or full */
   readonly protocol: string;
+  /** the user, by the dataset's own id */
   readonly user: string;
+  /** the user's held-out item, by the dataset's own id */
   readonly item: string;
+  /** 0-based: the candidates scoring strictly above the held-out item */
   readonly rank: number;
 }
 
 const HEADER = ['split', 'protocol', 'user', 'item', 'rank'] as const;
 
-/** The ranks file's text. */
-export function formatRanks(lists: readonly RankList[], data: Pick<Interactions, 'users' | 'items'>): string {
-  const lines = [HEADER.join('\t')];
+/** The rank lists as rows with the dataset's own ids. */
+export function rankRows(lists: readonly RankList[], data: Pick<Interactions, 'users' | 'items'>): RankRow[] {
+  const rows: RankRow[] = [];
   for (const l of lists) {
     for (let i = 0; i < l.users.length; i++) {
-      lines.push(`${l.split}\t${l.protocol}\t${data.users.toRaw[l.users[i]]}\t${data.items.toRaw[l.items[i]]}\t${l.ranks[i]}`);
+      rows.push({ split: l.split, protocol: l.protocol, user: data.users.toRaw[l.users[i]], item: data.items.toRaw[l.items[i]], rank: l.ranks[i] });
     }
   }
+  return rows;
+}
+
+/** The ranks file's text. */
+export function formatRanks(lists: readonly RankList[], data: Pick<Interactions, 'users' | 'items'>): string {
+  const lines = [HEADER.join('\t'), ...rankRows(lists, data).map((r) => `${r.split}\t${r.protocol}\t${r.user}\t${r.item}\t${r.rank}`)];
   return `${lines.join('\n')}\n`;
 }
 
