@@ -22,7 +22,11 @@ test('library API: evaluateWithRanks gives per-user ranks with the data ids that
   }
   const key = (r: { split: string; protocol: string; user: string }) => `${r.split} ${r.protocol} ${r.user}`;
   assert.deepEqual(a.ranks.map(key), b.ranks.map(key), 'the same users in the same order for the same seed');
-  const full = (x: typeof a) => Float64Array.from(x.ranks.filter((r) => r.split === 'test' && r.protocol === 'full'), (r) => ndcg(r.rank));
+  const full = (x: typeof a) =>
+    Float64Array.from(
+      x.ranks.filter((r) => r.split === 'test' && r.protocol === 'full'),
+      (r) => ndcg(r.rank),
+    );
   const cmp = pairedComparison(full(a), full(b), { resamples: 500 });
   const rowOf = (x: typeof a) => x.rows.find((r) => r.split === 'test' && r.protocol === 'full')!.metrics['NDCG@10'];
   assert.ok(Math.abs(cmp.diff - (rowOf(b) - rowOf(a))) < 1e-9);

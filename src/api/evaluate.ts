@@ -58,11 +58,7 @@ export interface EvaluationWithRanks {
  * item ids (one-item protocols: leave-one-out, `cold`): two models' ranks on the same users compare
  * user by user (`pairedComparison`), as `seqrec compare` does with the CLI's ranks files.
  */
-export async function evaluateWithRanks(
-  model: Model,
-  data: Interactions,
-  options: EvaluateOptions = {},
-): Promise<EvaluationWithRanks> {
+export async function evaluateWithRanks(model: Model, data: Interactions, options: EvaluateOptions = {}): Promise<EvaluationWithRanks> {
   const lists: RankList[] = [];
   const rows = await evaluateOn(model, data, options, lists);
   return { rows, ranks: rankRows(lists, data) };
