@@ -95,7 +95,8 @@ export function selectEvalUsers(split: Split, which: HeldOut, evalUsers?: number
   return Int32Array.from(out);
 }
 
-function heldOutOf(split: Split, which: HeldOut): Int32Array {
+/** Each user's held-out item of `which` (0: none), by user id. */
+export function heldOutOf(split: Split, which: HeldOut): Int32Array {
   return which === 'valid' ? split.valid : split.test;
 }
 

@@ -4,7 +4,7 @@ import type { Split } from '../data/types.js';
 import { Rng } from '../engine/rng.js';
 import { protocolsOf, type EvalConfig } from './options.js';
 import type { HeldOut } from './history.js';
-import { evaluateFullRanking, evaluateFullRankingShared, evaluateSampled, type EvalResult } from './protocols.js';
+import { evaluateFullRanking, evaluateFullRankingShared, evaluateSampled, heldOutOf, type EvalResult } from './protocols.js';
 import type { RankList } from './ranks.js';
 import { toRow, type EvalRow } from './results.js';
 import type { Scorer } from './types.js';
@@ -53,7 +53,7 @@ export async function runEvaluations(
   const record = (protocol: 'sampled' | 'full', which: HeldOut, res: EvalResult, seconds: number) => {
     rows.push(toRow(protocol, which, res, Math.round(seconds * 1000) / 1000));
     if (ranksOut && res.evaluated && res.ranks) {
-      const heldOut = which === 'valid' ? split.valid : split.test;
+      const heldOut = heldOutOf(split, which);
       ranksOut.push({ protocol, split: which, users: res.evaluated, items: res.evaluated.map((u) => heldOut[u]), ranks: res.ranks });
     }
   };
