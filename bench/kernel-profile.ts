@@ -4,7 +4,7 @@
  * median and min per-step milliseconds of each kernel (and the rest: JS glue, tape, sampling excluded).
  *
  *   node --experimental-wasm-relaxed-simd --import tsx bench/kernel-profile.ts [--dataset games|ml-100k]
- *        [--kernels wasm|reference] [--steps N] [--warmup W] [--cpu]
+ *        [--kernels wasm|reference] [--steps N] [--warmup W] [--cpu] [--loss bce|ce|sampled_softmax|gbce|…]
  *
  * Timers cost ~0.1 µs per call; the machine is shared, so medians over steps are reported.
  */
@@ -17,6 +17,7 @@ import { SASRec } from '../src/models/sasrec/sasrec.js';
 import { Adam } from '../src/optim/adam.js';
 import { arg } from './args.js';
 import { trainStep } from '../src/learn/step.js';
+import { lossFor, lossOptions } from '../src/losses/index.js';
 
 const dataset = arg('dataset', 'games');
 const spec =
@@ -54,11 +55,18 @@ const k = wrapped as unknown as Kernels;
 setKernels(k);
 
 const split = leaveOneOut(await loadDataset(fileURLToPath(new URL(spec.path, import.meta.url))));
-const sampler = new TrainSampler(split, { batchSize: 128, maxlen: spec.maxlen, seed: 1 });
+const loss = lossFor(lossOptions.parse({ loss: arg('loss', 'bce') }), split.data.itemNum);
+const sampler = new TrainSampler(split, {
+  batchSize: 128,
+  maxlen: spec.maxlen,
+  seed: 1,
+  negatives: loss.negatives,
+  sharedNegatives: loss.sharedNegatives,
+});
 const batches: TrainBatch[] = Array.from({ length: 8 }, () => sampler.nextBatch());
 const model = new SASRec(
   { itemNum: split.data.itemNum, maxlen: spec.maxlen, hiddenUnits: 50, numBlocks: 2, numHeads: 1, dropoutRate: spec.dropout },
-  { seed: 42, packed: true },
+  { seed: 42, packed: true, loss },
 );
 const adam = new Adam(model.namedParameters(), { lr: 0.001, betas: [0.9, 0.98] });
 const tape = new Tape();
@@ -88,7 +96,7 @@ const median = (xs: number[]) => {
 };
 const lastCalls = new Map(calls);
 console.log(
-  `${dataset} (${base.name}, ${useCpu ? 'CPU' : 'wall'} time): step median ${median(totals).toFixed(1)} ms, min ${Math.min(...totals).toFixed(1)} ms over ${steps} steps`,
+  `${dataset}, --loss ${loss.name} (${base.name}, ${useCpu ? 'CPU' : 'wall'} time): step median ${median(totals).toFixed(1)} ms, min ${Math.min(...totals).toFixed(1)} ms over ${steps} steps`,
 );
 const rows = [...per.entries()].map(([n, ts]) => [n, median(ts), Math.min(...ts)] as const).sort((a, b) => b[1] - a[1]);
 console.log(`  ${'kernel'.padEnd(34)} ${'median'.padStart(8)}    ${'min'.padStart(8)}`);

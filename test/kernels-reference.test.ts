@@ -162,6 +162,19 @@ test('bce, sumSquares, gather/scatter, rowDot, colSum, adam step', () => {
   K.scatterAddRows(3, 2, Float32Array.from([1, 1, 5, 5, 2, 3]), 0, idx, 0, 1, 0, dt, 0);
   assert.deepEqual([...dt], [0, 0, 0, 0, 3, 4]);
 
+  // gatherDot: rows f = [1, 2] and [3, 4], each against K = 2 table rows; its backward by hand
+  const gd = new Float32Array(4);
+  K.gatherDot(2, 2, 2, Float32Array.from([1, 2, 3, 4]), 0, table, 0, Int32Array.from([2, 1, 0, 2]), 0, gd, 0);
+  assert.deepEqual([...gd], [11, 5, 0, 25]);
+  const gdf = Float32Array.from([1, 1, 1, 1]);
+  const gdt = new Float32Array(6);
+  K.gatherDotBackward(2, 2, 2, Float32Array.from([1, 2, 3, 4]), 0, table, 0, Int32Array.from([2, 1, 0, 2]), 0,
+    Float32Array.from([1, 2, 3, -1]), 0, 0, gdf, 0, gdt, 0);
+  // df row 0 += 1·[3, 4] + 2·[1, 2]; row 1 += 3·[0, 0] − 1·[3, 4]
+  assert.deepEqual([...gdf], [6, 9, -2, -3]);
+  // table row 2 gets 1·[1, 2] − 1·[3, 4], row 1 gets 2·[1, 2], row 0 (skipped) nothing
+  assert.deepEqual([...gdt], [0, 0, 2, 4, -2, -2]);
+
   const dots = new Float32Array(2);
   K.rowDot(2, 2, Float32Array.from([1, 2, 3, 4]), 0, Float32Array.from([5, 6, 7, 8]), 0, dots, 0);
   assert.deepEqual([...dots], [17, 53]);

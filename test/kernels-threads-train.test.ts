@@ -23,6 +23,8 @@ import { writeRingDataset } from './helpers/datasets.js';
 import { leftPaddedBatch } from './helpers/batches.js';
 import { trainSASRecAndPredict } from './helpers/sasrec-train.js';
 import { trainStep } from '../src/learn/step.js';
+import { lossFor, lossOptions } from '../src/losses/index.js';
+import { SASRec } from '../src/models/sasrec/sasrec.js';
 
 const L = 30;
 const ITEMS = 60;
@@ -68,6 +70,41 @@ for (const heads of [1, 2]) {
     });
   }
 }
+
+/** SASRec with sampled softmax over K = 8 negatives per position: the fused gather-dot kernels' path. */
+function trainSampled(threads: boolean, steps: number) {
+  setKernels(wasm);
+  wasm.parallel.runner = threads ? pool : null;
+  const prev = setTape(new Tape());
+  try {
+    const K = 8;
+    const cfg: SASRecConfig = { itemNum: ITEMS, maxlen: L, hiddenUnits: 20, numBlocks: 1, numHeads: 1, dropoutRate: 0.2 };
+    const model = new SASRec(cfg, { seed: 4, loss: lossFor(lossOptions.parse({ loss: 'sampled_softmax', train_negatives: K }), ITEMS) });
+    const adam = new Adam(model.namedParameters(), { lr: 0.01, betas: [0.9, 0.98] });
+    const rng = new Rng(13);
+    const losses: number[] = [];
+    for (let s = 0; s < steps; s++) {
+      const b = makeBatch([30, 1, 5, 0, 9, 3, 12, 7, 30, 17, 22, 2, 29, 8, 11, 4], rng);
+      const neg = new Int32Array(b.pos.length * K);
+      for (let i = 0; i < b.pos.length; i++) if (b.pos[i] !== 0) for (let k = 0; k < K; k++) neg[i * K + k] = 1 + rng.nextInt(ITEMS);
+      losses.push(trainStep(model, adam, { ...b, neg, negatives: K }));
+    }
+    return { losses, params: new Map(model.namedParameters().map(([n, p]) => [n, p.data.slice()] as const)) };
+  } finally {
+    setTape(prev);
+    wasm.parallel.runner = null;
+    setKernels(referenceKernels);
+  }
+}
+
+test('SASRec with sampled softmax (K 8) on 2 threads = 1 thread, bit for bit; the gather-dot kernels split', { timeout: 120_000 }, () => {
+  const one = trainSampled(false, 3);
+  const before = { ...pool.splits };
+  const two = trainSampled(true, 3);
+  assert.ok(pool.splits.gatherDot > before.gatherDot && pool.splits.gatherDotBackward > before.gatherDotBackward, JSON.stringify(pool.splits));
+  same(two.losses, one.losses, 'loss');
+  for (const [name, p] of one.params) same(two.params.get(name)!, p, name);
+});
 
 function trainTi(threads: boolean, cfg: TiSASRecConfig, steps: number) {
   setKernels(wasm);

@@ -102,6 +102,22 @@ function suite(k: WasmKernels, inWasm: boolean): void {
         k.scatterAddRows(rows, dim, g, 0, idx, 1, alpha, 3, tab, 1); ref.scatterAddRows(rows, dim, g0, 0, idx, 1, alpha, 3, tab0, 1);
         close(tab, tab0, 1e-5, `${tag} scatterAddRows ${rows}x${dim} α=${alpha}`);
       }
+      // each row against its own K table rows (repeats, the skipped row 3), and the backward's gradient subsets
+      const [fr, fr0] = randomPair(k, rows * dim + 1, r, 1, inWasm), [tb, tb0] = randomPair(k, tableRows * dim + 1, r, 1, inWasm);
+      for (const K of [1, 3, 4, 9]) {
+        const ids = Int32Array.from({ length: rows * K + 2 }, () => Math.floor(r() * tableRows));
+        const [sc, sc0] = randomPair(k, rows * K + 1, r, 1, inWasm);
+        k.gatherDot(rows, K, dim, fr, 1, tb, 1, ids, 2, sc, 1); ref.gatherDot(rows, K, dim, fr0, 1, tb0, 1, ids, 2, sc0, 1);
+        close(sc, sc0, 1e-5, `${tag} gatherDot ${rows}x${K}x${dim}`);
+        for (const [wantF, wantT] of [[true, true], [true, false], [false, true]]) {
+          const [df, df0] = randomPair(k, rows * dim + 1, r, 1, inWasm), [dt, dt0] = randomPair(k, tableRows * dim + 1, r, 1, inWasm);
+          const [dy, dy0] = randomPair(k, rows * K + 1, r, 1, inWasm);
+          k.gatherDotBackward(rows, K, dim, fr, 1, tb, 1, ids, 2, dy, 1, 3, wantF ? df : null, 1, wantT ? dt : null, 1);
+          ref.gatherDotBackward(rows, K, dim, fr0, 1, tb0, 1, ids, 2, dy0, 1, 3, wantF ? df0 : null, 1, wantT ? dt0 : null, 1);
+          close(df, df0, 1e-5, `${tag} gatherDotBackward df ${rows}x${K}x${dim}`);
+          close(dt, dt0, 1e-5, `${tag} gatherDotBackward dTable ${rows}x${K}x${dim}`);
+        }
+      }
       // LayerNorm (eps 1e-8 as SASRec), forward and backward with every gradient subset
       const [gam, gam0] = randomPair(k, dim + 1, r, 1, inWasm), [bet, bet0] = randomPair(k, dim + 1, r, 1, inWasm);
       const [y, y0] = randomPair(k, rows * dim + 1, r, 1, inWasm);
@@ -167,4 +183,6 @@ test('wasm element-wise kernels: out-of-range offsets and indices throw', () => 
   assert.throws(() => k.add(8, a, 1, b, 0, b, 0), RangeError);
   assert.throws(() => k.gatherRows(1, 4, a, 0, Int32Array.from([2]), 0, 1, b, 0), RangeError);
   assert.throws(() => k.scatterAddRows(1, 4, b, 0, Int32Array.from([-1]), 0, 1, 0, a, 0), RangeError);
+  assert.throws(() => k.gatherDot(1, 2, 4, a, 0, b, 0, Int32Array.from([0, 2]), 0, a, 0), RangeError);
+  assert.throws(() => k.gatherDotBackward(1, 1, 4, a, 0, b, 0, Int32Array.from([1]), 0, a, 0, -1, null, 0, k.alloc(4), 0), RangeError);
 });

@@ -33,18 +33,13 @@ export function groupedRowDot(f: Tensor, g: Tensor, K: number): Tensor {
   return out;
 }
 
-/** Floats of gathered rows gatheredRowDot holds at once (one chunk of positions). */
-const GATHER_CHUNK = 2 ** 22;
-
 /**
  * out[m, k] = f_m · table[ids[m·K + k]] → [M, K]: groupedRowDot(f, embedding(table, ids), K) without the
- * [M·K, d] block of gathered rows and its gradient. Positions are taken a chunk at a time (GATHER_CHUNK
- * floats of rows in one scratch buffer, the same batched GEMMs as groupedRowDot); the backward pass
- * gathers each chunk again and scatter-adds its rows' gradient into the table (rows at `paddingIdx`
- * get none). For K sampled negatives per position over many positions, where the block would not fit.
- * `chunkFloats`: the chunk's size (tests use small ones).
+ * [M·K, d] block of gathered rows and its gradient: one fused pass reads each sampled row where it
+ * lies in the table (kernels' gatherDot), and the backward adds each row's gradient straight into the
+ * table's (rows at `paddingIdx` get none). For K sampled negatives per position.
  */
-export function gatheredRowDot(f: Tensor, table: Tensor, ids: Int32Array, K: number, paddingIdx = -1, chunkFloats = GATHER_CHUNK): Tensor {
+export function gatheredRowDot(f: Tensor, table: Tensor, ids: Int32Array, K: number, paddingIdx = -1): Tensor {
   const M = f.rows;
   const d = f.lastDim;
   if (ids.length !== M * K) throw new Error(`gatheredRowDot: ${ids.length} ids for ${M}·${K}`);
@@ -54,32 +49,14 @@ export function gatheredRowDot(f: Tensor, table: Tensor, ids: Int32Array, K: num
   const kern = getKernels();
   const tape = getTape();
   const out = tape.output([M, K], f, table);
-  const rowsPerChunk = Math.max(1, Math.floor(chunkFloats / (K * d)));
-  const chunks = (visit: (m0: number, mc: number, rows: Float32Array) => void) => {
-    const rows = tape.alloc(Math.min(M, rowsPerChunk) * K * d);
-    for (let m0 = 0; m0 < M; m0 += rowsPerChunk) {
-      const mc = Math.min(rowsPerChunk, M - m0);
-      kern.gatherRows(mc * K, d, table.data, 0, ids, m0 * K, 1, rows, 0);
-      visit(m0, mc, rows);
-    }
-  };
-  // per position m: out[m, :] (K×1) = rows_m (K×d) · f_mᵀ (d×1)
-  chunks((m0, mc, rows) => gemmBatched(kern, false, true, K, 1, d, 1, rows, 0, d, f.data, m0 * d, d, 0, out.data, m0 * K, 1, mc, K * d, d, K));
+  kern.gatherDot(M, K, d, f.data, 0, table.data, 0, ids, 0, out.data, 0);
   if (out.requiresGrad) {
     tape.record(() => {
       const dy = out.grad;
       if (!dy) return;
       const df = f.requiresGrad ? tape.gradOf(f) : null;
       const dt = table.requiresGrad ? tape.gradOf(table) : null;
-      const drows = dt ? tape.alloc(Math.min(M, rowsPerChunk) * K * d) : null;
-      chunks((m0, mc, rows) => {
-        // df_m (1×d) += dy_m (1×K) · rows_m (K×d);  drows_m (K×d) = dy_mᵀ (K×1) · f_m (1×d), scattered into the table
-        if (df) gemmBatched(kern, false, false, 1, d, K, 1, dy, m0 * K, K, rows, 0, d, 1, df, m0 * d, d, mc, K, K * d, d);
-        if (dt && drows) {
-          gemmBatched(kern, false, false, K, d, 1, 1, dy, m0 * K, 1, f.data, m0 * d, d, 0, drows, 0, d, mc, K, d, K * d);
-          kern.scatterAddRows(mc * K, d, drows, 0, ids, m0 * K, 1, paddingIdx, dt, 0);
-        }
-      });
+      kern.gatherDotBackward(M, K, d, f.data, 0, table.data, 0, ids, 0, dy, 0, paddingIdx, df, 0, dt, 0);
     });
   }
   return out;

@@ -111,6 +111,25 @@ export interface Kernels {
     alpha: number, skipIndex: number, dTable: Float32Array, dTableOff: number,
   ): void;
 
+  /**
+   * out[m·K + k] = f[m, :] · table[idx[m·K + k], :] for m < M, k < K, rows of length dim (writes): each
+   * row's scores against its own K rows of a table, without gathering them (sampled negatives).
+   */
+  gatherDot(
+    M: number, K: number, dim: number, f: Float32Array, fOff: number, table: Float32Array, tableOff: number,
+    idx: Int32Array, idxOff: number, out: Float32Array, outOff: number,
+  ): void;
+  /**
+   * gatherDot's backward (accumulates): df[m, :] += Σ_k dy[m·K + k] · table[idx[m·K + k], :], and
+   * dTable[idx[m·K + k], :] += dy[m·K + k] · f[m, :] where idx[m·K + k] ≠ skipIndex, in order m, k.
+   * df or dTable may be null (not needed).
+   */
+  gatherDotBackward(
+    M: number, K: number, dim: number, f: Float32Array, fOff: number, table: Float32Array, tableOff: number,
+    idx: Int32Array, idxOff: number, dy: Float32Array, dyOff: number, skipIndex: number,
+    df: Float32Array | null, dfOff: number, dTable: Float32Array | null, dTableOff: number,
+  ): void;
+
   // ---- normalisation ------------------------------------------------------------------------
   /**
    * LayerNorm over the last dim of a rows × dim block (biased variance, as PyTorch):

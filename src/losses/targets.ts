@@ -1,6 +1,6 @@
 /** What the losses share: the rows that have a target, and the scores of their items. */
 import * as ops from '../engine/ops.js';
-import { gatheredRowDot, groupedRowDot } from '../engine/loss-ops.js';
+import { gatheredRowDot } from '../engine/loss-ops.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Embedding } from '../nn/layers.js';
 import type { NextItemTargets } from './types.js';
@@ -39,26 +39,10 @@ export function positiveScores(t: NextItemTargets, itemEmb: Embedding, bias?: Te
   return bias ? ops.add(s, gatherBias(bias, t.pos, [t.pos.length])) : s;
 }
 
-/**
- * Above this many floats, the K negatives' rows of every position (and their gradient) are not gathered
- * into one block: at maxlen 200, batch 128 and K 256 that block alone would pass wasm's 4 GiB.
- */
-export const GATHERED_BLOCK_LIMIT = 2 ** 26;
-
 /** [M, K]: the logits of each row's K negatives, its own or the batch's shared ones (+ their bias). */
-export function negativeScores(
-  t: NextItemTargets,
-  itemEmb: Embedding,
-  K: number,
-  shared: boolean,
-  bias?: Tensor,
-  blockLimit = GATHERED_BLOCK_LIMIT,
-): Tensor {
+export function negativeScores(t: NextItemTargets, itemEmb: Embedding, K: number, shared: boolean, bias?: Tensor): Tensor {
   const M = t.pos.length;
   if (shared) return ops.linear(t.features, itemEmb.forward(t.neg), bias ? gatherBias(bias, t.neg, [K]) : null);
-  const s =
-    M * K * itemEmb.dim > blockLimit
-      ? gatheredRowDot(t.features, itemEmb.weight, t.neg, K, itemEmb.paddingIdx ?? -1)
-      : groupedRowDot(t.features, itemEmb.forward(t.neg), K);
+  const s = gatheredRowDot(t.features, itemEmb.weight, t.neg, K, itemEmb.paddingIdx ?? -1);
   return bias ? ops.add(s, gatherBias(bias, t.neg, [M, K])) : s;
 }

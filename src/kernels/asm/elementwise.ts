@@ -283,6 +283,119 @@ export function rowScatterAdd(n: i32, dim: i32, dOut: usize, idx: usize, alpha: 
   }
 }
 
+/** out[m·K + k] = f[m, :] · table[idx[m·K + k], :] (idx: M·K i32); four of a row's K rows at a time. */
+export function rowGatherDot(M: i32, K: i32, dim: i32, f: usize, table: usize, idx: usize, out: usize): void {
+  const rowB = <usize>dim << 2;
+  const full = <usize>(dim & ~3) << 2;
+  const rem = dim & 3;
+  for (let m = 0; m < M; m++) {
+    const fm = f + <usize>m * rowB;
+    const im = idx + ((<usize>m * <usize>K) << 2);
+    const om = out + ((<usize>m * <usize>K) << 2);
+    let k = 0;
+    for (; k + 4 <= K; k += 4) {
+      const ik = im + (<usize>k << 2);
+      const t0 = table + <usize>load<i32>(ik) * rowB;
+      const t1 = table + <usize>load<i32>(ik, 4) * rowB;
+      const t2 = table + <usize>load<i32>(ik, 8) * rowB;
+      const t3 = table + <usize>load<i32>(ik, 12) * rowB;
+      let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+      let c: usize = 0;
+      for (; c < full; c += 16) {
+        const fv = v128.load(fm + c);
+        s0 = fmadd(fv, v128.load(t0 + c), s0);
+        s1 = fmadd(fv, v128.load(t1 + c), s1);
+        s2 = fmadd(fv, v128.load(t2 + c), s2);
+        s3 = fmadd(fv, v128.load(t3 + c), s3);
+      }
+      if (rem != 0) {
+        const fv = loadTail(fm + c, rem);
+        s0 = fmadd(fv, loadTail(t0 + c, rem), s0);
+        s1 = fmadd(fv, loadTail(t1 + c, rem), s1);
+        s2 = fmadd(fv, loadTail(t2 + c, rem), s2);
+        s3 = fmadd(fv, loadTail(t3 + c, rem), s3);
+      }
+      const ok = om + (<usize>k << 2);
+      store<f32>(ok, hsum(s0));
+      store<f32>(ok, hsum(s1), 4);
+      store<f32>(ok, hsum(s2), 8);
+      store<f32>(ok, hsum(s3), 12);
+    }
+    for (; k < K; k++) {
+      const t = table + <usize>load<i32>(im + (<usize>k << 2)) * rowB;
+      let s = f32x4.splat(0);
+      let c: usize = 0;
+      for (; c < full; c += 16) s = fmadd(v128.load(fm + c), v128.load(t + c), s);
+      if (rem != 0) s = fmadd(loadTail(fm + c, rem), loadTail(t + c, rem), s);
+      store<f32>(om + (<usize>k << 2), hsum(s));
+    }
+  }
+}
+
+/**
+ * rowGatherDot's backward (accumulates): df[m, :] += Σ_k dy[m·K + k]·table[idx[m·K + k], :] and
+ * dTable[id, :] += dy[m·K + k]·f[m, :] for id ≠ skip, in order m, k; df or dTable 0: not wanted.
+ */
+export function rowGatherDotBackward(M: i32, K: i32, dim: i32, f: usize, table: usize, idx: usize, dy: usize, skip: i32,
+                                     df: usize, dTable: usize): void {
+  const rowB = <usize>dim << 2;
+  const full = <usize>(dim & ~3) << 2;
+  const rem = dim & 3;
+  for (let m = 0; m < M; m++) {
+    const fm = f + <usize>m * rowB;
+    const im = idx + ((<usize>m * <usize>K) << 2);
+    const gm = dy + ((<usize>m * <usize>K) << 2);
+    if (df != 0) {
+      // 16 columns at a time summed over the K rows in registers, then added to df once
+      const dfm = df + <usize>m * rowB;
+      let c: usize = 0;
+      for (; c + 64 <= full; c += 64) {
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        for (let k = 0; k < K; k++) {
+          const gv = f32x4.splat(load<f32>(gm + (<usize>k << 2)));
+          const t = table + <usize>load<i32>(im + (<usize>k << 2)) * rowB + c;
+          a0 = fmadd(gv, v128.load(t), a0);
+          a1 = fmadd(gv, v128.load(t, 16), a1);
+          a2 = fmadd(gv, v128.load(t, 32), a2);
+          a3 = fmadd(gv, v128.load(t, 48), a3);
+        }
+        const o = dfm + c;
+        v128.store(o, f32x4.add(v128.load(o), a0));
+        v128.store(o, f32x4.add(v128.load(o, 16), a1), 16);
+        v128.store(o, f32x4.add(v128.load(o, 32), a2), 32);
+        v128.store(o, f32x4.add(v128.load(o, 48), a3), 48);
+      }
+      for (; c < full; c += 16) {
+        let a = f32x4.splat(0);
+        for (let k = 0; k < K; k++) {
+          const gv = f32x4.splat(load<f32>(gm + (<usize>k << 2)));
+          a = fmadd(gv, v128.load(table + <usize>load<i32>(im + (<usize>k << 2)) * rowB + c), a);
+        }
+        v128.store(dfm + c, f32x4.add(v128.load(dfm + c), a));
+      }
+      if (rem != 0) {
+        let a = f32x4.splat(0);
+        for (let k = 0; k < K; k++) {
+          const gv = f32x4.splat(load<f32>(gm + (<usize>k << 2)));
+          a = fmadd(gv, loadTail(table + <usize>load<i32>(im + (<usize>k << 2)) * rowB + c, rem), a);
+        }
+        storeTail(dfm + c, f32x4.add(loadTail(dfm + c, rem), a), rem);
+      }
+    }
+    if (dTable != 0) {
+      for (let k = 0; k < K; k++) {
+        const id = load<i32>(im + (<usize>k << 2));
+        if (id == skip) continue;
+        const gv = f32x4.splat(load<f32>(gm + (<usize>k << 2)));
+        const t = dTable + <usize>id * rowB;
+        let c: usize = 0;
+        for (; c < full; c += 16) v128.store(t + c, fmadd(gv, v128.load(fm + c), v128.load(t + c)));
+        if (rem != 0) storeTail(t + c, fmadd(gv, loadTail(fm + c, rem), loadTail(t + c, rem)), rem);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // LayerNorm
 

@@ -1,6 +1,7 @@
 // The full-catalogue softmax cross-entropy's element-wise part (engine/loss-ops.ts
 // fullSoftmaxCrossEntropy): per column chunk of logits, the rows' running log-sum-exp, then the
-// gradient in place. Vectorised with expv; row statistics in f64 (arrays of doubles).
+// gradient in place; and the sampled softmax over each row's positive and K negatives
+// (sampledSoftmaxLoss). Vectorised with expv; row statistics in f64 (arrays of doubles).
 
 import { expv, hmax, hsum, loadTail, storeTail, tailMask } from './common';
 
@@ -59,6 +60,85 @@ export function smChunkGrad(rows: i32, cols: i32, logits: usize, ld: i32, c0: i3
     if (t >= 0 && t < cols) {
       const p = row + (<usize>t << 2);
       store<f32>(p, load<f32>(p) - scale);
+    }
+  }
+}
+
+/** All-ones in the lanes whose skip byte (4 bytes at p) is 0: the negatives that take part. */
+@inline function keptLanes(p: usize): v128 {
+  const bytes = v128.load32_zero(p);
+  return i32x4.eq(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(bytes)), i32x4.splat(0));
+}
+
+/** The same for the last rem = 1..3 lanes (the others off). */
+@inline function keptTail(p: usize, rem: i32): v128 {
+  let bytes = v128.load8_lane(p, i32x4.splat(0), 0);
+  if (rem > 1) bytes = v128.load8_lane(p, bytes, 1, 1);
+  if (rem > 2) bytes = v128.load8_lane(p, bytes, 2, 2);
+  const kept = i32x4.eq(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(bytes)), i32x4.splat(0));
+  return v128.and(kept, tailMask(rem));
+}
+
+/**
+ * Per row m of pos [M] and neg [M × K]: lse[m] (f64) = log(exp(pos[m]) + Σ_k exp(neg[m, k])) over the k
+ * whose skip byte is 0 (skip: M·K bytes, or 0 for none); returns Σ_m (lse[m] − pos[m]).
+ */
+export function ssForward(M: i32, K: i32, pos: usize, neg: usize, skip: usize, lse: usize): f64 {
+  const full = K & ~3;
+  const rem = K - full;
+  const ninf = f32x4.splat(-Infinity);
+  const all = i32x4.splat(-1);
+  let total: f64 = 0;
+  for (let m = 0; m < M; m++) {
+    const row = neg + ((<usize>m * <usize>K) << 2);
+    const sk = skip + <usize>m * <usize>K;
+    const p = load<f32>(pos + (<usize>m << 2));
+    let mv = f32x4.splat(p);
+    for (let c = 0; c < full; c += 4) {
+      const keep = skip != 0 ? keptLanes(sk + <usize>c) : all;
+      mv = f32x4.pmax(mv, v128.bitselect(v128.load(row + (<usize>c << 2)), ninf, keep));
+    }
+    const tailKeep = rem > 0 ? (skip != 0 ? keptTail(sk + <usize>full, rem) : tailMask(rem)) : all;
+    if (rem > 0) mv = f32x4.pmax(mv, v128.bitselect(loadTail(row + (<usize>full << 2), rem), ninf, tailKeep));
+    const max = <f64>hmax(mv);
+    const mx = f32x4.splat(<f32>max);
+    let sv = f32x4.splat(0);
+    for (let c = 0; c < full; c += 4) {
+      const e = expv(f32x4.sub(v128.load(row + (<usize>c << 2)), mx));
+      sv = f32x4.add(sv, skip != 0 ? v128.and(e, keptLanes(sk + <usize>c)) : e);
+    }
+    if (rem > 0) sv = f32x4.add(sv, v128.and(expv(f32x4.sub(loadTail(row + (<usize>full << 2), rem), mx)), tailKeep));
+    const l = max + Math.log(Math.exp(<f64>p - max) + <f64>hsum(sv));
+    store<f64>(lse + (<usize>m << 3), l);
+    total += l - <f64>p;
+  }
+  return total;
+}
+
+/** ssForward's backward (accumulates): dPos[m] += scale·(exp(pos[m] − lse[m]) − 1), dNeg[m, k] += scale·exp(neg[m, k] − lse[m]) where kept. */
+export function ssBackward(M: i32, K: i32, pos: usize, neg: usize, skip: usize, lse: usize, scale: f32, dPos: usize, dNeg: usize): void {
+  const full = K & ~3;
+  const rem = K - full;
+  const sc = f32x4.splat(scale);
+  for (let m = 0; m < M; m++) {
+    const row = neg + ((<usize>m * <usize>K) << 2);
+    const drow = dNeg + ((<usize>m * <usize>K) << 2);
+    const sk = skip + <usize>m * <usize>K;
+    const l = load<f64>(lse + (<usize>m << 3));
+    const dp = dPos + (<usize>m << 2);
+    store<f32>(dp, load<f32>(dp) + <f32>(<f64>scale * (Math.exp(<f64>load<f32>(pos + (<usize>m << 2)) - l) - 1)));
+    const lv = f32x4.splat(<f32>l);
+    for (let c = 0; c < full; c += 4) {
+      let g = f32x4.mul(sc, expv(f32x4.sub(v128.load(row + (<usize>c << 2)), lv)));
+      if (skip != 0) g = v128.and(g, keptLanes(sk + <usize>c));
+      const d = drow + (<usize>c << 2);
+      v128.store(d, f32x4.add(v128.load(d), g));
+    }
+    if (rem > 0) {
+      let g = f32x4.mul(sc, expv(f32x4.sub(loadTail(row + (<usize>full << 2), rem), lv)));
+      if (skip != 0) g = v128.and(g, keptTail(sk + <usize>full, rem));
+      const d = drow + (<usize>full << 2);
+      storeTail(d, f32x4.add(loadTail(d, rem), g), rem);
     }
   }
 }

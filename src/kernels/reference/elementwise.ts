@@ -181,6 +181,46 @@ export function scatterAddRows(
   }
 }
 
+export function gatherDot(
+  M: number, K: number, dim: number, f: Float32Array, fOff: number, table: Float32Array, tableOff: number,
+  idx: Int32Array, idxOff: number, out: Float32Array, outOff: number,
+): void {
+  for (let m = 0; m < M; m++) {
+    const fo = fOff + m * dim;
+    for (let k = 0; k < K; k++) {
+      const t = tableOff + idx[idxOff + m * K + k] * dim;
+      let s = 0;
+      for (let c = 0; c < dim; c++) s += f[fo + c] * table[t + c];
+      out[outOff + m * K + k] = s;
+    }
+  }
+}
+
+export function gatherDotBackward(
+  M: number, K: number, dim: number, f: Float32Array, fOff: number, table: Float32Array, tableOff: number,
+  idx: Int32Array, idxOff: number, dy: Float32Array, dyOff: number, skipIndex: number,
+  df: Float32Array | null, dfOff: number, dTable: Float32Array | null, dTableOff: number,
+): void {
+  const acc = new Float64Array(dim);
+  for (let m = 0; m < M; m++) {
+    const fo = fOff + m * dim;
+    acc.fill(0);
+    for (let k = 0; k < K; k++) {
+      const g = dy[dyOff + m * K + k];
+      const id = idx[idxOff + m * K + k];
+      if (df) {
+        const t = tableOff + id * dim;
+        for (let c = 0; c < dim; c++) acc[c] += g * table[t + c];
+      }
+      if (dTable && id !== skipIndex) {
+        const t = dTableOff + id * dim;
+        for (let c = 0; c < dim; c++) dTable[t + c] += g * f[fo + c];
+      }
+    }
+    if (df) for (let c = 0; c < dim; c++) df[dfOff + m * dim + c] += acc[c];
+  }
+}
+
 export function layerNormForward(
   rows: number, dim: number, x: Float32Array, xOff: number,
   gamma: Float32Array, gammaOff: number, beta: Float32Array, betaOff: number, eps: number,

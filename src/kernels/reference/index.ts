@@ -7,7 +7,7 @@ import type { Kernels } from '../types.js';
 import { gemm } from './gemm.js';
 import {
   fill, add, axpy, scale, mul, mulAcc, relu, reluBackward, geluForward, geluBackward, dropout, addBias, colSumAcc, rowDot, rowScaleAcc,
-  rowNormClipForward, rowNormClipBackward, gatherRows, scatterAddRows, layerNormForward, layerNormBackward,
+  rowNormClipForward, rowNormClipBackward, gatherRows, scatterAddRows, gatherDot, gatherDotBackward, layerNormForward, layerNormBackward,
 } from './elementwise.js';
 import {
   causalAttentionForward, causalAttentionBackward, packedCausalAttentionForward, packedCausalAttentionBackward,
@@ -54,6 +54,8 @@ export const referenceKernels: Kernels = {
   rowNormClipBackward,
   gatherRows,
   scatterAddRows,
+  gatherDot,
+  gatherDotBackward,
   layerNormForward,
   layerNormBackward,
   causalAttentionForward,

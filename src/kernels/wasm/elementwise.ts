@@ -8,6 +8,7 @@
  */
 import type { Kernels } from '../types.js';
 import type { WasmArena } from './arena.js';
+import type { ParallelSlot } from './parallel.js';
 import type { Scratch } from './scratch.js';
 
 export interface ElementwiseExports {
@@ -28,6 +29,9 @@ export interface ElementwiseExports {
   rowScaleAccK(n: number, dim: number, s: number, x: number, y: number): void;
   rowGather(n: number, dim: number, table: number, idx: number, alpha: number, out: number): void;
   rowScatterAdd(n: number, dim: number, dOut: number, idx: number, alpha: number, skip: number, dTable: number): void;
+  rowGatherDot(M: number, K: number, dim: number, f: number, table: number, idx: number, out: number): void;
+  rowGatherDotBackward(M: number, K: number, dim: number, f: number, table: number, idx: number, dy: number, skip: number,
+                       df: number, dTable: number): void;
   lnForward(rows: number, dim: number, x: number, gamma: number, beta: number, eps: number,
             out: number, mean: number, rstd: number): void;
   lnBackward(rows: number, dim: number, x: number, gamma: number, mean: number, rstd: number, dy: number,
@@ -41,10 +45,12 @@ export interface ElementwiseExports {
 
 type ElementwiseKernels = Pick<Kernels,
   'fill' | 'add' | 'axpy' | 'scale' | 'mul' | 'mulAcc' | 'relu' | 'reluBackward' | 'geluForward' | 'geluBackward' | 'dropout' | 'addBias' | 'colSumAcc' |
-  'rowDot' | 'rowScaleAcc' | 'gatherRows' | 'scatterAddRows' | 'layerNormForward' | 'layerNormBackward' |
+  'rowDot' | 'rowScaleAcc' | 'gatherRows' | 'scatterAddRows' | 'gatherDot' | 'gatherDotBackward' | 'layerNormForward' | 'layerNormBackward' |
   'sumSquares' | 'bceLogitsMaskedSum' | 'bceLogitsMaskedBackward' | 'adamStep'>;
 
-export function elementwiseKernels(ex: ElementwiseExports, arena: WasmArena, scratch: Scratch, base: Kernels): ElementwiseKernels {
+export function elementwiseKernels(
+  ex: ElementwiseExports, arena: WasmArena, scratch: Scratch, base: Kernels, parallel?: ParallelSlot,
+): ElementwiseKernels {
   const owns = (x: Float32Array): boolean => arena.owns(x);
 
   /** Byte address of x[off] after checking that x[off, off + extent) exists. */
@@ -179,6 +185,35 @@ export function elementwiseKernels(ex: ElementwiseExports, arena: WasmArena, scr
       const da = at('scatterAddRows', dOut, dOutOff, n * dim), ta = at('scatterAddRows', dTable, dTableOff, 0);
       const [, ia] = stageIdx('scatterAddRows', idx, idxOff, n, 0);
       ex.rowScatterAdd(n, dim, da, ia, alpha, (skipIndex | 0) === skipIndex ? skipIndex : -1, ta);
+    },
+    gatherDot(M, K, dim, f, fOff, table, tableOff, idx, idxOff, out, outOff) {
+      if (!(owns(f) && owns(table) && owns(out))) return base.gatherDot(M, K, dim, f, fOff, table, tableOff, idx, idxOff, out, outOff);
+      count('gatherDot', M); count('gatherDot', K); count('gatherDot', dim);
+      const n = M * K;
+      if (n === 0) return;
+      const rows = dim > 0 ? Math.floor((table.length - tableOff) / dim) : 0;
+      checkIdx('gatherDot', idx, idxOff, n, rows, NaN);
+      const fa = at('gatherDot', f, fOff, M * dim), ta = at('gatherDot', table, tableOff, 0), oa = at('gatherDot', out, outOff, n);
+      const [, ia] = stageIdx('gatherDot', idx, idxOff, n, 0);
+      if (!parallel?.runner?.gatherDot?.(M, K, dim, fa, ta, ia, oa)) ex.rowGatherDot(M, K, dim, fa, ta, ia, oa);
+    },
+    gatherDotBackward(M, K, dim, f, fOff, table, tableOff, idx, idxOff, dy, dyOff, skipIndex, df, dfOff, dTable, dTableOff) {
+      if (!(owns(f) && owns(table) && owns(dy) && (!df || owns(df)) && (!dTable || owns(dTable)))) {
+        return base.gatherDotBackward(M, K, dim, f, fOff, table, tableOff, idx, idxOff, dy, dyOff, skipIndex, df, dfOff, dTable, dTableOff);
+      }
+      count('gatherDotBackward', M); count('gatherDotBackward', K); count('gatherDotBackward', dim);
+      const n = M * K;
+      if (n === 0 || (!df && !dTable)) return;
+      const rows = dim > 0 ? Math.floor((table.length - tableOff) / dim) : 0;
+      checkIdx('gatherDotBackward', idx, idxOff, n, rows, NaN);
+      if (dTable && dTable.length - dTableOff < rows * dim) throw new RangeError(`wasm gatherDotBackward: dTable is smaller than the table`);
+      const fa = at('gatherDotBackward', f, fOff, M * dim), ta = at('gatherDotBackward', table, tableOff, 0);
+      const ga = at('gatherDotBackward', dy, dyOff, n);
+      const dfa = df ? at('gatherDotBackward', df, dfOff, M * dim) : 0;
+      const dta = dTable ? at('gatherDotBackward', dTable, dTableOff, 0) : 0;
+      const [, ia] = stageIdx('gatherDotBackward', idx, idxOff, n, 0);
+      const skip = (skipIndex | 0) === skipIndex ? skipIndex : -1;
+      if (!parallel?.runner?.gatherDotBackward?.(M, K, dim, fa, ta, ia, ga, skip, dfa, dta)) ex.rowGatherDotBackward(M, K, dim, fa, ta, ia, ga, skip, dfa, dta);
     },
     layerNormForward(rows, dim, x, xOff, gamma, gammaOff, beta, betaOff, eps, out, outOff, mean, rstd, statOff) {
       if (!(owns(x) && owns(gamma) && owns(beta) && owns(out) && owns(mean) && owns(rstd))) {

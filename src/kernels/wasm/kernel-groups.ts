@@ -23,7 +23,7 @@ export function kernelGroups(exports: unknown, arena: WasmArena, base: Kernels, 
   const scratch = new Scratch(arena);
   return {
     ...attentionKernels(ex, arena, scratch, base, parallel),
-    ...elementwiseKernels(ex, arena, scratch, base),
+    ...elementwiseKernels(ex, arena, scratch, base, parallel),
     ...mhcKernels(all, arena, scratch, base),
     ...timeKernels(all, arena, scratch, base),
     ...softmaxKernels(all, arena, scratch, base),

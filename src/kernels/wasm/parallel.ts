@@ -37,6 +37,12 @@ export interface ParallelRunner {
     probs: number, dropped: number, dOut: number, ldOut: number,
     dq: number, dk: number, dv: number, ldGrad: number, nmax: number, work: number, workBytes: number,
   ): boolean;
+  /** rowGatherDot (asm/elementwise.ts) split by rows; optional: a runner without it declines. */
+  gatherDot?(M: number, K: number, dim: number, f: number, table: number, idx: number, out: number): boolean;
+  /** rowGatherDotBackward with both gradients wanted: one thread adds df, another dTable. */
+  gatherDotBackward?(
+    M: number, K: number, dim: number, f: number, table: number, idx: number, dy: number, skip: number, df: number, dTable: number,
+  ): boolean;
 }
 
 /** Where a backend's kernels look for the current runner (null: single thread). */

@@ -27,6 +27,8 @@ export const OP_GEMM = 1;
 export const OP_ATTN_FWD = 2;
 export const OP_ATTN_BWD = 3;
 export const OP_RANGE = 4;
+export const OP_GATHER_DOT = 5;
+export const OP_GATHER_DOT_BWD = 6;
 
 /** What a pool worker starts from: the compiled kernels, the shared memory, its control block. */
 export interface PoolWorkerData {
@@ -65,6 +67,10 @@ for (;;) {
                                a[17], a[18], a[19], a[20], a[21], a[22], a[23]);
     } else if (op === ${OP_RANGE}) {
       rangeFns[a[4]](a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
+    } else if (op === ${OP_GATHER_DOT}) {
+      ex.rowGatherDot(a[4], a[5], a[6], a[7], a[8], a[9], a[10]);
+    } else if (op === ${OP_GATHER_DOT_BWD}) {
+      ex.rowGatherDotBackward(a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13]);
     } else {
       throw new Error('unknown op ' + op);
     }

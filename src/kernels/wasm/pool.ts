@@ -30,7 +30,7 @@
  */
 import type { WasmKernels } from './index.js';
 import { attentionChunkBytes, RANGE_KERNELS, type ParallelRunner, type RangeRunner } from './parallel.js';
-import { ARGS, CTL_BYTES, DONE, ERR, MAX_ARGS, OP, OP_ATTN_BWD, OP_ATTN_FWD, OP_EXIT, OP_GEMM, OP_RANGE, type PoolWorkerData, SEQ } from './pool-worker.js';
+import { ARGS, CTL_BYTES, DONE, ERR, MAX_ARGS, OP, OP_ATTN_BWD, OP_ATTN_FWD, OP_EXIT, OP_GATHER_DOT, OP_GATHER_DOT_BWD, OP_GEMM, OP_RANGE, type PoolWorkerData, SEQ } from './pool-worker.js';
 import { sizeClass, SplitTuner } from './split-tuner.js';
 import { xoshiroJump } from './xoshiro-jump.js';
 
@@ -84,6 +84,14 @@ export const DEFAULT_POOL_OPTIONS: Required<ThreadPoolOptions> = {
   adaptive: true,
 };
 
+interface GatherExports {
+  rowGatherDot(M: number, K: number, dim: number, f: number, table: number, idx: number, out: number): void;
+  rowGatherDotBackward(M: number, K: number, dim: number, f: number, table: number, idx: number, dy: number, skip: number, df: number, dTable: number): void;
+}
+
+/** The SplitTuner kinds of gatherDot and its backward: after GEMM, attention and the range kernels. */
+const GATHER_DOT_KIND = 3 + RANGE_KERNELS.length;
+
 interface AttnExports {
   packedAttnForward(...args: number[]): void;
   packedAttnBackward(...args: number[]): void;
@@ -104,7 +112,7 @@ export class WasmThreadPool implements ParallelRunner, RangeRunner {
   private closed = false;
   private busy = false;
   /** Calls split across the threads so far (the rest ran on the calling thread alone). */
-  readonly splits = { gemm: 0, attnForward: 0, attnBackward: 0, range: 0 };
+  readonly splits = { gemm: 0, attnForward: 0, attnBackward: 0, range: 0, gatherDot: 0, gatherDotBackward: 0 };
   readonly rangeMinElems: number;
   private readonly rangeFns: ((...args: number[]) => void)[];
   readonly tuner = new SplitTuner();
@@ -260,6 +268,58 @@ export class WasmThreadPool implements ParallelRunner, RangeRunner {
     const t0 = performance.now();
     this.run(jobs, () => ex.gemmBatched(p0[0], p0[1], p0[2], p0[3], p0[4], p0[5], p0[6], p0[7], p0[8], p0[9], p0[10],
       p0[11], p0[12], p0[13], p0[14], p0[15], p0[16], pack));
+    this.tuner.record(key, true, (performance.now() - t0) / flops);
+    return true;
+  }
+
+  // ---- each row against its own K table rows (sampled negatives) ----------------------------
+
+  gatherDot(M: number, K: number, dim: number, f: number, table: number, idx: number, out: number): boolean {
+    const flops = 2 * M * K * dim;
+    if (!this.usable() || flops < this.options.gemmMinFlops) return false;
+    const ex = this.k.exports as unknown as GatherExports;
+    const key = sizeClass(GATHER_DOT_KIND, flops);
+    if (this.options.adaptive && !this.tuner.wantSplit(key, flops)) {
+      const t0 = performance.now();
+      ex.rowGatherDot(M, K, dim, f, table, idx, out);
+      this.tuner.record(key, false, (performance.now() - t0) / flops);
+      return true;
+    }
+    const p = Math.min(this.threads, M);
+    if (p < 2) return false;
+    const part = (t: number): number[] => {
+      const m0 = Math.floor((M * t) / p), m1 = Math.floor((M * (t + 1)) / p);
+      return [m1 - m0, K, dim, f + 4 * m0 * dim, table, idx + 4 * m0 * K, out + 4 * m0 * K];
+    };
+    const jobs: [number, number[]][] = [];
+    for (let t = 1; t < p; t++) jobs.push([OP_GATHER_DOT, part(t)]);
+    const p0 = part(0);
+    this.splits.gatherDot++;
+    const t0 = performance.now();
+    this.run(jobs, () => ex.rowGatherDot(p0[0], p0[1], p0[2], p0[3], p0[4], p0[5], p0[6]));
+    this.tuner.record(key, true, (performance.now() - t0) / flops);
+    return true;
+  }
+
+  gatherDotBackward(
+    M: number, K: number, dim: number, f: number, table: number, idx: number, dy: number, skip: number, df: number, dTable: number,
+  ): boolean {
+    const flops = 4 * M * K * dim;
+    if (!this.usable() || df === 0 || dTable === 0 || flops < this.options.gemmMinFlops) return false;
+    const ex = this.k.exports as unknown as GatherExports;
+    const key = sizeClass(GATHER_DOT_KIND + 1, flops);
+    if (this.options.adaptive && !this.tuner.wantSplit(key, flops)) {
+      const t0 = performance.now();
+      ex.rowGatherDotBackward(M, K, dim, f, table, idx, dy, skip, df, dTable);
+      this.tuner.record(key, false, (performance.now() - t0) / flops);
+      return true;
+    }
+    // the two gradients write different arrays, each in the one-thread order
+    this.splits.gatherDotBackward++;
+    const t0 = performance.now();
+    this.run([[OP_GATHER_DOT_BWD, [M, K, dim, f, table, idx, dy, skip, 0, dTable]]], () =>
+      ex.rowGatherDotBackward(M, K, dim, f, table, idx, dy, skip, df, 0),
+    );
     this.tuner.record(key, true, (performance.now() - t0) / flops);
     return true;
   }

@@ -1,7 +1,7 @@
 /**
- * JS side of the full-catalogue softmax kernels (src/kernels/asm/softmax.ts). The logits chunk must
- * live in wasm memory (the op allocates it from the backend), else the base kernel runs; the targets
- * and the rows' f64 statistics are staged in the scratch block on every call (a few bytes per row).
+ * JS side of the full-catalogue and sampled softmax kernels (src/kernels/asm/softmax.ts). The logits
+ * must live in wasm memory (the ops allocate them from the backend), else the base kernel runs; the
+ * targets, skip flags and the rows' f64 statistics are staged in the scratch block on every call.
  * No Node built-ins.
  */
 import type { Kernels } from '../types.js';
@@ -11,9 +11,11 @@ import type { Scratch } from './scratch.js';
 export interface SoftmaxExports {
   smChunkStats(rows: number, cols: number, logits: number, ld: number, c0: number, target: number, rowMax: number, rowSum: number, tlog: number): void;
   smChunkGrad(rows: number, cols: number, logits: number, ld: number, c0: number, target: number, lse: number, scale: number): void;
+  ssForward(M: number, K: number, pos: number, neg: number, skip: number, lse: number): number;
+  ssBackward(M: number, K: number, pos: number, neg: number, skip: number, lse: number, scale: number, dPos: number, dNeg: number): void;
 }
 
-type SoftmaxKernels = Pick<Kernels, 'softmaxChunkStats' | 'softmaxChunkGrad'>;
+type SoftmaxKernels = Pick<Kernels, 'softmaxChunkStats' | 'softmaxChunkGrad' | 'sampledSoftmaxForward' | 'sampledSoftmaxBackward'>;
 
 export function softmaxKernels(ex: SoftmaxExports, arena: WasmArena, scratch: Scratch, base: Kernels): SoftmaxKernels {
   /** Whether the logits block [lOff, lOff + (rows − 1)·ld + cols) is in wasm memory and in bounds. */
@@ -41,7 +43,44 @@ export function softmaxKernels(ex: SoftmaxExports, arena: WasmArena, scratch: Sc
     return [t, ...addrs];
   };
 
+  /** Byte address of x[off] after checking that x[off, off + n) exists. */
+  const at = (name: string, x: Float32Array, off: number, n: number): number => {
+    if (!((off | 0) === off && off >= 0 && off + n <= x.length)) throw new RangeError(`wasm ${name}: [${off}, ${off + n}) is out of bounds (length ${x.length})`);
+    return x.byteOffset + 4 * off;
+  };
+
+  /** Stages the rows' lse (f64, M) and the skip bytes (M·K, or none: address 0); returns their addresses. */
+  const stageSampled = (name: string, M: number, K: number, lse: Float64Array, skip: Uint8Array | null): [number, number] => {
+    if (lse.length < M) throw new RangeError(`wasm ${name}: lse holds ${lse.length} of ${M} rows`);
+    if (skip && skip.length < M * K) throw new RangeError(`wasm ${name}: skip holds ${skip.length} of ${M * K} flags`);
+    const lBytes = (8 * M + 63) & ~63;
+    const p = scratch.get(lBytes + (skip ? M * K : 0));
+    const buf = arena.currentBuffer();
+    new Float64Array(buf, p, M).set(lse.subarray(0, M));
+    if (skip) new Uint8Array(buf, p + lBytes, M * K).set(skip.subarray(0, M * K));
+    return [p, skip ? p + lBytes : 0];
+  };
+
   return {
+    sampledSoftmaxForward(M, K, pos, posOff, neg, negOff, skip, lse) {
+      if (!(arena.owns(pos) && arena.owns(neg)) || M === 0) return base.sampledSoftmaxForward(M, K, pos, posOff, neg, negOff, skip, lse);
+      const pa = at('sampledSoftmaxForward', pos, posOff, M), na = at('sampledSoftmaxForward', neg, negOff, M * K);
+      const [l, sk] = stageSampled('sampledSoftmaxForward', M, K, lse, skip);
+      const total = ex.ssForward(M, K, pa, na, sk, l);
+      lse.set(new Float64Array(arena.currentBuffer(), l, M));
+      return total;
+    },
+    sampledSoftmaxBackward(M, K, pos, posOff, neg, negOff, skip, lse, scale, dPos, dPosOff, dNeg, dNegOff) {
+      if (!(arena.owns(pos) && arena.owns(neg) && arena.owns(dPos) && arena.owns(dNeg)) || M === 0) {
+        base.sampledSoftmaxBackward(M, K, pos, posOff, neg, negOff, skip, lse, scale, dPos, dPosOff, dNeg, dNegOff);
+        return;
+      }
+      const name = 'sampledSoftmaxBackward';
+      const pa = at(name, pos, posOff, M), na = at(name, neg, negOff, M * K);
+      const dpa = at(name, dPos, dPosOff, M), dna = at(name, dNeg, dNegOff, M * K);
+      const [l, sk] = stageSampled(name, M, K, lse, skip);
+      ex.ssBackward(M, K, pa, na, sk, l, scale, dpa, dna);
+    },
     softmaxChunkStats(rows, cols, logits, lOff, ld, c0, target, targetOff, rowMax, rowSum, targetLogit) {
       if (!inWasm(logits, lOff, rows, cols, ld) || rowMax.length < rows || rowSum.length < rows || targetLogit.length < rows) {
         base.softmaxChunkStats(rows, cols, logits, lOff, ld, c0, target, targetOff, rowMax, rowSum, targetLogit);
