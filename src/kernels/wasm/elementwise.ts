@@ -7,6 +7,7 @@
  * touching another buffer in the shared memory. No Node built-ins.
  */
 import type { Kernels } from '../types.js';
+import { byteAddress } from './address.js';
 import type { WasmArena } from './arena.js';
 import type { ParallelSlot } from './parallel.js';
 import type { Scratch } from './scratch.js';
@@ -53,13 +54,7 @@ export function elementwiseKernels(
 ): ElementwiseKernels {
   const owns = (x: Float32Array): boolean => arena.owns(x);
 
-  /** Byte address of x[off] after checking that x[off, off + extent) exists. */
-  const at = (name: string, x: Float32Array, off: number, extent: number): number => {
-    if (!((off | 0) === off && off >= 0 && off + extent <= x.length)) {
-      throw new RangeError(`wasm ${name}: [${off}, ${off + extent}) is out of bounds (length ${x.length})`);
-    }
-    return x.byteOffset + 4 * off;
-  };
+  const at = byteAddress;
 
   const count = (name: string, n: number): void => {
     if (!((n | 0) === n && n >= 0)) throw new RangeError(`wasm ${name}: bad count ${n}`);
@@ -209,8 +204,7 @@ export function elementwiseKernels(
       if (dTable && dTable.length - dTableOff < rows * dim) throw new RangeError(`wasm gatherDotBackward: dTable is smaller than the table`);
       const fa = at('gatherDotBackward', f, fOff, M * dim), ta = at('gatherDotBackward', table, tableOff, 0);
       const ga = at('gatherDotBackward', dy, dyOff, n);
-      const dfa = df ? at('gatherDotBackward', df, dfOff, M * dim) : 0;
-      const dta = dTable ? at('gatherDotBackward', dTable, dTableOff, 0) : 0;
+      const dfa = at('gatherDotBackward', df, dfOff, M * dim), dta = at('gatherDotBackward', dTable, dTableOff, 0);
       const [, ia] = stageIdx('gatherDotBackward', idx, idxOff, n, 0);
       const skip = (skipIndex | 0) === skipIndex ? skipIndex : -1;
       if (!parallel?.runner?.gatherDotBackward?.(M, K, dim, fa, ta, ia, ga, skip, dfa, dta)) ex.rowGatherDotBackward(M, K, dim, fa, ta, ia, ga, skip, dfa, dta);

@@ -5,6 +5,7 @@
  * checked, so a bad offset throws instead of touching another buffer in the shared memory.
  */
 import type { Kernels } from '../types.js';
+import { byteAddress } from './address.js';
 import type { WasmArena } from './arena.js';
 import type { Scratch } from './scratch.js';
 
@@ -34,14 +35,7 @@ export function mhcKernels(ex: MHCExports, arena: WasmArena, scratch: Scratch, b
   /** Whether every array lives in wasm memory (null: an absent gradient). */
   const owned = (...xs: Array<Float32Array | null>): boolean => xs.every((x) => x === null || arena.owns(x));
 
-  /** Byte address of x[off] after checking that x[off, off + extent) exists; 0 for null. */
-  const at = (name: string, x: Float32Array | null, off: number, extent: number): number => {
-    if (x === null) return 0;
-    if (!((off | 0) === off && off >= 0 && off + extent <= x.length)) {
-      throw new RangeError(`wasm ${name}: [${off}, ${off + extent}) is out of bounds (length ${x.length})`);
-    }
-    return x.byteOffset + 4 * off;
-  };
+  const at = byteAddress;
 
   const counts = (name: string, ...ns: number[]): void => {
     for (const n of ns) if (!((n | 0) === n && n >= 0)) throw new RangeError(`wasm ${name}: bad count ${n}`);

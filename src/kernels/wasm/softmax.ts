@@ -5,6 +5,7 @@
  * No Node built-ins.
  */
 import type { Kernels } from '../types.js';
+import { byteAddress } from './address.js';
 import type { WasmArena } from './arena.js';
 import type { Scratch } from './scratch.js';
 
@@ -43,11 +44,7 @@ export function softmaxKernels(ex: SoftmaxExports, arena: WasmArena, scratch: Sc
     return [t, ...addrs];
   };
 
-  /** Byte address of x[off] after checking that x[off, off + n) exists. */
-  const at = (name: string, x: Float32Array, off: number, n: number): number => {
-    if (!((off | 0) === off && off >= 0 && off + n <= x.length)) throw new RangeError(`wasm ${name}: [${off}, ${off + n}) is out of bounds (length ${x.length})`);
-    return x.byteOffset + 4 * off;
-  };
+  const at = byteAddress;
 
   /** Stages the rows' lse (f64, M) and the skip bytes (M·K, or none: address 0); returns their addresses. */
   const stageSampled = (name: string, M: number, K: number, lse: Float64Array, skip: Uint8Array | null): [number, number] => {
