@@ -36,17 +36,25 @@ const pool = await startThreadPool(wasm, 2, { gemmMinFlops: 0, attnMinWork: 0, r
 wasm.parallel.runner = null;
 after(() => pool.close());
 
-function train(threads: boolean, cfg: SASRecConfig, steps: number) {
+/** Row lengths of every training batch here (full, empty and one-item rows among them). */
+const LENGTHS = [30, 1, 5, 0, 9, 3, 12, 7, 30, 17, 22, 2, 29, 8, 11, 4];
+
+/** Runs `fn` on the wasm kernels, split across the pool's 2 threads or not, on a fresh tape; restores the reference kernels. */
+function onWasm<T>(threads: boolean, fn: () => T): T {
   setKernels(wasm);
   wasm.parallel.runner = threads ? pool : null;
   const prev = setTape(new Tape());
   try {
-    return trainSASRecAndPredict(cfg, steps, [30, 1, 5, 0, 9, 3, 12, 7, 30, 17, 22, 2, 29, 8, 11, 4]);
+    return fn();
   } finally {
     setTape(prev);
     wasm.parallel.runner = null;
     setKernels(referenceKernels);
   }
+}
+
+function train(threads: boolean, cfg: SASRecConfig, steps: number) {
+  return onWasm(threads, () => trainSASRecAndPredict(cfg, steps, LENGTHS));
 }
 
 function same(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
@@ -73,10 +81,7 @@ for (const heads of [1, 2]) {
 
 /** SASRec with sampled softmax over K = 8 negatives per position: the fused gather-dot kernels' path. */
 function trainSampled(threads: boolean, steps: number) {
-  setKernels(wasm);
-  wasm.parallel.runner = threads ? pool : null;
-  const prev = setTape(new Tape());
-  try {
+  return onWasm(threads, () => {
     const K = 8;
     const cfg: SASRecConfig = { itemNum: ITEMS, maxlen: L, hiddenUnits: 20, numBlocks: 1, numHeads: 1, dropoutRate: 0.2 };
     const model = new SASRec(cfg, { seed: 4, loss: lossFor(lossOptions.parse({ loss: 'sampled_softmax', train_negatives: K }), ITEMS) });
@@ -84,17 +89,13 @@ function trainSampled(threads: boolean, steps: number) {
     const rng = new Rng(13);
     const losses: number[] = [];
     for (let s = 0; s < steps; s++) {
-      const b = makeBatch([30, 1, 5, 0, 9, 3, 12, 7, 30, 17, 22, 2, 29, 8, 11, 4], rng);
+      const b = makeBatch(LENGTHS, rng);
       const neg = new Int32Array(b.pos.length * K);
       for (let i = 0; i < b.pos.length; i++) if (b.pos[i] !== 0) for (let k = 0; k < K; k++) neg[i * K + k] = 1 + rng.nextInt(ITEMS);
       losses.push(trainStep(model, adam, { ...b, neg, negatives: K }));
     }
     return { losses, params: new Map(model.namedParameters().map(([n, p]) => [n, p.data.slice()] as const)) };
-  } finally {
-    setTape(prev);
-    wasm.parallel.runner = null;
-    setKernels(referenceKernels);
-  }
+  });
 }
 
 test('SASRec with sampled softmax (K 8) on 2 threads = 1 thread, bit for bit; the gather-dot kernels split', { timeout: 120_000 }, () => {
@@ -107,27 +108,19 @@ test('SASRec with sampled softmax (K 8) on 2 threads = 1 thread, bit for bit; th
 });
 
 function trainTi(threads: boolean, cfg: TiSASRecConfig, steps: number) {
-  setKernels(wasm);
-  wasm.parallel.runner = threads ? pool : null;
-  const prev = setTape(new Tape());
-  try {
+  return onWasm(threads, () => {
     const model = new TiSASRec(cfg, { seed: 3 });
     const adam = new Adam(model.namedParameters(), { lr: 0.01, betas: [0.9, 0.98] });
     const rng = new Rng(12);
     const losses: number[] = [];
-    const lengths = [30, 1, 5, 0, 9, 3, 12, 7, 30, 17, 22, 2, 29, 8, 11, 4];
     for (let s = 0; s < steps; s++) {
-      const b = makeBatch(lengths, rng);
+      const b = makeBatch(LENGTHS, rng);
       const times = new Float64Array(b.seqs.length);
       for (let i = 0; i < times.length; i++) if (b.seqs[i] !== 0) times[i] = (i % L) * 2 + rng.nextInt(3);
       losses.push(trainStep(model, adam, { ...b, times }));
     }
     return { losses, params: new Map(model.namedParameters().map(([n, p]) => [n, p.data.slice()] as const)) };
-  } finally {
-    setTape(prev);
-    wasm.parallel.runner = null;
-    setKernels(referenceKernels);
-  }
+  });
 }
 
 test('TiSASRec on 2 threads = 1 thread, bit for bit (dropout 0.3, 2 heads)', { timeout: 120_000 }, () => {
