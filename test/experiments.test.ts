@@ -58,7 +58,8 @@ test('a grid of 2 models × 2 seeds runs, writes results.csv / results.md / repo
   const best1 = lines1.reduce((a, b) => (b.valid['NDCG@10'] > a.valid['NDCG@10'] ? b : a)).epoch;
   assert.match(csv[1], new RegExp(`^ring,sasrec,default,1,2,${best1},`));
   const md = readFileSync(join(out, 'results.md'), 'utf8');
-  const rows = md.split('\n').filter((l) => /^\| ring \|/.test(l));
+  const [summaryTable, paired] = md.split('## Paired by seed');
+  const rows = summaryTable.split('\n').filter((l) => /^\| ring \|/.test(l));
   assert.equal(rows.length, 2, md);
   assert.match(rows[0], /^\| ring \| sasrec \| default \| 2 \| \d\.\d{4} ± \d\.\d{4} \|/);
   assert.match(rows[1], /^\| ring \| tisasrec \| default \| 2 \|/);
@@ -69,6 +70,10 @@ test('a grid of 2 models × 2 seeds runs, writes results.csv / results.md / repo
     ).metrics['NDCG@10'];
   const xs = [testNdcg('sasrec', 1), testNdcg('sasrec', 2)];
   assert.ok(rows[0].includes(`${mean(xs).toFixed(4)} ± ${std(xs).toFixed(4)}`), rows[0]);
+  // tisasrec against the first config (sasrec), paired by seed
+  const diffs = [1, 2].map((s) => testNdcg('tisasrec', s) - testNdcg('sasrec', s));
+  const pairedRow = paired.split('\n').find((l) => l.startsWith('| ring | tisasrec | default | sasrec default |'));
+  assert.ok(pairedRow?.includes(`${Math.abs(mean(diffs)).toFixed(4)} ± ${std(diffs).toFixed(4)} (`), md);
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.match(html, /<canvas|createElement\('canvas'\)/);
   assert.match(html, /Chart\.js v4/, 'chart.js is inlined');

@@ -20,6 +20,8 @@
  *   table: {...}                       # optional: a paper's table layout (see TableSchema)
  *   time_figure: {...}                 # optional: accuracy against training time (see TimeFigureSchema)
  *   sweep_figure: {...}                # optional: a metric and s/epoch against a grid key (SweepFigureSchema)
+ *   baseline: { model: sasrec, config: loss=bce }   # optional: what the paired-by-seed differences are
+ *                                      #   against (default: each dataset's first config)
  *
  * Run folders: <out>/runs/<dataset>/<model>/<config>/seed-<s>. A run whose results.json exists is
  * skipped; one with a last.safetensors but no results.json is resumed (--resume), so rerunning an
@@ -102,6 +104,9 @@ export const SweepFigureSchema = z
   })
   .strict();
 
+/** The config the report's paired-by-seed differences are taken against (default: each dataset's first). */
+export const BaselineSchema = z.object({ model: z.string().min(1), config: z.string().min(1).optional() }).strict();
+
 /** Rng seeds are uint32. */
 const SeedSchema = z
   .number()
@@ -143,6 +148,7 @@ export const GridSchema = z
     table: TableSchema.optional(),
     time_figure: TimeFigureSchema.optional(),
     sweep_figure: SweepFigureSchema.optional(),
+    baseline: BaselineSchema.optional(),
   })
   .strict();
 
@@ -290,6 +296,7 @@ function checkReportModels(path: string, grid: Grid): void {
     for (const m of grid.time_figure.models) known('time_figure.models', m);
     if (grid.time_figure.baseline !== undefined) known('time_figure.baseline', grid.time_figure.baseline);
   }
+  if (grid.baseline !== undefined) known('baseline.model', grid.baseline.model);
   const sweep = grid.sweep_figure;
   if (sweep) {
     for (const m of sweep.models ?? []) known('sweep_figure.models', m);
@@ -386,6 +393,11 @@ export function planRuns(grid: Grid, gridPath: string, outOverride?: string): { 
     if (c.config === undefined && configs.length > 1) {
       throw new UserError(`${gridPath}: table.columns: ${c.model} needs a config (the grid has several: ${configs.join(', ')})`);
     }
+  }
+  const b = grid.baseline;
+  if (b?.config !== undefined && !runs.some((r) => r.model === b.model && r.config === b.config)) {
+    const own = [...new Set(runs.filter((r) => r.model === b.model).map((r) => r.config))];
+    throw new UserError(`${gridPath}: baseline: ${b.model} has no config "${b.config}" (configs: ${own.join(', ')})`);
   }
   for (const d of grid.time_figure?.datasets ?? []) knownDataset('time_figure.datasets', d);
   for (const d of grid.sweep_figure?.datasets ?? []) knownDataset('sweep_figure.datasets', d);

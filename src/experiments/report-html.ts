@@ -1,5 +1,5 @@
 /**
- * report.html: the summary table, the paper table when the grid has one, per config the training
+ * report.html: the summary table, the differences paired by seed, the paper table when the grid has one, per config the training
  * loss and valid NDCG@10 per epoch (one line per seed), the accuracy-against-time figure and the
  * parameter sweep (inline SVG).
  * chart.js is inlined, so the page works offline.
@@ -25,6 +25,8 @@ export interface CurveGroup {
 export interface ReportContent {
   /** the per-config table: dataset, model, config, n, then one cell per metric column */
   readonly summary: { columns: readonly string[]; rows: ReadonlyArray<readonly string[]> };
+  /** differences against the baseline paired by seed: dataset, model, config, baseline, then one cell per column */
+  readonly pairs?: { columns: readonly string[]; rows: ReadonlyArray<readonly string[]> };
   readonly curves: readonly CurveGroup[];
   readonly table?: PaperTable;
   readonly figure?: TimeFigure;
@@ -95,8 +97,15 @@ ${tables.join('\n')}${paper}
 <div class="sweep">${sweep.charts.map((c) => `<figure>${c.svg}</figure>`).join('\n')}</div>`;
 }
 
+function pairsHtml(pairs: NonNullable<ReportContent['pairs']>): string {
+  const head = row(['dataset', 'model', 'config', 'vs', ...pairs.columns.map((c) => `Δ ${c}`)], 'th');
+  return `<h2>Paired by seed</h2>
+<p>Each config minus the baseline on the same seed: mean ± sample std of the differences (seeds where the config is higher / seeds paired).</p>
+<table><thead>${head}</thead><tbody>${pairs.rows.map((r) => row(r)).join('\n')}</tbody></table>`;
+}
+
 export function reportHtml(content: ReportContent): string {
-  const { summary, curves, table, figure, sweep, attention = [] } = content;
+  const { summary, pairs, curves, table, figure, sweep, attention = [] } = content;
   const summaryRows = summary.rows.map((r) => row(r)).join('\n');
   const timeCharts = (figure?.charts ?? []).map((c) => ({
     dataset: c.dataset,
@@ -118,6 +127,7 @@ td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}
 <p>Mean ± sample std over seeds; test metrics of the best-valid checkpoint.</p>
 <table><thead><tr><th>dataset</th><th>model</th><th>config</th><th>n</th>${summary.columns.map((c) => `<th>${escapeMarkup(c)}</th>`).join('')}</tr></thead>
 <tbody>${summaryRows}</tbody></table>
+${pairs ? pairsHtml(pairs) : ''}
 ${table ? paperTableHtml(table) : ''}
 ${figure ? timingHtml(figure) : ''}
 ${sweep ? sweepHtml(sweep) : ''}

@@ -1,6 +1,6 @@
 /**
  * The reports of an experiment: results.csv (one row per finished run), results.md (mean ± sample std
- * over seeds per config; the grid's paper table, per-epoch timings and parameter sweep when it asks for
+ * over seeds per config, differences against a baseline paired by seed; the grid's paper table, per-epoch timings and parameter sweep when it asks for
  * them), report.html (the same tables, training curves and figures) and the sweep's SVG charts.
  */
 import { existsSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { PlannedRun, SweepFigureSpec, TableSpec, TimeFigureSpec } from './grid.js';
+import { type BaselineSpec, formatPairedCell, pairedColumns, seedPairedDifferences, seedPairsMarkdown } from './seed-pairs.js';
 import { buildPaperTable, paperTableMarkdown } from './paper-table.js';
 import { reportHtml } from './report-html.js';
 import { readRunAttention } from './run-attention.js';
@@ -20,6 +21,8 @@ export interface ReportLayout {
   readonly table?: TableSpec;
   readonly timeFigure?: TimeFigureSpec;
   readonly sweepFigure?: SweepFigureSpec;
+  /** what the paired-by-seed differences are taken against (default: each dataset's first config) */
+  readonly baseline?: BaselineSpec;
 }
 
 const csvCell = (v: unknown) => {
@@ -116,6 +119,9 @@ export async function writeReports(
   }
   const missing = runs.length - collected.length;
   if (missing > 0) md.push('', `${missing} of ${runs.length} runs have not finished yet.`);
+  const pairCols = pairedColumns(shownCols);
+  const pairs = seedPairedDifferences(groups, pairCols, layout.baseline);
+  if (pairs.length > 0) md.push('', seedPairsMarkdown(pairs, pairCols).trimEnd());
   const datasets = [...new Set(runs.map((r) => r.datasetName))];
   const seeds = new Set(runs.map((r) => r.seed)).size;
   const table = layout.table ? buildPaperTable(layout.table, groups, datasets, seeds) : undefined;
@@ -137,6 +143,14 @@ export async function writeReports(
         columns: shownCols,
         rows: groups.map((g) => [g.datasetName, g.model, g.config, String(g.runs.length), ...shownCols.map((col) => cells(g.runs, col))]),
       },
+      ...(pairs.length > 0
+        ? {
+            pairs: {
+              columns: pairCols,
+              rows: pairs.map((p) => [p.dataset, p.model, p.config, p.baseline, ...p.cells.map(formatPairedCell)]),
+            },
+          }
+        : {}),
       curves: groups.map((g) => ({
         title: `${g.datasetName} · ${g.model} · ${g.config}`,
         seeds: g.runs.map((c) => ({

@@ -174,6 +174,7 @@ async function runAll(
     ...(grid.table ? { table: grid.table } : {}),
     ...(grid.time_figure ? { timeFigure: grid.time_figure } : {}),
     ...(grid.sweep_figure ? { sweepFigure: grid.sweep_figure } : {}),
+    ...(grid.baseline ? { baseline: grid.baseline } : {}),
   });
   say(`wrote ${files.csv}, ${files.md}, ${files.html}`);
   for (const d of unreadable) {
