@@ -153,5 +153,5 @@ test('sweep_figure is checked before any run: its param must be a grid key with 
   assert.ok(!existsSync(join(dir, 'bad1-out')), 'nothing written');
   const both = await runCli(['experiments', notKey, '--report_only', '--seeds', '1']);
   assert.equal(both.code, 2);
-  assert.equal(both.stderr, 'seqrec: --report_only trains nothing: it takes neither --join nor --seeds\n');
+  assert.equal(both.stderr, 'seqrec: --report_only trains nothing: it takes none of --join, --seeds, --only\n');
 });

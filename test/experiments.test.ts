@@ -361,3 +361,32 @@ test('--seeds trains only those of the grid’s seeds now (one seed of every con
   assert.equal(bad.stderr, 'seqrec: --seeds: expected seeds separated by commas (e.g. 1,2), got "1,x"\n');
   assert.ok(!existsSync(join(dir, 'seeds-out', 'runs', 'ring', 'pop', 'default', 'seed-1', 'results.json')), 'nothing trained');
 });
+
+test('--only trains only the runs its selectors name (model, config, dataset, or joined by /); one naming no run is refused', async () => {
+  const onlyGrid = join(dir, 'only.yaml');
+  writeFileSync(
+    onlyGrid,
+    `${['datasets: [ring.txt]', 'models: [pop, sasrec]', 'grid: { lr: [0.01, 0.001] }', 'seeds: [1, 2]', 'out: only-out'].join('\n')}\n`,
+  );
+  const trained: string[] = [];
+  const train = async (opts: Record<string, unknown>) => void trained.push(`${String(opts.model)} ${String(opts.lr)} ${String(opts.seed)}`);
+  const summary = await runExperiments(onlyGrid, { train, log: () => {}, only: ['sasrec/lr=0.001'], seeds: [2] });
+  assert.deepEqual(trained, ['sasrec 0.001 2']);
+  assert.equal(summary.deferred, 7);
+  trained.length = 0;
+  await runExperiments(onlyGrid, { train, log: () => {}, only: ['pop', 'ring/sasrec/lr=0.01'] });
+  assert.deepEqual(trained, ['pop 0.01 1', 'pop 0.01 2', 'pop 0.001 1', 'pop 0.001 2', 'sasrec 0.01 1', 'sasrec 0.01 2']);
+  await assert.rejects(
+    runExperiments(onlyGrid, { train: async () => assert.fail('trained'), log: () => {}, only: ['pop/sasrec'] }),
+    (e: Error) =>
+      e.name === 'UserError' &&
+      e.message ===
+        '--only pop/sasrec: names no run of the grid (its runs are ring/pop/lr=0.01, ring/pop/lr=0.001, ring/sasrec/lr=0.01, ring/sasrec/lr=0.001)',
+  );
+  const bad = await runCli(['experiments', onlyGrid, '--only', 'pop,,sasrec']);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /^seqrec: --only: expected runs separated by commas, .*got "pop,,sasrec"\n$/);
+  const both = await runCli(['experiments', onlyGrid, '--only', 'pop', '--report_only']);
+  assert.equal(both.code, 2, both.stderr);
+  assert.equal(both.stderr, 'seqrec: --report_only trains nothing: it takes none of --join, --seeds, --only\n');
+});

@@ -16,6 +16,12 @@ const experimentOptions = defineOptions({
     help: "train only these of the grid's seeds now, comma-separated (e.g. 1: one seed of every configuration first); the rest wait for a later pass",
     arg: 'list',
   }),
+  only: str({
+    help:
+      'train only the runs these name now, comma-separated: a model, a config, a dataset, or several joined by / in that ' +
+      'order (e.g. neumf, sasrec/loss=ce, Games/neumf); the rest wait for a later pass',
+    arg: 'list',
+  }),
   report_only: bool({
     help: 'train nothing: write results.csv, results.md, report.html and the figures over the runs finished so far (also beside a running grid)',
     default: false,
@@ -29,6 +35,17 @@ function seedList(text: string): number[] {
   return parts.map(Number);
 }
 
+/** "neumf, sasrec/loss=ce" → ["neumf", "sasrec/loss=ce"]; an empty selector is a UserError naming the flag. */
+function selectorList(text: string): string[] {
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.some((p) => p === '' || p.split('/').some((q) => q === '') || p.split('/').length > 3)) {
+    throw new UserError(
+      `--only: expected runs separated by commas, each a model, config or dataset or up to three of them joined by / (e.g. Games/neumf), got "${text}"`,
+    );
+  }
+  return parts;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('experiments')
@@ -40,20 +57,19 @@ export function register(program: Command): void {
     );
   addOptions(cmd, commandGroups(experimentOptions));
   cmd.action(async (gridPath: string, opts: Record<string, unknown>) => {
-    const { out, join, seeds, reportOnly } = experimentOptions.parse(opts);
-    if (reportOnly && (join || seeds !== undefined)) throw new UserError('--report_only trains nothing: it takes neither --join nor --seeds');
+    const { out, join, seeds, only, reportOnly } = experimentOptions.parse(opts);
+    if (reportOnly && (join || seeds !== undefined || only !== undefined)) {
+      throw new UserError('--report_only trains nothing: it takes none of --join, --seeds, --only');
+    }
     const summary = await runExperiments(gridPath, {
       ...(out !== undefined ? { out } : {}),
       join,
       reportOnly,
       ...(seeds !== undefined ? { seeds: seedList(seeds) } : {}),
+      ...(only !== undefined ? { only: selectorList(only) } : {}),
     });
     const left = summary.elsewhere > 0 ? `, ${summary.elsewhere} left to other processes` : '';
-    const later = reportOnly
-      ? `, ${summary.deferred} not finished`
-      : summary.deferred > 0
-        ? `, ${summary.deferred} of other seeds left for later`
-        : '';
+    const later = reportOnly ? `, ${summary.deferred} not finished` : summary.deferred > 0 ? `, ${summary.deferred} others left for later` : '';
     process.stdout.write(`${summary.ran} runs trained, ${summary.skipped} skipped${left}${later}; results in ${summary.out}\n`);
   });
 }

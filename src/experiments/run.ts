@@ -33,6 +33,11 @@ export interface ExperimentOptions {
    * for a later pass, and the reports cover every finished run
    */
   readonly seeds?: readonly number[];
+  /**
+   * train only the runs these selectors name now: each is `model`, `config`, `dataset` or several of
+   * them joined by "/" in that order (`Games/neumf`, `sasrec/loss=ce`); the others stay planned
+   */
+  readonly only?: readonly string[];
   /** train nothing: write the reports over the runs finished so far (beside a running grid too) */
   readonly reportOnly?: boolean;
 }
@@ -43,7 +48,7 @@ export interface ExperimentSummary {
   readonly skipped: number;
   /** runs another process was training (their results join the reports of whichever process ends last) */
   readonly elsewhere: number;
-  /** unfinished runs of seeds left out by `seeds` */
+  /** unfinished runs left out by `seeds` or `only` */
   readonly deferred: number;
   readonly files: { csv: string; md: string; html: string };
 }
@@ -53,12 +58,14 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
   const train = options.train ?? trainRun;
   const grid = loadGrid(gridPath);
   const { out, runs } = planRuns(grid, gridPath, options.out);
-  const only = options.seeds ? new Set(options.seeds) : undefined;
-  if (only) {
+  const seeds = options.seeds ? new Set(options.seeds) : undefined;
+  if (seeds) {
     const planned = new Set(runs.map((r) => r.seed));
-    const unknown = [...only].filter((s) => !planned.has(s));
+    const unknown = [...seeds].filter((s) => !planned.has(s));
     if (unknown.length > 0) throw new UserError(`--seeds ${unknown.join(',')}: not among the grid's seeds (${[...planned].join(', ')})`);
   }
+  const named = options.only ? selectedBy(options.only, runs) : undefined;
+  const selected = (r: PlannedRuns[number]) => (seeds === undefined || seeds.has(r.seed)) && (named === undefined || named(r));
   for (const r of runs) if (!existsSync(r.dataset)) throw new UserError(`${gridPath}: dataset ${r.dataset} not found`);
   // the finished runs' files feed the reports: a damaged one stops the command before any training
   const damaged: string[] = [];
@@ -82,13 +89,36 @@ export async function runExperiments(gridPath: string, options: ExperimentOption
   if (options.join || options.reportOnly) await makeDirs(out);
   else lock = await holdDir(out, 'experiments output folder', say);
   try {
-    return await runAll(grid, runs, out, train, say, options.reportOnly ? new Set() : only);
+    return await runAll(grid, runs, out, train, say, options.reportOnly ? () => false : selected);
   } finally {
     lock?.release();
   }
 }
 
 type PlannedRuns = ReturnType<typeof planRuns>['runs'];
+
+/** The run's dataset, model and config as the selectors of `only` read them. */
+const runPath = (r: PlannedRuns[number]) => [r.datasetName, r.model, r.config];
+
+/**
+ * Which runs `--only` names: a selector's "/"-separated parts must be consecutive parts of a run's
+ * dataset/model/config. A selector that names no run of the grid is refused, listing what there is.
+ */
+function selectedBy(selectors: readonly string[], runs: PlannedRuns): (r: PlannedRuns[number]) => boolean {
+  const matches = (sel: string, r: PlannedRuns[number]) => {
+    const parts = sel.split('/');
+    const path = runPath(r);
+    for (let at = 0; at + parts.length <= path.length; at++) if (parts.every((p, i) => path[at + i] === p)) return true;
+    return false;
+  };
+  for (const sel of selectors) {
+    if (!runs.some((r) => matches(sel, r))) {
+      const have = [...new Set(runs.map((r) => runPath(r).join('/')))];
+      throw new UserError(`--only ${sel}: names no run of the grid (its runs are ${have.join(', ')})`);
+    }
+  }
+  return (r) => selectors.some((sel) => matches(sel, r));
+}
 
 /** `seqrec train`'s options for one run of the grid (snake_case names, string values). */
 function trainOptions(r: PlannedRuns[number]): Record<string, unknown> {
@@ -125,7 +155,7 @@ async function runAll(
   out: string,
   train: TrainFn,
   say: (line: string) => void,
-  only?: ReadonlySet<number>,
+  selected: (r: PlannedRuns[number]) => boolean,
 ): Promise<ExperimentSummary> {
   let ran = 0;
   let skipped = 0;
@@ -139,7 +169,7 @@ async function runAll(
       skipped++;
       continue;
     }
-    if (only && !only.has(r.seed)) {
+    if (!selected(r)) {
       deferred++;
       continue;
     }
