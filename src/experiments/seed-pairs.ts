@@ -34,9 +34,9 @@ export interface SeedPairRow {
   readonly cells: ReadonlyArray<PairedCell | undefined>;
 }
 
-/** The report's headline test metrics among the columns: NDCG@10, HR@10, Recall@10 and AUC of each protocol. */
+/** The report's headline test metrics among the columns: NDCG@10, HR@10 (Hit@10), Recall@10 and AUC of each protocol. */
 export function pairedColumns(columns: readonly string[]): string[] {
-  return columns.filter((c) => c.startsWith('test ') && /\s(NDCG@10|HR@10|Recall@10|AUC)$/.test(c));
+  return columns.filter((c) => c.startsWith('test ') && /\s(NDCG@10|HR@10|Hit@10|Recall@10|AUC)$/.test(c));
 }
 
 function baselineOf(groups: readonly RunGroup[], spec: BaselineSpec | undefined): RunGroup | undefined {
