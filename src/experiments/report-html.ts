@@ -1,7 +1,7 @@
 /**
- * report.html: the summary table, the differences paired by seed, the paper table when the grid has one, per config the training
- * loss and valid NDCG@10 per epoch (one line per seed), the accuracy-against-time figure and the
- * parameter sweep (inline SVG).
+ * report.html: the summary table, the differences paired by seed, the paper table when the grid has
+ * one, per config the training loss and valid NDCG@10 per epoch (one line per seed), the
+ * accuracy-against-time figure and the parameter sweep (inline SVG).
  * chart.js is inlined, so the page works offline.
  */
 import { readFileSync } from 'node:fs';

@@ -1,14 +1,14 @@
 /**
  * The reports of an experiment: results.csv (one row per finished run), results.md (mean ± sample std
- * over seeds per config, differences against a baseline paired by seed; the grid's paper table, per-epoch timings and parameter sweep when it asks for
- * them), report.html (the same tables, training curves and figures) and the sweep's SVG charts.
+ * over seeds per config, differences against a baseline paired by seed; the grid's paper table,
+ * per-epoch timings and parameter sweep when it asks for them), report.html (the same tables, training curves and figures) and the sweep's SVG charts.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { PlannedRun, SweepFigureSpec, TableSpec, TimeFigureSpec } from './grid.js';
-import { type BaselineSpec, formatPairedCell, pairedColumns, seedPairedDifferences, seedPairsMarkdown } from './seed-pairs.js';
+import { type BaselineSpec, pairedColumns, seedPairCells, seedPairedDifferences, seedPairsMarkdown } from './seed-pairs.js';
 import { buildPaperTable, paperTableMarkdown } from './paper-table.js';
 import { reportHtml } from './report-html.js';
 import { readRunAttention } from './run-attention.js';
@@ -143,14 +143,7 @@ export async function writeReports(
         columns: shownCols,
         rows: groups.map((g) => [g.datasetName, g.model, g.config, String(g.runs.length), ...shownCols.map((col) => cells(g.runs, col))]),
       },
-      ...(pairs.length > 0
-        ? {
-            pairs: {
-              columns: pairCols,
-              rows: pairs.map((p) => [p.dataset, p.model, p.config, p.baseline, ...p.cells.map(formatPairedCell)]),
-            },
-          }
-        : {}),
+      ...(pairs.length > 0 ? { pairs: { columns: pairCols, rows: pairs.map(seedPairCells) } } : {}),
       curves: groups.map((g) => ({
         title: `${g.datasetName} · ${g.model} · ${g.config}`,
         seeds: g.runs.map((c) => ({

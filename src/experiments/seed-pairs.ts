@@ -83,6 +83,11 @@ export function formatPairedCell(c: PairedCell | undefined): string {
   return `${sign}${Math.abs(c.mean).toFixed(4)} ± ${c.std.toFixed(4)} (${c.higher}/${c.n})`;
 }
 
+/** A row's cells as the reports print them: dataset, model, config, baseline, then one per column. */
+export function seedPairCells(r: SeedPairRow): string[] {
+  return [r.dataset, r.model, r.config, r.baseline, ...r.cells.map(formatPairedCell)];
+}
+
 export function seedPairsMarkdown(rows: readonly SeedPairRow[], columns: readonly string[]): string {
   const lines = [
     '## Paired by seed',
@@ -91,7 +96,7 @@ export function seedPairsMarkdown(rows: readonly SeedPairRow[], columns: readonl
     '',
     `| dataset | model | config | vs | ${columns.map((c) => `Δ ${c}`).join(' | ')} |`,
     `|${' --- |'.repeat(4 + columns.length)}`,
-    ...rows.map((r) => `| ${r.dataset} | ${r.model} | ${r.config} | ${r.baseline} | ${r.cells.map(formatPairedCell).join(' | ')} |`),
+    ...rows.map((r) => `| ${seedPairCells(r).join(' | ')} |`),
   ];
   return `${lines.join('\n')}\n`;
 }
