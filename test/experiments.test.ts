@@ -362,7 +362,7 @@ test('--seeds trains only those of the grid’s seeds now (one seed of every con
   assert.ok(!existsSync(join(dir, 'seeds-out', 'runs', 'ring', 'pop', 'default', 'seed-1', 'results.json')), 'nothing trained');
 });
 
-test('--only trains only the runs its selectors name (model, config, dataset, or joined by /); one naming no run is refused', async () => {
+test('--only trains only the runs its selectors name (model, config, dataset, or several in that order joined by /, snake_case or kebab-case); one naming no run is refused', async () => {
   const onlyGrid = join(dir, 'only.yaml');
   writeFileSync(
     onlyGrid,
@@ -383,6 +383,22 @@ test('--only trains only the runs its selectors name (model, config, dataset, or
       e.message ===
         '--only pop/sasrec: names no run of the grid (its runs are ring/pop/lr=0.01, ring/pop/lr=0.001, ring/sasrec/lr=0.01, ring/sasrec/lr=0.001)',
   );
+  trained.length = 0;
+  await runExperiments(onlyGrid, { train, log: () => {}, only: ['ring/lr=0.001'] });
+  assert.deepEqual(trained, ['pop 0.001 1', 'pop 0.001 2', 'sasrec 0.001 1', 'sasrec 0.001 2'], 'a selector may skip the model');
+  await assert.rejects(
+    runExperiments(onlyGrid, { train: async () => assert.fail('trained'), log: () => {}, only: ['lr=0.01/ring'] }),
+    /--only lr=0.01\/ring: names no run of the grid/,
+    'parts out of order name nothing',
+  );
+  const snakeGrid = join(dir, 'only-snake.yaml');
+  writeFileSync(
+    snakeGrid,
+    `${['datasets: [ring.txt]', 'models: [sasrec]', 'grid: { dropout_rate: [0.2, 0.5] }', 'seeds: [1]', 'out: only-snake-out'].join('\n')}\n`,
+  );
+  const rates: string[] = [];
+  await runExperiments(snakeGrid, { train: async (opts) => void rates.push(String(opts.dropout_rate)), log: () => {}, only: ['dropout_rate=0.5'] });
+  assert.deepEqual(rates, ['0.5'], 'the snake_case flag names the kebab-case config');
   const bad = await runCli(['experiments', onlyGrid, '--only', 'pop,,sasrec']);
   assert.equal(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, /^seqrec: --only: expected runs separated by commas, .*got "pop,,sasrec"\n$/);

@@ -19,7 +19,7 @@ const experimentOptions = defineOptions({
   only: str({
     help:
       'train only the runs these name now, comma-separated: a model, a config, a dataset, or several joined by / in that ' +
-      'order (e.g. neumf, sasrec/loss=ce, Games/neumf); the rest wait for a later pass',
+      'order (e.g. neumf, sasrec/loss=ce, Games/neumf, Beauty/dropout_rate=0.5); the rest wait for a later pass',
     arg: 'list',
   }),
   report_only: bool({

@@ -101,15 +101,22 @@ type PlannedRuns = ReturnType<typeof planRuns>['runs'];
 const runPath = (r: PlannedRuns[number]) => [r.datasetName, r.model, r.config];
 
 /**
- * Which runs `--only` names: a selector's "/"-separated parts must be consecutive parts of a run's
- * dataset/model/config. A selector that names no run of the grid is refused, listing what there is.
+ * Which runs `--only` names: a selector's "/"-separated parts must be parts of a run's
+ * dataset/model/config in that order (`Games/lr=0.01` skips the model), "_" and "-" alike (configs are
+ * named with the flag's kebab-case, users type the snake_case flag). A selector that names no run of the
+ * grid is refused, listing what there is.
  */
 function selectedBy(selectors: readonly string[], runs: PlannedRuns): (r: PlannedRuns[number]) => boolean {
+  const canonical = (part: string) => part.replace(/_/g, '-');
   const matches = (sel: string, r: PlannedRuns[number]) => {
-    const parts = sel.split('/');
-    const path = runPath(r);
-    for (let at = 0; at + parts.length <= path.length; at++) if (parts.every((p, i) => path[at + i] === p)) return true;
-    return false;
+    const path = runPath(r).map(canonical);
+    let at = 0;
+    for (const part of sel.split('/').map(canonical)) {
+      while (at < path.length && path[at] !== part) at++;
+      if (at === path.length) return false;
+      at++;
+    }
+    return true;
   };
   for (const sel of selectors) {
     if (!runs.some((r) => matches(sel, r))) {
